@@ -1,0 +1,39 @@
+// One esbuild bundle per Lambda handler (src/handlers/<name>/index.ts) and per
+// CodeBuild tool (src/tools/<name>/index.ts), written to dist/bundles/<name>/index.js.
+// Node 22 target, CommonJS, minified, with the AWS SDK bundled so that the
+// version tested is the version deployed.
+import { build } from 'esbuild';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'dist', 'bundles');
+rmSync(out, { recursive: true, force: true });
+
+const entries = [];
+for (const group of ['handlers', 'tools']) {
+  const dir = join(root, 'src', group);
+  if (!existsSync(dir)) continue;
+  for (const name of readdirSync(dir)) {
+    const entry = join(dir, name, 'index.ts');
+    if (existsSync(entry)) entries.push({ name, entry });
+  }
+}
+
+await Promise.all(
+  entries.map(({ name, entry }) =>
+    build({
+      entryPoints: [entry],
+      outfile: join(out, name, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      minify: true,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'warning',
+    }),
+  ),
+);
+console.log(`bundled ${entries.length}: ${entries.map((e) => e.name).join(', ') || '(none)'}`);

@@ -1,0 +1,15 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Folder of an esbuild bundle (`index.js` inside), for `lambda.Code.fromAsset` or an
+ * S3 asset: a handler from `src/handlers/<name>` or a CodeBuild tool from
+ * `src/tools/<name>`. Throws when the package was not built.
+ */
+export function bundleDir(name: string): string {
+  const dir = join(__dirname, 'bundles', name);
+  if (!existsSync(join(dir, 'index.js'))) {
+    throw new Error(`bundle '${name}' is missing at ${dir}: build @devcontainer-factory/lambdas first (nx build lambdas)`);
+  }
+  return dir;
+}

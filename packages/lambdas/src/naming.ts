@@ -1,0 +1,114 @@
+/**
+ * The names every part of the factory agrees on: ids, namespaces, S3 keys,
+ * repository names and SSM parameter names. Pure functions, no AWS calls, so the
+ * constructs, the Lambdas and the CLI all use the same rules.
+ */
+
+/** What an image or feature id may look like. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+/** Longest id: keeps `<ns>-image-<id>` within CloudFormation's 128-character stack names. */
+export const MAX_ID_LENGTH = 63;
+/** What a namespace may look like: an ECR repository prefix segment, an S3 key prefix, a stack name prefix. */
+export const NAMESPACE_PATTERN = /^[a-z][a-z0-9-]*$/;
+export const MAX_NAMESPACE_LENGTH = 32;
+export const DEFAULT_NAMESPACE = 'devcontainers';
+
+/** The two kinds of things the factory builds. */
+export type ArtifactKind = 'image' | 'feature';
+
+/** Thrown for an id or namespace that breaks the naming rules. */
+export class InvalidNameError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InvalidNameError';
+  }
+}
+
+/**
+ * The problem with an id, or undefined when it is valid.
+ * @param what how to name the value in the message, e.g. "image id"
+ */
+export function idProblem(id: string, what = 'id'): string | undefined {
+  if (typeof id !== 'string' || id.length === 0) return `${what} must not be empty`;
+  if (id.length > MAX_ID_LENGTH) return `${what} '${id}' is ${id.length} characters long; the limit is ${MAX_ID_LENGTH}`;
+  if (!ID_PATTERN.test(id)) {
+    const hint = id !== id.toLowerCase() ? ` (try '${id.toLowerCase().replace(/_/g, '-')}')` : id.includes('_') ? ` (try '${id.replace(/_/g, '-')}')` : '';
+    return `${what} '${id}' is invalid: use lowercase letters, digits and '-', starting with a letter or digit (${ID_PATTERN.source})${hint}`;
+  }
+  return undefined;
+}
+
+/** Throws {@link InvalidNameError} when the id breaks the rules; returns it otherwise. */
+export function validateId(id: string, what = 'id'): string {
+  const problem = idProblem(id, what);
+  if (problem) throw new InvalidNameError(problem);
+  return id;
+}
+
+/** The problem with a namespace, or undefined when it is valid. */
+export function namespaceProblem(namespace: string): string | undefined {
+  if (typeof namespace !== 'string' || namespace.length === 0) return 'namespace must not be empty';
+  if (namespace.length > MAX_NAMESPACE_LENGTH) {
+    return `namespace '${namespace}' is ${namespace.length} characters long; the limit is ${MAX_NAMESPACE_LENGTH}`;
+  }
+  if (!NAMESPACE_PATTERN.test(namespace) || namespace.endsWith('-')) {
+    return `namespace '${namespace}' is invalid: use lowercase letters, digits and '-', starting with a letter and not ending with '-' (${NAMESPACE_PATTERN.source})`;
+  }
+  return undefined;
+}
+
+/** Throws {@link InvalidNameError} when the namespace breaks the rules; returns it otherwise. */
+export function validateNamespace(namespace: string): string {
+  const problem = namespaceProblem(namespace);
+  if (problem) throw new InvalidNameError(problem);
+  return namespace;
+}
+
+const plural = (kind: ArtifactKind) => (kind === 'image' ? 'images' : 'features');
+
+/** S3 key of an uploaded configuration: `<ns>/images/<id>.zip` or `<ns>/features/<id>.zip`. */
+export function sourceKey(namespace: string, kind: ArtifactKind, id: string): string {
+  return `${namespace}/${plural(kind)}/${id}.zip`;
+}
+
+/** ECR repository of an image or feature: `<ns>/images/<id>` or `<ns>/features/<id>`. */
+export function repositoryName(namespace: string, kind: ArtifactKind, id: string): string {
+  return `${namespace}/${plural(kind)}/${id}`;
+}
+
+/** The feature collection's own repository, where the devcontainer CLI pushes collection metadata: `<ns>/features`. */
+export function featureCollectionRepositoryName(namespace: string): string {
+  return `${namespace}/features`;
+}
+
+/** Prefix of every SSM parameter of a namespace: `/<ns>/factory`. */
+export function parameterPrefix(namespace: string): string {
+  return `/${namespace}/factory`;
+}
+
+/** SSM parameter names the warehouse writes and pipelines and the CLI read. */
+export function parameterNames(namespace: string) {
+  const prefix = parameterPrefix(namespace);
+  return {
+    sourceBucketName: `${prefix}/source-bucket-name`,
+    artifactBucketName: `${prefix}/artifact-bucket-name`,
+    s3KeyArn: `${prefix}/s3-key-arn`,
+    ecrKeyArn: `${prefix}/ecr-key-arn`,
+    registry: `${prefix}/registry`,
+    repositoryPrefix: `${prefix}/repository-prefix`,
+  } as const;
+}
+
+/** CloudFormation stack names of a namespace's stacks. */
+export function stackNames(namespace: string) {
+  return {
+    warehouse: `${namespace}-warehouse`,
+    image: (id: string) => `${namespace}-image-${id}`,
+    feature: (id: string) => `${namespace}-feature-${id}`,
+  };
+}
+
+/** Per-architecture tag of a build: `<build>-amd64`. */
+export function archTag(buildId: string, arch: string): string {
+  return `${buildId}-${arch}`;
+}

@@ -1,0 +1,41 @@
+/**
+ * The small registry interface that the release logic runs on. Two implementations
+ * (written in this folder): the ECR API for the Lambdas, and the OCI distribution
+ * HTTP API for `dcf local` and for tests against a real registry.
+ */
+
+export const MEDIA_TYPES = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+} as const;
+
+/** A manifest as the registry stores it: exact bytes, so the digest stays the same. */
+export interface StoredManifest {
+  /** `sha256:…` of `body`. */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly body: Buffer;
+}
+
+export interface Registry {
+  /** The host clients pull from, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `localhost:5000`. */
+  readonly host: string;
+  /** The manifest a tag or digest points to; undefined when there is none (the repository may not exist yet). */
+  getManifest(repository: string, reference: string): Promise<StoredManifest | undefined>;
+  /** Stores manifest bytes under a tag (or only by digest when `tag` is undefined); returns the digest. Idempotent. */
+  putManifest(repository: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string>;
+  /** A blob's bytes (used to read image configs). */
+  getBlob(repository: string, digest: string): Promise<Buffer>;
+  /** Every tag of the repository; empty when the repository does not exist. */
+  listTags(repository: string): Promise<string[]>;
+}
+
+/** Thrown by the registry logic; keeps the underlying error as `cause`. */
+export class RegistryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryError';
+  }
+}
