@@ -108,6 +108,11 @@ export function stackNames(namespace: string) {
   };
 }
 
+/** CodePipeline pipeline names: the same as the stack that holds the pipeline. */
+export function pipelineName(namespace: string, kind: ArtifactKind, id: string): string {
+  return kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
+}
+
 /** Per-architecture tag of a build: `<build>-amd64`. */
 export function archTag(buildId: string, arch: string): string {
   return `${buildId}-${arch}`;

@@ -1,1 +1,3 @@
-export {};
+export * from './warehouse-interface';
+export * from './warehouse';
+export * from './warehouse-stack';

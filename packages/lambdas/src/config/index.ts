@@ -1,1 +1,2 @@
 export * from './devcontainer-json';
+export * from './files';

@@ -1,0 +1,48 @@
+/** IAM action lists behind the warehouse's grant methods: one place, no policy JSON in pipelines. */
+
+/** Registry-wide: `docker login`. ECR allows no narrower resource. */
+export const ECR_AUTH_ACTIONS = ['ecr:GetAuthorizationToken'] as const;
+
+/** Read images and their layers. */
+export const ECR_PULL_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:DescribeImages',
+  'ecr:ListImages',
+] as const;
+
+/** Upload layers and manifests; `CreateRepository` lets a first push create the repository from the creation template. */
+export const ECR_PUSH_ACTIONS = [
+  ...ECR_PULL_ACTIONS,
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:PutImage',
+  'ecr:CreateRepository',
+  'ecr:DescribeRepositories',
+] as const;
+
+/** Point tags at manifests that already exist: no layer upload, no repository creation. */
+export const ECR_RETAG_ACTIONS = ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:DescribeImages', 'ecr:ListImages'] as const;
+
+/** Read one uploaded configuration (every version of it). */
+export const S3_READ_SOURCE_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;
+
+/** What an S3 source action of CodePipeline needs on its bucket, besides reading the object. */
+export const S3_SOURCE_BUCKET_ACTIONS = ['s3:GetBucketVersioning', 's3:GetBucketLocation'] as const;
+
+/** Upload a configuration. */
+export const S3_WRITE_SOURCE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload'] as const;
+
+/** Decrypt objects encrypted with the S3 key. */
+export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
+
+/** Encrypt objects with the S3 key. */
+export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Decrypt', 'kms:DescribeKey'] as const;
+
+/** What ECR's repository-creation role needs on the ECR key to create an encrypted repository. */
+export const KMS_ECR_GRANT_ACTIONS = ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'] as const;
+
+/** Read the warehouse's SSM parameters. */
+export const SSM_READ_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'] as const;

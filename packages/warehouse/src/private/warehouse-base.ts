@@ -1,0 +1,104 @@
+import { ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey } from '@devcontainer-factory/lambdas';
+import type { IWarehouse } from '../warehouse-interface';
+import {
+  ECR_AUTH_ACTIONS,
+  ECR_PULL_ACTIONS,
+  ECR_PUSH_ACTIONS,
+  ECR_RETAG_ACTIONS,
+  KMS_DECRYPT_ACTIONS,
+  KMS_ENCRYPT_ACTIONS,
+  S3_READ_SOURCE_ACTIONS,
+  S3_SOURCE_BUCKET_ACTIONS,
+  S3_WRITE_SOURCE_ACTIONS,
+  SSM_READ_ACTIONS,
+} from './actions';
+
+/** The grant methods, shared by the warehouse and a warehouse found by namespace. */
+export abstract class WarehouseBase extends Resource implements IWarehouse {
+  public abstract readonly namespace: string;
+  public abstract readonly sourceBucket: s3.IBucket;
+  public abstract readonly artifactBucket: s3.IBucket;
+  public abstract readonly s3Key: kms.IKey;
+  public abstract readonly ecrKey: kms.IKey;
+
+  public get registryHost(): string {
+    return `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`;
+  }
+
+  public repositoryName(kind: ArtifactKind, id: string): string {
+    return repositoryName(this.namespace, kind, id);
+  }
+
+  public get featureCollectionRepositoryName(): string {
+    return featureCollectionRepositoryName(this.namespace);
+  }
+
+  public sourceKey(kind: ArtifactKind, id: string): string {
+    return sourceKey(this.namespace, kind, id);
+  }
+
+  public repositoryArn(name: string): string {
+    return Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  }
+
+  public grantReadSource(grantee: iam.IGrantable, kind: ArtifactKind, id: string): iam.Grant {
+    const key = this.sourceKey(kind, id);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...S3_READ_SOURCE_ACTIONS],
+      resourceArns: [this.sourceBucket.arnForObjects(key)],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: [...S3_SOURCE_BUCKET_ACTIONS], resourceArns: [this.sourceBucket.bucketArn] });
+    this.s3Key.grant(grantee, ...KMS_DECRYPT_ACTIONS);
+    return grant;
+  }
+
+  public grantWriteSource(grantee: iam.IGrantable, kind: ArtifactKind, id = '*'): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...S3_WRITE_SOURCE_ACTIONS],
+      resourceArns: [this.sourceBucket.arnForObjects(this.sourceKey(kind, id))],
+    });
+    this.s3Key.grant(grantee, ...KMS_ENCRYPT_ACTIONS);
+    return grant;
+  }
+
+  public grantPull(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
+    return this.grantEcr(grantee, ECR_PULL_ACTIONS, repositoryNames);
+  }
+
+  public grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
+    return this.grantEcr(grantee, ECR_PUSH_ACTIONS, repositoryNames);
+  }
+
+  public grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...ECR_RETAG_ACTIONS],
+      resourceArns: repositoryNames.map((n) => this.repositoryArn(n)),
+    });
+  }
+
+  public grantReadParameters(grantee: iam.IGrantable): iam.Grant {
+    const prefix = parameterPrefix(this.namespace);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...SSM_READ_ACTIONS],
+      resourceArns: [
+        Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: prefix.slice(1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+        Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      ],
+    });
+  }
+
+  private grantEcr(grantee: iam.IGrantable, actions: readonly string[], repositoryNames: string[]): iam.Grant {
+    if (repositoryNames.length === 0) throw new Error('name at least one repository to grant access to');
+    iam.Grant.addToPrincipal({ grantee, actions: [...ECR_AUTH_ACTIONS], resourceArns: ['*'] });
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: repositoryNames.map((n) => this.repositoryArn(n)) });
+  }
+}
+

@@ -1,0 +1,46 @@
+import type { IResource } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { ArtifactKind } from '@devcontainer-factory/lambdas';
+
+/**
+ * The warehouse as pipelines see it: the buckets, keys and registry of one
+ * namespace, and the grants a stage asks for instead of writing policy JSON.
+ */
+export interface IWarehouse extends IResource {
+  /** Prefix of every key, repository, stack and parameter, e.g. `devcontainers`. */
+  readonly namespace: string;
+  /** Where configurations are uploaded (`<ns>/images/<id>.zip`); versioned, sends events to EventBridge. */
+  readonly sourceBucket: s3.IBucket;
+  /** CodePipeline's artifact store; objects expire after 7 days. */
+  readonly artifactBucket: s3.IBucket;
+  /** Encrypts both buckets. */
+  readonly s3Key: kms.IKey;
+  /** Encrypts the ECR repositories. */
+  readonly ecrKey: kms.IKey;
+  /** The ECR registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
+  readonly registryHost: string;
+  /** The feature collection's repository, `<ns>/features`. */
+  readonly featureCollectionRepositoryName: string;
+
+  /** `<ns>/images/<id>` or `<ns>/features/<id>`. */
+  repositoryName(kind: ArtifactKind, id: string): string;
+  /** ARN of a repository of this account and region, by name (it may not exist until its first push). */
+  repositoryArn(repositoryName: string): string;
+  /** `<ns>/images/<id>.zip` or `<ns>/features/<id>.zip`. */
+  sourceKey(kind: ArtifactKind, id: string): string;
+
+  /** Read one configuration's object (every version) and decrypt it. */
+  grantReadSource(grantee: iam.IGrantable, kind: ArtifactKind, id: string): iam.Grant;
+  /** Upload configurations of a kind (one id, or all with `*`). */
+  grantWriteSource(grantee: iam.IGrantable, kind: ArtifactKind, id?: string): iam.Grant;
+  /** Pull from repositories (and log in to the registry). */
+  grantPull(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
+  /** Push to repositories, creating them on first push from the warehouse's creation template. */
+  grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
+  /** Move tags between manifests that are already in the repositories; no layer upload. */
+  grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
+  /** Read the warehouse's SSM parameters (`/<ns>/factory/*`). */
+  grantReadParameters(grantee: iam.IGrantable): iam.Grant;
+}

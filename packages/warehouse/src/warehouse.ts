@@ -1,0 +1,238 @@
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import { DEFAULT_NAMESPACE, parameterNames, validateNamespace } from '@devcontainer-factory/lambdas';
+import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
+import { secureBucketProps, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
+import { WarehouseBase } from './private/warehouse-base';
+import type { IWarehouse } from './warehouse-interface';
+
+export interface WarehouseProps {
+  /**
+   * Prefix of every S3 key, ECR repository, stack, alias and SSM parameter. Two
+   * namespaces can live in one account and region.
+   * @default 'devcontainers'
+   */
+  readonly namespace?: string;
+  /**
+   * How long an overwritten or deleted configuration stays in the source bucket as a
+   * noncurrent version. Whole days.
+   * @default Duration.days(30)
+   */
+  readonly sourceVersionRetention?: Duration;
+  /**
+   * How long CodePipeline artifacts live. Whole days.
+   * @default Duration.days(7)
+   */
+  readonly artifactRetention?: Duration;
+  /**
+   * How long S3 server access logs are kept. Whole days.
+   * @default Duration.days(365)
+   */
+  readonly accessLogRetention?: Duration;
+  /**
+   * How long after push an untagged image is expired. Tagged images are never
+   * expired. Whole days.
+   * @default Duration.days(14)
+   */
+  readonly untaggedImageRetention?: Duration;
+  /**
+   * Turn on ECR basic scan-on-push for `<ns>/*` through the registry scanning
+   * configuration. That configuration is one per account and region: when a second
+   * namespace shares an account, deploy it with `false` and let the first one's
+   * filter (or your own) cover it.
+   * @default true
+   */
+  readonly registryScanning?: boolean;
+  /**
+   * What happens to the buckets and keys when the stack is deleted. ECR
+   * repositories are created on push, outside CloudFormation, and are never
+   * deleted by it.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The stateful part of the factory: the source bucket that configurations are
+ * uploaded to, CodePipeline's artifact bucket, an access-log bucket, KMS keys for
+ * S3 and ECR, the ECR repository creation template for `<ns>/…`, and SSM
+ * parameters under `/<ns>/factory/` that pipelines and the CLI read.
+ *
+ * Its size does not depend on the catalogue: repositories are created on first
+ * push from the creation template, so the stack holds the same ~20 resources and
+ * 4 outputs for 5 images or 5,000.
+ */
+export class Warehouse extends WarehouseBase {
+  /**
+   * The warehouse of a namespace, found through its SSM parameters at deploy time:
+   * no CloudFormation exports, so the warehouse's outputs never grow with the
+   * catalogue and stacks can be deployed on their own.
+   */
+  public static fromNamespace(scope: Construct, id: string, namespace: string): IWarehouse {
+    return new ImportedWarehouse(scope, id, validateNamespace(namespace));
+  }
+
+  public readonly namespace: string;
+  public readonly sourceBucket: s3.IBucket;
+  public readonly artifactBucket: s3.IBucket;
+  public readonly accessLogBucket: s3.IBucket;
+  public readonly s3Key: kms.IKey;
+  public readonly ecrKey: kms.IKey;
+  /** The role ECR assumes to create repositories with the ECR key. */
+  public readonly repositoryCreationRole: iam.IRole;
+
+  constructor(scope: Construct, id: string, props: WarehouseProps = {}) {
+    super(scope, id);
+    this.namespace = validateNamespace(props.namespace ?? DEFAULT_NAMESPACE);
+    const ns = this.namespace;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const sourceVersionDays = wholeDays('sourceVersionRetention', props.sourceVersionRetention ?? Duration.days(30));
+    const artifactDays = wholeDays('artifactRetention', props.artifactRetention ?? Duration.days(7));
+    const logDays = wholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365));
+    const untaggedDays = wholeDays('untaggedImageRetention', props.untaggedImageRetention ?? Duration.days(14));
+    const abortUploads = Duration.days(1);
+
+    this.s3Key = new kms.Key(this, 'S3Key', {
+      description: `devcontainer-factory ${ns}: encrypts the source and artifact buckets`,
+      alias: `alias/${ns}/factory/s3`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const ecrKey = new kms.Key(this, 'EcrKey', {
+      description: `devcontainer-factory ${ns}: encrypts the ECR repositories under ${ns}/`,
+      alias: `alias/${ns}/factory/ecr`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    this.ecrKey = ecrKey;
+
+    // S3 delivers server access logs only into a bucket with SSE-S3 default encryption.
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
+      ...secureBucketProps(abortUploads),
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: false,
+      removalPolicy,
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
+        { id: 'expire-access-logs', expiration: Duration.days(logDays) },
+      ],
+    });
+
+    this.sourceBucket = new s3.Bucket(this, 'SourceBucket', {
+      ...secureBucketProps(abortUploads),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.s3Key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      eventBridgeEnabled: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'source/',
+      removalPolicy,
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) },
+      ],
+    });
+
+    this.artifactBucket = new s3.Bucket(this, 'ArtifactBucket', {
+      ...secureBucketProps(abortUploads),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.s3Key,
+      bucketKeyEnabled: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'artifacts/',
+      removalPolicy,
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
+        { id: 'expire-artifacts', expiration: Duration.days(artifactDays) },
+      ],
+    });
+
+    // Repositories are created on first push from this template, so the stack does
+    // not grow with the catalogue. ECR assumes this role to create them encrypted
+    // with the ECR key.
+    const repositoryArnPattern = this.repositoryArn(`${ns}/*`);
+    const creationRole = new iam.Role(this, 'RepositoryCreationRole', {
+      assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com'),
+      description: `ECR assumes this role to create ${ns}/* repositories from the creation template`,
+    });
+    creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));
+    ecrKey.grant(creationRole, ...KMS_ECR_GRANT_ACTIONS);
+    this.repositoryCreationRole = creationRole;
+
+    const template = new ecr.CfnRepositoryCreationTemplate(this, 'RepositoryCreationTemplate', {
+      prefix: ns,
+      description: `devcontainer-factory ${ns}: images and features, created on first push`,
+      appliedFor: ['CREATE_ON_PUSH'],
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
+      // Release moves latest, X and X.Y; it refuses to move an existing X.Y.Z itself.
+      imageTagMutability: 'MUTABLE',
+      lifecyclePolicy: untaggedOnlyLifecyclePolicy(untaggedDays),
+      customRoleArn: creationRole.roleArn,
+      resourceTags: [
+        { key: 'devcontainer-factory:namespace', value: ns },
+      ],
+    });
+    template.node.addDependency(creationRole);
+
+    if (props.registryScanning ?? true) {
+      new ecr.CfnRegistryScanningConfiguration(this, 'RegistryScanning', {
+        scanType: 'BASIC',
+        rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: `${ns}/*`, filterType: 'WILDCARD' }] }],
+      });
+    }
+
+    const names = parameterNames(ns);
+    const parameters: Array<[string, string, string]> = [
+      ['SourceBucketNameParameter', names.sourceBucketName, this.sourceBucket.bucketName],
+      ['ArtifactBucketNameParameter', names.artifactBucketName, this.artifactBucket.bucketName],
+      ['S3KeyArnParameter', names.s3KeyArn, this.s3Key.keyArn],
+      ['EcrKeyArnParameter', names.ecrKeyArn, this.ecrKey.keyArn],
+      ['RegistryParameter', names.registry, this.registryHost],
+      ['RepositoryPrefixParameter', names.repositoryPrefix, `${ns}/`],
+    ];
+    for (const [cid, parameterName, stringValue] of parameters) {
+      new ssm.StringParameter(this, cid, {
+        parameterName,
+        stringValue,
+        description: `devcontainer-factory ${ns}: read by the pipelines and the dcf CLI`,
+      });
+    }
+
+    new CfnOutput(this, 'SourceBucketName', { value: this.sourceBucket.bucketName, description: 'Upload configurations here' });
+    new CfnOutput(this, 'RegistryHost', { value: this.registryHost, description: 'ECR registry of the images and features' });
+    new CfnOutput(this, 'RepositoryPrefix', { value: `${ns}/`, description: 'Every repository of the namespace starts with this' });
+    new CfnOutput(this, 'ParameterPrefix', { value: `/${ns}/factory`, description: 'SSM parameters the pipelines and the dcf CLI read' });
+  }
+}
+
+/** A warehouse found by namespace: every value is an SSM parameter resolved at deploy time. */
+class ImportedWarehouse extends WarehouseBase {
+  public readonly sourceBucket: s3.IBucket;
+  public readonly artifactBucket: s3.IBucket;
+  public readonly s3Key: kms.IKey;
+  public readonly ecrKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, public readonly namespace: string) {
+    super(scope, id);
+    const names = parameterNames(namespace);
+    const value = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
+    this.s3Key = kms.Key.fromKeyArn(this, 'S3Key', value(names.s3KeyArn));
+    this.ecrKey = kms.Key.fromKeyArn(this, 'EcrKey', value(names.ecrKeyArn));
+    this.sourceBucket = s3.Bucket.fromBucketAttributes(this, 'SourceBucket', { bucketName: value(names.sourceBucketName), encryptionKey: this.s3Key });
+    this.artifactBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketName: value(names.artifactBucketName), encryptionKey: this.s3Key });
+  }
+}
+
+function wholeDays(prop: string, d: Duration): number {
+  const days = d.toDays({ integral: false });
+  if (!Number.isInteger(days) || days < 1) {
+    throw new Error(`${prop} must be a whole number of days, at least 1 (got ${d.toHumanString()})`);
+  }
+  return days;
+}
