@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -88,6 +88,9 @@ export class Warehouse extends WarehouseBase {
 
   constructor(scope: Construct, id: string, props: WarehouseProps = {}) {
     super(scope, id);
+    // Grant S3 log delivery through a bucket policy rather than an ACL, whatever the
+    // app's feature flags say (ACLs are off on every warehouse bucket).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.namespace = validateNamespace(props.namespace ?? DEFAULT_NAMESPACE);
     const ns = this.namespace;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -129,7 +132,6 @@ export class Warehouse extends WarehouseBase {
       encryptionKey: this.s3Key,
       bucketKeyEnabled: true,
       versioned: true,
-      eventBridgeEnabled: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'source/',
       removalPolicy,
@@ -138,6 +140,12 @@ export class Warehouse extends WarehouseBase {
         { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) },
       ],
     });
+
+    // EventBridge notifications set on the bucket itself: the `eventBridgeEnabled`
+    // prop would add a custom-resource Lambda to do what CloudFormation does natively.
+    (this.sourceBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
 
     this.artifactBucket = new s3.Bucket(this, 'ArtifactBucket', {
       ...secureBucketProps(abortUploads),
@@ -163,6 +171,10 @@ export class Warehouse extends WarehouseBase {
     });
     creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));
     ecrKey.grant(creationRole, ...KMS_ECR_GRANT_ACTIONS);
+    Validations.of(creationRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/${ns}/*]`,
+      reason: `ECR creates a repository for any image or feature id on first push; the role is limited to the ${ns}/ prefix and only ECR can assume it`,
+    });
     this.repositoryCreationRole = creationRole;
 
     const template = new ecr.CfnRepositoryCreationTemplate(this, 'RepositoryCreationTemplate', {
@@ -211,21 +223,47 @@ export class Warehouse extends WarehouseBase {
   }
 }
 
-/** A warehouse found by namespace: every value is an SSM parameter resolved at deploy time. */
+/**
+ * A warehouse found by namespace: every value is an SSM parameter resolved at
+ * deploy time, referenced only when a pipeline uses it (an unused parameter would
+ * be a template warning).
+ */
 class ImportedWarehouse extends WarehouseBase {
-  public readonly sourceBucket: s3.IBucket;
-  public readonly artifactBucket: s3.IBucket;
-  public readonly s3Key: kms.IKey;
-  public readonly ecrKey: kms.IKey;
+  private readonly names: ReturnType<typeof parameterNames>;
+  private readonly cache = new Map<string, unknown>();
 
   constructor(scope: Construct, id: string, public readonly namespace: string) {
     super(scope, id);
-    const names = parameterNames(namespace);
-    const value = (name: string) => ssm.StringParameter.valueForStringParameter(this, name);
-    this.s3Key = kms.Key.fromKeyArn(this, 'S3Key', value(names.s3KeyArn));
-    this.ecrKey = kms.Key.fromKeyArn(this, 'EcrKey', value(names.ecrKeyArn));
-    this.sourceBucket = s3.Bucket.fromBucketAttributes(this, 'SourceBucket', { bucketName: value(names.sourceBucketName), encryptionKey: this.s3Key });
-    this.artifactBucket = s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketName: value(names.artifactBucketName), encryptionKey: this.s3Key });
+    this.names = parameterNames(namespace);
+  }
+
+  public get s3Key(): kms.IKey {
+    return this.once('S3Key', () => kms.Key.fromKeyArn(this, 'S3Key', this.value(this.names.s3KeyArn)));
+  }
+
+  public get ecrKey(): kms.IKey {
+    return this.once('EcrKey', () => kms.Key.fromKeyArn(this, 'EcrKey', this.value(this.names.ecrKeyArn)));
+  }
+
+  public get sourceBucket(): s3.IBucket {
+    return this.once('SourceBucket', () =>
+      s3.Bucket.fromBucketAttributes(this, 'SourceBucket', { bucketName: this.value(this.names.sourceBucketName), encryptionKey: this.s3Key }),
+    );
+  }
+
+  public get artifactBucket(): s3.IBucket {
+    return this.once('ArtifactBucket', () =>
+      s3.Bucket.fromBucketAttributes(this, 'ArtifactBucket', { bucketName: this.value(this.names.artifactBucketName), encryptionKey: this.s3Key }),
+    );
+  }
+
+  private value(parameterName: string): string {
+    return ssm.StringParameter.valueForStringParameter(this, parameterName);
+  }
+
+  private once<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
   }
 }
 

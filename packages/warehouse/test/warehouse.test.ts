@@ -1,0 +1,322 @@
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Warehouse, WarehouseStack } from '../src';
+
+function synth(props: ConstructorParameters<typeof Warehouse>[2] = {}) {
+  const stack = new Stack();
+  const warehouse = new Warehouse(stack, 'Warehouse', props);
+  return { stack, warehouse, template: Template.fromStack(stack) };
+}
+
+const sourceBucket = (t: Template) => {
+  const [id] = Object.keys(t.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: { Status: 'Enabled' } } }));
+  return id;
+};
+
+describe('source bucket', () => {
+  test('is versioned and encrypted with the warehouse S3 key (SSE-KMS, bucket key on)', () => {
+    // GIVEN / WHEN
+    const { template } = synth();
+    // THEN
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('S3Key'), 'Arn'] } } },
+        ],
+      },
+    });
+  });
+
+  test('blocks all public access on every bucket', () => {
+    const { template } = synth();
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(3);
+    for (const b of Object.values(buckets)) {
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+  });
+
+  test('every bucket denies requests that are not over TLS', () => {
+    const { template } = synth();
+    const policies = template.findResources('AWS::S3::BucketPolicy');
+    expect(Object.keys(policies)).toHaveLength(3);
+    for (const p of Object.values(policies)) {
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  test('sends events to EventBridge', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    });
+  });
+
+  test('expires noncurrent versions after the configured days and aborts incomplete uploads', () => {
+    const { template } = synth({ sourceVersionRetention: Duration.days(12) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 12 }, Status: 'Enabled' }),
+        ]),
+      },
+    });
+  });
+
+  test('keeps noncurrent versions 30 days by default', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]) },
+    });
+  });
+
+  test('writes server access logs to a separate SSE-S3 log bucket that S3 can deliver to', () => {
+    const { template } = synth();
+    const id = sourceBucket(template);
+    const src = template.toJSON().Resources[id];
+    const logBucketId = src.Properties.LoggingConfiguration.DestinationBucketName.Ref;
+    expect(logBucketId).toMatch(/AccessLogBucket/);
+    const log = template.toJSON().Resources[logBucketId];
+    expect(log.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    // The log bucket's policy lets the S3 logging service write, from this account's source bucket only.
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logBucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('artifact bucket', () => {
+  test('is SSE-KMS encrypted and expires objects after 7 days by default', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7, Status: 'Enabled' })]) },
+    });
+  });
+
+  test('rejects retention that is not whole days', () => {
+    expect(() => synth({ artifactRetention: Duration.hours(5) })).toThrow(/artifactRetention must be a whole number of days/);
+  });
+});
+
+describe('keys', () => {
+  test('an S3 key and an ECR key, both rotated, with aliases under the namespace', () => {
+    const { template } = synth({ namespace: 'acme' });
+    template.resourceCountIs('AWS::KMS::Key', 2);
+    for (const k of Object.values(template.findResources('AWS::KMS::Key'))) {
+      expect(k.Properties.EnableKeyRotation).toBe(true);
+    }
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/s3' });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/ecr' });
+  });
+
+  test('keys and buckets are retained when the stack is deleted', () => {
+    const { template } = synth();
+    for (const type of ['AWS::KMS::Key', 'AWS::S3::Bucket']) {
+      for (const r of Object.values(template.findResources(type))) {
+        expect(r.DeletionPolicy).toBe('Retain');
+        expect(r.UpdateReplacePolicy).toBe('Retain');
+      }
+    }
+  });
+
+  test('removalPolicy DESTROY is honoured for the caller who asks for it', () => {
+    const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
+    for (const r of Object.values(template.findResources('AWS::S3::Bucket'))) expect(r.DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('ECR', () => {
+  test('a creation template for <ns>/… creates repositories on push, KMS-encrypted with the ECR key', () => {
+    const { template } = synth({ namespace: 'acme' });
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
+      Prefix: 'acme',
+      AppliedFor: ['CREATE_ON_PUSH'],
+      EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('EcrKey'), 'Arn'] } },
+      CustomRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RepositoryCreationRole'), 'Arn'] },
+    });
+  });
+
+  test('the lifecycle expires untagged images only, after the configured days', () => {
+    const { template } = synth({ untaggedImageRetention: Duration.days(5) });
+    const [t] = Object.values(template.findResources('AWS::ECR::RepositoryCreationTemplate'));
+    const policy = JSON.parse(t.Properties.LifecyclePolicy);
+    expect(policy.rules).toHaveLength(1);
+    expect(policy.rules[0].selection).toEqual({ tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 5 });
+    expect(policy.rules[0].action).toEqual({ type: 'expire' });
+    // No rule ever selects tagged images (a tag-prefix rule would also catch released images).
+    expect(JSON.stringify(policy)).not.toMatch(/"tagged"|tagPrefixList|tagPatternList|"any"/);
+  });
+
+  test('scan on push for every repository of the namespace', () => {
+    const { template } = synth({ namespace: 'acme' });
+    template.hasResourceProperties('AWS::ECR::RegistryScanningConfiguration', {
+      ScanType: 'BASIC',
+      Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: 'acme/*', FilterType: 'WILDCARD' }] }],
+    });
+  });
+
+  test('registryScanning: false leaves the account-wide scanning configuration alone', () => {
+    const { template } = synth({ registryScanning: false });
+    template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+  });
+
+  test('the creation role may create repositories under the namespace only, and grant on the ECR key', () => {
+    const { template } = synth({ namespace: 'acme' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ecr.amazonaws.com' } })] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ecr:CreateRepository', 'ecr:TagResource'],
+            Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':repository/acme/\\*$')])] },
+          }),
+          Match.objectLike({ Action: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'] }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('parameters and outputs', () => {
+  test('SSM parameters under /<ns>/factory/ name the buckets, keys and registry', () => {
+    const { template } = synth({ namespace: 'acme' });
+    for (const name of ['source-bucket-name', 'artifact-bucket-name', 's3-key-arn', 'ecr-key-arn', 'registry', 'repository-prefix']) {
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: `/acme/factory/${name}`, Type: 'String' });
+    }
+  });
+
+  test('the number of resources and outputs is fixed: it does not depend on the catalogue', () => {
+    const { template } = synth();
+    expect(Object.keys(template.toJSON().Resources).length).toBeLessThan(40);
+    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(4);
+  });
+});
+
+describe('validation', () => {
+  test.each([['Acme'], ['ac_me'], ['-acme'], ['acme-'], ['']])('namespace %p is refused with the rule', (ns) => {
+    expect(() => synth({ namespace: ns })).toThrow(/namespace .*(invalid|empty)/);
+  });
+});
+
+describe('grants', () => {
+  function withRole() {
+    const stack = new Stack();
+    const warehouse = new Warehouse(stack, 'Warehouse');
+    const role = new iam.Role(stack, 'Stage', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
+    return { stack, warehouse, role };
+  }
+  // The statements of the stage role's own policy.
+  const statements = (stack: Stack) =>
+    Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('Stage'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('grantPull allows reading one repository and logging in, nothing else', () => {
+    const { stack, warehouse, role } = withRole();
+    const grant = warehouse.grantPull(role, 'devcontainers/images/python');
+    expect(grant.success).toBe(true);
+    const s = statements(stack).filter((x) => JSON.stringify(x.Action).includes('ecr:'));
+    const actions = s.flatMap((x) => [x.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ecr:GetAuthorizationToken', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
+    expect(actions).not.toEqual(expect.arrayContaining(['ecr:PutImage']));
+    expect(actions.some((a) => /Upload|PutImage|Delete/.test(a))).toBe(false);
+    const scoped = s.find((x) => [x.Action].flat().includes('ecr:BatchGetImage'));
+    expect(JSON.stringify(scoped.Resource)).toContain(':repository/devcontainers/images/python');
+  });
+
+  test('grantPush adds layer upload, PutImage and create-on-push for that repository', () => {
+    const { stack, warehouse, role } = withRole();
+    warehouse.grantPush(role, 'devcontainers/images/python');
+    const actions = statements(stack).flatMap((x) => [x.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository']));
+  });
+
+  test('grantRetag allows moving tags without uploading layers', () => {
+    const { stack, warehouse, role } = withRole();
+    warehouse.grantRetag(role, 'devcontainers/images/python');
+    const actions = statements(stack).flatMap((x) => [x.Action].flat());
+    expect(actions).toEqual(expect.arrayContaining(['ecr:PutImage', 'ecr:BatchGetImage']));
+    expect(actions.some((a) => /LayerUpload|UploadLayerPart|CreateRepository/.test(a))).toBe(false);
+  });
+
+  test('grantReadSource allows reading exactly one configuration key and decrypting it', () => {
+    const { stack, warehouse, role } = withRole();
+    warehouse.grantReadSource(role, 'image', 'python');
+    const s = statements(stack);
+    const read = s.find((x) => JSON.stringify(x.Action).includes('s3:GetObject'));
+    expect(JSON.stringify(read.Resource)).toContain('/devcontainers/images/python.zip');
+    expect(s.some((x) => JSON.stringify(x.Action).includes('kms:Decrypt'))).toBe(true);
+  });
+
+  test('grantReadParameters is scoped to /<ns>/factory', () => {
+    const { stack, warehouse, role } = withRole();
+    warehouse.grantReadParameters(role);
+    const s = statements(stack).find((x) => JSON.stringify(x.Action).includes('ssm:GetParameter'));
+    expect(JSON.stringify(s.Resource)).toContain(':parameter/devcontainers/factory');
+  });
+
+  test('granting on no repository is a mistake that throws', () => {
+    const { warehouse, role } = withRole();
+    expect(() => warehouse.grantPull(role)).toThrow(/at least one repository/);
+  });
+});
+
+describe('Warehouse.fromNamespace', () => {
+  test('reads every name from SSM parameters at deploy time, with no exports', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Pipeline');
+    const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', 'acme');
+    const role = new iam.Role(stack, 'R', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
+    warehouse.grantReadSource(role, 'feature', 'hello');
+    const json = Template.fromStack(stack).toJSON();
+    const params = Object.values(json.Parameters ?? {}).map((p) => (p as { Default: string }).Default);
+    expect(params).toEqual(expect.arrayContaining(['/acme/factory/source-bucket-name', '/acme/factory/s3-key-arn']));
+    expect(JSON.stringify(json)).not.toContain('Fn::ImportValue');
+    expect(warehouse.repositoryName('feature', 'hello')).toBe('acme/features/hello');
+    expect(warehouse.featureCollectionRepositoryName).toBe('acme/features');
+  });
+
+  test('refuses an invalid namespace', () => {
+    expect(() => Warehouse.fromNamespace(new Stack(), 'W', 'Acme')).toThrow(/namespace 'Acme' is invalid/);
+  });
+});
+
+describe('WarehouseStack', () => {
+  test('is named <ns>-warehouse with termination protection on', () => {
+    const app = new App();
+    const stack = new WarehouseStack(app, undefined, { namespace: 'acme' });
+    expect(stack.stackName).toBe('acme-warehouse');
+    expect(stack.terminationProtection).toBe(true);
+  });
+
+  test('is clean under cdk-nag AwsSolutionsChecks', () => {
+    const app = new App();
+    new WarehouseStack(app, undefined, { namespace: 'acme' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // Synthesis throws with the report when any rule is violated and not acknowledged.
+    expect(() => app.synth()).not.toThrow();
+  });
+});
