@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine (Debian/Ubuntu with Node 20+ and npm):
+#   bash scripts/dev.sh local   set everything up, then run the factory locally on the example catalogue
+#   bash scripts/dev.sh test    set everything up, then run every check and test
+#   bash scripts/dev.sh setup   only set up
+# Setup is idempotent: what is already there is not installed again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+SYSTEM_PACKAGES=(docker-registry buildah podman skopeo busybox-static)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+setup_system() {
+  local missing=()
+  for p in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing system packages: ${missing[*]}. Install them (sudo apt-get install -y ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+  say "Installing ${missing[*]} (local registry and image tools for the integration tests)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_node() {
+  if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+    say "Installing pnpm $PNPM_VERSION"
+    npm install -g --silent "pnpm@$PNPM_VERSION" >/dev/null
+  fi
+  say "Installing dependencies"
+  pnpm install --frozen-lockfile --reporter=silent
+  say "Building the packages"
+  pnpm exec nx run-many -t build --output-style=static >/dev/null
+}
+
+setup() {
+  setup_system
+  setup_node
+}
+
+run_local() {
+  say "Synthesizing the example catalogue (warehouse, image and feature pipelines)"
+  pnpm exec nx run factory:synth --output-style=static
+  echo
+  echo "CloudFormation templates: $(pwd)/apps/factory/cdk.out"
+  ls apps/factory/cdk.out/*.template.json | sed 's/^/  /'
+}
+
+run_tests() {
+  say "Lint, type check, package checks and tests of every project"
+  pnpm exec nx run-many -t lint typecheck test publint --output-style=static
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  local) setup; run_local ;;
+  test) setup; run_tests ;;
+  *) echo "usage: bash scripts/dev.sh local|test|setup" >&2; exit 2 ;;
+esac
