@@ -1,1 +1,10 @@
-export {};
+export * from './registry';
+export * from './digest';
+export * from './manifest';
+export * from './platform';
+export * from './retry';
+export * from './oci-registry';
+export * from './ecr-registry';
+export * from './image-index';
+export * from './release';
+export * from './resolve-platform';

@@ -30,6 +30,11 @@ export interface Registry {
   getBlob(repository: string, digest: string): Promise<Buffer>;
   /** Every tag of the repository; empty when the repository does not exist. */
   listTags(repository: string): Promise<string[]>;
+  /**
+   * Every tag with the digest it points at, for registries that list both in one
+   * call (ECR `ListImages`). Optional: without it, callers read each tag's manifest.
+   */
+  tagDigests?(repository: string): Promise<Map<string, string>>;
 }
 
 /** Thrown by the registry logic; keeps the underlying error as `cause`. */

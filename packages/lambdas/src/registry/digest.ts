@@ -1,0 +1,11 @@
+import { createHash } from 'node:crypto';
+
+/** `sha256:<hex>` of some bytes: the digest a registry gives a blob or manifest. */
+export function sha256Digest(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** True for `sha256:` followed by 64 lowercase hex digits. */
+export function isDigest(reference: string): boolean {
+  return /^sha256:[a-f0-9]{64}$/.test(reference);
+}

@@ -1,0 +1,229 @@
+import {
+  BatchGetImageCommand,
+  ECRClient,
+  GetDownloadUrlForLayerCommand,
+  ImageIdentifier,
+  ListImagesCommand,
+  PutImageCommand,
+} from '@aws-sdk/client-ecr';
+import { isDigest, sha256Digest } from './digest';
+import { MANIFEST_MEDIA_TYPES } from './manifest';
+import { Registry, RegistryError, StoredManifest } from './registry';
+import { RetryOptions, isThrottlingError, withRetry } from './retry';
+
+export interface EcrRegistryProps {
+  /** The ECR client (region and credentials come from it). */
+  readonly client: ECRClient;
+  /**
+   * The AWS account id that owns the repositories.
+   * @default - the registry of the client's own account
+   */
+  readonly registryId?: string;
+  /** The host clients pull from, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+  readonly host: string;
+  /**
+   * The `fetch` used to download blobs from the URLs of `GetDownloadUrlForLayer`.
+   * @default - the global `fetch`
+   */
+  readonly fetch?: typeof fetch;
+  /**
+   * How to retry throttled calls.
+   * @default - {@link withRetry} defaults: 5 retries, 200 ms base delay, on throttling and HTTP 429 / 5xx
+   */
+  readonly retry?: RetryOptions;
+}
+
+/** Failure codes of `BatchGetImage` that mean "no such manifest". */
+const NOT_FOUND_CODES: readonly string[] = ['ImageNotFound'];
+/** Failure codes of `BatchGetImage` worth another attempt. */
+const RETRYABLE_FAILURE_CODES: readonly string[] = ['UpstreamTooManyRequests', 'UpstreamUnavailable'];
+
+function errorName(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { name?: string }).name : undefined;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** A `BatchGetImage` failure worth another attempt (kept apart so that retries see it). */
+class BatchGetImageFailure extends RegistryError {
+  readonly retryable: boolean;
+  constructor(message: string, retryable: boolean) {
+    super(message);
+    this.name = 'BatchGetImageFailure';
+    this.retryable = retryable;
+  }
+}
+
+/**
+ * The {@link Registry} of the Lambdas: the ECR API. Manifests are read with
+ * `BatchGetImage` and written with `PutImage` as exact bytes (ECR takes them as a
+ * UTF-8 string, so the digest given to `PutImage` is the sha256 of those bytes),
+ * blobs through `GetDownloadUrlForLayer`, tags with `ListImages`.
+ */
+export class EcrRegistry implements Registry {
+  readonly host: string;
+  private readonly client: ECRClient;
+  private readonly registryId?: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly retry: RetryOptions;
+
+  constructor(props: EcrRegistryProps) {
+    if (!props.host) throw new RegistryError('EcrRegistry needs the host clients pull from, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    this.client = props.client;
+    this.registryId = props.registryId;
+    this.host = props.host;
+    this.fetchFn = props.fetch ?? ((...args) => fetch(...args));
+    const isRetryable = props.retry?.isRetryable ?? isThrottlingError;
+    this.retry = {
+      ...props.retry,
+      isRetryable: (error) => (error instanceof BatchGetImageFailure ? error.retryable : isRetryable(error)),
+    };
+  }
+
+  async getManifest(repository: string, reference: string): Promise<StoredManifest | undefined> {
+    const imageId: ImageIdentifier = isDigest(reference) ? { imageDigest: reference } : { imageTag: reference };
+    let out;
+    try {
+      out = await withRetry(async () => {
+        const res = await this.client.send(
+          new BatchGetImageCommand({
+            registryId: this.registryId,
+            repositoryName: repository,
+            imageIds: [imageId],
+            acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+          }),
+        );
+        const failure = res.failures?.find((f) => !NOT_FOUND_CODES.includes(f.failureCode ?? ''));
+        if (failure && !res.images?.length) {
+          throw new BatchGetImageFailure(
+            `ECR BatchGetImage of ${repository}:${reference} failed: ${failure.failureCode}: ${failure.failureReason ?? ''}`.trim(),
+            RETRYABLE_FAILURE_CODES.includes(failure.failureCode ?? ''),
+          );
+        }
+        return res;
+      }, this.retry);
+    } catch (error) {
+      if (errorName(error) === 'RepositoryNotFoundException') return undefined;
+      if (error instanceof RegistryError) throw error;
+      throw new RegistryError(`ECR BatchGetImage of ${repository}:${reference} failed: ${describe(error)}`, { cause: error });
+    }
+    const image = out.images?.[0];
+    if (!image?.imageManifest) return undefined;
+    const body = Buffer.from(image.imageManifest, 'utf8');
+    const digest = sha256Digest(body);
+    if (image.imageId?.imageDigest && image.imageId.imageDigest !== digest) {
+      throw new RegistryError(
+        `ECR returned a manifest for ${repository}:${reference} whose bytes hash to ${digest}, not ${image.imageId.imageDigest}; it may have converted the manifest`,
+      );
+    }
+    return { digest, mediaType: image.imageManifestMediaType ?? JSON.parse(image.imageManifest).mediaType ?? '', body };
+  }
+
+  async putManifest(repository: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string> {
+    const text = body.toString('utf8');
+    if (!Buffer.from(text, 'utf8').equals(body)) {
+      throw new RegistryError(`the manifest for ${repository}:${tag ?? '(untagged)'} is not valid UTF-8: ECR's PutImage takes it as a string, which would change its digest`);
+    }
+    const digest = sha256Digest(body);
+    try {
+      const res = await withRetry(
+        () =>
+          this.client.send(
+            new PutImageCommand({
+              registryId: this.registryId,
+              repositoryName: repository,
+              imageManifest: text,
+              imageManifestMediaType: mediaType,
+              imageTag: tag,
+              imageDigest: digest,
+            }),
+          ),
+        this.retry,
+      );
+      const stored = res.image?.imageId?.imageDigest;
+      if (stored && stored !== digest) {
+        throw new RegistryError(`ECR stored the manifest for ${repository}:${tag ?? '(untagged)'} as ${stored}, expected ${digest}`);
+      }
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'ImageAlreadyExistsException') return digest;
+      if (error instanceof RegistryError) throw error;
+      const hint =
+        name === 'ImageTagAlreadyExistsException'
+          ? ` (the repository has immutable tags; release tags such as 'latest' need MUTABLE tags)`
+          : name === 'ReferencedImagesNotFoundException'
+            ? ' (push every image the index refers to first)'
+            : '';
+      throw new RegistryError(`ECR PutImage of ${repository}:${tag ?? digest} failed: ${describe(error)}${hint}`, { cause: error });
+    }
+    return digest;
+  }
+
+  async getBlob(repository: string, digest: string): Promise<Buffer> {
+    let url: string | undefined;
+    try {
+      const res = await withRetry(
+        () => this.client.send(new GetDownloadUrlForLayerCommand({ registryId: this.registryId, repositoryName: repository, layerDigest: digest })),
+        this.retry,
+      );
+      url = res.downloadUrl;
+    } catch (error) {
+      throw new RegistryError(`ECR GetDownloadUrlForLayer of ${repository}@${digest} failed: ${describe(error)}`, { cause: error });
+    }
+    if (!url) throw new RegistryError(`ECR GetDownloadUrlForLayer of ${repository}@${digest} returned no URL`);
+    const downloadUrl = url;
+    const bytes = await withRetry(async () => {
+      let res: Response;
+      try {
+        res = await this.fetchFn(downloadUrl);
+      } catch (cause) {
+        throw new RegistryError(`downloading ${repository}@${digest} from ECR failed`, { cause });
+      }
+      if (!res.ok) {
+        throw Object.assign(new RegistryError(`downloading ${repository}@${digest} from ECR failed: HTTP ${res.status}`), { status: res.status });
+      }
+      return Buffer.from(await res.arrayBuffer());
+    }, this.retry);
+    if (sha256Digest(bytes) !== digest) throw new RegistryError(`the blob ${repository}@${digest} downloaded from ECR hashes to ${sha256Digest(bytes)}`);
+    return bytes;
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    return [...(await this.tagDigests(repository)).keys()];
+  }
+
+  /** Every tag with its digest, from one paginated `ListImages` (tagged images only); empty when the repository does not exist. */
+  async tagDigests(repository: string): Promise<Map<string, string>> {
+    const tags = new Map<string, string>();
+    let nextToken: string | undefined;
+    try {
+      do {
+        const token = nextToken;
+        const res = await withRetry(
+          () =>
+            this.client.send(
+              new ListImagesCommand({
+                registryId: this.registryId,
+                repositoryName: repository,
+                filter: { tagStatus: 'TAGGED' },
+                maxResults: 1000,
+                nextToken: token,
+              }),
+            ),
+          this.retry,
+        );
+        for (const id of res.imageIds ?? []) {
+          if (id.imageTag && id.imageDigest) tags.set(id.imageTag, id.imageDigest);
+        }
+        nextToken = res.nextToken;
+      } while (nextToken);
+    } catch (error) {
+      if (errorName(error) === 'RepositoryNotFoundException') return new Map();
+      throw new RegistryError(`ECR ListImages of ${repository} failed: ${describe(error)}`, { cause: error });
+    }
+    return tags;
+  }
+}
