@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine (Debian/Ubuntu with Node 20+ and npm):
 #   bash scripts/dev.sh local   set everything up, then run the factory locally on the example catalogue
+#                               (extra arguments go to `dcf local run`, e.g. --keep-running)
 #   bash scripts/dev.sh test    set everything up, then run every check and test
 #   bash scripts/dev.sh setup   only set up
 # Setup is idempotent: what is already there is not installed again.
@@ -45,11 +46,8 @@ setup() {
 }
 
 run_local() {
-  say "Synthesizing the example catalogue (warehouse, image and feature pipelines)"
-  pnpm exec nx run factory:synth --output-style=static
-  echo
-  echo "CloudFormation templates: $(pwd)/apps/factory/cdk.out"
-  ls apps/factory/cdk.out/*.template.json | sed 's/^/  /'
+  say "Running the factory's stages on this machine: dcf local run examples/catalog.yaml (local registry, no AWS)"
+  node packages/cli/dist/bin/dcf.js local run examples/catalog.yaml "${@}"
 }
 
 run_tests() {
@@ -59,7 +57,7 @@ run_tests() {
 
 case "${1:-}" in
   setup) setup ;;
-  local) setup; run_local ;;
+  local) shift; setup; run_local "$@" ;;
   test) setup; run_tests ;;
   *) echo "usage: bash scripts/dev.sh local|test|setup" >&2; exit 2 ;;
 esac
