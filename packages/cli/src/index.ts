@@ -1,1 +1,3 @@
-export {};
+export * from './cli';
+export * from './cli-environment';
+export * from './dcf-error';

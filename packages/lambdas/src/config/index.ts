@@ -1,2 +1,3 @@
 export * from './devcontainer-json';
 export * from './files';
+export * from './validate-image';

@@ -1,0 +1,141 @@
+/**
+ * The `dcf` command line: builds the commands, runs one, and turns every
+ * failure into a message and an exit code. `exec` never exits the process;
+ * only the entry point (bin/dcf.ts) sets `process.exitCode`.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidConfigurationError, InvalidNameError, formatProblem } from '@devcontainer-factory/lambdas';
+import type { CliEnvironment } from './cli-environment';
+import { initCommand } from './commands/init';
+import { listCommand } from './commands/list';
+import { localCommand } from './commands/local';
+import { packCommand } from './commands/pack';
+import { pushCommand } from './commands/push';
+import { statusCommand } from './commands/status';
+import { tagsCommand } from './commands/tags';
+import { validateCommand } from './commands/validate';
+import { DcfError, ExitCode } from './dcf-error';
+import { sdkClients } from './private/aws-clients';
+import { Output } from './private/output';
+import { App } from './private/session';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../package.json').version;
+
+const EXAMPLES = `
+Examples:
+  $ dcf init image ./python                 write a new image configuration
+  $ dcf validate ./python                   check it: every problem with file and line
+  $ dcf pack ./python -o python.zip         the deterministic zip push would upload
+  $ dcf push ./python --wait                upload it and follow its pipeline
+  $ dcf status python                       the latest execution, stage by stage
+  $ dcf list                                published images and features, tags, digests
+  $ dcf tags python --json                  every tagged image of python, as JSON
+  $ dcf local run examples/catalog.yaml     build, test and release a catalogue into a local registry, no AWS
+
+AWS: the standard SDK configuration applies (AWS_PROFILE or --profile, AWS_REGION or
+--region, AWS_ENDPOINT_URL_S3 …). The factory is found from the SSM parameters of the
+namespace (--namespace, DCF_NAMESPACE, default "devcontainers").
+
+Exit codes: 0 ok, 1 validation failed, 2 usage error, 3 AWS or environment error,
+4 pipeline failed, 5 timed out waiting, 70 internal error.
+`;
+
+function defaultEnvironment(): CliEnvironment {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    env: process.env,
+    awsClients: sdkClients,
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    pollIntervalMs: 5000,
+  };
+}
+
+/** The `dcf` program, its commands wired to `app`. */
+export function buildProgram(app: App): Command {
+  const { stdout, stderr } = app.env;
+  const program = new Command('dcf')
+    .description('Validate, pack and push devcontainer images and features to devcontainer-factory, and follow them through its pipelines.')
+    .version(VERSION, '-V, --version', 'print the version of dcf')
+    .addOption(new Option('-n, --namespace <namespace>', 'namespace of the factory (default: DCF_NAMESPACE, else "devcontainers")'))
+    .option('--region <region>', 'AWS region (default: the SDK\'s: AWS_REGION, then the profile\'s)')
+    .option('--profile <profile>', 'AWS profile (default: the SDK\'s: AWS_PROFILE, then "default")')
+    .option('--json', 'print data as JSON on stdout')
+    .option('--verbose', 'print stack traces of errors')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand('help [command]', 'show help for a command')
+    .addHelpText('after', EXAMPLES)
+    .showSuggestionAfterError(true);
+  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, localCommand]) {
+    program.addCommand(command(app));
+  }
+  const configure = (command: Command) => {
+    command
+      .exitOverride()
+      .configureOutput({
+        writeOut: (s) => stdout.write(s),
+        writeErr: (s) => stderr.write(s),
+        outputError: (s, write) => write(s),
+      })
+      .showHelpAfterError(`(run "${commandPath(command)} --help" for usage)`);
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  return program;
+}
+
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Runs `dcf` with the arguments after the program name and returns its exit code.
+ * @param environment what to use instead of the process's streams, folder, variables, AWS clients and clock
+ */
+export async function exec(argv: readonly string[], environment: Partial<CliEnvironment> = {}): Promise<number> {
+  const env: CliEnvironment = { ...defaultEnvironment(), ...environment };
+  const app = new App(env);
+  const program = buildProgram(app);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return app.exitCode ?? ExitCode.Ok;
+  } catch (e) {
+    return report(e, env, app, argv);
+  }
+}
+
+function report(e: unknown, env: CliEnvironment, app: App, argv: readonly string[]): number {
+  if (e instanceof CommanderError) {
+    // Commander has printed its message (or the help) already.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return ExitCode.Ok;
+    return ExitCode.Usage;
+  }
+  const json = app.options?.json ?? argv.includes('--json');
+  const verbose = app.options?.verbose ?? argv.includes('--verbose');
+  const out = new Output(env.stdout, env.stderr, json, env.env);
+  const { code, message, problems } = classify(e);
+  if (json) {
+    out.data({ error: { message, exitCode: code, ...(problems ? { problems } : {}) } });
+  } else {
+    out.error(message);
+    if (problems) for (const p of problems) env.stderr.write(`  ${formatProblem(p)}\n`);
+  }
+  if (verbose) {
+    env.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+    for (let cause = (e as Error)?.cause; cause; cause = (cause as Error)?.cause) env.stderr.write(`caused by: ${(cause as Error)?.stack ?? String(cause)}\n`);
+  } else if (code === ExitCode.Internal || code === ExitCode.Aws) {
+    env.stderr.write('(run with --verbose for details)\n');
+  }
+  return code;
+}
+
+function classify(e: unknown): { code: number; message: string; problems?: InvalidConfigurationError['problems'] } {
+  if (e instanceof DcfError) return { code: e.exitCode, message: e.message };
+  if (e instanceof InvalidConfigurationError) return { code: ExitCode.ValidationFailed, message: e.message.split('\n')[0], problems: e.problems };
+  if (e instanceof InvalidNameError) return { code: ExitCode.Usage, message: e.message };
+  return { code: ExitCode.Internal, message: `internal error, please report it: ${(e as Error)?.message ?? String(e)}` };
+}

@@ -1,0 +1,217 @@
+/**
+ * One image through the stages of the image pipeline, on this machine: validate,
+ * pack, Prepare, Build (host platform), Manifest, Test, Release. Prepare,
+ * Manifest and Release are the functions the Lambdas run; Build and Test are
+ * what CodeBuild runs, with podman and buildah instead of Docker.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  IMAGE_TEST_SCRIPT,
+  archTag,
+  assembleIndex,
+  formatProblem,
+  formatSize,
+  parseManifest,
+  prepareImage,
+  releaseImage,
+  repositoryName,
+  resolvePlatform,
+  runDevcontainer,
+  writeZip,
+  type ArchiveContent,
+  type DevcontainerCli,
+  type Registry,
+} from '@devcontainer-factory/lambdas';
+import { loadConfiguration } from '../private/configuration';
+import type { ContainerEngine } from './container-engine';
+import type { LocalImageEntry } from './local-catalog';
+import { LocalStageError, StageRecorder, type StageListener, type StageReport } from './local-stages';
+
+/** The label the devcontainer CLI puts on the images it builds. */
+export const METADATA_LABEL = 'devcontainer.metadata';
+
+export interface LocalImageProps {
+  readonly image: LocalImageEntry;
+  readonly namespace: string;
+  readonly registry: Registry;
+  readonly engine: ContainerEngine;
+  readonly devcontainer: DevcontainerCli;
+  /** The platform to build, `linux/amd64` or `linux/arm64`. */
+  readonly platform: string;
+  /** Folder for the unpacked configuration. */
+  readonly workDir: string;
+  readonly listener: StageListener;
+  readonly now: () => number;
+}
+
+export interface LocalImageResult {
+  readonly id: string;
+  /** `released`: built, tested and tagged. `unchanged`: this build was released before; nothing was built. `failed`: see the stages. */
+  readonly status: 'released' | 'unchanged' | 'failed';
+  readonly repository: string;
+  readonly buildId?: string;
+  readonly version?: string;
+  /** Digest of the released index. */
+  readonly digest?: string;
+  /** Release tags moved by this run. */
+  readonly moved: readonly string[];
+  /** Every release tag of the build. */
+  readonly tags: readonly string[];
+  /** Pull reference, `<host>/<ns>/images/<id>:latest` (or the first release tag). */
+  readonly reference?: string;
+  readonly stages: readonly StageReport[];
+}
+
+/** Writes an archive's files into `dir`, keeping the executable bit. */
+export async function extractArchive(content: ArchiveContent, dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  for (const [path, data] of content.files) {
+    const target = join(dir, ...path.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, data);
+    await chmod(target, content.executables.has(path) ? 0o755 : 0o644);
+  }
+}
+
+function machineArch(uname: string): string {
+  const m = uname.trim();
+  return m === 'x86_64' ? 'amd64' : m === 'aarch64' ? 'arm64' : m;
+}
+
+/** Runs every stage of one image; never throws for a stage failure (the result says `failed`). */
+export async function runLocalImage(props: LocalImageProps): Promise<LocalImageResult> {
+  const { image, registry, engine } = props;
+  const repository = repositoryName(props.namespace, 'image', image.id);
+  const arch = props.platform.split('/')[1];
+  const rec = new StageRecorder({ kind: 'image', id: image.id }, props.listener, props.now);
+  const base = { id: image.id, repository, moved: [] as string[], tags: [] as string[] };
+  let buildId: string | undefined;
+  let version: string | undefined;
+  try {
+    const config = await rec.run('validate', async () => {
+      const loaded = await loadConfiguration(image.dir, image.dir, { kind: 'image', id: image.id });
+      if (loaded.problems.length > 0) {
+        throw new LocalStageError(`${loaded.problems.length} problem(s): ${loaded.problems.map((p) => formatProblem(p)).join('; ')}`);
+      }
+      return { value: loaded, detail: `${loaded.content.files.size} files, ${formatSize(loaded.size)}` };
+    });
+    const zip = await rec.run('pack', async () => {
+      const bytes = writeZip(config.content);
+      return { value: bytes, detail: `${formatSize(bytes.length)} zip, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}` };
+    });
+    const prepared = await rec.run('prepare', async () => {
+      const p = await prepareImage(registry, { zip, repository, baseRepositories: image.dependsOn.map((d) => repositoryName(props.namespace, 'image', d)) });
+      const bases = p.bases.map((b) => `${b.repository}@${b.digest.slice(0, 19)}`).join(', ');
+      return {
+        value: p,
+        detail: `build ${p.buildId}, version ${p.source.version ?? '(none)'}${bases ? `, on ${bases}` : ''}, ${p.released ? 'already released' : 'not released yet'}`,
+      };
+    });
+    buildId = prepared.buildId;
+    version = prepared.source.version;
+    const skipped = image.platforms.filter((p) => p !== props.platform);
+    if (prepared.released) {
+      for (const stage of ['build', 'manifest', 'test']) rec.skip(stage, `build ${prepared.buildId} is already released`);
+    } else {
+      const srcDir = join(props.workDir, image.id);
+      await extractArchive(config.content, srcDir);
+      const perArch = `${registry.host}/${repository}:${archTag(prepared.buildId, arch)}`;
+      await rec.run('build', async () => {
+        await runDevcontainer(
+          { ...props.devcontainer, env: { ...props.devcontainer.env, ...engine.env } },
+          ['build', '--workspace-folder', srcDir, '--config', join(srcDir, prepared.source.configPath), '--docker-path', 'podman', '--image-name', perArch],
+        );
+        // `devcontainer build --push` needs BuildKit; podman pushes what the devcontainer CLI built.
+        await engine.run('podman', ['push', '--quiet', '--tls-verify=false', perArch]);
+        const pushed = await registry.getManifest(repository, archTag(prepared.buildId, arch));
+        if (!pushed) throw new LocalStageError(`the devcontainer CLI reported success but ${perArch} is not in the registry`);
+        const note = skipped.length ? `; ${skipped.map((p) => `${p} skipped: no emulation`).join(', ')}` : '';
+        return { value: pushed, detail: `${props.platform} → ${perArch} (${pushed.digest.slice(0, 19)})${note}` };
+      });
+      await rec.run('manifest', async () => {
+        const index = await assembleIndex(registry, repository, prepared.buildId, [props.platform]);
+        return { value: index, detail: `index ${registry.host}/${repository}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
+      });
+      await rec.run('test', async () => {
+        const detail = await testImage(props, repository, prepared.buildId, srcDir, prepared.source.hasTests);
+        return { value: undefined, detail };
+      });
+    }
+    const released = await rec.run('release', async () => {
+      const result = await releaseImage(registry, repository, {
+        buildId: prepared.buildId,
+        version: prepared.source.version,
+        rules: { latest: image.releaseTags.includes('latest'), semver: image.releaseTags.includes('semver'), date: image.releaseTags.includes('date') },
+        now: new Date(props.now()),
+      });
+      const detail = result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`;
+      return { value: result, detail };
+    });
+    const tag = released.tags.includes('latest') ? 'latest' : released.tags[0];
+    return {
+      ...base,
+      status: prepared.released ? 'unchanged' : 'released',
+      buildId,
+      version,
+      digest: released.digest,
+      moved: released.moved,
+      tags: released.tags,
+      reference: tag ? `${registry.host}/${repository}:${tag}` : `${registry.host}/${repository}@${released.digest}`,
+      stages: rec.stages,
+    };
+  } catch (e) {
+    if (!rec.failed) throw e;
+    return { ...base, status: 'failed', buildId, version, stages: rec.stages };
+  }
+}
+
+/**
+ * Test: pulls `<build>` through the index for the platform (as `docker pull`
+ * would), checks its architecture in the config and by running `uname -m` in it,
+ * that it carries the devcontainer metadata label, then runs
+ * `test-project/test.sh` in a copy of `test-project/` when the configuration has one.
+ */
+async function testImage(props: LocalImageProps, repository: string, buildId: string, srcDir: string, hasTests: boolean): Promise<string> {
+  const { registry, engine } = props;
+  const arch = props.platform.split('/')[1];
+  const digest = await resolvePlatform(registry, repository, buildId, props.platform);
+  const parsed = parseManifest((await registry.getManifest(repository, digest))!, `${repository}@${digest}`);
+  if (parsed.kind !== 'image') throw new LocalStageError(`${repository}@${digest} is not an image manifest`);
+  const config = JSON.parse((await registry.getBlob(repository, parsed.manifest.config.digest)).toString('utf8')) as {
+    architecture?: string;
+    config?: { Labels?: Record<string, string> };
+  };
+  if (config.architecture !== arch) throw new LocalStageError(`the image config says architecture ${config.architecture}, expected ${arch}`);
+  const label = config.config?.Labels?.[METADATA_LABEL];
+  let entries: unknown;
+  try {
+    entries = label === undefined ? undefined : JSON.parse(label);
+  } catch {
+    entries = undefined;
+  }
+  if (!Array.isArray(entries)) throw new LocalStageError(`the image has no valid ${METADATA_LABEL} label: build it with the devcontainer CLI`);
+
+  const reference = `${registry.host}/${repository}:${buildId}`;
+  const container = (await engine.buildah('from', '--quiet', '--pull-always', '--tls-verify=false', reference)).trim();
+  try {
+    const machine = machineArch(await engine.buildah('run', '--isolation', 'chroot', container, '--', 'uname', '-m'));
+    if (machine !== arch) throw new LocalStageError(`uname -m in the image says ${machine}, expected ${arch}`);
+    let tests = 'no test-project/test.sh';
+    if (hasTests) {
+      const testDir = join(srcDir, dirname(IMAGE_TEST_SCRIPT));
+      await engine.buildah('copy', '--quiet', container, testDir, '/workspaces/test-project');
+      try {
+        const out = await engine.buildah('run', '--isolation', 'chroot', '--workingdir', '/workspaces/test-project', container, '--', '/bin/sh', './test.sh');
+        const last = out.trim().split('\n').pop();
+        tests = `${IMAGE_TEST_SCRIPT} passed${last ? ` ("${last}")` : ''}`;
+      } catch (cause) {
+        throw new LocalStageError(`${IMAGE_TEST_SCRIPT} failed: ${(cause as Error).message}`, { cause });
+      }
+    }
+    return `${props.platform}: architecture ${arch}, ${METADATA_LABEL} (${entries.length} entries), ${tests}`;
+  } finally {
+    await engine.buildah('rm', container).catch(() => undefined);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * `dcf local run` as a plain function: a catalogue through the factory's stages
+ * against a local registry. Images go in build order (a base before the images
+ * on it); an image whose base failed is not built. Features follow.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OciRegistry, repositoryName, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { ContainerEngine } from './container-engine';
+import { runLocalFeature, type LocalFeatureResult } from './feature-stages';
+import { runLocalImage, type LocalImageResult } from './image-stages';
+import type { LocalCatalog } from './local-catalog';
+import type { StageListener } from './local-stages';
+import { ensureUpstreamImage, type UpstreamImage } from './upstream-image';
+
+export interface LocalRunProps {
+  readonly catalog: LocalCatalog;
+  /** The registry, `localhost:<port>`. */
+  readonly registryHost: string;
+  readonly devcontainer: DevcontainerCli;
+  /** The platform to build: the host's. */
+  readonly platform: string;
+  readonly listener: StageListener;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /**
+   * Receives a line about what happens outside the stages (the upstream image).
+   * @default - silent
+   */
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalRunResult {
+  readonly registry: string;
+  readonly namespace: string;
+  readonly platform: string;
+  readonly upstream?: UpstreamImage;
+  readonly images: readonly LocalImageResult[];
+  readonly features: readonly LocalFeatureResult[];
+  /** True when every image and feature went through. */
+  readonly ok: boolean;
+}
+
+export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunResult> {
+  const now = props.now ?? Date.now;
+  const { catalog } = props;
+  const registry = new OciRegistry({ host: props.registryHost });
+  const workDir = await mkdtemp(join(tmpdir(), 'dcf-local-'));
+  const engine = await ContainerEngine.create({ registryHost: props.registryHost, workDir: join(workDir, 'engine') });
+  // The devcontainer CLI reads DCF_REGISTRY and DCF_NAMESPACE through ${localEnv:…} in build args.
+  const devcontainer: DevcontainerCli = { ...props.devcontainer, env: { ...props.devcontainer.env, DCF_REGISTRY: props.registryHost, DCF_NAMESPACE: catalog.namespace } };
+  try {
+    let upstream: UpstreamImage | undefined;
+    if (catalog.images.length > 0) {
+      upstream = await ensureUpstreamImage(engine, registry);
+      props.log?.(`${upstream.created ? 'pushed' : 'reusing'} the offline upstream image ${upstream.reference} (Debian's busybox-static)`);
+    }
+    const images: LocalImageResult[] = [];
+    for (const image of catalog.images) {
+      const failedBase = image.dependsOn.find((d) => images.find((r) => r.id === d)?.status === 'failed');
+      if (failedBase) {
+        const report = { stage: 'prepare', status: 'skipped' as const, detail: `base image '${failedBase}' failed`, ms: 0 };
+        props.listener({ kind: 'image', id: image.id }, report);
+        images.push({ id: image.id, status: 'failed', repository: repositoryName(catalog.namespace, 'image', image.id), moved: [], tags: [], stages: [report] });
+        continue;
+      }
+      images.push(
+        await runLocalImage({ image, namespace: catalog.namespace, registry, engine, devcontainer, platform: props.platform, workDir: join(workDir, 'images'), listener: props.listener, now }),
+      );
+    }
+    const features: LocalFeatureResult[] = [];
+    for (const feature of catalog.features) {
+      features.push(await runLocalFeature({ feature, namespace: catalog.namespace, registry, devcontainer, workDir: join(workDir, 'features'), listener: props.listener, now }));
+    }
+    const ok = images.every((i) => i.status !== 'failed') && features.every((f) => f.status !== 'failed');
+    return { registry: props.registryHost, namespace: catalog.namespace, platform: props.platform, upstream, images, features, ok };
+  } finally {
+    await engine.dispose();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

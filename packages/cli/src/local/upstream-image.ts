@@ -1,0 +1,47 @@
+/**
+ * The offline stand-in for a public base image: `<registry>/upstream/busybox:latest`,
+ * Debian's statically linked busybox (package busybox-static) on an empty image,
+ * with its applets linked into /bin. Images of a local catalogue build `FROM` it,
+ * because no public registry is reachable from a machine without network.
+ */
+import { existsSync } from 'node:fs';
+import type { Registry } from '@devcontainer-factory/lambdas';
+import { EngineCommandError, type ContainerEngine } from './container-engine';
+
+/** Where Debian's busybox-static package installs busybox. */
+export const BUSYBOX_BINARY = '/bin/busybox';
+
+/** Repository of the upstream image in the local registry. */
+export const UPSTREAM_REPOSITORY = 'upstream/busybox';
+
+export interface UpstreamImage {
+  /** `localhost:<port>/upstream/busybox:latest` */
+  readonly reference: string;
+  /** True when this run pushed it; false when the registry had it already. */
+  readonly created: boolean;
+}
+
+/**
+ * Pushes the upstream image unless the registry has it already.
+ * @param busybox a statically linked busybox for the host's architecture
+ */
+export async function ensureUpstreamImage(engine: ContainerEngine, registry: Registry, busybox: string = BUSYBOX_BINARY): Promise<UpstreamImage> {
+  const reference = `${registry.host}/${UPSTREAM_REPOSITORY}:latest`;
+  if (await registry.getManifest(UPSTREAM_REPOSITORY, 'latest')) return { reference, created: false };
+  if (!existsSync(busybox)) {
+    throw new EngineCommandError(`${busybox} is missing: the offline upstream image is made from Debian's busybox-static (apt-get install -y busybox-static)`, null, '');
+  }
+  const container = (await engine.buildah('from', '--quiet', 'scratch')).trim();
+  try {
+    await engine.buildah('copy', '--quiet', '--chmod', '0755', container, busybox, '/bin/busybox');
+    await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/busybox', '--install', '-s', '/bin');
+    await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/busybox', 'mkdir', '-p', '/tmp', '/root', '/usr/local/bin', '/etc');
+    await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/sh', '-c', 'echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd && echo "root:x:0:" > /etc/group');
+    await engine.buildah('config', '--cmd', '/bin/sh', '--env', 'PATH=/usr/local/bin:/usr/bin:/bin', container);
+    await engine.buildah('commit', '--quiet', '--format', 'oci', container, reference);
+    await engine.buildah('push', '--quiet', '--tls-verify=false', reference, `docker://${reference}`);
+  } finally {
+    await engine.buildah('rm', container).catch(() => undefined);
+  }
+  return { reference, created: true };
+}

@@ -1,0 +1,300 @@
+/**
+ * Bad input never uploads: each case goes through `dcf push` with a deployed
+ * factory mocked, and must end with its message, its exit code and no S3 write.
+ */
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import { GetParametersCommand } from '@aws-sdk/client-ssm';
+import { ExitCode } from '../src';
+import { codePipelineMock, resetMocks, s3Mock, s3Writes, ssmMock } from './support/factory-mocks';
+import { IMAGE_FILES, Workspace, featureFiles } from './support/harness';
+
+let ws: Workspace;
+const servers: Server[] = [];
+beforeEach(() => {
+  ws = new Workspace();
+  resetMocks();
+});
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  ws.cleanup();
+});
+
+const image = (json: unknown, extra: Record<string, string> = {}) => ({
+  '.devcontainer/devcontainer.json': typeof json === 'string' ? json : JSON.stringify(json, null, 2),
+  ...extra,
+});
+const withVersion = (version: unknown) => image({ image: 'debian:12', customizations: { 'devcontainer-factory': { version } } });
+const feature = (id: string, metadata: Record<string, unknown>, extra: Record<string, string> = {}) => ({
+  ...featureFiles(id),
+  'devcontainer-feature.json': JSON.stringify({ id, version: '1.0.0', ...metadata }, null, 2),
+  ...extra,
+});
+
+interface BadInput {
+  /** Writes the input; returns the arguments after `push`. */
+  readonly setup: (ws: Workspace) => string[] | Promise<string[]>;
+  readonly code: number;
+  readonly message: string;
+}
+
+/** `name` → the configuration folder `name` with these files. */
+const folder = (name: string, files: Record<string, string>, ...flags: string[]) => (w: Workspace) => (w.write(name, files), [name, ...flags]);
+
+const BAD_INPUTS: Record<string, BadInput> = {
+  'broken JSONC (a missing comma)': {
+    setup: folder('python', image('{\n  "image": "debian:12"\n  "features": {}\n}')),
+    code: ExitCode.ValidationFailed,
+    message: 'python/.devcontainer/devcontainer.json:3:3: CommaExpected: fix the JSON syntax here (comments and trailing commas are allowed)',
+  },
+  'JSONC cut off in the middle': {
+    setup: folder('python', image('{ "image": "debian:12", "features": {')),
+    code: ExitCode.ValidationFailed,
+    message: 'has 1 problem; nothing was uploaded:\n  python/.devcontainer/devcontainer.json:1:38: CloseBraceExpected',
+  },
+  'a top level that is not an object': {
+    setup: folder('python', image('"debian:12"')),
+    code: ExitCode.ValidationFailed,
+    message: 'the top level must be a JSON object',
+  },
+  'no devcontainer.json': {
+    setup: folder('python', { 'README.md': '# python' }),
+    code: ExitCode.ValidationFailed,
+    message: 'python/.devcontainer/devcontainer.json: missing: add .devcontainer/devcontainer.json or .devcontainer.json',
+  },
+  'a devcontainer.json in a sub-folder only': {
+    setup: folder('python', { '.devcontainer/python/devcontainer.json': '{ "image": "debian:12" }' }),
+    code: ExitCode.ValidationFailed,
+    message: 'found .devcontainer/python/devcontainer.json: the factory builds the configuration at the root of the folder',
+  },
+  'a folder that does not exist': {
+    setup: () => ['nope'],
+    code: ExitCode.Usage,
+    message: "error: the folder 'nope' does not exist: pass the folder that holds the configuration",
+  },
+  'a file instead of a folder': {
+    setup: (w) => (writeFileSync(w.path('python.zip'), 'zip'), ['python.zip']),
+    code: ExitCode.Usage,
+    message: "error: 'python.zip' is a file: pass the folder that holds the configuration",
+  },
+  'a Dockerfile that does not exist': {
+    setup: folder('python', image({ build: { dockerfile: 'Dockerfile' } })),
+    code: ExitCode.ValidationFailed,
+    message: 'the Dockerfile "Dockerfile" does not exist (looked for .devcontainer/Dockerfile): add it or fix the path',
+  },
+  'a Dockerfile outside the folder': {
+    setup: folder('python', image({ build: { dockerfile: '../../Dockerfile' } })),
+    code: ExitCode.ValidationFailed,
+    message: '"../../Dockerfile" points outside the configuration folder: only this folder is uploaded',
+  },
+  'no image source': {
+    setup: folder('python', image({ name: 'python' })),
+    code: ExitCode.ValidationFailed,
+    message: 'no image source: set "image"',
+  },
+  'an image reference with spaces': {
+    setup: folder('python', image({ image: 'debian 12' })),
+    code: ExitCode.ValidationFailed,
+    message: '"debian 12" is not a valid image reference',
+  },
+  'a deprecated short feature id': {
+    setup: folder('python', image({ image: 'debian:12', features: { node: {} } })),
+    code: ExitCode.ValidationFailed,
+    message: '"node" is a deprecated short feature id: use a full OCI reference such as "ghcr.io/devcontainers/features/node:1"',
+  },
+  'a local feature outside the folder': {
+    setup: folder('python', image({ image: 'debian:12', features: { '../../../shared/feature': {} } })),
+    code: ExitCode.ValidationFailed,
+    message: 'the local feature "../../../shared/feature" points outside the configuration folder',
+  },
+  'an image version that is not semver': {
+    setup: folder('python', withVersion('v2')),
+    code: ExitCode.ValidationFailed,
+    message: '"v2" is not a semantic version: use MAJOR.MINOR.PATCH such as "1.2.3"',
+  },
+  'an image version with build metadata': {
+    setup: folder('python', withVersion('1.2.3+build.7')),
+    code: ExitCode.ValidationFailed,
+    message: 'build metadata (+…) cannot be part of a registry tag',
+  },
+  'a test-project without test.sh': {
+    setup: folder('python', { '.devcontainer/devcontainer.json': IMAGE_FILES['.devcontainer/devcontainer.json'], 'test-project/notes.md': '' }),
+    code: ExitCode.ValidationFailed,
+    message: 'test-project/ has no test.sh',
+  },
+  'a symlink to a file outside the folder': {
+    setup: (w) => {
+      w.write('python', IMAGE_FILES);
+      writeFileSync(w.path('secret.env'), 'TOKEN=1');
+      symlinkSync('../secret.env', w.path('python/.env'));
+      return ['python'];
+    },
+    code: ExitCode.ValidationFailed,
+    message: "python/.env: is a symlink to '../secret.env', outside the folder: replace it with a copy of what it points to",
+  },
+  'an absolute symlink': {
+    setup: (w) => (w.write('python', IMAGE_FILES), symlinkSync('/etc/passwd', w.path('python/passwd')), ['python']),
+    code: ExitCode.ValidationFailed,
+    message: "python/passwd: is a symlink to '/etc/passwd', outside the folder",
+  },
+  'a dangling symlink': {
+    setup: (w) => (w.write('python', IMAGE_FILES), symlinkSync('gone.txt', w.path('python/link.txt')), ['python']),
+    code: ExitCode.ValidationFailed,
+    message: "python/link.txt: is a symlink to 'gone.txt', which does not exist",
+  },
+  'a symlink loop': {
+    setup: (w) => (w.write('python', IMAGE_FILES), symlinkSync('..', w.path('python/test-project/up')), ['python']),
+    code: ExitCode.ValidationFailed,
+    message: 'python/test-project/up: is a symlink that loops back to a folder that contains it',
+  },
+  'a FIFO': {
+    setup: (w) => (w.write('python', IMAGE_FILES), execFileSync('mkfifo', [w.path('python/pipe')]), ['python']),
+    code: ExitCode.ValidationFailed,
+    message: 'python/pipe: is a FIFO (named pipe): only regular files, folders and symlinks to files inside the folder can be packed',
+  },
+  'a socket': {
+    setup: async (w) => {
+      w.write('python', IMAGE_FILES);
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(w.path('python/agent.sock'), resolve));
+      return ['python'];
+    },
+    code: ExitCode.ValidationFailed,
+    message: 'python/agent.sock: is a socket',
+  },
+  'a file name with a backslash (a zip-slip path on Windows)': {
+    setup: folder('python', { ...IMAGE_FILES, '..\\..\\evil.sh': 'rm -rf /' }),
+    code: ExitCode.ValidationFailed,
+    message: "python/..\\..\\evil.sh: the path contains a backslash: use '/' between folders",
+  },
+  'content over the size limit': {
+    setup: folder('python', { ...IMAGE_FILES, 'data.bin': 'x'.repeat(4096) }, '--max-size', '2KiB'),
+    code: ExitCode.ValidationFailed,
+    message: 'python: the configuration holds 4.2 KiB, over the limit of 2.0 KiB: leave large files out (add them to .gitignore) or raise the limit (--max-size); largest: data.bin (4.0 KiB)',
+  },
+  'an invalid --id': {
+    setup: folder('python', IMAGE_FILES, '--id', 'Python_3'),
+    code: ExitCode.Usage,
+    message: "error: image id 'Python_3' is invalid: use lowercase letters, digits and '-', starting with a letter or digit (^[a-z0-9][a-z0-9-]*$) (try 'python-3'); pass a valid --id",
+  },
+  'a folder name that is not an id': {
+    setup: folder('Python_3', IMAGE_FILES),
+    code: ExitCode.Usage,
+    message: "(taken from the folder name): rename the folder or pass --id",
+  },
+  'an id that is too long': {
+    setup: folder('python', IMAGE_FILES, '--id', 'a'.repeat(64)),
+    code: ExitCode.Usage,
+    message: `image id '${'a'.repeat(64)}' is 64 characters long; the limit is 63`,
+  },
+  'a feature whose id differs from its folder': {
+    setup: folder('hello', feature('greeter', {})),
+    code: ExitCode.ValidationFailed,
+    message: `"id" is 'greeter' but the feature is catalogued and uploaded as 'hello': set "id": "hello", or upload it as 'greeter'`,
+  },
+  'a feature without install.sh': {
+    setup: folder('hello', { 'devcontainer-feature.json': featureFiles('hello')['devcontainer-feature.json'] }),
+    code: ExitCode.ValidationFailed,
+    message: 'hello/install.sh: missing: a feature needs install.sh beside devcontainer-feature.json',
+  },
+  'a feature version that is not semver': {
+    setup: folder('hello', feature('hello', { version: '1.0' })),
+    code: ExitCode.ValidationFailed,
+    message: `"version" '1.0' is not a semantic version: use MAJOR.MINOR.PATCH, e.g. "1.0.0" (try "1.0.0")`,
+  },
+  'a feature pre-release version': {
+    setup: folder('hello', feature('hello', { version: '2.0.0-rc.1' })),
+    code: ExitCode.ValidationFailed,
+    message: `"version" '2.0.0-rc.1' is a pre-release`,
+  },
+  'a feature option with a default of the wrong type': {
+    setup: folder('hello', feature('hello', { options: { enabled: { type: 'boolean', default: 'yes' } } })),
+    code: ExitCode.ValidationFailed,
+    message: 'option "enabled": "default" must be a boolean, as "type" says',
+  },
+  'a feature test scenario without its script': {
+    setup: folder('hello', { ...featureFiles('hello'), 'test/scenarios.json': '{ "on-alpine": { "image": "alpine", "features": { "hello": {} } } }' }),
+    code: ExitCode.ValidationFailed,
+    message: "scenario 'on-alpine' has no script: add test/on-alpine.sh",
+  },
+  'a feature pushed as an image': {
+    setup: folder('hello', featureFiles('hello'), '--kind', 'image'),
+    code: ExitCode.ValidationFailed,
+    message: 'this folder holds a feature (devcontainer-feature.json): push it with --kind feature',
+  },
+};
+
+describe('dcf push refuses bad input and uploads nothing', () => {
+  test('the table holds at least 25 cases', () => {
+    expect(Object.keys(BAD_INPUTS).length).toBeGreaterThanOrEqual(25);
+  });
+
+  test.each(Object.entries(BAD_INPUTS))('%s', async (_name, bad) => {
+    const argv = await bad.setup(ws);
+
+    const { code, stdout, stderr } = await ws.run(['push', ...argv]);
+
+    expect(stderr).toContain(bad.message);
+    expect(code).toBe(bad.code);
+    expect(stdout).toBe('');
+    expect(s3Writes()).toBe(0);
+    // Local problems stop before any AWS call at all.
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('dcf push stops before any write when the factory is not there', () => {
+  test('a namespace without a factory says which deploy is missing', async () => {
+    ws.write('python', IMAGE_FILES);
+
+    const { code, stderr } = await ws.run(['push', 'python', '--namespace', 'team-b', '--region', 'eu-west-1']);
+
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain(
+      "error: no factory is deployed for namespace 'team-b' in eu-west-1 (SSM parameter /team-b/factory/source-bucket-name, /team-b/factory/registry not found): " +
+        'deploy it with "nx deploy factory -c namespace=team-b", or pass --namespace (or --region / --profile) for the factory you meant',
+    );
+    expect(s3Writes()).toBe(0);
+  });
+
+  test('a missing source bucket says to redeploy the warehouse', async () => {
+    ws.write('python', IMAGE_FILES);
+    s3Mock.on(HeadBucketCommand).rejects(Object.assign(new Error('UnknownError'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+
+    const { code, stderr } = await ws.run(['push', 'python']);
+
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain("error: the source bucket 'dcf-source-123' (SSM parameter /devcontainers/factory/source-bucket-name) does not exist");
+    expect(stderr).toContain('redeploy it with "nx deploy factory -c namespace=devcontainers"');
+    expect(s3Writes()).toBe(0);
+  });
+
+  test('access denied on the parameters says what was being read', async () => {
+    ws.write('python', IMAGE_FILES);
+    ssmMock.on(GetParametersCommand).rejects(Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: ssm:GetParameters'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+
+    const { code, stderr } = await ws.run(['push', 'python']);
+
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain("error: AWS denied access while reading the factory's SSM parameters");
+    expect(stderr).toContain('(run with --verbose for details)');
+    expect(s3Writes()).toBe(0);
+  });
+
+  test('--wait without a pipeline for the id says what to add to the catalog', async () => {
+    ws.write('python', IMAGE_FILES);
+    codePipelineMock.on(GetPipelineStateCommand).rejects(Object.assign(new Error('not found'), { name: 'PipelineNotFoundException' }));
+
+    const { code, stderr } = await ws.run(['push', 'python', '--wait']);
+
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain(
+      "error: no pipeline devcontainers-image-python for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it (nx deploy factory -c namespace=devcontainers -c images=…,python)",
+    );
+    expect(s3Writes()).toBe(0);
+  });
+});

@@ -1,0 +1,150 @@
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName } from '@devcontainer-factory/lambdas';
+import { exec } from '../../src/cli';
+import type { CliEnvironment } from '../../src/cli-environment';
+import { LocalCatalogError, readLocalCatalog } from '../../src/local/local-catalog';
+
+// `dcf local run` on the example catalogue, end to end: the real docker-registry,
+// podman and buildah (vfs, chroot), the real devcontainer CLI. About 15 s.
+
+jest.setTimeout(240_000);
+
+const REPO_ROOT = join(__dirname, '../../../..');
+const EXAMPLES = join(REPO_ROOT, 'examples');
+const NS = 'devcontainers';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function dcf(...argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const environment: Partial<CliEnvironment> = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1', DCF_NAMESPACE: undefined },
+  };
+  const code = await exec(argv, environment);
+  return { code, stdout, stderr };
+}
+
+interface RunJson {
+  registry: string;
+  registryPid?: number;
+  registryDir?: string;
+  ok: boolean;
+  images: Array<{ id: string; status: string; buildId: string; digest: string; reference: string; stages: Array<{ stage: string; status: string; detail: string }> }>;
+  features: Array<{ id: string; status: string; version: string; reference: string; stages: Array<{ stage: string; status: string }> }>;
+}
+
+describe('dcf local run on the example catalogue', () => {
+  let first: RunJson;
+  let registry: OciRegistry;
+
+  beforeAll(async () => {
+    const run = await dcf('local', 'run', 'examples/catalog.yaml', '--keep-running', '--json');
+    if (run.code !== 0) throw new Error(`dcf local run failed (${run.code}):\n${run.stderr}\n${run.stdout}`);
+    first = JSON.parse(run.stdout) as RunJson;
+    registry = new OciRegistry({ host: first.registry });
+  });
+
+  afterAll(async () => {
+    if (first?.registryPid) {
+      process.kill(first.registryPid, 'SIGTERM');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (first?.registryDir) await rm(first.registryDir, { recursive: true, force: true });
+  });
+
+  test('builds, tests and releases each image: an index under <build> and the release tags on it', async () => {
+    expect(first.ok).toBe(true);
+    expect(first.registry).toMatch(/^localhost:\d+$/);
+    expect(first.images.map((i) => [i.id, i.status])).toEqual([
+      ['base', 'released'],
+      ['tools', 'released'],
+    ]);
+    const base = first.images[0];
+    expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'release:ok']);
+    expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain('linux/arm64 skipped: no emulation');
+    expect(base.stages.find((s) => s.stage === 'test')!.detail).toContain('test-project/test.sh passed');
+
+    const baseRepo = repositoryName(NS, 'image', 'base');
+    const index = await registry.getManifest(baseRepo, base.buildId);
+    expect(index?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(JSON.parse(index!.body.toString()).manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64']);
+    for (const tag of ['latest', '1.0.0', '1.0', '1']) expect((await registry.getManifest(baseRepo, tag))?.digest).toBe(index!.digest);
+    expect((await registry.listTags(baseRepo)).filter((t) => /^\d{8}$/.test(t))).toHaveLength(1);
+    expect(base.reference).toBe(`${first.registry}/${baseRepo}:latest`);
+
+    // tools depends on base: built FROM base's latest, released with its own semver and no date tag.
+    const toolsRepo = repositoryName(NS, 'image', 'tools');
+    const tools = await registry.getManifest(toolsRepo, 'latest');
+    expect(tools?.digest).toBe(first.images[1].digest);
+    expect((await registry.listTags(toolsRepo)).sort()).toEqual([first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest'].sort());
+  });
+
+  test('publishes the hello feature with the devcontainer CLI and lists it in the collection', async () => {
+    expect(first.features).toEqual([expect.objectContaining({ id: 'hello', status: 'published', version: '1.0.0', reference: `${first.registry}/${NS}/features/hello:1` })]);
+    expect((await registry.listTags(repositoryName(NS, 'feature', 'hello'))).sort()).toEqual(['1', '1.0', '1.0.0', 'latest']);
+    expect((await readFeatureCollection(registry, NS))?.features.map((f) => f.id)).toEqual(['hello']);
+    expect(await registry.getManifest(featureCollectionRepositoryName(NS), 'latest')).toBeDefined();
+  });
+
+  test('a second run skips build, manifest and test of released images and publishes nothing', async () => {
+    const tagsBefore = await registry.listTags(repositoryName(NS, 'image', 'base'));
+    const run = await dcf('local', 'run', 'examples', '--registry', first.registry);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}✔ release +unchanged: 1\.0\.0, 1\.0, 1, latest, \d{8}/);
+    expect(run.stderr).toContain('– publish       version 1.0.0 is already published with this content');
+    expect(run.stdout).toMatch(/image +base +unchanged +1\.0\.0 +localhost:\d+\/devcontainers\/images\/base:latest/);
+    expect(run.stdout).toMatch(/feature +hello +unchanged +1\.0\.0/);
+    expect(await registry.listTags(repositoryName(NS, 'image', 'base'))).toEqual(tagsBefore);
+  });
+});
+
+describe('dcf local run refuses bad input before starting anything', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dcf-local-catalog-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a registry address that is not localhost:<port> is a usage error', async () => {
+    const run = await dcf('local', 'run', EXAMPLES, '--registry', 'registry.example.com:5000');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("error: --registry: 'registry.example.com:5000' is not a local registry address: use localhost:<port>");
+  });
+
+  test('dependsOn on an image that is not in the catalogue names the image and the fix', async () => {
+    await mkdir(join(dir, 'images', 'app'), { recursive: true });
+    await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: app\n    dependsOn: [missing]\n');
+    expect(() => readLocalCatalog(dir)).toThrow(LocalCatalogError);
+    const run = await dcf('local', 'run', dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("image 'app' depends on 'missing', which is not an image of");
+    expect(run.stderr).toContain('add it to images or remove it from dependsOn');
+  });
+
+  test('a missing configuration folder says where it was expected', async () => {
+    await writeFile(join(dir, 'catalog.yaml'), 'features: [hello]\n');
+    const run = await dcf('local', 'run', join(dir, 'catalog.yaml'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`the configuration of feature 'hello' is missing: expected the folder ${join(dir, 'features', 'hello')}`);
+  });
+
+  test('images come in build order and a dependsOn cycle is refused', async () => {
+    for (const id of ['a', 'b']) await mkdir(join(dir, 'images', id), { recursive: true });
+    await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - b\n');
+    expect(readLocalCatalog(dir).images.map((i) => i.id)).toEqual(['b', 'a']);
+    await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - id: b\n    dependsOn: [a]\n');
+    expect(() => readLocalCatalog(dir)).toThrow(/has a cycle: a → b → a/);
+  });
+});

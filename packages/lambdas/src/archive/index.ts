@@ -1,0 +1,5 @@
+export * from './archive-content';
+export * from './safe-path';
+export * from './collect-files';
+export * from './write-zip';
+export * from './read-zip';

@@ -1,0 +1,258 @@
+/**
+ * Checks an image configuration before it is uploaded or built: the
+ * devcontainer.json parses (JSONC, as the devcontainer CLI reads it), names one
+ * image source that exists, references features in a form the CLI accepts, and
+ * carries a semantic version when it carries one at all. Every problem says
+ * where it is and what to change.
+ */
+import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
+import { isSemver } from '../semver';
+import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, parseJsonc, positionOf } from './devcontainer-json';
+import type { ConfigProblem, FileSet } from './files';
+
+/** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
+const TAG = String.raw`(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;
+const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?)`;
+/** A container image reference: `[host[:port]/]path[:tag][@digest]`. */
+const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG}$`);
+/** An OCI feature reference: `host/path/name[:tag][@digest]` (the registry is required). */
+const FEATURE_REFERENCE = new RegExp(`^${HOST}/${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG}$`);
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Every problem of an image configuration; empty when it is valid. */
+export function validateImageFiles(files: FileSet): ConfigProblem[] {
+  if (files.size === 0) {
+    return [{ file: DEVCONTAINER_JSON_PATHS[0], message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)` }];
+  }
+  const configPath = DEVCONTAINER_JSON_PATHS.find((p) => files.has(p));
+  if (!configPath) return [missingConfigProblem(files)];
+
+  const problems: ConfigProblem[] = [];
+  const text = decodeText(files.get(configPath)!);
+  if (text === undefined) {
+    return [{ file: configPath, message: 'is not valid UTF-8 text: save it as UTF-8' }];
+  }
+  const parsed = parseJsonc(text);
+  if (!parsed.value) {
+    // jsonc-parser can report the same error twice at one place (e.g. a missing brace that closes two objects).
+    const unique = parsed.problems.filter((p, i, all) => all.findIndex((q) => q.line === p.line && q.column === p.column && q.message === p.message) === i);
+    return unique.map((p) => ({
+      file: configPath,
+      line: p.line,
+      column: p.column,
+      message: `${p.message}: fix the JSON syntax here (comments and trailing commas are allowed)`,
+    }));
+  }
+  const config = parsed.value;
+  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  const at = (path: JSONPath, message: string): ConfigProblem => ({ file: configPath, ...locate(text, tree, path), message });
+  const configDir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/')) : '';
+
+  checkSource(config, configDir, files, at, problems);
+  checkFeatures(config, configDir, files, at, problems);
+  checkFactoryCustomization(config, at, problems);
+  checkTestProject(files, problems);
+  return problems;
+}
+
+type At = (path: JSONPath, message: string) => ConfigProblem;
+
+function decodeText(bytes: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function missingConfigProblem(files: FileSet): ConfigProblem {
+  const elsewhere = [...files.keys()].filter((p) => p.endsWith('devcontainer.json') && p !== DEVCONTAINER_JSON_PATHS[0]);
+  const hint = elsewhere.length
+    ? `; found ${elsewhere.join(', ')}: the factory builds the configuration at the root of the folder, so move it to ${DEVCONTAINER_JSON_PATHS[0]}`
+    : files.has('devcontainer-feature.json')
+      ? '; this folder holds a feature (devcontainer-feature.json): push it with --kind feature'
+      : ` (dcf init image <dir> writes a starting point)`;
+  return { file: DEVCONTAINER_JSON_PATHS[0], message: `missing: add ${DEVCONTAINER_JSON_PATHS[0]} or ${DEVCONTAINER_JSON_PATHS[1]}${hint}` };
+}
+
+/** Line and column of a value in the document, when the path exists. */
+function locate(text: string, tree: Node | undefined, path: JSONPath): { line?: number; column?: number } {
+  if (!tree) return {};
+  let node: Node | undefined;
+  for (let depth = path.length; depth >= 0 && !node; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
+  return node ? positionOf(text, node.parent?.type === 'property' ? node.parent.offset : node.offset) : {};
+}
+
+/** `a/b/../c` → `a/c`; undefined when the path leaves the root or is absolute. */
+function resolveInside(base: string, relative: string): string | undefined {
+  if (relative.startsWith('/') || /^[a-zA-Z]:/.test(relative) || relative.includes('\\')) return undefined;
+  const out: string[] = base ? base.split('/') : [];
+  for (const segment of relative.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else {
+      out.push(segment);
+    }
+  }
+  return out.join('/');
+}
+
+function folderExists(files: FileSet, folder: string): boolean {
+  return folder === '' || [...files.keys()].some((p) => p.startsWith(`${folder}/`));
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkSource(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[]): void {
+  const sources: string[] = [];
+  if ('image' in config) {
+    sources.push('image');
+    const image = config.image;
+    if (typeof image !== 'string' || image.trim() === '') {
+      problems.push(at(['image'], '"image" must be a non-empty string such as "mcr.microsoft.com/devcontainers/base:bookworm"'));
+    } else if (!image.includes('${') && !IMAGE_REFERENCE.test(image)) {
+      problems.push(at(['image'], `"${image}" is not a valid image reference: use [registry/]name[:tag][@sha256:digest] with a lowercase name, e.g. "mcr.microsoft.com/devcontainers/base:bookworm"`));
+    }
+  }
+
+  const build = config.build;
+  const legacyDockerfile = config.dockerFile ?? config.dockerfile;
+  if (build !== undefined && !isObject(build)) {
+    problems.push(at(['build'], '"build" must be an object such as { "dockerfile": "Dockerfile" }'));
+  }
+  const dockerfileKey: JSONPath | undefined = isObject(build) && 'dockerfile' in build ? ['build', 'dockerfile'] : legacyDockerfile !== undefined ? ['dockerFile' in config ? 'dockerFile' : 'dockerfile'] : undefined;
+  if (dockerfileKey) {
+    sources.push('build.dockerfile');
+    const dockerfile = isObject(build) && 'dockerfile' in build ? build.dockerfile : legacyDockerfile;
+    if (typeof dockerfile !== 'string' || dockerfile === '') {
+      problems.push(at(dockerfileKey, '"build.dockerfile" must be the path of a Dockerfile, relative to devcontainer.json'));
+    } else {
+      const resolved = resolveInside(configDir, dockerfile);
+      if (resolved === undefined) {
+        problems.push(at(dockerfileKey, `"${dockerfile}" points outside the configuration folder: only this folder is uploaded, so move the Dockerfile inside it`));
+      } else if (!files.has(resolved)) {
+        problems.push(at(dockerfileKey, `the Dockerfile "${dockerfile}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
+      }
+    }
+    const context = isObject(build) && 'context' in build ? build.context : config.context;
+    const contextKey: JSONPath = isObject(build) && 'context' in build ? ['build', 'context'] : ['context'];
+    if (context !== undefined) {
+      if (typeof context !== 'string') {
+        problems.push(at(contextKey, '"build.context" must be a folder path relative to devcontainer.json, e.g. ".."'));
+      } else {
+        const resolved = resolveInside(configDir, context);
+        if (resolved === undefined) {
+          problems.push(at(contextKey, `the build context "${context}" points outside the configuration folder: only this folder is uploaded, so use a context inside it (".." from .devcontainer is the root)`));
+        } else if (!folderExists(files, resolved)) {
+          problems.push(at(contextKey, `the build context "${context}" (${resolved}) holds no files: fix the path, which is relative to devcontainer.json`));
+        }
+      }
+    }
+  } else if (isObject(build)) {
+    sources.push('build.dockerfile');
+    problems.push(at(['build'], '"build" has no "dockerfile": add "dockerfile": "Dockerfile" or use "image" instead'));
+  }
+
+  if ('dockerComposeFile' in config) {
+    sources.push('dockerComposeFile');
+    const compose = config.dockerComposeFile;
+    const list = typeof compose === 'string' ? [compose] : Array.isArray(compose) ? compose : undefined;
+    if (!list || list.length === 0 || list.some((f) => typeof f !== 'string' || f === '')) {
+      problems.push(at(['dockerComposeFile'], '"dockerComposeFile" must be a path or a list of paths of compose files, relative to devcontainer.json'));
+    } else {
+      list.forEach((file: string, i: number) => {
+        const key: JSONPath = typeof compose === 'string' ? ['dockerComposeFile'] : ['dockerComposeFile', i];
+        const resolved = resolveInside(configDir, file);
+        if (resolved === undefined) problems.push(at(key, `"${file}" points outside the configuration folder: only this folder is uploaded, so move the compose file inside it`));
+        else if (!files.has(resolved)) problems.push(at(key, `the compose file "${file}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
+      });
+    }
+    if (typeof config.service !== 'string' || config.service === '') {
+      problems.push(at(['service'], '"service" is required with "dockerComposeFile": name the compose service the dev container runs in'));
+    }
+  }
+
+  if (sources.length === 0) {
+    problems.push(at([], 'no image source: set "image" (e.g. "mcr.microsoft.com/devcontainers/base:bookworm"), "build": { "dockerfile": "Dockerfile" } or "dockerComposeFile"'));
+  } else if (sources.length > 1) {
+    problems.push(at([sources[1] === 'build.dockerfile' ? 'build' : sources[1]], `more than one image source (${sources.join(', ')}): keep only one`));
+  }
+}
+
+function checkFeatures(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[]): void {
+  if (!('features' in config)) return;
+  const features = config.features;
+  if (!isObject(features)) {
+    problems.push(at(['features'], '"features" must be an object that maps feature references to their options, e.g. { "ghcr.io/devcontainers/features/node:1": {} }'));
+    return;
+  }
+  for (const [ref, options] of Object.entries(features)) {
+    const key: JSONPath = ['features', ref];
+    const problem = featureReferenceProblem(ref, configDir, files);
+    if (problem) problems.push(at(key, problem));
+    if (!(isObject(options) || typeof options === 'string' || typeof options === 'boolean')) {
+      problems.push(at(key, `the options of "${ref}" must be an object ({ "version": "latest" }), a version string or true`));
+    }
+  }
+}
+
+function featureReferenceProblem(ref: string, configDir: string, files: FileSet): string | undefined {
+  if (ref.startsWith('./') || ref.startsWith('../')) {
+    const folder = resolveInside(configDir, ref);
+    if (folder === undefined) return `the local feature "${ref}" points outside the configuration folder: move it inside .devcontainer/`;
+    if (!files.has(`${folder}/devcontainer-feature.json`)) return `the local feature "${ref}" has no ${folder}/devcontainer-feature.json: add it or fix the path, which is relative to devcontainer.json`;
+    return undefined;
+  }
+  if (/^https?:\/\//.test(ref)) {
+    if (!ref.startsWith('https://')) return `"${ref}" is fetched over plain http: use an https:// URL`;
+    if (!/\.tgz$|\.tar\.gz$/.test(new URL(ref).pathname)) return `"${ref}" is not a feature tarball: a URL reference must end with .tgz`;
+    return undefined;
+  }
+  if (!ref.includes('/')) {
+    return `"${ref}" is a deprecated short feature id: use a full OCI reference such as "ghcr.io/devcontainers/features/${ref.split(/[:@]/)[0]}:1"`;
+  }
+  if (!FEATURE_REFERENCE.test(ref)) {
+    const lower = ref !== ref.toLowerCase() ? ` (names are lowercase: "${ref.toLowerCase()}")` : '';
+    return `"${ref}" is not a valid feature reference: use registry/namespace/feature[:version] such as "ghcr.io/devcontainers/features/node:1", a local "./folder" or an https .tgz URL${lower}`;
+  }
+  return undefined;
+}
+
+function checkFactoryCustomization(config: Record<string, unknown>, at: At, problems: ConfigProblem[]): void {
+  const customizations = config.customizations;
+  if (customizations === undefined) return;
+  if (!isObject(customizations)) {
+    problems.push(at(['customizations'], '"customizations" must be an object'));
+    return;
+  }
+  if (!(FACTORY_CUSTOMIZATION_KEY in customizations)) return;
+  const mine = customizations[FACTORY_CUSTOMIZATION_KEY];
+  const path: JSONPath = ['customizations', FACTORY_CUSTOMIZATION_KEY];
+  if (!isObject(mine)) {
+    problems.push(at(path, `"customizations.${FACTORY_CUSTOMIZATION_KEY}" must be an object such as { "version": "1.0.0" }`));
+    return;
+  }
+  if (!('version' in mine)) return;
+  const version = mine.version;
+  if (typeof version !== 'string') {
+    problems.push(at([...path, 'version'], `the version must be a string such as "1.0.0", not ${JSON.stringify(version)}`));
+  } else if (!isSemver(version)) {
+    const hint = version.includes('+')
+      ? ': build metadata (+…) cannot be part of a registry tag, so remove it'
+      : version.startsWith('v')
+        ? `: drop the "v" ("${version.slice(1)}")`
+        : '';
+    problems.push(at([...path, 'version'], `"${version}" is not a semantic version: use MAJOR.MINOR.PATCH such as "1.2.3" (optionally with a pre-release, "1.2.3-rc.1")${hint}`));
+  }
+}
+
+function checkTestProject(files: FileSet, problems: ConfigProblem[]): void {
+  const folder = IMAGE_TEST_SCRIPT.slice(0, IMAGE_TEST_SCRIPT.indexOf('/'));
+  if (!files.has(IMAGE_TEST_SCRIPT) && folderExists(files, folder)) {
+    problems.push({ file: IMAGE_TEST_SCRIPT, message: `${folder}/ has no test.sh: add ${IMAGE_TEST_SCRIPT}, which the Test stage runs inside the image, or remove the folder` });
+  }
+}
