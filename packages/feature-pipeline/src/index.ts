@@ -1,1 +1,3 @@
-export {};
+export * from './feature-pipeline-options';
+export * from './feature-pipeline';
+export * from './feature-pipeline-stack';

@@ -27,6 +27,8 @@ await Promise.all(
       outfile: join(out, name, 'index.js'),
       bundle: true,
       platform: 'node',
+      // ESM first: some dependencies (jsonc-parser) ship a UMD `main` that esbuild cannot follow.
+      mainFields: ['module', 'main'],
       target: 'node22',
       format: 'cjs',
       minify: true,

@@ -1,3 +1,4 @@
 export * from './warehouse-interface';
 export * from './warehouse';
 export * from './warehouse-stack';
+export * from './nag';

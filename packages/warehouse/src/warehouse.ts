@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { DEFAULT_NAMESPACE, parameterNames, validateNamespace } from '@devcontainer-factory/lambdas';
+import { acknowledgeResourceWildcard } from './nag';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
 import { secureBucketProps, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
@@ -171,10 +172,11 @@ export class Warehouse extends WarehouseBase {
     });
     creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));
     ecrKey.grant(creationRole, ...KMS_ECR_GRANT_ACTIONS);
-    Validations.of(creationRole).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/${ns}/*]`,
-      reason: `ECR creates a repository for any image or feature id on first push; the role is limited to the ${ns}/ prefix and only ECR can assume it`,
-    });
+    acknowledgeResourceWildcard(
+      creationRole,
+      repositoryArnPattern,
+      `ECR creates a repository for any image or feature id on first push; the role is limited to the ${ns}/ prefix and only ECR can assume it`,
+    );
     this.repositoryCreationRole = creationRole;
 
     const template = new ecr.CfnRepositoryCreationTemplate(this, 'RepositoryCreationTemplate', {

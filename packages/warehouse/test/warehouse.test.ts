@@ -305,6 +305,13 @@ describe('Warehouse.fromNamespace', () => {
 });
 
 describe('WarehouseStack', () => {
+  test('is clean under cdk-nag in a concrete environment with partition literals', () => {
+    const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+    new WarehouseStack(app, undefined, { namespace: 'acme', env: { account: '123456789012', region: 'eu-west-1' } });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('is named <ns>-warehouse with termination protection on', () => {
     const app = new App();
     const stack = new WarehouseStack(app, undefined, { namespace: 'acme' });

@@ -1,1 +1,11 @@
-export {};
+export * from './feature-reference';
+export * from './validate-feature';
+export * from './collection-layout';
+export * from './feature-content';
+export * from './feature-artifact';
+export * from './feature-tags';
+export * from './version-guard';
+export * from './feature-collection';
+export * from './devcontainer-cli';
+export * from './publish-plan';
+export * from './publish-feature';

@@ -1,0 +1,64 @@
+import { type App, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { stackNames } from '@devcontainer-factory/lambdas';
+import { WarehouseStack } from '@devcontainer-factory/warehouse';
+import { ImagePipelineStack } from '@devcontainer-factory/image-pipeline';
+import { FeaturePipelineStack } from '@devcontainer-factory/feature-pipeline';
+import type { Catalog } from './catalog';
+
+export interface FactoryStacks {
+  readonly warehouse: WarehouseStack;
+  readonly images: ReadonlyMap<string, ImagePipelineStack>;
+  readonly features: ReadonlyMap<string, FeaturePipelineStack>;
+}
+
+/**
+ * Adds the factory's stacks for a catalogue to an app: `<ns>-warehouse`, then
+ * `<ns>-image-<id>` and `<ns>-feature-<id>` for each entry. Pipeline stacks find
+ * the warehouse through its SSM parameters (no exports) and deploy after it.
+ * cdk-nag's AWS Solutions checks apply to every stack.
+ */
+export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = {}): FactoryStacks {
+  const names = stackNames(catalog.namespace);
+  const tags = { 'devcontainer-factory:namespace': catalog.namespace };
+  const warehouse = new WarehouseStack(app, names.warehouse, { ...stackProps, namespace: catalog.namespace, tags });
+
+  const images = new Map<string, ImagePipelineStack>();
+  for (const image of catalog.images) {
+    const stack = new ImagePipelineStack(app, names.image(image.id), {
+      ...stackProps,
+      tags,
+      description: `devcontainer-factory ${catalog.namespace}: builds, tests and releases the image '${image.id}'`,
+      namespace: catalog.namespace,
+      imageId: image.id,
+      platforms: image.platforms,
+      computeSize: image.computeSize,
+      dependsOn: image.dependsOn,
+      releaseTags: image.releaseTags,
+    });
+    deployAfter(stack, warehouse);
+    images.set(image.id, stack);
+  }
+
+  const features = new Map<string, FeaturePipelineStack>();
+  for (const feature of catalog.features) {
+    const stack = new FeaturePipelineStack(app, names.feature(feature.id), {
+      ...stackProps,
+      tags,
+      description: `devcontainer-factory ${catalog.namespace}: tests and publishes the feature '${feature.id}'`,
+      namespace: catalog.namespace,
+      featureId: feature.id,
+      computeSize: feature.computeSize,
+    });
+    deployAfter(stack, warehouse);
+    features.set(feature.id, stack);
+  }
+
+  // Synthesis fails on any rule violation that is not acknowledged with a reason.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return { warehouse, images, features };
+}
+
+function deployAfter(stack: Stack, warehouse: WarehouseStack): void {
+  stack.addStackDependency(warehouse, 'reads the warehouse SSM parameters at deploy time');
+}

@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readCatalog } from '../src/catalog';
+import { addFactory } from '../src/factory';
+
+const appRoot = join(__dirname, '..');
+
+// The feature flags of cdk.json, as `cdk synth` sees them.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const cdkJsonContext: Record<string, unknown> = require('../cdk.json').context;
+
+function synthFactory(context: Record<string, unknown>) {
+  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'factory-')), context: cdkJsonContext });
+  // A concrete account and region, as in a real deploy: findings must be acknowledged either way.
+  const stacks = addFactory(app, readCatalog((k) => context[k]), { env: { account: '123456789012', region: 'eu-west-1' } });
+  // Synthesis runs cdk-nag's AwsSolutionsChecks and throws on any unacknowledged finding.
+  const assembly = app.synth();
+  return { app, stacks, assembly };
+}
+
+describe('the factory app', () => {
+  // One synthesis shared by the assertions below: it is the expensive part.
+  let result: ReturnType<typeof synthFactory>;
+  beforeAll(() => {
+    result = synthFactory({ namespace: 'acme', images: 'python,node', features: 'hello,world' });
+  });
+
+  test('has the warehouse and one pipeline stack per image and feature, named by namespace and id', () => {
+    expect(result.assembly.stacks.map((s) => s.stackName).sort()).toEqual(
+      ['acme-feature-hello', 'acme-feature-world', 'acme-image-node', 'acme-image-python', 'acme-warehouse'].sort(),
+    );
+  });
+
+  test('pipeline stacks deploy after the warehouse and import nothing from it', () => {
+    for (const stack of result.assembly.stacks) {
+      if (stack.stackName === 'acme-warehouse') continue;
+      expect(stack.dependencies.map((d) => d.id)).toContain('acme-warehouse');
+      expect(JSON.stringify(stack.template)).not.toContain('Fn::ImportValue');
+    }
+    expect(Object.keys(result.assembly.getStackByName('acme-warehouse').template.Outputs ?? {})).toHaveLength(4);
+  });
+
+  test('the warehouse keeps termination protection on', () => {
+    expect(result.stacks.warehouse.terminationProtection).toBe(true);
+  });
+
+  test('each image pipeline starts on its own key only', () => {
+    const template = Template.fromJSON(result.assembly.getStackByName('acme-image-python').template);
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    const keys = JSON.stringify(rules.map((r) => r.Properties.EventPattern));
+    expect(keys).toContain('acme/images/python.zip');
+    expect(keys).not.toContain('acme/images/node.zip');
+  });
+});
+
+describe('the cdk app entry point', () => {
+  function runApp(context: Record<string, unknown>) {
+    const outdir = mkdtempSync(join(tmpdir(), 'factory-main-'));
+    return spawnSync(join(appRoot, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+      cwd: appRoot,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+    });
+  }
+
+  test('a bad image id fails synthesis with the value and the rule, without a stack trace', () => {
+    const run = runApp({ images: 'Python' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("image id 'Python' is invalid: use lowercase letters, digits and '-'");
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('an empty catalogue synthesizes the warehouse alone', () => {
+    const run = runApp({ images: '', features: '' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * The per-feature choices of a feature pipeline and their defaults, in one place.
+ */
+import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/lambdas';
+
+/**
+ * CodeBuild on-demand compute of the Test and Publish projects:
+ * small = 2 vCPU / 4 GiB, medium = 4 vCPU / 8 GiB, large = 8 vCPU / 16 GiB.
+ */
+export type FeatureComputeSize = 'small' | 'medium' | 'large';
+
+/** Every compute size. */
+export const FEATURE_COMPUTE_SIZES: readonly FeatureComputeSize[] = ['small', 'medium', 'large'];
+/** 2 vCPU / 4 GiB: a feature installs into a test container in a few minutes. */
+export const DEFAULT_FEATURE_COMPUTE_SIZE: FeatureComputeSize = 'small';
+/** The `@devcontainers/cli` version Test and Publish install; the one the factory's tests publish with. */
+export const DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION = DEVCONTAINER_CLI_VERSION;

@@ -1,0 +1,25 @@
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import type { Construct } from 'constructs';
+import type { IWarehouse } from '@devcontainer-factory/warehouse';
+import type { FeatureComputeSize } from '../feature-pipeline-options';
+
+/** What both stages of one feature pipeline are built from: validated props and shared resources. */
+export interface StageContext {
+  readonly scope: Construct;
+  readonly warehouse: IWarehouse;
+  readonly featureId: string;
+  /** `<ns>/features/<id>`. */
+  readonly repository: string;
+  /** `<ns>/features`, where the collection metadata lives. */
+  readonly collectionRepository: string;
+  readonly computeSize: FeatureComputeSize;
+  readonly devcontainerCliVersion: string;
+  /** Where the CodeBuild projects log. */
+  readonly logGroup: logs.ILogGroup;
+  /** The uploaded feature zip (CodeBuild extracts it into its source folder). */
+  readonly source: codepipeline.Artifact;
+  /** The feature tool bundle (`index.js`), an S3 file asset. */
+  readonly tool: s3assets.Asset;
+}

@@ -1,0 +1,43 @@
+import { Duration } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { FeatureComputeSize } from '../feature-pipeline-options';
+import { acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults, NAG_REASONS, nagText } from './acknowledge';
+import type { StageContext } from './stage-context';
+
+const COMPUTE_TYPES: Readonly<Record<FeatureComputeSize, codebuild.ComputeType>> = {
+  small: codebuild.ComputeType.SMALL,
+  medium: codebuild.ComputeType.MEDIUM,
+  large: codebuild.ComputeType.LARGE,
+};
+
+/** Amazon Linux 2023 standard image of CodeBuild: Docker, Node.js 22, AWS CLI. */
+export const FEATURE_BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5;
+
+/** Longest run of a stage before CodeBuild stops it. */
+export const STAGE_TIMEOUT = Duration.minutes(30);
+
+/**
+ * A CodeBuild project of one stage, under the stage's own role: it reads the
+ * pipeline's artifacts and the feature tool, logs to the pipeline's log group,
+ * and encrypts with the warehouse's S3 key.
+ */
+export function stageProject(
+  ctx: StageContext,
+  props: { readonly id: string; readonly description: string; readonly role: iam.Role; readonly buildSpec: codebuild.BuildSpec; readonly privileged: boolean },
+): codebuild.PipelineProject {
+  const project = new codebuild.PipelineProject(ctx.scope, props.id, {
+    description: props.description,
+    role: props.role,
+    environment: { buildImage: FEATURE_BUILD_IMAGE, computeType: COMPUTE_TYPES[ctx.computeSize], privileged: props.privileged },
+    buildSpec: props.buildSpec,
+    encryptionKey: ctx.warehouse.s3Key,
+    logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: props.id.toLowerCase() } },
+    timeout: STAGE_TIMEOUT,
+  });
+  ctx.tool.grantRead(props.role);
+  acknowledgeNag(props.role, 'IAM5', NAG_REASONS.toolAsset, `Resource::${nagText(props.role, ctx.tool.bucket.arnForObjects('*'))}`);
+  acknowledgeArtifactAccess(props.role, ctx.warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*']);
+  acknowledgeProjectDefaults(props.role, project);
+  return project;
+}

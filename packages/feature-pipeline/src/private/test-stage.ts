@@ -1,0 +1,47 @@
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { acknowledgeNag, acknowledgeRepositoryPattern, NAG_REASONS } from './acknowledge';
+import { featureTestSpec } from './buildspecs';
+import { stageProject } from './stage-project';
+import type { StageContext } from './stage-context';
+
+/**
+ * Test: a privileged CodeBuild project that validates the upload, lays it out as
+ * a collection and runs `devcontainer features test` when it has tests. Its role
+ * can pull from the namespace's repositories (scenarios may use factory images,
+ * and features may depend on other factory features) and cannot push anywhere.
+ */
+export function testStage(ctx: StageContext): { stage: codepipeline.StageProps; role: iam.Role; project: codebuild.PipelineProject } {
+  const role = new iam.Role(ctx.scope, 'TestRole', {
+    assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    description: `devcontainer-factory: Test of ${ctx.repository}; pulls from ${ctx.warehouse.namespace}/*, cannot push`,
+  });
+  const pullable = [`${ctx.warehouse.namespace}/images/*`, `${ctx.warehouse.namespace}/features/*`];
+  ctx.warehouse.grantPull(role, ...pullable);
+  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
+  for (const name of pullable) {
+    acknowledgeRepositoryPattern(role, ctx.warehouse, name, 'pull only: test scenarios may start from any factory image and a feature may depend on any factory feature of the namespace');
+  }
+  const project = stageProject(ctx, {
+    id: 'Test',
+    description: `devcontainer-factory: validates and tests the feature ${ctx.featureId} (devcontainer features test)`,
+    role,
+    buildSpec: featureTestSpec({
+      registryHost: ctx.warehouse.registryHost,
+      namespace: ctx.warehouse.namespace,
+      featureId: ctx.featureId,
+      devcontainerCliVersion: ctx.devcontainerCliVersion,
+      toolBucket: ctx.tool.s3BucketName,
+      toolKey: ctx.tool.s3ObjectKey,
+    }),
+    privileged: true,
+  });
+  acknowledgeNag(project, 'CB3', "devcontainer features test builds and runs test containers with Docker, which needs privileged mode; the project's role can only pull");
+  return {
+    stage: { stageName: 'Test', actions: [new actions.CodeBuildAction({ actionName: 'Test', project, input: ctx.source })] },
+    role,
+    project,
+  };
+}

@@ -1,0 +1,195 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleDir, OciRegistry, readFeatureCollection } from '@devcontainer-factory/lambdas';
+import { BuildSpecObject, FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
+
+// The buildspecs run for real: their pre_build and build phases in bash, as
+// CodeBuild runs them (one shell, stop at the first failing command), with the
+// built feature tool. Publish runs the real devcontainer CLI against a real
+// registry. Only what cannot run here is replaced by a shim that records its
+// arguments: `aws` (prints a token), `docker` (login) and, in Test, `devcontainer`
+// (`devcontainer features test` needs a Docker daemon).
+
+jest.setTimeout(60_000);
+const exec = promisify();
+const REPO_BIN = join(__dirname, '../../../node_modules/.bin');
+
+function promisify() {
+  return (file: string, args: string[], options: { env: NodeJS.ProcessEnv }) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(file, args, { ...options, maxBuffer: 10 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    });
+}
+
+interface LocalRegistry {
+  readonly host: string;
+  stop(): Promise<void>;
+}
+
+let work: string;
+let shims: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'dcf-buildspec-'));
+  shims = join(work, 'shims');
+  await mkdir(shims);
+  const shim = async (name: string, body: string) => {
+    await writeFile(join(shims, name), `#!/bin/sh\necho "$0 $*" >> "${join(work, 'calls.log')}"\n${body}\n`);
+    await chmod(join(shims, name), 0o755);
+  };
+  await shim('aws', '[ "$1 $2" = "ecr get-login-password" ] && echo fake-ecr-token');
+  await shim('docker', 'cat > /dev/null');
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const OPTIONS: FeatureSpecOptions = { registryHost: 'unused', namespace: 'team', featureId: 'hello', devcontainerCliVersion: '0.89.0', toolBucket: 'b', toolKey: 'k' };
+
+/** An extracted upload in a folder of its own, as CodeBuild unpacks the source artifact. */
+async function upload(name: string, files: Record<string, string>): Promise<string> {
+  const dir = join(work, name, 'src');
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(join(dir, path, '..'), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
+}
+
+const feature = (version: string, install = 'echo hello') => ({
+  'devcontainer-feature.json': JSON.stringify({ id: 'hello', version, name: 'Hello' }),
+  'install.sh': `#!/bin/sh\n${install}\n`,
+});
+
+/** Runs the pre_build and build phases; `bin` comes first on PATH. */
+async function run(spec: BuildSpecObject, src: string, env: Record<string, string>, bin: string[]) {
+  const runWork = await mkdtemp(join(work, 'run-'));
+  const script = (['pre_build', 'build'] as const)
+    .flatMap((phase) => spec.phases[phase].commands)
+    .map((command) => `${command}\nrc=$?; if [ $rc -ne 0 ]; then echo "COMMAND FAILED ($rc)" >&2; exit $rc; fi`)
+    .join('\n');
+  const result = await exec('bash', ['-c', script], {
+    env: {
+      ...process.env,
+      ...spec.env.variables,
+      WORK: runWork,
+      FEATURE_TOOL: join(bundleDir('feature-tool'), 'index.js'),
+      CODEBUILD_SRC_DIR: src,
+      PATH: [...bin, process.env.PATH].join(':'),
+      ...env,
+    },
+  });
+  const calls = await readFile(join(work, 'calls.log'), 'utf8').catch(() => '');
+  await rm(join(work, 'calls.log'), { force: true });
+  return { ...result, calls, work: runWork };
+}
+
+describe('the Test buildspec', () => {
+  const recordingCli = async () => {
+    const dir = join(work, 'recording-cli');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'devcontainer'), `#!/bin/sh\necho "devcontainer $*" >> "${join(work, 'calls.log')}"\n`);
+    await chmod(join(dir, 'devcontainer'), 0o755);
+    return dir;
+  };
+
+  test('runs devcontainer features test for a feature with a test/ folder', async () => {
+    // GIVEN
+    const src = await upload('with-tests', { ...feature('1.0.0'), 'test/test.sh': 'hello | grep hello' });
+
+    // WHEN
+    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+
+    // THEN
+    expect(result.code).toBe(0);
+    expect(result.calls).toContain(`devcontainer features test --project-folder ${result.work}/collection --features hello --skip-scenarios`);
+    expect(await readFile(join(result.work, 'collection/test/hello/test.sh'), 'utf8')).toBe('hello | grep hello');
+    expect(await readFile(join(result.work, 'collection/src/hello/install.sh'), 'utf8')).toContain('echo hello');
+    expect(result.calls).toMatch(/docker login --username AWS --password-stdin unused/);
+  });
+
+  test('validates a feature without tests and runs no devcontainer features test', async () => {
+    // GIVEN
+    const src = await upload('without-tests', feature('1.0.0'));
+
+    // WHEN
+    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+
+    // THEN
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('The upload has no test/ folder');
+    expect(result.calls).not.toContain('devcontainer features test');
+  });
+
+  test('fails on an invalid feature with each problem, before any test runs', async () => {
+    // GIVEN
+    const src = await upload('invalid', { ...feature('1.0'), 'test/test.sh': 'x' });
+
+    // WHEN
+    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+
+    // THEN
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/devcontainer-feature\.json:1:\d+: "version" '1\.0' is not a semantic version/);
+    expect(result.calls).not.toContain('devcontainer features test');
+  });
+});
+
+describe('the Publish buildspec, against a real registry with the real devcontainer CLI', () => {
+  let local: LocalRegistry;
+  let registry: OciRegistry;
+
+  beforeAll(async () => {
+    // The lambdas package's test support: Debian's docker-registry on a free port.
+    const support = (await import(join(__dirname, '../../lambdas/test/support/local-registry'))) as { startLocalRegistry(): Promise<LocalRegistry> };
+    local = await support.startLocalRegistry();
+    registry = new OciRegistry({ host: local.host });
+  });
+
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  const publish = async (name: string, version: string, install?: string) =>
+    run(featurePublishSpecObject({ ...OPTIONS, registryHost: local.host }), await upload(name, feature(version, install)), {}, [shims, REPO_BIN]);
+
+  async function tags(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const tag of (await registry.listTags('team/features/hello')).sort()) out[tag] = (await registry.getManifest('team/features/hello', tag))!.digest;
+    return out;
+  }
+
+  test('publishes a new version with its tags, skips an unchanged one, and refuses changed content under a published version', async () => {
+    // WHEN
+    const first = await publish('v1', '1.0.0');
+
+    // THEN
+    expect(first).toMatchObject({ code: 0 });
+    const published = await tags();
+    expect(Object.keys(published)).toEqual(['1', '1.0', '1.0.0', 'latest']);
+    expect(new Set(Object.values(published)).size).toBe(1);
+    expect(first.stderr).toMatch(/published localhost:\d+\/team\/features\/hello:1\.0\.0 \(sha256:[0-9a-f]{64}\) as 1\.0\.0, 1\.0, 1, latest/);
+    expect((await readFeatureCollection(registry, 'team'))!.features.map((f) => f.id)).toEqual(['hello']);
+    expect(first.calls).toMatch(/aws ecr get-login-password/);
+
+    // WHEN the same content is uploaded again
+    const again = await publish('v1-again', '1.0.0');
+
+    // THEN
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stderr).toMatch(/hello 1\.0\.0 is already published with this content/);
+    expect(await tags()).toEqual(published);
+
+    // WHEN changed content keeps the version
+    const changed = await publish('v1-changed', '1.0.0', 'echo changed');
+
+    // THEN
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/team\/features\/hello:1\.0\.0 is already published with different content[\s\S]*Bump "version" in devcontainer-feature\.json \(e\.g\. to "1\.0\.1"\)/);
+    expect(changed.stderr).not.toContain('Published feature');
+    expect(await tags()).toEqual(published);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Running the devcontainer CLI (`@devcontainers/cli`), which packages, publishes
+ * and tests features. The factory pins its version; CodeBuild installs that
+ * version, `dcf local` and the tests run the one in `node_modules`.
+ */
+import { spawn } from 'node:child_process';
+
+/** The `@devcontainers/cli` version the factory is tested with and installs in CodeBuild. */
+export const DEVCONTAINER_CLI_VERSION = '0.89.0';
+
+/** How to start the devcontainer CLI. */
+export interface DevcontainerCli {
+  /** The executable, e.g. `node_modules/.bin/devcontainer` or `devcontainer`. */
+  readonly command: string;
+  /**
+   * Arguments before the subcommand, e.g. `['-y', '@devcontainers/cli@0.89.0']` with `npx`.
+   * @default - none
+   */
+  readonly args?: readonly string[];
+  /**
+   * Extra environment, e.g. `DEVCONTAINERS_OCI_AUTH` (`<registry>|<user>|<token>`) for a registry that needs a login.
+   * @default - none
+   */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** Thrown when the devcontainer CLI fails; `output` holds the end of what it printed. */
+export class DevcontainerCliError extends Error {
+  readonly exitCode: number | null;
+  readonly output: string;
+  constructor(message: string, exitCode: number | null, output: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DevcontainerCliError';
+    this.exitCode = exitCode;
+    this.output = output;
+  }
+}
+
+/** Runs `devcontainer <args>`; resolves with its stdout, throws {@link DevcontainerCliError} on a non-zero exit. */
+export async function runDevcontainer(cli: DevcontainerCli, args: readonly string[], options: { cwd?: string } = {}): Promise<string> {
+  const argv = [...(cli.args ?? []), ...args];
+  const shown = `${cli.command} ${argv.join(' ')}`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cli.command, argv, { cwd: options.cwd, env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (cause) => reject(new DevcontainerCliError(`cannot run '${shown}': ${cause.message} (is @devcontainers/cli installed?)`, null, '', { cause })));
+    child.on('close', (code) => {
+      if (code === 0) return resolve(stdout);
+      const output = `${stderr}\n${stdout}`.trim().split('\n').slice(-30).join('\n');
+      reject(new DevcontainerCliError(`'${shown}' failed with exit code ${code}:\n${output}`, code, output));
+    });
+  });
+}
