@@ -1,1 +1,3 @@
-export {};
+export * from './image-pipeline-options';
+export * from './image-pipeline';
+export * from './image-pipeline-stack';

@@ -5,3 +5,5 @@ export * from './config';
 export * from './registry/registry';
 export * from './registry';
 export * from './feature';
+export * from './archive';
+export * from './codepipeline';

@@ -1,0 +1,34 @@
+/**
+ * The per-image choices of an image pipeline (from the catalogue) and their
+ * defaults, in one place.
+ */
+
+/** A platform the factory builds, each on native CodeBuild hardware. */
+export type Platform = 'linux/amd64' | 'linux/arm64';
+
+/** Which release tags an image gets; see the README's "Tags". */
+export type ReleaseTagRule = 'latest' | 'semver' | 'date';
+
+/**
+ * CodeBuild on-demand compute of the Build and Test projects, the same on ARM and
+ * x86: small = 2 vCPU / 4 GiB, medium = 4 vCPU / 8 GiB, large = 8 vCPU / 16 GiB,
+ * xlarge = 36 vCPU / 72 GiB, 2xlarge = 72 vCPU / 144 GiB (ARM sizes above large
+ * are not in every region).
+ */
+export type ComputeSize = 'small' | 'medium' | 'large' | 'xlarge' | '2xlarge';
+
+/** Every platform, in the order the pipeline lists them. */
+export const PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'];
+/** Every release tag rule. */
+export const RELEASE_TAG_RULES: readonly ReleaseTagRule[] = ['latest', 'semver', 'date'];
+/** Every compute size. */
+export const COMPUTE_SIZES: readonly ComputeSize[] = ['small', 'medium', 'large', 'xlarge', '2xlarge'];
+
+/** Both platforms. */
+export const DEFAULT_PLATFORMS: readonly Platform[] = PLATFORMS;
+/** Every rule: `latest`, the semver set when the configuration has a version, and a date tag. */
+export const DEFAULT_RELEASE_TAGS: readonly ReleaseTagRule[] = RELEASE_TAG_RULES;
+/** 4 vCPU / 8 GiB: a typical devcontainer image (a language runtime plus a few features) builds in 5–15 minutes. */
+export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'medium';
+/** The `@devcontainers/cli` version the Build and Test projects install; the same one the repository tests with. */
+export const DEFAULT_DEVCONTAINER_CLI_VERSION = '0.89.0';

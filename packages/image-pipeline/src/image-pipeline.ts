@@ -1,0 +1,200 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
+import type { IWarehouse } from '@devcontainer-factory/warehouse';
+import {
+  COMPUTE_SIZES,
+  DEFAULT_COMPUTE_SIZE,
+  DEFAULT_DEVCONTAINER_CLI_VERSION,
+  DEFAULT_PLATFORMS,
+  DEFAULT_RELEASE_TAGS,
+  PLATFORMS,
+  RELEASE_TAG_RULES,
+  type ComputeSize,
+  type Platform,
+  type ReleaseTagRule,
+} from './image-pipeline-options';
+import { acknowledgeArtifactAccess, acknowledgeInvoke, acknowledgeNag } from './private/acknowledge';
+import { buildStage } from './private/build-stage';
+import { manifestStage } from './private/manifest-stage';
+import { prepareStage } from './private/prepare-stage';
+import { releaseStage } from './private/release-stage';
+import type { StageContext } from './private/stage-context';
+import { testStage } from './private/test-stage';
+import { baseImageReleasedRule, sourceUploadedRule } from './private/triggers';
+
+export interface ImagePipelineProps {
+  /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
+  readonly warehouse: IWarehouse;
+  /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>`. */
+  readonly imageId: string;
+  /**
+   * Platforms to build and test, each on native CodeBuild hardware.
+   * @default ['linux/amd64', 'linux/arm64']
+   */
+  readonly platforms?: Platform[];
+  /**
+   * CodeBuild compute of the Build and Test projects.
+   * @default 'medium' (4 vCPU, 8 GiB)
+   */
+  readonly computeSize?: ComputeSize;
+  /**
+   * Ids of factory images of the same namespace that this image is built on. Their
+   * `latest` digests enter the build id, and a push of their `latest` starts this
+   * pipeline.
+   * @default - none
+   */
+  readonly dependsOn?: string[];
+  /**
+   * Release tags to apply after Test passes.
+   * @default ['latest', 'semver', 'date']
+   */
+  readonly releaseTags?: ReleaseTagRule[];
+  /**
+   * The exact `@devcontainers/cli` version Build and Test install.
+   * @default '0.89.0'
+   */
+  readonly devcontainerCliVersion?: string;
+}
+
+/** Thrown for props an image pipeline cannot be built from; the message says what to change. */
+export class ImagePipelinePropsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImagePipelinePropsError';
+  }
+}
+
+function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
+  if (values.length === 0) throw new ImagePipelinePropsError(`${prop} must not be empty: name at least one of ${allowed.join(', ')}`);
+  const unknown = values.filter((v) => !allowed.includes(v));
+  if (unknown.length) throw new ImagePipelinePropsError(`${prop} has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => `'${v}'`).join(', ')}: use ${allowed.join(', ')}`);
+  const duplicates = values.filter((v, i) => values.indexOf(v) !== i);
+  if (duplicates.length) throw new ImagePipelinePropsError(`${prop} names ${[...new Set(duplicates)].map((v) => `'${v}'`).join(', ')} more than once: name each once`);
+  return [...values];
+}
+
+/**
+ * The pipeline of one devcontainer image (CodePipeline V2), started by an upload of
+ * `<ns>/images/<id>.zip` (and by a push of a base image's `latest`):
+ *
+ * Source → Prepare (Lambda) → Build (CodeBuild, one per platform, in parallel, on
+ * native hardware) → Manifest (Lambda: OCI image index) → Test (CodeBuild, one per
+ * platform, in parallel) → Release (Lambda: tags).
+ *
+ * Build, Manifest and Test are skipped when Prepare finds the build id released.
+ */
+export class ImagePipeline extends Construct {
+  public readonly pipeline: codepipeline.Pipeline;
+  /** `<ns>/images/<id>`. */
+  public readonly repositoryName: string;
+  /** The platforms built and tested. */
+  public readonly platforms: readonly Platform[];
+  /** The rule that starts the pipeline on an upload of its source key. */
+  public readonly sourceRule: events.Rule;
+  /** The rule that starts the pipeline on a push of a base image's `latest`; absent without `dependsOn`. */
+  public readonly baseImageRule?: events.Rule;
+  /** Where the pipeline's Lambdas and CodeBuild projects log. */
+  public readonly logGroup: logs.LogGroup;
+  /** The role of the Build projects: pushes to the image's repository, pulls the base images. */
+  public readonly buildRole: iam.IRole;
+  /** The role of the Test projects: pulls the image's repository, cannot push. */
+  public readonly testRole: iam.IRole;
+  /** The Lambda functions of the Prepare, Manifest and Release actions. */
+  public readonly prepareFunction: lambda.IFunction;
+  public readonly manifestFunction: lambda.IFunction;
+  public readonly releaseFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: ImagePipelineProps) {
+    super(scope, id);
+    const imageId = validateId(props.imageId, 'image id');
+    const warehouse = props.warehouse;
+    const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);
+    const releaseTags = checkList('releaseTags', props.releaseTags ?? [...DEFAULT_RELEASE_TAGS], RELEASE_TAG_RULES);
+    const computeSize = props.computeSize ?? DEFAULT_COMPUTE_SIZE;
+    if (!COMPUTE_SIZES.includes(computeSize)) {
+      throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);
+    }
+    const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_DEVCONTAINER_CLI_VERSION;
+    if (!isSemver(devcontainerCliVersion)) {
+      throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
+    }
+    const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
+    if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
+    if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
+
+    this.repositoryName = warehouse.repositoryName('image', imageId);
+    this.platforms = platforms;
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+
+    const source = new codepipeline.Artifact('Source');
+    const sourceKey = warehouse.sourceKey('image', imageId);
+    const ctx: StageContext = {
+      scope: this,
+      warehouse,
+      repository: this.repositoryName,
+      baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
+      platforms,
+      computeSize,
+      releaseTags,
+      devcontainerCliVersion,
+      logGroup: this.logGroup,
+      source,
+    };
+
+    const prepare = prepareStage(ctx);
+    const build = buildStage(ctx, prepare.outputs);
+    const manifest = manifestStage(ctx, prepare.outputs);
+    const test = testStage(ctx, prepare.outputs);
+    const release = releaseStage(ctx, prepare.outputs);
+    this.buildRole = build.role;
+    this.testRole = test.role;
+    this.prepareFunction = prepare.job.function;
+    this.manifestFunction = manifest.job.function;
+    this.releaseFunction = release.job.function;
+    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
+      pipelineName: pipelineName(warehouse.namespace, 'image', imageId),
+      pipelineType: codepipeline.PipelineType.V2,
+      // A newer upload overtakes an older one at the next stage boundary: no build of stale content.
+      executionMode: codepipeline.ExecutionMode.SUPERSEDED,
+      artifactBucket: warehouse.artifactBucket,
+      crossAccountKeys: false,
+      // One role for CodePipeline's own calls (start builds, invoke the Lambdas, read the source);
+      // the work is done under each stage's own role.
+      usePipelineRoleForActions: true,
+      stages: [
+        {
+          stageName: 'Source',
+          actions: [
+            new actions.S3SourceAction({
+              actionName: 'Source',
+              bucket: warehouse.sourceBucket,
+              bucketKey: sourceKey,
+              output: source,
+              // Started by the EventBridge rule below instead of polling or a CloudTrail trail.
+              trigger: actions.S3Trigger.NONE,
+              variablesNamespace: 'Source',
+            }),
+          ],
+        },
+        prepare.stage,
+        build.stage,
+        manifest.stage,
+        test.stage,
+        release.stage,
+      ],
+    });
+    acknowledgeNag(this.pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
+    acknowledgeArtifactAccess(this.pipeline.role, warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']);
+    for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
+
+    this.sourceRule = sourceUploadedRule(this, this.pipeline, warehouse, sourceKey);
+    if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
+  }
+}

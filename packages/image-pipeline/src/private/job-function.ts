@@ -1,0 +1,50 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
+import { NAG_REASONS, acknowledgeNag } from './acknowledge';
+
+export interface JobFunctionProps {
+  /** Which handler bundle of `@devcontainer-factory/lambdas`. */
+  readonly handler: keyof typeof IMAGE_HANDLERS;
+  readonly description: string;
+  readonly logGroup: logs.ILogGroup;
+  /** @default Duration.minutes(2) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+}
+
+/**
+ * One Lambda action's function: the handler's esbuild bundle on Node.js 22 and
+ * arm64, its own role (no managed policies: logs go to the pipeline's log group),
+ * so that each stage's permissions stay apart.
+ */
+export class JobFunction extends Construct {
+  public readonly function: lambda.Function;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: JobFunctionProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    props.logGroup.grantWrite(this.role);
+    this.function = new lambda.Function(this, 'Function', {
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundleDir(IMAGE_HANDLERS[props.handler])),
+      role: this.role,
+      logGroup: props.logGroup,
+      timeout: props.timeout ?? Duration.minutes(2),
+      memorySize: props.memorySize ?? 256,
+    });
+    acknowledgeNag(this, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
+    acknowledgeNag(this.role, 'IAM5', NAG_REASONS.jobResult, 'Resource::*');
+  }
+}

@@ -1,0 +1,30 @@
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { IWarehouse } from '@devcontainer-factory/warehouse';
+import type { ComputeSize, Platform, ReleaseTagRule } from '../image-pipeline-options';
+
+/** What every stage of one image pipeline is built from: validated props and shared resources. */
+export interface StageContext {
+  readonly scope: Construct;
+  readonly warehouse: IWarehouse;
+  /** `<ns>/images/<id>`. */
+  readonly repository: string;
+  /** `<ns>/images/<base>` of each `dependsOn`. */
+  readonly baseRepositories: readonly string[];
+  readonly platforms: readonly Platform[];
+  readonly computeSize: ComputeSize;
+  readonly releaseTags: readonly ReleaseTagRule[];
+  readonly devcontainerCliVersion: string;
+  /** Where the pipeline's Lambdas and CodeBuild projects log. */
+  readonly logGroup: logs.ILogGroup;
+  /** The uploaded configuration zip. */
+  readonly source: codepipeline.Artifact;
+}
+
+/** The variables of the Prepare action, as `#{Prepare.X}` expressions for later actions. */
+export interface PrepareOutputs {
+  readonly buildId: string;
+  readonly version: string;
+  readonly released: string;
+}

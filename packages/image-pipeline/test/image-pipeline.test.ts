@@ -1,0 +1,320 @@
+import { execFileSync } from 'node:child_process';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { Warehouse } from '@devcontainer-factory/warehouse';
+import { ImagePipeline, ImagePipelineStack, type ImagePipelineProps } from '../src';
+import { cfnText, roleStatements } from './template-text';
+
+const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+
+/** A fresh stack with one image pipeline on the `devcontainers` warehouse. */
+function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
+  const stack = new Stack(new App());
+  const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', 'devcontainers');
+  const imagePipeline = new ImagePipeline(stack, 'Python', { warehouse, imageId: 'python', ...props });
+  return { stack, imagePipeline, template: Template.fromStack(stack) };
+}
+
+function pipelineStages(template: Template): { Name: string; BeforeEntry?: unknown; Actions: { Name: string; RunOrder: number; ActionTypeId: { Provider: string }; Configuration: Record<string, unknown>; Namespace?: string }[] }[] {
+  const pipelines = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
+  expect(pipelines).toHaveLength(1);
+  return pipelines[0].Properties.Stages;
+}
+
+function projectsByName(template: Template): Record<string, { Environment: Record<string, unknown>; Source: { BuildSpec: unknown } }> {
+  const out: Record<string, { Environment: Record<string, unknown>; Source: { BuildSpec: unknown } }> = {};
+  for (const [id, r] of Object.entries(template.findResources('AWS::CodeBuild::Project'))) out[id] = r.Properties;
+  return out;
+}
+
+describe('ImagePipeline with default props', () => {
+  // One synthesized pipeline for the read-only assertions below (synthesis copies the Lambda bundles).
+  let ctx: ReturnType<typeof pipelineIn>;
+  beforeAll(() => {
+    ctx = pipelineIn();
+  });
+
+  test('is a CodePipeline V2 named <ns>-image-<id> with the stages in order', () => {
+    ctx.template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'devcontainers-image-python', PipelineType: 'V2' });
+    expect(pipelineStages(ctx.template).map((s) => s.Name)).toEqual(['Source', 'Prepare', 'Build', 'Manifest', 'Test', 'Release']);
+  });
+
+  test('reads the exact source key, without polling', () => {
+    const [source] = pipelineStages(ctx.template)[0].Actions;
+    expect(source.ActionTypeId.Provider).toBe('S3');
+    expect(source.Configuration).toMatchObject({ S3ObjectKey: 'devcontainers/images/python.zip', PollForSourceChanges: false });
+  });
+
+  test('Prepare, Manifest and Release are Lambda actions with their variable namespaces', () => {
+    const stages = pipelineStages(ctx.template);
+    for (const name of ['Prepare', 'Manifest', 'Release']) {
+      const stage = stages.find((s) => s.Name === name)!;
+      expect(stage.Actions.map((a) => [a.ActionTypeId.Provider, a.Namespace])).toEqual([['Lambda', name]]);
+    }
+  });
+
+  test('the Lambdas run the handler bundles on Node.js 22 and arm64', () => {
+    ctx.template.resourceCountIs('AWS::Lambda::Function', 3);
+    ctx.template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+  });
+
+  test('Build runs one CodeBuild action per platform in parallel, each on native hardware', () => {
+    const build = pipelineStages(ctx.template).find((s) => s.Name === 'Build')!;
+    expect(build.Actions.map((a) => [a.Name, a.ActionTypeId.Provider, a.RunOrder])).toEqual([
+      ['BuildAmd64', 'CodeBuild', 1],
+      ['BuildArm64', 'CodeBuild', 1],
+    ]);
+    const projects = projectsByName(ctx.template);
+    const env = (action: { Configuration: Record<string, unknown> }) => projects[(action.Configuration.ProjectName as { Ref: string }).Ref].Environment;
+    expect(env(build.Actions[0])).toMatchObject({ Type: 'LINUX_CONTAINER', Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0', ComputeType: 'BUILD_GENERAL1_MEDIUM', PrivilegedMode: true });
+    expect(env(build.Actions[1])).toMatchObject({ Type: 'ARM_CONTAINER', Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0', ComputeType: 'BUILD_GENERAL1_MEDIUM', PrivilegedMode: true });
+  });
+
+  test('Test runs one CodeBuild action per platform in parallel, each on native hardware', () => {
+    const testStage = pipelineStages(ctx.template).find((s) => s.Name === 'Test')!;
+    expect(testStage.Actions.map((a) => [a.Name, a.RunOrder])).toEqual([
+      ['TestAmd64', 1],
+      ['TestArm64', 1],
+    ]);
+    const projects = projectsByName(ctx.template);
+    const types = testStage.Actions.map((a) => projects[(a.Configuration.ProjectName as { Ref: string }).Ref].Environment.Type);
+    expect(types).toEqual(['LINUX_CONTAINER', 'ARM_CONTAINER']);
+  });
+
+  test('Build and Test get the build id from Prepare', () => {
+    const stages = pipelineStages(ctx.template);
+    const codebuildActions = stages.flatMap((s) => s.Actions).filter((a) => a.ActionTypeId.Provider === 'CodeBuild');
+    expect(codebuildActions).toHaveLength(4);
+    for (const a of codebuildActions) {
+      expect(JSON.parse(a.Configuration.EnvironmentVariables as string)).toEqual([{ name: 'BUILD_ID', type: 'PLAINTEXT', value: '#{Prepare.BuildId}' }]);
+    }
+  });
+
+  test('Build, Manifest and Test are skipped by a VariableCheck on #{Prepare.Released}; Release always runs', () => {
+    const stages = pipelineStages(ctx.template);
+    for (const name of ['Build', 'Manifest', 'Test']) {
+      expect(stages.find((s) => s.Name === name)!.BeforeEntry).toEqual({
+        Conditions: [
+          {
+            Result: 'SKIP',
+            Rules: [
+              {
+                Name: `${name}UnlessReleased`,
+                RuleTypeId: { Category: 'Rule', Owner: 'AWS', Provider: 'VariableCheck', Version: '1' },
+                Configuration: { Variable: '#{Prepare.Released}', Operator: 'EQ', Value: 'false' },
+              },
+            ],
+          },
+        ],
+      });
+    }
+    for (const name of ['Source', 'Prepare', 'Release']) expect(stages.find((s) => s.Name === name)!.BeforeEntry).toBeUndefined();
+  });
+
+  test("the Lambda actions' UserParameters carry the repository, the build id, the version and the tag rules", () => {
+    const stages = pipelineStages(ctx.template);
+    const params = (name: string) => JSON.parse(cfnText(stages.find((s) => s.Name === name)!.Actions[0].Configuration.UserParameters));
+    const registryHost = '<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>';
+    expect(params('Prepare')).toEqual({ registryHost, repository: 'devcontainers/images/python', baseRepositories: [] });
+    expect(params('Manifest')).toEqual({ registryHost, repository: 'devcontainers/images/python', buildId: '#{Prepare.BuildId}', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(params('Release')).toEqual({
+      registryHost,
+      repository: 'devcontainers/images/python',
+      buildId: '#{Prepare.BuildId}',
+      version: '#{Prepare.Version}',
+      rules: ['latest', 'semver', 'date'],
+    });
+  });
+
+  test('an EventBridge rule on the source bucket starts the pipeline for exactly this key', () => {
+    ctx.template.resourceCountIs('AWS::Events::Rule', 1);
+    const [rule] = Object.values(ctx.template.findResources('AWS::Events::Rule'));
+    const pattern = rule.Properties.EventPattern;
+    expect(pattern.source).toEqual(['aws.s3']);
+    expect(pattern['detail-type']).toEqual(['Object Created']);
+    expect(pattern.detail.object).toEqual({ key: ['devcontainers/images/python.zip'] });
+    expect(pattern.detail.bucket.name.map(cfnText)).toEqual([expect.stringMatching(/^<SsmParameterValuedevcontainersfactorysourcebucketname/)]);
+    expect(cfnText(rule.Properties.Targets[0].Arn)).toBe(`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(ctx.imagePipeline.pipeline)}>`);
+  });
+
+  test('the Test role can pull the image but cannot push or move tags', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.testRole));
+    const ecrActions = statements.flatMap((s) => s.actions).filter((a) => a.startsWith('ecr:'));
+    expect(ecrActions).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
+    for (const forbidden of ['ecr:PutImage', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:CreateRepository', 'ecr:*']) {
+      expect(ecrActions).not.toContain(forbidden);
+    }
+  });
+
+  test('the Release function can only move tags: no layer upload, no repository creation', () => {
+    const role = ctx.imagePipeline.releaseFunction.role!;
+    const ecrActions = roleStatements(ctx.template, logicalId(role))
+      .flatMap((s) => s.actions)
+      .filter((a) => a.startsWith('ecr:'));
+    expect([...new Set(ecrActions)].sort()).toEqual(['ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:ListImages', 'ecr:PutImage']);
+  });
+
+  test('the Prepare function has no S3 access: it reads the zip with the job artifact credentials', () => {
+    const actions = roleStatements(ctx.template, logicalId(ctx.imagePipeline.prepareFunction.role!)).flatMap((s) => s.actions);
+    expect(actions.filter((a) => a.startsWith('s3:') || a.startsWith('kms:'))).toEqual([]);
+    expect(actions).not.toContain('ecr:PutImage');
+  });
+
+  test('the Build role can push only to the image repository', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole));
+    const push = statements.filter((s) => s.actions.includes('ecr:PutImage'));
+    expect(push.flatMap((s) => s.resources)).toEqual(['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/images/python']);
+  });
+
+  test('CodeBuild projects encrypt with the warehouse S3 key and log to the pipeline log group', () => {
+    ctx.template.allResourcesProperties('AWS::CodeBuild::Project', {
+      EncryptionKey: { Ref: Match.stringLikeRegexp('^SsmParameterValuedevcontainersfactorys3keyarn') },
+      LogsConfig: { CloudWatchLogs: { Status: 'ENABLED', GroupName: { Ref: logicalId(ctx.imagePipeline.logGroup) } } },
+    });
+    ctx.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  test('uses no Fn::ImportValue and creates no exports', () => {
+    const json = JSON.stringify(ctx.template.toJSON());
+    expect(json).not.toContain('Fn::ImportValue');
+    expect(Object.values(ctx.template.toJSON().Outputs ?? {}).filter((o) => (o as { Export?: unknown }).Export)).toEqual([]);
+  });
+
+  test('stays small: 24 resources for two platforms (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
+    const counts: Record<string, number> = {};
+    for (const r of Object.values(ctx.template.toJSON().Resources) as { Type: string }[]) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
+    expect(counts).toEqual({
+      'AWS::CodePipeline::Pipeline': 1,
+      'AWS::CodeBuild::Project': 4,
+      'AWS::Lambda::Function': 3,
+      // Pipeline, Build, Test, three Lambdas, EventBridge target.
+      'AWS::IAM::Role': 7,
+      'AWS::IAM::Policy': 7,
+      'AWS::Events::Rule': 1,
+      'AWS::Logs::LogGroup': 1,
+    });
+  });
+});
+
+describe('buildspecs in the template', () => {
+  let projects: ReturnType<typeof projectsByName>;
+  beforeAll(() => {
+    projects = projectsByName(pipelineIn({ platforms: ['linux/arm64'], devcontainerCliVersion: '0.88.1' }).template);
+  });
+  const spec = (prefix: string) => JSON.parse(cfnText(Object.entries(projects).find(([id]) => id.includes(prefix))![1].Source.BuildSpec));
+
+  test('Build pins the devcontainer CLI, turns attestations off and pushes <build>-<arch>', () => {
+    const build = spec('BuildArm64');
+    expect(build.env.variables).toMatchObject({ DEVCONTAINER_CLI_VERSION: '0.88.1', BUILDX_NO_DEFAULT_ATTESTATIONS: '1', PLATFORM: 'linux/arm64', CACHE_TAG: 'buildcache-arm64' });
+    expect(build.phases.install.commands).toContain('npm install --global --no-fund --no-audit "@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}"');
+    const script = build.phases.build.commands.join('\n');
+    expect(script).toContain('--image-name "$REGISTRY/$REPOSITORY:${BUILD_ID}-arm64"');
+    expect(script).toContain('--push');
+  });
+
+  test('Build reads the registry cache only when it exists and writes it as an OCI image manifest', () => {
+    const script: string = spec('BuildArm64').phases.build.commands.join('\n');
+    const check = script.indexOf('if aws ecr describe-images --repository-name "$REPOSITORY" --image-ids "imageTag=$CACHE_TAG"');
+    const cacheFrom = script.indexOf('CACHE_FROM=(--cache-from "type=registry,ref=$CACHE_REF")');
+    const noCache = script.indexOf('CACHE_FROM=()');
+    expect(check).toBeGreaterThanOrEqual(0);
+    expect(cacheFrom).toBeGreaterThan(check);
+    expect(noCache).toBeGreaterThan(cacheFrom);
+    expect(script).toContain('--cache-to "type=registry,ref=$CACHE_REF,mode=max,image-manifest=true,oci-mediatypes=true"');
+    expect(script.match(/--cache-from "/g)).toHaveLength(1);
+  });
+
+  test('Test pulls the index for its platform and checks architecture, label and the configuration tests', () => {
+    const testSpec = spec('TestArm64');
+    expect(testSpec.env.variables).toMatchObject({ PLATFORM: 'linux/arm64', EXPECTED_MACHINE: 'aarch64', METADATA_LABEL: 'devcontainer.metadata' });
+    expect(testSpec.phases.pre_build.commands).toEqual(expect.arrayContaining(['IMAGE="$REGISTRY/$REPOSITORY:$BUILD_ID"', 'docker pull --platform "$PLATFORM" "$IMAGE"']));
+    const script: string = testSpec.phases.build.commands.join('\n');
+    expect(script).toContain('--entrypoint uname "$IMAGE" -m');
+    expect(script).toContain('if [ -f "$CODEBUILD_SRC_DIR/test-project/test.sh" ]; then');
+    expect(script).toContain('devcontainer exec "${TEST_ARGS[@]}" /bin/sh -c "cd test-project && ./test.sh"');
+  });
+
+  test('every command is valid bash', () => {
+    for (const prefix of ['BuildArm64', 'TestArm64']) {
+      const s = spec(prefix);
+      for (const phase of Object.values(s.phases) as { commands: string[] }[]) {
+        for (const command of phase.commands) {
+          expect(() => execFileSync('bash', ['-n', '-c', command], { stdio: 'pipe' })).not.toThrow();
+        }
+      }
+    }
+  });
+
+  test('a narrowed catalogue entry builds, assembles and tests only its platforms', () => {
+    expect(Object.keys(projects).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['PythonBuildArm64', 'PythonTestArm64']);
+  });
+});
+
+describe('ImagePipeline with dependsOn', () => {
+  test('starts on a push of a base image latest tag, and passes the base repositories to Prepare', () => {
+    // GIVEN an image built on two factory images
+    const { template, imagePipeline } = pipelineIn({ dependsOn: ['base', 'tools'] });
+    // THEN
+    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ecr'],
+        'detail-type': ['ECR Image Action'],
+        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': ['devcontainers/images/base', 'devcontainers/images/tools'], 'image-tag': ['latest'] },
+      },
+    });
+    const prepare = pipelineStages(template).find((s) => s.Name === 'Prepare')!;
+    expect(JSON.parse(cfnText(prepare.Actions[0].Configuration.UserParameters)).baseRepositories).toEqual(['devcontainers/images/base', 'devcontainers/images/tools']);
+    // and Build may pull the bases but push only its own repository
+    const buildStatements = roleStatements(template, logicalId(imagePipeline.buildRole));
+    const pullBases = buildStatements.filter((s) => s.resources.some((r) => r.endsWith('repository/devcontainers/images/base')));
+    expect(pullBases.flatMap((s) => s.actions)).not.toContain('ecr:PutImage');
+  });
+});
+
+describe('ImagePipeline validation', () => {
+  const attempt = (props: Partial<ImagePipelineProps>) => () => {
+    const stack = new Stack();
+    new ImagePipeline(stack, 'P', { warehouse: Warehouse.fromNamespace(stack, 'W', 'devcontainers'), imageId: 'python', ...props });
+  };
+
+  test.each([
+    [{ imageId: 'Python_3' }, /image id 'Python_3' is invalid.*\(try 'python-3'\)/],
+    [{ platforms: [] }, /platforms must not be empty: name at least one of linux\/amd64, linux\/arm64/],
+    [{ platforms: ['linux/amd64', 'linux/amd64'] }, /platforms names 'linux\/amd64' more than once/],
+    [{ platforms: ['linux/riscv64' as never] }, /platforms has unknown value 'linux\/riscv64': use linux\/amd64, linux\/arm64/],
+    [{ releaseTags: [] }, /releaseTags must not be empty/],
+    [{ releaseTags: ['latest', 'nightly' as never] }, /releaseTags has unknown value 'nightly'/],
+    [{ computeSize: 'huge' as never }, /computeSize 'huge' is unknown: use small, medium, large, xlarge, 2xlarge/],
+    [{ dependsOn: ['python'] }, /image 'python' cannot depend on itself/],
+    [{ dependsOn: ['base', 'base'] }, /names an image more than once/],
+    [{ dependsOn: ['Base'] }, /dependsOn of image 'python': image id 'Base' is invalid/],
+    [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
+  ])('rejects %j', (props, message) => {
+    expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(message);
+  });
+});
+
+describe('ImagePipelineStack', () => {
+  test('is named <ns>-image-<id> by default and finds the warehouse through SSM parameters', () => {
+    // GIVEN
+    const app = new App();
+    // WHEN
+    const stack = new ImagePipelineStack(app, undefined, { namespace: 'acme', imageId: 'node', platforms: ['linux/amd64'] });
+    // THEN
+    expect(stack.stackName).toBe('acme-image-node');
+    const parameters = Template.fromStack(stack).toJSON().Parameters;
+    const ssm = Object.values(parameters).filter((p) => (p as { Type: string }).Type === 'AWS::SSM::Parameter::Value<String>');
+    expect(ssm.map((p) => (p as { Default: string }).Default).filter((name) => name.startsWith('/acme/')).sort()).toEqual([
+      '/acme/factory/artifact-bucket-name',
+      '/acme/factory/s3-key-arn',
+      '/acme/factory/source-bucket-name',
+    ]);
+    Template.fromStack(stack).hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'acme-image-node' });
+  });
+
+  test('rejects an invalid namespace before creating anything', () => {
+    expect(() => new ImagePipelineStack(new App(), undefined, { namespace: 'Acme', imageId: 'node' })).toThrow(/namespace 'Acme' is invalid/);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The build id of an image: what identifies one build's content, so that an
+ * unchanged upload (same zip bytes, same base images) is recognised as already
+ * released and skips Build, Manifest and Test.
+ */
+import { createHash } from 'node:crypto';
+
+/** Length of a build id, in hex digits (64 bits: collisions are out of reach for one image's history). */
+export const BUILD_ID_LENGTH = 16;
+
+/** A base image the build is on, as it was when the build started. */
+export interface BaseImageDigest {
+  /** Repository, e.g. `devcontainers/images/base`. */
+  readonly repository: string;
+  /** `sha256:…` its `latest` tag pointed at. */
+  readonly digest: string;
+}
+
+/**
+ * The first 16 hex digits of sha256 over the zip's bytes, then, for each base
+ * image sorted by repository, a newline and `<repository>@<digest>`. The same
+ * bytes on the same bases give the same id; a moved base gives a new one.
+ */
+export function imageBuildId(zip: Uint8Array, bases: readonly BaseImageDigest[] = []): string {
+  const hash = createHash('sha256').update(zip);
+  for (const base of [...bases].sort((a, b) => (a.repository < b.repository ? -1 : a.repository > b.repository ? 1 : 0))) {
+    hash.update(`\n${base.repository}@${base.digest}`);
+  }
+  return hash.digest('hex').slice(0, BUILD_ID_LENGTH);
+}

@@ -1,0 +1,7 @@
+export * from './job-event';
+export * from './job-runner';
+export * from './image-jobs';
+export * from './image-build-id';
+export * from './image-source';
+export * from './prepare-image';
+export * from './job-artifact';

@@ -1,0 +1,36 @@
+/**
+ * Prepare action of the image pipeline: computes the build id from the source
+ * zip and the base images' digests, reads the version, and says whether the build
+ * is already released (then Build, Manifest and Test are skipped).
+ */
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { readInputArtifact } from '../../codepipeline/job-artifact';
+import { userParameters } from '../../codepipeline/job-event';
+import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
+import { parsePrepareParameters } from '../../codepipeline/image-jobs';
+import { prepareImage, prepareOutputVariables } from '../../codepipeline/prepare-image';
+import { EcrRegistry } from '../../registry/ecr-registry';
+import type { ImageJobClients } from '../private/image-job-clients';
+
+/** Runs one Prepare job and reports it to CodePipeline. */
+export async function runPrepareJob(event: unknown, clients: ImageJobClients): Promise<JobOutcome> {
+  return runJob(event, clients, async (job) => {
+    const params = parsePrepareParameters(userParameters(job));
+    const zip = await readInputArtifact(job, clients.s3ClientFor);
+    const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
+    const prepared = await prepareImage(registry, { zip, repository: params.repository, baseRepositories: params.baseRepositories });
+    const version = prepared.source.version ? `version ${prepared.source.version}` : 'no version';
+    const state = prepared.released ? 'already released: Build, Manifest and Test are skipped' : 'not released yet: building';
+    return {
+      outputVariables: prepareOutputVariables(prepared),
+      summary: `build ${prepared.buildId} of ${params.repository} (${version}, ${prepared.bases.length} base images) is ${state}`,
+    };
+  });
+}
+
+const clients: ImageJobClients = { codepipeline: new CodePipelineClient({}), ecr: new ECRClient({}) };
+
+export const handler = async (event: unknown): Promise<void> => {
+  await runPrepareJob(event, clients);
+};

@@ -1,0 +1,35 @@
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { S3ClientFactory } from '../../codepipeline/job-artifact';
+import type { RetryOptions } from '../../registry/retry';
+
+/** What an image pipeline handler talks to; built once per Lambda container, replaced in tests. */
+export interface ImageJobClients {
+  readonly codepipeline: CodePipelineClient;
+  readonly ecr: ECRClient;
+  /**
+   * Builds the S3 client that reads input artifacts with the job's credentials.
+   * @default - an S3 client in the Lambda's region
+   */
+  readonly s3ClientFor?: S3ClientFactory;
+  /**
+   * The `fetch` that downloads blobs from ECR's layer URLs.
+   * @default - the global `fetch`
+   */
+  readonly fetch?: typeof fetch;
+  /**
+   * How to retry throttled ECR and CodePipeline calls.
+   * @default - 5 retries with exponential backoff from 200 ms
+   */
+  readonly retry?: RetryOptions;
+  /**
+   * The clock, for the date tag.
+   * @default - the current time
+   */
+  readonly now?: () => Date;
+  /**
+   * Where to log.
+   * @default console
+   */
+  readonly log?: Pick<Console, 'log' | 'error'>;
+}

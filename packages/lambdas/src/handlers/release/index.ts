@@ -1,0 +1,60 @@
+/**
+ * Release action of the image pipeline: points the release tags (`latest`,
+ * `X.Y.Z`/`X.Y`/`X`, a date tag) at the tested index `<build>`. Refuses, before
+ * moving any tag, to move an existing `X.Y.Z` to another digest.
+ */
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { userParameters } from '../../codepipeline/job-event';
+import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
+import { NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters } from '../../codepipeline/image-jobs';
+import { EcrRegistry } from '../../registry/ecr-registry';
+import { releaseImage } from '../../registry/release';
+import type { ImageJobClients } from '../private/image-job-clients';
+
+/** Thrown when the tag rules give a build no tag at all: nothing would ever be pullable. */
+export class ReleaseRulesError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReleaseRulesError';
+  }
+}
+
+/** Runs one Release job and reports it to CodePipeline. */
+export async function runReleaseJob(event: unknown, clients: ImageJobClients): Promise<JobOutcome> {
+  return runJob(event, clients, async (job) => {
+    const params = parseReleaseParameters(userParameters(job));
+    const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
+    const result = await releaseImage(registry, params.repository, {
+      buildId: params.buildId,
+      ...(params.version !== NO_VERSION ? { version: params.version } : {}),
+      rules: { latest: params.rules.includes('latest'), semver: params.rules.includes('semver'), date: params.rules.includes('date') },
+      now: (clients.now ?? (() => new Date()))(),
+    });
+    if (result.tags.length === 0) {
+      throw new ReleaseRulesError(
+        `the release tag rules (${params.rules.join(', ') || 'none'}) give build ${params.buildId} no tag` +
+          (params.rules.includes('semver') && params.version === NO_VERSION
+            ? ": the 'semver' rule needs a version: set customizations['devcontainer-factory'].version in devcontainer.json, or add the 'latest' or 'date' rule in the catalogue"
+            : ': add a release tag rule in the catalogue'),
+      );
+    }
+    const list = (tags: readonly string[]) => (tags.length ? tags.join(',') : 'none');
+    return {
+      outputVariables: {
+        [RELEASE_VARIABLES.digest]: result.digest,
+        [RELEASE_VARIABLES.tags]: list(result.tags),
+        [RELEASE_VARIABLES.moved]: list(result.moved),
+      },
+      summary:
+        `${params.repository}:${params.buildId} (${result.digest}) released as ${list(result.tags)}; ` +
+        (result.moved.length ? `moved ${result.moved.join(', ')}` : 'every tag already pointed here'),
+    };
+  });
+}
+
+const clients: ImageJobClients = { codepipeline: new CodePipelineClient({}), ecr: new ECRClient({}) };
+
+export const handler = async (event: unknown): Promise<void> => {
+  await runReleaseJob(event, clients);
+};

@@ -1,0 +1,63 @@
+/** Builders for CodePipeline job events and the ECR answers the handlers read, shared by the handler tests. */
+import { createHash } from 'node:crypto';
+import { strToU8, zipSync } from 'fflate';
+import type { CodePipelineJobEvent } from '../../src/codepipeline/job-event';
+
+export const REGISTRY_HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+export const REPOSITORY = 'devcontainers/images/python';
+
+export const digestOf = (text: string | Uint8Array) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+/** A CodePipeline job event with the given UserParameters and one S3 input artifact. */
+export function jobEvent(userParameters: unknown, options: { id?: string; withInput?: boolean } = {}): CodePipelineJobEvent {
+  return {
+    'CodePipeline.job': {
+      id: options.id ?? 'job-1',
+      accountId: '123456789012',
+      data: {
+        actionConfiguration: { configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
+        inputArtifacts:
+          options.withInput === false
+            ? []
+            : [{ name: 'Source', revision: 'v1', location: { type: 'S3', s3Location: { bucketName: 'artifacts', objectKey: 'pipeline/Source/abc.zip' } } }],
+        outputArtifacts: [],
+        artifactCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
+      },
+    },
+  };
+}
+
+/** A configuration zip with the given devcontainer.json text (and optional extra files). */
+export function configZip(devcontainerJson: string, extra: Record<string, string> = {}): Uint8Array {
+  const files: Record<string, Uint8Array> = { '.devcontainer/devcontainer.json': strToU8(devcontainerJson) };
+  for (const [path, text] of Object.entries(extra)) files[path] = strToU8(text);
+  return zipSync(files, { mtime: new Date('2020-01-01T00:00:00Z') });
+}
+
+/** An S3 GetObject answer whose body is `bytes`. */
+export function s3Body(bytes: Uint8Array) {
+  return { ContentLength: bytes.length, Body: { transformToByteArray: async () => bytes } as never };
+}
+
+/** A single-platform OCI image manifest whose config is `config`. */
+export function imageManifest(config: object): { manifest: string; config: Buffer } {
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(configBytes), size: configBytes.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf('layer'), size: 5 }],
+  });
+  return { manifest, config: configBytes };
+}
+
+/** An error shaped as the AWS SDK throws it. */
+export function sdkError(name: string, status = 400): Error {
+  return Object.assign(new Error(`${name} from the service`), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** Retry options that do not wait. */
+export const noWait = { sleep: async () => undefined, random: () => 0 };
+
+/** A log that keeps quiet in tests. */
+export const quietLog = { log: () => undefined, error: () => undefined };

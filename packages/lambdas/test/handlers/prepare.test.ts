@@ -1,0 +1,164 @@
+import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
+import { BatchGetImageCommand, ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { strToU8, zipSync } from 'fflate';
+import { imageBuildId } from '../../src/codepipeline/image-build-id';
+import { runPrepareJob } from '../../src/handlers/prepare';
+import { REGISTRY_HOST, REPOSITORY, configZip, digestOf, jobEvent, noWait, quietLog, s3Body, sdkError } from './job-fixtures';
+
+const codepipeline = mockClient(CodePipelineClient);
+const ecr = mockClient(ECRClient);
+const s3 = mockClient(S3Client);
+const clients = {
+  codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
+  ecr: new ECRClient({ region: 'eu-west-1' }),
+  s3ClientFor: () => new S3Client({ region: 'eu-west-1' }),
+  retry: noWait,
+  log: quietLog,
+};
+const BASE = 'devcontainers/images/base';
+const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[] };
+const zip = configZip('{\n  // comments are fine\n  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",\n  "customizations": { "devcontainer-factory": { "version": "1.2.3" } },\n}\n');
+
+beforeEach(() => {
+  codepipeline.reset();
+  ecr.reset();
+  s3.reset();
+  codepipeline.onAnyCommand().resolves({});
+  s3.on(GetObjectCommand).resolves(s3Body(zip));
+  // By default: nothing in the image's repository yet.
+  ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] });
+  ecr.on(ListImagesCommand).resolves({ imageIds: [] });
+});
+
+function successVariables() {
+  expect(codepipeline.commandCalls(PutJobFailureResultCommand).map((c) => c.args[0].input.failureDetails?.message)).toEqual([]);
+  return codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.outputVariables;
+}
+
+function failureMessage(): string {
+  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(0);
+  return codepipeline.commandCalls(PutJobFailureResultCommand)[0].args[0].input.failureDetails!.message!;
+}
+
+test('a new upload gets the content-hash build id, its version, and Released=false', async () => {
+  await runPrepareJob(jobEvent(params), clients);
+  expect(successVariables()).toEqual({ BuildId: imageBuildId(zip), Version: '1.2.3', Released: 'false', BaseDigests: 'none' });
+  // The zip was read with the job's artifact credentials' client, from the artifact's location.
+  expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'artifacts', Key: 'pipeline/Source/abc.zip' });
+});
+
+test('the same bytes uploaded twice give the same build id', async () => {
+  await runPrepareJob(jobEvent(params, { id: 'first' }), clients);
+  await runPrepareJob(jobEvent(params, { id: 'second' }), clients);
+  const ids = codepipeline.commandCalls(PutJobSuccessResultCommand).map((c) => c.args[0].input.outputVariables!.BuildId);
+  expect(ids).toHaveLength(2);
+  expect(ids[0]).toBe(ids[1]);
+  expect(ids[0]).toMatch(/^[0-9a-f]{16}$/);
+});
+
+test('a build whose index already carries a release tag is Released=true', async () => {
+  // GIVEN <build> exists and 'latest' points at the same digest
+  const buildId = imageBuildId(zip);
+  const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
+  ecr
+    .on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: buildId }] })
+    .resolves({ images: [{ imageId: { imageTag: buildId, imageDigest: digestOf(index) }, imageManifest: index, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }] });
+  ecr.on(ListImagesCommand).resolves({
+    imageIds: [
+      { imageTag: buildId, imageDigest: digestOf(index) },
+      { imageTag: 'latest', imageDigest: digestOf(index) },
+    ],
+  });
+  // WHEN
+  await runPrepareJob(jobEvent(params), clients);
+  // THEN
+  expect(successVariables()).toMatchObject({ BuildId: buildId, Released: 'true' });
+});
+
+test("the base images' latest digests enter the build id, so a moved base means a new build", async () => {
+  // GIVEN the base's latest is at one digest, then another
+  const manifestA = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [], annotations: { v: 'a' } });
+  const manifestB = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [], annotations: { v: 'b' } });
+  const baseAnswer = (m: string) => ({ images: [{ imageId: { imageTag: 'latest', imageDigest: digestOf(m) }, imageManifest: m }] });
+  ecr.on(BatchGetImageCommand, { repositoryName: BASE }).resolvesOnce(baseAnswer(manifestA)).resolvesOnce(baseAnswer(manifestB));
+  const withBase = { ...params, baseRepositories: [BASE] };
+  // WHEN
+  await runPrepareJob(jobEvent(withBase, { id: 'a' }), clients);
+  await runPrepareJob(jobEvent(withBase, { id: 'b' }), clients);
+  // THEN
+  const [a, b] = codepipeline.commandCalls(PutJobSuccessResultCommand).map((c) => c.args[0].input.outputVariables!);
+  expect(a.BaseDigests).toBe(`${BASE}@${digestOf(manifestA)}`);
+  expect(a.BuildId).toBe(imageBuildId(zip, [{ repository: BASE, digest: digestOf(manifestA) }]));
+  expect(b.BuildId).not.toBe(a.BuildId);
+  expect(a.BuildId).not.toBe(imageBuildId(zip));
+});
+
+test('a base image that was never released fails the action with what to do', async () => {
+  await runPrepareJob(jobEvent({ ...params, baseRepositories: [BASE] }), clients);
+  expect(failureMessage()).toMatch(new RegExp(`base image ${REGISTRY_HOST}/${BASE}:latest does not exist: release the base image first`));
+});
+
+test('a configuration without a version gets Version=none', async () => {
+  s3.on(GetObjectCommand).resolves(s3Body(configZip('{ "image": "debian:12" }')));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(successVariables()).toMatchObject({ Version: 'none' });
+});
+
+test('a malformed devcontainer.json fails the action with file, line and column, before any registry call', async () => {
+  s3.on(GetObjectCommand).resolves(s3Body(configZip('{\n  "image": "debian:12"\n  "features": {}\n}')));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/\.devcontainer\/devcontainer\.json:3:3: CommaExpected/);
+  expect(ecr.calls()).toHaveLength(0);
+});
+
+test('a version that is not semver fails the action and says how to write one', async () => {
+  s3.on(GetObjectCommand).resolves(s3Body(configZip('{ "image": "debian:12", "customizations": { "devcontainer-factory": { "version": "v1" } } }')));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/version 'v1' is not a semantic version: use X\.Y\.Z/);
+});
+
+test('a zip without devcontainer.json fails the action and says where the file belongs', async () => {
+  s3.on(GetObjectCommand).resolves(s3Body(zipSync({ 'README.md': strToU8('# python') })));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/\.devcontainer\/devcontainer\.json: is missing: the zip must hold \.devcontainer\/devcontainer\.json or \.devcontainer\.json at its root/);
+});
+
+test('an artifact that is not a zip fails the action', async () => {
+  s3.on(GetObjectCommand).resolves(s3Body(strToU8('not a zip at all')));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/\(source zip\): is not a readable zip/);
+});
+
+test('ECR throttling is retried with backoff and the job still succeeds', async () => {
+  // GIVEN ECR throttles the first reads
+  ecr
+    .on(BatchGetImageCommand)
+    .rejectsOnce(sdkError('ThrottlingException'))
+    .rejectsOnce(sdkError('ThrottlingException'))
+    .resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+  // WHEN
+  await runPrepareJob(jobEvent(params), clients);
+  // THEN
+  expect(successVariables()).toMatchObject({ Released: 'false' });
+  expect(ecr.commandCalls(BatchGetImageCommand)).toHaveLength(3);
+});
+
+test('ECR throttling that never ends fails the action after the retries', async () => {
+  ecr.on(BatchGetImageCommand).rejects(sdkError('ThrottlingException'));
+  await runPrepareJob(jobEvent(params), { ...clients, retry: { ...noWait, retries: 2 } });
+  expect(failureMessage()).toMatch(/ThrottlingException/);
+  expect(ecr.commandCalls(BatchGetImageCommand)).toHaveLength(3);
+});
+
+test('an unreadable artifact fails the action with its location', async () => {
+  s3.on(GetObjectCommand).rejects(sdkError('AccessDenied', 403));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/cannot read s3:\/\/artifacts\/pipeline\/Source\/abc\.zip \(artifact Source\): AccessDenied/);
+});
+
+test('UserParameters without a repository fail the action and say what is missing', async () => {
+  await runPrepareJob(jobEvent({ registryHost: REGISTRY_HOST, baseRepositories: [] }), clients);
+  expect(failureMessage()).toMatch(/UserParameters\.repository must be a non-empty string/);
+});
