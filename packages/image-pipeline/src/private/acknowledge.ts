@@ -3,36 +3,16 @@
  * reason. IAM5 acknowledgements name the exact finding (one action or resource), so
  * that any other wildcard still fails synthesis.
  */
-import { ArnFormat, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { IWarehouse } from '@devcontainer-factory/warehouse';
 
-/** Acknowledges one rule (or one finding of it) on a construct and everything under it. */
-export function acknowledgeNag(scope: IConstruct, rule: string, reason: string, finding?: string): void {
-  Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${rule}${finding ? `[${finding}]` : ''}`, reason });
-}
+import { acknowledgeNag, nagText } from '@devcontainer-factory/warehouse';
 
-/** A CloudFormation value written the way cdk-nag writes it in findings: `Ref` as `<Id>`, `GetAtt` as `<Id.Attr>`. */
-export function nagText(scope: IConstruct, value: unknown): string {
-  const visit = (node: unknown): string => {
-    if (node === undefined) return '';
-    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
-    const o = node as Record<string, unknown>;
-    if (o['Fn::Join']) {
-      const [delimiter, items] = o['Fn::Join'] as [string, unknown[]];
-      return items.map(visit).join(delimiter);
-    }
-    if (o['Fn::GetAtt']) {
-      const [resource, attribute] = o['Fn::GetAtt'] as [unknown, unknown];
-      return `<${visit(resource)}.${visit(attribute)}>`;
-    }
-    if (o.Ref !== undefined) return `<${visit(o.Ref)}>`;
-    return JSON.stringify(node);
-  };
-  return visit(Stack.of(scope).resolve(value));
-}
+// Shared with the warehouse, so every construct writes findings the same way.
+export { acknowledgeNag, nagText };
 
 function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
