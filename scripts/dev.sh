@@ -52,7 +52,16 @@ run_local() {
 
 run_tests() {
   say "Lint, type check, package checks and tests of every project"
-  pnpm exec nx run-many -t lint typecheck test publint --output-style=static
+  local log
+  log=$(mktemp)
+  local status=0
+  pnpm exec nx run-many -t lint typecheck test publint --output-style=static 2>&1 | tee "$log" || status=$?
+  # One closing line over every jest run (cached runs replay their output too).
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+    /^Tests:/ { for (i = 2; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }
+    END { printf "%d passed, %d failed, %d skipped\n", p, f, s }'
+  rm -f "$log"
+  return "$status"
 }
 
 case "${1:-}" in
