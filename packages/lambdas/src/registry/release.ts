@@ -9,7 +9,11 @@ export interface ReleaseRules {
   readonly latest: boolean;
   /** Tag `X.Y.Z`, and move `X.Y` and `X` when this is the newest of that line. Needs a version. */
   readonly semver: boolean;
-  /** Tag the UTC date of the release, `YYYYMMDD` (the last release of a day keeps it). */
+  /**
+   * Tag the UTC date of the release, `YYYYMMDD`, when it is the newest release (no
+   * version, or a version newer than every released one): the last such release of a
+   * day keeps it, and a back-port never takes it.
+   */
   readonly date: boolean;
 }
 
@@ -111,7 +115,8 @@ export async function planRelease(registry: Registry, repository: string, option
   const tags: string[] = [];
   if (rules.semver) tags.push(...versionTags.filter((t) => t !== 'latest'));
   if (rules.latest && (!version || versionTags.includes('latest'))) tags.push('latest');
-  if (date) tags.push(date);
+  // A date tag names the newest release of its day: a back-port does not take it.
+  if (date && (!version || versionTags.includes('latest'))) tags.push(date);
 
   const current = new Map<string, string | undefined>();
   for (const tag of tags) {

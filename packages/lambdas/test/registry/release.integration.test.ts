@@ -188,7 +188,7 @@ describe('releases on a real registry', () => {
     expect(await isReleased(registry, repository, 'r2')).toBe(true);
   });
 
-  test('GIVEN 1.2.4 released WHEN a back-port 1.1.9 is released THEN it gets 1.1.9, 1.1 and its date, and no existing tag moves', async () => {
+  test('GIVEN 1.2.4 released WHEN a back-port 1.1.9 is released THEN it gets 1.1.9 and 1.1 only: no existing tag moves and the date tag stays with the newest release', async () => {
     // GIVEN
     const before = await tagSnapshot(repository);
 
@@ -196,9 +196,9 @@ describe('releases on a real registry', () => {
     const result = await releaseImage(registry, repository, { buildId: 'r3', version: '1.1.9', rules: RULES, now: day(3) });
 
     // THEN
-    expect(result.tags).toEqual(['1.1.9', '1.1', '20250503']);
+    expect(result.tags).toEqual(['1.1.9', '1.1']);
     const after = await tagSnapshot(repository);
-    expect(after).toEqual({ ...before, '1.1.9': builds.r3, '1.1': builds.r3, '20250503': builds.r3 });
+    expect(after).toEqual({ ...before, '1.1.9': builds.r3, '1.1': builds.r3 });
   });
 
   test('GIVEN 1.2.3 released WHEN another build is released as 1.2.3 THEN VersionConflictError says to bump the version and no tag changes', async () => {

@@ -105,7 +105,7 @@ describe('planRelease / releaseImage', () => {
     expect(registry.snapshot(REPO).latest).toBe((await registry.getManifest(REPO, 'b1'))!.digest);
   });
 
-  test('GIVEN a pre-release WHEN released THEN only its own tag and the date are applied', async () => {
+  test('GIVEN a pre-release WHEN released THEN only its own tag is applied: latest and the date tag stay with the newest release', async () => {
     // GIVEN
     const registry = new MemoryRegistry();
     await build(registry, 'b1');
@@ -114,7 +114,7 @@ describe('planRelease / releaseImage', () => {
     const result = await releaseImage(registry, REPO, { buildId: 'b1', version: '2.0.0-rc.1', rules: ALL, now: NOW });
 
     // THEN
-    expect(result.tags).toEqual(['2.0.0-rc.1', '20250501']);
+    expect(result.tags).toEqual(['2.0.0-rc.1']);
   });
 
   test('GIVEN a release WHEN it runs again THEN it gives the same digest and tags and puts nothing', async () => {
