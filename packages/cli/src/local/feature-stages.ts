@@ -10,7 +10,6 @@ import {
   completeFeaturePublish,
   featureCollectionRepositoryName,
   featureContentFromTar,
-  formatProblem,
   packageFeature,
   parsePublishOutput,
   planFeaturePublish,
@@ -18,21 +17,15 @@ import {
   runDevcontainer,
   type CliPublishResult,
   type CollectionRegistry,
-  type DevcontainerCli,
 } from '@devcontainer-factory/lambdas';
-import { loadConfiguration } from '../private/configuration';
 import type { LocalFeatureEntry } from './local-catalog';
-import { LocalStageError, StageRecorder, type StageListener, type StageReport } from './local-stages';
+import { StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
 
-export interface LocalFeatureProps {
+export interface LocalFeatureProps extends LocalStageProps {
   readonly feature: LocalFeatureEntry;
-  readonly namespace: string;
   readonly registry: CollectionRegistry;
-  readonly devcontainer: DevcontainerCli;
   /** Folder for the collection layout and the package. */
   readonly workDir: string;
-  readonly listener: StageListener;
-  readonly now: () => number;
 }
 
 export interface LocalFeatureResult {
@@ -54,13 +47,7 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
   const rec = new StageRecorder({ kind: 'feature', id: feature.id }, props.listener, props.now);
   let version: string | undefined;
   try {
-    const config = await rec.run('validate', async () => {
-      const loaded = await loadConfiguration(feature.dir, feature.dir, { kind: 'feature', id: feature.id });
-      if (loaded.problems.length > 0) {
-        throw new LocalStageError(`${loaded.problems.length} problem(s): ${loaded.problems.map((p) => formatProblem(p)).join('; ')}`);
-      }
-      return { value: loaded, detail: `${loaded.content.files.size} files` };
-    });
+    const config = await rec.validate(feature.dir, (loaded) => `${loaded.content.files.size} files`);
     const packaged = await rec.run('layout', async () => {
       const p = await packageFeature({ id: feature.id, upload: config.content, devcontainer: props.devcontainer, workDir: join(props.workDir, feature.id) });
       return { value: p, detail: `src/${feature.id} packaged as version ${p.version}` };

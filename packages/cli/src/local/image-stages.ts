@@ -11,7 +11,6 @@ import {
   IMAGE_TEST_SCRIPT,
   archTag,
   assembleIndex,
-  formatProblem,
   formatSize,
   parseManifest,
   prepareImage,
@@ -21,29 +20,23 @@ import {
   runDevcontainer,
   writeZip,
   type ArchiveContent,
-  type DevcontainerCli,
   type Registry,
 } from '@devcontainer-factory/lambdas';
-import { loadConfiguration } from '../private/configuration';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
-import { LocalStageError, StageRecorder, type StageListener, type StageReport } from './local-stages';
+import { LocalStageError, StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
 
 /** The label the devcontainer CLI puts on the images it builds. */
 export const METADATA_LABEL = 'devcontainer.metadata';
 
-export interface LocalImageProps {
+export interface LocalImageProps extends LocalStageProps {
   readonly image: LocalImageEntry;
-  readonly namespace: string;
   readonly registry: Registry;
   readonly engine: ContainerEngine;
-  readonly devcontainer: DevcontainerCli;
   /** The platform to build, `linux/amd64` or `linux/arm64`. */
   readonly platform: string;
   /** Folder for the unpacked configuration. */
   readonly workDir: string;
-  readonly listener: StageListener;
-  readonly now: () => number;
 }
 
 export interface LocalImageResult {
@@ -90,13 +83,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
   let buildId: string | undefined;
   let version: string | undefined;
   try {
-    const config = await rec.run('validate', async () => {
-      const loaded = await loadConfiguration(image.dir, image.dir, { kind: 'image', id: image.id });
-      if (loaded.problems.length > 0) {
-        throw new LocalStageError(`${loaded.problems.length} problem(s): ${loaded.problems.map((p) => formatProblem(p)).join('; ')}`);
-      }
-      return { value: loaded, detail: `${loaded.content.files.size} files, ${formatSize(loaded.size)}` };
-    });
+    const config = await rec.validate(image.dir, (loaded) => `${loaded.content.files.size} files, ${formatSize(loaded.size)}`);
     const zip = await rec.run('pack', async () => {
       const bytes = writeZip(config.content);
       return { value: bytes, detail: `${formatSize(bytes.length)} zip, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}` };

@@ -4,16 +4,7 @@
  * its storage in a temp folder, or one that already answers at an address the
  * user gave.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-/** Where Debian's `docker-registry` package installs the registry. */
-export const DOCKER_REGISTRY_BINARY = '/usr/bin/docker-registry';
+import { LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/lambdas';
 
 /** Thrown when no registry could be started or reached; the message says what to install or pass. */
 export class LocalRegistryError extends Error {
@@ -47,7 +38,7 @@ export interface LocalRegistryProps {
   readonly host?: string;
   /**
    * The registry binary.
-   * @default DOCKER_REGISTRY_BINARY
+   * @default - `/usr/bin/docker-registry` (`DOCKER_REGISTRY_BINARY`)
    */
   readonly binary?: string;
   /**
@@ -68,93 +59,12 @@ export interface LocalRegistryProps {
   readonly keepRunning?: boolean;
 }
 
-/** True when `http://<host>/v2/` answers as a registry. */
-export async function registryAnswers(host: string): Promise<boolean> {
-  try {
-    const res = await fetch(`http://${host}/v2/`, { signal: AbortSignal.timeout(3000) });
-    await res.arrayBuffer();
-    return res.status === 200 || res.status === 401;
-  } catch {
-    return false;
-  }
-}
-
 /** Checks `--registry`: the devcontainer CLI and the image tools only treat `localhost` as plain HTTP. */
 export function localRegistryHostProblem(host: string): string | undefined {
   if (!/^localhost:\d{1,5}$/.test(host)) return `'${host}' is not a local registry address: use localhost:<port>, e.g. localhost:5000 (the devcontainer CLI speaks plain HTTP only to a host named localhost)`;
   const port = Number(host.split(':')[1]);
   if (port < 1 || port > 65535) return `'${host}' has no valid port: use a port between 1 and 65535`;
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function registryConfig(storage: string, port: number): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${storage}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: localhost:${port}`,
-    `  secret: ${randomBytes(16).toString('hex')}`,
-    '',
-  ].join('\n');
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-async function startOnce(binary: string, dir: string, storage: string, timeoutMs: number, detached: boolean): Promise<{ child: ChildProcess; port: number } | { error: string }> {
-  const port = await freePort();
-  const configPath = join(dir, `config-${port}.yml`);
-  await writeFile(configPath, registryConfig(storage, port));
-  // Output goes to a file, not a pipe, so that a detached registry does not hold this process.
-  const logPath = join(dir, 'registry.log');
-  const log = openSync(logPath, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, ['serve', configPath], { stdio: ['ignore', log, log], detached });
-  } finally {
-    closeSync(log);
-  }
-  const output = () => (existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').slice(-10).join('\n') : '');
-  let spawnError: Error | undefined;
-  child.on('error', (e) => (spawnError = e));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (spawnError) return { error: `${binary} did not start: ${spawnError.message}` };
-    if (child.exitCode !== null || child.signalCode !== null) return { error: `${binary} exited (${child.exitCode ?? child.signalCode}): ${output()}` };
-    if (await registryAnswers(`localhost:${port}`)) return { child, port };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  return { error: `${binary} did not answer on http://localhost:${port}/v2/ within ${timeoutMs} ms: ${output()}` };
 }
 
 /**
@@ -169,43 +79,13 @@ export async function openLocalRegistry(props: LocalRegistryProps = {}): Promise
     if (await registryAnswers(props.host)) return { host: props.host, started: false, stop: async () => undefined, detach: () => undefined };
     throw new LocalRegistryError(`no registry answers at http://${props.host}/v2/: start one there, or leave out --registry and dcf local starts its own`);
   }
-  const binary = props.binary ?? DOCKER_REGISTRY_BINARY;
-  if (!existsSync(binary)) {
-    throw new LocalRegistryError(`${binary} is missing: install the registry (apt-get install -y docker-registry), or pass --registry localhost:<port> of a running one`);
+  let server: LocalRegistryServer;
+  try {
+    server = await startLocalRegistryServer({ binary: props.binary, storageDir: props.storageDir, startTimeoutMs: props.startTimeoutMs, detached: props.keepRunning });
+  } catch (e) {
+    if (e instanceof RegistryBinaryMissingError) throw new LocalRegistryError(`${e.message}, or pass --registry localhost:<port> of a running one`, { cause: e });
+    if (e instanceof LocalRegistryServerError) throw new LocalRegistryError(e.message, { cause: e });
+    throw e;
   }
-  const dir = await mkdtemp(join(tmpdir(), 'dcf-local-registry-'));
-  const storage = props.storageDir ?? join(dir, 'storage');
-  const errors: string[] = [];
-  // A free port can be taken between choosing and binding it: try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const started = await startOnce(binary, dir, storage, props.startTimeoutMs ?? 15_000, props.keepRunning === true);
-    if ('error' in started) {
-      errors.push(started.error);
-      continue;
-    }
-    const { child, port } = started;
-    let stopped = false;
-    return {
-      host: `localhost:${port}`,
-      started: true,
-      dir,
-      pid: child.pid,
-      detach() {
-        stopped = true;
-        child.unref();
-      },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        child.kill('SIGTERM');
-        if (!(await waitForExit(child, 5_000))) {
-          child.kill('SIGKILL');
-          await waitForExit(child, 5_000);
-        }
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  await rm(dir, { recursive: true, force: true });
-  throw new LocalRegistryError(`cannot start a local registry:\n${errors.join('\n')}`);
+  return { host: server.host, started: true, dir: server.dir, pid: server.pid, stop: () => server.stop(), detach: () => server.detach() };
 }

@@ -2,6 +2,8 @@
  * What `dcf local` reports: each stage of each image and feature, with its
  * result and time, as it happens and in the summary.
  */
+import { formatProblem, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { loadConfiguration, type LoadedConfiguration } from '../private/configuration';
 
 export type StageStatus = 'ok' | 'skipped' | 'failed';
 
@@ -16,6 +18,16 @@ export interface StageReport {
 
 /** Receives each stage when it ends. */
 export type StageListener = (subject: { readonly kind: 'image' | 'feature'; readonly id: string }, report: StageReport) => void;
+
+/** What the stages of one image or one feature are given. */
+export interface LocalStageProps {
+  readonly namespace: string;
+  readonly devcontainer: DevcontainerCli;
+  /** Folder for the files the stages write. */
+  readonly workDir: string;
+  readonly listener: StageListener;
+  readonly now: () => number;
+}
 
 /** Thrown by a stage body to mark the stage failed with a message for the user. */
 export class LocalStageError extends Error {
@@ -54,6 +66,20 @@ export class StageRecorder {
       this.record({ stage, status: 'failed', detail: (e as Error)?.message ?? String(e), ms: this.now() - start });
       throw e;
     }
+  }
+
+  /**
+   * The `validate` stage: loads the configuration in `dir` as the subject's kind and id;
+   * any problem fails the stage, with every problem in its detail.
+   */
+  validate(dir: string, detail: (loaded: LoadedConfiguration) => string): Promise<LoadedConfiguration> {
+    return this.run('validate', async () => {
+      const loaded = await loadConfiguration(dir, dir, this.subject);
+      if (loaded.problems.length > 0) {
+        throw new LocalStageError(`${loaded.problems.length} problem(s): ${loaded.problems.map((p) => formatProblem(p)).join('; ')}`);
+      }
+      return { value: loaded, detail: detail(loaded) };
+    });
   }
 
   skip(stage: string, reason: string): void {

@@ -8,3 +8,4 @@ export * from './ecr-registry';
 export * from './image-index';
 export * from './release';
 export * from './resolve-platform';
+export * from './local-registry-server';

@@ -7,7 +7,6 @@ import {
   DevcontainerCli,
   FeatureVersionConflictError,
   InvalidConfigurationError,
-  OciRegistry,
   featureCollectionRepositoryName,
   featureContentDifferences,
   featureContentFromTar,
@@ -17,7 +16,7 @@ import {
   readPublishedFeature,
   repositoryName,
 } from '../../src';
-import { LocalRegistry, startLocalRegistry } from '../support/local-registry';
+import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
 import { runFeatureTool } from '../../src/tools/feature-tool/feature-tool';
 import { featureUpload } from './feature-fixtures';
 
@@ -30,38 +29,23 @@ const NS = 'team';
 const DEVCONTAINER_BIN = join(__dirname, '../../../../node_modules/.bin/devcontainer');
 const devcontainer: DevcontainerCli = { command: DEVCONTAINER_BIN };
 
-let local: LocalRegistry;
-let registry: OciRegistry;
-
-beforeAll(async () => {
-  local = await startLocalRegistry();
-  registry = new OciRegistry({ host: local.host });
-});
-
-afterAll(async () => {
-  await local?.stop();
-});
+const live = useLocalRegistry();
 
 const HELLO = repositoryName(NS, 'feature', 'hello');
 
-async function tagSnapshot(repository: string): Promise<Record<string, string>> {
-  const snapshot: Record<string, string> = {};
-  for (const tag of (await registry.listTags(repository)).sort()) snapshot[tag] = (await registry.getManifest(repository, tag))!.digest;
-  return snapshot;
-}
-
 /** Every file of the registry's storage: any push (blob upload, manifest, tag) changes it. */
 async function storageSnapshot(): Promise<string[]> {
-  const entries = await readdir(local.dir, { recursive: true });
-  return entries.map((e) => relative(local.dir, join(local.dir, e))).sort();
+  const storage = live.server.storageDir;
+  const entries = await readdir(storage, { recursive: true });
+  return entries.map((e) => relative(storage, join(storage, e))).sort();
 }
 
 function publish(id: string, version: string, install = `echo ${id}`) {
-  return publishFeature({ registry, namespace: NS, id, upload: featureUpload(id, version, { install }), devcontainer });
+  return publishFeature({ registry: live.registry, namespace: NS, id, upload: featureUpload(id, version, { install }), devcontainer });
 }
 
 async function collectionIds(): Promise<string[]> {
-  return (await readFeatureCollection(registry, NS))!.features.map((f) => `${f.id}@${f.version}`);
+  return (await readFeatureCollection(live.registry, NS))!.features.map((f) => `${f.id}@${f.version}`);
 }
 
 describe('publishing features to a real registry with the devcontainer CLI', () => {
@@ -72,40 +56,40 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
     // THEN
     expect(result).toMatchObject({ status: 'published', version: '1.2.3' });
     expect([...result.tags].sort()).toEqual(['1', '1.2', '1.2.3', 'latest']);
-    const tags = await tagSnapshot(HELLO);
+    const tags = await tagSnapshot(live.registry, HELLO);
     expect(tags).toEqual({ '1': result.digest, '1.2': result.digest, '1.2.3': result.digest, latest: result.digest });
-    const published = await readPublishedFeature(registry, HELLO, '1');
+    const published = await readPublishedFeature(live.registry, HELLO, '1');
     expect([...published!.content.keys()].sort()).toEqual(['devcontainer-feature.json', 'install.sh']);
     expect(published!.content.get('install.sh')!.executable).toBe(true);
     expect(published!.metadata).toMatchObject({ id: 'hello', version: '1.2.3' });
-    const { stdout } = await exec(DEVCONTAINER_BIN, ['features', 'info', 'manifest', `${local.host}/${HELLO}:1`, '--output-format', 'json']);
-    expect(JSON.parse(stdout).canonicalId).toBe(`${local.host}/${HELLO}@${result.digest}`);
+    const { stdout } = await exec(DEVCONTAINER_BIN, ['features', 'info', 'manifest', `${live.host}/${HELLO}:1`, '--output-format', 'json']);
+    expect(JSON.parse(stdout).canonicalId).toBe(`${live.host}/${HELLO}@${result.digest}`);
     expect(await collectionIds()).toEqual(['hello@1.2.3']);
   });
 
   test('a newer patch 1.2.4 moves 1.2, 1 and latest and leaves 1.2.3 where it was', async () => {
     // GIVEN
-    const before = await tagSnapshot(HELLO);
+    const before = await tagSnapshot(live.registry, HELLO);
 
     // WHEN
     const result = await publish('hello', '1.2.4', 'echo hello 1.2.4');
 
     // THEN
     expect([...result.tags].sort()).toEqual(['1', '1.2', '1.2.4', 'latest']);
-    expect(await tagSnapshot(HELLO)).toEqual({ '1': result.digest, '1.2': result.digest, '1.2.3': before['1.2.3'], '1.2.4': result.digest, latest: result.digest });
+    expect(await tagSnapshot(live.registry, HELLO)).toEqual({ '1': result.digest, '1.2': result.digest, '1.2.3': before['1.2.3'], '1.2.4': result.digest, latest: result.digest });
     expect(await collectionIds()).toEqual(['hello@1.2.4']);
   });
 
   test('a back-port 1.1.9 gets 1.1.9 and 1.1 and moves none of 1, 1.2 and latest; the collection keeps the latest version', async () => {
     // GIVEN
-    const before = await tagSnapshot(HELLO);
+    const before = await tagSnapshot(live.registry, HELLO);
 
     // WHEN
     const result = await publish('hello', '1.1.9', 'echo hello 1.1.9');
 
     // THEN
     expect([...result.tags].sort()).toEqual(['1.1', '1.1.9']);
-    expect(await tagSnapshot(HELLO)).toEqual({ ...before, '1.1': result.digest, '1.1.9': result.digest });
+    expect(await tagSnapshot(live.registry, HELLO)).toEqual({ ...before, '1.1': result.digest, '1.1.9': result.digest });
     expect(await collectionIds()).toEqual(['hello@1.2.4']);
   });
 
@@ -113,7 +97,7 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
     // GIVEN
     const storage = await storageSnapshot();
     expect(storage.length).toBeGreaterThan(20);
-    const tags = await tagSnapshot(HELLO);
+    const tags = await tagSnapshot(live.registry, HELLO);
 
     // WHEN
     const result = await publish('hello', '1.2.4', 'echo hello 1.2.4');
@@ -122,7 +106,7 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
     expect(result).toMatchObject({ status: 'unchanged', digest: tags['1.2.4'], tags: [] });
     expect(result.collection.pushed).toBe(false);
     expect(await storageSnapshot()).toEqual(storage);
-    expect(await tagSnapshot(HELLO)).toEqual(tags);
+    expect(await tagSnapshot(live.registry, HELLO)).toEqual(tags);
   });
 
   test('changed content under the published version 1.2.4 is refused with a message to bump the version, and the registry is unchanged', async () => {
@@ -143,7 +127,7 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
     const storage = await storageSnapshot();
 
     // WHEN
-    const attempt = publishFeature({ registry, namespace: NS, id: 'hello', upload: featureUpload('hullo', '1.3.0'), devcontainer });
+    const attempt = publishFeature({ registry: live.registry, namespace: NS, id: 'hello', upload: featureUpload('hullo', '1.3.0'), devcontainer });
 
     // THEN
     await expect(attempt).rejects.toThrow(InvalidConfigurationError);
@@ -158,7 +142,7 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
     // THEN
     expect(world.collection).toMatchObject({ pushed: true, features: ['hello', 'world'] });
     expect(await collectionIds()).toEqual(['hello@1.2.4', 'world@0.1.0']);
-    const manifest = JSON.parse((await registry.getManifest(featureCollectionRepositoryName(NS), 'latest'))!.body.toString());
+    const manifest = JSON.parse((await live.registry.getManifest(featureCollectionRepositoryName(NS), 'latest'))!.body.toString());
     expect(manifest.config.mediaType).toBe('application/vnd.devcontainers');
     expect(manifest.layers[0]).toMatchObject({
       mediaType: 'application/vnd.devcontainers.collection.layer.v1+json',
@@ -223,11 +207,11 @@ describe('the feature tool, step by step as CodeBuild runs it', () => {
     expect(await tool('validate', '--src', src, '--id', 'greet')).toMatchObject({ code: 0 });
     const layout = await tool('layout', '--src', src, '--id', 'greet', '--out', collection);
     await exec(DEVCONTAINER_BIN, ['features', 'package', join(collection, 'src'), '-o', pkg, '-f']);
-    const plan = await tool('plan', '--registry', local.host, '--namespace', 'tool', '--id', 'greet', '--tarball', join(pkg, 'devcontainer-feature-greet.tgz'), '--plan', planFile);
-    if (plan.code !== 0 || plan.out !== 'publish') return { layout, plan, complete: plan.out === 'unchanged' ? await tool('complete', '--registry', local.host, '--plan', planFile) : undefined };
-    const { stdout } = await exec(DEVCONTAINER_BIN, ['features', 'publish', '-r', local.host, '-n', 'tool/features', join(collection, 'src')]);
+    const plan = await tool('plan', '--registry', live.host, '--namespace', 'tool', '--id', 'greet', '--tarball', join(pkg, 'devcontainer-feature-greet.tgz'), '--plan', planFile);
+    if (plan.code !== 0 || plan.out !== 'publish') return { layout, plan, complete: plan.out === 'unchanged' ? await tool('complete', '--registry', live.host, '--plan', planFile) : undefined };
+    const { stdout } = await exec(DEVCONTAINER_BIN, ['features', 'publish', '-r', live.host, '-n', 'tool/features', join(collection, 'src')]);
     await writeFile(join(work, `${name}-publish.json`), stdout);
-    const complete = await tool('complete', '--registry', local.host, '--plan', planFile, '--publish-output', join(work, `${name}-publish.json`));
+    const complete = await tool('complete', '--registry', live.host, '--plan', planFile, '--publish-output', join(work, `${name}-publish.json`));
     return { layout, plan, complete };
   }
 
@@ -246,7 +230,7 @@ describe('the feature tool, step by step as CodeBuild runs it', () => {
     expect(JSON.parse(again.complete!.out)).toMatchObject({ status: 'unchanged', collection: { pushed: false } });
     expect(changed.plan).toMatchObject({ code: 1, out: '' });
     expect(changed.plan.err).toMatch(/tool\/features\/greet:1\.0\.0 is already published with different content[\s\S]*e\.g\. to "1\.0\.1"/);
-    const published = await readPublishedFeature(registry, 'tool/features/greet', 'latest');
+    const published = await readPublishedFeature(live.registry, 'tool/features/greet', 'latest');
     expect(published!.content.get('install.sh')!.executable).toBe(true);
   });
 
@@ -263,7 +247,7 @@ describe('the feature tool, step by step as CodeBuild runs it', () => {
   });
 
   test('a usage error exits with 2 and says what is missing', async () => {
-    expect(await tool('plan', '--registry', local.host)).toMatchObject({ code: 2, err: expect.stringMatching(/missing --namespace, --id, --tarball, --plan/) });
+    expect(await tool('plan', '--registry', live.host)).toMatchObject({ code: 2, err: expect.stringMatching(/missing --namespace, --id, --tarball, --plan/) });
     expect(await tool('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command 'frobnicate'/) });
   });
 });

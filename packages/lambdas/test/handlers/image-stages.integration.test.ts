@@ -1,8 +1,8 @@
-import { OciRegistry, assembleIndex, releaseImage } from '../../src/registry';
+import { assembleIndex, releaseImage } from '../../src/registry';
 import { imageBuildId } from '../../src/codepipeline/image-build-id';
 import { prepareImage, prepareOutputVariables } from '../../src/codepipeline/prepare-image';
-import { startLocalRegistry, type LocalRegistry } from '../support/local-registry';
 import { pushTestImage } from '../support/test-image';
+import { useLocalRegistry } from '../support/use-local-registry';
 import { configZip } from './job-fixtures';
 
 // The image pipeline's Lambda stages in the order the pipeline runs them, against a
@@ -14,51 +14,41 @@ const RULES = { latest: true, semver: true, date: true };
 const BASE = 'acme/images/base';
 const IMAGE = 'acme/images/python';
 
-let local: LocalRegistry;
-let registry: OciRegistry;
-
-beforeAll(async () => {
-  local = await startLocalRegistry();
-  registry = new OciRegistry({ host: local.host });
-});
-
-afterAll(async () => {
-  await local?.stop();
-});
+const live = useLocalRegistry();
 
 test('an upload is built once: after its release, Prepare on the same bytes says Released=true', async () => {
   // GIVEN a released base image and an upload that depends on it
-  const base = await pushTestImage(local.host, BASE, 'latest', 'amd64', { content: 'base v1' });
+  const base = await pushTestImage(live.host, BASE, 'latest', 'amd64', { content: 'base v1' });
   const zip = configZip('{ "image": "base", "customizations": { "devcontainer-factory": { "version": "2.0.0" } } }');
 
   // WHEN Prepare runs on the first upload
-  const first = await prepareImage(registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
+  const first = await prepareImage(live.registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
   // THEN the build id covers the zip and the base digest, and nothing is released yet
   expect(first.buildId).toBe(imageBuildId(zip, [{ repository: BASE, digest: base.digest }]));
   expect(prepareOutputVariables(first)).toEqual({ BuildId: first.buildId, Version: '2.0.0', Released: 'false', BaseDigests: `${BASE}@${base.digest}` });
 
   // WHEN Build pushes the per-arch images, Manifest assembles the index and Release tags it
-  await pushTestImage(local.host, IMAGE, `${first.buildId}-amd64`, 'amd64');
-  await pushTestImage(local.host, IMAGE, `${first.buildId}-arm64`, 'arm64');
-  const index = await assembleIndex(registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64']);
-  const release = await releaseImage(registry, IMAGE, { buildId: first.buildId, version: '2.0.0', rules: RULES, now: new Date('2025-01-02T03:04:05Z') });
+  await pushTestImage(live.host, IMAGE, `${first.buildId}-amd64`, 'amd64');
+  await pushTestImage(live.host, IMAGE, `${first.buildId}-arm64`, 'arm64');
+  const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64']);
+  const release = await releaseImage(live.registry, IMAGE, { buildId: first.buildId, version: '2.0.0', rules: RULES, now: new Date('2025-01-02T03:04:05Z') });
   expect(release.digest).toBe(index.digest);
   expect(release.tags).toEqual(['2.0.0', '2.0', '2', 'latest', '20250102']);
 
   // THEN the same upload is recognised as released (the pipeline skips Build, Manifest and Test)
-  const again = await prepareImage(registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
+  const again = await prepareImage(live.registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
   expect(again).toMatchObject({ buildId: first.buildId, released: true });
 
   // AND a new base latest gives a new, unreleased build id for the same bytes
-  await pushTestImage(local.host, BASE, 'latest', 'amd64', { content: 'base v2' });
-  const rebased = await prepareImage(registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
+  await pushTestImage(live.host, BASE, 'latest', 'amd64', { content: 'base v2' });
+  const rebased = await prepareImage(live.registry, { zip, repository: IMAGE, baseRepositories: [BASE] });
   expect(rebased.buildId).not.toBe(first.buildId);
   expect(rebased.released).toBe(false);
 });
 
 test('Prepare fails with what to do when a base image has no latest yet', async () => {
   const zip = configZip('{ "image": "base" }');
-  await expect(prepareImage(registry, { zip, repository: IMAGE, baseRepositories: ['acme/images/missing'] })).rejects.toThrow(
+  await expect(prepareImage(live.registry, { zip, repository: IMAGE, baseRepositories: ['acme/images/missing'] })).rejects.toThrow(
     /acme\/images\/missing:latest does not exist: release the base image first/,
   );
 });

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OciRegistry, RegistryError, RegistryHttpError } from '../../src/registry';
 import { parseWwwAuthenticate } from '../../src/registry/private/www-authenticate';
-import { LocalRegistry, startLocalRegistry } from '../support/local-registry';
 import { hostArch, pushTestImage } from '../support/test-image';
+import { useLocalRegistry } from '../support/use-local-registry';
 
 // The client's authentication and retries, through a small HTTP front that asks for
 // credentials as ECR (Basic) or Docker Hub (Bearer tokens) do, in front of a real registry.
@@ -93,20 +93,12 @@ async function startFront(upstream: string, options: FrontOptions): Promise<Fron
 }
 
 const noWait = { sleep: async () => undefined };
-let local: LocalRegistry;
-
-beforeAll(async () => {
-  local = await startLocalRegistry();
-});
-
-afterAll(async () => {
-  await local?.stop();
-});
+const live = useLocalRegistry();
 
 describe('OciRegistry authentication', () => {
   test('GIVEN a registry that asks for Basic credentials (as ECR does) WHEN an image is pushed and read THEN the client answers the challenge once and keeps using it', async () => {
     // GIVEN
-    const front = await startFront(`http://${local.host}`, { auth: 'basic' });
+    const front = await startFront(`http://${live.host}`, { auth: 'basic' });
     const registry = new OciRegistry({ host: front.host, username: USER, password: PASSWORD });
 
     try {
@@ -124,7 +116,7 @@ describe('OciRegistry authentication', () => {
 
   test('GIVEN a registry that asks for Bearer tokens WHEN an image is pushed and tags are read THEN a token is fetched per scope from the realm', async () => {
     // GIVEN
-    const front = await startFront(`http://${local.host}`, { auth: 'bearer' });
+    const front = await startFront(`http://${live.host}`, { auth: 'bearer' });
     const registry = new OciRegistry({ host: front.host, username: USER, password: PASSWORD });
 
     try {
@@ -142,8 +134,8 @@ describe('OciRegistry authentication', () => {
 
   test('GIVEN wrong credentials WHEN a manifest is read THEN the error says the credentials were refused', async () => {
     // GIVEN
-    const basic = await startFront(`http://${local.host}`, { auth: 'basic' });
-    const bearer = await startFront(`http://${local.host}`, { auth: 'bearer' });
+    const basic = await startFront(`http://${live.host}`, { auth: 'basic' });
+    const bearer = await startFront(`http://${live.host}`, { auth: 'bearer' });
 
     try {
       // WHEN / THEN
@@ -164,8 +156,8 @@ describe('OciRegistry authentication', () => {
 describe('OciRegistry retries and errors', () => {
   test('GIVEN a registry that answers 429 twice WHEN a manifest is read THEN the client retries and succeeds', async () => {
     // GIVEN
-    await pushTestImage(local.host, 'devcontainers/images/busy', 'v1', 'amd64');
-    const front = await startFront(`http://${local.host}`, { auth: 'basic', throttle: 2 });
+    await pushTestImage(live.host, 'devcontainers/images/busy', 'v1', 'amd64');
+    const front = await startFront(`http://${live.host}`, { auth: 'basic', throttle: 2 });
     const registry = new OciRegistry({ host: front.host, username: USER, password: PASSWORD, retry: noWait });
 
     try {
@@ -182,7 +174,7 @@ describe('OciRegistry retries and errors', () => {
 
   test('GIVEN a registry that keeps answering 429 WHEN a manifest is read THEN it gives up with a RegistryHttpError carrying the status', async () => {
     // GIVEN
-    const front = await startFront(`http://${local.host}`, { auth: 'basic', throttle: 100 });
+    const front = await startFront(`http://${live.host}`, { auth: 'basic', throttle: 100 });
     const registry = new OciRegistry({ host: front.host, username: USER, password: PASSWORD, retry: { ...noWait, retries: 2 } });
 
     try {
@@ -200,7 +192,7 @@ describe('OciRegistry retries and errors', () => {
 
   test('GIVEN nothing listening WHEN a manifest is read THEN the error says the registry cannot be reached and keeps the cause', async () => {
     // GIVEN
-    const front = await startFront(`http://${local.host}`, { auth: 'basic' });
+    const front = await startFront(`http://${live.host}`, { auth: 'basic' });
     await front.stop();
 
     // WHEN
@@ -245,8 +237,8 @@ describe('parseWwwAuthenticate', () => {
 describe('pushTestImage', () => {
   test('GIVEN a test image with busybox WHEN its layer is read back THEN GNU tar lists a real root file system', async () => {
     // GIVEN
-    const image = await pushTestImage(local.host, 'devcontainers/images/runnable', 'v1', hostArch(), { busybox: true });
-    const layer = await new OciRegistry({ host: local.host }).getBlob('devcontainers/images/runnable', image.manifest.layers[0].digest);
+    const image = await pushTestImage(live.host, 'devcontainers/images/runnable', 'v1', hostArch(), { busybox: true });
+    const layer = await new OciRegistry({ host: live.host }).getBlob('devcontainers/images/runnable', image.manifest.layers[0].digest);
     const dir = await mkdtemp(join(tmpdir(), 'dcf-layer-'));
 
     try {
