@@ -11,7 +11,7 @@ import {
   releaseImage,
   resolvePlatform,
 } from '../../src/registry';
-import { LocalRegistry, startLocalRegistry } from '../support/local-registry';
+import { tagSnapshot as snapshotOf, useLocalRegistry } from '../support/use-local-registry';
 import { pushTestImage } from '../support/test-image';
 
 // A real CNCF distribution registry, real images pushed over HTTP, and skopeo as an
@@ -22,26 +22,15 @@ const exec = promisify(execFile);
 const RULES = { latest: true, semver: true, date: true };
 const PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
-let local: LocalRegistry;
+const local = useLocalRegistry();
 let registry: OciRegistry;
 
-beforeAll(async () => {
-  local = await startLocalRegistry();
-  registry = new OciRegistry({ host: local.host });
-});
-
-afterAll(async () => {
-  await local?.stop();
+beforeAll(() => {
+  registry = local.registry;
 });
 
 /** Every tag of a repository with the digest it points at. */
-async function tagSnapshot(repository: string): Promise<Record<string, string>> {
-  const snapshot: Record<string, string> = {};
-  for (const tag of (await registry.listTags(repository)).sort()) {
-    snapshot[tag] = (await registry.getManifest(repository, tag))!.digest;
-  }
-  return snapshot;
-}
+const tagSnapshot = (repository: string) => snapshotOf(registry, repository);
 
 /** Pushes `<build>-amd64` and `<build>-arm64` and returns their digests. */
 async function pushBuild(repository: string, buildId: string) {
