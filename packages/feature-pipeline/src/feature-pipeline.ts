@@ -1,20 +1,17 @@
 import { join } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { bundleDir, isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
-import type { IWarehouse } from '@devcontainer-factory/warehouse';
+import { bundleDir, isSemver, validateId } from '@devcontainer-factory/lambdas';
+import { addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
-import { acknowledgeArtifactAccess } from './private/acknowledge';
 import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
-import { sourceUploadedRule } from './private/triggers';
 
 export interface FeaturePipelineProps {
   /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
@@ -81,7 +78,6 @@ export class FeaturePipeline extends Construct {
     this.repositoryName = warehouse.repositoryName('feature', featureId);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     const source = new codepipeline.Artifact('Source');
-    const sourceKey = warehouse.sourceKey('feature', featureId);
     const ctx: StageContext = {
       scope: this,
       warehouse,
@@ -99,34 +95,16 @@ export class FeaturePipeline extends Construct {
     const publish = publishStage(ctx);
     this.testRole = test.role;
     this.publishRole = publish.role;
-    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
-      pipelineName: pipelineName(warehouse.namespace, 'feature', featureId),
-      pipelineType: codepipeline.PipelineType.V2,
+    const { pipeline, sourceRule } = addUploadPipeline(this, {
+      warehouse,
+      kind: 'feature',
+      artifactId: featureId,
+      source,
+      stages: [test.stage, publish.stage],
       // Every upload is a version someone wants published: runs wait for each other, none is dropped.
       executionMode: codepipeline.ExecutionMode.QUEUED,
-      artifactBucket: warehouse.artifactBucket,
-      crossAccountKeys: false,
-      // One role for CodePipeline's own calls (start builds, read the source); the work runs under each stage's role.
-      usePipelineRoleForActions: true,
-      stages: [
-        {
-          stageName: 'Source',
-          actions: [
-            new actions.S3SourceAction({
-              actionName: 'Source',
-              bucket: warehouse.sourceBucket,
-              bucketKey: sourceKey,
-              output: source,
-              // Started by the EventBridge rule below instead of polling or a CloudTrail trail.
-              trigger: actions.S3Trigger.NONE,
-            }),
-          ],
-        },
-        test.stage,
-        publish.stage,
-      ],
     });
-    acknowledgeArtifactAccess(this.pipeline.role, warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']);
-    this.sourceRule = sourceUploadedRule(this, this.pipeline, warehouse, sourceKey);
+    this.pipeline = pipeline;
+    this.sourceRule = sourceRule;
   }
 }

@@ -32,3 +32,8 @@ export const DEFAULT_RELEASE_TAGS: readonly ReleaseTagRule[] = RELEASE_TAG_RULES
 export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'medium';
 /** The `@devcontainers/cli` version the Build and Test projects install; the same one the repository tests with. */
 export const DEFAULT_DEVCONTAINER_CLI_VERSION = '0.89.0';
+/**
+ * The BuildKit image of the `docker-container` builder the Build projects create (the
+ * `docker` driver cannot export a registry cache): buildx's own default, from Docker Hub.
+ */
+export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';

@@ -1,15 +1,15 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
-import type { IWarehouse } from '@devcontainer-factory/warehouse';
+import { isSemver, validateId } from '@devcontainer-factory/lambdas';
+import { acknowledgeNag, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
+  DEFAULT_BUILDKIT_IMAGE,
   DEFAULT_COMPUTE_SIZE,
   DEFAULT_DEVCONTAINER_CLI_VERSION,
   DEFAULT_PLATFORMS,
@@ -20,14 +20,15 @@ import {
   type Platform,
   type ReleaseTagRule,
 } from './image-pipeline-options';
-import { acknowledgeArtifactAccess, acknowledgeInvoke, acknowledgeNag } from './private/acknowledge';
+import { acknowledgeInvoke } from './private/acknowledge';
 import { buildStage } from './private/build-stage';
+import { isImageReference } from './private/image-reference';
 import { manifestStage } from './private/manifest-stage';
 import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
-import { baseImageReleasedRule, sourceUploadedRule } from './private/triggers';
+import { baseImageReleasedRule } from './private/triggers';
 
 export interface ImagePipelineProps {
   /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
@@ -61,6 +62,14 @@ export interface ImagePipelineProps {
    * @default '0.89.0'
    */
   readonly devcontainerCliVersion?: string;
+  /**
+   * The BuildKit image of the `docker-container` builder that Build creates (the
+   * builder that can write the registry cache). Accounts that hit Docker Hub's rate
+   * limit point it at a mirror, e.g. in ECR: a copy in a repository of the factory's
+   * registry, which Build's Docker is logged in to (grant `buildRole` pull on it).
+   * @default 'moby/buildkit:buildx-stable-1' (from Docker Hub)
+   */
+  readonly buildkitImage?: string;
 }
 
 /** Thrown for props an image pipeline cannot be built from; the message says what to change. */
@@ -125,6 +134,12 @@ export class ImagePipeline extends Construct {
     if (!isSemver(devcontainerCliVersion)) {
       throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
     }
+    const buildkitImage = props.buildkitImage ?? DEFAULT_BUILDKIT_IMAGE;
+    if (!Token.isUnresolved(buildkitImage) && !isImageReference(buildkitImage)) {
+      throw new ImagePipelinePropsError(
+        `buildkitImage '${buildkitImage}' is not an image reference: use [registry/]name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} or <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/moby/buildkit:buildx-stable-1`,
+      );
+    }
     const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
     if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
     if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
@@ -134,7 +149,6 @@ export class ImagePipeline extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
 
     const source = new codepipeline.Artifact('Source');
-    const sourceKey = warehouse.sourceKey('image', imageId);
     const ctx: StageContext = {
       scope: this,
       warehouse,
@@ -144,6 +158,7 @@ export class ImagePipeline extends Construct {
       computeSize,
       releaseTags,
       devcontainerCliVersion,
+      buildkitImage,
       logGroup: this.logGroup,
       source,
     };
@@ -158,43 +173,22 @@ export class ImagePipeline extends Construct {
     this.prepareFunction = prepare.job.function;
     this.manifestFunction = manifest.job.function;
     this.releaseFunction = release.job.function;
-    this.pipeline = new codepipeline.Pipeline(this, 'Pipeline', {
-      pipelineName: pipelineName(warehouse.namespace, 'image', imageId),
-      pipelineType: codepipeline.PipelineType.V2,
+    const { pipeline, sourceRule } = addUploadPipeline(this, {
+      warehouse,
+      kind: 'image',
+      artifactId: imageId,
+      source,
+      // `#{Source.VersionId}` and `#{Source.ETag}` for later actions.
+      sourceVariablesNamespace: 'Source',
+      stages: [prepare.stage, build.stage, manifest.stage, test.stage, release.stage],
       // A newer upload overtakes an older one at the next stage boundary: no build of stale content.
       executionMode: codepipeline.ExecutionMode.SUPERSEDED,
-      artifactBucket: warehouse.artifactBucket,
-      crossAccountKeys: false,
-      // One role for CodePipeline's own calls (start builds, invoke the Lambdas, read the source);
-      // the work is done under each stage's own role.
-      usePipelineRoleForActions: true,
-      stages: [
-        {
-          stageName: 'Source',
-          actions: [
-            new actions.S3SourceAction({
-              actionName: 'Source',
-              bucket: warehouse.sourceBucket,
-              bucketKey: sourceKey,
-              output: source,
-              // Started by the EventBridge rule below instead of polling or a CloudTrail trail.
-              trigger: actions.S3Trigger.NONE,
-              variablesNamespace: 'Source',
-            }),
-          ],
-        },
-        prepare.stage,
-        build.stage,
-        manifest.stage,
-        test.stage,
-        release.stage,
-      ],
     });
-    acknowledgeNag(this.pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
-    acknowledgeArtifactAccess(this.pipeline.role, warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']);
+    this.pipeline = pipeline;
+    this.sourceRule = sourceRule;
+    acknowledgeNag(pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
     for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
 
-    this.sourceRule = sourceUploadedRule(this, this.pipeline, warehouse, sourceKey);
     if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
   }
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack, Token, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Warehouse } from '@devcontainer-factory/warehouse';
@@ -246,8 +246,35 @@ describe('buildspecs in the template', () => {
     }
   });
 
+  test('Build creates its docker-container builder from the BuildKit image, moby/buildkit:buildx-stable-1 by default', () => {
+    const build = spec('BuildArm64');
+    expect(build.env.variables.BUILDKIT_IMAGE).toBe('moby/buildkit:buildx-stable-1');
+    expect(build.phases.pre_build.commands).toContain('docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use');
+    expect(spec('TestArm64').env.variables.BUILDKIT_IMAGE).toBeUndefined();
+  });
+
   test('a narrowed catalogue entry builds, assembles and tests only its platforms', () => {
     expect(Object.keys(projects).map((id) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(['PythonBuildArm64', 'PythonTestArm64']);
+  });
+});
+
+describe('ImagePipeline with buildkitImage', () => {
+  test('points the Build projects at a mirror of BuildKit, e.g. in ECR', () => {
+    // GIVEN an account that mirrors BuildKit in ECR to stay clear of Docker Hub's rate limit
+    const mirror = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/moby/buildkit:buildx-stable-1';
+    // WHEN
+    const { template } = pipelineIn({ platforms: ['linux/amd64'], buildkitImage: mirror });
+    // THEN
+    const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
+    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toBe(mirror);
+  });
+
+  test('accepts a token, such as the URI of a repository of the same app', () => {
+    const stack = new Stack();
+    const warehouse = Warehouse.fromNamespace(stack, 'W', 'devcontainers');
+    const mirror = `${warehouse.registryHost}/docker-hub/moby/buildkit:buildx-stable-1`;
+    expect(Token.isUnresolved(mirror)).toBe(true);
+    expect(() => new ImagePipeline(stack, 'P', { warehouse, imageId: 'python', buildkitImage: mirror })).not.toThrow();
   });
 });
 
@@ -291,6 +318,9 @@ describe('ImagePipeline validation', () => {
     [{ dependsOn: ['base', 'base'] }, /names an image more than once/],
     [{ dependsOn: ['Base'] }, /dependsOn of image 'python': image id 'Base' is invalid/],
     [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
+    [{ buildkitImage: '' }, /buildkitImage '' is not an image reference: .* e\.g\. moby\/buildkit:buildx-stable-1/],
+    [{ buildkitImage: 'moby/buildkit:buildx stable' }, /buildkitImage 'moby\/buildkit:buildx stable' is not an image reference/],
+    [{ buildkitImage: 'Moby/BuildKit' }, /buildkitImage 'Moby\/BuildKit' is not an image reference: use .* in lowercase/],
   ])('rejects %j', (props, message) => {
     expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(message);
   });

@@ -2,3 +2,5 @@ export * from './warehouse-interface';
 export * from './warehouse';
 export * from './warehouse-stack';
 export * from './nag';
+export * from './upload-pipeline';
+export * from './pipeline-stack';

@@ -3,8 +3,10 @@
  * IAM5 acknowledgements name one exact finding (an action or a resource), so any
  * other wildcard still fails synthesis.
  */
-import { Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type { IConstruct } from 'constructs';
+import type { IWarehouse } from './warehouse-interface';
 
 /** Acknowledges one AwsSolutions rule (or one finding of it) on a construct and everything under it, with the reason. */
 export function acknowledgeNag(scope: IConstruct, rule: string, reason: string, finding?: string): void {
@@ -40,4 +42,40 @@ export function nagText(scope: IConstruct, value: unknown): string {
 /** Acknowledges the wildcard resource finding of a grant on `resourceArn`. */
 export function acknowledgeResourceWildcard(scope: IConstruct, resourceArn: string, reason: string): void {
   acknowledgeNag(scope, 'IAM5', reason, `Resource::${nagText(scope, resourceArn)}`);
+}
+
+/** Reasons that several of the factory's constructs give, written once. */
+export const NAG_REASONS = {
+  ecrAuth: 'ecr:GetAuthorizationToken is registry-wide: ECR allows no resource narrower than *',
+  artifactObjects: "CodePipeline's artifact bucket of the namespace: object keys are generated per execution, so the grant covers the bucket's objects",
+  s3GrantActions: "CDK's standard S3 read (and, for the pipeline, write) grant on the artifact bucket, the one source object and any file asset the stage reads",
+  kmsGrantActions: "CDK's standard KMS grant, on the warehouse's S3 key only (artifacts are encrypted with it)",
+} as const;
+
+/** The S3 actions of CDK's read grant on a bucket, as a CodeBuild project of a pipeline gets on the artifact bucket. */
+export const ARTIFACT_READ_ACTIONS: readonly string[] = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
+
+/** The S3 actions of CDK's read-write grant, as a pipeline's own role gets on its artifact bucket. */
+export const ARTIFACT_READ_WRITE_ACTIONS: readonly string[] = [...ARTIFACT_READ_ACTIONS, 's3:DeleteObject*', 's3:Abort*'];
+
+/** Acknowledges the `Resource::*` finding of `ecr:GetAuthorizationToken`, which every pull or push grant adds. */
+export function acknowledgeRegistryLogin(role: IConstruct): void {
+  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
+}
+
+/** The wildcard findings of CDK's grants on the warehouse's artifact bucket and its KMS key. */
+export function acknowledgeArtifactAccess(role: IConstruct, warehouse: IWarehouse, actions: readonly string[] = ARTIFACT_READ_ACTIONS): void {
+  acknowledgeResourceWildcard(role, warehouse.artifactBucket.arnForObjects('*'), NAG_REASONS.artifactObjects);
+  for (const action of actions) acknowledgeNag(role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);
+  for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) acknowledgeNag(role, 'IAM5', NAG_REASONS.kmsGrantActions, `Action::${action}`);
+}
+
+/** The wildcard findings every CodeBuild project's role carries: its default log group's streams and its report groups. */
+export function acknowledgeProjectDefaults(role: IConstruct, project: codebuild.IProject): void {
+  // The same ARNs CDK's Project grants, so the text matches whatever the stack's environment is.
+  const stack = Stack.of(project);
+  const logStreams = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const reportGroups = stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  acknowledgeResourceWildcard(role, logStreams, "the streams of this project's default CodeBuild log group (CDK always grants it; the project writes to the pipeline's log group)");
+  acknowledgeResourceWildcard(role, reportGroups, "this project's own test report groups (CDK grants them to every project)");
 }

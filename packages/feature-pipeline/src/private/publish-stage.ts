@@ -2,7 +2,7 @@ import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeNag, acknowledgeRepositoryPattern, NAG_REASONS } from './acknowledge';
+import { acknowledgeRegistryLogin, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import { featurePublishSpec } from './buildspecs';
 import { stageProject } from './stage-project';
 import type { StageContext } from './stage-context';
@@ -22,25 +22,17 @@ export function publishStage(ctx: StageContext): { stage: codepipeline.StageProp
   ctx.warehouse.grantPush(role, ctx.repository, ctx.collectionRepository);
   const otherFeatures = `${ctx.collectionRepository}/*`;
   ctx.warehouse.grantPull(role, otherFeatures);
-  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
-  acknowledgeRepositoryPattern(
+  acknowledgeRegistryLogin(role);
+  acknowledgeResourceWildcard(
     role,
-    ctx.warehouse,
-    otherFeatures,
+    ctx.warehouse.repositoryArn(otherFeatures),
     "pull only: the collection metadata lists every feature of the namespace with its latest version's metadata, read from each feature's repository",
   );
   const project = stageProject(ctx, {
     id: 'Publish',
     description: `devcontainer-factory: publishes the feature ${ctx.featureId} to ${ctx.repository} (devcontainer features publish)`,
     role,
-    buildSpec: featurePublishSpec({
-      registryHost: ctx.warehouse.registryHost,
-      namespace: ctx.warehouse.namespace,
-      featureId: ctx.featureId,
-      devcontainerCliVersion: ctx.devcontainerCliVersion,
-      toolBucket: ctx.tool.s3BucketName,
-      toolKey: ctx.tool.s3ObjectKey,
-    }),
+    buildSpec: featurePublishSpec,
     privileged: false,
   });
   return {

@@ -1,8 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import { acknowledgeArtifactAccess, acknowledgeProjectDefaults, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import type { FeatureComputeSize } from '../feature-pipeline-options';
-import { acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults, NAG_REASONS, nagText } from './acknowledge';
+import type { FeatureSpecOptions } from './buildspecs';
 import type { StageContext } from './stage-context';
 
 const COMPUTE_TYPES: Readonly<Record<FeatureComputeSize, codebuild.ComputeType>> = {
@@ -20,24 +21,38 @@ export const STAGE_TIMEOUT = Duration.minutes(30);
 /**
  * A CodeBuild project of one stage, under the stage's own role: it reads the
  * pipeline's artifacts and the feature tool, logs to the pipeline's log group,
- * and encrypts with the warehouse's S3 key.
+ * and encrypts with the warehouse's S3 key. Its buildspec gets the values both
+ * stages share (registry, namespace, feature id, CLI version, tool location).
  */
 export function stageProject(
   ctx: StageContext,
-  props: { readonly id: string; readonly description: string; readonly role: iam.Role; readonly buildSpec: codebuild.BuildSpec; readonly privileged: boolean },
+  props: {
+    readonly id: string;
+    readonly description: string;
+    readonly role: iam.Role;
+    readonly buildSpec: (o: FeatureSpecOptions) => codebuild.BuildSpec;
+    readonly privileged: boolean;
+  },
 ): codebuild.PipelineProject {
   const project = new codebuild.PipelineProject(ctx.scope, props.id, {
     description: props.description,
     role: props.role,
     environment: { buildImage: FEATURE_BUILD_IMAGE, computeType: COMPUTE_TYPES[ctx.computeSize], privileged: props.privileged },
-    buildSpec: props.buildSpec,
+    buildSpec: props.buildSpec({
+      registryHost: ctx.warehouse.registryHost,
+      namespace: ctx.warehouse.namespace,
+      featureId: ctx.featureId,
+      devcontainerCliVersion: ctx.devcontainerCliVersion,
+      toolBucket: ctx.tool.s3BucketName,
+      toolKey: ctx.tool.s3ObjectKey,
+    }),
     encryptionKey: ctx.warehouse.s3Key,
     logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: props.id.toLowerCase() } },
     timeout: STAGE_TIMEOUT,
   });
   ctx.tool.grantRead(props.role);
-  acknowledgeNag(props.role, 'IAM5', NAG_REASONS.toolAsset, `Resource::${nagText(props.role, ctx.tool.bucket.arnForObjects('*'))}`);
-  acknowledgeArtifactAccess(props.role, ctx.warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*']);
+  acknowledgeResourceWildcard(props.role, ctx.tool.bucket.arnForObjects('*'), "the feature tool's own object in the CDK asset bucket (CDK's asset grant covers the key's prefix)");
+  acknowledgeArtifactAccess(props.role, ctx.warehouse);
   acknowledgeProjectDefaults(props.role, project);
   return project;
 }

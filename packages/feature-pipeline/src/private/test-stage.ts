@@ -2,7 +2,7 @@ import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeNag, acknowledgeRepositoryPattern, NAG_REASONS } from './acknowledge';
+import { acknowledgeNag, acknowledgeRegistryLogin, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import { featureTestSpec } from './buildspecs';
 import { stageProject } from './stage-project';
 import type { StageContext } from './stage-context';
@@ -20,22 +20,15 @@ export function testStage(ctx: StageContext): { stage: codepipeline.StageProps; 
   });
   const pullable = [`${ctx.warehouse.namespace}/images/*`, `${ctx.warehouse.namespace}/features/*`];
   ctx.warehouse.grantPull(role, ...pullable);
-  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
+  acknowledgeRegistryLogin(role);
   for (const name of pullable) {
-    acknowledgeRepositoryPattern(role, ctx.warehouse, name, 'pull only: test scenarios may start from any factory image and a feature may depend on any factory feature of the namespace');
+    acknowledgeResourceWildcard(role, ctx.warehouse.repositoryArn(name), 'pull only: test scenarios may start from any factory image and a feature may depend on any factory feature of the namespace');
   }
   const project = stageProject(ctx, {
     id: 'Test',
     description: `devcontainer-factory: validates and tests the feature ${ctx.featureId} (devcontainer features test)`,
     role,
-    buildSpec: featureTestSpec({
-      registryHost: ctx.warehouse.registryHost,
-      namespace: ctx.warehouse.namespace,
-      featureId: ctx.featureId,
-      devcontainerCliVersion: ctx.devcontainerCliVersion,
-      toolBucket: ctx.tool.s3BucketName,
-      toolKey: ctx.tool.s3ObjectKey,
-    }),
+    buildSpec: featureTestSpec,
     privileged: true,
   });
   acknowledgeNag(project, 'CB3', "devcontainer features test builds and runs test containers with Docker, which needs privileged mode; the project's role can only pull");

@@ -1,12 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { imageBuildSpec } from './buildspecs';
-import { NAG_REASONS, acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults } from './acknowledge';
-import { computeType, platformHardware } from './platform-hardware';
-import { skipWhenReleased } from './skip-when-released';
+import { platformStage } from './platform-stage';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
 /** Longest Build run before CodeBuild stops it. */
@@ -25,41 +22,21 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
   });
   ctx.warehouse.grantPush(role, ctx.repository);
   if (ctx.baseRepositories.length) ctx.warehouse.grantPull(role, ...ctx.baseRepositories);
-  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
-  acknowledgeArtifactAccess(role, ctx.warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*']);
 
-  const projects = ctx.platforms.map((platform) => {
-    const hw = platformHardware(platform);
-    const project = new codebuild.PipelineProject(ctx.scope, `Build${hw.label}`, {
-      description: `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware`,
-      role,
-      environment: { buildImage: hw.buildImage, computeType: computeType(ctx.computeSize), privileged: true },
-      buildSpec: imageBuildSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.repository, devcontainerCliVersion: ctx.devcontainerCliVersion }),
-      encryptionKey: ctx.warehouse.s3Key,
-      logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: `build-${hw.arch}` } },
-      timeout: BUILD_TIMEOUT,
-    });
-    acknowledgeNag(project, 'CB3', 'devcontainer build runs Docker (buildx with a docker-container builder), which needs privileged mode');
-    acknowledgeProjectDefaults(role, project);
-    return project;
-  });
-
-  return {
-    stage: {
-      stageName: 'Build',
-      beforeEntry: skipWhenReleased('Build', prepare.released),
-      actions: ctx.platforms.map((platform, i) => {
-        const hw = platformHardware(platform);
-        return new actions.CodeBuildAction({
-          actionName: `Build${hw.label}`,
-          project: projects[i],
-          input: ctx.source,
-          runOrder: 1,
-          environmentVariables: { BUILD_ID: { value: prepare.buildId } },
-        });
-      }),
-    },
+  const { stage, projects } = platformStage(ctx, prepare, {
+    stageName: 'Build',
     role,
-    projects,
-  };
+    description: (platform, hw) => `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware`,
+    buildSpec: (platform) =>
+      imageBuildSpec({
+        platform,
+        registryHost: ctx.warehouse.registryHost,
+        repository: ctx.repository,
+        devcontainerCliVersion: ctx.devcontainerCliVersion,
+        buildkitImage: ctx.buildkitImage,
+      }),
+    timeout: BUILD_TIMEOUT,
+    privilegedReason: 'devcontainer build runs Docker (buildx with a docker-container builder), which needs privileged mode',
+  });
+  return { stage, role, projects };
 }

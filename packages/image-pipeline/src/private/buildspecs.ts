@@ -15,9 +15,6 @@ import { platformHardware } from './platform-hardware';
 export const DEVCONTAINER_METADATA_LABEL = 'devcontainer.metadata';
 /** The Node.js that runs the devcontainer CLI (a runtime of the Amazon Linux 2023 CodeBuild images). */
 export const NODEJS_RUNTIME = '22';
-/** The BuildKit image of the `docker-container` builder that can export a registry cache. */
-export const BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
-
 /** What both buildspecs need. */
 export interface ImageSpecOptions {
   readonly platform: Platform;
@@ -27,6 +24,12 @@ export interface ImageSpecOptions {
   readonly repository: string;
   /** The `@devcontainers/cli` version to install, e.g. `0.89.0`. */
   readonly devcontainerCliVersion: string;
+}
+
+/** What the Build buildspec needs besides. */
+export interface ImageBuildSpecOptions extends ImageSpecOptions {
+  /** The BuildKit image of the `docker-container` builder that can export a registry cache; may be a token. */
+  readonly buildkitImage: string;
 }
 
 /** The tag that holds a platform's registry cache: `buildcache-amd64`. */
@@ -88,13 +91,13 @@ function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: stri
  * index can point to), reads the registry cache `buildcache-<arch>` only when it
  * exists, and writes it back as an OCI image manifest (which ECR stores).
  */
-export function imageBuildSpecObject(o: ImageSpecOptions): BuildSpecObject {
+export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject {
   const tag = archTag('${BUILD_ID}', platformHardware(o.platform).arch);
   return spec(
     o,
     {
       CACHE_TAG: cacheTag(o.platform),
-      BUILDKIT_IMAGE,
+      BUILDKIT_IMAGE: o.buildkitImage,
       // Provenance is on by default in buildx; with it the per-arch push would be an index.
       BUILDX_NO_DEFAULT_ATTESTATIONS: '1',
     },
@@ -151,7 +154,7 @@ export function imageTestSpecObject(o: ImageSpecOptions): BuildSpecObject {
   );
 }
 
-export function imageBuildSpec(o: ImageSpecOptions): codebuild.BuildSpec {
+export function imageBuildSpec(o: ImageBuildSpecOptions): codebuild.BuildSpec {
   return codebuild.BuildSpec.fromObject(imageBuildSpecObject(o));
 }
 

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
-import { NAG_REASONS, acknowledgeNag } from './acknowledge';
+import { acknowledgeNag } from '@devcontainer-factory/warehouse';
 
 export interface JobFunctionProps {
   /** Which handler bundle of `@devcontainer-factory/lambdas`. */
@@ -45,6 +45,11 @@ export class JobFunction extends Construct {
       memorySize: props.memorySize ?? 256,
     });
     acknowledgeNag(this, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
-    acknowledgeNag(this.role, 'IAM5', NAG_REASONS.jobResult, 'Resource::*');
+    acknowledgeNag(
+      this.role,
+      'IAM5',
+      'codepipeline:PutJobSuccessResult and PutJobFailureResult support no resource-level permissions (the job id is the only scope)',
+      'Resource::*',
+    );
   }
 }

@@ -1,7 +1,7 @@
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type { ManifestParameters } from '@devcontainer-factory/lambdas';
-import { NAG_REASONS, acknowledgeNag } from './acknowledge';
+import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import { skipWhenReleased } from './skip-when-released';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -19,7 +19,7 @@ export function manifestStage(ctx: StageContext, prepare: PrepareOutputs): { sta
   });
   ctx.warehouse.grantPull(job.role, ctx.repository);
   ctx.warehouse.grantRetag(job.role, ctx.repository);
-  acknowledgeNag(job.role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
+  acknowledgeRegistryLogin(job.role);
 
   const parameters: ManifestParameters = {
     registryHost: ctx.warehouse.registryHost,

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/lambdas';
-import { NAG_REASONS, acknowledgeNag } from './acknowledge';
+import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
@@ -22,7 +22,7 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     timeout: Duration.minutes(2),
   });
   ctx.warehouse.grantPull(job.role, ctx.repository, ...ctx.baseRepositories);
-  acknowledgeNag(job.role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
+  acknowledgeRegistryLogin(job.role);
 
   const parameters: PrepareParameters = {
     registryHost: ctx.warehouse.registryHost,

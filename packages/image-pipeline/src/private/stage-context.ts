@@ -16,6 +16,8 @@ export interface StageContext {
   readonly computeSize: ComputeSize;
   readonly releaseTags: readonly ReleaseTagRule[];
   readonly devcontainerCliVersion: string;
+  /** The BuildKit image of the Build projects' builder. */
+  readonly buildkitImage: string;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
   readonly logGroup: logs.ILogGroup;
   /** The uploaded configuration zip. */

@@ -1,12 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
-import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { imageTestSpec } from './buildspecs';
-import { NAG_REASONS, acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults } from './acknowledge';
-import { computeType, platformHardware } from './platform-hardware';
-import { skipWhenReleased } from './skip-when-released';
+import { platformStage } from './platform-stage';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
 /** Longest Test run before CodeBuild stops it. */
@@ -24,41 +21,14 @@ export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: 
     description: `devcontainer-factory: Test of ${ctx.repository}; pulls <build>, cannot push`,
   });
   ctx.warehouse.grantPull(role, ctx.repository);
-  acknowledgeNag(role, 'IAM5', NAG_REASONS.ecrAuth, 'Resource::*');
-  acknowledgeArtifactAccess(role, ctx.warehouse, ['s3:GetObject*', 's3:GetBucket*', 's3:List*']);
 
-  const projects = ctx.platforms.map((platform) => {
-    const hw = platformHardware(platform);
-    const project = new codebuild.PipelineProject(ctx.scope, `Test${hw.label}`, {
-      description: `devcontainer-factory: tests ${ctx.repository} on native ${hw.arch} hardware`,
-      role,
-      environment: { buildImage: hw.buildImage, computeType: computeType(ctx.computeSize), privileged: true },
-      buildSpec: imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.repository, devcontainerCliVersion: ctx.devcontainerCliVersion }),
-      encryptionKey: ctx.warehouse.s3Key,
-      logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: `test-${hw.arch}` } },
-      timeout: TEST_TIMEOUT,
-    });
-    acknowledgeNag(project, 'CB3', 'the test runs the image with Docker and starts it as a dev container, which needs privileged mode');
-    acknowledgeProjectDefaults(role, project);
-    return project;
-  });
-
-  return {
-    stage: {
-      stageName: 'Test',
-      beforeEntry: skipWhenReleased('Test', prepare.released),
-      actions: ctx.platforms.map((platform, i) => {
-        const hw = platformHardware(platform);
-        return new actions.CodeBuildAction({
-          actionName: `Test${hw.label}`,
-          project: projects[i],
-          input: ctx.source,
-          runOrder: 1,
-          environmentVariables: { BUILD_ID: { value: prepare.buildId } },
-        });
-      }),
-    },
+  const { stage, projects } = platformStage(ctx, prepare, {
+    stageName: 'Test',
     role,
-    projects,
-  };
+    description: (_platform, hw) => `devcontainer-factory: tests ${ctx.repository} on native ${hw.arch} hardware`,
+    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.repository, devcontainerCliVersion: ctx.devcontainerCliVersion }),
+    timeout: TEST_TIMEOUT,
+    privilegedReason: 'the test runs the image with Docker and starts it as a dev container, which needs privileged mode',
+  });
+  return { stage, role, projects };
 }

@@ -1,0 +1,67 @@
+import type { Duration } from 'aws-cdk-lib';
+import * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
+import type { Platform } from '../image-pipeline-options';
+import { computeType, platformHardware, type PlatformHardware } from './platform-hardware';
+import { skipWhenReleased } from './skip-when-released';
+import type { PrepareOutputs, StageContext } from './stage-context';
+
+export interface PlatformStageProps {
+  /** The stage name; also the prefix of each project's id and action name (`BuildAmd64`) and log stream prefix (`build-amd64`). */
+  readonly stageName: 'Build' | 'Test';
+  /** The role every project of the stage shares, with its ECR grants already given. */
+  readonly role: iam.Role;
+  /** The project description of one platform. */
+  readonly description: (platform: Platform, hw: PlatformHardware) => string;
+  /** The buildspec of one platform. */
+  readonly buildSpec: (platform: Platform) => codebuild.BuildSpec;
+  /** Longest run before CodeBuild stops it. */
+  readonly timeout: Duration;
+  /** Why the projects run privileged, for the cdk-nag acknowledgement. */
+  readonly privilegedReason: string;
+}
+
+/**
+ * A stage of privileged CodeBuild projects, one per platform on its native
+ * hardware, run in parallel under one role; each gets the build id from Prepare,
+ * and the stage is skipped when Prepare finds the build id released.
+ */
+export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props: PlatformStageProps): { stage: codepipeline.StageProps; projects: codebuild.PipelineProject[] } {
+  const { role, stageName } = props;
+  acknowledgeRegistryLogin(role);
+  acknowledgeArtifactAccess(role, ctx.warehouse);
+
+  const stageActions: actions.CodeBuildAction[] = [];
+  const projects = ctx.platforms.map((platform) => {
+    const hw = platformHardware(platform);
+    const project = new codebuild.PipelineProject(ctx.scope, `${stageName}${hw.label}`, {
+      description: props.description(platform, hw),
+      role,
+      environment: { buildImage: hw.buildImage, computeType: computeType(ctx.computeSize), privileged: true },
+      buildSpec: props.buildSpec(platform),
+      encryptionKey: ctx.warehouse.s3Key,
+      logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: `${stageName.toLowerCase()}-${hw.arch}` } },
+      timeout: props.timeout,
+    });
+    acknowledgeNag(project, 'CB3', props.privilegedReason);
+    acknowledgeProjectDefaults(role, project);
+    stageActions.push(
+      new actions.CodeBuildAction({
+        actionName: `${stageName}${hw.label}`,
+        project,
+        input: ctx.source,
+        runOrder: 1,
+        environmentVariables: { BUILD_ID: { value: prepare.buildId } },
+      }),
+    );
+    return project;
+  });
+
+  return {
+    stage: { stageName, beforeEntry: skipWhenReleased(stageName, prepare.released), actions: stageActions },
+    projects,
+  };
+}

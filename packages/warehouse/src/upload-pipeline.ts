@@ -1,0 +1,85 @@
+import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { Construct } from 'constructs';
+import { type ArtifactKind, pipelineName } from '@devcontainer-factory/lambdas';
+import { ARTIFACT_READ_WRITE_ACTIONS, acknowledgeArtifactAccess } from './nag';
+import type { IWarehouse } from './warehouse-interface';
+
+export interface UploadPipelineProps {
+  /** The warehouse of the namespace: the upload is read from its source bucket, artifacts go to its artifact bucket. */
+  readonly warehouse: IWarehouse;
+  /** Whether the pipeline is an image's or a feature's. */
+  readonly kind: ArtifactKind;
+  /**
+   * The image or feature id, already validated: the pipeline reads `<ns>/images/<id>.zip`
+   * (or `<ns>/features/<id>.zip`) and is named `<ns>-<kind>-<id>`.
+   */
+  readonly artifactId: string;
+  /** The artifact the Source action writes the upload into; the later stages read it. */
+  readonly source: codepipeline.Artifact;
+  /** The stages after Source, in order. */
+  readonly stages: codepipeline.StageProps[];
+  /** What happens when an upload arrives while an execution is running. */
+  readonly executionMode: codepipeline.ExecutionMode;
+  /**
+   * Namespace of the Source action's output variables (`#{<ns>.VersionId}`, `#{<ns>.ETag}`).
+   * @default - the Source action's variables are not exposed
+   */
+  readonly sourceVariablesNamespace?: string;
+}
+
+/** What {@link addUploadPipeline} adds. */
+export interface UploadPipeline {
+  readonly pipeline: codepipeline.Pipeline;
+  /** The Source stage's S3 action on the exact source key. */
+  readonly sourceAction: actions.S3SourceAction;
+  /** The EventBridge rule that starts the pipeline on an upload of that key. */
+  readonly sourceRule: events.Rule;
+}
+
+/**
+ * Adds to `scope` the CodePipeline (V2) of one image or feature, as the construct
+ * `Pipeline`, and the EventBridge rule `SourceUploaded` that starts it: the Source
+ * stage reads the exact key `<ns>/<kind>s/<id>.zip` from the warehouse's source
+ * bucket without polling, and the rule matches that key in the bucket's `Object
+ * Created` events (the source bucket sends its events to EventBridge: no polling,
+ * no CloudTrail trail). The pipeline keeps its artifacts in the warehouse's
+ * artifact bucket, and its own role makes CodePipeline's calls for every action;
+ * each stage's work runs under that stage's role.
+ */
+export function addUploadPipeline(scope: Construct, props: UploadPipelineProps): UploadPipeline {
+  const { warehouse, kind, artifactId } = props;
+  const sourceKey = warehouse.sourceKey(kind, artifactId);
+  const sourceAction = new actions.S3SourceAction({
+    actionName: 'Source',
+    bucket: warehouse.sourceBucket,
+    bucketKey: sourceKey,
+    output: props.source,
+    // Started by the EventBridge rule below instead of polling or a CloudTrail trail.
+    trigger: actions.S3Trigger.NONE,
+    variablesNamespace: props.sourceVariablesNamespace,
+  });
+  const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
+    pipelineName: pipelineName(warehouse.namespace, kind, artifactId),
+    pipelineType: codepipeline.PipelineType.V2,
+    executionMode: props.executionMode,
+    artifactBucket: warehouse.artifactBucket,
+    crossAccountKeys: false,
+    usePipelineRoleForActions: true,
+    stages: [{ stageName: 'Source', actions: [sourceAction] }, ...props.stages],
+  });
+  acknowledgeArtifactAccess(pipeline.role, warehouse, ARTIFACT_READ_WRITE_ACTIONS);
+
+  const sourceRule = new events.Rule(scope, 'SourceUploaded', {
+    description: `Starts the ${kind} pipeline when ${sourceKey} is uploaded`,
+    eventPattern: {
+      source: ['aws.s3'],
+      detailType: ['Object Created'],
+      detail: { bucket: { name: [warehouse.sourceBucket.bucketName] }, object: { key: [sourceKey] } },
+    },
+    targets: [new targets.CodePipeline(pipeline)],
+  });
+  return { pipeline, sourceAction, sourceRule };
+}
