@@ -7,3 +7,4 @@ export * from './registry';
 export * from './feature';
 export * from './archive';
 export * from './codepipeline';
+export * from './catalog';

@@ -1,16 +1,20 @@
 /**
- * The catalogue `dcf local` runs: the factory app's catalogue file (`namespace`,
- * `images`, `features`; JSON or YAML), with each configuration in a folder next
- * to it: `images/<id>/` and `features/<id>/`.
+ * The catalogue `dcf local` runs: the factory app's catalogue file (read and
+ * checked by `readCatalogFile` of `@devcontainer-factory/lambdas`), with each
+ * configuration in a folder next to it: `images/<id>/` and `features/<id>/`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { DEFAULT_NAMESPACE, idProblem, namespaceProblem } from '@devcontainer-factory/lambdas';
-
-/** The release tag rules an image of the catalogue may choose. */
-export const RELEASE_TAG_RULES = ['latest', 'semver', 'date'] as const;
-export type ReleaseTagRule = (typeof RELEASE_TAG_RULES)[number];
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import {
+  CATALOG_PLATFORMS,
+  CatalogError,
+  DEFAULT_NAMESPACE,
+  RELEASE_TAG_RULES,
+  buildOrder,
+  namespaceProblem,
+  readCatalogFile,
+  type ReleaseTagRule,
+} from '@devcontainer-factory/lambdas';
 
 /** Names `dcf local run <dir>` looks for in a folder, in this order. */
 export const CATALOG_FILE_NAMES = ['catalog.yaml', 'catalog.yml', 'catalog.json'] as const;
@@ -21,8 +25,9 @@ export interface LocalImageEntry {
   readonly dir: string;
   /** Ids of the catalogue images this one builds on (their `latest` is part of its build id). */
   readonly dependsOn: readonly string[];
+  /** The catalogue's rules, or all of them. */
   readonly releaseTags: readonly ReleaseTagRule[];
-  /** The platforms the catalogue asks for (`dcf local` builds the host's only). */
+  /** The platforms the catalogue asks for, or all of them (`dcf local` builds the host's only). */
   readonly platforms: readonly string[];
 }
 
@@ -41,15 +46,16 @@ export interface LocalCatalog {
   readonly features: readonly LocalFeatureEntry[];
 }
 
-/** Thrown for a catalogue that cannot be read or is wrong; the message names the file, the entry and the fix. */
-export class LocalCatalogError extends Error {
+/**
+ * Thrown for a catalogue that cannot be found, read or checked, or whose configuration
+ * folders are missing; a {@link CatalogError} of the shared checks is its `cause`.
+ */
+export class LocalCatalogError extends CatalogError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'LocalCatalogError';
   }
 }
-
-const ALL_PLATFORMS = ['linux/amd64', 'linux/arm64'];
 
 /** The catalogue file of a path: the file itself, or `catalog.yaml|yml|json` in a folder. */
 export function catalogFileOf(path: string): string {
@@ -60,100 +66,43 @@ export function catalogFileOf(path: string): string {
   return found;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function stringList(v: unknown, where: string): string[] {
-  if (v === undefined) return [];
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new LocalCatalogError(`${where} must be a list of strings`);
-  return v as string[];
-}
-
-function entry(raw: unknown, kind: 'image' | 'feature', index: number, file: string, keys: readonly string[]): Record<string, unknown> & { id: string } {
-  const where = `${kind}s[${index}] in ${file}`;
-  const o = typeof raw === 'string' ? { id: raw } : raw;
-  if (!isObject(o) || typeof o.id !== 'string') throw new LocalCatalogError(`${where} must be an id or an object with an "id"`);
-  const unknown = Object.keys(o).filter((k) => !keys.includes(k));
-  if (unknown.length) throw new LocalCatalogError(`${where} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: allowed are ${keys.join(', ')}`);
-  const problem = idProblem(o.id, `${kind} id`);
-  if (problem) throw new LocalCatalogError(`${problem} (${where})`);
-  return o as Record<string, unknown> & { id: string };
-}
-
 /**
- * Reads a catalogue and checks it: ids, namespace, known keys and values, that
- * each configuration folder exists, that `dependsOn` names catalogue images and
- * has no cycle. Images come back in build order.
+ * Reads a catalogue and checks it: the shared checks of the format (keys, values,
+ * ids, `dependsOn` and its cycles), the namespace, and that each configuration
+ * folder exists. Images come back in build order.
  * @param path the catalogue file, or a folder holding catalog.yaml
  * @param namespace overrides the catalogue's namespace
  */
 export function readLocalCatalog(path: string, namespace?: string): LocalCatalog {
   const file = catalogFileOf(path);
-  const base = dirname(file);
-  let raw: unknown;
+  let catalog;
+  let ordered;
   try {
-    const text = readFileSync(file, 'utf8');
-    raw = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (cause) {
-    throw new LocalCatalogError(`cannot read catalogue ${file}: ${(cause as Error).message}`, { cause });
+    catalog = readCatalogFile(file);
+    ordered = buildOrder(catalog.images, `the catalogue file ${file}`);
+  } catch (e) {
+    if (e instanceof CatalogError) throw new LocalCatalogError(e.message, { cause: e });
+    throw e;
   }
-  if (!isObject(raw)) throw new LocalCatalogError(`catalogue ${file} must be a mapping with namespace, images and features`);
-  const unknown = Object.keys(raw).filter((k) => !['namespace', 'images', 'features'].includes(k));
-  if (unknown.length) throw new LocalCatalogError(`catalogue ${file} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: allowed are namespace, images, features`);
-  const ns = namespace ?? (typeof raw.namespace === 'string' ? raw.namespace : DEFAULT_NAMESPACE);
+  const ns = namespace ?? catalog.namespace ?? DEFAULT_NAMESPACE;
   const nsProblem = namespaceProblem(ns);
-  if (nsProblem) throw new LocalCatalogError(`${nsProblem} (catalogue ${file})`);
-  for (const key of ['images', 'features'] as const) {
-    if (raw[key] !== undefined && !Array.isArray(raw[key])) throw new LocalCatalogError(`'${key}' in ${file} must be a list`);
-  }
+  if (nsProblem) throw new LocalCatalogError(`${nsProblem} (${namespace === undefined ? `catalogue ${file}` : '--namespace or DCF_NAMESPACE'})`);
 
-  const folder = (kind: 'images' | 'features', id: string) => {
-    const dir = join(base, kind, id);
-    if (!existsSync(dir)) throw new LocalCatalogError(`the configuration of ${kind.slice(0, -1)} '${id}' is missing: expected the folder ${dir} (next to ${file})`);
+  const folder = (kind: 'image' | 'feature', id: string): string => {
+    const dir = join(dirname(file), `${kind}s`, id);
+    if (!existsSync(dir)) throw new LocalCatalogError(`the configuration of ${kind} '${id}' is missing: expected the folder ${dir} (next to ${file})`);
     return dir;
   };
-  const images: LocalImageEntry[] = ((raw.images as unknown[] | undefined) ?? []).map((r, i) => {
-    const o = entry(r, 'image', i, file, ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags']);
-    const releaseTags = o.releaseTags === undefined ? ['latest', 'semver', 'date'] : stringList(o.releaseTags, `'releaseTags' of image '${o.id}'`);
-    const badRule = releaseTags.find((t) => !(RELEASE_TAG_RULES as readonly string[]).includes(t));
-    if (badRule) throw new LocalCatalogError(`'releaseTags' of image '${o.id}' has '${badRule}': use ${RELEASE_TAG_RULES.join(', ')}`);
-    const platforms = o.platforms === undefined ? ALL_PLATFORMS : stringList(o.platforms, `'platforms' of image '${o.id}'`);
-    const badPlatform = platforms.find((p) => !ALL_PLATFORMS.includes(p));
-    if (badPlatform) throw new LocalCatalogError(`'platforms' of image '${o.id}' has '${badPlatform}': use ${ALL_PLATFORMS.join(', ')}`);
-    return { id: o.id, dir: folder('images', o.id), dependsOn: stringList(o.dependsOn, `'dependsOn' of image '${o.id}'`), releaseTags: releaseTags as ReleaseTagRule[], platforms };
-  });
-  const features: LocalFeatureEntry[] = ((raw.features as unknown[] | undefined) ?? []).map((r, i) => {
-    const o = entry(r, 'feature', i, file, ['id', 'computeSize']);
-    return { id: o.id, dir: folder('features', o.id) };
-  });
-  for (const list of [images, features]) {
-    const seen = new Set<string>();
-    for (const e of list) {
-      if (seen.has(e.id)) throw new LocalCatalogError(`'${e.id}' is listed twice in ${file}: list each image and feature once`);
-      seen.add(e.id);
-    }
-  }
-  return { file, namespace: ns, images: buildOrder(images, file), features };
-}
-
-/** Images sorted so that each comes after the images it depends on. */
-function buildOrder(images: readonly LocalImageEntry[], file: string): LocalImageEntry[] {
-  const byId = new Map(images.map((i) => [i.id, i]));
-  const ordered: LocalImageEntry[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (image: LocalImageEntry, path: string[]) => {
-    if (state.get(image.id) === 'done') return;
-    if (state.get(image.id) === 'visiting') throw new LocalCatalogError(`'dependsOn' in ${file} has a cycle: ${[...path, image.id].join(' → ')}`);
-    state.set(image.id, 'visiting');
-    for (const dep of image.dependsOn) {
-      const base = byId.get(dep);
-      if (!base) throw new LocalCatalogError(`image '${image.id}' depends on '${dep}', which is not an image of ${file}: add it to images or remove it from dependsOn`);
-      visit(base, [...path, image.id]);
-    }
-    state.set(image.id, 'done');
-    ordered.push(image);
+  return {
+    file,
+    namespace: ns,
+    images: ordered.map((i) => ({
+      id: i.id,
+      dir: folder('image', i.id),
+      dependsOn: i.dependsOn ?? [],
+      releaseTags: i.releaseTags ?? RELEASE_TAG_RULES,
+      platforms: i.platforms ?? CATALOG_PLATFORMS,
+    })),
+    features: catalog.features.map((f) => ({ id: f.id, dir: folder('feature', f.id) })),
   };
-  for (const image of images) visit(image, []);
-  return ordered;
 }

@@ -129,7 +129,7 @@ describe('dcf local run refuses bad input before starting anything', () => {
     expect(() => readLocalCatalog(dir)).toThrow(LocalCatalogError);
     const run = await dcf('local', 'run', dir);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("image 'app' depends on 'missing', which is not an image of");
+    expect(run.stderr).toContain("image 'app' dependsOn unknown image 'missing', which is not an image of");
     expect(run.stderr).toContain('add it to images or remove it from dependsOn');
   });
 
@@ -145,6 +145,6 @@ describe('dcf local run refuses bad input before starting anything', () => {
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - b\n');
     expect(readLocalCatalog(dir).images.map((i) => i.id)).toEqual(['b', 'a']);
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - id: b\n    dependsOn: [a]\n');
-    expect(() => readLocalCatalog(dir)).toThrow(/has a cycle: a → b → a/);
+    expect(() => readLocalCatalog(dir)).toThrow(/has a cycle: a -> b -> a/);
   });
 });

@@ -1,0 +1,69 @@
+/**
+ * The entries of the factory's catalogue: which images and features get a
+ * pipeline, and the per-image settings that must be known at deploy time. The
+ * factory app and `dcf local` read the same format.
+ */
+import type { ReleaseTagRuleName } from '../codepipeline/image-jobs';
+
+/** The platforms a catalogue image may be built for, each on native hardware. */
+export const CATALOG_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+/** CodeBuild compute sizes an image's Build and Test may use. */
+export const COMPUTE_SIZES = ['small', 'medium', 'large', 'xlarge', '2xlarge'] as const;
+/** CodeBuild compute sizes a feature's Test may use. */
+export const FEATURE_COMPUTE_SIZES = ['small', 'medium', 'large'] as const;
+
+export type CatalogPlatform = (typeof CATALOG_PLATFORMS)[number];
+export type ComputeSize = (typeof COMPUTE_SIZES)[number];
+export type FeatureComputeSize = (typeof FEATURE_COMPUTE_SIZES)[number];
+/** `latest`, `semver` or `date`: which tags Release moves (`RELEASE_TAG_RULES` lists them). */
+export type ReleaseTagRule = ReleaseTagRuleName;
+
+/** An image of the catalogue; an entry may also be written as the bare id. */
+export interface CatalogImageEntry {
+  /** Lowercase `[a-z0-9][a-z0-9-]*` (see `validateId`). */
+  readonly id: string;
+  /**
+   * Platforms to build and test.
+   * @default - every platform in CATALOG_PLATFORMS
+   */
+  readonly platforms?: CatalogPlatform[];
+  /**
+   * CodeBuild compute of the Build and Test projects.
+   * @default - the image pipeline's default (medium)
+   */
+  readonly computeSize?: ComputeSize;
+  /**
+   * Ids of catalogue images this one is built on; each is built first, and a move of its `latest` rebuilds this one.
+   * @default - no factory base image
+   */
+  readonly dependsOn?: string[];
+  /**
+   * Which release tags Release moves.
+   * @default - every rule in RELEASE_TAG_RULES
+   */
+  readonly releaseTags?: ReleaseTagRule[];
+}
+
+/** A feature of the catalogue; an entry may also be written as the bare id. */
+export interface CatalogFeatureEntry {
+  /** Lowercase `[a-z0-9][a-z0-9-]*` (see `validateId`). */
+  readonly id: string;
+  /**
+   * CodeBuild compute of the Test project.
+   * @default - the feature pipeline's default (small)
+   */
+  readonly computeSize?: FeatureComputeSize;
+}
+
+/** A catalogue file as read and checked by `readCatalogFile`. */
+export interface CatalogFile {
+  /**
+   * The namespace the file names (checked by whoever applies it, since context or a flag may override it).
+   * @default - the file names none
+   */
+  readonly namespace?: string;
+  /** In file order; ids valid and unique, `dependsOn` not yet checked (see `checkDependencies`). */
+  readonly images: CatalogImageEntry[];
+  /** In file order; ids valid and unique. */
+  readonly features: CatalogFeatureEntry[];
+}

@@ -1,0 +1,104 @@
+/**
+ * The catalogue file (`.json`, `.yaml` or `.yml`):
+ *
+ * ```yaml
+ * namespace: devcontainers
+ * images:
+ *   - base
+ *   - id: python
+ *     platforms: [linux/amd64, linux/arm64]
+ *     computeSize: large
+ *     dependsOn: [base]
+ *     releaseTags: [latest, semver, date]
+ * features:
+ *   - hello
+ * ```
+ */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { RELEASE_TAG_RULES } from '../codepipeline/image-jobs';
+import {
+  CATALOG_PLATFORMS,
+  COMPUTE_SIZES,
+  FEATURE_COMPUTE_SIZES,
+  type CatalogFeatureEntry,
+  type CatalogFile,
+  type CatalogImageEntry,
+} from './catalog-entry';
+import { CatalogError } from './catalog-error';
+import { checkIds } from './catalog-ids';
+import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue } from './private/checked-values';
+
+/** The keys of a catalogue file, an image entry and a feature entry. */
+export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
+export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags'] as const;
+export const CATALOG_FEATURE_KEYS = ['id', 'computeSize'] as const;
+
+/**
+ * Reads and checks a catalogue file: JSON for `.json`, YAML otherwise; known keys
+ * and values, valid ids, each image and feature once. An empty file is an empty
+ * catalogue. `dependsOn` is checked once the whole catalogue is known
+ * ({@link checkDependencies}, {@link buildOrder}), since the factory app adds
+ * images from context; the namespace by whoever applies it. Throws {@link CatalogError}.
+ */
+export function readCatalogFile(path: string): CatalogFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new CatalogError(`cannot read catalogue file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  const json = extname(path) === '.json';
+  let raw: unknown;
+  try {
+    raw = json ? JSON.parse(text) : parseYaml(text);
+  } catch (cause) {
+    throw new CatalogError(`catalogue file ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${(cause as Error).message}`, { cause });
+  }
+  if (raw === null || raw === undefined) return { images: [], features: [] };
+
+  const top = asObject(raw, `catalogue file ${path}`);
+  checkKeys(top, CATALOG_FILE_KEYS, `catalogue file ${path}`);
+  const images = top.images === undefined ? [] : arrayValue(top.images, `'images' in ${path}`).map((e, i) => imageEntry(e, `images[${i}] in ${path}`));
+  const features = top.features === undefined ? [] : arrayValue(top.features, `'features' in ${path}`).map((e, i) => featureEntry(e, `features[${i}] in ${path}`));
+  checkIds('image', images.map((e) => e.id), `the catalogue file ${path}`);
+  checkIds('feature', features.map((e) => e.id), `the catalogue file ${path}`);
+  return {
+    ...(top.namespace !== undefined && { namespace: stringValue(top.namespace, `'namespace' in ${path}`) }),
+    images,
+    features,
+  };
+}
+
+/** The entry's mapping: a bare id is `{ id }`. */
+function entryObject(raw: unknown, kind: 'image' | 'feature', keys: readonly string[], where: string): Record<string, unknown> & { id: string } {
+  if (typeof raw === 'string') return { id: raw };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CatalogError(`${where} must be ${kind === 'image' ? 'an image' : 'a feature'} id or a mapping with an 'id', got ${JSON.stringify(raw)}`);
+  }
+  const o = raw as Record<string, unknown>;
+  checkKeys(o, keys, where);
+  if (o.id === undefined) throw new CatalogError(`${where} has no 'id': give each ${kind} its id`);
+  return { ...o, id: stringValue(o.id, `'id' of ${where}`) };
+}
+
+function imageEntry(raw: unknown, where: string): CatalogImageEntry {
+  const o = entryObject(raw, 'image', CATALOG_IMAGE_KEYS, where);
+  const of = (key: string) => `'${key}' of image '${o.id}'`;
+  return {
+    id: o.id,
+    ...(o.platforms !== undefined && { platforms: enumList(o.platforms, CATALOG_PLATFORMS, of('platforms')) }),
+    ...(o.computeSize !== undefined && { computeSize: enumValue(o.computeSize, COMPUTE_SIZES, of('computeSize')) }),
+    ...(o.dependsOn !== undefined && { dependsOn: arrayValue(o.dependsOn, of('dependsOn')).map((d) => stringValue(d, of('dependsOn'))) }),
+    ...(o.releaseTags !== undefined && { releaseTags: enumList(o.releaseTags, RELEASE_TAG_RULES, of('releaseTags')) }),
+  };
+}
+
+function featureEntry(raw: unknown, where: string): CatalogFeatureEntry {
+  const o = entryObject(raw, 'feature', CATALOG_FEATURE_KEYS, where);
+  return {
+    id: o.id,
+    ...(o.computeSize !== undefined && { computeSize: enumValue(o.computeSize, FEATURE_COMPUTE_SIZES, `'computeSize' of feature '${o.id}'`) }),
+  };
+}

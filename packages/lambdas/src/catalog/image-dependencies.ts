@@ -1,0 +1,53 @@
+import { CatalogError } from './catalog-error';
+
+/** What {@link checkDependencies} and {@link buildOrder} need of an image. */
+export interface DependentImage {
+  readonly id: string;
+  /** @default - no base image */
+  readonly dependsOn?: readonly string[];
+}
+
+/**
+ * Checks the `dependsOn` of a whole catalogue: every base is an image of the
+ * catalogue, no image is its own base, and there is no cycle (the message shows
+ * its path, `a -> b -> a`). Throws {@link CatalogError}.
+ * @param where the catalogue, as the fix should name it: `the catalogue file catalog.yaml`
+ */
+export function checkDependencies(images: readonly DependentImage[], where: string): void {
+  buildOrder(images, where);
+}
+
+/**
+ * The images in build order: each after the images it depends on, otherwise in
+ * the given order. Checks `dependsOn` as {@link checkDependencies} does.
+ * @param where the catalogue, as the fix should name it (default `the catalogue`)
+ */
+export function buildOrder<T extends DependentImage>(images: readonly T[], where = 'the catalogue'): T[] {
+  const byId = new Map(images.map((i) => [i.id, i]));
+  for (const image of images) {
+    for (const dep of image.dependsOn ?? []) {
+      if (dep === image.id) throw new CatalogError(`image '${image.id}' lists itself in dependsOn: an image cannot be its own base`);
+      if (!byId.has(dep)) {
+        throw new CatalogError(
+          `image '${image.id}' dependsOn unknown image '${dep}', which is not an image of ${where}: add it to images or remove it from dependsOn (known: ${[...byId.keys()].join(', ') || 'none'})`,
+        );
+      }
+    }
+  }
+  // Depth-first, bases first; a base met again while its own bases are being visited closes a cycle.
+  const ordered: T[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (image: T, path: readonly string[]): void => {
+    if (state.get(image.id) === 'done') return;
+    if (state.get(image.id) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(image.id)), image.id];
+      throw new CatalogError(`dependsOn has a cycle: ${cycle.join(' -> ')} in ${where}; an image cannot (indirectly) be built on itself: remove one of these dependsOn`);
+    }
+    state.set(image.id, 'visiting');
+    for (const dep of image.dependsOn ?? []) visit(byId.get(dep)!, [...path, image.id]);
+    state.set(image.id, 'done');
+    ordered.push(image);
+  };
+  for (const image of images) visit(image, []);
+  return ordered;
+}

@@ -1,0 +1,39 @@
+/** Checks of the raw values of a parsed catalogue file; each failure is a {@link CatalogError} naming the value and the rule. */
+import { CatalogError } from '../catalog-error';
+
+export function asObject(raw: unknown, where: string): Record<string, unknown> {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CatalogError(`${where} must be an object (a mapping), got ${JSON.stringify(raw)}`);
+  return raw as Record<string, unknown>;
+}
+
+export function checkKeys(o: Record<string, unknown>, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) throw new CatalogError(`unknown key '${key}' in ${where}: allowed keys are ${allowed.join(', ')}`);
+  }
+}
+
+export function stringValue(v: unknown, where: string): string {
+  if (typeof v !== 'string') throw new CatalogError(`${where} must be a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function arrayValue(v: unknown, where: string): unknown[] {
+  if (!Array.isArray(v)) throw new CatalogError(`${where} must be a list, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function enumValue<T extends string>(v: unknown, allowed: readonly T[], where: string): T {
+  if (typeof v !== 'string' || !allowed.includes(v as T)) {
+    throw new CatalogError(`${where} is ${JSON.stringify(v)}: use one of ${allowed.join(', ')}`);
+  }
+  return v as T;
+}
+
+/** A non-empty list of allowed values, each once. */
+export function enumList<T extends string>(v: unknown, allowed: readonly T[], where: string): T[] {
+  const list = arrayValue(v, where).map((x) => enumValue(x, allowed, where));
+  if (list.length === 0) throw new CatalogError(`${where} must not be empty: use one or more of ${allowed.join(', ')}`);
+  const dup = list.find((x, i) => list.indexOf(x) !== i);
+  if (dup) throw new CatalogError(`${where} lists '${dup}' twice`);
+  return list;
+}
