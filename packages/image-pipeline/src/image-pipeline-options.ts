@@ -2,6 +2,7 @@
  * The per-image choices of an image pipeline (from the catalogue) and their
  * defaults, in one place.
  */
+import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/lambdas';
 
 /** A platform the factory builds, each on native CodeBuild hardware. */
 export type Platform = 'linux/amd64' | 'linux/arm64';
@@ -31,7 +32,7 @@ export const DEFAULT_RELEASE_TAGS: readonly ReleaseTagRule[] = RELEASE_TAG_RULES
 /** 4 vCPU / 8 GiB: a typical devcontainer image (a language runtime plus a few features) builds in 5–15 minutes. */
 export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'medium';
 /** The `@devcontainers/cli` version the Build and Test projects install; the same one the repository tests with. */
-export const DEFAULT_DEVCONTAINER_CLI_VERSION = '0.89.0';
+export const DEFAULT_DEVCONTAINER_CLI_VERSION: string = DEVCONTAINER_CLI_VERSION;
 /**
  * The BuildKit image of the `docker-container` builder the Build projects create (the
  * `docker` driver cannot export a registry cache): buildx's own default, from Docker Hub.

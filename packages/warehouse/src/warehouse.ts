@@ -99,7 +99,6 @@ export class Warehouse extends WarehouseBase {
     const artifactDays = wholeDays('artifactRetention', props.artifactRetention ?? Duration.days(7));
     const logDays = wholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365));
     const untaggedDays = wholeDays('untaggedImageRetention', props.untaggedImageRetention ?? Duration.days(14));
-    const abortUploads = Duration.days(1);
 
     this.s3Key = new kms.Key(this, 'S3Key', {
       description: `devcontainer-factory ${ns}: encrypts the source and artifact buckets`,
@@ -117,29 +116,27 @@ export class Warehouse extends WarehouseBase {
 
     // S3 delivers server access logs only into a bucket with SSE-S3 default encryption.
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogBucket', {
-      ...secureBucketProps(abortUploads),
+      ...secureBucketProps({ id: 'expire-access-logs', expiration: Duration.days(logDays) }),
       encryption: s3.BucketEncryption.S3_MANAGED,
       versioned: false,
       removalPolicy,
-      lifecycleRules: [
-        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
-        { id: 'expire-access-logs', expiration: Duration.days(logDays) },
-      ],
     });
 
-    this.sourceBucket = new s3.Bucket(this, 'SourceBucket', {
-      ...secureBucketProps(abortUploads),
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.s3Key,
-      bucketKeyEnabled: true,
+    // Both data buckets: SSE-KMS with the S3 key, access logs to the log bucket.
+    const kmsBucket = (id: string, logPrefix: string, props: s3.BucketProps) =>
+      new s3.Bucket(this, id, {
+        encryption: s3.BucketEncryption.KMS,
+        encryptionKey: this.s3Key,
+        bucketKeyEnabled: true,
+        serverAccessLogsBucket: this.accessLogBucket,
+        serverAccessLogsPrefix: logPrefix,
+        removalPolicy,
+        ...props,
+      });
+
+    this.sourceBucket = kmsBucket('SourceBucket', 'source/', {
+      ...secureBucketProps({ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) }),
       versioned: true,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'source/',
-      removalPolicy,
-      lifecycleRules: [
-        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
-        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) },
-      ],
     });
 
     // EventBridge notifications set on the bucket itself: the `eventBridgeEnabled`
@@ -148,18 +145,8 @@ export class Warehouse extends WarehouseBase {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
 
-    this.artifactBucket = new s3.Bucket(this, 'ArtifactBucket', {
-      ...secureBucketProps(abortUploads),
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.s3Key,
-      bucketKeyEnabled: true,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'artifacts/',
-      removalPolicy,
-      lifecycleRules: [
-        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortUploads },
-        { id: 'expire-artifacts', expiration: Duration.days(artifactDays) },
-      ],
+    this.artifactBucket = kmsBucket('ArtifactBucket', 'artifacts/', {
+      ...secureBucketProps({ id: 'expire-artifacts', expiration: Duration.days(artifactDays) }),
     });
 
     // Repositories are created on first push from this template, so the stack does

@@ -1,18 +1,22 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+
+/** How long an incomplete multipart upload may linger in any warehouse bucket. */
+const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(1);
 
 /**
  * The settings every warehouse bucket starts from: no public access, TLS only,
- * owner-enforced object ownership, aborted multipart uploads cleaned up. Callers
- * add encryption, versioning and lifecycle on top.
+ * owner-enforced object ownership, incomplete multipart uploads aborted after a
+ * day, followed by the bucket's own lifecycle rules. Callers add encryption and
+ * versioning on top.
  */
-export function secureBucketProps(abortIncompleteUploadsAfter: Duration): s3.BucketProps {
+export function secureBucketProps(...lifecycleRules: s3.LifecycleRule[]): s3.BucketProps {
   return {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     minimumTLSVersion: 1.2,
     objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-    lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: abortIncompleteUploadsAfter }],
+    lifecycleRules: [{ id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER }, ...lifecycleRules],
   };
 }
 
