@@ -11,6 +11,7 @@ import {
   checkDependencies,
   checkIds,
   namespaceProblem,
+  pipelineNameProblem,
   readCatalogFile,
   type CatalogFeatureEntry,
   type CatalogImageEntry,
@@ -53,6 +54,8 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const images = merge(imageIds, file?.images ?? []);
   const features = merge(featureIds, file?.features ?? []);
   checkDependencies(images, catalogPath ? `-c images=… or the catalogue file ${catalogPath}` : '-c images=…');
+  const nameProblem = [...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)), ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id))].find(Boolean);
+  if (nameProblem) throw new CatalogError(nameProblem);
   return { namespace, images, features };
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { InvalidNameError } from '@devcontainer-factory/lambdas';
+import { ImagePipelinePropsError } from '@devcontainer-factory/image-pipeline';
 import { CatalogError, readCatalog } from './catalog';
 import { addFactory } from './factory';
 
@@ -11,7 +13,8 @@ try {
   });
   app.synth();
 } catch (e) {
-  if (!(e instanceof CatalogError)) throw e;
+  // Catalogue checks, and the constructs' own checks of what the catalogue gave them.
+  if (!(e instanceof CatalogError || e instanceof ImagePipelinePropsError || e instanceof InvalidNameError)) throw e;
   // A catalogue mistake is the user's to fix: the message, not a stack trace.
   console.error(`Error: bad catalogue: ${e.message}`);
   process.exitCode = 1;

@@ -20,6 +20,7 @@ import {
   type Platform,
   type ReleaseTagRule,
 } from './image-pipeline-options';
+import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { acknowledgeInvoke } from './private/acknowledge';
 import { buildStage } from './private/build-stage';
 import { isImageReference } from './private/image-reference';
@@ -72,13 +73,7 @@ export interface ImagePipelineProps {
   readonly buildkitImage?: string;
 }
 
-/** Thrown for props an image pipeline cannot be built from; the message says what to change. */
-export class ImagePipelinePropsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ImagePipelinePropsError';
-  }
-}
+export { ImagePipelinePropsError };
 
 function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
   if (values.length === 0) throw new ImagePipelinePropsError(`${prop} must not be empty: name at least one of ${allowed.join(', ')}`);

@@ -108,8 +108,26 @@ export function stackNames(namespace: string) {
   };
 }
 
-/** CodePipeline pipeline names: the same as the stack that holds the pipeline. */
+/** CodePipeline's limit on a pipeline name. */
+export const MAX_PIPELINE_NAME_LENGTH = 100;
+
+/** The problem with the pipeline name of a namespace and id (too long for CodePipeline), or undefined. */
+export function pipelineNameProblem(namespace: string, kind: ArtifactKind, id: string): string | undefined {
+  const name = kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
+  if (name.length <= MAX_PIPELINE_NAME_LENGTH) return undefined;
+  return (
+    `${kind} '${id}' in namespace '${namespace}' gets the pipeline name '${name}', ${name.length} characters long; ` +
+    `CodePipeline allows ${MAX_PIPELINE_NAME_LENGTH}: shorten the id to at most ${MAX_PIPELINE_NAME_LENGTH - (name.length - id.length)} characters or use a shorter namespace`
+  );
+}
+
+/**
+ * CodePipeline pipeline names: the same as the stack that holds the pipeline.
+ * @throws InvalidNameError when the name is longer than CodePipeline allows
+ */
 export function pipelineName(namespace: string, kind: ArtifactKind, id: string): string {
+  const problem = pipelineNameProblem(namespace, kind, id);
+  if (problem) throw new InvalidNameError(problem);
   return kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
 }
 

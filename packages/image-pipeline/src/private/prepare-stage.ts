@@ -1,8 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/lambdas';
 import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
+import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
@@ -29,6 +30,7 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     repository: ctx.repository,
     baseRepositories: ctx.baseRepositories,
   };
+  checkUserParametersLength(parameters);
   const action = new actions.LambdaInvokeAction({
     actionName: 'Prepare',
     lambda: job.function,
@@ -45,4 +47,20 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     },
     job,
   };
+}
+
+/** CodePipeline's limit on an action's `UserParameters`. */
+export const MAX_USER_PARAMETERS_LENGTH = 1000;
+/** Room kept for a registry host that is resolved at deploy time: `<12 digits>.dkr.ecr.<region>.amazonaws.com.cn` fits. */
+const DEPLOY_TIME_HOST_LENGTH = 64;
+
+/** Refuses, at synth, Prepare parameters that CodePipeline would refuse at deploy time. */
+function checkUserParametersLength(parameters: PrepareParameters): void {
+  const hostLength = Token.isUnresolved(parameters.registryHost) ? DEPLOY_TIME_HOST_LENGTH : parameters.registryHost.length;
+  const length = JSON.stringify({ ...parameters, registryHost: '' }).length + hostLength;
+  if (length > MAX_USER_PARAMETERS_LENGTH) {
+    throw new ImagePipelinePropsError(
+      `dependsOn of ${parameters.repository} names ${parameters.baseRepositories.length} base images, whose repository names make the Prepare action's parameters ${length} characters long; CodePipeline allows ${MAX_USER_PARAMETERS_LENGTH}: build on fewer factory images (one base that itself depends on the others), or use shorter ids`,
+    );
+  }
 }

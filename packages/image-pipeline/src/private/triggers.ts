@@ -10,7 +10,9 @@ import { BASE_IMAGE_TAG } from '@devcontainer-factory/lambdas';
  */
 export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.IPipeline, baseRepositories: readonly string[]): events.Rule {
   return new events.Rule(scope, 'BaseImageReleased', {
-    description: `Starts the image pipeline when ${baseRepositories.map((r) => `${r}:${BASE_IMAGE_TAG}`).join(', ')} is pushed`,
+    // The description stays the same length whatever the number of bases (CloudFormation allows 512 characters);
+    // the event pattern names them.
+    description: `Starts the image pipeline when the ${BASE_IMAGE_TAG} tag of one of its ${baseRepositories.length} base image${baseRepositories.length === 1 ? '' : 's'} is pushed`,
     eventPattern: {
       source: ['aws.ecr'],
       detailType: ['ECR Image Action'],

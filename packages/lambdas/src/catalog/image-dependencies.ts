@@ -1,3 +1,4 @@
+import { BASE_IMAGE_TAG } from '../codepipeline/image-jobs';
 import { CatalogError } from './catalog-error';
 
 /** What {@link checkDependencies} and {@link buildOrder} need of an image. */
@@ -5,12 +6,18 @@ export interface DependentImage {
   readonly id: string;
   /** @default - no base image */
   readonly dependsOn?: readonly string[];
+  /**
+   * The release tag rules of the image; a base must release `latest`, which its dependants build on.
+   * @default - every rule, `latest` among them
+   */
+  readonly releaseTags?: readonly string[];
 }
 
 /**
  * Checks the `dependsOn` of a whole catalogue: every base is an image of the
  * catalogue, no image is its own base, and there is no cycle (the message shows
- * its path, `a -> b -> a`). Throws {@link CatalogError}.
+ * its path, `a -> b -> a`), and every base releases the `latest` tag that its
+ * dependants are built on and started by. Throws {@link CatalogError}.
  * @param where the catalogue, as the fix should name it: `the catalogue file catalog.yaml`
  */
 export function checkDependencies(images: readonly DependentImage[], where: string): void {
@@ -30,6 +37,12 @@ export function buildOrder<T extends DependentImage>(images: readonly T[], where
       if (!byId.has(dep)) {
         throw new CatalogError(
           `image '${image.id}' dependsOn unknown image '${dep}', which is not an image of ${where}: add it to images or remove it from dependsOn (known: ${[...byId.keys()].join(', ') || 'none'})`,
+        );
+      }
+      const baseTags = byId.get(dep)!.releaseTags;
+      if (baseTags && !baseTags.includes(BASE_IMAGE_TAG)) {
+        throw new CatalogError(
+          `image '${image.id}' dependsOn '${dep}', whose releaseTags [${baseTags.join(', ')}] leave out '${BASE_IMAGE_TAG}': a dependant is built on and started by its base's '${BASE_IMAGE_TAG}' tag, so add '${BASE_IMAGE_TAG}' to the releaseTags of '${dep}' in ${where}`,
         );
       }
     }

@@ -1,0 +1,99 @@
+/**
+ * What grows with the catalogue stays inside CloudFormation's and CodePipeline's
+ * limits, or synthesis refuses with the value and the rule; cfn-lint finds no
+ * error in the templates of a catalogue at those limits.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { CatalogError, readCatalog } from '../src/catalog';
+import { addFactory } from '../src/factory';
+
+const appRoot = resolve(__dirname, '..');
+const id = (prefix: string, length: number) => `${prefix}${'x'.repeat(length - prefix.length)}`;
+const temp: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temp.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of temp) rmSync(dir, { recursive: true, force: true });
+});
+
+function catalogueFile(catalogue: object): string {
+  const path = join(tempDir('dcf-limits-'), 'catalog.json');
+  writeFileSync(path, JSON.stringify(catalogue));
+  return path;
+}
+
+describe('catalogue limits', () => {
+  test('a pipeline name over CodePipeline’s 100 characters is a catalogue error with the name, its length and the fix', () => {
+    const namespace = id('n', 32);
+    const imageId = id('i', 63);
+    expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(CatalogError);
+    expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(
+      new RegExp(`pipeline name '${namespace}-image-${imageId}', 102 characters long; CodePipeline allows 100: shorten the id to at most 61 characters`),
+    );
+  });
+
+  test('a feature id at the limit with a long namespace is refused the same way', () => {
+    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: '', features: id('f', 63) })[key])).toThrow(/CodePipeline allows 100/);
+  });
+
+  test('the longest names that fit are accepted', () => {
+    expect(readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 61), features: id('f', 59) })[key]).images).toHaveLength(1);
+  });
+
+  test('a base image whose releaseTags leave out latest is refused: its dependants build on latest', () => {
+    const catalog = catalogueFile({ images: [{ id: 'base', releaseTags: ['semver'] }, { id: 'app', dependsOn: ['base'] }] });
+    expect(() => readCatalog((key) => ({ catalog })[key])).toThrow(
+      /image 'app' dependsOn 'base', whose releaseTags \[semver\] leave out 'latest'.*add 'latest' to the releaseTags of 'base'/,
+    );
+  });
+
+  test('a base that releases latest among other tags is accepted', () => {
+    const catalog = catalogueFile({ images: [{ id: 'base', releaseTags: ['latest', 'semver'] }, { id: 'app', dependsOn: ['base'] }] });
+    expect(readCatalog((key) => ({ catalog })[key]).images.map((i) => i.id)).toEqual(['base', 'app']);
+  });
+});
+
+describe('a catalogue with many bases', () => {
+  test('15 bases with 40-character ids: synthesis refuses with the count, the length and CodePipeline’s limit, no stack trace', () => {
+    const bases = Array.from({ length: 15 }, (_, i) => id(`base${i}-`, 40));
+    const catalog = catalogueFile({ images: [...bases.map((b) => ({ id: b })), { id: 'app', dependsOn: bases }], features: [] });
+    const run = spawnSync(join(appRoot, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
+      cwd: appRoot,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_OUTDIR: tempDir('factory-limits-'), CDK_CONTEXT_JSON: JSON.stringify({ catalog }) },
+    });
+    expect(run.stderr).toMatch(/^Error: bad catalogue: dependsOn of devcontainers\/images\/app names 15 base images, .* parameters \d+ characters long; CodePipeline allows 1000/m);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.status).toBe(1);
+  });
+
+  test('12 bases with 12-character ids synthesize, the trigger description stays short, and cfn-lint finds no error', () => {
+    const bases = Array.from({ length: 12 }, (_, i) => id(`b${i}-`, 12));
+    const catalog = readCatalog((key) => ({ images: [...bases, 'app'].join(','), features: 'hello' })[key]);
+    const withBases = { ...catalog, images: catalog.images.map((i) => (i.id === 'app' ? { ...i, dependsOn: bases } : i)) };
+    const outdir = tempDir('factory-cfnlint-');
+    const app = new App({ outdir });
+    addFactory(app, withBases, { env: { account: '123456789012', region: 'eu-west-1' } });
+    const assembly = app.synth();
+
+    const appStack = assembly.getStackByName('devcontainers-image-app');
+    const rules = Template.fromJSON(appStack.template).findResources('AWS::Events::Rule');
+    for (const rule of Object.values(rules)) expect(String(rule.Properties.Description).length).toBeLessThanOrEqual(512);
+
+    const templates = assembly.stacks.map((s) => join(outdir, s.templateFile));
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', ...templates], { encoding: 'utf8' });
+    if (lint.error) throw lint.error;
+    const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    expect(errors).toEqual([]);
+    // cfn-lint's exit code is a bit mask: 2 means errors.
+    expect(lint.status! & 2).toBe(0);
+  }, 180_000);
+});
