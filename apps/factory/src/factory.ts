@@ -1,4 +1,4 @@
-import { type App, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { stackNames } from '@devcontainer-factory/lambdas';
 import { WarehouseStack } from '@devcontainer-factory/warehouse';
@@ -10,6 +10,18 @@ export interface FactoryStacks {
   readonly warehouse: WarehouseStack;
   readonly images: ReadonlyMap<string, ImagePipelineStack>;
   readonly features: ReadonlyMap<string, FeaturePipelineStack>;
+}
+
+/** The context flag that makes aws-cdk-lib's CloudFormation schema validation fail synthesis instead of warning. */
+export const VALIDATE_AGAINST_DEFAULT_RULES = '@aws-cdk/core:validateAgainstDefaultRules';
+
+/**
+ * The factory's CDK app: a schema error in any template (aws-cdk-lib's built-in
+ * CloudFormation validation, which runs on every synth) fails synthesis. Context
+ * from `cdk.json` or `-c` still takes precedence over these defaults.
+ */
+export function factoryApp(props: AppProps = {}): App {
+  return new App({ ...props, context: { [VALIDATE_AGAINST_DEFAULT_RULES]: true, ...props.context } });
 }
 
 /**

@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
 import { InvalidNameError } from '@devcontainer-factory/lambdas';
 import { ImagePipelinePropsError } from '@devcontainer-factory/image-pipeline';
 import { CatalogError, readCatalog } from './catalog';
-import { addFactory } from './factory';
+import { addFactory, factoryApp } from './factory';
 
-const app = new App();
+const app = factoryApp();
 try {
   const catalog = readCatalog((key) => app.node.tryGetContext(key));
   addFactory(app, catalog, {

@@ -7,10 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CatalogError, readCatalog } from '../src/catalog';
-import { addFactory } from '../src/factory';
+import { addFactory, factoryApp } from '../src/factory';
 
 const appRoot = resolve(__dirname, '..');
 const id = (prefix: string, length: number) => `${prefix}${'x'.repeat(length - prefix.length)}`;
@@ -80,7 +80,7 @@ describe('a catalogue with many bases', () => {
     const catalog = readCatalog((key) => ({ images: [...bases, 'app'].join(','), features: 'hello' })[key]);
     const withBases = { ...catalog, images: catalog.images.map((i) => (i.id === 'app' ? { ...i, dependsOn: bases } : i)) };
     const outdir = tempDir('factory-cfnlint-');
-    const app = new App({ outdir });
+    const app = factoryApp({ outdir });
     addFactory(app, withBases, { env: { account: '123456789012', region: 'eu-west-1' } });
     const assembly = app.synth();
 
@@ -96,4 +96,19 @@ describe('a catalogue with many bases', () => {
     // cfn-lint's exit code is a bit mask: 2 means errors.
     expect(lint.status! & 2).toBe(0);
   }, 180_000);
+});
+
+describe('CloudFormation schema validation', () => {
+  test('a schema error fails synthesis of the factory app instead of warning', () => {
+    const app = factoryApp({ outdir: tempDir('factory-schema-') });
+    new CfnResource(new Stack(app, 'Bad'), 'Queue', { type: 'AWS::SQS::Queue', properties: { DelaySeconds: 'soon' } });
+    expect(() => app.synth()).toThrow(/ERROR DelaySeconds: 'soon' is not of type 'integer' \(CloudFormation Validate\)/);
+  });
+
+  test('the example catalogue synthesizes with no finding under it', () => {
+    const outdir = tempDir('factory-schema-');
+    const app = factoryApp({ outdir });
+    addFactory(app, readCatalog((key) => ({ images: 'python,node', features: 'hello' })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(() => app.synth()).not.toThrow();
+  }, 120_000);
 });
