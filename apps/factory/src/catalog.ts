@@ -25,6 +25,11 @@ export interface Catalog {
   readonly images: CatalogImageEntry[];
   /** Context ids first, in their order, then the file's other features. */
   readonly features: CatalogFeatureEntry[];
+  /**
+   * Whether the warehouse owns the account's ECR scanning configuration (scan on push
+   * for `<ns>/*`): `-c registryScanning=false` leaves the account's own alone.
+   */
+  readonly registryScanning: boolean;
 }
 
 /** The example catalogue used when neither context nor a catalogue file names images or features. */
@@ -56,7 +61,8 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   checkDependencies(images, catalogPath ? `-c images=… or the catalogue file ${catalogPath}` : '-c images=…');
   const nameProblem = [...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)), ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id))].find(Boolean);
   if (nameProblem) throw new CatalogError(nameProblem);
-  return { namespace, images, features };
+  const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
+  return { namespace, images, features, registryScanning };
 }
 
 /** Context ids first, in their order, with the file's settings; then the file's other entries. */
@@ -77,4 +83,11 @@ function optionalString(value: unknown, key: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new CatalogError(`-c ${key} must be a string, got ${JSON.stringify(value)}`);
   return value;
+}
+
+function optionalBoolean(value: unknown, key: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new CatalogError(`-c ${key} must be true or false, got ${JSON.stringify(value)}`);
 }

@@ -33,7 +33,13 @@ export function factoryApp(props: AppProps = {}): App {
 export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = {}): FactoryStacks {
   const names = stackNames(catalog.namespace);
   const tags = { 'devcontainer-factory:namespace': catalog.namespace };
-  const warehouse = new WarehouseStack(app, names.warehouse, { ...stackProps, namespace: catalog.namespace, tags });
+  const warehouse = new WarehouseStack(app, names.warehouse, {
+    ...stackProps,
+    namespace: catalog.namespace,
+    tags,
+    // Account-wide: on in the factory app, off in the reusable Warehouse.
+    registryScanning: catalog.registryScanning,
+  });
 
   const images = new Map<string, ImagePipelineStack>();
   for (const image of catalog.images) {

@@ -1,5 +1,6 @@
 export * from './warehouse-interface';
 export * from './warehouse';
+export * from './registry-settings';
 export * from './warehouse-stack';
 export * from './nag';
 export * from './upload-pipeline';

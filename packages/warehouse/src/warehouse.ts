@@ -7,6 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { DEFAULT_NAMESPACE, parameterNames, validateNamespace } from '@devcontainer-factory/lambdas';
 import { acknowledgeResourceWildcard } from './nag';
+import { RegistrySettings } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
 import { secureBucketProps, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
@@ -42,11 +43,12 @@ export interface WarehouseProps {
    */
   readonly untaggedImageRetention?: Duration;
   /**
-   * Turn on ECR basic scan-on-push for `<ns>/*` through the registry scanning
-   * configuration. That configuration is one per account and region: when a second
-   * namespace shares an account, deploy it with `false` and let the first one's
-   * filter (or your own) cover it.
-   * @default true
+   * Turn on ECR basic scan-on-push for `<ns>/*`. This creates the account's one
+   * registry scanning configuration (see {@link RegistrySettings}), which replaces
+   * any the account and region already had (ENHANCED scanning, other filters), and
+   * deleting the stack resets it: switch it on only where this warehouse owns the
+   * account's ECR settings.
+   * @default false - the account's scanning configuration is left as it is
    */
   readonly registryScanning?: boolean;
   /**
@@ -181,12 +183,7 @@ export class Warehouse extends WarehouseBase {
     });
     template.node.addDependency(creationRole);
 
-    if (props.registryScanning ?? true) {
-      new ecr.CfnRegistryScanningConfiguration(this, 'RegistryScanning', {
-        scanType: 'BASIC',
-        rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: `${ns}/*`, filterType: 'WILDCARD' }] }],
-      });
-    }
+    if (props.registryScanning ?? false) new RegistrySettings(this, 'RegistrySettings', { scanOnPushFilters: [`${ns}/*`] });
 
     const names = parameterNames(ns);
     const parameters: Array<[string, string, string]> = [

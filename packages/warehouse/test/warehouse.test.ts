@@ -168,17 +168,17 @@ describe('ECR', () => {
     expect(JSON.stringify(policy)).not.toMatch(/"tagged"|tagPrefixList|tagPatternList|"any"/);
   });
 
-  test('scan on push for every repository of the namespace', () => {
-    const { template } = synth({ namespace: 'acme' });
+  test('registryScanning: true turns on scan on push for every repository of the namespace', () => {
+    const { template } = synth({ namespace: 'acme', registryScanning: true });
     template.hasResourceProperties('AWS::ECR::RegistryScanningConfiguration', {
       ScanType: 'BASIC',
       Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: 'acme/*', FilterType: 'WILDCARD' }] }],
     });
   });
 
-  test('registryScanning: false leaves the account-wide scanning configuration alone', () => {
-    const { template } = synth({ registryScanning: false });
-    template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+  test('by default, and with registryScanning: false, the account-wide scanning configuration is left alone', () => {
+    synth().template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+    synth({ registryScanning: false }).template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
   });
 
   test('the creation role may create repositories under the namespace only, and grant on the ECR key', () => {
