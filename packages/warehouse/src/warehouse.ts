@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -156,7 +156,8 @@ export class Warehouse extends WarehouseBase {
     // with the ECR key.
     const repositoryArnPattern = this.repositoryArn(`${ns}/*`);
     const creationRole = new iam.Role(this, 'RepositoryCreationRole', {
-      assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com'),
+      // Only ECR acting for this account may assume it (confused-deputy guard).
+      assumedBy: new iam.ServicePrincipal('ecr.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
       description: `ECR assumes this role to create ${ns}/* repositories from the creation template`,
     });
     creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));

@@ -181,6 +181,17 @@ describe('ECR', () => {
     synth({ registryScanning: false }).template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
   });
 
+  test('only ECR acting for this account may assume the creation role (aws:SourceAccount)', () => {
+    const { template } = synth();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({ Principal: { Service: 'ecr.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }),
+        ],
+      },
+    });
+  });
+
   test('the creation role may create repositories under the namespace only, and grant on the ECR key', () => {
     const { template } = synth({ namespace: 'acme' });
     template.hasResourceProperties('AWS::IAM::Role', {
