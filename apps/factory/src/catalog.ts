@@ -30,6 +30,13 @@ export interface Catalog {
    * for `<ns>/*`): `-c registryScanning=false` leaves the account's own alone.
    */
   readonly registryScanning: boolean;
+  /**
+   * The prefix of the pull-through cache rule that serves ECR Public (BuildKit among
+   * it) from the factory's registry: `-c ecrPublicCache=PREFIX`, or `false` for none
+   * (Build then pulls BuildKit from public.ecr.aws directly).
+   * @default - `<ns>/ecr-public`
+   */
+  readonly ecrPublicCachePrefix?: string;
 }
 
 /** The example catalogue used when neither context nor a catalogue file names images or features. */
@@ -62,7 +69,8 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const nameProblem = [...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)), ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id))].find(Boolean);
   if (nameProblem) throw new CatalogError(nameProblem);
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
-  return { namespace, images, features, registryScanning };
+  const ecrPublicCachePrefix = cachePrefix(context('ecrPublicCache'), namespace);
+  return { namespace, images, features, registryScanning, ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }) };
 }
 
 /** Context ids first, in their order, with the file's settings; then the file's other entries. */
@@ -90,4 +98,18 @@ function optionalBoolean(value: unknown, key: string): boolean | undefined {
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new CatalogError(`-c ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** ECR's limit on a pull-through cache prefix. */
+const MAX_CACHE_PREFIX_LENGTH = 30;
+
+function cachePrefix(value: unknown, namespace: string): string | undefined {
+  if (value === false || value === 'false') return undefined;
+  const prefix = optionalString(value === true || value === 'true' ? undefined : value, 'ecrPublicCache') ?? `${namespace}/ecr-public`;
+  if (prefix.length > MAX_CACHE_PREFIX_LENGTH || !/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix)) {
+    throw new CatalogError(
+      `the ECR Public pull-through cache prefix '${prefix}' is not one ECR accepts (2 to ${MAX_CACHE_PREFIX_LENGTH} lowercase characters in '/'-separated components): pass -c ecrPublicCache=PREFIX with a shorter one, or -c ecrPublicCache=false to pull BuildKit from public.ecr.aws directly`,
+    );
+  }
+  return prefix;
 }

@@ -39,6 +39,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     tags,
     // Account-wide: on in the factory app, off in the reusable Warehouse.
     registryScanning: catalog.registryScanning,
+    ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
   });
 
   const images = new Map<string, ImagePipelineStack>();
@@ -53,6 +54,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       computeSize: image.computeSize,
       dependsOn: image.dependsOn,
       releaseTags: image.releaseTags,
+      ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
     });
     deployAfter(stack, warehouse);
     images.set(image.id, stack);

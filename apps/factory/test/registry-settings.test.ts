@@ -8,12 +8,22 @@ import { addFactory, factoryApp } from '../src/factory';
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function registryResources(context: Record<string, unknown>) {
+function factory(context: Record<string, unknown>) {
   const outdir = mkdtempSync(join(tmpdir(), 'factory-registry-'));
   outdirs.push(outdir);
   const app = factoryApp({ outdir });
-  const { warehouse } = addFactory(app, readCatalog((key) => ({ images: '', features: '', ...context })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
-  return Template.fromStack(warehouse).findResources('AWS::ECR::RegistryScanningConfiguration');
+  return addFactory(app, readCatalog((key) => ({ images: '', features: '', ...context })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
+}
+
+function registryResources(context: Record<string, unknown>, type = 'AWS::ECR::RegistryScanningConfiguration') {
+  return Template.fromStack(factory(context).warehouse).findResources(type);
+}
+
+/** A CloudFormation string value with `Fn::Join` flattened and every other intrinsic as `<token>`. */
+function text(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const join = (node as Record<string, unknown>)?.['Fn::Join'] as [string, unknown[]] | undefined;
+  return join ? join[1].map(text).join(join[0]) : '<token>';
 }
 
 describe('account-wide registry settings in the factory app', () => {
@@ -28,5 +38,44 @@ describe('account-wide registry settings in the factory app', () => {
 
   test('-c registryScanning with another value is a catalogue error', () => {
     expect(() => readCatalog((key) => ({ registryScanning: 'no' })[key])).toThrow(/-c registryScanning must be true or false, got "no"/);
+  });
+});
+
+describe('images Build and Test use', () => {
+  test('the app serves ECR Public through a pull-through cache under its namespace, and Build pulls BuildKit through it', () => {
+    const stacks = factory({ namespace: 'acme', images: 'python' });
+    Template.fromStack(stacks.warehouse).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: 'acme/ecr-public', UpstreamRegistryUrl: 'public.ecr.aws' });
+    const specs = Object.values(Template.fromStack(stacks.images.get('python')!).findResources('AWS::CodeBuild::Project')).map((p) => JSON.parse(text(p.Properties.Source.BuildSpec)));
+    const build = specs.find((s) => s.env.variables.BUILDKIT_IMAGE)!;
+    expect(build.env.variables.BUILDKIT_IMAGE).toBe('<token>.dkr.ecr.<token>.<token>/acme/ecr-public/vend/moby/buildkit:buildx-stable-1');
+  });
+
+  test('no buildspec of any image stack names an image without a registry host', () => {
+    const stacks = factory({ images: 'python,node', features: 'hello' });
+    const all = [...stacks.images.values(), ...stacks.features.values()];
+    for (const stack of all) {
+      for (const project of Object.values(Template.fromStack(stack).findResources('AWS::CodeBuild::Project'))) {
+        const spec = JSON.parse(text(project.Properties.Source.BuildSpec));
+        const images = Object.entries(spec.env?.variables ?? {}).filter(([name]) => name.endsWith('IMAGE')).map(([, value]) => String(value));
+        // Docker reads a first component without '.', ':' or 'localhost' as a Docker Hub name.
+        for (const image of images) expect(image.split('/')[0]).toMatch(/[.:]|^localhost$/);
+        // No docker pull / buildx image option / FROM of a literal name without a host.
+        const phases = JSON.stringify(spec.phases);
+        expect(phases).not.toMatch(/docker (?:pull|run)[^"]*? (?:[a-z0-9-]+\/)?[a-z0-9-]+:[\w.-]+/);
+        expect(phases).not.toMatch(/image=(?!\$\{)/);
+      }
+    }
+  });
+
+  test('-c ecrPublicCache=false creates no pull-through cache and Build pulls BuildKit from public.ecr.aws', () => {
+    const stacks = factory({ images: 'python', ecrPublicCache: 'false' });
+    expect(Template.fromStack(stacks.warehouse).findResources('AWS::ECR::PullThroughCacheRule')).toEqual({});
+    expect(JSON.stringify(Template.fromStack(stacks.images.get('python')!).toJSON())).toContain('public.ecr.aws/vend/moby/buildkit:buildx-stable-1');
+  });
+
+  test('a namespace too long for the default cache prefix is a catalogue error that says what to pass', () => {
+    expect(() => readCatalog((key) => ({ namespace: 'a-namespace-of-twenty-chars' })[key])).toThrow(
+      /the ECR Public pull-through cache prefix 'a-namespace-of-twenty-chars\/ecr-public' is not one ECR accepts.*-c ecrPublicCache=PREFIX.*-c ecrPublicCache=false/,
+    );
   });
 });

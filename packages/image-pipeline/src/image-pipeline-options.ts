@@ -35,6 +35,11 @@ export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'medium';
 export const DEFAULT_DEVCONTAINER_CLI_VERSION: string = DEVCONTAINER_CLI_VERSION;
 /**
  * The BuildKit image of the `docker-container` builder the Build projects create (the
- * `docker` driver cannot export a registry cache): buildx's own default, from Docker Hub.
+ * `docker` driver cannot export a registry cache): buildx's own default image, as
+ * ECR Public mirrors it. Never Docker Hub, which answers `429 toomanyrequests` to
+ * anonymous pulls from CodeBuild's shared addresses.
  */
-export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
+export const BUILDKIT_IMAGE_PATH = 'vend/moby/buildkit:buildx-stable-1';
+/** ECR Public's registry host. */
+export const ECR_PUBLIC_REGISTRY = 'public.ecr.aws';
+export const DEFAULT_BUILDKIT_IMAGE = `${ECR_PUBLIC_REGISTRY}/${BUILDKIT_IMAGE_PATH}`;

@@ -6,9 +6,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { isSemver, validateId } from '@devcontainer-factory/lambdas';
-import { acknowledgeNag, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
+  BUILDKIT_IMAGE_PATH,
   DEFAULT_BUILDKIT_IMAGE,
   DEFAULT_COMPUTE_SIZE,
   DEFAULT_DEVCONTAINER_CLI_VERSION,
@@ -23,7 +24,7 @@ import {
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { acknowledgeInvoke } from './private/acknowledge';
 import { buildStage } from './private/build-stage';
-import { isImageReference } from './private/image-reference';
+import { hasRegistryHost, isImageReference } from './private/image-reference';
 import { manifestStage } from './private/manifest-stage';
 import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
@@ -64,11 +65,19 @@ export interface ImagePipelineProps {
    */
   readonly devcontainerCliVersion?: string;
   /**
+   * The repository prefix of an ECR pull-through cache rule for ECR Public in the
+   * factory's registry (see `RegistrySettings.ecrPublicCachePrefix`). When set, Build
+   * pulls BuildKit through it (`<registry>/<prefix>/vend/moby/buildkit:…`) and its
+   * role may pull, and import on first use, repositories under the prefix.
+   * @default - BuildKit is pulled straight from ECR Public
+   */
+  readonly ecrPublicCachePrefix?: string;
+  /**
    * The BuildKit image of the `docker-container` builder that Build creates (the
-   * builder that can write the registry cache). Accounts that hit Docker Hub's rate
-   * limit point it at a mirror, e.g. in ECR: a copy in a repository of the factory's
-   * registry, which Build's Docker is logged in to (grant `buildRole` pull on it).
-   * @default 'moby/buildkit:buildx-stable-1' (from Docker Hub)
+   * builder that can write the registry cache). It must name its registry host:
+   * Build never pulls anonymously from Docker Hub. For an image in the factory's
+   * own registry, grant `buildRole` pull on its repository.
+   * @default - `<registry>/<ecrPublicCachePrefix>/vend/moby/buildkit:buildx-stable-1` with `ecrPublicCachePrefix`, else 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1'
    */
   readonly buildkitImage?: string;
 }
@@ -82,6 +91,14 @@ function checkList<T extends string>(prop: string, values: readonly T[], allowed
   const duplicates = values.filter((v, i) => values.indexOf(v) !== i);
   if (duplicates.length) throw new ImagePipelinePropsError(`${prop} names ${[...new Set(duplicates)].map((v) => `'${v}'`).join(', ')} more than once: name each once`);
   return [...values];
+}
+
+/** ECR's rule for a pull-through cache prefix: 2 to 30 characters, lowercase path components. */
+const CACHE_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+function checkCachePrefix(prefix: string): void {
+  if (!CACHE_PREFIX.test(prefix) || prefix.length < 2 || prefix.length > 30) {
+    throw new ImagePipelinePropsError(`ecrPublicCachePrefix '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
+  }
 }
 
 /**
@@ -129,10 +146,12 @@ export class ImagePipeline extends Construct {
     if (!isSemver(devcontainerCliVersion)) {
       throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
     }
-    const buildkitImage = props.buildkitImage ?? DEFAULT_BUILDKIT_IMAGE;
-    if (!Token.isUnresolved(buildkitImage) && !isImageReference(buildkitImage)) {
+    const cachePrefix = props.ecrPublicCachePrefix;
+    if (cachePrefix !== undefined) checkCachePrefix(cachePrefix);
+    const buildkitImage = props.buildkitImage ?? (cachePrefix ? `${warehouse.registryHost}/${cachePrefix}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
+    if (!Token.isUnresolved(buildkitImage) && !(isImageReference(buildkitImage) && hasRegistryHost(buildkitImage))) {
       throw new ImagePipelinePropsError(
-        `buildkitImage '${buildkitImage}' is not an image reference: use [registry/]name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} or <account>.dkr.ecr.<region>.amazonaws.com/docker-hub/moby/buildkit:buildx-stable-1`,
+        `buildkitImage '${buildkitImage}' is not an image reference with a registry host: use registry/name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} (a name without a host would be pulled anonymously from Docker Hub)`,
       );
     }
     const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
@@ -160,6 +179,14 @@ export class ImagePipeline extends Construct {
 
     const prepare = prepareStage(ctx);
     const build = buildStage(ctx, prepare.outputs);
+    if (cachePrefix) {
+      warehouse.grantPullThroughCache(build.role, cachePrefix);
+      acknowledgeResourceWildcard(
+        build.role,
+        warehouse.repositoryArn(`${cachePrefix}/*`),
+        `ECR creates one repository per upstream image under the pull-through cache prefix ${cachePrefix}/ on first pull; Build may only pull and import there`,
+      );
+    }
     const manifest = manifestStage(ctx, prepare.outputs);
     const test = testStage(ctx, prepare.outputs);
     const release = releaseStage(ctx, prepare.outputs);

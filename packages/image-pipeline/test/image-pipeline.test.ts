@@ -246,9 +246,9 @@ describe('buildspecs in the template', () => {
     }
   });
 
-  test('Build creates its docker-container builder from the BuildKit image, moby/buildkit:buildx-stable-1 by default', () => {
+  test('Build creates its docker-container builder from the BuildKit image, from ECR Public by default (never Docker Hub)', () => {
     const build = spec('BuildArm64');
-    expect(build.env.variables.BUILDKIT_IMAGE).toBe('moby/buildkit:buildx-stable-1');
+    expect(build.env.variables.BUILDKIT_IMAGE).toBe('public.ecr.aws/vend/moby/buildkit:buildx-stable-1');
     expect(build.phases.pre_build.commands).toContain('docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use');
     expect(spec('TestArm64').env.variables.BUILDKIT_IMAGE).toBeUndefined();
   });
@@ -275,6 +275,22 @@ describe('ImagePipeline with buildkitImage', () => {
     const mirror = `${warehouse.registryHost}/docker-hub/moby/buildkit:buildx-stable-1`;
     expect(Token.isUnresolved(mirror)).toBe(true);
     expect(() => new ImagePipeline(stack, 'P', { warehouse, imageId: 'python', buildkitImage: mirror })).not.toThrow();
+  });
+});
+
+describe('ImagePipeline with ecrPublicCachePrefix', () => {
+  test('pulls BuildKit through the pull-through cache of the factory registry, and Build may pull and import only there', () => {
+    // GIVEN a warehouse whose registry serves ECR Public under devcontainers/ecr-public
+    const { template, imagePipeline } = pipelineIn({ platforms: ['linux/amd64'], ecrPublicCachePrefix: 'devcontainers/ecr-public' });
+    // THEN the Build buildspec names BuildKit in the factory registry
+    const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
+    expect(cfnText(build[1].Source.BuildSpec)).toContain('.dkr.ecr.');
+    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toMatch(/^<AWS::AccountId>\.dkr\.ecr\.<AWS::Region>\.<AWS::URLSuffix>\/devcontainers\/ecr-public\/vend\/moby\/buildkit:buildx-stable-1$/);
+    // and the Build role may import upstream images only under the prefix
+    const statements = roleStatements(template, logicalId(imagePipeline.buildRole));
+    const importing = statements.filter((s) => s.actions.includes('ecr:BatchImportUpstreamImage'));
+    expect(importing.flatMap((s) => s.resources)).toEqual([expect.stringMatching(/repository\/devcontainers\/ecr-public\/\*$/)]);
+    expect(importing.flatMap((s) => s.actions)).not.toContain('ecr:PutImage');
   });
 });
 
@@ -318,9 +334,12 @@ describe('ImagePipeline validation', () => {
     [{ dependsOn: ['base', 'base'] }, /names an image more than once/],
     [{ dependsOn: ['Base'] }, /dependsOn of image 'python': image id 'Base' is invalid/],
     [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
-    [{ buildkitImage: '' }, /buildkitImage '' is not an image reference: .* e\.g\. moby\/buildkit:buildx-stable-1/],
+    [{ buildkitImage: '' }, /buildkitImage '' is not an image reference with a registry host: .* e\.g\. public\.ecr\.aws\/vend\/moby\/buildkit:buildx-stable-1/],
+    [{ buildkitImage: 'moby/buildkit:buildx-stable-1' }, /buildkitImage 'moby\/buildkit:buildx-stable-1' is not an image reference with a registry host: .*pulled anonymously from Docker Hub/],
+    [{ ecrPublicCachePrefix: 'x' }, /ecrPublicCachePrefix 'x' is not an ECR pull-through cache prefix: use 2 to 30/],
+    [{ ecrPublicCachePrefix: 'Devcontainers/ECR' }, /ecrPublicCachePrefix 'Devcontainers\/ECR' is not an ECR pull-through cache prefix/],
     [{ buildkitImage: 'moby/buildkit:buildx stable' }, /buildkitImage 'moby\/buildkit:buildx stable' is not an image reference/],
-    [{ buildkitImage: 'Moby/BuildKit' }, /buildkitImage 'Moby\/BuildKit' is not an image reference: use .* in lowercase/],
+    [{ buildkitImage: 'Moby/BuildKit' }, /buildkitImage 'Moby\/BuildKit' is not an image reference with a registry host: use .* in lowercase/],
   ])('rejects %j', (props, message) => {
     expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(message);
   });

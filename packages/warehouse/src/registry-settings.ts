@@ -6,6 +6,8 @@ import { Construct } from 'constructs';
 export type RegistryScanType = 'BASIC' | 'ENHANCED';
 const SCAN_TYPES: readonly RegistryScanType[] = ['BASIC', 'ENHANCED'];
 /** What ECR accepts in a repository filter of a scanning rule: repository name characters and `*`. */
+/** ECR's rule for a pull-through cache prefix (besides 2 to 30 characters). */
+const CACHE_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const REPOSITORY_FILTER = /^[a-z0-9*][a-z0-9._/*-]*$/;
 
 export interface RegistrySettingsProps {
@@ -22,6 +24,13 @@ export interface RegistrySettingsProps {
    * @default 'BASIC'
    */
   readonly scanType?: RegistryScanType;
+  /**
+   * The repository prefix of an ECR pull-through cache rule for ECR Public (which
+   * needs no credentials): `<registry>/<prefix>/<path>` serves `public.ecr.aws/<path>`
+   * from the account's own registry. A prefix is unique in the account and region.
+   * @default - no pull-through cache rule
+   */
+  readonly ecrPublicCachePrefix?: string;
 }
 
 /**
@@ -33,6 +42,8 @@ export interface RegistrySettingsProps {
 export class RegistrySettings extends Construct {
   /** The scanning configuration, when `scanOnPushFilters` asked for one. */
   public readonly scanningConfiguration?: ecr.CfnRegistryScanningConfiguration;
+  /** The pull-through cache rule for ECR Public, when `ecrPublicCachePrefix` asked for one. */
+  public readonly ecrPublicCacheRule?: ecr.CfnPullThroughCacheRule;
 
   constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
@@ -45,6 +56,18 @@ export class RegistrySettings extends Construct {
     }
     if (props.scanType !== undefined && filters.length === 0) {
       throw new Error('RegistrySettings: scanType is set but scanOnPushFilters is empty: name the repositories to scan, or leave both out to keep the account’s own scanning configuration');
+    }
+    const cachePrefix = props.ecrPublicCachePrefix;
+    if (cachePrefix !== undefined) {
+      if (!CACHE_PREFIX.test(cachePrefix) || cachePrefix.length < 2 || cachePrefix.length > 30) {
+        throw new Error(`RegistrySettings: ecrPublicCachePrefix '${cachePrefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
+      }
+      this.ecrPublicCacheRule = new ecr.CfnPullThroughCacheRule(this, 'EcrPublicCache', {
+        ecrRepositoryPrefix: cachePrefix,
+        upstreamRegistry: 'ecr-public',
+        upstreamRegistryUrl: 'public.ecr.aws',
+      });
+      Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${cachePrefix}/ serves public.ecr.aws from this account's registry; a prefix exists once per account and region`);
     }
     if (filters.length === 0) return;
 

@@ -40,6 +40,11 @@ export interface IWarehouse extends IResource {
   /** Push to repositories, creating them on first push from the warehouse's creation template. */
   grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
   /** Move tags between manifests that are already in the repositories; no layer upload. */
+  /**
+   * Pull through the pull-through cache rule of `prefix`: read its repositories and
+   * import an upstream image on first use (which creates the repository).
+   */
+  grantPullThroughCache(grantee: iam.IGrantable, prefix: string): iam.Grant;
   grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
   /** Read the warehouse's SSM parameters (`/<ns>/factory/*`). */
   grantReadParameters(grantee: iam.IGrantable): iam.Grant;

@@ -52,6 +52,15 @@ export interface WarehouseProps {
    */
   readonly registryScanning?: boolean;
   /**
+   * Serve ECR Public from the namespace's registry through a pull-through cache rule
+   * with this repository prefix (under the namespace, e.g. `<ns>/ecr-public`, so that
+   * the repositories it creates get the namespace's encryption and lifecycle). Build
+   * pulls BuildKit through it when the image pipeline is given the same prefix. A
+   * prefix exists once per account and region (see {@link RegistrySettings}).
+   * @default - no pull-through cache rule
+   */
+  readonly ecrPublicCachePrefix?: string;
+  /**
    * What happens to the buckets and keys when the stack is deleted. ECR
    * repositories are created on push, outside CloudFormation, and are never
    * deleted by it.
@@ -172,7 +181,8 @@ export class Warehouse extends WarehouseBase {
     const template = new ecr.CfnRepositoryCreationTemplate(this, 'RepositoryCreationTemplate', {
       prefix: ns,
       description: `devcontainer-factory ${ns}: images and features, created on first push`,
-      appliedFor: ['CREATE_ON_PUSH'],
+      // Repositories of a pull-through cache prefix under the namespace get the same settings.
+      appliedFor: ['CREATE_ON_PUSH', 'PULL_THROUGH_CACHE'],
       encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
       // Release moves latest, X and X.Y; it refuses to move an existing X.Y.Z itself.
       imageTagMutability: 'MUTABLE',
@@ -184,7 +194,12 @@ export class Warehouse extends WarehouseBase {
     });
     template.node.addDependency(creationRole);
 
-    if (props.registryScanning ?? false) new RegistrySettings(this, 'RegistrySettings', { scanOnPushFilters: [`${ns}/*`] });
+    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined) {
+      new RegistrySettings(this, 'RegistrySettings', {
+        scanOnPushFilters: props.registryScanning ? [`${ns}/*`] : undefined,
+        ecrPublicCachePrefix: props.ecrPublicCachePrefix,
+      });
+    }
 
     const names = parameterNames(ns);
     const parameters: Array<[string, string, string]> = [

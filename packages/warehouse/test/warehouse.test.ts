@@ -151,7 +151,7 @@ describe('ECR', () => {
     const { template } = synth({ namespace: 'acme' });
     template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', {
       Prefix: 'acme',
-      AppliedFor: ['CREATE_ON_PUSH'],
+      AppliedFor: ['CREATE_ON_PUSH', 'PULL_THROUGH_CACHE'],
       EncryptionConfiguration: { EncryptionType: 'KMS', KmsKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('EcrKey'), 'Arn'] } },
       CustomRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('RepositoryCreationRole'), 'Arn'] },
     });
@@ -174,6 +174,26 @@ describe('ECR', () => {
       ScanType: 'BASIC',
       Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: 'acme/*', FilterType: 'WILDCARD' }] }],
     });
+  });
+
+  test('by default no registry-level resource is created: scanning, pull-through cache, registry policy, replication, signing', () => {
+    const { template } = synth();
+    for (const type of [
+      'AWS::ECR::RegistryScanningConfiguration',
+      'AWS::ECR::PullThroughCacheRule',
+      'AWS::ECR::RegistryPolicy',
+      'AWS::ECR::ReplicationConfiguration',
+      'AWS::ECR::SigningConfiguration',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+  });
+
+  test('ecrPublicCachePrefix adds the ECR Public pull-through cache rule, whose repositories the namespace creation template covers', () => {
+    const { template } = synth({ namespace: 'acme', ecrPublicCachePrefix: 'acme/ecr-public' });
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: 'acme/ecr-public', UpstreamRegistryUrl: 'public.ecr.aws' });
+    template.hasResourceProperties('AWS::ECR::RepositoryCreationTemplate', { Prefix: 'acme', AppliedFor: Match.arrayWith(['PULL_THROUGH_CACHE']) });
+    template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
   });
 
   test('by default, and with registryScanning: false, the account-wide scanning configuration is left alone', () => {

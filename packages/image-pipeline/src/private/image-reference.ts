@@ -10,3 +10,15 @@ const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
 const HOST = `${LABEL}(?:\\.${LABEL})*(?::[0-9]+)?`;
 const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
 const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+
+/**
+ * Whether a reference names its registry host (`public.ecr.aws/…`, `<account>.dkr.ecr…/…`,
+ * `localhost:5000/…`), as Docker reads the first component: one with a `.` or `:`, or
+ * `localhost`. Without one, Docker pulls from Docker Hub.
+ */
+export function hasRegistryHost(reference: string): boolean {
+  const slash = reference.indexOf('/');
+  if (slash < 0) return false;
+  const first = reference.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost';
+}

@@ -12,6 +12,9 @@ export const ECR_PULL_ACTIONS = [
   'ecr:ListImages',
 ] as const;
 
+/** Pull an upstream image through a pull-through cache rule: ECR imports it into a repository it creates on first use. */
+export const ECR_PULL_THROUGH_ACTIONS = ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'] as const;
+
 /** Upload layers and manifests; `CreateRepository` lets a first push create the repository from the creation template. */
 export const ECR_PUSH_ACTIONS = [
   ...ECR_PULL_ACTIONS,

@@ -7,6 +7,7 @@ import type { IWarehouse } from '../warehouse-interface';
 import {
   ECR_AUTH_ACTIONS,
   ECR_PULL_ACTIONS,
+  ECR_PULL_THROUGH_ACTIONS,
   ECR_PUSH_ACTIONS,
   ECR_RETAG_ACTIONS,
   KMS_DECRYPT_ACTIONS,
@@ -73,6 +74,11 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
 
   public grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
     return this.grantEcr(grantee, ECR_PUSH_ACTIONS, repositoryNames);
+  }
+
+  public grantPullThroughCache(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    const pattern = `${prefix}/*`;
+    return this.grantEcr(grantee, [...ECR_PULL_ACTIONS, ...ECR_PULL_THROUGH_ACTIONS], [pattern]);
   }
 
   public grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
