@@ -31,6 +31,12 @@ export interface EcrRegistryProps {
    * @default - {@link withRetry} defaults: 5 retries, 200 ms base delay, on throttling and HTTP 429 / 5xx
    */
   readonly retry?: RetryOptions;
+  /**
+   * Most pages of `ListImages` to read for one repository before giving up with a {@link RegistryError}
+   * (a `nextToken` that never ends, or one that repeats, is refused).
+   * @default 1000 (a million tags at 1000 a page)
+   */
+  readonly maxListPages?: number;
 }
 
 /** Failure codes of `BatchGetImage` that mean "no such manifest". */
@@ -69,6 +75,7 @@ export class EcrRegistry implements Registry {
   private readonly registryId?: string;
   private readonly fetchFn: typeof fetch;
   private readonly retry: RetryOptions;
+  private readonly maxListPages: number;
 
   constructor(props: EcrRegistryProps) {
     if (!props.host) throw new RegistryError('EcrRegistry needs the host clients pull from, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
@@ -76,6 +83,7 @@ export class EcrRegistry implements Registry {
     this.registryId = props.registryId;
     this.host = props.host;
     this.fetchFn = props.fetch ?? ((...args) => fetch(...args));
+    this.maxListPages = props.maxListPages ?? 1000;
     const isRetryable = props.retry?.isRetryable ?? isThrottlingError;
     this.retry = {
       ...props.retry,
@@ -199,8 +207,12 @@ export class EcrRegistry implements Registry {
   async tagDigests(repository: string): Promise<Map<string, string>> {
     const tags = new Map<string, string>();
     let nextToken: string | undefined;
+    const seen = new Set<string>();
     try {
       do {
+        if (seen.size >= this.maxListPages) {
+          throw new RegistryError(`ECR ListImages of ${repository} runs past ${this.maxListPages} pages (maxListPages); giving up`);
+        }
         const token = nextToken;
         const res = await withRetry(
           () =>
@@ -218,9 +230,14 @@ export class EcrRegistry implements Registry {
         for (const id of res.imageIds ?? []) {
           if (id.imageTag && id.imageDigest) tags.set(id.imageTag, id.imageDigest);
         }
+        seen.add(token ?? '');
         nextToken = res.nextToken;
+        if (nextToken !== undefined && seen.has(nextToken)) {
+          throw new RegistryError(`ECR ListImages of ${repository} does not end: page ${seen.size} gives a nextToken already used`);
+        }
       } while (nextToken);
     } catch (error) {
+      if (error instanceof RegistryError) throw error;
       if (errorName(error) === 'RepositoryNotFoundException') return new Map();
       throw new RegistryError(`ECR ListImages of ${repository} failed: ${describe(error)}`, { cause: error });
     }

@@ -1,8 +1,9 @@
 import { isDigest, sha256Digest } from './digest';
 import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageManifest, MANIFEST_MEDIA_TYPES } from './manifest';
+import { tokenRealmProblem } from './private/origin-policy';
 import { parseWwwAuthenticate } from './private/www-authenticate';
 import { MEDIA_TYPES, Registry, RegistryError, StoredManifest } from './registry';
-import { RetryOptions, withRetry } from './retry';
+import { RetryOptions, isThrottlingError, isTransientNetworkError, withRetry } from './retry';
 
 /** Media type of a gzip-compressed tar layer (OCI). */
 export const OCI_LAYER_GZIP_MEDIA_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -36,11 +37,54 @@ export interface OciRegistryProps {
    */
   readonly tagsPageSize?: number;
   /**
-   * How to retry HTTP 429 and 5xx answers.
+   * Most pages of `tags/list` to follow through `Link` headers before giving up with a {@link RegistryPaginationError}.
+   * @default 1000
+   */
+  readonly maxTagPages?: number;
+  /**
+   * How to retry HTTP 429 and 5xx answers, and dropped connections (ECONNRESET, socket hang up)
+   * of requests that are safe to repeat; a blob upload whose connection dropped is started again.
    * @default - {@link withRetry} defaults: 5 retries, 200 ms base delay
    */
   readonly retry?: RetryOptions;
+  /**
+   * Deadline of one request, from sending it to the last byte of the answer (redirects
+   * and a slow body included), except blob transfers. A request that misses it fails
+   * with a {@link RegistryTimeoutError} and is not retried.
+   * @default 30000
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Deadline of one blob download or upload, from sending it to the last byte.
+   * @default 300000 (5 minutes)
+   */
+  readonly blobTimeoutMs?: number;
+  /**
+   * Largest manifest or index accepted, in bytes; larger ones fail with a {@link RegistryResponseError}
+   * without being read further.
+   * @default 4194304 (4 MiB, the limit of the OCI distribution spec)
+   */
+  readonly maxManifestBytes?: number;
+  /**
+   * Largest JSON answer accepted from the registry or its token service (a page of tags, a token), in bytes.
+   * @default 4194304 (4 MiB)
+   */
+  readonly maxJsonBytes?: number;
+  /**
+   * Largest blob {@link OciRegistry.getBlob} reads into memory (image configs, feature layers), in bytes.
+   * @default 67108864 (64 MiB)
+   */
+  readonly maxBlobBytes?: number;
 }
+
+/** Longest error body read to report the registry's error code; the rest is dropped. */
+const ERROR_BODY_BYTES = 64 * 1024;
+/** Most redirects followed for one GET or HEAD. */
+const MAX_REDIRECTS = 5;
+/** Characters of an unexpected answer quoted in an error. */
+const EXCERPT_CHARS = 200;
+/** A tag as the OCI distribution spec allows it. */
+const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** An HTTP answer the registry logic did not expect; `status` drives retries, `code` is the registry's error code (e.g. `NAME_UNKNOWN`). */
 export class RegistryHttpError extends RegistryError {
@@ -51,6 +95,54 @@ export class RegistryHttpError extends RegistryError {
     this.name = 'RegistryHttpError';
     this.status = status;
     this.code = code;
+  }
+}
+
+/** A request that got no complete answer within its deadline (`timeoutMs` or `blobTimeoutMs`). */
+export class RegistryTimeoutError extends RegistryError {
+  readonly url: string;
+  readonly timeoutMs: number;
+  constructor(message: string, url: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryTimeoutError';
+    this.url = url;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** An answer that is too large or not of the shape the OCI distribution spec gives it; `url` is where it came from. */
+export class RegistryResponseError extends RegistryError {
+  readonly url: string;
+  constructor(message: string, url: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryResponseError';
+    this.url = url;
+  }
+}
+
+/** The registry pointed the client at another origin (a `Link`, an upload `Location`, a redirect or a token realm) that it must not trust with credentials. */
+export class RegistryOriginError extends RegistryError {
+  readonly url: string;
+  constructor(message: string, url: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryOriginError';
+    this.url = url;
+  }
+}
+
+/** A `tags/list` whose `Link` headers loop or run past `maxTagPages`. */
+export class RegistryPaginationError extends RegistryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryPaginationError';
+  }
+}
+
+/** The registry could not be reached, or the connection broke; `cause` is the network error. */
+export class RegistryConnectionError extends RegistryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryConnectionError';
   }
 }
 
@@ -79,27 +171,116 @@ export interface PushedImage extends StoredManifest {
 
 type Action = 'pull' | 'pull,push';
 
-interface SendOptions {
+interface ExchangeOptions {
   readonly method?: string;
   readonly headers?: Record<string, string>;
   readonly body?: Uint8Array;
+  /** Largest 2xx body to read; error bodies are cut at {@link ERROR_BODY_BYTES}. */
+  readonly maxBytes: number;
+  readonly timeoutMs: number;
+  /** The option that sets `timeoutMs`, for the error message. */
+  readonly timeoutOption: 'timeoutMs' | 'blobTimeoutMs';
+  /**
+   * Follow a redirect of a GET or HEAD to another origin, without credentials: only
+   * for blobs, whose bytes are checked against their digest. Same-origin redirects
+   * are always followed; other redirects are refused.
+   */
+  readonly crossOriginRedirects?: boolean;
+}
+
+interface SendOptions extends ExchangeOptions {
   /** Repository whose scope a Bearer token needs. */
   readonly repository: string;
   readonly action: Action;
+  /** Repeating the request has the same effect, so a dropped connection may be retried. */
+  readonly idempotent: boolean;
+}
+
+/** A whole answer: its body was read within the deadline and the size cap. */
+interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Buffer;
+  /** The URL that answered (after redirects). */
+  readonly url: string;
 }
 
 function isLoopback(host: string): boolean {
   return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
 }
 
-async function registryErrorCode(res: Response): Promise<{ code?: string; message?: string }> {
+/** The start of an unexpected body, quoted, for an error message. */
+function excerpt(body: Buffer): string {
+  const text = body.subarray(0, EXCERPT_CHARS * 4).toString('utf8');
+  return text.length > EXCERPT_CHARS || body.length > EXCERPT_CHARS * 4 ? `${JSON.stringify(text.slice(0, EXCERPT_CHARS))}…` : JSON.stringify(text);
+}
+
+function registryErrorCode(body: Buffer): { code?: string; message?: string } {
   try {
-    const json = (await res.json()) as { errors?: Array<{ code?: string; message?: string }> };
-    const first = json.errors?.[0];
-    return { code: first?.code, message: first?.message };
+    const json = JSON.parse(body.toString('utf8')) as unknown;
+    const first = (json as { errors?: unknown }).errors;
+    const error = Array.isArray(first) ? (first[0] as { code?: unknown; message?: unknown }) : undefined;
+    return {
+      code: typeof error?.code === 'string' ? error.code.slice(0, 100) : undefined,
+      message: typeof error?.message === 'string' ? error.message.slice(0, 300) : undefined,
+    };
   } catch {
     return {};
   }
+}
+
+/** Reads a body up to `maxBytes`: more is an error (`throw`) or dropped (`truncate`); either way the rest is not read. */
+async function readBody(res: Response, maxBytes: number, overflow: 'throw' | 'truncate', tooLarge: (size: string) => Error): Promise<Buffer> {
+  const declared = Number(res.headers.get('content-length') ?? '');
+  if (overflow === 'throw' && Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooLarge(`declares ${declared} bytes (Content-Length)`);
+  }
+  if (!res.body) return Buffer.alloc(0);
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.length > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      if (overflow === 'throw') throw tooLarge(`is longer than that`);
+      chunks.push(value.subarray(0, maxBytes - size));
+      size = maxBytes;
+      break;
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function parseJson(body: Buffer, what: string, url: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (cause) {
+    throw new RegistryResponseError(`${what} from ${url} is not JSON; the registry sent ${excerpt(body)}`, url, { cause });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Checks that manifest bytes are what the spec calls a manifest or an index, before anyone trusts them. */
+function checkManifestShape(body: Buffer, url: string): void {
+  const json = parseJson(body, 'the manifest', url);
+  const problem = !isObject(json)
+    ? 'is not a JSON object'
+    : json.mediaType !== undefined && typeof json.mediaType !== 'string'
+      ? "has a 'mediaType' that is not a string"
+      : json.schemaVersion !== 2
+        ? "has no 'schemaVersion' 2"
+        : !Array.isArray(json.manifests) && !(isObject(json.config) && Array.isArray(json.layers))
+          ? "has neither 'manifests' (an index) nor 'config' and 'layers' (an image manifest)"
+          : undefined;
+  if (problem) throw new RegistryResponseError(`the manifest from ${url} ${problem}; the registry sent ${excerpt(body)}`, url);
 }
 
 /**
@@ -107,16 +288,30 @@ async function registryErrorCode(res: Response): Promise<{ code?: string; messag
  * `docker-registry` for `dcf local` and tests, or ECR's Docker endpoint. It answers
  * `WWW-Authenticate` challenges: `Basic` with the username and password, `Bearer`
  * by fetching a token from the realm for the repository's scope.
+ *
+ * It does not trust the registry's answers: credentials go only to the registry's
+ * own origin and to a token realm that {@link tokenRealmProblem} allows; `Link` and
+ * upload `Location` headers to another origin are refused, and redirects to another
+ * origin are followed only for blobs, without credentials. Every request has a
+ * deadline, every body a size cap, pagination a page cap, and answers are checked
+ * for the shape the spec gives them.
  */
 export class OciRegistry implements Registry {
   readonly host: string;
   /** `http://<host>` or `https://<host>`. */
   readonly baseUrl: string;
+  private readonly origin: string;
   private readonly username?: string;
   private readonly password?: string;
   private readonly fetchFn: typeof fetch;
   private readonly retry?: RetryOptions;
   private readonly tagsPageSize: number;
+  private readonly maxTagPages: number;
+  private readonly timeoutMs: number;
+  private readonly blobTimeoutMs: number;
+  private readonly maxManifestBytes: number;
+  private readonly maxJsonBytes: number;
+  private readonly maxBlobBytes: number;
   private basic = false;
   private readonly tokens = new Map<string, string>();
 
@@ -126,11 +321,22 @@ export class OciRegistry implements Registry {
     }
     this.host = props.host;
     this.baseUrl = `${props.insecure ?? isLoopback(props.host) ? 'http' : 'https'}://${props.host}`;
+    try {
+      this.origin = new URL(this.baseUrl).origin;
+    } catch (cause) {
+      throw new RegistryError(`registry host '${props.host}' is invalid: give host[:port] without a scheme or path, e.g. localhost:5000`, { cause });
+    }
     this.username = props.username;
     this.password = props.password;
     this.fetchFn = props.fetch ?? ((...args) => fetch(...args));
     this.retry = props.retry;
     this.tagsPageSize = props.tagsPageSize ?? 1000;
+    this.maxTagPages = positive(props.maxTagPages, 1000, 'maxTagPages');
+    this.timeoutMs = positive(props.timeoutMs, 30_000, 'timeoutMs');
+    this.blobTimeoutMs = positive(props.blobTimeoutMs, 300_000, 'blobTimeoutMs');
+    this.maxManifestBytes = positive(props.maxManifestBytes, 4 * 1024 * 1024, 'maxManifestBytes');
+    this.maxJsonBytes = positive(props.maxJsonBytes, 4 * 1024 * 1024, 'maxJsonBytes');
+    this.maxBlobBytes = positive(props.maxBlobBytes, 64 * 1024 * 1024, 'maxBlobBytes');
   }
 
   async getManifest(repository: string, reference: string): Promise<StoredManifest | undefined> {
@@ -138,15 +344,18 @@ export class OciRegistry implements Registry {
       headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },
       repository,
       action: 'pull',
+      idempotent: true,
+      ...this.limits('manifest'),
     });
     if (res.status === 404) return undefined;
-    await this.expect(res, [200], `GET manifest ${repository}:${reference}`);
-    const body = Buffer.from(await res.arrayBuffer());
+    this.expect(res, [200], `GET manifest ${repository}:${reference}`);
+    const body = res.body;
     const digest = sha256Digest(body);
     const claimed = res.headers.get('docker-content-digest');
     if ((isDigest(reference) && reference !== digest) || (claimed && claimed !== digest)) {
       throw new RegistryError(`${this.host}/${repository}:${reference}: the manifest bytes hash to ${digest}, but the registry calls them ${claimed ?? reference}`);
     }
+    checkManifestShape(body, res.url);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim() || MEDIA_TYPES.ociManifest;
     return { digest, mediaType, body };
   }
@@ -159,8 +368,10 @@ export class OciRegistry implements Registry {
       body,
       repository,
       action: 'pull,push',
+      idempotent: true,
+      ...this.limits('json'),
     });
-    await this.expect(res, [200, 201], `PUT manifest ${repository}:${tag ?? digest}`);
+    this.expect(res, [200, 201], `PUT manifest ${repository}:${tag ?? digest}`);
     const stored = res.headers.get('docker-content-digest');
     if (stored && stored !== digest) {
       throw new RegistryError(`${this.host}/${repository}:${tag ?? digest}: the registry stored the manifest as ${stored}, expected ${digest}`);
@@ -169,10 +380,10 @@ export class OciRegistry implements Registry {
   }
 
   async getBlob(repository: string, digest: string): Promise<Buffer> {
-    const res = await this.send(`/v2/${repository}/blobs/${digest}`, { repository, action: 'pull' });
+    const res = await this.send(`/v2/${repository}/blobs/${digest}`, { repository, action: 'pull', idempotent: true, crossOriginRedirects: true, ...this.limits('blob') });
     if (res.status === 404) throw new RegistryHttpError(`blob ${digest} is not in ${this.host}/${repository}`, 404, 'BLOB_UNKNOWN');
-    await this.expect(res, [200], `GET blob ${repository}@${digest}`);
-    const bytes = Buffer.from(await res.arrayBuffer());
+    this.expect(res, [200], `GET blob ${repository}@${digest}`);
+    const bytes = res.body;
     if (sha256Digest(bytes) !== digest) {
       throw new RegistryError(`${this.host}/${repository}@${digest}: the blob's bytes hash to ${sha256Digest(bytes)}`);
     }
@@ -181,44 +392,84 @@ export class OciRegistry implements Registry {
 
   async listTags(repository: string): Promise<string[]> {
     const tags: string[] = [];
-    let next: string | undefined = `/v2/${repository}/tags/list?n=${this.tagsPageSize}`;
+    const first = new URL(`/v2/${repository}/tags/list?n=${this.tagsPageSize}`, this.baseUrl);
+    const seen = new Set<string>();
+    let next: URL | undefined = first;
     while (next) {
-      const res = await this.send(next, { repository, action: 'pull' });
+      if (seen.has(next.href)) {
+        throw new RegistryPaginationError(`the tags of ${this.host}/${repository} do not end: the Link header of page ${seen.size} points back to ${next.href}, a page already read`);
+      }
+      if (seen.size >= this.maxTagPages) {
+        throw new RegistryPaginationError(`the tags of ${this.host}/${repository} run past ${this.maxTagPages} pages (maxTagPages); the next page would be ${next.href}`);
+      }
+      seen.add(next.href);
+      const res = await this.send(next.href, { repository, action: 'pull', idempotent: true, ...this.limits('json') });
       if (res.status === 404) return [];
-      await this.expect(res, [200], `GET tags of ${repository}`);
-      const json = (await res.json()) as { tags?: string[] | null };
-      tags.push(...(json.tags ?? []));
-      next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      this.expect(res, [200], `GET tags of ${repository}`);
+      tags.push(...tagsOf(res));
+      const link = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
+      next = link === undefined ? undefined : this.nextPage(link, res.url, first);
     }
     return tags;
   }
 
   /** True when the repository holds the blob. */
   async hasBlob(repository: string, digest: string): Promise<boolean> {
-    const res = await this.send(`/v2/${repository}/blobs/${digest}`, { method: 'HEAD', repository, action: 'pull' });
+    const res = await this.send(`/v2/${repository}/blobs/${digest}`, {
+      method: 'HEAD',
+      repository,
+      action: 'pull',
+      idempotent: true,
+      crossOriginRedirects: true,
+      ...this.limits('json'),
+    });
     if (res.status === 404) return false;
-    await this.expect(res, [200], `HEAD blob ${repository}@${digest}`);
+    this.expect(res, [200], `HEAD blob ${repository}@${digest}`);
     return true;
   }
 
-  /** Uploads a blob (monolithic POST + PUT) unless the repository has it already; returns its digest and size. */
+  /**
+   * Uploads a blob (monolithic POST + PUT) unless the repository has it already; returns its digest and size.
+   * When the connection drops during the PUT, the upload starts again with a new session (after checking
+   * whether the first one completed), at most as often as `retry.retries`.
+   */
   async pushBlob(repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
     const digest = sha256Digest(bytes);
-    if (await this.hasBlob(repository, digest)) return { digest, size: bytes.length };
-    const start = await this.send(`/v2/${repository}/blobs/uploads/`, { method: 'POST', repository, action: 'pull,push' });
-    await this.expect(start, [202], `start blob upload to ${repository}`);
-    const location = start.headers.get('location');
-    if (!location) throw new RegistryError(`${this.host}/${repository}: the blob upload answer has no Location header`);
-    const url = new URL(location, this.baseUrl);
-    url.searchParams.set('digest', digest);
-    const res = await this.send(url.toString(), {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: bytes,
-      repository,
-      action: 'pull,push',
-    });
-    await this.expect(res, [201], `finish blob upload of ${digest} to ${repository}`);
+    const interrupted = new WeakSet<object>();
+    await withRetry(
+      async () => {
+        if (await this.hasBlob(repository, digest)) return;
+        const start = await this.send(`/v2/${repository}/blobs/uploads/`, { method: 'POST', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
+        this.expect(start, [202], `start blob upload to ${repository}`);
+        const location = start.headers.get('location');
+        if (!location) throw new RegistryError(`${this.host}/${repository}: the blob upload answer has no Location header`);
+        const url = new URL(location, start.url);
+        if (url.origin !== this.origin) {
+          throw new RegistryOriginError(
+            `${this.host}/${repository}: the blob upload Location ${url.origin}${url.pathname} is on another origin than the registry ${this.origin}; refusing to send it the credentials and the blob`,
+            url.href,
+          );
+        }
+        url.searchParams.set('digest', digest);
+        let res: Answer;
+        try {
+          res = await this.send(url.toString(), {
+            method: 'PUT',
+            headers: { 'Content-Type': 'application/octet-stream' },
+            body: bytes,
+            repository,
+            action: 'pull,push',
+            idempotent: false,
+            ...this.limits('upload'),
+          });
+        } catch (error) {
+          if (typeof error === 'object' && error !== null && isTransientNetworkError(error)) interrupted.add(error);
+          throw error;
+        }
+        this.expect(res, [201], `finish blob upload of ${digest} to ${repository}`);
+      },
+      { ...this.retry, isRetryable: (error) => typeof error === 'object' && error !== null && interrupted.has(error) },
+    );
     return { digest, size: bytes.length };
   }
 
@@ -242,49 +493,143 @@ export class OciRegistry implements Registry {
     return { digest, mediaType: MEDIA_TYPES.ociManifest, body, manifest, size: body.length };
   }
 
-  private async expect(res: Response, ok: readonly number[], what: string): Promise<void> {
+  /** Deadline and size cap of a kind of request. */
+  private limits(kind: 'manifest' | 'json' | 'blob' | 'upload'): Pick<ExchangeOptions, 'maxBytes' | 'timeoutMs' | 'timeoutOption'> {
+    if (kind === 'blob' || kind === 'upload') {
+      return { maxBytes: kind === 'blob' ? this.maxBlobBytes : this.maxJsonBytes, timeoutMs: this.blobTimeoutMs, timeoutOption: 'blobTimeoutMs' };
+    }
+    return { maxBytes: kind === 'manifest' ? this.maxManifestBytes : this.maxJsonBytes, timeoutMs: this.timeoutMs, timeoutOption: 'timeoutMs' };
+  }
+
+  /** The next page of tags that a `Link` names: only on the registry's origin and the same `tags/list` path. */
+  private nextPage(link: string, current: string, first: URL): URL {
+    let next: URL;
+    try {
+      next = new URL(link, current);
+    } catch (cause) {
+      throw new RegistryResponseError(`the tags/list Link header of ${current} is not a URL: ${JSON.stringify(link.slice(0, EXCERPT_CHARS))}`, current, { cause });
+    }
+    if (next.origin !== this.origin || next.pathname !== first.pathname) {
+      throw new RegistryOriginError(
+        `the tags/list Link header of ${current} points to ${next.origin}${next.pathname}, not to ${this.origin}${first.pathname}; refusing to follow it (and to send it the credentials)`,
+        next.href,
+      );
+    }
+    return next;
+  }
+
+  private expect(res: Answer, ok: readonly number[], what: string): void {
     if (ok.includes(res.status)) return;
-    const { code, message } = await registryErrorCode(res);
+    const { code, message } = registryErrorCode(res.body);
     const detail = [code, message].filter(Boolean).join(': ');
     const hint = res.status === 401 || res.status === 403 ? ' (check the registry credentials and their permissions)' : '';
     throw new RegistryHttpError(`${what} on ${this.host} failed: HTTP ${res.status}${detail ? ` ${detail}` : ''}${hint}`, res.status, code);
   }
 
-  /** One request, with retries on 429/5xx and one more attempt after an auth challenge. */
-  private async send(pathOrUrl: string, options: SendOptions): Promise<Response> {
-    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
+  /**
+   * One request to the registry, with retries on 429/5xx (and on dropped connections when it is
+   * idempotent) and one more attempt after an auth challenge.
+   */
+  private async send(pathOrUrl: string, options: SendOptions): Promise<Answer> {
+    const url = new URL(pathOrUrl, this.baseUrl);
+    if (url.origin !== this.origin) {
+      throw new RegistryOriginError(`refusing to send a request for ${this.host} to ${url.origin}, another origin`, url.href);
+    }
     const scope = `repository:${options.repository}:${options.action}`;
-    return withRetry(async () => {
-      let res = await this.fetchOnce(url, options, scope);
-      if (res.status === 401) {
-        const answered = await this.answerChallenge(res, scope);
-        if (answered) res = await this.fetchOnce(url, options, scope);
-        if (answered && res.status === 401) {
-          await res.arrayBuffer().catch(() => undefined);
-          throw new RegistryHttpError(
-            `${this.host} refused the credentials for ${scope} (${options.method ?? 'GET'} ${url}): check the username and password or token, and its permissions`,
-            401,
-          );
+    const isRetryable = this.retry?.isRetryable ?? isThrottlingError;
+    return withRetry(
+      async () => {
+        let res = await this.exchange(url, options);
+        if (res.status === 401) {
+          const answered = await this.answerChallenge(res, scope);
+          if (answered) res = await this.exchange(url, options);
+          if (answered && res.status === 401) {
+            throw new RegistryHttpError(
+              `${this.host} refused the credentials for ${scope} (${options.method ?? 'GET'} ${url}): check the username and password or token, and its permissions`,
+              401,
+            );
+          }
         }
-      }
-      if (res.status === 429 || res.status >= 500) {
-        const { code, message } = await registryErrorCode(res);
-        throw new RegistryHttpError(`${options.method ?? 'GET'} ${url} failed: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`, res.status, code);
-      }
-      return res;
-    }, this.retry);
+        if (res.status === 429 || res.status >= 500) {
+          const { code, message } = registryErrorCode(res.body);
+          throw new RegistryHttpError(`${options.method ?? 'GET'} ${url} failed: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`, res.status, code);
+        }
+        return res;
+      },
+      { ...this.retry, isRetryable: (error) => (isTransientNetworkError(error) ? options.idempotent : isRetryable(error)) },
+    );
   }
 
-  private async fetchOnce(url: string, options: SendOptions, scope: string): Promise<Response> {
-    const headers: Record<string, string> = { ...options.headers };
+  /** The credentials for a request to the registry's origin, from the last challenge answered. */
+  private authorization(scope: string): string | undefined {
     const token = this.tokens.get(scope);
-    if (token) headers.Authorization = `Bearer ${token}`;
-    else if (this.basic) headers.Authorization = this.basicAuthorization();
+    if (token) return `Bearer ${token}`;
+    return this.basic ? this.basicAuthorization() : undefined;
+  }
+
+  /**
+   * One request and its whole answer within `timeoutMs`, following redirects of GET and HEAD:
+   * with credentials on the registry's origin, without them on another origin (only when
+   * `crossOriginRedirects`), never from HTTPS to HTTP.
+   */
+  private async exchange(url: URL, options: SendOptions): Promise<Answer> {
+    const method = options.method ?? 'GET';
+    const scope = `repository:${options.repository}:${options.action}`;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+    let current = url;
     try {
-      return await this.fetchFn(url, { method: options.method ?? 'GET', headers, body: options.body, redirect: 'follow' });
+      for (let hop = 0; ; hop++) {
+        const headers: Record<string, string> = { ...options.headers };
+        const authorization = current.origin === this.origin ? this.authorization(scope) : undefined;
+        if (authorization) headers.Authorization = authorization;
+        const res = await this.fetchFn(current.href, { method, headers, body: options.body, redirect: 'manual', signal: controller.signal });
+        const location = res.headers.get('location');
+        if ([301, 302, 303, 307, 308].includes(res.status) && location !== null && (method === 'GET' || method === 'HEAD')) {
+          await res.body?.cancel().catch(() => undefined);
+          current = this.redirectTarget(current, location, hop, options);
+          continue;
+        }
+        const body = await readBody(res, res.ok ? options.maxBytes : ERROR_BODY_BYTES, res.ok ? 'throw' : 'truncate', (size) =>
+          new RegistryResponseError(`the answer to ${method} ${current.href} ${size}: more than the ${options.maxBytes} bytes allowed`, current.href),
+        );
+        return { status: res.status, headers: res.headers, body, url: current.href };
+      }
     } catch (cause) {
-      throw new RegistryError(`cannot reach the registry at ${this.baseUrl} (${options.method ?? 'GET'} ${url}): is it running, and is the scheme right (insecure: ${this.baseUrl.startsWith('http:')})?`, { cause });
+      if (controller.signal.aborted) {
+        throw new RegistryTimeoutError(
+          `${method} ${current.pathname} on ${current.host} got no complete answer within ${options.timeoutMs} ms (${options.timeoutOption}): the registry does not answer, or too slowly`,
+          current.href,
+          options.timeoutMs,
+          { cause },
+        );
+      }
+      if (cause instanceof RegistryError) throw cause;
+      const code = networkCode(cause);
+      throw new RegistryConnectionError(
+        `cannot reach the registry at ${this.baseUrl} (${method} ${current.href}${code ? `: ${code}` : ''}): is it running, and is the scheme right (insecure: ${this.baseUrl.startsWith('http:')})?`,
+        { cause },
+      );
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private redirectTarget(current: URL, location: string, hop: number, options: SendOptions): URL {
+    let next: URL;
+    try {
+      next = new URL(location, current);
+    } catch (cause) {
+      throw new RegistryResponseError(`${current.href} redirects to ${JSON.stringify(location.slice(0, EXCERPT_CHARS))}, which is not a URL`, current.href, { cause });
+    }
+    if (hop >= MAX_REDIRECTS) throw new RegistryResponseError(`${this.host} redirected ${current.pathname} more than ${MAX_REDIRECTS} times`, current.href);
+    if (next.protocol !== 'https:' && !(next.protocol === 'http:' && current.protocol === 'http:')) {
+      throw new RegistryOriginError(`${current.href} redirects to ${next.origin}: a redirect may not leave HTTPS`, next.href);
+    }
+    if (next.origin !== this.origin && !options.crossOriginRedirects) {
+      throw new RegistryOriginError(`${current.href} redirects to ${next.origin}${next.pathname}, another origin than the registry ${this.origin}; refusing to follow it`, next.href);
+    }
+    return next;
   }
 
   private basicAuthorization(): string {
@@ -292,9 +637,8 @@ export class OciRegistry implements Registry {
   }
 
   /** Prepares credentials for a 401 answer; false when there is nothing new to try. */
-  private async answerChallenge(res: Response, scope: string): Promise<boolean> {
+  private async answerChallenge(res: Answer, scope: string): Promise<boolean> {
     const challenge = parseWwwAuthenticate(res.headers.get('www-authenticate'));
-    await res.arrayBuffer().catch(() => undefined);
     if (!challenge) return false;
     if (challenge.scheme === 'basic') {
       if (this.basic || this.username === undefined) {
@@ -307,26 +651,86 @@ export class OciRegistry implements Registry {
       if (this.tokens.has(scope)) this.tokens.delete(scope);
       const realm = challenge.params.realm;
       if (!realm) throw new RegistryHttpError(`${this.host} sent a Bearer challenge without a realm`, 401);
-      const tokenUrl = new URL(realm);
+      let tokenUrl: URL;
+      try {
+        tokenUrl = new URL(realm);
+      } catch (cause) {
+        throw new RegistryResponseError(`${this.host} sent a Bearer challenge whose realm is not a URL: ${JSON.stringify(realm.slice(0, EXCERPT_CHARS))}`, res.url, { cause });
+      }
+      const problem = tokenRealmProblem(new URL(this.baseUrl), tokenUrl);
+      if (problem) throw new RegistryOriginError(`${this.host} asks for a token from ${realm}: refused, ${problem}`, tokenUrl.href);
       if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
       tokenUrl.searchParams.set('scope', challenge.params.scope ?? scope);
-      const headers: Record<string, string> = {};
-      if (this.username !== undefined) headers.Authorization = this.basicAuthorization();
-      let tokenRes: Response;
-      try {
-        tokenRes = await this.fetchFn(tokenUrl.toString(), { headers });
-      } catch (cause) {
-        throw new RegistryError(`cannot reach the token service ${realm} of ${this.host}`, { cause });
-      }
-      if (!tokenRes.ok) {
-        throw new RegistryHttpError(`the token service ${realm} of ${this.host} refused ${scope}: HTTP ${tokenRes.status} (check the credentials)`, tokenRes.status);
-      }
-      const json = (await tokenRes.json()) as { token?: string; access_token?: string };
-      const token = json.token ?? json.access_token;
-      if (!token) throw new RegistryError(`the token service ${realm} of ${this.host} answered without a token`);
-      this.tokens.set(scope, token);
+      this.tokens.set(scope, await this.fetchToken(tokenUrl, realm, scope));
       return true;
     }
     return false;
   }
+
+  /** Asks a token realm for a token (with the credentials, when there are any), within `timeoutMs` and `maxJsonBytes`; redirects are not followed. */
+  private async fetchToken(tokenUrl: URL, realm: string, scope: string): Promise<string> {
+    const headers: Record<string, string> = {};
+    if (this.username !== undefined) headers.Authorization = this.basicAuthorization();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    let status: number;
+    let body: Buffer;
+    try {
+      const res = await this.fetchFn(tokenUrl.toString(), { headers, redirect: 'manual', signal: controller.signal });
+      status = res.status;
+      body = await readBody(res, res.ok ? this.maxJsonBytes : ERROR_BODY_BYTES, res.ok ? 'throw' : 'truncate', (size) =>
+        new RegistryResponseError(`the answer of the token service ${realm} ${size}: more than the ${this.maxJsonBytes} bytes allowed (maxJsonBytes)`, tokenUrl.href),
+      );
+    } catch (cause) {
+      if (controller.signal.aborted) {
+        throw new RegistryTimeoutError(
+          `GET ${tokenUrl.pathname} on ${tokenUrl.host} (the token service of ${this.host}) got no complete answer within ${this.timeoutMs} ms (timeoutMs)`,
+          tokenUrl.href,
+          this.timeoutMs,
+          { cause },
+        );
+      }
+      if (cause instanceof RegistryError) throw cause;
+      throw new RegistryConnectionError(`cannot reach the token service ${realm} of ${this.host}`, { cause });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (status < 200 || status >= 300) {
+      throw new RegistryHttpError(`the token service ${realm} of ${this.host} refused ${scope}: HTTP ${status} (check the credentials)`, status);
+    }
+    const json = parseJson(body, `the token answer of ${this.host}`, realm);
+    const token = isObject(json) ? (json.token ?? json.access_token) : undefined;
+    if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)) {
+      throw new RegistryResponseError(`the token service ${realm} of ${this.host} answered without a token (a string in 'token' or 'access_token'); it sent ${excerpt(body)}`, realm);
+    }
+    return token;
+  }
+}
+
+/** The tags of a `tags/list` page: `tags` must be a list of valid tags, or null or missing (none). */
+function tagsOf(res: Answer): string[] {
+  const json = parseJson(res.body, 'the tags list', res.url);
+  const tags = isObject(json) ? json.tags : undefined;
+  if (isObject(json) && (tags === null || tags === undefined)) return [];
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && TAG_PATTERN.test(t))) {
+    throw new RegistryResponseError(`the tags list from ${res.url} is not {"tags": [<tag>, …]}; the registry sent ${excerpt(res.body)}`, res.url);
+  }
+  return tags as string[];
+}
+
+/** The `code` of a network error or of its cause, e.g. `ECONNREFUSED`. */
+function networkCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value)) throw new RegistryError(`OciRegistry ${name} must be a positive number, not ${value}`);
+  return value;
 }

@@ -1,7 +1,9 @@
 /**
  * Retries registry calls that the registry refused because it was busy: ECR API
- * throttling and HTTP 429 / 5xx answers. Nothing else is retried: a missing
- * repository or a denied permission fails at once.
+ * throttling and HTTP 429 / 5xx answers, and (for requests that are safe to repeat)
+ * a connection the network or the registry dropped ({@link isTransientNetworkError}).
+ * Nothing else is retried: a missing repository, a denied permission, a refused
+ * connection or a time-out fails at once.
  */
 
 export interface RetryOptions {
@@ -56,6 +58,30 @@ export function isThrottlingError(error: unknown): boolean {
   if (typeof name === 'string' && THROTTLING_ERROR_NAMES.includes(name)) return true;
   const status = httpStatusOf(error);
   return status !== undefined && (status === 429 || status >= 500);
+}
+
+/**
+ * Error codes of a connection that broke after it was made (Node `net` and undici),
+ * so that the same request may well succeed on a new connection. A refused
+ * connection (`ECONNREFUSED`) or an unknown host is not one: nothing is listening.
+ */
+export const TRANSIENT_NETWORK_ERROR_CODES: readonly string[] = ['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'];
+
+/**
+ * True when `error`, or an error in its `cause` chain, is a dropped connection: one of
+ * {@link TRANSIENT_NETWORK_ERROR_CODES}, or Node's `socket hang up`. Only worth
+ * retrying for requests that have the same effect when repeated (GET, HEAD, PUT of
+ * a manifest); see {@link withRetry}.
+ */
+export function isTransientNetworkError(error: unknown): boolean {
+  let e: unknown = error;
+  for (let depth = 0; depth < 8 && typeof e === 'object' && e !== null; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && TRANSIENT_NETWORK_ERROR_CODES.includes(code)) return true;
+    if (message === 'socket hang up') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

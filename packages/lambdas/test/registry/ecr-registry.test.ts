@@ -311,4 +311,23 @@ describe('EcrRegistry.listTags / tagDigests', () => {
     // WHEN / THEN
     expect(await registry.listTags(REPO)).toEqual([]);
   });
+
+  // Each mock ends its pages after 50 calls, so that the old, unbounded loop stops too (and fails the test).
+  test.each([
+    ['a nextToken that repeats', (call: number) => (call < 50 ? 'same-token' : undefined), {}, /does not end: page 2 gives a nextToken already used/, 2],
+    ['a new nextToken on every page', (call: number) => (call < 50 ? `token-${call}` : undefined), { maxListPages: 3 }, /runs past 3 pages \(maxListPages\)/, 3],
+  ])('GIVEN ECR answers with %s WHEN tags are listed THEN it stops with a RegistryError instead of paging on', async (_what, tokenOf, props, message, calls) => {
+    // GIVEN
+    let call = 0;
+    ecr.on(ListImagesCommand).callsFake(async () => ({ imageIds: [{ imageDigest: `sha256:${'1'.repeat(64)}`, imageTag: `t${call}` }], nextToken: tokenOf(++call) }));
+    const registry = new EcrRegistry({ client: new ECRClient({ region: 'eu-west-1' }), host: HOST, ...props });
+
+    // WHEN
+    const error = await registry.listTags(REPO).catch((e: unknown) => e);
+
+    // THEN
+    expect(error).toBeInstanceOf(RegistryError);
+    expect((error as Error).message).toMatch(message);
+    expect(ecr.commandCalls(ListImagesCommand)).toHaveLength(calls);
+  });
 });

@@ -1,4 +1,4 @@
-import { isThrottlingError, withRetry } from '../../src/registry/retry';
+import { isThrottlingError, isTransientNetworkError, withRetry } from '../../src/registry/retry';
 
 function failing(errors: unknown[], value = 'ok') {
   let calls = 0;
@@ -74,5 +74,21 @@ describe('isThrottlingError', () => {
     ['a string', 'ThrottlingException', false],
   ])('GIVEN %s WHEN classified THEN retryable is %s', (_what, error, expected) => {
     expect(isThrottlingError(error)).toBe(expected);
+  });
+});
+
+describe('isTransientNetworkError', () => {
+  const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause });
+  test.each([
+    ['fetch failed, caused by ECONNRESET', fetchFailed(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), true],
+    ['fetch failed, caused by undici closing the socket', fetchFailed(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })), true],
+    ['socket hang up', new Error('socket hang up'), true],
+    ['EPIPE two causes deep', new Error('wrapped', { cause: fetchFailed(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) }), true],
+    ['a refused connection (nothing listens)', fetchFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), false],
+    ['an unknown host', fetchFailed(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' })), false],
+    ['an HTTP 503 answer', { status: 503 }, false],
+    ['a cause chain that loops', (() => { const e: { cause?: unknown } = {}; e.cause = e; return e; })(), false],
+  ])('GIVEN %s WHEN classified THEN transient is %s', (_what, error, expected) => {
+    expect(isTransientNetworkError(error)).toBe(expected);
   });
 });
