@@ -15,10 +15,49 @@ export interface SemVer {
 // semver.org 2.0.0, without build metadata (a `+` is not valid in a registry tag).
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$/;
 
-/** Parses `X.Y.Z` or `X.Y.Z-pre`; undefined when the text is not a semantic version. */
-export function parseSemver(text: string): SemVer | undefined {
+/**
+ * The largest `MAJOR`, `MINOR` or `PATCH` the factory accepts: `Number.MAX_SAFE_INTEGER`
+ * (2^53 - 1). A larger part cannot be held exactly as a number, and would be tagged
+ * `9007199254740992.0.0` or `1e+21.0.0` instead of the version that was asked for.
+ */
+export const MAX_VERSION_PART = Number.MAX_SAFE_INTEGER;
+
+/** The longest version the factory accepts: the version is a registry tag, and a tag has at most 128 characters. */
+export const MAX_VERSION_LENGTH = 128;
+
+/** Compares two decimal digit strings without leading zeros as the numbers they write: by length, then digit by digit. */
+export function compareDigits(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const MAX_PART_DIGITS = String(MAX_VERSION_PART);
+
+/**
+ * Why `text` is not a version the factory can release, or undefined when it is one:
+ * not `X.Y.Z[-pre]`, a part beyond {@link MAX_VERSION_PART}, or longer than
+ * {@link MAX_VERSION_LENGTH} characters (the version is used as a tag as it is written).
+ */
+export function semverProblem(text: string): string | undefined {
   const m = SEMVER.exec(text);
-  if (!m) return undefined;
+  if (!m) return `'${text}' is not a semantic version: use MAJOR.MINOR.PATCH such as 1.2.3 (optionally with a pre-release, 1.2.3-rc.1)`;
+  const names = ['MAJOR', 'MINOR', 'PATCH'];
+  for (let i = 0; i < 3; i++) {
+    if (compareDigits(m[i + 1], MAX_PART_DIGITS) > 0) {
+      return `'${text}': ${names[i]} ${m[i + 1]} is larger than ${MAX_PART_DIGITS} (2^53 - 1), the largest version part the factory can tag exactly`;
+    }
+  }
+  if (text.length > MAX_VERSION_LENGTH) return `'${text.slice(0, 40)}…' has ${text.length} characters: a version is a registry tag, at most ${MAX_VERSION_LENGTH} characters`;
+  return undefined;
+}
+
+/**
+ * Parses `X.Y.Z` or `X.Y.Z-pre`; undefined when the text is not a semantic version
+ * the factory can release (see {@link semverProblem} for the reason).
+ */
+export function parseSemver(text: string): SemVer | undefined {
+  if (semverProblem(text) !== undefined) return undefined;
+  const m = SEMVER.exec(text)!;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), prerelease: m[4] ? m[4].split('.') : [] };
 }
 
@@ -26,7 +65,15 @@ export function isSemver(text: string): boolean {
   return parseSemver(text) !== undefined;
 }
 
+/**
+ * The text of a version. Each part must be a whole number from 0 to
+ * {@link MAX_VERSION_PART}, so that the text (the tag) is exactly the version.
+ * @throws RangeError for a part that is not
+ */
 export function formatSemver(v: SemVer): string {
+  for (const part of [v.major, v.minor, v.patch]) {
+    if (!Number.isSafeInteger(part) || part < 0) throw new RangeError(`version part ${part} is not a whole number from 0 to ${MAX_VERSION_PART}`);
+  }
   return `${v.major}.${v.minor}.${v.patch}${v.prerelease.length ? `-${v.prerelease.join('.')}` : ''}`;
 }
 
@@ -43,7 +90,8 @@ export function compareSemver(a: SemVer, b: SemVer): number {
     const xn = /^\d+$/.test(x);
     const yn = /^\d+$/.test(y);
     if (xn && yn) {
-      const n = Number(x) - Number(y);
+      // As digit strings: a numeric identifier may be longer than a number holds exactly.
+      const n = compareDigits(x, y);
       if (n !== 0) return n;
     } else if (xn !== yn) {
       return xn ? -1 : 1;
@@ -67,7 +115,7 @@ export function versionsAmongTags(tags: readonly string[]): SemVer[] {
  */
 export function semverTags(version: string, released: readonly string[]): string[] {
   const v = parseSemver(version);
-  if (!v) throw new Error(`'${version}' is not a semantic version (X.Y.Z)`);
+  if (!v) throw new Error(SEMVER.test(version) ? semverProblem(version) : `'${version}' is not a semantic version (X.Y.Z)`);
   const full = formatSemver(v);
   if (v.prerelease.length) return [full];
   const others = versionsAmongTags(released).filter((o) => o.prerelease.length === 0);

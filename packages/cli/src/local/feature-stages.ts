@@ -15,8 +15,11 @@ import {
   planFeaturePublish,
   repositoryName,
   runDevcontainer,
+  DEFAULT_RELEASE_LOCK,
   type CliPublishResult,
   type CollectionRegistry,
+  type HeldReleaseLock,
+  type ReleaseLock,
 } from '@devcontainer-factory/lambdas';
 import type { LocalFeatureEntry } from './local-catalog';
 import { StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
@@ -26,6 +29,12 @@ export interface LocalFeatureProps extends LocalStageProps {
   readonly registry: CollectionRegistry;
   /** Folder for the collection layout and the package. */
   readonly workDir: string;
+  /**
+   * Held on `<ns>/features` from the version guard to the collection, so that two
+   * `dcf local run` publishing one version at once cannot both publish it.
+   * @default - the machine-wide lock file of the registry host and `<ns>/features`
+   */
+  readonly releaseLock?: ReleaseLock;
 }
 
 export interface LocalFeatureResult {
@@ -46,6 +55,7 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
   const { feature, registry, namespace } = props;
   const rec = new StageRecorder({ kind: 'feature', id: feature.id }, props.listener, props.now);
   let version: string | undefined;
+  let held: HeldReleaseLock | undefined;
   try {
     const config = await rec.validate(feature.dir, (loaded) => `${loaded.content.files.size} files`);
     const packaged = await rec.run('layout', async () => {
@@ -54,6 +64,8 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
     });
     version = packaged.version;
     const plan = await rec.run('version guard', async () => {
+      // Planned under the lock, held until the collection is rewritten: another publish sees this one.
+      held = await (props.releaseLock ?? DEFAULT_RELEASE_LOCK).acquire(registry.host, featureCollectionRepositoryName(namespace));
       const p = await planFeaturePublish({
         registry,
         namespace,
@@ -101,5 +113,7 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
   } catch (e) {
     if (!rec.failed) throw e;
     return { id: feature.id, status: 'failed', version, tags: [], stages: rec.stages };
+  } finally {
+    await held?.release();
   }
 }

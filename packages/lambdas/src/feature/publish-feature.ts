@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchiveContent } from '../archive/archive-content';
 import { featureCollectionRepositoryName } from '../naming';
+import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../registry/release';
 import { featureCollectionLayout, writeFeatureCollection } from './collection-layout';
 import { runDevcontainer, type DevcontainerCli } from './devcontainer-cli';
 import { featureTarballName } from './feature-artifact';
@@ -36,6 +37,14 @@ export interface PublishFeatureProps {
    * @default - silent
    */
   readonly log?: (line: string) => void;
+  /**
+   * Serialises publishes: held on the namespace's collection repository `<ns>/features`
+   * (every publish rewrites it, and every feature repository lies under it) from the
+   * version guard to the collection, so a second publish of the same version sees
+   * the first one and is refused instead of overwriting it.
+   * @default - a {@link FileReleaseLock}, shared by every process of this machine
+   */
+  readonly lock?: ReleaseLock;
 }
 
 /** Layout and packaging of a feature in a work folder: `collection/` and `package/`. */
@@ -66,38 +75,43 @@ export async function packageFeature(props: Pick<PublishFeatureProps, 'id' | 'up
  * published with the same content.
  * @throws InvalidConfigurationError when the feature is not valid
  * @throws FeatureVersionConflictError when the version is published with other content (the registry is left as it was)
+ * @throws FeatureTagRaceError when a tag read back after publishing points elsewhere (another writer won)
  */
 export async function publishFeature(props: PublishFeatureProps): Promise<FeaturePublishResult> {
   const log = props.log ?? (() => undefined);
   const workDir = props.workDir ?? (await mkdtemp(join(tmpdir(), 'dcf-feature-')));
   try {
     const packaged = await packageFeature({ ...props, workDir });
-    const plan: FeaturePublishPlan = await planFeaturePublish({
-      registry: props.registry,
-      namespace: props.namespace,
-      id: props.id,
-      version: packaged.version,
-      packaged: featureContentFromTar(await readFile(packaged.tarball), packaged.tarball),
+    const packagedContent = featureContentFromTar(await readFile(packaged.tarball), packaged.tarball);
+    return await withRepositoryLock(props.lock ?? DEFAULT_RELEASE_LOCK, props.registry.host, featureCollectionRepositoryName(props.namespace), async () => {
+      // Planned under the lock: a publish that finished meanwhile is seen by the version guard.
+      const plan: FeaturePublishPlan = await planFeaturePublish({
+        registry: props.registry,
+        namespace: props.namespace,
+        id: props.id,
+        version: packaged.version,
+        packaged: packagedContent,
+      });
+      let cliResult;
+      if (plan.action === 'publish') {
+        log(`publishing ${props.id} ${plan.version} (tags ${plan.tags.join(', ')})`);
+        const stdout = await runDevcontainer(props.devcontainer, [
+          'features',
+          'publish',
+          '--registry',
+          props.registry.host,
+          '--namespace',
+          featureCollectionRepositoryName(props.namespace),
+          join(packaged.collectionDir, 'src'),
+        ]);
+        cliResult = parsePublishOutput(stdout, props.id);
+      } else {
+        log(`${props.id} ${plan.version} is already published with this content: nothing to push`);
+      }
+      const result = await completeFeaturePublish({ registry: props.registry, plan, cliResult });
+      log(`collection ${result.collection.pushed ? 'updated' : 'unchanged'}: ${result.collection.features.join(', ')}`);
+      return result;
     });
-    let cliResult;
-    if (plan.action === 'publish') {
-      log(`publishing ${props.id} ${plan.version} (tags ${plan.tags.join(', ')})`);
-      const stdout = await runDevcontainer(props.devcontainer, [
-        'features',
-        'publish',
-        '--registry',
-        props.registry.host,
-        '--namespace',
-        featureCollectionRepositoryName(props.namespace),
-        join(packaged.collectionDir, 'src'),
-      ]);
-      cliResult = parsePublishOutput(stdout, props.id);
-    } else {
-      log(`${props.id} ${plan.version} is already published with this content: nothing to push`);
-    }
-    const result = await completeFeaturePublish({ registry: props.registry, plan, cliResult });
-    log(`collection ${result.collection.pushed ? 'updated' : 'unchanged'}: ${result.collection.features.join(', ')}`);
-    return result;
   } finally {
     if (!props.workDir) await rm(workDir, { recursive: true, force: true });
   }

@@ -8,7 +8,7 @@
 import { InvalidConfigurationError } from '../config/files';
 import { repositoryName } from '../naming';
 import type { Registry } from '../registry/registry';
-import { compareSemver, formatSemver, parseSemver, versionsAmongTags } from '../semver';
+import { MAX_VERSION_PART, compareSemver, formatSemver, parseSemver, semverProblem, versionsAmongTags } from '../semver';
 import { readPublishedFeature } from './feature-artifact';
 import { featureContentDifferences, type FeatureContent } from './feature-content';
 import { FEATURE_METADATA_FILE } from './validate-feature';
@@ -63,7 +63,9 @@ export class FeatureVersionConflictError extends Error {
  */
 export async function checkFeatureVersion(props: CheckFeatureVersionProps): Promise<FeatureVersionCheck> {
   if (!parseSemver(props.version)) {
-    throw new InvalidConfigurationError([{ file: FEATURE_METADATA_FILE, message: `"version" '${props.version}' is not a semantic version: use MAJOR.MINOR.PATCH` }]);
+    const problem = semverProblem(props.version)!;
+    const message = problem.includes('is not a semantic version') ? `"version" '${props.version}' is not a semantic version: use MAJOR.MINOR.PATCH` : `"version" ${problem}`;
+    throw new InvalidConfigurationError([{ file: FEATURE_METADATA_FILE, message }]);
   }
   const repository = repositoryName(props.namespace, 'feature', props.id);
   const published = await readPublishedFeature(props.registry, repository, props.version);
@@ -74,10 +76,12 @@ export async function checkFeatureVersion(props: CheckFeatureVersionProps): Prom
   throw new FeatureVersionConflictError({ registry: props.registry.host, repository, version: props.version, differences, suggestedVersion: nextPatch(props.version, tags) });
 }
 
-/** The patch after the newest published version of the same MAJOR.MINOR line (or after `version`). */
+/** The patch after the newest published version of the same MAJOR.MINOR line (or after `version`); the next minor when the patch is at {@link MAX_VERSION_PART}. */
 function nextPatch(version: string, tags: readonly string[]): string {
   const v = parseSemver(version)!;
   const line = versionsAmongTags(tags).filter((o) => o.major === v.major && o.minor === v.minor && o.prerelease.length === 0);
   const newest = line.reduce((a, b) => (compareSemver(a, b) >= 0 ? a : b), v);
-  return formatSemver({ ...newest, patch: newest.patch + 1, prerelease: [] });
+  if (newest.patch < MAX_VERSION_PART) return formatSemver({ ...newest, patch: newest.patch + 1, prerelease: [] });
+  if (newest.minor < MAX_VERSION_PART) return formatSemver({ ...newest, minor: newest.minor + 1, patch: 0, prerelease: [] });
+  return formatSemver({ major: Math.min(newest.major + 1, MAX_VERSION_PART), minor: 0, patch: 0, prerelease: [] });
 }
