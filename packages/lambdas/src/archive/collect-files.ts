@@ -10,6 +10,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { ConfigProblem } from '../config/files';
 import { DEFAULT_MAX_CONFIGURATION_SIZE, UnsafeArchiveError, formatSize, type ArchiveContent } from './archive-content';
+import { DEFAULT_MAX_ARCHIVE_ENTRIES } from './archive-limits';
 import { displayPath, pathProblem } from './safe-path';
 
 export interface CollectFilesOptions {
@@ -18,6 +19,12 @@ export interface CollectFilesOptions {
    * @default DEFAULT_MAX_CONFIGURATION_SIZE (50 MiB)
    */
   readonly maxSize?: number;
+  /**
+   * Most files the configuration may hold: the same limit as the zip reader's,
+   * so that what is packed can be read back.
+   * @default DEFAULT_MAX_ARCHIVE_ENTRIES (10,000)
+   */
+  readonly maxEntries?: number;
   /**
    * Leave out what `.gitignore` files (at the root and in sub-folders) exclude.
    * @default true
@@ -79,6 +86,13 @@ export async function collectFiles(dir: string, options: CollectFilesOptions = {
         `the configuration holds ${formatSize(walk.total)}, over the limit of ${formatSize(walk.maxSize)}: ` +
         `leave large files out (add them to .gitignore) or raise the limit (--max-size); largest: ` +
         largest.map((f) => `${f.rel} (${formatSize(f.size)})`).join(', '),
+    });
+  }
+  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ARCHIVE_ENTRIES;
+  if (walk.pending.length > maxEntries) {
+    walk.problems.push({
+      file: '.',
+      message: `the configuration holds ${walk.pending.length} files, over the limit of ${maxEntries} (maxEntries): leave generated files and dependencies out (add them to .gitignore)`,
     });
   }
   if (walk.problems.length > 0) throw new UnsafeArchiveError(walk.problems);

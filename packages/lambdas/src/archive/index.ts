@@ -3,3 +3,4 @@ export * from './safe-path';
 export * from './collect-files';
 export * from './write-zip';
 export * from './read-zip';
+export * from './archive-limits';

@@ -1,10 +1,11 @@
 /**
  * What the Prepare action reads from an uploaded image configuration (the source
  * zip): its `devcontainer.json`, for the optional version, and whether it carries
- * its own tests. Only those entries are inflated; a zip of any size is hashed,
- * not unpacked.
+ * its own tests. The zip is read by {@link readZip}, the one reader of uploaded
+ * zips, with its rules and limits: every entry is checked, only those two are kept.
  */
-import { unzipSync } from 'fflate';
+import { UnsafeArchiveError } from '../archive/archive-content';
+import { readZip, type ReadZipOptions } from '../archive/read-zip';
 import { DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT, factoryCustomization, parseJsonc } from '../config/devcontainer-json';
 import { InvalidConfigurationError } from '../config/files';
 import { isSemver } from '../semver';
@@ -19,20 +20,30 @@ export interface ImageSource {
   readonly hasTests: boolean;
 }
 
+/** Where whole-zip problems are reported. */
+const SOURCE_ZIP = '(source zip)';
+
 /**
  * Reads an image configuration zip.
- * @throws InvalidConfigurationError when it is not a zip, has no `devcontainer.json`,
+ * @param limits the reader's limits (entries, sizes, compression ratio)
+ * @throws UnsafeArchiveError when it is not a zip, or holds an unsafe entry or
+ * more than a limit allows
+ * @throws InvalidConfigurationError when it has no `devcontainer.json`,
  * the file is not valid JSONC, or the version is not a semantic version
  */
-export function readImageSource(zip: Uint8Array): ImageSource {
+export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'> = {}): ImageSource {
   const wanted = new Set<string>([...DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT]);
-  let entries: Record<string, Uint8Array>;
+  let byPath: ReadonlyMap<string, Uint8Array>;
   try {
-    entries = unzipSync(zip, { filter: (file) => wanted.has(file.name.replace(/^\.\//, '')) });
+    byPath = readZip(zip, { ...limits, select: (path) => wanted.has(path) }).files;
   } catch (cause) {
-    throw new InvalidConfigurationError([{ file: '(source zip)', message: `is not a readable zip (${(cause as Error).message}): upload it again with dcf push` }], { cause });
+    if (!(cause instanceof UnsafeArchiveError)) throw cause;
+    const problems = cause.problems.map((p) =>
+      p.file !== '.' ? p : { ...p, file: SOURCE_ZIP, message: !p.message.startsWith('not a readable zip') ? p.message : `is ${p.message}${p.message.includes('dcf pack') ? '' : ': upload it again with dcf push'}` },
+    );
+    // The same error, renamed for the pipeline: keep what caused it, not a second copy of its problems.
+    throw new UnsafeArchiveError(problems, { cause: cause.cause });
   }
-  const byPath = new Map(Object.entries(entries).map(([name, bytes]) => [name.replace(/^\.\//, ''), bytes]));
   const configPath = DEVCONTAINER_JSON_PATHS.find((p) => byPath.has(p));
   if (!configPath) {
     throw new InvalidConfigurationError([

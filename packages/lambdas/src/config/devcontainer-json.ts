@@ -40,8 +40,46 @@ export function positionOf(text: string, offset: number): { line: number; column
   return { line, column: offset - lineStart + 1 };
 }
 
-/** Parses JSONC as the devcontainer CLI does (comments and trailing commas allowed). */
+/** Deepest nesting of objects and arrays that {@link parseJsonc} reads: 64 (real configurations nest less than 10). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Where the text's nesting of `{` and `[` first goes deeper than `maxDepth`, or
+ * undefined. Strings and comments are skipped; one pass, no recursion, so a
+ * hostile file nested 100,000 deep is measured without overflowing the stack.
+ */
+function tooDeepAt(text: string, maxDepth: number): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      while (i < text.length && text.charCodeAt(i) !== 0x0a) i++;
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > maxDepth) return i;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses JSONC as the devcontainer CLI does (comments and trailing commas allowed).
+ * Text nested deeper than {@link MAX_JSON_DEPTH} is a problem, found before parsing.
+ */
 export function parseJsonc(text: string): JsoncResult {
+  const deep = tooDeepAt(text, MAX_JSON_DEPTH);
+  if (deep !== undefined) {
+    return {
+      value: undefined,
+      problems: [{ message: `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep (the limit): flatten the file`, ...positionOf(text, deep) }],
+    };
+  }
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const problems: JsoncProblem[] = errors.map((e) => ({ message: printParseErrorCode(e.error), ...positionOf(text, e.offset) }));

@@ -5,6 +5,8 @@
  * packagings of the same feature differ in digest but not in content.
  */
 import type { ArchiveContent } from '../archive/archive-content';
+import type { ArchiveLimits } from '../archive/archive-limits';
+import { pathProblem } from '../archive/safe-path';
 import { readTar, TarFormatError } from './private/tar';
 
 /** One file of a feature. */
@@ -27,11 +29,15 @@ export class FeatureArtifactError extends Error {
   }
 }
 
-/** The content of a feature tarball (`devcontainer-feature-<id>.tgz`, gzipped or not), as the CLI packages and publishes it. */
-export function featureContentFromTar(bytes: Uint8Array, where = 'the feature tarball'): FeatureContent {
+/**
+ * The content of a feature tarball (`devcontainer-feature-<id>.tgz`, gzipped or not), as the CLI packages and publishes it.
+ * @param limits how far the tarball may expand (defaults as for a configuration zip: 50 MiB, 10,000 entries)
+ * @throws FeatureArtifactError when it cannot be read, goes past a limit, or holds an unsafe or duplicate path
+ */
+export function featureContentFromTar(bytes: Uint8Array, where = 'the feature tarball', limits: ArchiveLimits = {}): FeatureContent {
   let entries;
   try {
-    entries = readTar(bytes);
+    entries = readTar(bytes, limits);
   } catch (cause) {
     throw new FeatureArtifactError(`${where} cannot be read: ${cause instanceof TarFormatError ? cause.message : String(cause)}`, { cause });
   }
@@ -39,8 +45,10 @@ export function featureContentFromTar(bytes: Uint8Array, where = 'the feature ta
   for (const entry of entries) {
     const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
     if (entry.type === 'directory' || path === '' || path === '.') continue;
-    if (path.startsWith('/') || path.split('/').includes('..')) throw new FeatureArtifactError(`${where} holds an unsafe path '${entry.path}'`);
+    const problem = pathProblem(path);
+    if (problem) throw new FeatureArtifactError(`${where} holds an unsafe path '${entry.path}': ${problem}`);
     if (entry.type === 'other') continue;
+    if (content.has(path)) throw new FeatureArtifactError(`${where} holds '${path}' more than once: tar tools keep the last, so it is refused; package the feature again`);
     content.set(path, {
       data: entry.data,
       executable: (entry.mode & 0o111) !== 0,

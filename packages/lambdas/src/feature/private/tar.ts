@@ -1,8 +1,15 @@
 /**
  * A small reader of (optionally gzipped) tar archives: enough for the feature
  * layers the devcontainer CLI writes (ustar, with pax or GNU long names).
+ *
+ * Memory is bounded whatever the input: gunzip stops as soon as its output
+ * passes the archive's budget (zlib's `maxOutputLength`, checked while
+ * inflating), and the entry count, entry sizes and total size are held to the
+ * same {@link ArchiveLimits} as a zip.
  */
 import { gunzipSync } from 'node:zlib';
+import { formatSize } from '../../archive/archive-content';
+import { COMPRESSION_RATIO_FLOOR, resolveArchiveLimits, type ArchiveLimits, type ResolvedArchiveLimits } from '../../archive/archive-limits';
 
 export interface TarEntry {
   /** The path as stored, e.g. `./install.sh`. */
@@ -67,14 +74,42 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** The entries of a tar archive, gunzipped first when the bytes are gzip. */
-export function readTar(input: Uint8Array): TarEntry[] {
-  let bytes: Uint8Array;
+/** Bytes a tar may take beyond its files' content: a header and padding per entry, and the end blocks. */
+function tarBudget(limits: ResolvedArchiveLimits): number {
+  return limits.maxSize + 2 * BLOCK * (limits.maxEntries + 1);
+}
+
+/** The tar inside gzipped bytes, gunzipped no further than the limits allow. */
+function gunzipBounded(input: Uint8Array, limits: ResolvedArchiveLimits): Uint8Array {
+  const budget = tarBudget(limits);
+  const ratioBound = Math.max(COMPRESSION_RATIO_FLOOR, limits.maxCompressionRatio * input.length);
   try {
-    bytes = isGzip(input) ? gunzipSync(input) : input;
+    return gunzipSync(input, { maxOutputLength: Math.min(budget, ratioBound) });
   } catch (cause) {
+    if ((cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new TarFormatError(
+        ratioBound < budget
+          ? `the archive expands more than ${limits.maxCompressionRatio} times its ${formatSize(input.length)} (maxCompressionRatio): this looks like a gzip bomb; leave filler files out`
+          : `the archive expands past ${formatSize(budget)}, over the limit of ${formatSize(limits.maxSize)} of content (maxSize): leave large files out`,
+        { cause },
+      );
+    }
     throw new TarFormatError('the archive looks gzipped but does not decompress', { cause });
   }
+}
+
+/**
+ * The entries of a tar archive, gunzipped first when the bytes are gzip.
+ * @param limits entry count, sizes and compression ratio (defaults as for a zip)
+ * @throws TarFormatError for bytes that are not a tar, or go past a limit
+ */
+export function readTar(input: Uint8Array, limits: ArchiveLimits = {}): TarEntry[] {
+  const resolved = resolveArchiveLimits(limits);
+  const bytes = isGzip(input) ? gunzipBounded(input, resolved) : input;
+  if (bytes.length > tarBudget(resolved)) {
+    throw new TarFormatError(`the archive is ${formatSize(bytes.length)}, over the limit of ${formatSize(resolved.maxSize)} of content (maxSize): leave large files out`);
+  }
+  let total = 0;
   const entries: TarEntry[] = [];
   let offset = 0;
   let longName: string | undefined;
@@ -94,6 +129,13 @@ export function readTar(input: Uint8Array): TarEntry[] {
     }
     const size = octal(header, 124, 12, 'size');
     const typeflag = String.fromCharCode(header[156] || 48);
+    if (pax.size !== undefined && Number(pax.size) !== size) {
+      // tar uses the pax size, this reader the header's: they would see different entries.
+      throw new TarFormatError(`the tar entry at byte ${offset} has a pax size (${pax.size}) that differs from its header's (${size}): refused, pack the feature again`);
+    }
+    if (size > resolved.maxEntrySize) {
+      throw new TarFormatError(`the tar entry at byte ${offset} is ${formatSize(size)}, over the limit of ${formatSize(resolved.maxEntrySize)} per file (maxEntrySize): leave large files out`);
+    }
     const dataStart = offset + BLOCK;
     if (dataStart + size > bytes.length) throw new TarFormatError(`the tar entry at byte ${offset} is cut short`);
     const data = bytes.subarray(dataStart, dataStart + size);
@@ -117,6 +159,11 @@ export function readTar(input: Uint8Array): TarEntry[] {
     const path = pax.path ?? longName ?? (prefix ? `${prefix}/${name}` : name);
     const linkName = pax.linkpath ?? longLink ?? text(header, 157, 100);
     const type = typeflag === '0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'directory' : typeflag === '2' ? 'symlink' : 'other';
+    if (entries.length >= resolved.maxEntries) {
+      throw new TarFormatError(`the archive holds more than ${resolved.maxEntries} entries, over the limit (maxEntries): leave generated files and dependencies out`);
+    }
+    total += type === 'file' ? size : 0;
+    if (total > resolved.maxSize) throw new TarFormatError(`the archive's files add up to more than ${formatSize(resolved.maxSize)} (maxSize): leave large files out`);
     entries.push({ path, type, mode: octal(header, 100, 8, 'mode') & 0o7777, data: type === 'file' ? data : new Uint8Array(), ...(type === 'symlink' ? { linkName } : {}) });
     pax = {};
     longName = undefined;
