@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CatalogError, DEFAULT_FEATURES, DEFAULT_IMAGES, readCatalog } from '../src/catalog';
@@ -7,8 +7,12 @@ function context(values: Record<string, unknown>) {
   return (key: string) => values[key];
 }
 
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 function catalogFile(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dcf-catalog-'));
+  tempDirs.push(dir);
   const path = join(dir, name);
   writeFileSync(path, text);
   return path;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -9,12 +9,17 @@ import { addFactory } from '../src/factory';
 
 const appRoot = join(__dirname, '..');
 
+// Every synthesis writes a cloud assembly into a temp folder of its own, removed after the file's tests.
+const outdirs: string[] = [];
+const tempOutdir = (prefix: string) => (outdirs.push(mkdtempSync(join(tmpdir(), prefix))), outdirs[outdirs.length - 1]);
+afterAll(() => outdirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 // The feature flags of cdk.json, as `cdk synth` sees them.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cdkJsonContext: Record<string, unknown> = require('../cdk.json').context;
 
 function synthFactory(context: Record<string, unknown>) {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'factory-')), context: cdkJsonContext });
+  const app = new App({ outdir: tempOutdir('factory-'), context: cdkJsonContext });
   // A concrete account and region, as in a real deploy: findings must be acknowledged either way.
   const stacks = addFactory(app, readCatalog((k) => context[k]), { env: { account: '123456789012', region: 'eu-west-1' } });
   // Synthesis runs cdk-nag's AwsSolutionsChecks and throws on any unacknowledged finding.
@@ -59,7 +64,7 @@ describe('the factory app', () => {
 
 describe('the cdk app entry point', () => {
   function runApp(context: Record<string, unknown>) {
-    const outdir = mkdtempSync(join(tmpdir(), 'factory-main-'));
+    const outdir = tempOutdir('factory-main-');
     return spawnSync(join(appRoot, 'node_modules', '.bin', 'tsx'), ['src/main.ts'], {
       cwd: appRoot,
       encoding: 'utf8',

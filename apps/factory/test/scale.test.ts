@@ -1,9 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addFactory } from '../src/factory';
 import type { Catalog } from '../src/catalog';
+
+const afterTest: (() => void)[] = [];
+afterEach(() => afterTest.splice(0).forEach((f) => f()));
 
 // CloudFormation quotas a stack must stay inside.
 const LIMITS = { resources: 500, outputs: 200, parameters: 200, templateBytes: 1_000_000 };
@@ -15,7 +18,9 @@ test('a 500-image / 100-feature catalogue synthesizes with every template inside
   const catalog: Catalog = { namespace: 'scale', images, features, registryScanning: true };
 
   // WHEN it is synthesized (with cdk-nag on the whole app)
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'factory-scale-')) });
+  const outdir = mkdtempSync(join(tmpdir(), 'factory-scale-'));
+  afterTest.push(() => rmSync(outdir, { recursive: true, force: true }));
+  const app = new App({ outdir });
   addFactory(app, catalog);
   const assembly = app.synth();
 

@@ -3,7 +3,12 @@
  * factory mocked, and must end with its message, its exit code and no S3 write.
  */
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+// The modules themselves (not ES namespace copies), so that jest.spyOn can inject file system failures.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import fs = require('node:fs');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+import fsPromises = require('node:fs/promises');
+import { mkdirSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
@@ -296,5 +301,97 @@ describe('dcf push stops before any write when the factory is not there', () => 
       "error: no pipeline devcontainers-image-python for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it (nx deploy factory -c namespace=devcontainers -c images=…,python)",
     );
     expect(s3Writes()).toBe(0);
+  });
+});
+
+describe('dcf pack and validate turn file system failures into clear errors', () => {
+  const PACK_AND_VALIDATE_CASES: Record<string, BadInput & { readonly command: 'pack' | 'validate' }> = {
+    '-o into a folder that does not exist': {
+      command: 'pack',
+      setup: folder('python', IMAGE_FILES, '-o', 'missing/python.zip'),
+      code: ExitCode.Usage,
+      message: "error: the folder of 'missing/python.zip' does not exist: create it (mkdir -p missing) or pass another -o",
+    },
+    '-o onto an existing folder': {
+      command: 'pack',
+      setup: (w) => (w.write('python', IMAGE_FILES), mkdirSync(w.path('out')), ['python', '-o', 'out']),
+      code: ExitCode.Usage,
+      message: "error: 'out' is a folder: pass the path of the zip to write",
+    },
+    'a file name with byte 0xff (pack)': {
+      command: 'pack',
+      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(Buffer.concat([Buffer.from(w.path('python/a')), Buffer.from([0xff])]), 'x'), ['python', '-o', 'python.zip']),
+      code: ExitCode.ValidationFailed,
+      message: 'the file name is not valid UTF-8, so it cannot be read or stored in the zip: rename it',
+    },
+    'a file name with byte 0xff (validate)': {
+      command: 'validate',
+      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(Buffer.concat([Buffer.from(w.path('python/a')), Buffer.from([0xff])]), 'x'), ['python']),
+      code: ExitCode.ValidationFailed,
+      message: 'the file name is not valid UTF-8',
+    },
+    'a sparse file over 2 GiB': {
+      command: 'validate',
+      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(w.path('python/huge.bin'), ''), truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1), ['python']),
+      code: ExitCode.ValidationFailed,
+      message: 'over the limit of 50.0 MiB',
+    },
+    'a sparse file over 2 GiB with --max-size raised past it': {
+      command: 'pack',
+      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(w.path('python/huge.bin'), ''), truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1), ['python', '--max-size', '3GiB', '-o', 'python.zip']),
+      code: ExitCode.Usage,
+      message: "'3GiB' is over 1024.0 MiB, the most dcf can pack",
+    },
+  };
+
+  test.each(Object.entries(PACK_AND_VALIDATE_CASES))('%s', async (_name, bad) => {
+    const argv = await bad.setup(ws);
+
+    const { code, stdout, stderr } = await ws.run([bad.command, ...argv]);
+
+    expect(stdout + stderr).toContain(bad.message);
+    expect(stderr).not.toContain('internal error');
+    expect(code).toBe(bad.code);
+    // Nothing partial: no zip and no temporary file beside it.
+    expect(readdirSync(ws.root).filter((f) => f.endsWith('.zip') || f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test.each([
+    ['pack', 'EACCES', 'cannot be read (permission denied): fix its permissions'],
+    ['validate', 'EACCES', 'cannot be read (permission denied)'],
+    ['pack', 'ENOENT', 'disappeared while it was being read'],
+  ])('%s: a file that cannot be read (%s) is a problem of that file', async (command, errno, message) => {
+    // Tests run as root, which reads a chmod 000 file: inject the failure instead.
+    ws.write('python', { ...IMAGE_FILES, 'secret.txt': 'x' });
+    const realReadFile = fsPromises.readFile;
+    const spy = jest.spyOn(fsPromises, 'readFile').mockImplementation(((file: string, ...rest: unknown[]) => {
+      if (String(file).endsWith('secret.txt')) return Promise.reject(Object.assign(new Error(`${errno}: open '${String(file)}'`), { code: errno, path: String(file) }));
+      return (realReadFile as (...a: unknown[]) => Promise<unknown>)(file, ...rest);
+    }) as typeof fsPromises.readFile);
+    try {
+      const { code, stdout, stderr } = await ws.run(command === 'pack' ? ['pack', 'python', '-o', 'python.zip'] : ['validate', 'python']);
+
+      expect(stdout + stderr).toContain(`python/secret.txt: ${message}`);
+      expect(code).toBe(ExitCode.ValidationFailed);
+      expect(readdirSync(ws.root).filter((f) => f.endsWith('.zip') || f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('a write that fails removes the temporary file and says why', async () => {
+    ws.write('python', IMAGE_FILES);
+    const spy = jest.spyOn(fs, 'renameSync').mockImplementation(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    try {
+      const { code, stderr } = await ws.run(['pack', 'python', '-o', 'python.zip']);
+
+      expect(stderr).toContain("error: cannot write 'python.zip' (ENOSPC)");
+      expect(code).toBe(ExitCode.Aws);
+      expect(readdirSync(ws.root).filter((f) => f.endsWith('.zip') || f.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

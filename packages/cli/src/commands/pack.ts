@@ -1,10 +1,10 @@
 /** `dcf pack <dir> [-o out.zip]`: the deterministic zip that `dcf push` uploads. */
 import { createHash } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import { Command } from 'commander';
 import { formatSize, writeZip, type ArtifactKind } from '@devcontainer-factory/lambdas';
-import { ExitCode } from '../dcf-error';
+import { DcfError, ExitCode } from '../dcf-error';
 import { loadConfiguration, reportProblems } from '../private/configuration';
 import { idOption, kindOption, maxSizeOption } from '../private/options';
 import type { App } from '../private/session';
@@ -34,12 +34,17 @@ export function packCommand(app: App): Command {
         const config = await loadConfiguration(session.path(dir), dir, options);
         const { out } = session;
         if (config.problems.length > 0) return reportProblems(out, config, 'nothing was written', 'stderr');
+        const shownTarget = options.output ?? `${config.id}.zip`;
+        const target = session.path(shownTarget);
+        checkTarget(target, shownTarget);
         const zip = writeZip(config.content);
-        const target = session.path(options.output ?? `${config.id}.zip`);
         const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
         try {
-          writeFileSync(temporary, zip);
+          writeFileSync(temporary, zip, { flag: 'wx' });
           renameSync(temporary, target);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code ?? String(e);
+          throw new DcfError(`cannot write '${shownTarget}' (${code}): check that its folder is writable and has space, or pass another -o`, ExitCode.Aws, { cause: e });
         } finally {
           rmSync(temporary, { force: true });
         }
@@ -55,4 +60,14 @@ export function packCommand(app: App): Command {
         return ExitCode.Ok;
       }),
     );
+}
+
+/** Refuses an output path whose folder is missing, or that names a folder or another non-file. */
+function checkTarget(target: string, shown: string): void {
+  const parent = statSync(dirname(target), { throwIfNoEntry: false });
+  if (!parent) throw new DcfError(`the folder of '${shown}' does not exist: create it (mkdir -p ${dirname(shown)}) or pass another -o`, ExitCode.Usage);
+  if (!parent.isDirectory()) throw new DcfError(`'${dirname(shown)}' is not a folder: pass an -o inside a folder`, ExitCode.Usage);
+  const existing = statSync(target, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new DcfError(`'${shown}' is a folder: pass the path of the zip to write, e.g. -o ${posix.join(shown.split(sep).join('/'), 'out.zip')}`, ExitCode.Usage);
+  if (existing && !existing.isFile()) throw new DcfError(`'${shown}' exists and is not a regular file: pass another -o`, ExitCode.Usage);
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onInterrupt } from '../private/interrupt-cleanup';
 
 /** Thrown when an engine command fails; `output` holds the end of what it printed. */
 export class EngineCommandError extends Error {
@@ -81,6 +82,10 @@ export class ContainerEngine {
     const shown = `${command} ${args.join(' ')}`;
     return new Promise((resolve, reject) => {
       const child = spawn(command, [...args], { cwd: options.cwd, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A SIGTERM to dcf alone does not reach its children: stop this one, and wait until it has let go of the engine's folder.
+      const closed = new Promise<void>((r) => child.once('close', () => r()));
+      const forget = onInterrupt(() => (child.kill('SIGTERM'), closed));
+      void closed.then(forget);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

@@ -3,7 +3,7 @@
  * checked by `readCatalogFile` of `@devcontainer-factory/lambdas`), with each
  * configuration in a folder next to it: `images/<id>/` and `features/<id>/`.
  */
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CATALOG_PLATFORMS,
@@ -57,13 +57,43 @@ export class LocalCatalogError extends CatalogError {
   }
 }
 
-/** The catalogue file of a path: the file itself, or `catalog.yaml|yml|json` in a folder. */
+/** The largest catalogue file `dcf local` reads (a catalogue of thousands of images is a few hundred KiB). */
+export const MAX_CATALOG_FILE_SIZE = 1024 * 1024;
+
+/** The catalogue file of a path: the file itself, or `catalog.yaml|yml|json` in a folder; a regular file of bounded size. */
 export function catalogFileOf(path: string): string {
   if (!existsSync(path)) throw new LocalCatalogError(`'${path}' does not exist: pass a catalogue file (e.g. examples/catalog.yaml) or the folder that holds one`);
-  if (!statSync(path).isDirectory()) return path;
+  if (!statSync(path).isDirectory()) return checkCatalogFile(path);
   const found = CATALOG_FILE_NAMES.map((n) => join(path, n)).find((f) => existsSync(f));
   if (!found) throw new LocalCatalogError(`'${path}' holds no ${CATALOG_FILE_NAMES.join(', ')}: write one (see examples/catalog.yaml) or pass the file`);
-  return found;
+  return checkCatalogFile(found);
+}
+
+/**
+ * Refuses a catalogue that is not a regular file (a FIFO would block the read
+ * forever, a device never end) or that is over {@link MAX_CATALOG_FILE_SIZE}.
+ * Opens it without blocking and looks at what was opened, so nothing waits on a writer.
+ */
+function checkCatalogFile(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new LocalCatalogError(`cannot open the catalogue file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): check that it exists and is readable`, { cause: e });
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      const what = stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : stats.isSocket() ? 'a socket' : 'not a regular file';
+      throw new LocalCatalogError(`the catalogue ${file} is ${what}: pass a regular catalogue file (e.g. examples/catalog.yaml)`);
+    }
+    if (stats.size > MAX_CATALOG_FILE_SIZE) {
+      throw new LocalCatalogError(`the catalogue file ${file} is ${stats.size} bytes, over the limit of ${MAX_CATALOG_FILE_SIZE}: is it the right file? A catalogue lists ids and settings only`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return file;
 }
 
 /**
@@ -90,7 +120,13 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
 
   const folder = (kind: 'image' | 'feature', id: string): string => {
     const dir = join(dirname(file), `${kind}s`, id);
-    if (!existsSync(dir)) throw new LocalCatalogError(`the configuration of ${kind} '${id}' is missing: expected the folder ${dir} (next to ${file})`);
+    const stats = statSync(dir, { throwIfNoEntry: false });
+    if (!stats) throw new LocalCatalogError(`the configuration of ${kind} '${id}' is missing: expected the folder ${dir} (next to ${file})`);
+    if (!stats.isDirectory()) throw new LocalCatalogError(`the configuration of ${kind} '${id}' must be a folder, but ${dir} is a file: put its configuration in a folder of that name`);
+    const configs = kind === 'image' ? ['.devcontainer/devcontainer.json', '.devcontainer.json'] : ['devcontainer-feature.json'];
+    if (!configs.some((c) => statSync(join(dir, c), { throwIfNoEntry: false })?.isFile())) {
+      throw new LocalCatalogError(`the folder of ${kind} '${id}' (${dir}) has no ${configs.join(' or ')}: add it (dcf init ${kind} ${dir} writes one)`);
+    }
     return dir;
   };
   return {

@@ -4,6 +4,7 @@
  * its storage in a temp folder, or one that already answers at an address the
  * user gave.
  */
+import { onInterrupt } from '../private/interrupt-cleanup';
 import { LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/lambdas';
 
 /** Thrown when no registry could be started or reached; the message says what to install or pass. */
@@ -80,12 +81,36 @@ export async function openLocalRegistry(props: LocalRegistryProps = {}): Promise
     throw new LocalRegistryError(`no registry answers at http://${props.host}/v2/: start one there, or leave out --registry and dcf local starts its own`);
   }
   let server: LocalRegistryServer;
+  // Interrupted while it starts: abort the start (which kills it and removes its folder); once it runs: stop it.
+  const starting = new AbortController();
+  const start = startLocalRegistryServer({ binary: props.binary, storageDir: props.storageDir, startTimeoutMs: props.startTimeoutMs, detached: props.keepRunning, signal: starting.signal });
+  const forgetStart = onInterrupt(async () => {
+    starting.abort();
+    // Wait until the start gave up and cleaned up, or stop the registry if it came up just now.
+    await start.then((s) => s.stop(), () => undefined);
+  });
   try {
-    server = await startLocalRegistryServer({ binary: props.binary, storageDir: props.storageDir, startTimeoutMs: props.startTimeoutMs, detached: props.keepRunning });
+    server = await start;
   } catch (e) {
     if (e instanceof RegistryBinaryMissingError) throw new LocalRegistryError(`${e.message}, or pass --registry localhost:<port> of a running one`, { cause: e });
     if (e instanceof LocalRegistryServerError) throw new LocalRegistryError(e.message, { cause: e });
     throw e;
+  } finally {
+    forgetStart();
   }
-  return { host: server.host, started: true, dir: server.dir, pid: server.pid, stop: () => server.stop(), detach: () => server.detach() };
+  const forget = onInterrupt(() => server.stop());
+  return {
+    host: server.host,
+    started: true,
+    dir: server.dir,
+    pid: server.pid,
+    stop: async () => {
+      forget();
+      await server.stop();
+    },
+    detach: () => {
+      forget();
+      server.detach();
+    },
+  };
 }

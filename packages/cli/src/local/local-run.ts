@@ -3,10 +3,12 @@
  * against a local registry. Images go in build order (a base before the images
  * on it); an image whose base failed is not built. Features follow.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, repositoryName, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { onInterrupt } from '../private/interrupt-cleanup';
 import { ContainerEngine } from './container-engine';
 import { runLocalFeature, type LocalFeatureResult } from './feature-stages';
 import { runLocalImage, type LocalImageResult } from './image-stages';
@@ -46,8 +48,25 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
   const now = props.now ?? Date.now;
   const { catalog } = props;
   const registry = new OciRegistry({ host: props.registryHost });
-  const workDir = await mkdtemp(join(tmpdir(), 'dcf-local-'));
-  const engine = await ContainerEngine.create({ registryHost: props.registryHost, workDir: join(workDir, 'engine') });
+  // Created and registered in one step, so that a signal cannot fall between the two.
+  const workDir = mkdtempSync(join(tmpdir(), 'dcf-local-'));
+  // Interrupted: the registry stops at the same time, so the stages fail and this run unwinds through its own
+  // clean-up below; wait for that (a tool may still be writing into the folder), then remove the folder in any case.
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const forget = onInterrupt(async () => {
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await rm(workDir, { recursive: true, force: true, maxRetries: 3 });
+  });
+  let engine: ContainerEngine;
+  try {
+    engine = await ContainerEngine.create({ registryHost: props.registryHost, workDir: join(workDir, 'engine') });
+  } catch (e) {
+    await rm(workDir, { recursive: true, force: true });
+    finished();
+    forget();
+    throw e;
+  }
   // The devcontainer CLI reads DCF_REGISTRY and DCF_NAMESPACE through ${localEnv:…} in build args.
   const devcontainer: DevcontainerCli = { ...props.devcontainer, env: { ...props.devcontainer.env, DCF_REGISTRY: props.registryHost, DCF_NAMESPACE: catalog.namespace } };
   try {
@@ -78,5 +97,7 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
   } finally {
     await engine.dispose();
     await rm(workDir, { recursive: true, force: true });
+    finished();
+    forget();
   }
 }

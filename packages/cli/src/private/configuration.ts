@@ -4,7 +4,7 @@
  * every problem with them.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, posix } from 'node:path';
+import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   InvalidConfigurationError,
   collectFiles,
@@ -66,13 +66,41 @@ export async function loadConfiguration(dir: string, shown: string, options: Loa
   try {
     content = await collectFiles(dir, { maxSize: options.maxSize });
   } catch (e) {
-    if (e instanceof InvalidConfigurationError) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems: e.problems };
+    const problems = e instanceof InvalidConfigurationError ? e.problems : readProblem(e, dir);
+    if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems };
     throw e;
   }
   const problems = kind === 'image' ? validateImageFiles(content.files) : validateFeatureFiles(content.files, { expectedId: id });
   let size = 0;
   for (const bytes of content.files.values()) size += bytes.length;
   return { dir, shownDir: shown, kind, id, content, size, problems };
+}
+
+/**
+ * A file system error met while reading the folder (a name that is not UTF-8,
+ * a file that cannot be read or vanished, one over 2 GiB) as a problem of the
+ * configuration; undefined for anything else.
+ */
+function readProblem(e: unknown, dir: string): ConfigProblem[] | undefined {
+  const err = e as NodeJS.ErrnoException;
+  if (err?.code === 'ERR_FS_FILE_TOO_LARGE') {
+    return [{ file: '.', message: 'holds a file over 2 GiB, more than dcf can read: leave large files out (add them to .gitignore)' }];
+  }
+  if (typeof err?.code !== 'string' || typeof err.path !== 'string') return undefined;
+  const rel = relative(dir, err.path);
+  const file = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? '.' : rel.split(sep).join('/');
+  if (err.path.includes('\uFFFD')) {
+    return [{ file, message: 'the file name is not valid UTF-8, so it cannot be read or stored in the zip: rename it (ls -b shows the bytes)' }];
+  }
+  const why: Record<string, string> = {
+    EACCES: 'cannot be read (permission denied): fix its permissions or leave it out (.gitignore)',
+    EPERM: 'cannot be read (operation not permitted): fix its permissions or leave it out (.gitignore)',
+    ENOENT: 'disappeared while it was being read: run again when nothing else changes the folder',
+    EISDIR: 'is a folder where a file was expected: run again when nothing else changes the folder',
+    ELOOP: 'is a symlink loop: remove it',
+    EIO: 'cannot be read (I/O error): check the disk',
+  };
+  return [{ file, message: why[err.code] ?? `cannot be read (${err.code}): fix it or leave it out (.gitignore)` }];
 }
 
 /** Prints the problems of a configuration (as JSON with --json) and returns the exit code for them. */

@@ -4,12 +4,17 @@ import { DEFAULT_MAX_CONFIGURATION_SIZE, formatSize } from '@devcontainer-factor
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
+/** The largest `--max-size`: the zip is built in memory, and Node reads no file over 2 GiB. */
+export const MAX_SIZE_LIMIT = 1024 ** 3;
+
 /** `50MiB`, `10m`, `2048` → bytes (K, M and G are binary). */
 export function parseSize(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
   if (!m || unit === undefined || Number(m[1]) <= 0) throw new InvalidArgumentError(`'${text}' is not a size: use a number of bytes or a size such as 50MiB, 500KiB or 1GiB`);
-  return Math.floor(Number(m[1]) * unit);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes > MAX_SIZE_LIMIT) throw new InvalidArgumentError(`'${text}' is over ${formatSize(MAX_SIZE_LIMIT)}, the most dcf can pack (the zip is built in memory): leave large files out (add them to .gitignore)`);
+  return bytes;
 }
 
 /** A positive number of minutes. */

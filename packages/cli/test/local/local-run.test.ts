@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName } from '@devcontainer-factory/lambdas';
@@ -141,10 +142,42 @@ describe('dcf local run refuses bad input before starting anything', () => {
   });
 
   test('images come in build order and a dependsOn cycle is refused', async () => {
-    for (const id of ['a', 'b']) await mkdir(join(dir, 'images', id), { recursive: true });
+    for (const id of ['a', 'b']) {
+      await mkdir(join(dir, 'images', id), { recursive: true });
+      await writeFile(join(dir, 'images', id, '.devcontainer.json'), '{ "image": "debian:12" }');
+    }
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - b\n');
     expect(readLocalCatalog(dir).images.map((i) => i.id)).toEqual(['b', 'a']);
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: a\n    dependsOn: [b]\n  - id: b\n    dependsOn: [a]\n');
     expect(() => readLocalCatalog(dir)).toThrow(/has a cycle: a -> b -> a/);
+  });
+
+  test('a catalogue that is a FIFO is refused at once, not read (it would block forever)', async () => {
+    execFileSync('mkfifo', [join(dir, 'catalog.yaml')]);
+    const run = await dcf('local', 'run', dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`error: the catalogue ${join(dir, 'catalog.yaml')} is a FIFO (named pipe): pass a regular catalogue file`);
+  }, 10_000);
+
+  test('a catalogue over 1 MiB is refused before it is parsed', async () => {
+    await writeFile(join(dir, 'catalog.yaml'), '');
+    await truncate(join(dir, 'catalog.yaml'), 1024 * 1024 + 1);
+    const run = await dcf('local', 'run', join(dir, 'catalog.yaml'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('is 1048577 bytes, over the limit of 1048576');
+  });
+
+  test.each([
+    ['an image "folder" that is a regular file', 'images:\n  - app\n', async () => (await mkdir(join(dir, 'images'), { recursive: true }), writeFile(join(dir, 'images', 'app'), 'not a folder')), "the configuration of image 'app' must be a folder, but"],
+    ['an image folder without devcontainer.json', 'images:\n  - app\n', () => mkdir(join(dir, 'images', 'app', '.devcontainer'), { recursive: true }), "the folder of image 'app' (" ],
+    ['a feature folder without devcontainer-feature.json', 'features: [hello]\n', () => mkdir(join(dir, 'features', 'hello'), { recursive: true }), "has no devcontainer-feature.json: add it (dcf init feature"],
+  ])('%s is refused before the registry starts', async (_name, catalog, setup, message) => {
+    await setup();
+    await writeFile(join(dir, 'catalog.yaml'), catalog);
+    const run = await dcf('local', 'run', dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    // The registry starts after the catalogue is checked: it never printed its address.
+    expect(run.stderr).not.toContain('registry localhost:');
   });
 });

@@ -4,7 +4,7 @@
  * `test/` folder). The CLI (`dcf validate`), the pipeline's Test stage and
  * `dcf local` all run these rules, so a feature fails the same way everywhere.
  */
-import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import { getNodeValue, parseTree, type Node } from 'jsonc-parser';
 import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../config/files';
 import { parseJsonc, positionOf } from '../config/devcontainer-json';
 import { idProblem } from '../naming';
@@ -82,6 +82,8 @@ const PROPERTY_KINDS: Readonly<Record<string, Kind>> = {
 const KNOWN_PROPERTIES = ['id', 'version', 'options', 'installsAfter', 'dependsOn', ...Object.keys(PROPERTY_KINDS)];
 const OPTION_PROPERTIES = ['type', 'default', 'description', 'enum', 'proposals'];
 const OPTION_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Option ids that name a property every JavaScript object has: tools that read options into a plain object would be fooled by them. */
+const RESERVED_OPTION_IDS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const SCENARIO_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /**
@@ -143,9 +145,33 @@ class Located {
     this.found.push({ file: this.file, ...positionOf(this.text, (node ?? this.root).offset), message });
   }
 
+  /** The node at `path`; each object's properties are indexed once, so that looking up every option of a large feature stays linear. */
   node(path: (string | number)[]): Node | undefined {
-    return findNodeAtLocation(this.root, path);
+    let node: Node | undefined = this.root;
+    for (const segment of path) {
+      if (!node) return undefined;
+      if (node.type === 'object' && typeof segment === 'string') node = this.propertiesOf(node).get(segment);
+      else if (node.type === 'array' && typeof segment === 'number') node = node.children?.[segment];
+      else return undefined;
+    }
+    return node;
   }
+
+  /** The value node of each property of an object node (the first, when a key repeats, as jsonc-parser's findNodeAtLocation does). */
+  propertiesOf(object: Node): Map<string, Node> {
+    let index = this.index.get(object);
+    if (!index) {
+      index = new Map();
+      for (const property of object.children ?? []) {
+        const [key, value] = property.children ?? [];
+        if (typeof key?.value === 'string' && value && !index.has(key.value)) index.set(key.value, value);
+      }
+      this.index.set(object, index);
+    }
+    return index;
+  }
+
+  private readonly index = new WeakMap<Node, Map<string, Node>>();
 
   /** The property node (key + value) of a value node, for pointing at the key. */
   keyOf(value: Node | undefined): Node | undefined {
@@ -270,10 +296,19 @@ function checkKind(value: unknown, kind: Kind, what: string, node: Node | undefi
 function checkOptions(options: unknown, doc: Located): void {
   if (!checkKind(options, 'object', '"options"', doc.node(['options']), doc)) return;
   const envNames = new Map<string, string>();
-  for (const [optionId, option] of Object.entries(options as Record<string, unknown>)) {
+  const optionsNode = doc.node(['options']);
+  // The ids come from the syntax tree, not the parsed object: a parser may turn a "__proto__" key into the object's prototype rather than an entry.
+  const entries: [string, unknown][] =
+    optionsNode?.type === 'object'
+      ? [...doc.propertiesOf(optionsNode)].map(([id, valueNode]) => [id, Object.hasOwn(options as object, id) ? (options as Record<string, unknown>)[id] : getNodeValue(valueNode)])
+      : Object.entries(options as Record<string, unknown>);
+  for (const [optionId, option] of entries) {
     const where = `option "${optionId}"`;
     const node = doc.node(['options', optionId]);
-    if (!OPTION_ID.test(optionId)) {
+    if (RESERVED_OPTION_IDS.has(optionId)) {
+      doc.at(doc.keyOf(node), `${where}: "${optionId}" is a name every JavaScript object already has, and tools that read the options would mistake it; rename the option`);
+      continue;
+    } else if (!OPTION_ID.test(optionId)) {
       doc.at(doc.keyOf(node), `${where}: an option id becomes an environment variable of install.sh; use letters, digits, '_' and '-', starting with a letter or '_'`);
     } else {
       const env = optionId.replace(/[^\w]/g, '_').toUpperCase();

@@ -70,6 +70,12 @@ export interface LocalRegistryServerProps {
    * @default false
    */
   readonly detached?: boolean;
+  /**
+   * Aborting it while the registry starts kills the registry, removes its folder and
+   * rejects with a {@link LocalRegistryServerError} (for a Ctrl-C or SIGTERM during start-up).
+   * @default - no way to abort
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** True when `http://<host>/v2/` answers as a registry (200, or 401 for one that asks for credentials). */
@@ -133,9 +139,10 @@ interface StartAttempt {
   readonly storage: string;
   readonly timeoutMs: number;
   readonly detached: boolean;
+  readonly signal?: AbortSignal;
 }
 
-async function startOnce({ binary, dir, storage, timeoutMs, detached }: StartAttempt): Promise<{ child: ChildProcess; port: number } | { error: string }> {
+async function startOnce({ binary, dir, storage, timeoutMs, detached, signal }: StartAttempt): Promise<{ child: ChildProcess; port: number } | { error: string }> {
   const port = await freePort();
   const configPath = join(dir, `config-${port}.yml`);
   await writeFile(configPath, registryConfig(storage, port));
@@ -152,7 +159,7 @@ async function startOnce({ binary, dir, storage, timeoutMs, detached }: StartAtt
   let spawnError: Error | undefined;
   child.on('error', (e) => (spawnError = e));
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     if (spawnError) return { error: `${binary} did not start: ${spawnError.message}` };
     if (child.exitCode !== null || child.signalCode !== null) return { error: `${binary} exited (${child.exitCode ?? child.signalCode}): ${output()}` };
     if (await registryAnswers(`localhost:${port}`)) return { child, port };
@@ -160,6 +167,7 @@ async function startOnce({ binary, dir, storage, timeoutMs, detached }: StartAtt
   }
   child.kill('SIGKILL');
   await waitForExit(child, 5_000);
+  if (signal?.aborted) return { error: 'aborted' };
   return { error: `${binary} did not answer on http://localhost:${port}/v2/ within ${timeoutMs} ms: ${output()}` };
 }
 
@@ -176,14 +184,15 @@ export async function startLocalRegistryServer(props: LocalRegistryServerProps =
   const storageDir = props.storageDir ?? join(dir, 'storage');
   const errors: string[] = [];
   // A free port can be taken between choosing and binding it: try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const started = await startOnce({ binary, dir, storage: storageDir, timeoutMs: props.startTimeoutMs ?? 15_000, detached: props.detached === true });
+  for (let attempt = 0; attempt < 3 && !props.signal?.aborted; attempt++) {
+    const started = await startOnce({ binary, dir, storage: storageDir, timeoutMs: props.startTimeoutMs ?? 15_000, detached: props.detached === true, signal: props.signal });
     if ('error' in started) {
       errors.push(started.error);
       continue;
     }
     const { child, port } = started;
-    let stopped = false;
+    let detached = false;
+    let stopping: Promise<void> | undefined;
     return {
       host: `localhost:${port}`,
       port,
@@ -191,21 +200,25 @@ export async function startLocalRegistryServer(props: LocalRegistryServerProps =
       storageDir,
       pid: child.pid,
       detach() {
-        stopped = true;
+        if (!stopping) detached = true;
         child.unref();
       },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        child.kill('SIGTERM');
-        if (!(await waitForExit(child, 5_000))) {
-          child.kill('SIGKILL');
-          await waitForExit(child, 5_000);
-        }
-        await rm(dir, { recursive: true, force: true });
+      // One stop, however many callers (the command's own and a signal's): each waits until the folder is gone.
+      stop() {
+        if (detached) return Promise.resolve();
+        stopping ??= (async () => {
+          child.kill('SIGTERM');
+          if (!(await waitForExit(child, 5_000))) {
+            child.kill('SIGKILL');
+            await waitForExit(child, 5_000);
+          }
+          await rm(dir, { recursive: true, force: true });
+        })();
+        return stopping;
       },
     };
   }
   await rm(dir, { recursive: true, force: true });
+  if (props.signal?.aborted) throw new LocalRegistryServerError('the local registry was stopped while it started (interrupted)');
   throw new LocalRegistryServerError(`cannot start a local registry:\n${errors.join('\n')}`);
 }
