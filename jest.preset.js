@@ -9,4 +9,7 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // One temp folder per run, removed at its end (see scripts/jest/temp-dir-setup.js).
+  globalSetup: require.resolve('./scripts/jest/temp-dir-setup.js'),
+  globalTeardown: require.resolve('./scripts/jest/temp-dir-teardown.js'),
 };
