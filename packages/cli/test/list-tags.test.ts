@@ -35,6 +35,32 @@ beforeEach(() => {
 });
 afterEach(() => ws.cleanup());
 
+describe('listings that never end', () => {
+  test('a page token that repeats stops dcf list with exit 3 and says why', async () => {
+    ecrMock.on(DescribeRepositoriesCommand).resolves({ repositories: [], nextToken: 'same' });
+    const { code, stderr } = await ws.run(['list']);
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain('listing ECR repositories: AWS sent the same page token twice');
+    expect(ecrMock.commandCalls(DescribeRepositoriesCommand)).toHaveLength(2);
+  });
+
+  test('a listing past 1000 pages stops with exit 3 after reading 1000 pages', async () => {
+    let page = 0;
+    ecrMock.on(DescribeRepositoriesCommand).callsFake(async () => ({ repositories: [], nextToken: `t${++page}` }));
+    const { code, stderr } = await ws.run(['list']);
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain('listing ECR repositories runs past 1000 pages');
+    expect(ecrMock.commandCalls(DescribeRepositoriesCommand)).toHaveLength(1000);
+  });
+
+  test('the images of a repository are bounded the same way (dcf tags)', async () => {
+    ecrMock.on(DescribeImagesCommand, { repositoryName: 'devcontainers/images/python' }).resolves({ imageDetails: [], nextToken: 'again' });
+    const { code, stderr } = await ws.run(['tags', 'python']);
+    expect(code).toBe(ExitCode.Aws);
+    expect(stderr).toContain('listing the images of devcontainers/images/python: AWS sent the same page token twice');
+  });
+});
+
 describe('dcf list', () => {
   test('lists the images and features of the namespace with version, release tags and digest', async () => {
     const { code, stdout } = await ws.run(['list']);

@@ -5,6 +5,7 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { featureCollectionRepositoryName, isSemver, repositoryName, type ArtifactKind } from '@devcontainer-factory/lambdas';
 import { aws, errorName } from './aws-errors';
+import { PageLimit } from './page-limit';
 
 export interface CatalogRepository {
   readonly kind: ArtifactKind;
@@ -38,6 +39,7 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
     ['feature', repositoryName(namespace, 'feature', '')],
   ];
   const found: CatalogRepository[] = [];
+  const pages = new PageLimit('listing ECR repositories');
   let nextToken: string | undefined;
   do {
     const page = await aws('listing ECR repositories', () => ecr.send(new DescribeRepositoriesCommand({ nextToken })));
@@ -49,7 +51,7 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
         if (name.startsWith(prefix) && id && !id.includes('/')) found.push({ kind, id, repository: name, uri: r.repositoryUri ?? name });
       }
     }
-    nextToken = page.nextToken;
+    nextToken = pages.next(page.nextToken);
   } while (nextToken);
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
@@ -58,6 +60,7 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
 export async function taggedImages(ecr: ECRClient, repository: string): Promise<TaggedImage[] | undefined> {
   const { DescribeImagesCommand } = await import('@aws-sdk/client-ecr');
   const images: TaggedImage[] = [];
+  const pages = new PageLimit(`listing the images of ${repository}`);
   let nextToken: string | undefined;
   do {
     let page;
@@ -76,7 +79,7 @@ export async function taggedImages(ecr: ECRClient, repository: string): Promise<
         ...(d.imageSizeInBytes !== undefined ? { bytes: d.imageSizeInBytes } : {}),
       });
     }
-    nextToken = page.nextToken;
+    nextToken = pages.next(page.nextToken);
   } while (nextToken);
   return images.sort((a, b) => (b.pushedAt ?? '').localeCompare(a.pushedAt ?? ''));
 }

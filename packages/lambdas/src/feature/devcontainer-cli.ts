@@ -4,6 +4,9 @@
  * version, `dcf local` and the tests run the one in `node_modules`.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The `@devcontainers/cli` version the factory is tested with and installs in CodeBuild. */
 export const DEVCONTAINER_CLI_VERSION = '0.89.0';
@@ -36,12 +39,27 @@ export class DevcontainerCliError extends Error {
   }
 }
 
-/** Runs `devcontainer <args>`; resolves with its stdout, throws {@link DevcontainerCliError} on a non-zero exit. */
+/**
+ * Runs `devcontainer <args>`; resolves with its stdout, throws {@link DevcontainerCliError} on a non-zero exit.
+ * Each run gets a temp folder of its own (`TMPDIR`), removed afterwards: the CLI names its
+ * scratch folders by the millisecond (`templates-src-output-<ms>`), so two runs started
+ * in the same millisecond would otherwise share, and break, one folder.
+ */
 export async function runDevcontainer(cli: DevcontainerCli, args: readonly string[], options: { cwd?: string } = {}): Promise<string> {
+  const scratch = mkdtempSync(join(tmpdir(), 'dcf-devcontainer-cli-'));
+  try {
+    return await runIn(scratch, cli, args, options);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function runIn(scratch: string, cli: DevcontainerCli, args: readonly string[], options: { cwd?: string }): Promise<string> {
   const argv = [...(cli.args ?? []), ...args];
   const shown = `${cli.command} ${argv.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(cli.command, argv, { cwd: options.cwd, env: { ...process.env, ...cli.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...cli.env, TMPDIR: scratch };
+    const child = spawn(cli.command, argv, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
