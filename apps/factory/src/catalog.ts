@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import {
   CatalogError,
   DEFAULT_NAMESPACE,
+  MAX_CACHE_PREFIX_LENGTH,
   checkDependencies,
   checkIds,
+  isPullThroughCachePrefix,
   namespaceProblem,
   pipelineNameProblem,
   readCatalogFile,
@@ -100,13 +102,10 @@ function optionalBoolean(value: unknown, key: string): boolean | undefined {
   throw new CatalogError(`-c ${key} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-/** ECR's limit on a pull-through cache prefix. */
-const MAX_CACHE_PREFIX_LENGTH = 30;
-
 function cachePrefix(value: unknown, namespace: string): string | undefined {
   if (value === false || value === 'false') return undefined;
   const prefix = optionalString(value === true || value === 'true' ? undefined : value, 'ecrPublicCache') ?? `${namespace}/ecr-public`;
-  if (prefix.length > MAX_CACHE_PREFIX_LENGTH || !/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/.test(prefix)) {
+  if (!isPullThroughCachePrefix(prefix)) {
     throw new CatalogError(
       `the ECR Public pull-through cache prefix '${prefix}' is not one ECR accepts (2 to ${MAX_CACHE_PREFIX_LENGTH} lowercase characters in '/'-separated components): pass -c ecrPublicCache=PREFIX with a shorter one, or -c ecrPublicCache=false to pull BuildKit from public.ecr.aws directly`,
     );

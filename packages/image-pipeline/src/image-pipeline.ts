@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { isSemver, validateId } from '@devcontainer-factory/lambdas';
+import { isPullThroughCachePrefix, isSemver, validateId } from '@devcontainer-factory/lambdas';
 import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -82,8 +82,6 @@ export interface ImagePipelineProps {
   readonly buildkitImage?: string;
 }
 
-export { ImagePipelinePropsError };
-
 function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
   if (values.length === 0) throw new ImagePipelinePropsError(`${prop} must not be empty: name at least one of ${allowed.join(', ')}`);
   const unknown = values.filter((v) => !allowed.includes(v));
@@ -93,10 +91,8 @@ function checkList<T extends string>(prop: string, values: readonly T[], allowed
   return [...values];
 }
 
-/** ECR's rule for a pull-through cache prefix: 2 to 30 characters, lowercase path components. */
-const CACHE_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 function checkCachePrefix(prefix: string): void {
-  if (!CACHE_PREFIX.test(prefix) || prefix.length < 2 || prefix.length > 30) {
+  if (!isPullThroughCachePrefix(prefix)) {
     throw new ImagePipelinePropsError(`ecrPublicCachePrefix '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
   }
 }

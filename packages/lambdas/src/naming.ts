@@ -108,12 +108,21 @@ export function stackNames(namespace: string) {
   };
 }
 
+/** ECR's limits on a pull-through cache rule's repository prefix: 2 to 30 characters, lowercase `/`-separated components. */
+export const MAX_CACHE_PREFIX_LENGTH = 30;
+const CACHE_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+
+/** Whether ECR accepts `prefix` as the repository prefix of a pull-through cache rule. */
+export function isPullThroughCachePrefix(prefix: string): boolean {
+  return prefix.length >= 2 && prefix.length <= MAX_CACHE_PREFIX_LENGTH && CACHE_PREFIX.test(prefix);
+}
+
 /** CodePipeline's limit on a pipeline name. */
 export const MAX_PIPELINE_NAME_LENGTH = 100;
 
 /** The problem with the pipeline name of a namespace and id (too long for CodePipeline), or undefined. */
 export function pipelineNameProblem(namespace: string, kind: ArtifactKind, id: string): string | undefined {
-  const name = kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
+  const name = stackName(namespace, kind, id);
   if (name.length <= MAX_PIPELINE_NAME_LENGTH) return undefined;
   return (
     `${kind} '${id}' in namespace '${namespace}' gets the pipeline name '${name}', ${name.length} characters long; ` +
@@ -128,6 +137,10 @@ export function pipelineNameProblem(namespace: string, kind: ArtifactKind, id: s
 export function pipelineName(namespace: string, kind: ArtifactKind, id: string): string {
   const problem = pipelineNameProblem(namespace, kind, id);
   if (problem) throw new InvalidNameError(problem);
+  return stackName(namespace, kind, id);
+}
+
+function stackName(namespace: string, kind: ArtifactKind, id: string): string {
   return kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
 }
 

@@ -1,13 +1,12 @@
 import { Annotations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { Construct } from 'constructs';
+import { isPullThroughCachePrefix } from '@devcontainer-factory/lambdas';
 
 /** ECR's scan types: `BASIC` (free, OS packages) or `ENHANCED` (Amazon Inspector, also language packages). */
 export type RegistryScanType = 'BASIC' | 'ENHANCED';
 const SCAN_TYPES: readonly RegistryScanType[] = ['BASIC', 'ENHANCED'];
 /** What ECR accepts in a repository filter of a scanning rule: repository name characters and `*`. */
-/** ECR's rule for a pull-through cache prefix (besides 2 to 30 characters). */
-const CACHE_PREFIX = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 const REPOSITORY_FILTER = /^[a-z0-9*][a-z0-9._/*-]*$/;
 
 export interface RegistrySettingsProps {
@@ -59,7 +58,7 @@ export class RegistrySettings extends Construct {
     }
     const cachePrefix = props.ecrPublicCachePrefix;
     if (cachePrefix !== undefined) {
-      if (!CACHE_PREFIX.test(cachePrefix) || cachePrefix.length < 2 || cachePrefix.length > 30) {
+      if (!isPullThroughCachePrefix(cachePrefix)) {
         throw new Error(`RegistrySettings: ecrPublicCachePrefix '${cachePrefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
       }
       this.ecrPublicCacheRule = new ecr.CfnPullThroughCacheRule(this, 'EcrPublicCache', {

@@ -5,7 +5,7 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { featureCollectionRepositoryName, isSemver, repositoryName, type ArtifactKind } from '@devcontainer-factory/lambdas';
 import { aws, errorName } from './aws-errors';
-import { PageLimit } from './page-limit';
+import { awsListingLimit } from './page-limit';
 
 export interface CatalogRepository {
   readonly kind: ArtifactKind;
@@ -39,9 +39,10 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
     ['feature', repositoryName(namespace, 'feature', '')],
   ];
   const found: CatalogRepository[] = [];
-  const pages = new PageLimit('listing ECR repositories');
+  const pages = awsListingLimit('listing ECR repositories');
   let nextToken: string | undefined;
   do {
+    pages.visit(nextToken ?? '');
     const page = await aws('listing ECR repositories', () => ecr.send(new DescribeRepositoriesCommand({ nextToken })));
     for (const r of page.repositories ?? []) {
       const name = r.repositoryName ?? '';
@@ -51,7 +52,7 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
         if (name.startsWith(prefix) && id && !id.includes('/')) found.push({ kind, id, repository: name, uri: r.repositoryUri ?? name });
       }
     }
-    nextToken = pages.next(page.nextToken);
+    nextToken = page.nextToken;
   } while (nextToken);
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
@@ -60,9 +61,10 @@ export async function catalogRepositories(ecr: ECRClient, namespace: string): Pr
 export async function taggedImages(ecr: ECRClient, repository: string): Promise<TaggedImage[] | undefined> {
   const { DescribeImagesCommand } = await import('@aws-sdk/client-ecr');
   const images: TaggedImage[] = [];
-  const pages = new PageLimit(`listing the images of ${repository}`);
+  const pages = awsListingLimit(`listing the images of ${repository}`);
   let nextToken: string | undefined;
   do {
+    pages.visit(nextToken ?? '');
     let page;
     try {
       page = await ecr.send(new DescribeImagesCommand({ repositoryName: repository, filter: { tagStatus: 'TAGGED' }, nextToken }));
@@ -79,7 +81,7 @@ export async function taggedImages(ecr: ECRClient, repository: string): Promise<
         ...(d.imageSizeInBytes !== undefined ? { bytes: d.imageSizeInBytes } : {}),
       });
     }
-    nextToken = pages.next(page.nextToken);
+    nextToken = page.nextToken;
   } while (nextToken);
   return images.sort((a, b) => (b.pushedAt ?? '').localeCompare(a.pushedAt ?? ''));
 }

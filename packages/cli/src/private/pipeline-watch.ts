@@ -6,7 +6,7 @@ import type { ActionExecutionDetail, CodePipelineClient, PipelineExecutionSummar
 import type { Clock } from '../cli-environment';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, awsError, errorName } from './aws-errors';
-import { PageLimit } from './page-limit';
+import { awsListingLimit } from './page-limit';
 
 /** CodePipeline's stage statuses, plus `Pending` (not reached yet) and `NotRun` (the execution ended before it). */
 export type StageStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped' | 'Stopping' | 'Cancelled' | 'Skipped' | 'Pending' | 'NotRun';
@@ -51,14 +51,15 @@ export async function pipelineState(cp: CodePipelineClient, pipeline: string): P
 async function actionExecutions(cp: CodePipelineClient, pipeline: string, executionId: string): Promise<ActionExecutionDetail[]> {
   const { ListActionExecutionsCommand } = await import('@aws-sdk/client-codepipeline');
   const details: ActionExecutionDetail[] = [];
-  const pages = new PageLimit(`listing the actions of execution ${executionId}`);
+  const pages = awsListingLimit(`listing the actions of execution ${executionId}`);
   let nextToken: string | undefined;
   do {
+    pages.visit(nextToken ?? '');
     const page = await aws(`listing the actions of execution ${executionId}`, () =>
       cp.send(new ListActionExecutionsCommand({ pipelineName: pipeline, filter: { pipelineExecutionId: executionId }, nextToken })),
     );
     details.push(...(page.actionExecutionDetails ?? []));
-    nextToken = pages.next(page.nextToken);
+    nextToken = page.nextToken;
   } while (nextToken);
   return details;
 }

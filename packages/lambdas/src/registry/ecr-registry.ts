@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { isDigest, sha256Digest } from './digest';
 import { MANIFEST_MEDIA_TYPES } from './manifest';
+import { PageLimit } from './page-limit';
 import { Registry, RegistryError, StoredManifest } from './registry';
 import { RetryOptions, isThrottlingError, withRetry } from './retry';
 
@@ -207,12 +208,13 @@ export class EcrRegistry implements Registry {
   async tagDigests(repository: string): Promise<Map<string, string>> {
     const tags = new Map<string, string>();
     let nextToken: string | undefined;
-    const seen = new Set<string>();
+    const pages = new PageLimit(this.maxListPages, {
+      repeated: (_token, read) => new RegistryError(`ECR ListImages of ${repository} does not end: page ${read} gives a nextToken already used`),
+      tooMany: (_token, max) => new RegistryError(`ECR ListImages of ${repository} runs past ${max} pages (maxListPages); giving up`),
+    });
     try {
       do {
-        if (seen.size >= this.maxListPages) {
-          throw new RegistryError(`ECR ListImages of ${repository} runs past ${this.maxListPages} pages (maxListPages); giving up`);
-        }
+        pages.visit(nextToken ?? '');
         const token = nextToken;
         const res = await withRetry(
           () =>
@@ -230,11 +232,7 @@ export class EcrRegistry implements Registry {
         for (const id of res.imageIds ?? []) {
           if (id.imageTag && id.imageDigest) tags.set(id.imageTag, id.imageDigest);
         }
-        seen.add(token ?? '');
         nextToken = res.nextToken;
-        if (nextToken !== undefined && seen.has(nextToken)) {
-          throw new RegistryError(`ECR ListImages of ${repository} does not end: page ${seen.size} gives a nextToken already used`);
-        }
       } while (nextToken);
     } catch (error) {
       if (error instanceof RegistryError) throw error;

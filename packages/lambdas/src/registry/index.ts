@@ -3,6 +3,7 @@ export * from './digest';
 export * from './manifest';
 export * from './platform';
 export * from './retry';
+export * from './page-limit';
 export * from './oci-registry';
 export * from './ecr-registry';
 export * from './image-index';

@@ -3,6 +3,7 @@ import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageManifest, MANIFEST_MEDIA_TYP
 import { tokenRealmProblem } from './private/origin-policy';
 import { parseWwwAuthenticate } from './private/www-authenticate';
 import { MEDIA_TYPES, Registry, RegistryError, StoredManifest } from './registry';
+import { PageLimit } from './page-limit';
 import { RetryOptions, isThrottlingError, isTransientNetworkError, withRetry } from './retry';
 
 /** Media type of a gzip-compressed tar layer (OCI). */
@@ -393,16 +394,13 @@ export class OciRegistry implements Registry {
   async listTags(repository: string): Promise<string[]> {
     const tags: string[] = [];
     const first = new URL(`/v2/${repository}/tags/list?n=${this.tagsPageSize}`, this.baseUrl);
-    const seen = new Set<string>();
+    const pages = new PageLimit(this.maxTagPages, {
+      repeated: (href, read) => new RegistryPaginationError(`the tags of ${this.host}/${repository} do not end: the Link header of page ${read} points back to ${href}, a page already read`),
+      tooMany: (href, max) => new RegistryPaginationError(`the tags of ${this.host}/${repository} run past ${max} pages (maxTagPages); the next page would be ${href}`),
+    });
     let next: URL | undefined = first;
     while (next) {
-      if (seen.has(next.href)) {
-        throw new RegistryPaginationError(`the tags of ${this.host}/${repository} do not end: the Link header of page ${seen.size} points back to ${next.href}, a page already read`);
-      }
-      if (seen.size >= this.maxTagPages) {
-        throw new RegistryPaginationError(`the tags of ${this.host}/${repository} run past ${this.maxTagPages} pages (maxTagPages); the next page would be ${next.href}`);
-      }
-      seen.add(next.href);
+      pages.visit(next.href);
       const res = await this.send(next.href, { repository, action: 'pull', idempotent: true, ...this.limits('json') });
       if (res.status === 404) return [];
       this.expect(res, [200], `GET tags of ${repository}`);
