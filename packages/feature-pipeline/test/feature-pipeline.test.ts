@@ -1,23 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, type AppProps, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Warehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipeline, FeaturePipelineProps, FeaturePipelineStack } from '../src';
 
-// Each App synthesizes into a temp folder of this file's, removed after its tests (not a stray cdk.out* in the temp dir).
-const cdkOutdirs: string[] = [];
-afterAll(() => cdkOutdirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-function testApp(props: AppProps = {}): App {
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
-  cdkOutdirs.push(outdir);
-  return new App({ outdir, ...props });
-}
-
 function synth(props: Partial<FeaturePipelineProps> = {}, namespace = 'acme') {
-  const stack = new Stack(testApp());
+  const stack = new Stack();
   const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', namespace);
   const featurePipeline = new FeaturePipeline(stack, 'FeaturePipeline', { warehouse, featureId: 'hello', ...props });
   return { stack, featurePipeline, template: Template.fromStack(stack) };
@@ -205,7 +193,7 @@ describe('FeaturePipeline', () => {
 describe('FeaturePipelineStack', () => {
   test('is named <ns>-feature-<id>, finds the warehouse through SSM parameters and uses no CloudFormation exports', () => {
     // GIVEN
-    const app = testApp();
+    const app = new App();
 
     // WHEN
     const stack = new FeaturePipelineStack(app, undefined, { namespace: 'acme', featureId: 'hello' });
@@ -221,17 +209,17 @@ describe('FeaturePipelineStack', () => {
   });
 
   test('defaults to the devcontainers namespace', () => {
-    const stack = new FeaturePipelineStack(testApp(), undefined, { featureId: 'hello' });
+    const stack = new FeaturePipelineStack(new App(), undefined, { featureId: 'hello' });
     expect(stack.stackName).toBe('devcontainers-feature-hello');
   });
 
   test('refuses an invalid namespace before creating anything', () => {
-    expect(() => new FeaturePipelineStack(testApp(), undefined, { namespace: 'Acme', featureId: 'hello' })).toThrow(/namespace 'Acme' is invalid/);
+    expect(() => new FeaturePipelineStack(new App(), undefined, { namespace: 'Acme', featureId: 'hello' })).toThrow(/namespace 'Acme' is invalid/);
   });
 
   test('is clean under cdk-nag AwsSolutionsChecks, environment-agnostic or in an account and region with partition literals', () => {
     // GIVEN: the factory app's feature flag that writes `arn:aws:` when the region is known
-    const app = testApp({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+    const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
     new FeaturePipelineStack(app, undefined, { namespace: 'acme', featureId: 'hello' });
     new FeaturePipelineStack(app, undefined, { namespace: 'acme', featureId: 'world', env: { account: '123456789012', region: 'eu-west-1' } });
 

@@ -1,22 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, type AppProps, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { PipelineStack, Warehouse, addUploadPipeline, type IWarehouse, type PipelineStackProps, type UploadPipelineProps } from '../src';
-
-// Each App synthesizes into a temp folder of this file's, removed after its tests (not a stray cdk.out* in the temp dir).
-const cdkOutdirs: string[] = [];
-afterAll(() => cdkOutdirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-function testApp(props: AppProps = {}): App {
-  const outdir = mkdtempSync(join(tmpdir(), 'cdk-test-'));
-  cdkOutdirs.push(outdir);
-  return new App({ outdir, ...props });
-}
 
 /** The smallest pipeline after Source: one approval, which needs no role of its own. */
 function withUploadPipeline(scope: Construct, warehouse: IWarehouse, props: Partial<UploadPipelineProps> = {}) {
@@ -41,7 +29,7 @@ class HelloPipelineStack extends PipelineStack {
 describe('addUploadPipeline', () => {
   test('adds a V2 pipeline named <ns>-<kind>-<id> whose Source reads the exact key without polling, then the given stages', () => {
     // GIVEN
-    const stack = new Stack(testApp());
+    const stack = new Stack();
     const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', 'acme');
     // WHEN
     const { pipeline } = withUploadPipeline(stack, warehouse, { sourceVariablesNamespace: 'Source' });
@@ -65,7 +53,7 @@ describe('addUploadPipeline', () => {
 
   test('adds an EventBridge rule on Object Created of exactly that key in the source bucket, targeting the pipeline', () => {
     // GIVEN
-    const stack = new Stack(testApp());
+    const stack = new Stack();
     const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', 'acme');
     // WHEN
     const { pipeline, sourceRule } = withUploadPipeline(stack, warehouse, { kind: 'image', artifactId: 'python' });
@@ -86,7 +74,7 @@ describe('addUploadPipeline', () => {
 describe('PipelineStack', () => {
   test('is named <ns>-<kind>-<id> and described, and finds the warehouse through SSM parameters', () => {
     // GIVEN / WHEN
-    const stack = new HelloPipelineStack(testApp(), undefined, { namespace: 'acme', featureId: 'hello' });
+    const stack = new HelloPipelineStack(new App(), undefined, { namespace: 'acme', featureId: 'hello' });
     // THEN
     expect(stack.stackName).toBe('acme-feature-hello');
     expect(stack.templateOptions.description).toBe("devcontainer-factory acme: approves the feature 'hello'");
@@ -95,7 +83,7 @@ describe('PipelineStack', () => {
   });
 
   test('rejects an invalid namespace or id before creating anything', () => {
-    const app = testApp();
+    const app = new App();
     expect(() => new HelloPipelineStack(app, undefined, { namespace: 'Acme', featureId: 'hello' })).toThrow(/namespace 'Acme' is invalid/);
     expect(() => new HelloPipelineStack(app, undefined, { featureId: 'Hello_World' })).toThrow(/feature id 'Hello_World' is invalid/);
     expect(app.node.children).toHaveLength(0);
@@ -103,7 +91,7 @@ describe('PipelineStack', () => {
 
   test("with an upload pipeline is clean under cdk-nag: the pipeline role's artifact grants are acknowledged", () => {
     // GIVEN
-    const app = testApp({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
+    const app = new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } });
     new HelloPipelineStack(app, undefined, { featureId: 'hello', env: { account: '123456789012', region: 'eu-west-1' } });
     // WHEN
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
