@@ -1,5 +1,8 @@
 /** Builders for CodePipeline job events and the ECR answers the handlers read, shared by the handler tests. */
 import { createHash } from 'node:crypto';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { S3Client } from '@aws-sdk/client-s3';
 import { strToU8, zipSync } from 'fflate';
 import type { CodePipelineJobEvent } from '../../src/codepipeline/job-event';
 
@@ -61,3 +64,14 @@ export const noWait = { sleep: async () => undefined, random: () => 0 };
 
 /** A log that keeps quiet in tests. */
 export const quietLog = { log: () => undefined, error: () => undefined };
+
+/** The clients of the Prepare job, for tests that mock their SDK classes with aws-sdk-client-mock. */
+export function prepareClients() {
+  return {
+    codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
+    ecr: new ECRClient({ region: 'eu-west-1' }),
+    s3ClientFor: () => new S3Client({ region: 'eu-west-1' }),
+    retry: noWait,
+    log: quietLog,
+  };
+}

@@ -4,18 +4,12 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runPrepareJob } from '../../src/handlers/prepare';
 import { craftZip, deflateBomb, type CraftedEntry } from '../support/crafted-zip';
-import { REGISTRY_HOST, REPOSITORY, jobEvent, noWait, quietLog, s3Body } from './job-fixtures';
+import { REGISTRY_HOST, REPOSITORY, jobEvent, prepareClients, s3Body } from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
 const s3 = mockClient(S3Client);
-const clients = {
-  codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
-  ecr: new ECRClient({ region: 'eu-west-1' }),
-  s3ClientFor: () => new S3Client({ region: 'eu-west-1' }),
-  retry: noWait,
-  log: quietLog,
-};
+const clients = prepareClients();
 const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[] };
 const config: CraftedEntry = { name: '.devcontainer/devcontainer.json', data: '{ "image": "debian:12" }', mode: 0o100644 };
 

@@ -5,18 +5,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { imageBuildId } from '../../src/codepipeline/image-build-id';
 import { runPrepareJob } from '../../src/handlers/prepare';
-import { REGISTRY_HOST, REPOSITORY, configZip, digestOf, jobEvent, noWait, quietLog, s3Body, sdkError } from './job-fixtures';
+import { REGISTRY_HOST, REPOSITORY, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
 const s3 = mockClient(S3Client);
-const clients = {
-  codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
-  ecr: new ECRClient({ region: 'eu-west-1' }),
-  s3ClientFor: () => new S3Client({ region: 'eu-west-1' }),
-  retry: noWait,
-  log: quietLog,
-};
+const clients = prepareClients();
 const BASE = 'devcontainers/images/base';
 const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[] };
 const zip = configZip('{\n  // comments are fine\n  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",\n  "customizations": { "devcontainer-factory": { "version": "1.2.3" } },\n}\n');
