@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchiveContent } from '../archive/archive-content';
 import { featureCollectionRepositoryName } from '../naming';
-import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../registry/release';
+import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../registry/release-lock';
 import { featureCollectionLayout, writeFeatureCollection } from './collection-layout';
 import { runDevcontainer, type DevcontainerCli } from './devcontainer-cli';
 import { featureTarballName } from './feature-artifact';

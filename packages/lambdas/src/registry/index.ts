@@ -8,5 +8,6 @@ export * from './oci-registry';
 export * from './ecr-registry';
 export * from './image-index';
 export * from './release';
+export * from './release-lock';
 export * from './resolve-platform';
 export * from './local-registry-server';

@@ -1,5 +1,6 @@
 import { MEDIA_TYPES } from '../../src/registry/registry';
-import { NO_RELEASE_LOCK, ReleaseError, ReleaseRaceError, releaseImage } from '../../src/registry/release';
+import { ReleaseError, ReleaseRaceError, releaseImage } from '../../src/registry/release';
+import { NO_RELEASE_LOCK } from '../../src/registry/release-lock';
 import { MemoryRegistry } from '../support/memory-registry';
 
 // After writing, a release reads every tag back: a tag at another digest means
