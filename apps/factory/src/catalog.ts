@@ -39,6 +39,13 @@ export interface Catalog {
    * @default - `<ns>/ecr-public`
    */
   readonly ecrPublicCachePrefix?: string;
+  /**
+   * Whether the warehouse turns on ECR blob mounting for the account and region
+   * (Release then mounts layers into `<ns>/images/<id>` instead of copying them):
+   * `-c blobMounting=false` leaves the account's setting alone. Deleting the stack
+   * leaves the setting on.
+   */
+  readonly blobMounting: boolean;
 }
 
 /** The example catalogue used when neither context nor a catalogue file names images or features. */
@@ -72,7 +79,8 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   if (nameProblem) throw new CatalogError(nameProblem);
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
   const ecrPublicCachePrefix = cachePrefix(context('ecrPublicCache'), namespace);
-  return { namespace, images, features, registryScanning, ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }) };
+  const blobMounting = optionalBoolean(context('blobMounting'), 'blobMounting') ?? true;
+  return { namespace, images, features, registryScanning, blobMounting, ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }) };
 }
 
 /** Context ids first, in their order, with the file's settings; then the file's other entries. */

@@ -40,6 +40,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     // Account-wide: on in the factory app, off in the reusable Warehouse.
     registryScanning: catalog.registryScanning,
     ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
+    blobMounting: catalog.blobMounting,
   });
 
   const images = new Map<string, ImagePipelineStack>();
@@ -55,6 +56,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       dependsOn: image.dependsOn,
       releaseTags: image.releaseTags,
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
+      ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),
     });
     deployAfter(stack, warehouse);
     images.set(image.id, stack);

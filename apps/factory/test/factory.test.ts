@@ -6,6 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { readCatalog } from '../src/catalog';
 import { addFactory } from '../src/factory';
+import { repositoryWriters } from './support/iam';
 
 const appRoot = join(__dirname, '..');
 
@@ -47,6 +48,20 @@ describe('the factory app', () => {
       expect(JSON.stringify(stack.template)).not.toContain('Fn::ImportValue');
     }
     expect(Object.keys(result.assembly.getStackByName('acme-warehouse').template.Outputs ?? {})).toHaveLength(4);
+  });
+
+  test('in every stack of the app, no role but the image pipeline\'s Release function can write a release repository <ns>/images/<id>', () => {
+    const templates = Object.fromEntries(result.assembly.stacks.map((s) => [s.stackName, s.template]));
+    for (const id of ['python', 'node']) {
+      const writers = repositoryWriters(templates, `acme/images/${id}`);
+      expect(writers).toHaveLength(1);
+      expect(writers[0]).toMatch(new RegExp(`^acme-image-${id}/ImagePipelineReleaseFunctionRole[0-9A-F]{8}$`));
+    }
+    // Build (per-arch images, caches) and Manifest (the index) write staging, and nobody else.
+    expect(repositoryWriters(templates, 'acme/builds/python').map((w) => w.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'acme-image-python/ImagePipelineBuildRole',
+      'acme-image-python/ImagePipelineManifestFunctionRole',
+    ]);
   });
 
   test('the warehouse keeps termination protection on', () => {

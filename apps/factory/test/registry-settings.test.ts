@@ -41,6 +41,28 @@ describe('account-wide registry settings in the factory app', () => {
   });
 });
 
+describe('ECR blob mounting in the factory app', () => {
+  const enablesBlobMounting = (resource: unknown) => JSON.parse((resource as { Properties: { Create: string } }).Properties.Create).parameters;
+
+  test('is on by default, in the warehouse stack, which stays clean under cdk-nag', () => {
+    // addFactory adds AwsSolutionsChecks: synthesis (Template.fromStack) throws on an unacknowledged finding.
+    const resources = Object.values(registryResources({ namespace: 'acme' }, 'Custom::EcrAccountSetting'));
+    expect(resources).toHaveLength(1);
+    expect(enablesBlobMounting(resources[0])).toEqual({ name: 'BLOB_MOUNTING', value: 'ENABLED' });
+    expect(Object.values(registryResources({ blobMounting: 'true' }, 'Custom::EcrAccountSetting'))).toHaveLength(1);
+  });
+
+  test('-c blobMounting=false (or a boolean false in cdk.json) leaves it alone', () => {
+    expect(registryResources({ blobMounting: 'false' }, 'Custom::EcrAccountSetting')).toEqual({});
+    expect(registryResources({ blobMounting: false }, 'Custom::EcrAccountSetting')).toEqual({});
+    expect(readCatalog((key) => ({ blobMounting: true })[key]).blobMounting).toBe(true);
+  });
+
+  test('-c blobMounting with another value is a catalogue error', () => {
+    expect(() => readCatalog((key) => ({ blobMounting: 'yes' })[key])).toThrow(/-c blobMounting must be true or false, got "yes"/);
+  });
+});
+
 describe('images Build and Test use', () => {
   test('the app serves ECR Public through a pull-through cache under its namespace, and Build pulls BuildKit through it', () => {
     const stacks = factory({ namespace: 'acme', images: 'python' });

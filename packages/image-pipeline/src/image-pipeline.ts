@@ -22,6 +22,7 @@ import {
   type ReleaseTagRule,
 } from './image-pipeline-options';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
+import { ImageRetention } from './image-retention';
 import { acknowledgeInvoke } from './private/acknowledge';
 import { buildStage } from './private/build-stage';
 import { hasRegistryHost, isImageReference } from './private/image-reference';
@@ -80,6 +81,26 @@ export interface ImagePipelineProps {
    * @default - `<registry>/<ecrPublicCachePrefix>/vend/moby/buildkit:buildx-stable-1` with `ecrPublicCachePrefix`, else 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1'
    */
   readonly buildkitImage?: string;
+  /**
+   * The retention job of the image's repositories (see {@link ImageRetention}): a
+   * scheduled Lambda that keeps every `X.Y.Z`, `X.Y`, `X`, `latest` and the newest
+   * `keepDateTags` date tags of the release repository (and every image a kept index
+   * references), and deletes released or old builds from staging. `false` for none.
+   * @default - daily, keeping 10 date tags and staging builds for 14 days
+   */
+  readonly retention?: ImagePipelineRetention | false;
+}
+
+/** Settings of an image pipeline's retention job. */
+export interface ImagePipelineRetention {
+  /** @default 10 */
+  readonly keepDateTags?: number;
+  /** @default 14 */
+  readonly stagingMaxAgeDays?: number;
+  /** @default - once a day */
+  readonly schedule?: events.Schedule;
+  /** Only log what would be deleted. @default false */
+  readonly dryRun?: boolean;
 }
 
 function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
@@ -103,14 +124,20 @@ function checkCachePrefix(prefix: string): void {
  *
  * Source → Prepare (Lambda) → Build (CodeBuild, one per platform, in parallel, on
  * native hardware) → Manifest (Lambda: OCI image index) → Test (CodeBuild, one per
- * platform, in parallel) → Release (Lambda: tags).
+ * platform, in parallel) → Release (Lambda: promotion and tags).
+ *
+ * Build, Manifest and Test work in the staging repository `<ns>/builds/<id>`;
+ * Release promotes the tested build into `<ns>/images/<id>`, which no other role of
+ * the pipeline can write.
  *
  * Build, Manifest and Test are skipped when Prepare finds the build id released.
  */
 export class ImagePipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;
-  /** `<ns>/images/<id>`. */
+  /** `<ns>/images/<id>`: the release repository users pull from; only Release writes it. */
   public readonly repositoryName: string;
+  /** `<ns>/builds/<id>`: the staging repository Build pushes to, Manifest assembles in and Test pulls from. */
+  public readonly stagingRepositoryName: string;
   /** The platforms built and tested. */
   public readonly platforms: readonly Platform[];
   /** The rule that starts the pipeline on an upload of its source key. */
@@ -119,14 +146,16 @@ export class ImagePipeline extends Construct {
   public readonly baseImageRule?: events.Rule;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
   public readonly logGroup: logs.LogGroup;
-  /** The role of the Build projects: pushes to the image's repository, pulls the base images. */
+  /** The role of the Build projects: pushes to the staging repository, pulls the base images. */
   public readonly buildRole: iam.IRole;
-  /** The role of the Test projects: pulls the image's repository, cannot push. */
+  /** The role of the Test projects: pulls the staging repository, cannot push. */
   public readonly testRole: iam.IRole;
   /** The Lambda functions of the Prepare, Manifest and Release actions. */
   public readonly prepareFunction: lambda.IFunction;
   public readonly manifestFunction: lambda.IFunction;
   public readonly releaseFunction: lambda.IFunction;
+  /** The retention job of the release and staging repositories; absent with `retention: false`. */
+  public readonly retention?: ImageRetention;
 
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
@@ -155,6 +184,7 @@ export class ImagePipeline extends Construct {
     if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
 
     this.repositoryName = warehouse.repositoryName('image', imageId);
+    this.stagingRepositoryName = warehouse.stagingRepositoryName(imageId);
     this.platforms = platforms;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
 
@@ -163,6 +193,7 @@ export class ImagePipeline extends Construct {
       scope: this,
       warehouse,
       repository: this.repositoryName,
+      stagingRepository: this.stagingRepositoryName,
       baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
       platforms,
       computeSize,
@@ -208,5 +239,15 @@ export class ImagePipeline extends Construct {
     for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
 
     if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
+    if (props.retention !== false) {
+      this.retention = new ImageRetention(this, 'Retention', {
+        ...props.retention,
+        registryHost: warehouse.registryHost,
+        releaseRepository: this.repositoryName,
+        stagingRepository: this.stagingRepositoryName,
+        repositoryArn: (name) => warehouse.repositoryArn(name),
+        logGroup: this.logGroup,
+      });
+    }
   }
 }

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Warehouse } from '@devcontainer-factory/warehouse';
 import { ImagePipeline, ImagePipelineStack, type ImagePipelineProps } from '../src';
-import { cfnText, roleStatements } from './template-text';
+import { cfnText, covers, isEcrWrite, roleStatements, roleStatementsOfPolicy } from './template-text';
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 
@@ -54,8 +54,8 @@ describe('ImagePipeline with default props', () => {
     }
   });
 
-  test('the Lambdas run the handler bundles on Node.js 22 and arm64', () => {
-    ctx.template.resourceCountIs('AWS::Lambda::Function', 3);
+  test('the Lambdas (three actions and the retention job) run the handler bundles on Node.js 22 and arm64', () => {
+    ctx.template.resourceCountIs('AWS::Lambda::Function', 4);
     ctx.template.allResourcesProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
   });
 
@@ -117,10 +117,11 @@ describe('ImagePipeline with default props', () => {
     const params = (name: string) => JSON.parse(cfnText(stages.find((s) => s.Name === name)!.Actions[0].Configuration.UserParameters));
     const registryHost = '<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>';
     expect(params('Prepare')).toEqual({ registryHost, repository: 'devcontainers/images/python', baseRepositories: [] });
-    expect(params('Manifest')).toEqual({ registryHost, repository: 'devcontainers/images/python', buildId: '#{Prepare.BuildId}', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(params('Manifest')).toEqual({ registryHost, repository: 'devcontainers/builds/python', buildId: '#{Prepare.BuildId}', platforms: ['linux/amd64', 'linux/arm64'] });
     expect(params('Release')).toEqual({
       registryHost,
       repository: 'devcontainers/images/python',
+      stagingRepository: 'devcontainers/builds/python',
       buildId: '#{Prepare.BuildId}',
       version: '#{Prepare.Version}',
       rules: ['latest', 'semver', 'date'],
@@ -128,8 +129,8 @@ describe('ImagePipeline with default props', () => {
   });
 
   test('an EventBridge rule on the source bucket starts the pipeline for exactly this key', () => {
-    ctx.template.resourceCountIs('AWS::Events::Rule', 1);
-    const [rule] = Object.values(ctx.template.findResources('AWS::Events::Rule'));
+    const [rule, ...others] = Object.values(ctx.template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern);
+    expect(others).toEqual([]);
     const pattern = rule.Properties.EventPattern;
     expect(pattern.source).toEqual(['aws.s3']);
     expect(pattern['detail-type']).toEqual(['Object Created']);
@@ -147,24 +148,37 @@ describe('ImagePipeline with default props', () => {
     }
   });
 
-  test('the Release function can only move tags: no layer upload, no repository creation', () => {
-    const role = ctx.imagePipeline.releaseFunction.role!;
-    const ecrActions = roleStatements(ctx.template, logicalId(role))
-      .flatMap((s) => s.actions)
-      .filter((a) => a.startsWith('ecr:'));
-    expect([...new Set(ecrActions)].sort()).toEqual(['ecr:BatchGetImage', 'ecr:DescribeImages', 'ecr:ListImages', 'ecr:PutImage']);
+  test('the Release function writes the release repository and only reads staging (manifests and blobs to mount or copy)', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.releaseFunction.role!));
+    const on = (name: string) => [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
+    expect(on('devcontainers/images/python')).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:ListImages', 'ecr:PutImage', 'ecr:UploadLayerPart']));
+    expect(on('devcontainers/builds/python')).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
   });
 
-  test('the Prepare function has no S3 access: it reads the zip with the job artifact credentials', () => {
-    const actions = roleStatements(ctx.template, logicalId(ctx.imagePipeline.prepareFunction.role!)).flatMap((s) => s.actions);
-    expect(actions.filter((a) => a.startsWith('s3:') || a.startsWith('kms:'))).toEqual([]);
-    expect(actions).not.toContain('ecr:PutImage');
+  test("no role but the Release function's can put an image, a layer or a tag in the release repository", () => {
+    const release = 'devcontainers/images/python';
+    const writers = Object.entries(ctx.template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      roleStatementsOfPolicy(ctx.template, id).some((s) => s.actions.some(isEcrWrite) && s.resources.some((r) => covers(r, release))),
+    );
+    const roles = writers.flatMap(([, p]) => (p.Properties.Roles as { Ref: string }[]).map((r) => r.Ref));
+    expect(roles).toEqual([logicalId(ctx.imagePipeline.releaseFunction.role!)]);
   });
 
-  test('the Build role can push only to the image repository', () => {
+  test('the Prepare function only reads manifests and tags: no S3, no layers, no registry login', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.prepareFunction.role!));
+    const actions = [...new Set(statements.flatMap((s) => s.actions).filter((a) => !a.startsWith('logs:')))].sort();
+    expect(actions).toEqual(['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult', 'ecr:BatchGetImage', 'ecr:ListImages']);
+  });
+
+  test('the Manifest function reads configs and puts the index in staging only', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.manifestFunction.role!)).filter((s) => s.actions.some((a) => a.startsWith('ecr:')));
+    expect(statements).toEqual([{ actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage'], resources: ['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python'] }]);
+  });
+
+  test('the Build role can push only to the staging repository', () => {
     const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole));
     const push = statements.filter((s) => s.actions.includes('ecr:PutImage'));
-    expect(push.flatMap((s) => s.resources)).toEqual(['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/images/python']);
+    expect(push.flatMap((s) => s.resources)).toEqual(['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python']);
   });
 
   test('CodeBuild projects encrypt with the warehouse S3 key and log to the pipeline log group', () => {
@@ -181,19 +195,32 @@ describe('ImagePipeline with default props', () => {
     expect(Object.values(ctx.template.toJSON().Outputs ?? {}).filter((o) => (o as { Export?: unknown }).Export)).toEqual([]);
   });
 
-  test('stays small: 24 resources for two platforms (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
+  test('stays small: 29 resources for two platforms, retention included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
     const counts: Record<string, number> = {};
     for (const r of Object.values(ctx.template.toJSON().Resources) as { Type: string }[]) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
     expect(counts).toEqual({
       'AWS::CodePipeline::Pipeline': 1,
       'AWS::CodeBuild::Project': 4,
-      'AWS::Lambda::Function': 3,
-      // Pipeline, Build, Test, three Lambdas, EventBridge target.
-      'AWS::IAM::Role': 7,
-      'AWS::IAM::Policy': 7,
-      'AWS::Events::Rule': 1,
+      // Prepare, Manifest, Release, retention.
+      'AWS::Lambda::Function': 4,
+      // Pipeline, Build, Test, four Lambdas, EventBridge target.
+      'AWS::IAM::Role': 8,
+      'AWS::IAM::Policy': 8,
+      // The upload trigger and the retention schedule.
+      'AWS::Events::Rule': 2,
+      'AWS::Lambda::Permission': 1,
       'AWS::Logs::LogGroup': 1,
     });
+  });
+
+  test('retention runs daily on the release and staging repositories of the image, keeping 10 date tags and staging builds for 14 days', () => {
+    const fn = ctx.imagePipeline.retention!.function;
+    const env = ctx.template.findResources('AWS::Lambda::Function')[logicalId(fn)].Properties.Environment.Variables;
+    expect(env).toMatchObject({ RELEASE_REPOSITORY: 'devcontainers/images/python', STAGING_REPOSITORY: 'devcontainers/builds/python', KEEP_DATE_TAGS: '10', STAGING_MAX_AGE_DAYS: '14' });
+    ctx.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    expect(pipelineIn({ retention: false }).imagePipeline.retention).toBeUndefined();
+    const custom = pipelineIn({ retention: { keepDateTags: 3 } });
+    expect(custom.template.findResources('AWS::Lambda::Function')[logicalId(custom.imagePipeline.retention!.function)].Properties.Environment.Variables.KEEP_DATE_TAGS).toBe('3');
   });
 });
 
@@ -299,7 +326,7 @@ describe('ImagePipeline with dependsOn', () => {
     // GIVEN an image built on two factory images
     const { template, imagePipeline } = pipelineIn({ dependsOn: ['base', 'tools'] });
     // THEN
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    template.resourceCountIs('AWS::Events::Rule', 3);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ecr'],

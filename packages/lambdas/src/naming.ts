@@ -76,6 +76,15 @@ export function repositoryName(namespace: string, kind: ArtifactKind, id: string
   return `${namespace}/${plural(kind)}/${id}`;
 }
 
+/**
+ * The staging repository of an image, `<ns>/builds/<id>`: Build pushes the per-arch
+ * images there, Manifest puts the index, Test pulls it; Release promotes the tested
+ * build into the release repository `<ns>/images/<id>`, the only one users pull from.
+ */
+export function stagingRepositoryName(namespace: string, id: string): string {
+  return `${namespace}/builds/${id}`;
+}
+
 /** The feature collection's own repository, where the devcontainer CLI pushes collection metadata: `<ns>/features`. */
 export function featureCollectionRepositoryName(namespace: string): string {
   return `${namespace}/features`;

@@ -1,7 +1,11 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { Construct } from 'constructs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
+import { Construct, type IConstruct } from 'constructs';
 import { isPullThroughCachePrefix } from '@devcontainer-factory/lambdas';
+import { acknowledgeNag, nagText } from './nag';
 
 /** ECR's scan types: `BASIC` (free, OS packages) or `ENHANCED` (Amazon Inspector, also language packages). */
 export type RegistryScanType = 'BASIC' | 'ENHANCED';
@@ -30,7 +34,29 @@ export interface RegistrySettingsProps {
    * @default - no pull-through cache rule
    */
   readonly ecrPublicCachePrefix?: string;
+  /**
+   * Turn on ECR blob mounting for the account and region (`PutAccountSetting`
+   * `BLOB_MOUNTING` = `ENABLED`, through a custom resource, on create and update),
+   * so that a push can mount a layer that another repository of the registry
+   * already holds instead of uploading it again (Release's promotion from
+   * `<ns>/builds/<id>` to `<ns>/images/<id>` does). ECR mounts a layer only:
+   * - within one registry (the same account and region);
+   * - between repositories with identical encryption type and key (the warehouse's
+   *   repository creation template gives every `<ns>/` repository the same KMS key);
+   * - not into or out of pull-through cache repositories;
+   * - when the caller may `ecr:GetDownloadUrlForLayer` on the source repository.
+   *
+   * Deleting the stack, or turning this off again, does NOT reset the account's
+   * setting: another namespace or tool in the account may rely on it. Disable it
+   * yourself (`aws ecr put-account-setting --name BLOB_MOUNTING --value DISABLED`)
+   * if nothing does; layers that were mounted stay mounted.
+   * @default false - the account's blob mounting setting is left as it is
+   */
+  readonly blobMounting?: boolean;
 }
+
+/** The construct id of the singleton Lambda that every `AwsCustomResource` of a stack shares. */
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = `AWS${AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`;
 
 /**
  * The ECR settings that exist once per account and region, gathered in one place so
@@ -43,6 +69,8 @@ export class RegistrySettings extends Construct {
   public readonly scanningConfiguration?: ecr.CfnRegistryScanningConfiguration;
   /** The pull-through cache rule for ECR Public, when `ecrPublicCachePrefix` asked for one. */
   public readonly ecrPublicCacheRule?: ecr.CfnPullThroughCacheRule;
+  /** The custom resource that enables blob mounting, when `blobMounting` asked for it. */
+  public readonly blobMountingSetting?: AwsCustomResource;
 
   constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
@@ -68,6 +96,7 @@ export class RegistrySettings extends Construct {
       });
       Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${cachePrefix}/ serves public.ecr.aws from this account's registry; a prefix exists once per account and region`);
     }
+    if (props.blobMounting) this.blobMountingSetting = this.enableBlobMounting();
     if (filters.length === 0) return;
 
     this.scanningConfiguration = new ecr.CfnRegistryScanningConfiguration(this, 'Scanning', {
@@ -78,4 +107,47 @@ export class RegistrySettings extends Construct {
       `account-wide: this stack owns the ECR registry scanning configuration of its account and region (${scanType}, ${filters.join(', ')}); another one deployed in the same account and region replaces it`,
     );
   }
+
+  /** `PutAccountSetting BLOB_MOUNTING=ENABLED` on create and update; nothing on delete. */
+  private enableBlobMounting(): AwsCustomResource {
+    const call = {
+      service: 'ECR',
+      action: 'PutAccountSetting',
+      parameters: { name: 'BLOB_MOUNTING', value: 'ENABLED' },
+      // One setting per account and region: the same id on every update, so no replacement (and no delete) ever happens.
+      physicalResourceId: PhysicalResourceId.of('ecr-account-setting-BLOB_MOUNTING'),
+    };
+    const setting = new AwsCustomResource(this, 'BlobMounting', {
+      resourceType: 'Custom::EcrAccountSetting',
+      onCreate: call,
+      onUpdate: call,
+      // No onDelete: the account keeps blob mounting, which another namespace may rely on.
+      policy: AwsCustomResourcePolicy.fromStatements([new iam.PolicyStatement({ actions: ['ecr:PutAccountSetting'], resources: ['*'] })]),
+      // The Lambda runtime's own SDK knows PutAccountSetting: no install from npm at deploy time.
+      installLatestAwsSdk: false,
+      logGroup: new logs.LogGroup(this, 'BlobMountingLogs', { retention: logs.RetentionDays.ONE_YEAR }),
+    });
+    acknowledgeNag(setting, 'IAM5', 'ecr:PutAccountSetting is account-wide: ECR allows no resource narrower than *', 'Resource::*');
+    const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    if (provider) acknowledgeCustomResourceProvider(provider);
+    Annotations.of(this).addInfo(
+      'account-wide: this stack turns on ECR blob mounting (BLOB_MOUNTING=ENABLED) for its account and region; deleting the stack leaves it on, since another namespace may rely on it',
+    );
+    return setting;
+  }
+}
+
+/**
+ * The finding of aws-cdk-lib's singleton `AwsCustomResource` Lambda, which the construct library owns (its
+ * runtime is the latest Node.js that aws-cdk-lib knows, so AwsSolutions-L1 holds).
+ */
+function acknowledgeCustomResourceProvider(provider: IConstruct): void {
+  // The same ARN the provider's role gets, so the text matches whatever the stack's environment and partition flags are.
+  const basicExecution = iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole').managedPolicyArn;
+  acknowledgeNag(
+    provider,
+    'IAM4',
+    "aws-cdk-lib's AwsCustomResource Lambda role carries AWSLambdaBasicExecutionRole, which grants CloudWatch Logs writes only; the singleton is shared by every AwsCustomResource of the stack",
+    `Policy::${nagText(provider, basicExecution)}`,
+  );
 }

@@ -24,8 +24,10 @@ export interface IWarehouse extends IResource {
   /** The feature collection's repository, `<ns>/features`. */
   readonly featureCollectionRepositoryName: string;
 
-  /** `<ns>/images/<id>` or `<ns>/features/<id>`. */
+  /** `<ns>/images/<id>` or `<ns>/features/<id>`: what users pull; only Release writes an image's. */
   repositoryName(kind: ArtifactKind, id: string): string;
+  /** `<ns>/builds/<id>`: the staging repository where an image is built and tested before Release promotes it. */
+  stagingRepositoryName(imageId: string): string;
   /** ARN of a repository of this account and region, by name (it may not exist until its first push). */
   repositoryArn(repositoryName: string): string;
   /** `<ns>/images/<id>.zip` or `<ns>/features/<id>.zip`. */
@@ -39,13 +41,17 @@ export interface IWarehouse extends IResource {
   grantPull(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
   /** Push to repositories, creating them on first push from the warehouse's creation template. */
   grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
-  /** Move tags between manifests that are already in the repositories; no layer upload. */
   /**
    * Pull through the pull-through cache rule of `prefix`: read its repositories and
    * import an upstream image on first use (which creates the repository).
    */
   grantPullThroughCache(grantee: iam.IGrantable, prefix: string): iam.Grant;
+  /** Move tags between manifests that are already in the repositories (read manifests and tags, put manifests); no layer upload. */
   grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
+  /** Read manifests and tags through the ECR API (`BatchGetImage`, `ListImages`): no layers, no registry login. */
+  grantReadManifests(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
+  /** Exactly these ECR actions on these repositories, for a role that needs a set no other grant gives. */
+  grantRepositories(grantee: iam.IGrantable, actions: readonly string[], ...repositoryNames: string[]): iam.Grant;
   /** Read the warehouse's SSM parameters (`/<ns>/factory/*`). */
   grantReadParameters(grantee: iam.IGrantable): iam.Grant;
 }

@@ -5,11 +5,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { DEFAULT_NAMESPACE, parameterNames, validateNamespace } from '@devcontainer-factory/lambdas';
+import { DEFAULT_NAMESPACE, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/lambdas';
 import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
-import { secureBucketProps, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
+import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
 import type { IWarehouse } from './warehouse-interface';
 
@@ -43,6 +43,13 @@ export interface WarehouseProps {
    */
   readonly untaggedImageRetention?: Duration;
   /**
+   * How long after push a build in a staging repository (`<ns>/builds/<id>`, where
+   * Build, Manifest and Test work) is expired, tagged or not. Release promotes what it
+   * releases into `<ns>/images/<id>`, which this never touches. Whole days.
+   * @default Duration.days(14)
+   */
+  readonly stagingRetention?: Duration;
+  /**
    * Turn on ECR basic scan-on-push for `<ns>/*`. This creates the account's one
    * registry scanning configuration (see {@link RegistrySettings}), which replaces
    * any the account and region already had (ENHANCED scanning, other filters), and
@@ -60,6 +67,14 @@ export interface WarehouseProps {
    * @default - no pull-through cache rule
    */
   readonly ecrPublicCachePrefix?: string;
+  /**
+   * Turn on ECR blob mounting for the account and region (see
+   * {@link RegistrySettingsProps.blobMounting}), so that Release mounts a build's layers
+   * from `<ns>/builds/<id>` into `<ns>/images/<id>` instead of copying them. Account-wide;
+   * deleting the stack leaves it on.
+   * @default false - the account's setting is left as it is (promotion then copies layers)
+   */
+  readonly blobMounting?: boolean;
   /**
    * What happens to the buckets and keys when the stack is deleted. ECR
    * repositories are created on push, outside CloudFormation, and are never
@@ -110,6 +125,7 @@ export class Warehouse extends WarehouseBase {
     const artifactDays = wholeDays('artifactRetention', props.artifactRetention ?? Duration.days(7));
     const logDays = wholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365));
     const untaggedDays = wholeDays('untaggedImageRetention', props.untaggedImageRetention ?? Duration.days(14));
+    const stagingDays = wholeDays('stagingRetention', props.stagingRetention ?? Duration.days(14));
 
     this.s3Key = new kms.Key(this, 'S3Key', {
       description: `devcontainer-factory ${ns}: encrypts the source and artifact buckets`,
@@ -193,11 +209,29 @@ export class Warehouse extends WarehouseBase {
       ],
     });
     template.node.addDependency(creationRole);
+    // The more specific prefix wins: staging repositories get the same encryption (so that
+    // Release can mount their blobs into release repositories) and expire by age.
+    const stagingPrefix = stagingRepositoryName(ns, '').replace(/\/$/, '');
+    const stagingTemplate = new ecr.CfnRepositoryCreationTemplate(this, 'StagingRepositoryCreationTemplate', {
+      prefix: stagingPrefix,
+      description: `devcontainer-factory ${ns}: staging repositories of image builds, created on first push`,
+      appliedFor: ['CREATE_ON_PUSH'],
+      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
+      imageTagMutability: 'MUTABLE',
+      lifecyclePolicy: stagingLifecyclePolicy(stagingDays),
+      customRoleArn: creationRole.roleArn,
+      resourceTags: [
+        { key: 'devcontainer-factory:namespace', value: ns },
+        { key: 'devcontainer-factory:repository', value: 'staging' },
+      ],
+    });
+    stagingTemplate.node.addDependency(creationRole);
 
-    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined) {
+    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting) {
       new RegistrySettings(this, 'RegistrySettings', {
         scanOnPushFilters: props.registryScanning ? [`${ns}/*`] : undefined,
         ecrPublicCachePrefix: props.ecrPublicCachePrefix,
+        blobMounting: props.blobMounting,
       });
     }
 

@@ -1,5 +1,6 @@
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { RegistrySettings } from '../src';
 
 describe('RegistrySettings', () => {
@@ -35,5 +36,79 @@ describe('RegistrySettings', () => {
     [{ scanType: 'BASIC' as const }, /scanType is set but scanOnPushFilters is empty/],
   ])('GIVEN %j THEN a clear error', (props, message) => {
     expect(() => new RegistrySettings(new Stack(), 'Settings', props)).toThrow(message);
+  });
+});
+
+describe('RegistrySettings blob mounting', () => {
+  const putBlobMounting = { service: 'ECR', action: 'PutAccountSetting', parameters: { name: 'BLOB_MOUNTING', value: 'ENABLED' } };
+
+  /** The create/update/delete calls of the stack's one `Custom::EcrAccountSetting`, parsed. */
+  function calls(stack: Stack): { create?: unknown; update?: unknown; delete?: unknown } {
+    const resources = Object.values(Template.fromStack(stack).findResources('Custom::EcrAccountSetting'));
+    expect(resources).toHaveLength(1);
+    // The calls are JSON strings (no token in them).
+    const parse = (v: unknown) => (v === undefined ? undefined : JSON.parse(v as string));
+    const props = resources[0].Properties;
+    return { create: parse(props.Create), update: parse(props.Update), delete: parse(props.Delete) };
+  }
+
+  test('GIVEN blobMounting is not set or false THEN no custom resource, Lambda or policy is created', () => {
+    for (const props of [{}, { blobMounting: false }]) {
+      const stack = new Stack();
+      new RegistrySettings(stack, 'Settings', props);
+      expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {})).toEqual([]);
+      expect(Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('blob mounting'))).toEqual([]);
+    }
+  });
+
+  test('GIVEN blobMounting THEN PutAccountSetting BLOB_MOUNTING=ENABLED on create and update, and nothing on delete', () => {
+    // GIVEN
+    const stack = new Stack();
+    // WHEN
+    const settings = new RegistrySettings(stack, 'Settings', { blobMounting: true });
+    // THEN
+    expect(settings.blobMountingSetting).toBeDefined();
+    const { create, update, delete: onDelete } = calls(stack);
+    expect(create).toMatchObject(putBlobMounting);
+    expect(update).toMatchObject(putBlobMounting);
+    expect(onDelete).toBeUndefined();
+    Template.fromStack(stack).hasResourceProperties('Custom::EcrAccountSetting', { InstallLatestAwsSdk: false });
+  });
+
+  test('GIVEN blobMounting THEN the custom resource may call ecr:PutAccountSetting and nothing else', () => {
+    const stack = new Stack();
+    new RegistrySettings(stack, 'Settings', { blobMounting: true });
+    const policies = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual([{ Action: 'ecr:PutAccountSetting', Effect: 'Allow', Resource: '*' }]);
+  });
+
+  test('GIVEN blobMounting THEN its Lambda logs to a log group with a retention', () => {
+    const stack = new Stack();
+    new RegistrySettings(stack, 'Settings', { blobMounting: true });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: Match.anyValue() } });
+  });
+
+  test('GIVEN blobMounting THEN an info note says it is account-wide and that deleting the stack leaves it on', () => {
+    const stack = new Stack();
+    new RegistrySettings(stack, 'Settings', { blobMounting: true });
+    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('account-wide: .*blob mounting.*deleting the stack leaves it on'));
+  });
+
+  test.each([
+    ['in an environment-agnostic stack', {}, undefined],
+    ['in a concrete environment with partition literals', { '@aws-cdk/core:enablePartitionLiterals': true }, { account: '123456789012', region: 'eu-west-1' }],
+  ])('GIVEN blobMounting with every other setting THEN cdk-nag AwsSolutionsChecks pass %s', (_, context, env) => {
+    // GIVEN
+    const app = new App({ context });
+    const stack = new Stack(app, 'Settings', { env });
+    new RegistrySettings(stack, 'Settings', { blobMounting: true, scanOnPushFilters: ['acme/*'], ecrPublicCachePrefix: 'acme/ecr-public' });
+    // WHEN
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    // THEN: synthesis throws with the report when any rule is violated and not acknowledged.
+    expect(() => app.synth()).not.toThrow();
   });
 });

@@ -8,6 +8,7 @@ import { EngineCommandError, hostPlatform } from '../local/container-engine';
 import { LocalCatalogError, readLocalCatalog } from '../local/local-catalog';
 import { LocalRegistryError, localRegistryHostProblem, openLocalRegistry } from '../local/local-registry';
 import { runLocalCatalog, type LocalRunResult } from '../local/local-run';
+import { RetentionFlagError, parseRetentionFlags, retentionSummary, runLocalRetention } from '../local/local-retention';
 import type { StageReport } from '../local/local-stages';
 import { formatDuration, table, type Output } from '../private/output';
 import type { App } from '../private/session';
@@ -148,6 +149,50 @@ export function localCommand(app: App): Command {
       }),
     );
   local.addCommand(run);
+  const retention: Command = new Command('retention')
+    .summary('plan and apply retention of the catalogue\'s repositories in a local registry')
+    .description(
+      'For each image: plans its staging repository <ns>/builds/<id> (deletes builds released or older than --staging-days) and its ' +
+        'release repository <ns>/images/<id> (keeps every X.Y.Z, X.Y, X, latest, the newest --keep-date-tags date tags and what a kept ' +
+        'index references), prints each plan, and deletes unless --dry-run.',
+    )
+    .argument('[catalog]', 'catalogue file, or a folder holding catalog.yaml', '.')
+    .requiredOption('--registry <host>', 'the registry to clean, localhost:<port> (e.g. the one dcf local run --keep-running left running)')
+    .option('--dry-run', 'print the plans, delete nothing')
+    .option('--keep-date-tags <n>', 'date tags (YYYYMMDD) to keep per release repository, newest first (default: 10)')
+    .option('--staging-days <n>', 'delete staging builds created more than this many days ago (default: 14)')
+    .action(
+      app.action(async (session, catalogPath: string, options: { registry: string; dryRun?: boolean; keepDateTags?: string; stagingDays?: string }) => {
+        const { out, env } = session;
+        const hostProblem = localRegistryHostProblem(options.registry);
+        if (hostProblem) throw new DcfError(`--registry: ${hostProblem}`, ExitCode.Usage);
+        let counts;
+        let catalog;
+        try {
+          counts = parseRetentionFlags(options);
+          catalog = readLocalCatalog(session.path(catalogPath), (retention.optsWithGlobals() as { namespace?: string }).namespace ?? env.env.DCF_NAMESPACE);
+        } catch (e) {
+          if (e instanceof RetentionFlagError || e instanceof LocalCatalogError) throw new DcfError(e.message, ExitCode.Usage, { cause: e });
+          throw e;
+        }
+        try {
+          await openLocalRegistry({ host: options.registry });
+        } catch (e) {
+          if (e instanceof LocalRegistryError) throw new DcfError(e.message, ExitCode.Aws, { cause: e });
+          throw e;
+        }
+        let result;
+        try {
+          result = await runLocalRetention({ catalog, registryHost: options.registry, dryRun: options.dryRun === true, ...counts, now: new Date(env.clock.now()), log: (line) => (out.json ? undefined : out.print(line)) });
+        } catch (e) {
+          throw new DcfError(`retention failed: ${(e as Error).message}`, ExitCode.Aws, { cause: e });
+        }
+        if (out.json) out.data(result);
+        else for (const line of retentionSummary(result)) out.print(line);
+        return ExitCode.Ok;
+      }),
+    );
+  local.addCommand(retention);
   return local;
 }
 

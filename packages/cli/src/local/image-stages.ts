@@ -1,6 +1,8 @@
 /**
  * One image through the stages of the image pipeline, on this machine: validate,
- * pack, Prepare, Build (host platform), Manifest, Test, Release. Prepare,
+ * pack, Prepare, Build (host platform), Manifest, Test, Release. Build, Manifest
+ * and Test work in the staging repository `<ns>/builds/<id>`; Release promotes the
+ * tested build into `<ns>/images/<id>`, as in the cloud. Prepare,
  * Manifest and Release are the functions the Lambdas run; Build and Test are
  * what CodeBuild runs, with podman and buildah instead of Docker.
  */
@@ -17,6 +19,7 @@ import {
   releaseImage,
   repositoryName,
   resolvePlatform,
+  stagingRepositoryName,
   runDevcontainer,
   writeZip,
   type ArchiveContent,
@@ -77,6 +80,8 @@ function machineArch(uname: string): string {
 export async function runLocalImage(props: LocalImageProps): Promise<LocalImageResult> {
   const { image, registry, engine } = props;
   const repository = repositoryName(props.namespace, 'image', image.id);
+  // Built, assembled and tested in staging; Release promotes into `repository`, as in the cloud.
+  const staging = stagingRepositoryName(props.namespace, image.id);
   const arch = props.platform.split('/')[1];
   const rec = new StageRecorder({ kind: 'image', id: image.id }, props.listener, props.now);
   const base = { id: image.id, repository, moved: [] as string[], tags: [] as string[] };
@@ -104,7 +109,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
     } else {
       const srcDir = join(props.workDir, image.id);
       await extractArchive(config.content, srcDir);
-      const perArch = `${registry.host}/${repository}:${archTag(prepared.buildId, arch)}`;
+      const perArch = `${registry.host}/${staging}:${archTag(prepared.buildId, arch)}`;
       await rec.run('build', async () => {
         await runDevcontainer(
           { ...props.devcontainer, env: { ...props.devcontainer.env, ...engine.env } },
@@ -112,28 +117,30 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         );
         // `devcontainer build --push` needs BuildKit; podman pushes what the devcontainer CLI built.
         await engine.run('podman', ['push', '--quiet', '--tls-verify=false', perArch]);
-        const pushed = await registry.getManifest(repository, archTag(prepared.buildId, arch));
+        const pushed = await registry.getManifest(staging, archTag(prepared.buildId, arch));
         if (!pushed) throw new LocalStageError(`the devcontainer CLI reported success but ${perArch} is not in the registry`);
         const note = skipped.length ? `; ${skipped.map((p) => `${p} skipped: no emulation`).join(', ')}` : '';
         return { value: pushed, detail: `${props.platform} → ${perArch} (${pushed.digest.slice(0, 19)})${note}` };
       });
       await rec.run('manifest', async () => {
-        const index = await assembleIndex(registry, repository, prepared.buildId, [props.platform]);
-        return { value: index, detail: `index ${registry.host}/${repository}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
+        const index = await assembleIndex(registry, staging, prepared.buildId, [props.platform]);
+        return { value: index, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
       });
       await rec.run('test', async () => {
-        const detail = await testImage(props, repository, prepared.buildId, srcDir, prepared.source.hasTests);
+        const detail = await testImage(props, staging, prepared.buildId, srcDir, prepared.source.hasTests);
         return { value: undefined, detail };
       });
     }
     const released = await rec.run('release', async () => {
       const result = await releaseImage(registry, repository, {
         buildId: prepared.buildId,
+        staging,
         version: prepared.source.version,
         rules: { latest: image.releaseTags.includes('latest'), semver: image.releaseTags.includes('semver'), date: image.releaseTags.includes('date') },
         now: new Date(props.now()),
       });
-      const detail = result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`;
+      const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied); ` : '';
+      const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`);
       return { value: result, detail };
     });
     const tag = released.tags.includes('latest') ? 'latest' : released.tags[0];

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName } from '@devcontainer-factory/lambdas';
+import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/lambdas';
 import { exec } from '../../src/cli';
 import type { CliEnvironment } from '../../src/cli-environment';
 import { LocalCatalogError, readLocalCatalog } from '../../src/local/local-catalog';
@@ -88,6 +88,15 @@ describe('dcf local run on the example catalogue', () => {
     const tools = await registry.getManifest(toolsRepo, 'latest');
     expect(tools?.digest).toBe(first.images[1].digest);
     expect((await registry.listTags(toolsRepo)).sort()).toEqual([first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest'].sort());
+  });
+
+  test('builds in the staging repository <ns>/builds/<id>, and Release promotes the tested index into <ns>/images/<id>: same digest, no release tag in staging', async () => {
+    const base = first.images[0];
+    const staging = stagingRepositoryName(NS, 'base');
+    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`].sort());
+    expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
+    expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied\\); tagged`));
   });
 
   test('publishes the hello feature with the devcontainer CLI and lists it in the collection', async () => {

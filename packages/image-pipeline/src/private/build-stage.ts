@@ -12,26 +12,27 @@ export const BUILD_TIMEOUT = Duration.minutes(60);
 /**
  * Build: one privileged CodeBuild project per platform on native hardware (ARM or
  * x86 CodeBuild images, no emulation), run in parallel. They share one role that
- * can push to the image's repository (per-arch images and the registry caches)
- * and pull the base images.
+ * can push to the image's staging repository (per-arch images and the registry
+ * caches) and pull the base images; it cannot write the release repository.
  */
 export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'BuildRole', {
     assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-    description: `devcontainer-factory: Build of ${ctx.repository}; pushes <build>-<arch> and the registry caches`,
+    description: `devcontainer-factory: Build of ${ctx.repository}; pushes <build>-<arch> and the registry caches to ${ctx.stagingRepository}`,
   });
-  ctx.warehouse.grantPush(role, ctx.repository);
+  // Staging only: what an engineer's Dockerfile runs here cannot touch what users pull.
+  ctx.warehouse.grantPush(role, ctx.stagingRepository);
   if (ctx.baseRepositories.length) ctx.warehouse.grantPull(role, ...ctx.baseRepositories);
 
   const { stage, projects } = platformStage(ctx, prepare, {
     stageName: 'Build',
     role,
-    description: (platform, hw) => `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware`,
+    description: (platform, hw) => `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware, into ${ctx.stagingRepository}`,
     buildSpec: (platform) =>
       imageBuildSpec({
         platform,
         registryHost: ctx.warehouse.registryHost,
-        repository: ctx.repository,
+        repository: ctx.stagingRepository,
         devcontainerCliVersion: ctx.devcontainerCliVersion,
         buildkitImage: ctx.buildkitImage,
       }),

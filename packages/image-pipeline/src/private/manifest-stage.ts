@@ -1,15 +1,18 @@
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type { ManifestParameters } from '@devcontainer-factory/lambdas';
-import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import { skipWhenReleased } from './skip-when-released';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
+/** What `assembleIndex` calls: read `<build>-<arch>` and its config, put `<build>`. */
+const MANIFEST_ECR_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage'] as const;
+
 /**
  * Manifest: a Lambda (no CodeBuild) that reads the per-arch manifests and their
- * configs from ECR and puts the OCI image index `<build>`. Its role reads the
- * image's repository and puts manifests; it cannot upload layers.
+ * configs from the staging repository and puts the OCI image index `<build>` there.
+ * Its role reads manifests and configs and puts manifests in staging only; it cannot
+ * upload layers.
  */
 export function manifestStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; job: JobFunction } {
   const job = new JobFunction(ctx.scope, 'ManifestFunction', {
@@ -17,13 +20,11 @@ export function manifestStage(ctx: StageContext, prepare: PrepareOutputs): { sta
     description: `devcontainer-factory: Manifest action of ${ctx.repository} (OCI image index <build>)`,
     logGroup: ctx.logGroup,
   });
-  ctx.warehouse.grantPull(job.role, ctx.repository);
-  ctx.warehouse.grantRetag(job.role, ctx.repository);
-  acknowledgeRegistryLogin(job.role);
+  ctx.warehouse.grantRepositories(job.role, MANIFEST_ECR_ACTIONS, ctx.stagingRepository);
 
   const parameters: ManifestParameters = {
     registryHost: ctx.warehouse.registryHost,
-    repository: ctx.repository,
+    repository: ctx.stagingRepository,
     buildId: prepare.buildId,
     platforms: ctx.platforms,
   };

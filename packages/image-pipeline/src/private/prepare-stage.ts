@@ -2,7 +2,6 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/lambdas';
-import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -11,7 +10,7 @@ import type { PrepareOutputs, StageContext } from './stage-context';
  * Prepare: a Lambda that hashes the source zip and the base images' digests into
  * the build id, reads the version and says whether the build is released. It reads
  * the zip with the job's artifact credentials, so its role has no S3 access; it
- * can only read (pull) the image's and the base images' repositories.
+ * only read manifests and tags of the image's release repository and the base images'.
  */
 export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProps; outputs: PrepareOutputs; job: JobFunction } {
   const job = new JobFunction(ctx.scope, 'PrepareFunction', {
@@ -22,8 +21,7 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     memorySize: 512,
     timeout: Duration.minutes(2),
   });
-  ctx.warehouse.grantPull(job.role, ctx.repository, ...ctx.baseRepositories);
-  acknowledgeRegistryLogin(job.role);
+  ctx.warehouse.grantReadManifests(job.role, ctx.repository, ...ctx.baseRepositories);
 
   const parameters: PrepareParameters = {
     registryHost: ctx.warehouse.registryHost,

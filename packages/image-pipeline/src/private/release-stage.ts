@@ -1,25 +1,40 @@
+import { Duration } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type { ReleaseParameters } from '@devcontainer-factory/lambdas';
+import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
+/** What promotion reads in staging: manifests, and blobs to mount or copy. */
+const STAGING_READ_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] as const;
+
 /**
- * Release: a Lambda that applies the tag rules to the tested index. It runs on
- * every execution (also when Build, Manifest and Test were skipped), and its role
- * can only move tags between manifests already in the repository.
+ * Release: a Lambda that promotes the tested build from the staging repository into
+ * the release repository (blob mounts where the account allows them, else copies;
+ * through ECR's registry endpoint, hence the registry login) and applies the tag
+ * rules. It runs on every execution (also when Build, Manifest and Test were
+ * skipped). Its role is the only one in the pipeline that can write the release
+ * repository; it only reads staging.
  */
 export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; job: JobFunction } {
   const job = new JobFunction(ctx.scope, 'ReleaseFunction', {
     handler: 'release',
     description: `devcontainer-factory: Release action of ${ctx.repository} (tags ${ctx.releaseTags.join(', ')})`,
     logGroup: ctx.logGroup,
+    // Without blob mounting, promotion copies every layer in 8 MiB chunks through the
+    // function: the most Lambda allows, and memory for its network share.
+    timeout: Duration.minutes(15),
+    memorySize: 1024,
   });
-  ctx.warehouse.grantRetag(job.role, ctx.repository);
+  ctx.warehouse.grantPush(job.role, ctx.repository);
+  ctx.warehouse.grantRepositories(job.role, STAGING_READ_ACTIONS, ctx.stagingRepository);
+  acknowledgeRegistryLogin(job.role);
 
   const parameters: ReleaseParameters = {
     registryHost: ctx.warehouse.registryHost,
     repository: ctx.repository,
+    stagingRepository: ctx.stagingRepository,
     buildId: prepare.buildId,
     version: prepare.version,
     rules: ctx.releaseTags,

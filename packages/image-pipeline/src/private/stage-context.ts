@@ -8,8 +8,10 @@ import type { ComputeSize, Platform, ReleaseTagRule } from '../image-pipeline-op
 export interface StageContext {
   readonly scope: Construct;
   readonly warehouse: IWarehouse;
-  /** `<ns>/images/<id>`. */
+  /** `<ns>/images/<id>`: the release repository, written only by Release. */
   readonly repository: string;
+  /** `<ns>/builds/<id>`: where Build pushes, Manifest assembles and Test pulls. */
+  readonly stagingRepository: string;
   /** `<ns>/images/<base>` of each `dependsOn`. */
   readonly baseRepositories: readonly string[];
   readonly platforms: readonly Platform[];

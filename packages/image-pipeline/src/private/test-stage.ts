@@ -11,22 +11,22 @@ export const TEST_TIMEOUT = Duration.minutes(30);
 
 /**
  * Test: one privileged CodeBuild project per platform on native hardware, run in
- * parallel, that pulls the index `<build>` and runs the image and its tests. Their
- * shared role can pull from the image's repository and nothing else: Test never
- * pushes.
+ * parallel, that pulls the index `<build>` from the staging repository and runs the
+ * image and its tests. Their shared role can pull from staging and nothing else:
+ * Test never pushes.
  */
 export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'TestRole', {
     assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
-    description: `devcontainer-factory: Test of ${ctx.repository}; pulls <build>, cannot push`,
+    description: `devcontainer-factory: Test of ${ctx.repository}; pulls <build> from ${ctx.stagingRepository}, cannot push`,
   });
-  ctx.warehouse.grantPull(role, ctx.repository);
+  ctx.warehouse.grantPull(role, ctx.stagingRepository);
 
   const { stage, projects } = platformStage(ctx, prepare, {
     stageName: 'Test',
     role,
     description: (_platform, hw) => `devcontainer-factory: tests ${ctx.repository} on native ${hw.arch} hardware`,
-    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.repository, devcontainerCliVersion: ctx.devcontainerCliVersion }),
+    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.stagingRepository, devcontainerCliVersion: ctx.devcontainerCliVersion }),
     timeout: TEST_TIMEOUT,
     privilegedReason: 'the test runs the image with Docker and starts it as a dev container, which needs privileged mode',
   });

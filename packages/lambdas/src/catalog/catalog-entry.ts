@@ -42,6 +42,12 @@ export interface CatalogImageEntry {
    * @default - every rule in RELEASE_TAG_RULES
    */
   readonly releaseTags?: ReleaseTagRule[];
+  /**
+   * How many date tags (`YYYYMMDD`) the release repository keeps, newest first; the
+   * retention job deletes older ones (every `X.Y.Z`, `X.Y`, `X` and `latest` is kept).
+   * @default - the retention default (10)
+   */
+  readonly keepDateTags?: number;
 }
 
 /** A feature of the catalogue; an entry may also be written as the bare id. */

@@ -10,6 +10,7 @@
  *     computeSize: large
  *     dependsOn: [base]
  *     releaseTags: [latest, semver, date]
+ *     keepDateTags: 10
  * features:
  *   - hello
  * ```
@@ -28,11 +29,12 @@ import {
 } from './catalog-entry';
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
-import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue } from './private/checked-values';
+import { RETENTION_LIMITS } from '../registry/retention';
+import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
 export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
-export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags'] as const;
+export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags'] as const;
 export const CATALOG_FEATURE_KEYS = ['id', 'computeSize'] as const;
 
 /**
@@ -92,6 +94,7 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
     ...(o.computeSize !== undefined && { computeSize: enumValue(o.computeSize, COMPUTE_SIZES, of('computeSize')) }),
     ...(o.dependsOn !== undefined && { dependsOn: arrayValue(o.dependsOn, of('dependsOn')).map((d) => stringValue(d, of('dependsOn'))) }),
     ...(o.releaseTags !== undefined && { releaseTags: enumList(o.releaseTags, RELEASE_TAG_RULES, of('releaseTags')) }),
+    ...(o.keepDateTags !== undefined && { keepDateTags: wholeNumber(o.keepDateTags, 1, RETENTION_LIMITS.keepDateTags, of('keepDateTags')) }),
   };
 }
 

@@ -7,7 +7,7 @@
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
 
 /** Bundle names of the image pipeline's Lambda handlers (`bundleDir(IMAGE_HANDLERS.prepare)`). */
-export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', release: 'release' } as const;
+export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', release: 'release', retention: 'retention' } as const;
 
 /** Output variables of the Prepare action. */
 export const PREPARE_VARIABLES = {
@@ -61,6 +61,7 @@ export interface PrepareParameters {
 /** UserParameters of the Manifest action. */
 export interface ManifestParameters {
   readonly registryHost: string;
+  /** The staging repository, `<ns>/builds/<id>`, where Build pushed `<build>-<arch>`. */
   readonly repository: string;
   /** `#{Prepare.BuildId}`. */
   readonly buildId: string;
@@ -71,7 +72,10 @@ export interface ManifestParameters {
 /** UserParameters of the Release action. */
 export interface ReleaseParameters {
   readonly registryHost: string;
+  /** The release repository, `<ns>/images/<id>`: the only one users pull from. */
   readonly repository: string;
+  /** The staging repository Build, Manifest and Test worked in, `<ns>/builds/<id>`: the build is promoted from there. */
+  readonly stagingRepository: string;
   /** `#{Prepare.BuildId}`. */
   readonly buildId: string;
   /** `#{Prepare.Version}`: a semantic version or {@link NO_VERSION}. */
@@ -102,6 +106,7 @@ export function parseReleaseParameters(params: Record<string, unknown>): Release
   }
   return {
     ...common(params),
+    stagingRepository: stringParameter(params, 'stagingRepository'),
     buildId: stringParameter(params, 'buildId'),
     version: stringParameter(params, 'version'),
     rules: rules as ReleaseTagRuleName[],

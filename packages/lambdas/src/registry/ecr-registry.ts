@@ -1,6 +1,8 @@
 import {
+  BatchDeleteImageCommand,
   BatchGetImageCommand,
   ECRClient,
+  GetAuthorizationTokenCommand,
   GetDownloadUrlForLayerCommand,
   ImageIdentifier,
   ListImagesCommand,
@@ -9,7 +11,8 @@ import {
 import { isDigest, sha256Digest } from './digest';
 import { MANIFEST_MEDIA_TYPES } from './manifest';
 import { PageLimit } from './page-limit';
-import { Registry, RegistryError, StoredManifest } from './registry';
+import { OciRegistry } from './oci-registry';
+import { type BlobCopy, Registry, RegistryError, StoredManifest } from './registry';
 import { RetryOptions, isThrottlingError, withRetry } from './retry';
 
 export interface EcrRegistryProps {
@@ -38,6 +41,11 @@ export interface EcrRegistryProps {
    * @default 1000 (a million tags at 1000 a page)
    */
   readonly maxListPages?: number;
+  /**
+   * Chunk size of a blob copy that ECR does not mount (see {@link OciRegistryProps.copyChunkBytes}).
+   * @default 8388608 (8 MiB)
+   */
+  readonly copyChunkBytes?: number;
 }
 
 /** Failure codes of `BatchGetImage` that mean "no such manifest". */
@@ -77,6 +85,9 @@ export class EcrRegistry implements Registry {
   private readonly fetchFn: typeof fetch;
   private readonly retry: RetryOptions;
   private readonly maxListPages: number;
+  private readonly copyChunkBytes?: number;
+  /** ECR's OCI endpoint, with the credentials of `GetAuthorizationToken` (valid 12 hours), for blob copies. */
+  private oci?: Promise<OciRegistry>;
 
   constructor(props: EcrRegistryProps) {
     if (!props.host) throw new RegistryError('EcrRegistry needs the host clients pull from, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
@@ -85,6 +96,7 @@ export class EcrRegistry implements Registry {
     this.host = props.host;
     this.fetchFn = props.fetch ?? ((...args) => fetch(...args));
     this.maxListPages = props.maxListPages ?? 1000;
+    this.copyChunkBytes = props.copyChunkBytes;
     const isRetryable = props.retry?.isRetryable ?? isThrottlingError;
     this.retry = {
       ...props.retry,
@@ -198,6 +210,59 @@ export class EcrRegistry implements Registry {
     }, this.retry);
     if (sha256Digest(bytes) !== digest) throw new RegistryError(`the blob ${repository}@${digest} downloaded from ECR hashes to ${sha256Digest(bytes)}`);
     return bytes;
+  }
+
+  /**
+   * Makes a blob of `from` available in `repository` through ECR's OCI endpoint (the ECR
+   * API has no mount): a cross-repository mount when the account setting `BLOB_MOUNTING`
+   * is on and both repositories have the same encryption, else a chunked copy. Needs
+   * `ecr:GetAuthorizationToken`, pull on `from` and push on `repository`.
+   */
+  async copyBlob(from: string, repository: string, digest: string, size: number): Promise<BlobCopy> {
+    return (await this.ociEndpoint()).copyBlob(from, repository, digest, size);
+  }
+
+  private ociEndpoint(): Promise<OciRegistry> {
+    this.oci ??= (async () => {
+      let token: string | undefined;
+      try {
+        const res = await withRetry(() => this.client.send(new GetAuthorizationTokenCommand({})), this.retry);
+        token = res.authorizationData?.[0]?.authorizationToken;
+      } catch (error) {
+        throw new RegistryError(`ECR GetAuthorizationToken failed: ${describe(error)}`, { cause: error });
+      }
+      const [username, password] = token ? Buffer.from(token, 'base64').toString('utf8').split(/:(.*)/s) : [];
+      if (!username || !password) throw new RegistryError('ECR GetAuthorizationToken returned no token of the form user:password');
+      return new OciRegistry({ host: this.host, username, password, fetch: this.fetchFn, retry: this.retry, copyChunkBytes: this.copyChunkBytes });
+    })();
+    this.oci.catch(() => (this.oci = undefined));
+    return this.oci;
+  }
+
+  /**
+   * Deletes a manifest by digest with `BatchDeleteImage` (ECR removes its tags with it);
+   * a manifest that is gone already (`ImageNotFound`, or no repository) is fine. ECR
+   * refuses to delete an image that an index still references (`ImageReferencedByManifestList`):
+   * delete the index first.
+   */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    if (!isDigest(digest)) throw new RegistryError(`cannot delete ${repository}:${digest}: deletes go by digest (sha256:…), never by tag`);
+    let res;
+    try {
+      res = await withRetry(
+        () => this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: [{ imageDigest: digest }] })),
+        this.retry,
+      );
+    } catch (error) {
+      if (errorName(error) === 'RepositoryNotFoundException') return;
+      throw new RegistryError(`ECR BatchDeleteImage of ${repository}@${digest} failed: ${describe(error)}`, { cause: error });
+    }
+    const failure = res.failures?.find((f) => !NOT_FOUND_CODES.includes(f.failureCode ?? ''));
+    if (failure) {
+      const hint = failure.failureCode === 'ImageReferencedByManifestList' ? ' (an image index still references it: delete the index first)' : '';
+      const reason = failure.failureReason ? `: ${failure.failureReason}` : '';
+      throw new RegistryError(`ECR BatchDeleteImage of ${repository}@${digest} failed: ${failure.failureCode}${reason}${hint}`);
+    }
   }
 
   async listTags(repository: string): Promise<string[]> {

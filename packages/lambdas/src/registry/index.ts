@@ -8,6 +8,8 @@ export * from './oci-registry';
 export * from './ecr-registry';
 export * from './image-index';
 export * from './release';
+export * from './promote';
 export * from './release-lock';
 export * from './resolve-platform';
 export * from './local-registry-server';
+export * from './retention';

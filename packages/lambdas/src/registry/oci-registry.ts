@@ -2,7 +2,7 @@ import { isDigest, sha256Digest } from './digest';
 import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageManifest, MANIFEST_MEDIA_TYPES } from './manifest';
 import { tokenRealmProblem } from './private/origin-policy';
 import { parseWwwAuthenticate } from './private/www-authenticate';
-import { MEDIA_TYPES, Registry, RegistryError, StoredManifest } from './registry';
+import { MEDIA_TYPES, type BlobCopy, Registry, RegistryError, StoredManifest } from './registry';
 import { PageLimit } from './page-limit';
 import { RetryOptions, isThrottlingError, isTransientNetworkError, withRetry } from './retry';
 
@@ -76,6 +76,13 @@ export interface OciRegistryProps {
    * @default 67108864 (64 MiB)
    */
   readonly maxBlobBytes?: number;
+  /**
+   * Bytes of one chunk when {@link OciRegistry.copyBlob} copies a blob the registry would
+   * not mount: a range read from the source and a `PATCH` to the upload, so a copy holds
+   * one chunk in memory whatever the blob's size.
+   * @default 8388608 (8 MiB; ECR takes parts of up to 20 MiB)
+   */
+  readonly copyChunkBytes?: number;
 }
 
 /** Longest error body read to report the registry's error code; the rest is dropped. */
@@ -313,6 +320,7 @@ export class OciRegistry implements Registry {
   private readonly maxManifestBytes: number;
   private readonly maxJsonBytes: number;
   private readonly maxBlobBytes: number;
+  private readonly copyChunkBytes: number;
   private basic = false;
   private readonly tokens = new Map<string, string>();
 
@@ -338,6 +346,7 @@ export class OciRegistry implements Registry {
     this.maxManifestBytes = positive(props.maxManifestBytes, 4 * 1024 * 1024, 'maxManifestBytes');
     this.maxJsonBytes = positive(props.maxJsonBytes, 4 * 1024 * 1024, 'maxJsonBytes');
     this.maxBlobBytes = positive(props.maxBlobBytes, 64 * 1024 * 1024, 'maxBlobBytes');
+    this.copyChunkBytes = positive(props.copyChunkBytes, 8 * 1024 * 1024, 'copyChunkBytes');
   }
 
   async getManifest(repository: string, reference: string): Promise<StoredManifest | undefined> {
@@ -439,15 +448,7 @@ export class OciRegistry implements Registry {
         if (await this.hasBlob(repository, digest)) return;
         const start = await this.send(`/v2/${repository}/blobs/uploads/`, { method: 'POST', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
         this.expect(start, [202], `start blob upload to ${repository}`);
-        const location = start.headers.get('location');
-        if (!location) throw new RegistryError(`${this.host}/${repository}: the blob upload answer has no Location header`);
-        const url = new URL(location, start.url);
-        if (url.origin !== this.origin) {
-          throw new RegistryOriginError(
-            `${this.host}/${repository}: the blob upload Location ${url.origin}${url.pathname} is on another origin than the registry ${this.origin}; refusing to send it the credentials and the blob`,
-            url.href,
-          );
-        }
+        const url = this.uploadLocation(start, repository);
         url.searchParams.set('digest', digest);
         let res: Answer;
         try {
@@ -471,6 +472,85 @@ export class OciRegistry implements Registry {
     return { digest, size: bytes.length };
   }
 
+  /**
+   * Makes blob `digest` of `from` available in `repository`: `present` when it is there,
+   * `mounted` when the registry mounted it across repositories (`POST …?mount=&from=`,
+   * answered 201), else `copied`: the upload session the registry opened instead gets the
+   * blob in chunks of `copyChunkBytes` (range reads of the source, `PATCH`es), and the
+   * registry checks the digest when it is closed. A failed copy cancels its session.
+   */
+  async copyBlob(from: string, repository: string, digest: string, size: number): Promise<BlobCopy> {
+    if (!isDigest(digest)) throw new RegistryError(`cannot copy ${JSON.stringify(digest)}: not a digest`);
+    if (!Number.isSafeInteger(size) || size < 0) throw new RegistryError(`cannot copy ${from}@${digest}: its size ${size} is not a byte count`);
+    if (await this.hasBlob(repository, digest)) return 'present';
+    const mount = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const start = await this.send(mount, { method: 'POST', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
+    if (start.status === 201) return 'mounted';
+    this.expect(start, [202], `start blob upload to ${repository}`);
+    let session = this.uploadLocation(start, repository);
+    try {
+      for (let offset = 0; offset < size; offset += this.copyChunkBytes) {
+        const last = Math.min(size, offset + this.copyChunkBytes) - 1;
+        const chunk = await this.readRange(from, digest, size, offset, last);
+        const res = await this.send(session.href, {
+          method: 'PATCH',
+          headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${last}` },
+          body: chunk,
+          repository,
+          action: 'pull,push',
+          idempotent: false,
+          ...this.limits('upload'),
+        });
+        this.expect(res, [202], `upload bytes ${offset}-${last} of ${digest} to ${repository}`);
+        session = this.uploadLocation(res, repository);
+      }
+      session.searchParams.set('digest', digest);
+      const done = await this.send(session.href, { method: 'PUT', repository, action: 'pull,push', idempotent: false, ...this.limits('upload') });
+      this.expect(done, [201], `finish the copy of ${digest} to ${repository}`);
+    } catch (error) {
+      await this.send(session.href, { method: 'DELETE', repository, action: 'pull,push', idempotent: true, ...this.limits('json') }).catch(() => undefined);
+      throw error;
+    }
+    return 'copied';
+  }
+
+  /** Bytes `offset`..`last` of a blob: a `Range` read (206), or the whole blob (200) when it is that range. */
+  private async readRange(repository: string, digest: string, size: number, offset: number, last: number): Promise<Buffer> {
+    const length = last - offset + 1;
+    const res = await this.send(`/v2/${repository}/blobs/${digest}`, {
+      headers: { Range: `bytes=${offset}-${last}` },
+      repository,
+      action: 'pull',
+      idempotent: true,
+      crossOriginRedirects: true,
+      // A registry that ignores `Range` sends the whole blob: accepted when that is the range asked for.
+      maxBytes: length,
+      timeoutMs: this.blobTimeoutMs,
+      timeoutOption: 'blobTimeoutMs',
+    });
+    if (res.status === 404) throw new RegistryHttpError(`blob ${digest} is not in ${this.host}/${repository}`, 404, 'BLOB_UNKNOWN');
+    const whole = res.status === 200 && offset === 0 && res.body.length === size;
+    if (!whole) this.expect(res, [206], `GET bytes ${offset}-${last} of ${repository}@${digest}`);
+    if (res.body.length !== length) {
+      throw new RegistryResponseError(`${this.host}/${repository}@${digest}: asked for bytes ${offset}-${last} (${length}), got ${res.body.length}`, res.url);
+    }
+    return res.body;
+  }
+
+  /** The upload session an answer's `Location` names, on the registry's own origin only. */
+  private uploadLocation(res: Answer, repository: string): URL {
+    const location = res.headers.get('location');
+    if (!location) throw new RegistryError(`${this.host}/${repository}: the blob upload answer has no Location header`);
+    const url = new URL(location, res.url);
+    if (url.origin !== this.origin) {
+      throw new RegistryOriginError(
+        `${this.host}/${repository}: the blob upload Location ${url.origin}${url.pathname} is on another origin than the registry ${this.origin}; refusing to send it the credentials and the blob`,
+        url.href,
+      );
+    }
+    return url;
+  }
+
   /** Pushes the config and layers of a small image, then its OCI image manifest under `tag`. */
   async pushImage(repository: string, tag: string | undefined, content: ImageContent): Promise<PushedImage> {
     const configBytes = content.config instanceof Uint8Array ? content.config : Buffer.from(JSON.stringify(content.config));
@@ -489,6 +569,27 @@ export class OciRegistry implements Registry {
     const body = Buffer.from(JSON.stringify(manifest));
     const digest = await this.putManifest(repository, tag, MEDIA_TYPES.ociManifest, body);
     return { digest, mediaType: MEDIA_TYPES.ociManifest, body, manifest, size: body.length };
+  }
+
+  /**
+   * Deletes a manifest by digest (`DELETE /v2/<name>/manifests/<digest>`), which removes
+   * every tag that points at it; a manifest that is gone already (404) is fine.
+   * @throws RegistryHttpError with code `UNSUPPORTED` when the registry has deletes switched off (405)
+   */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    if (!isDigest(digest)) throw new RegistryError(`cannot delete ${repository}:${digest}: deletes go by digest (sha256:…), never by tag`);
+    const res = await this.send(`/v2/${repository}/manifests/${digest}`, { method: 'DELETE', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
+    if (res.status === 404) return;
+    if (res.status === 405) {
+      const { code } = registryErrorCode(res.body);
+      throw new RegistryHttpError(
+        `DELETE manifest ${repository}@${digest} on ${this.host} failed: HTTP 405${code ? ` ${code}` : ''}: deletes are switched off on that registry ` +
+          '(for the CNCF distribution registry: storage.delete.enabled: true, or REGISTRY_STORAGE_DELETE_ENABLED=true)',
+        405,
+        code ?? 'UNSUPPORTED',
+      );
+    }
+    this.expect(res, [202, 200], `DELETE manifest ${repository}@${digest}`);
   }
 
   /** Deadline and size cap of a kind of request. */

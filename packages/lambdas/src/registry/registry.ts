@@ -35,7 +35,23 @@ export interface Registry {
    * call (ECR `ListImages`). Optional: without it, callers read each tag's manifest.
    */
   tagDigests?(repository: string): Promise<Map<string, string>>;
+  /**
+   * Makes blob `digest` (of `size` bytes) of repository `from` available in `repository`
+   * of the same registry: nothing to do when it is there already, a cross-repository
+   * mount where the registry allows it, else a copy in bounded chunks. Optional:
+   * promotion needs it.
+   */
+  copyBlob?(from: string, repository: string, digest: string, size: number): Promise<BlobCopy>;
+  /**
+   * Deletes the manifest `digest` (a `sha256:` digest, never a tag) and with it every
+   * tag that points at it; nothing to do when it is gone already. Optional: retention
+   * needs it.
+   */
+  deleteManifest?(repository: string, digest: string): Promise<void>;
 }
+
+/** How {@link Registry.copyBlob} made a blob available: it was there, it was mounted, or its bytes were copied. */
+export type BlobCopy = 'present' | 'mounted' | 'copied';
 
 /** Thrown by the registry logic; keeps the underlying error as `cause`. */
 export class RegistryError extends Error {

@@ -1,6 +1,7 @@
 import { archTag } from '../naming';
 import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '../semver';
 import { SUPPORTED_PLATFORMS } from './platform';
+import { promoteBuild, type PromotionResult } from './promote';
 import { Registry, RegistryError } from './registry';
 import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
 
@@ -39,6 +40,13 @@ export interface ReleaseOptions {
    * serialises Release of its repository (one Release action, `SUPERSEDED` mode).
    */
   readonly lock?: ReleaseLock;
+  /**
+   * The staging repository the build was made and tested in (`<ns>/builds/<id>`). When
+   * given, the release promotes the build from there ({@link promoteBuild}) after the
+   * plan is made (so a refused version moves nothing) and before any tag is put.
+   * @default - the build is already in the release repository
+   */
+  readonly staging?: string;
 }
 
 /** What a release does, worked out before anything is written. */
@@ -73,6 +81,8 @@ export interface ReleaseResult {
    * @default - none: every tag was read back at `digest`
    */
   readonly unverified?: readonly string[];
+  /** What the promotion from staging did, when `staging` was given. */
+  readonly promotion?: PromotionResult;
 }
 
 /** Thrown when a release cannot go ahead (missing build, bad version); nothing was tagged. */
@@ -181,9 +191,11 @@ export async function planRelease(registry: Registry, repository: string, option
     );
   }
   const date = rules.date ? dateTag(now) : undefined;
-  const index = await registry.getManifest(repository, buildId);
+  // The tested build is the one in staging; a build released before may have expired there.
+  const index = (options.staging ? await registry.getManifest(options.staging, buildId) : undefined) ?? (await registry.getManifest(repository, buildId));
   if (!index) {
-    throw new ReleaseError(`${registry.host}/${repository}:${buildId} does not exist: assemble the image index of build ${buildId} before releasing it`);
+    const where = options.staging ? `neither ${registry.host}/${options.staging}:${buildId} (staging) nor ${repository}:${buildId} exists` : `${registry.host}/${repository}:${buildId} does not exist`;
+    throw new ReleaseError(`${where}: assemble the image index of build ${buildId} before releasing it`);
   }
   const known = registry.tagDigests ? await registry.tagDigests(repository) : undefined;
   const existing = known ? [...known.keys()] : await registry.listTags(repository);
@@ -238,6 +250,9 @@ export async function releaseImage(registry: Registry, repository: string, optio
     // Planned under the lock: a release that finished meanwhile is seen.
     const plan = await planRelease(registry, repository, options);
     const where = `${registry.host}/${repository}`;
+    // Promoted when staging holds the build; one released before may have expired there.
+    const staged = options.staging !== undefined && (await registry.getManifest(options.staging, options.buildId)) !== undefined;
+    const promotion = staged ? await promoteBuild(registry, options.staging!, repository, options.buildId) : undefined;
     const written: string[] = [];
     for (const tag of plan.moved) {
       try {
@@ -259,7 +274,14 @@ export async function releaseImage(registry: Registry, repository: string, optio
       if (found === undefined) unverified.push(tag);
       else if (found !== plan.digest) throw new ReleaseRaceError(where, tag, plan.digest, found, written);
     }
-    return { digest: plan.digest, tags: plan.tags, moved: plan.moved, unchanged: plan.unchanged, ...(unverified.length ? { unverified } : {}) };
+    return {
+      digest: plan.digest,
+      tags: plan.tags,
+      moved: plan.moved,
+      unchanged: plan.unchanged,
+      ...(unverified.length ? { unverified } : {}),
+      ...(promotion ? { promotion } : {}),
+    };
   });
 }
 

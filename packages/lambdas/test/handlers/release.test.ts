@@ -16,7 +16,8 @@ const clients = {
   retry: noWait,
   log: quietLog,
 };
-const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, buildId: BUILD, version: '1.2.3', rules: ['latest', 'semver', 'date'] };
+const STAGING = 'devcontainers/builds/python';
+const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, stagingRepository: STAGING, buildId: BUILD, version: '1.2.3', rules: ['latest', 'semver', 'date'] };
 
 function tags(entries: Record<string, string>) {
   ecr.on(ListImagesCommand).resolves({ imageIds: Object.entries(entries).map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })) });
@@ -34,6 +35,19 @@ beforeEach(() => {
 });
 
 const putTags = () => ecr.commandCalls(PutImageCommand).map((c) => c.args[0].input.imageTag);
+
+test('GIVEN the tested build only in staging, WHEN it is released, THEN it is promoted (index <build> put into the release repository first), then tagged, and the summary says so', async () => {
+  // GIVEN: the release repository has no <build> yet
+  ecr.on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] }).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+  tags({});
+  // WHEN
+  await runReleaseJob(jobEvent(params, { withInput: false }), clients);
+  // THEN
+  const puts = ecr.commandCalls(PutImageCommand).map((c) => [c.args[0].input.repositoryName, c.args[0].input.imageTag]);
+  expect(puts).toEqual([[REPOSITORY, BUILD], ...['1.2.3', '1.2', '1', 'latest', '20250304'].map((t) => [REPOSITORY, t])]);
+  expect(ecr.commandCalls(PutImageCommand).some((c) => c.args[0].input.repositoryName === STAGING)).toBe(false);
+  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.executionDetails?.summary).toMatch(/promoted from devcontainers\/builds\/python/);
+});
 
 test('a first release puts X.Y.Z, X.Y, X, latest and the date tag on the index, and outputs them', async () => {
   await runReleaseJob(jobEvent(params, { withInput: false }), clients);
@@ -87,7 +101,7 @@ test('a build that was never assembled fails the action before any tag moves', a
   ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: BUILD }] }).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   await runReleaseJob(jobEvent(params, { withInput: false }), clients);
   const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0].args[0].input.failureDetails!.message;
-  expect(message).toMatch(new RegExp(`${REPOSITORY}:${BUILD} does not exist`));
+  expect(message).toMatch(new RegExp(`neither ${REGISTRY_HOST}/${STAGING}:${BUILD} \\(staging\\) nor ${REPOSITORY}:${BUILD} exists`));
   expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
 });
 

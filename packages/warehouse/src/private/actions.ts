@@ -27,7 +27,10 @@ export const ECR_PUSH_ACTIONS = [
 ] as const;
 
 /** Point tags at manifests that already exist: no layer upload, no repository creation. */
-export const ECR_RETAG_ACTIONS = ['ecr:BatchGetImage', 'ecr:PutImage', 'ecr:DescribeImages', 'ecr:ListImages'] as const;
+export const ECR_RETAG_ACTIONS = ['ecr:BatchGetImage', 'ecr:ListImages', 'ecr:PutImage'] as const;
+
+/** Read manifests and the tags that point at them, through the ECR API. */
+export const ECR_READ_MANIFEST_ACTIONS = ['ecr:BatchGetImage', 'ecr:ListImages'] as const;
 
 /** Read one uploaded configuration (every version of it). */
 export const S3_READ_SOURCE_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion'] as const;

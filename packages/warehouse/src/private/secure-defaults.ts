@@ -33,3 +33,21 @@ export function untaggedOnlyLifecyclePolicy(days: number): string {
     ],
   });
 }
+
+/**
+ * The lifecycle of staging repositories (`<ns>/builds/*`): every image, tagged or not,
+ * expires `days` after push. Release has promoted what it released into the release
+ * repository by then; a build still wanted is rebuilt by its next pipeline run.
+ */
+export function stagingLifecyclePolicy(days: number): string {
+  return JSON.stringify({
+    rules: [
+      {
+        rulePriority: 1,
+        description: `Expire every staged build ${days} days after push; releases live in the release repositories`,
+        selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: days },
+        action: { type: 'expire' },
+      },
+    ],
+  });
+}

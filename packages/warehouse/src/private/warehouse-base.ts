@@ -2,13 +2,14 @@ import { ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/lambdas';
 import type { IWarehouse } from '../warehouse-interface';
 import {
   ECR_AUTH_ACTIONS,
   ECR_PULL_ACTIONS,
   ECR_PULL_THROUGH_ACTIONS,
   ECR_PUSH_ACTIONS,
+  ECR_READ_MANIFEST_ACTIONS,
   ECR_RETAG_ACTIONS,
   KMS_DECRYPT_ACTIONS,
   KMS_ENCRYPT_ACTIONS,
@@ -32,6 +33,10 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
 
   public repositoryName(kind: ArtifactKind, id: string): string {
     return repositoryName(this.namespace, kind, id);
+  }
+
+  public stagingRepositoryName(imageId: string): string {
+    return stagingRepositoryName(this.namespace, imageId);
   }
 
   public get featureCollectionRepositoryName(): string {
@@ -82,11 +87,16 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
   }
 
   public grantRetag(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...ECR_RETAG_ACTIONS],
-      resourceArns: repositoryNames.map((n) => this.repositoryArn(n)),
-    });
+    return this.grantRepositories(grantee, ECR_RETAG_ACTIONS, ...repositoryNames);
+  }
+
+  public grantReadManifests(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant {
+    return this.grantRepositories(grantee, ECR_READ_MANIFEST_ACTIONS, ...repositoryNames);
+  }
+
+  public grantRepositories(grantee: iam.IGrantable, actions: readonly string[], ...repositoryNames: string[]): iam.Grant {
+    if (repositoryNames.length === 0) throw new Error('name at least one repository to grant access to');
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: repositoryNames.map((n) => this.repositoryArn(n)) });
   }
 
   public grantReadParameters(grantee: iam.IGrantable): iam.Grant {
@@ -101,10 +111,11 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
     });
   }
 
+  /** The actions on the repositories, and `docker login` (registry-wide). */
   private grantEcr(grantee: iam.IGrantable, actions: readonly string[], repositoryNames: string[]): iam.Grant {
     if (repositoryNames.length === 0) throw new Error('name at least one repository to grant access to');
     iam.Grant.addToPrincipal({ grantee, actions: [...ECR_AUTH_ACTIONS], resourceArns: ['*'] });
-    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: repositoryNames.map((n) => this.repositoryArn(n)) });
+    return this.grantRepositories(grantee, actions, ...repositoryNames);
   }
 }
 

@@ -17,6 +17,11 @@ export function stringValue(v: unknown, where: string): string {
   return v;
 }
 
+export function wholeNumber(v: unknown, min: number, max: number, where: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new CatalogError(`${where} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 export function arrayValue(v: unknown, where: string): unknown[] {
   if (!Array.isArray(v)) throw new CatalogError(`${where} must be a list, got ${JSON.stringify(v)}`);
   return v;

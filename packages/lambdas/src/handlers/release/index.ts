@@ -1,5 +1,6 @@
 /**
- * Release action of the image pipeline: points the release tags (`latest`,
+ * Release action of the image pipeline: promotes the tested build from the staging
+ * repository into the release repository, then points the release tags (`latest`,
  * `X.Y.Z`/`X.Y`/`X`, a date tag) at the tested index `<build>`. Refuses, before
  * moving any tag, to move an existing `X.Y.Z` to another digest.
  */
@@ -9,6 +10,7 @@ import { userParameters } from '../../codepipeline/job-event';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters } from '../../codepipeline/image-jobs';
 import { EcrRegistry } from '../../registry/ecr-registry';
+import type { PromotionResult } from '../../registry/promote';
 import { releaseImage } from '../../registry/release';
 import type { ImageJobClients } from '../private/image-job-clients';
 
@@ -20,6 +22,14 @@ export class ReleaseRulesError extends Error {
   }
 }
 
+/** How the build came into the release repository, in a few words. */
+function promotionSummary(promotion: PromotionResult | undefined, staging: string): string {
+  if (!promotion) return 'already in the release repository';
+  if (promotion.alreadyPromoted) return `promoted from ${staging} before`;
+  const { present, mounted, copied } = promotion.blobs;
+  return `promoted from ${staging} (blobs: ${mounted} mounted, ${copied} copied, ${present} present)`;
+}
+
 /** Runs one Release job and reports it to CodePipeline. */
 export async function runReleaseJob(event: unknown, clients: ImageJobClients): Promise<JobOutcome> {
   return runJob(event, clients, async (job) => {
@@ -27,6 +37,7 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients): P
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
     const result = await releaseImage(registry, params.repository, {
       buildId: params.buildId,
+      staging: params.stagingRepository,
       ...(params.version !== NO_VERSION ? { version: params.version } : {}),
       rules: { latest: params.rules.includes('latest'), semver: params.rules.includes('semver'), date: params.rules.includes('date') },
       now: (clients.now ?? (() => new Date()))(),
@@ -47,7 +58,7 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients): P
         [RELEASE_VARIABLES.moved]: list(result.moved),
       },
       summary:
-        `${params.repository}:${params.buildId} (${result.digest}) released as ${list(result.tags)}; ` +
+        `${params.repository}:${params.buildId} (${result.digest}) ${promotionSummary(result.promotion, params.stagingRepository)}, released as ${list(result.tags)}; ` +
         (result.moved.length ? `moved ${result.moved.join(', ')}` : 'every tag already pointed here'),
     };
   });

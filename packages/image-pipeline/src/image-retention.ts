@@ -1,0 +1,168 @@
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_KEEP_DATE_TAGS,
+  DEFAULT_STAGING_MAX_AGE_DAYS,
+  IMAGE_HANDLERS,
+  RETENTION_ENVIRONMENT,
+  RETENTION_LIMITS,
+  bundleDir,
+} from '@devcontainer-factory/lambdas';
+import { acknowledgeNag } from '@devcontainer-factory/warehouse';
+import { ImagePipelinePropsError } from './image-pipeline-props-error';
+
+/**
+ * What the retention function may do on the release and staging repositories, and
+ * nothing else: list and read manifests (`ecr:ListImages`, `ecr:BatchGetImage`,
+ * `ecr:DescribeImages`), read image configs (`ecr:GetDownloadUrlForLayer`) and delete
+ * manifests by digest (`ecr:BatchDeleteImage`).
+ */
+export const IMAGE_RETENTION_ACTIONS: readonly string[] = [
+  'ecr:ListImages',
+  'ecr:BatchGetImage',
+  'ecr:DescribeImages',
+  'ecr:BatchDeleteImage',
+  'ecr:GetDownloadUrlForLayer',
+];
+
+export interface ImageRetentionProps {
+  /** The registry host the repositories are in, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
+  readonly registryHost: string;
+  /** The release repository of the image, `<ns>/images/<id>`. */
+  readonly releaseRepository: string;
+  /** The staging repository of the image, `<ns>/builds/<id>`. */
+  readonly stagingRepository: string;
+  /**
+   * The ARN of a repository, by name (e.g. `(name) => warehouse.repositoryArn(name)`).
+   * @default - the repository of that name in this stack's account and region
+   */
+  readonly repositoryArn?: (repositoryName: string) => string;
+  /**
+   * The ARN of the release repository.
+   * @default - `repositoryArn(releaseRepository)`
+   */
+  readonly releaseRepositoryArn?: string;
+  /**
+   * The ARN of the staging repository.
+   * @default - `repositoryArn(stagingRepository)`
+   */
+  readonly stagingRepositoryArn?: string;
+  /**
+   * How many date tags (`YYYYMMDD`) the release repository keeps, the newest first.
+   * Every `X.Y.Z`, `X.Y`, `X` and `latest` is always kept.
+   * @default 10
+   */
+  readonly keepDateTags?: number;
+  /**
+   * After how many days a staging build that was not released is deleted (by the
+   * `created` time of its image config); released builds are deleted at the next run.
+   * @default 14
+   */
+  readonly stagingMaxAgeDays?: number;
+  /**
+   * When retention runs.
+   * @default - once a day (`rate(1 day)`)
+   */
+  readonly schedule?: events.Schedule;
+  /**
+   * Where the function logs its plans.
+   * @default - a new log group, kept for three months and retained on delete
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * Only log the plans, delete nothing.
+   * @default false
+   */
+  readonly dryRun?: boolean;
+}
+
+function checkCount(value: number, prop: string, max: number): number {
+  if (Token.isUnresolved(value)) throw new ImagePipelinePropsError(`${prop} must be a number known at synthesis, not a token`);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new ImagePipelinePropsError(`${prop} must be a whole number from 1 to ${max}, not ${value}`);
+  }
+  return value;
+}
+
+function checkName(value: string, prop: string): string {
+  if (Token.isUnresolved(value)) return value;
+  if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(value) || value.length > 256) {
+    throw new ImagePipelinePropsError(`${prop} '${value}' is not an ECR repository name: use lowercase '/'-separated components, e.g. 'devcontainers/images/python'`);
+  }
+  return value;
+}
+
+/**
+ * Retention of one image's repositories: a Lambda, started on a schedule, that plans
+ * and then applies retention (`planRetention` / `applyRetention` of
+ * `@devcontainer-factory/lambdas`). In the release repository it keeps every `X.Y.Z`,
+ * `X.Y`, `X`, `latest` and the newest `keepDateTags` date tags, and every image a kept
+ * index references; in the staging repository it deletes builds that are released or
+ * older than `stagingMaxAgeDays`. The function may only read and delete images of
+ * those two repositories.
+ */
+export class ImageRetention extends Construct {
+  /** The retention function. */
+  public readonly function: lambda.Function;
+  /** Its role. */
+  public readonly role: iam.Role;
+  /** The schedule rule that starts it. */
+  public readonly rule: events.Rule;
+  /** Where it logs. */
+  public readonly logGroup: logs.ILogGroup;
+
+  constructor(scope: Construct, id: string, props: ImageRetentionProps) {
+    super(scope, id);
+    if (!props.registryHost) throw new ImagePipelinePropsError('registryHost must not be empty: give the registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    const releaseRepository = checkName(props.releaseRepository, 'releaseRepository');
+    const stagingRepository = checkName(props.stagingRepository, 'stagingRepository');
+    if (!Token.isUnresolved(releaseRepository) && releaseRepository === stagingRepository) {
+      throw new ImagePipelinePropsError(`releaseRepository and stagingRepository are both '${releaseRepository}': staging builds live in a repository of their own (<ns>/builds/<id>)`);
+    }
+    const keepDateTags = checkCount(props.keepDateTags ?? DEFAULT_KEEP_DATE_TAGS, 'keepDateTags', RETENTION_LIMITS.keepDateTags);
+    const stagingMaxAgeDays = checkCount(props.stagingMaxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS, 'stagingMaxAgeDays', RETENTION_LIMITS.stagingMaxAgeDays);
+    const arnOf = props.repositoryArn ?? ((name: string) => Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: name }));
+
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    const description = `devcontainer-factory: retention of ${releaseRepository} and ${stagingRepository}`;
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    this.logGroup.grantWrite(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [...IMAGE_RETENTION_ACTIONS],
+        resources: [props.releaseRepositoryArn ?? arnOf(releaseRepository), props.stagingRepositoryArn ?? arnOf(stagingRepository)],
+      }),
+    );
+    const E = RETENTION_ENVIRONMENT;
+    this.function = new lambda.Function(this, 'Function', {
+      description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(bundleDir(IMAGE_HANDLERS.retention)),
+      role: this.role,
+      logGroup: this.logGroup,
+      timeout: Duration.minutes(15),
+      memorySize: 256,
+      environment: {
+        [E.registryHost]: props.registryHost,
+        [E.releaseRepository]: releaseRepository,
+        [E.stagingRepository]: stagingRepository,
+        [E.keepDateTags]: String(keepDateTags),
+        [E.stagingMaxAgeDays]: String(stagingMaxAgeDays),
+        [E.dryRun]: props.dryRun ? 'true' : 'false',
+      },
+    });
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: `devcontainer-factory: starts the retention of ${releaseRepository}`,
+      schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      targets: [new targets.LambdaFunction(this.function)],
+    });
+    acknowledgeNag(this.function, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
+  }
+}
