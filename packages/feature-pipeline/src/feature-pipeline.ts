@@ -6,7 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { bundleDir, isSemver, validateId } from '@devcontainer-factory/lambdas';
+import { bundleDir, isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
 import { addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
 import { publishStage } from './private/publish-stage';
@@ -82,6 +82,7 @@ export class FeaturePipeline extends Construct {
       scope: this,
       warehouse,
       featureId,
+      pipelineName: pipelineName(warehouse.namespace, 'feature', featureId),
       repository: this.repositoryName,
       collectionRepository: warehouse.featureCollectionRepositoryName,
       computeSize,

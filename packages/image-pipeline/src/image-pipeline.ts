@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { isPullThroughCachePrefix, isSemver, validateId } from '@devcontainer-factory/lambdas';
+import { isPullThroughCachePrefix, isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
 import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -194,6 +194,7 @@ export class ImagePipeline extends Construct {
       warehouse,
       repository: this.repositoryName,
       stagingRepository: this.stagingRepositoryName,
+      pipelineName: pipelineName(warehouse.namespace, 'image', imageId),
       baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
       platforms,
       computeSize,

@@ -175,6 +175,21 @@ describe('ImagePipeline with default props', () => {
     expect(statements).toEqual([{ actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage'], resources: ['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python'] }]);
   });
 
+  test('the Build and Test roles read only their pipeline\'s artifacts and only decrypt: no bucket-wide read, no kms:Encrypt, no default log groups or report groups', () => {
+    for (const role of [ctx.imagePipeline.buildRole, ctx.imagePipeline.testRole]) {
+      const statements = roleStatements(ctx.template, logicalId(role));
+      const actions = statements.flatMap((s) => s.actions);
+      expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+      expect(actions.filter((a) => a.startsWith('codebuild:'))).toEqual([]);
+      const s3 = statements.filter((s) => s.actions.some((a) => a.startsWith('s3:')));
+      expect(s3).toEqual([
+        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/devcontainers-image-\/\*$/)] },
+        { actions: ['s3:GetBucketLocation'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>$/)] },
+      ]);
+      expect(statements.filter((s) => s.actions.some((a) => a.startsWith('logs:'))).flatMap((s) => s.resources)).toEqual([`<${logicalId(ctx.imagePipeline.logGroup)}.Arn>`]);
+    }
+  });
+
   test('the Build role can push only to the staging repository', () => {
     const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole));
     const push = statements.filter((s) => s.actions.includes('ecr:PutImage'));

@@ -5,3 +5,5 @@ export * from './warehouse-stack';
 export * from './nag';
 export * from './upload-pipeline';
 export * from './pipeline-stack';
+export * from './project-role';
+export { artifactPrefix } from './private/warehouse-base';

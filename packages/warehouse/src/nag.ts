@@ -3,8 +3,7 @@
  * IAM5 acknowledgements name one exact finding (an action or a resource), so any
  * other wildcard still fails synthesis.
  */
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
-import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { IWarehouse } from './warehouse-interface';
 
@@ -52,7 +51,7 @@ export const NAG_REASONS = {
   kmsGrantActions: "CDK's standard KMS grant, on the warehouse's S3 key only (artifacts are encrypted with it)",
 } as const;
 
-/** The S3 actions of CDK's read grant on a bucket, as a CodeBuild project of a pipeline gets on the artifact bucket. */
+/** The S3 actions of CDK's read grant on a bucket (a file asset the stage reads). */
 export const ARTIFACT_READ_ACTIONS: readonly string[] = ['s3:GetObject*', 's3:GetBucket*', 's3:List*'];
 
 /** The S3 actions of CDK's read-write grant, as a pipeline's own role gets on its artifact bucket. */
@@ -68,14 +67,4 @@ export function acknowledgeArtifactAccess(role: IConstruct, warehouse: IWarehous
   acknowledgeResourceWildcard(role, warehouse.artifactBucket.arnForObjects('*'), NAG_REASONS.artifactObjects);
   for (const action of actions) acknowledgeNag(role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);
   for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) acknowledgeNag(role, 'IAM5', NAG_REASONS.kmsGrantActions, `Action::${action}`);
-}
-
-/** The wildcard findings every CodeBuild project's role carries: its default log group's streams and its report groups. */
-export function acknowledgeProjectDefaults(role: IConstruct, project: codebuild.IProject): void {
-  // The same ARNs CDK's Project grants, so the text matches whatever the stack's environment is.
-  const stack = Stack.of(project);
-  const logStreams = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `/aws/codebuild/${project.projectName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-  const reportGroups = stack.formatArn({ service: 'codebuild', resource: 'report-group', resourceName: `${project.projectName}-*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  acknowledgeResourceWildcard(role, logStreams, "the streams of this project's default CodeBuild log group (CDK always grants it; the project writes to the pipeline's log group)");
-  acknowledgeResourceWildcard(role, reportGroups, "this project's own test report groups (CDK grants them to every project)");
 }

@@ -52,6 +52,12 @@ export interface IWarehouse extends IResource {
   grantReadManifests(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
   /** Exactly these ECR actions on these repositories, for a role that needs a set no other grant gives. */
   grantRepositories(grantee: iam.IGrantable, actions: readonly string[], ...repositoryNames: string[]): iam.Grant;
+  /**
+   * Read the artifacts of one pipeline (objects under the key prefix CodePipeline gives
+   * them, see {@link artifactPrefix}) and decrypt them with the S3 key: no write, no
+   * encrypt, no other pipeline's prefix.
+   */
+  grantReadArtifacts(grantee: iam.IGrantable, pipelineName: string): iam.Grant;
   /** Read the warehouse's SSM parameters (`/<ns>/factory/*`). */
   grantReadParameters(grantee: iam.IGrantable): iam.Grant;
 }

@@ -10,6 +10,8 @@ export interface StageContext {
   readonly scope: Construct;
   readonly warehouse: IWarehouse;
   readonly featureId: string;
+  /** The pipeline's name, `<ns>-feature-<id>`: its artifacts are under its first 20 characters. */
+  readonly pipelineName: string;
   /** `<ns>/features/<id>`. */
   readonly repository: string;
   /** `<ns>/features`, where the collection metadata lives. */

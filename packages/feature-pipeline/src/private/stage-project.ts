@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeArtifactAccess, acknowledgeProjectDefaults, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
+import { ARTIFACT_READ_ACTIONS, NAG_REASONS, acknowledgeNag, acknowledgeResourceWildcard, artifactReaderRole } from '@devcontainer-factory/warehouse';
 import type { FeatureComputeSize } from '../feature-pipeline-options';
 import type { FeatureSpecOptions } from './buildspecs';
 import type { StageContext } from './stage-context';
@@ -20,7 +20,8 @@ export const STAGE_TIMEOUT = Duration.minutes(30);
 
 /**
  * A CodeBuild project of one stage, under the stage's own role: it reads the
- * pipeline's artifacts and the feature tool, logs to the pipeline's log group,
+ * pipeline's artifacts (and decrypts them; nothing else of the artifact bucket) and
+ * the feature tool, logs to the pipeline's log group,
  * and encrypts with the warehouse's S3 key. Its buildspec gets the values both
  * stages share (registry, namespace, feature id, CLI version, tool location).
  */
@@ -36,7 +37,8 @@ export function stageProject(
 ): codebuild.PipelineProject {
   const project = new codebuild.PipelineProject(ctx.scope, props.id, {
     description: props.description,
-    role: props.role,
+    // A view of the role that takes none of CDK's default grants (whole artifact bucket, encrypt).
+    role: artifactReaderRole(props.role, { warehouse: ctx.warehouse, pipelineName: ctx.pipelineName, logGroup: ctx.logGroup }),
     environment: { buildImage: FEATURE_BUILD_IMAGE, computeType: COMPUTE_TYPES[ctx.computeSize], privileged: props.privileged },
     buildSpec: props.buildSpec({
       registryHost: ctx.warehouse.registryHost,
@@ -51,8 +53,7 @@ export function stageProject(
     timeout: STAGE_TIMEOUT,
   });
   ctx.tool.grantRead(props.role);
+  for (const action of ARTIFACT_READ_ACTIONS) acknowledgeNag(props.role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);
   acknowledgeResourceWildcard(props.role, ctx.tool.bucket.arnForObjects('*'), "the feature tool's own object in the CDK asset bucket (CDK's asset grant covers the key's prefix)");
-  acknowledgeArtifactAccess(props.role, ctx.warehouse);
-  acknowledgeProjectDefaults(props.role, project);
   return project;
 }

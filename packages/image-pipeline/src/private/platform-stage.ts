@@ -3,7 +3,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeArtifactAccess, acknowledgeNag, acknowledgeProjectDefaults, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
+import { acknowledgeNag, acknowledgeRegistryLogin, artifactReaderRole } from '@devcontainer-factory/warehouse';
 import type { Platform } from '../image-pipeline-options';
 import { computeType, platformHardware, type PlatformHardware } from './platform-hardware';
 import { skipWhenReleased } from './skip-when-released';
@@ -12,7 +12,7 @@ import type { PrepareOutputs, StageContext } from './stage-context';
 export interface PlatformStageProps {
   /** The stage name; also the prefix of each project's id and action name (`BuildAmd64`) and log stream prefix (`build-amd64`). */
   readonly stageName: 'Build' | 'Test';
-  /** The role every project of the stage shares, with its ECR grants already given. */
+  /** The role every project of the stage shares, with its ECR grants already given; it gets read of the pipeline's artifacts and the log group here, and nothing from CDK's defaults. */
   readonly role: iam.Role;
   /** The project description of one platform. */
   readonly description: (platform: Platform, hw: PlatformHardware) => string;
@@ -32,14 +32,15 @@ export interface PlatformStageProps {
 export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props: PlatformStageProps): { stage: codepipeline.StageProps; projects: codebuild.PipelineProject[] } {
   const { role, stageName } = props;
   acknowledgeRegistryLogin(role);
-  acknowledgeArtifactAccess(role, ctx.warehouse);
+  // The projects get a view of the role that takes none of CDK's default grants.
+  const projectRole = artifactReaderRole(role, { warehouse: ctx.warehouse, pipelineName: ctx.pipelineName, logGroup: ctx.logGroup });
 
   const stageActions: actions.CodeBuildAction[] = [];
   const projects = ctx.platforms.map((platform) => {
     const hw = platformHardware(platform);
     const project = new codebuild.PipelineProject(ctx.scope, `${stageName}${hw.label}`, {
       description: props.description(platform, hw),
-      role,
+      role: projectRole,
       environment: { buildImage: hw.buildImage, computeType: computeType(ctx.computeSize), privileged: true },
       buildSpec: props.buildSpec(platform),
       encryptionKey: ctx.warehouse.s3Key,
@@ -47,7 +48,6 @@ export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props:
       timeout: props.timeout,
     });
     acknowledgeNag(project, 'CB3', props.privilegedReason);
-    acknowledgeProjectDefaults(role, project);
     stageActions.push(
       new actions.CodeBuildAction({
         actionName: `${stageName}${hw.label}`,

@@ -8,6 +8,8 @@ import type { ComputeSize, Platform, ReleaseTagRule } from '../image-pipeline-op
 export interface StageContext {
   readonly scope: Construct;
   readonly warehouse: IWarehouse;
+  /** The pipeline's name, `<ns>-image-<id>`: its artifacts are under its first 20 characters. */
+  readonly pipelineName: string;
   /** `<ns>/images/<id>`: the release repository, written only by Release. */
   readonly repository: string;
   /** `<ns>/builds/<id>`: where Build pushes, Manifest assembles and Test pulls. */

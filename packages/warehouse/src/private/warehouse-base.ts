@@ -19,6 +19,15 @@ import {
   SSM_READ_ACTIONS,
 } from './actions';
 
+/**
+ * The key prefix of a pipeline's objects in its artifact bucket: CodePipeline writes
+ * them under the first 20 characters of the pipeline name. Pipelines whose names
+ * share those 20 characters share the prefix.
+ */
+export function artifactPrefix(pipelineName: string): string {
+  return pipelineName.slice(0, 20);
+}
+
 /** The grant methods, shared by the warehouse and a warehouse found by namespace. */
 export abstract class WarehouseBase extends Resource implements IWarehouse {
   public abstract readonly namespace: string;
@@ -97,6 +106,17 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
   public grantRepositories(grantee: iam.IGrantable, actions: readonly string[], ...repositoryNames: string[]): iam.Grant {
     if (repositoryNames.length === 0) throw new Error('name at least one repository to grant access to');
     return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: repositoryNames.map((n) => this.repositoryArn(n)) });
+  }
+
+  public grantReadArtifacts(grantee: iam.IGrantable, pipelineName: string): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...S3_READ_SOURCE_ACTIONS],
+      resourceArns: [this.artifactBucket.arnForObjects(`${artifactPrefix(pipelineName)}/*`)],
+    });
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetBucketLocation'], resourceArns: [this.artifactBucket.bucketArn] });
+    this.s3Key.grant(grantee, ...KMS_DECRYPT_ACTIONS);
+    return grant;
   }
 
   public grantReadParameters(grantee: iam.IGrantable): iam.Grant {
