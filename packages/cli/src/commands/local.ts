@@ -159,7 +159,7 @@ export function localCommand(app: App): Command {
     .argument('[catalog]', 'catalogue file, or a folder holding catalog.yaml', '.')
     .requiredOption('--registry <host>', 'the registry to clean, localhost:<port> (e.g. the one dcf local run --keep-running left running)')
     .option('--dry-run', 'print the plans, delete nothing')
-    .option('--keep-date-tags <n>', 'date tags (YYYYMMDD) to keep per release repository, newest first (default: 10)')
+    .option('--keep-date-tags <n>', "date tags (YYYYMMDD) to keep per release repository, newest first (default: the image's keepDateTags in the catalogue, else 10)")
     .option('--staging-days <n>', 'delete staging builds created more than this many days ago (default: 14)')
     .action(
       app.action(async (session, catalogPath: string, options: { registry: string; dryRun?: boolean; keepDateTags?: string; stagingDays?: string }) => {

@@ -29,6 +29,8 @@ export interface LocalImageEntry {
   readonly releaseTags: readonly ReleaseTagRule[];
   /** The platforms the catalogue asks for, or all of them (`dcf local` builds the host's only). */
   readonly platforms: readonly string[];
+  /** The catalogue's `keepDateTags` for retention, when it gives one. */
+  readonly keepDateTags?: number;
 }
 
 export interface LocalFeatureEntry {
@@ -138,6 +140,7 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
       dependsOn: i.dependsOn ?? [],
       releaseTags: i.releaseTags ?? RELEASE_TAG_RULES,
       platforms: i.platforms ?? CATALOG_PLATFORMS,
+      ...(i.keepDateTags !== undefined && { keepDateTags: i.keepDateTags }),
     })),
     features: catalog.features.map((f) => ({ id: f.id, dir: folder('feature', f.id) })),
   };

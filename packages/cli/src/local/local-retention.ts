@@ -27,7 +27,7 @@ export interface LocalRetentionProps {
   readonly registryHost: string;
   /** Plan and print only; delete nothing. */
   readonly dryRun: boolean;
-  /** @default DEFAULT_KEEP_DATE_TAGS (10) */
+  /** For every image; @default - each image's catalogue `keepDateTags`, else DEFAULT_KEEP_DATE_TAGS (10) */
   readonly keepDateTags?: number;
   /** @default DEFAULT_STAGING_MAX_AGE_DAYS (14) */
   readonly stagingMaxAgeDays?: number;
@@ -122,7 +122,7 @@ export async function runLocalRetention(props: LocalRetentionProps): Promise<Loc
     const lock = props.lock ? { lock: props.lock } : {};
     const runs: [string, RetentionOptions][] = [
       [stagingRepository, { kind: 'staging', maxAgeDays: props.stagingMaxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS, now, releaseRepository, ...lock }],
-      [releaseRepository, { kind: 'release', keepDateTags: props.keepDateTags ?? DEFAULT_KEEP_DATE_TAGS, now, ...lock }],
+      [releaseRepository, { kind: 'release', keepDateTags: props.keepDateTags ?? image.keepDateTags ?? DEFAULT_KEEP_DATE_TAGS, now, ...lock }],
     ];
     const repositories: LocalRetentionRepository[] = [];
     for (const [repository, options] of runs) {
