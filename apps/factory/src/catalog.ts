@@ -46,7 +46,30 @@ export interface Catalog {
    * leaves the setting on.
    */
   readonly blobMounting: boolean;
+  /**
+   * Pull-through cache rules for registries that need credentials, from
+   * `-c dockerHubCacheSecret=NAME` and `-c ghcrCacheSecret=NAME` (a Secrets Manager secret
+   * named `ecr-pullthroughcache/…`): prefixes `<ns>/docker-hub` and `<ns>/ghcr`, which
+   * every image's Build may pull through.
+   * @default - none
+   */
+  readonly upstreamCaches?: CatalogUpstreamCache[];
 }
+
+/** One credentialed pull-through cache rule of the app. */
+export interface CatalogUpstreamCache {
+  readonly prefix: string;
+  readonly upstream: 'docker-hub' | 'github-container-registry';
+  /** Name of the Secrets Manager secret, `ecr-pullthroughcache/…`. */
+  readonly secretName: string;
+}
+
+/** The context keys of the credentialed upstream caches, their upstream and the prefix under the namespace. */
+const UPSTREAM_CACHE_CONTEXT = [
+  { key: 'dockerHubCacheSecret', upstream: 'docker-hub', suffix: 'docker-hub' },
+  { key: 'ghcrCacheSecret', upstream: 'github-container-registry', suffix: 'ghcr' },
+] as const;
+const PULL_THROUGH_SECRET_PREFIX = 'ecr-pullthroughcache/';
 
 /** The example catalogue used when neither context nor a catalogue file names images or features. */
 export const DEFAULT_IMAGES = ['python', 'node'];
@@ -80,7 +103,33 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
   const ecrPublicCachePrefix = cachePrefix(context('ecrPublicCache'), namespace);
   const blobMounting = optionalBoolean(context('blobMounting'), 'blobMounting') ?? true;
-  return { namespace, images, features, registryScanning, blobMounting, ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }) };
+  const upstreamCaches = upstreamCachesFromContext(context, namespace);
+  return {
+    namespace,
+    images,
+    features,
+    registryScanning,
+    blobMounting,
+    ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }),
+    ...(upstreamCaches.length && { upstreamCaches }),
+  };
+}
+
+function upstreamCachesFromContext(context: ContextReader, namespace: string): CatalogUpstreamCache[] {
+  const caches: CatalogUpstreamCache[] = [];
+  for (const { key, upstream, suffix } of UPSTREAM_CACHE_CONTEXT) {
+    const secretName = optionalString(context(key), key);
+    if (secretName === undefined) continue;
+    if (!secretName.startsWith(PULL_THROUGH_SECRET_PREFIX) || secretName.length === PULL_THROUGH_SECRET_PREFIX.length) {
+      throw new CatalogError(`-c ${key}=${secretName}: the secret must be named '${PULL_THROUGH_SECRET_PREFIX}<name>' (ECR reads pull-through cache credentials only from such secrets), e.g. ${PULL_THROUGH_SECRET_PREFIX}${suffix}`);
+    }
+    const prefix = `${namespace}/${suffix}`;
+    if (!isPullThroughCachePrefix(prefix)) {
+      throw new CatalogError(`-c ${key}: the pull-through cache prefix '${prefix}' is longer than the ${MAX_CACHE_PREFIX_LENGTH} characters ECR allows: use a namespace of at most ${MAX_CACHE_PREFIX_LENGTH - suffix.length - 1} characters`);
+    }
+    caches.push({ prefix, upstream, secretName });
+  }
+  return caches;
 }
 
 /** Context ids first, in their order, with the file's settings; then the file's other entries. */

@@ -41,6 +41,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     registryScanning: catalog.registryScanning,
     ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
     blobMounting: catalog.blobMounting,
+    upstreamCaches: catalog.upstreamCaches?.map((c) => ({ prefix: c.prefix, upstream: c.upstream, credential: c.secretName })),
   });
 
   const images = new Map<string, ImagePipelineStack>();
@@ -56,6 +57,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       dependsOn: image.dependsOn,
       releaseTags: image.releaseTags,
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
+      pullThroughCachePrefixes: catalog.upstreamCaches?.map((c) => c.prefix),
       ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),
     });
     deployAfter(stack, warehouse);

@@ -101,3 +101,32 @@ describe('images Build and Test use', () => {
     );
   });
 });
+
+describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app', () => {
+  test('are absent by default', () => {
+    const rules = Object.values(registryResources({ namespace: 'acme' }, 'AWS::ECR::PullThroughCacheRule')).map((r) => r.Properties.UpstreamRegistry);
+    expect(rules).toEqual(['ecr-public']);
+  });
+
+  test('-c dockerHubCacheSecret and -c ghcrCacheSecret add a rule each with the secret, and every image’s Build may pull through them; cdk-nag stays clean', () => {
+    // GIVEN / WHEN (addFactory runs cdk-nag: synthesis throws on an unacknowledged finding)
+    const stacks = factory({ namespace: 'acme', images: 'python', dockerHubCacheSecret: 'ecr-pullthroughcache/docker-hub', ghcrCacheSecret: 'ecr-pullthroughcache/ghcr' });
+
+    // THEN
+    const rules = Object.values(Template.fromStack(stacks.warehouse).findResources('AWS::ECR::PullThroughCacheRule')).map((r) => r.Properties);
+    expect(rules.map((r) => [r.EcrRepositoryPrefix, r.UpstreamRegistry, r.UpstreamRegistryUrl])).toEqual([
+      ['acme/ecr-public', 'ecr-public', 'public.ecr.aws'],
+      ['acme/docker-hub', 'docker-hub', 'registry-1.docker.io'],
+      ['acme/ghcr', 'github-container-registry', 'ghcr.io'],
+    ]);
+    expect(text(rules[1].CredentialArn)).toContain(':secret:ecr-pullthroughcache/docker-hub');
+    const policies = JSON.stringify(Template.fromStack(stacks.images.get('python')!).findResources('AWS::IAM::Policy'));
+    for (const prefix of ['acme/docker-hub', 'acme/ghcr']) expect(policies).toContain(`:repository/${prefix}/*`);
+  });
+
+  test('a secret not named ecr-pullthroughcache/… is a catalogue error that names the rule', () => {
+    expect(() => readCatalog((key) => ({ dockerHubCacheSecret: 'dockerhub-token' })[key])).toThrow(
+      /-c dockerHubCacheSecret=dockerhub-token: the secret must be named 'ecr-pullthroughcache\/<name>'/,
+    );
+  });
+});

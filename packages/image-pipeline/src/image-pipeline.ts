@@ -82,6 +82,13 @@ export interface ImagePipelineProps {
    */
   readonly buildkitImage?: string;
   /**
+   * Repository prefixes of further pull-through cache rules of the registry (Docker
+   * Hub, GHCR with credentials: see `RegistrySettings.upstreamCaches`) that Build may
+   * pull base images through, e.g. `FROM <registry>/<ns>/docker-hub/library/debian:12`.
+   * @default - none
+   */
+  readonly pullThroughCachePrefixes?: string[];
+  /**
    * The retention job of the image's repositories (see {@link ImageRetention}): a
    * scheduled Lambda that keeps every `X.Y.Z`, `X.Y`, `X`, `latest` and the newest
    * `keepDateTags` date tags of the release repository (and every image a kept index
@@ -112,9 +119,9 @@ function checkList<T extends string>(prop: string, values: readonly T[], allowed
   return [...values];
 }
 
-function checkCachePrefix(prefix: string): void {
+function checkCachePrefix(prefix: string, prop: string): void {
   if (!isPullThroughCachePrefix(prefix)) {
-    throw new ImagePipelinePropsError(`ecrPublicCachePrefix '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
+    throw new ImagePipelinePropsError(`${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
   }
 }
 
@@ -172,7 +179,9 @@ export class ImagePipeline extends Construct {
       throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
     }
     const cachePrefix = props.ecrPublicCachePrefix;
-    if (cachePrefix !== undefined) checkCachePrefix(cachePrefix);
+    if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
+    const pullThroughPrefixes = [...new Set(props.pullThroughCachePrefixes ?? [])].filter((p) => p !== cachePrefix);
+    for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
     const buildkitImage = props.buildkitImage ?? (cachePrefix ? `${warehouse.registryHost}/${cachePrefix}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
     if (!Token.isUnresolved(buildkitImage) && !(isImageReference(buildkitImage) && hasRegistryHost(buildkitImage))) {
       throw new ImagePipelinePropsError(
@@ -207,12 +216,12 @@ export class ImagePipeline extends Construct {
 
     const prepare = prepareStage(ctx);
     const build = buildStage(ctx, prepare.outputs);
-    if (cachePrefix) {
-      warehouse.grantPullThroughCache(build.role, cachePrefix);
+    for (const prefix of [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes]) {
+      warehouse.grantPullThroughCache(build.role, prefix);
       acknowledgeResourceWildcard(
         build.role,
-        warehouse.repositoryArn(`${cachePrefix}/*`),
-        `ECR creates one repository per upstream image under the pull-through cache prefix ${cachePrefix}/ on first pull; Build may only pull and import there`,
+        warehouse.repositoryArn(`${prefix}/*`),
+        `ECR creates one repository per upstream image under the pull-through cache prefix ${prefix}/ on first pull; Build may only pull and import there`,
       );
     }
     const manifest = manifestStage(ctx, prepare.outputs);

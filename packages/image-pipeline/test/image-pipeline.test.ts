@@ -380,6 +380,7 @@ describe('ImagePipeline validation', () => {
     [{ buildkitImage: 'moby/buildkit:buildx-stable-1' }, /buildkitImage 'moby\/buildkit:buildx-stable-1' is not an image reference with a registry host: .*pulled anonymously from Docker Hub/],
     [{ ecrPublicCachePrefix: 'x' }, /ecrPublicCachePrefix 'x' is not an ECR pull-through cache prefix: use 2 to 30/],
     [{ ecrPublicCachePrefix: 'Devcontainers/ECR' }, /ecrPublicCachePrefix 'Devcontainers\/ECR' is not an ECR pull-through cache prefix/],
+    [{ pullThroughCachePrefixes: ['acme/docker-hub', 'Hub'] }, /pullThroughCachePrefixes 'Hub' is not an ECR pull-through cache prefix/],
     [{ buildkitImage: 'moby/buildkit:buildx stable' }, /buildkitImage 'moby\/buildkit:buildx stable' is not an image reference/],
     [{ buildkitImage: 'Moby/BuildKit' }, /buildkitImage 'Moby\/BuildKit' is not an image reference with a registry host: use .* in lowercase/],
   ])('rejects %j', (props, message) => {

@@ -1,7 +1,8 @@
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { isPullThroughCachePrefix } from '@devcontainer-factory/lambdas';
@@ -12,6 +13,30 @@ export type RegistryScanType = 'BASIC' | 'ENHANCED';
 const SCAN_TYPES: readonly RegistryScanType[] = ['BASIC', 'ENHANCED'];
 /** What ECR accepts in a repository filter of a scanning rule: repository name characters and `*`. */
 const REPOSITORY_FILTER = /^[a-z0-9*][a-z0-9._/*-]*$/;
+
+/** Upstream registries a credentialed pull-through cache rule can serve, with the host ECR pulls from. */
+export const CREDENTIALED_UPSTREAMS = {
+  'docker-hub': 'registry-1.docker.io',
+  'github-container-registry': 'ghcr.io',
+  quay: 'quay.io',
+} as const;
+export type CredentialedUpstream = keyof typeof CREDENTIALED_UPSTREAMS;
+
+/** ECR reads pull-through cache credentials only from secrets whose name starts with this. */
+export const PULL_THROUGH_SECRET_PREFIX = 'ecr-pullthroughcache/';
+
+/** A pull-through cache rule for an upstream registry that needs credentials (Docker Hub, GHCR, Quay). */
+export interface UpstreamCacheRule {
+  /** The repository prefix in the account's registry, e.g. `devcontainers/docker-hub`: `<registry>/<prefix>/library/python` serves `docker.io/library/python`. */
+  readonly prefix: string;
+  readonly upstream: CredentialedUpstream;
+  /**
+   * The Secrets Manager secret with the upstream credentials, as JSON
+   * `{"username": "…", "accessToken": "…"}`, or its name; the name must start with
+   * `ecr-pullthroughcache/` (ECR's service-linked role reads only those).
+   */
+  readonly credential: secretsmanager.ISecret | string;
+}
 
 export interface RegistrySettingsProps {
   /**
@@ -34,6 +59,13 @@ export interface RegistrySettingsProps {
    * @default - no pull-through cache rule
    */
   readonly ecrPublicCachePrefix?: string;
+  /**
+   * Pull-through cache rules for upstream registries that need credentials: Docker Hub
+   * (authenticated, so not subject to the anonymous pull limits of CodeBuild's shared
+   * addresses), GHCR or Quay. Each prefix is unique in the account and region.
+   * @default - none
+   */
+  readonly upstreamCaches?: UpstreamCacheRule[];
   /**
    * Turn on ECR blob mounting for the account and region (`PutAccountSetting`
    * `BLOB_MOUNTING` = `ENABLED`, through a custom resource, on create and update),
@@ -69,6 +101,8 @@ export class RegistrySettings extends Construct {
   public readonly scanningConfiguration?: ecr.CfnRegistryScanningConfiguration;
   /** The pull-through cache rule for ECR Public, when `ecrPublicCachePrefix` asked for one. */
   public readonly ecrPublicCacheRule?: ecr.CfnPullThroughCacheRule;
+  /** The pull-through cache rules of `upstreamCaches`, by prefix. */
+  public readonly upstreamCacheRules: Readonly<Record<string, ecr.CfnPullThroughCacheRule>> = {};
   /** The custom resource that enables blob mounting, when `blobMounting` asked for it. */
   public readonly blobMountingSetting?: AwsCustomResource;
 
@@ -95,6 +129,29 @@ export class RegistrySettings extends Construct {
         upstreamRegistryUrl: 'public.ecr.aws',
       });
       Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${cachePrefix}/ serves public.ecr.aws from this account's registry; a prefix exists once per account and region`);
+    }
+    const prefixes = new Set(cachePrefix ? [cachePrefix] : []);
+    for (const rule of props.upstreamCaches ?? []) {
+      if (!isPullThroughCachePrefix(rule.prefix)) {
+        throw new Error(`RegistrySettings: upstreamCaches prefix '${rule.prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/docker-hub'`);
+      }
+      if (prefixes.has(rule.prefix)) throw new Error(`RegistrySettings: the pull-through cache prefix '${rule.prefix}' is used twice: give each rule its own prefix`);
+      prefixes.add(rule.prefix);
+      const url = CREDENTIALED_UPSTREAMS[rule.upstream];
+      if (!url) throw new Error(`RegistrySettings: upstream '${rule.upstream}' of prefix '${rule.prefix}' is unknown: use ${Object.keys(CREDENTIALED_UPSTREAMS).join(', ')}`);
+      const credential =
+        typeof rule.credential === 'string' ? secretsmanager.Secret.fromSecretNameV2(this, `Credential${rule.prefix.replace(/[^a-z0-9]/g, '')}`, rule.credential) : rule.credential;
+      const name = credential.secretName;
+      if (!Token.isUnresolved(name) && !name.startsWith(PULL_THROUGH_SECRET_PREFIX)) {
+        throw new Error(`RegistrySettings: the credential secret '${name}' of prefix '${rule.prefix}' must be named '${PULL_THROUGH_SECRET_PREFIX}…': ECR reads pull-through cache credentials only from such secrets`);
+      }
+      (this.upstreamCacheRules as Record<string, ecr.CfnPullThroughCacheRule>)[rule.prefix] = new ecr.CfnPullThroughCacheRule(this, `UpstreamCache${rule.prefix.replace(/[^a-z0-9]/g, '')}`, {
+        ecrRepositoryPrefix: rule.prefix,
+        upstreamRegistry: rule.upstream,
+        upstreamRegistryUrl: url,
+        credentialArn: credential.secretArn,
+      });
+      Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${rule.prefix}/ serves ${url} with the credentials in Secrets Manager; a prefix exists once per account and region`);
     }
     if (props.blobMounting) this.blobMountingSetting = this.enableBlobMounting();
     if (filters.length === 0) return;

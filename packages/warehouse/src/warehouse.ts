@@ -7,7 +7,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { DEFAULT_NAMESPACE, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/lambdas';
 import { acknowledgeResourceWildcard } from './nag';
-import { RegistrySettings } from './registry-settings';
+import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
 import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
@@ -75,6 +75,14 @@ export interface WarehouseProps {
    * @default false - the account's setting is left as it is (promotion then copies layers)
    */
   readonly blobMounting?: boolean;
+  /**
+   * Pull-through cache rules for Docker Hub, GHCR or Quay, each with a Secrets Manager
+   * secret (see {@link RegistrySettingsProps.upstreamCaches}); give the prefixes under
+   * the namespace (`<ns>/docker-hub`) so that the repositories they create get the
+   * namespace's encryption and lifecycle. Account-wide.
+   * @default - none
+   */
+  readonly upstreamCaches?: UpstreamCacheRule[];
   /**
    * What happens to the buckets and keys when the stack is deleted. ECR
    * repositories are created on push, outside CloudFormation, and are never
@@ -227,11 +235,12 @@ export class Warehouse extends WarehouseBase {
     });
     stagingTemplate.node.addDependency(creationRole);
 
-    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting) {
+    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting || props.upstreamCaches?.length) {
       new RegistrySettings(this, 'RegistrySettings', {
         scanOnPushFilters: props.registryScanning ? [`${ns}/*`] : undefined,
         ecrPublicCachePrefix: props.ecrPublicCachePrefix,
         blobMounting: props.blobMounting,
+        upstreamCaches: props.upstreamCaches,
       });
     }
 

@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { RegistrySettings } from '../src';
 
@@ -36,6 +37,47 @@ describe('RegistrySettings', () => {
     [{ scanType: 'BASIC' as const }, /scanType is set but scanOnPushFilters is empty/],
   ])('GIVEN %j THEN a clear error', (props, message) => {
     expect(() => new RegistrySettings(new Stack(), 'Settings', props)).toThrow(message);
+  });
+});
+
+describe('RegistrySettings upstream caches with credentials', () => {
+  const secret = (stack: Stack, name: string) => secretsmanager.Secret.fromSecretNameV2(stack, `Secret${name.replace(/\W/g, '')}`, name);
+
+  test('GIVEN Docker Hub and GHCR rules with ecr-pullthroughcache/ secrets THEN one pull-through cache rule each, with the upstream URL and the secret ARN, noted as account-wide', () => {
+    const stack = new Stack();
+    new RegistrySettings(stack, 'Settings', {
+      upstreamCaches: [
+        { prefix: 'acme/docker-hub', upstream: 'docker-hub', credential: secret(stack, 'ecr-pullthroughcache/docker-hub') },
+        { prefix: 'acme/ghcr', upstream: 'github-container-registry', credential: secret(stack, 'ecr-pullthroughcache/ghcr') },
+      ],
+    });
+    const rules = Object.values(Template.fromStack(stack).findResources('AWS::ECR::PullThroughCacheRule')).map((r) => r.Properties);
+    expect(rules.map((r) => [r.EcrRepositoryPrefix, r.UpstreamRegistry, r.UpstreamRegistryUrl])).toEqual([
+      ['acme/docker-hub', 'docker-hub', 'registry-1.docker.io'],
+      ['acme/ghcr', 'github-container-registry', 'ghcr.io'],
+    ]);
+    expect(JSON.stringify(rules[0].CredentialArn)).toContain('secret:ecr-pullthroughcache/docker-hub');
+    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('account-wide: the pull-through cache prefix acme/docker-hub/ serves registry-1.docker.io'));
+  });
+
+  test.each([
+    ['a secret not named ecr-pullthroughcache/…', { prefix: 'acme/docker-hub', upstream: 'docker-hub' as const, name: 'dockerhub' }, /the credential secret 'dockerhub' of prefix 'acme\/docker-hub' must be named 'ecr-pullthroughcache\/…'/],
+    ['an unknown upstream', { prefix: 'acme/x', upstream: 'gcr' as never, name: 'ecr-pullthroughcache/x' }, /upstream 'gcr' of prefix 'acme\/x' is unknown: use docker-hub, github-container-registry, quay/],
+    ['a bad prefix', { prefix: 'Acme/hub', upstream: 'docker-hub' as const, name: 'ecr-pullthroughcache/x' }, /upstreamCaches prefix 'Acme\/hub' is not an ECR pull-through cache prefix/],
+  ])('GIVEN %s THEN a clear error', (_what, rule, message) => {
+    const stack = new Stack();
+    expect(() => new RegistrySettings(stack, 'Settings', { upstreamCaches: [{ prefix: rule.prefix, upstream: rule.upstream, credential: secret(stack, rule.name) }] })).toThrow(message);
+  });
+
+  test('GIVEN the ECR Public prefix again as an upstream prefix THEN a clear error', () => {
+    const stack = new Stack();
+    expect(
+      () =>
+        new RegistrySettings(stack, 'Settings', {
+          ecrPublicCachePrefix: 'acme/cache',
+          upstreamCaches: [{ prefix: 'acme/cache', upstream: 'docker-hub', credential: secret(stack, 'ecr-pullthroughcache/hub') }],
+        }),
+    ).toThrow(/the pull-through cache prefix 'acme\/cache' is used twice/);
   });
 });
 
