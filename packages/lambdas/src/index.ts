@@ -1,5 +1,6 @@
 export * from './naming';
 export * from './semver';
+export * from './concurrency';
 export * from './bundles';
 export * from './config';
 export * from './registry/registry';

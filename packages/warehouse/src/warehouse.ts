@@ -202,38 +202,41 @@ export class Warehouse extends WarehouseBase {
     );
     this.repositoryCreationRole = creationRole;
 
-    const template = new ecr.CfnRepositoryCreationTemplate(this, 'RepositoryCreationTemplate', {
+    const creationTemplate = (id: string, props: { prefix: string; description: string; appliedFor: string[]; lifecyclePolicy: string; kind: string }) => {
+      const template = new ecr.CfnRepositoryCreationTemplate(this, id, {
+        prefix: props.prefix,
+        description: props.description,
+        appliedFor: props.appliedFor,
+        // Every repository of the namespace has the same key: blob mounting needs identical encryption.
+        encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
+        // Release moves latest, X and X.Y; it refuses to move an existing X.Y.Z itself.
+        imageTagMutability: 'MUTABLE',
+        lifecyclePolicy: props.lifecyclePolicy,
+        customRoleArn: creationRole.roleArn,
+        resourceTags: [
+          { key: 'devcontainer-factory:namespace', value: ns },
+          { key: 'devcontainer-factory:repository', value: props.kind },
+        ],
+      });
+      template.node.addDependency(creationRole);
+      return template;
+    };
+    creationTemplate('RepositoryCreationTemplate', {
       prefix: ns,
       description: `devcontainer-factory ${ns}: images and features, created on first push`,
       // Repositories of a pull-through cache prefix under the namespace get the same settings.
       appliedFor: ['CREATE_ON_PUSH', 'PULL_THROUGH_CACHE'],
-      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
-      // Release moves latest, X and X.Y; it refuses to move an existing X.Y.Z itself.
-      imageTagMutability: 'MUTABLE',
       lifecyclePolicy: untaggedOnlyLifecyclePolicy(untaggedDays),
-      customRoleArn: creationRole.roleArn,
-      resourceTags: [
-        { key: 'devcontainer-factory:namespace', value: ns },
-      ],
+      kind: 'release',
     });
-    template.node.addDependency(creationRole);
-    // The more specific prefix wins: staging repositories get the same encryption (so that
-    // Release can mount their blobs into release repositories) and expire by age.
-    const stagingPrefix = stagingRepositoryName(ns, '').replace(/\/$/, '');
-    const stagingTemplate = new ecr.CfnRepositoryCreationTemplate(this, 'StagingRepositoryCreationTemplate', {
-      prefix: stagingPrefix,
+    // The more specific prefix wins: staging repositories expire by age.
+    creationTemplate('StagingRepositoryCreationTemplate', {
+      prefix: stagingRepositoryName(ns, '').replace(/\/$/, ''),
       description: `devcontainer-factory ${ns}: staging repositories of image builds, created on first push`,
       appliedFor: ['CREATE_ON_PUSH'],
-      encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
-      imageTagMutability: 'MUTABLE',
       lifecyclePolicy: stagingLifecyclePolicy(stagingDays),
-      customRoleArn: creationRole.roleArn,
-      resourceTags: [
-        { key: 'devcontainer-factory:namespace', value: ns },
-        { key: 'devcontainer-factory:repository', value: 'staging' },
-      ],
+      kind: 'staging',
     });
-    stagingTemplate.node.addDependency(creationRole);
 
     if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting || props.upstreamCaches?.length) {
       new RegistrySettings(this, 'RegistrySettings', {

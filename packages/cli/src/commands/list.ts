@@ -1,8 +1,7 @@
 /** `dcf list`: the images and features of the namespace with their release tags and digests. */
 import { Command } from 'commander';
-import { formatSemver, versionsAmongTags, compareSemver, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, compareSemver, formatSemver, mapLimit, versionsAmongTags } from '@devcontainer-factory/lambdas';
 import { ExitCode } from '../dcf-error';
-import { mapLimit } from '../private/concurrency';
 import { catalogRepositories, releaseTags, taggedImages } from '../private/ecr-catalog';
 import { findFactory } from '../private/factory';
 import { kindOption } from '../private/options';

@@ -1,14 +1,13 @@
 /** `dcf status [id]`: the latest execution of each pipeline of the namespace (or of one), stage by stage. */
 import { Command } from 'commander';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { DEFAULT_NAMESPACE, pipelineName, sourceKey, stackNames, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, DEFAULT_NAMESPACE, mapLimit, pipelineName, sourceKey, stackNames } from '@devcontainer-factory/lambdas';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, errorName, httpStatus } from '../private/aws-errors';
 import { findFactory, type FactoryLocation } from '../private/factory';
 import { kindOption } from '../private/options';
 import type { Style } from '../private/output';
 import { executionReport, pipelineState, recentExecutions, type ExecutionReport, type StageReport } from '../private/pipeline-watch';
-import { mapLimit } from '../private/concurrency';
 import type { App, Session } from '../private/session';
 
 interface StatusOptions {

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import {
   OciRegistry,
   assembleIndex,
@@ -8,15 +7,13 @@ import {
   startLocalRegistryServer,
   type LocalRegistryServer,
 } from '@devcontainer-factory/lambdas';
-import { exec } from '../../src/cli';
-import type { CliEnvironment } from '../../src/cli-environment';
+import { dcfInRepo } from '../support/repo-run';
 
 // `dcf local retention` on the example catalogue, against a real docker-registry
 // holding staging builds and releases of the image `base` (pushed here directly:
 // no image build needed).
 
 jest.setTimeout(120_000);
-const REPO_ROOT = join(__dirname, '../../../..');
 const NS = 'devcontainers';
 const RELEASE = repositoryName(NS, 'image', 'base');
 const STAGING = stagingRepositoryName(NS, 'base');
@@ -26,18 +23,7 @@ const build = (n: number) => `b${String(n).padStart(15, '0')}`;
 let server: LocalRegistryServer;
 let registry: OciRegistry;
 
-async function dcf(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const environment: Partial<CliEnvironment> = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', DCF_NAMESPACE: undefined },
-  };
-  const code = await exec(argv, environment);
-  return { code, stdout, stderr };
-}
+const dcf = dcfInRepo;
 
 /** Pushes `<build>-amd64` (created `created`) into `repository` and assembles `<build>`. */
 async function push(repository: string, id: string, created: Date): Promise<string> {

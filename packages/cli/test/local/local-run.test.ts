@@ -3,37 +3,19 @@ import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/lambdas';
-import { exec } from '../../src/cli';
-import type { CliEnvironment } from '../../src/cli-environment';
 import { LocalCatalogError, readLocalCatalog } from '../../src/local/local-catalog';
+import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
 // `dcf local run` on the example catalogue, end to end: the real docker-registry,
 // podman and buildah (vfs, chroot), the real devcontainer CLI. About 15 s.
 
 jest.setTimeout(240_000);
 
-const REPO_ROOT = join(__dirname, '../../../..');
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const NS = 'devcontainers';
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-async function dcf(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const environment: Partial<CliEnvironment> = {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    cwd: REPO_ROOT,
-    env: { ...process.env, NO_COLOR: '1', DCF_NAMESPACE: undefined },
-  };
-  const code = await exec(argv, environment);
-  return { code, stdout, stderr };
-}
+const dcf = dcfInRepo;
 
 interface RunJson {
   registry: string;

@@ -10,6 +10,7 @@ import { parseManifest, type ParsedManifest } from './manifest';
 import { SUPPORTED_PLATFORMS } from './platform';
 import { MEDIA_TYPES, Registry, RegistryError } from './registry';
 import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
+import { mapLimit } from '../concurrency';
 
 /** How many date tags a release repository keeps when the caller does not say. */
 export const DEFAULT_KEEP_DATE_TAGS = 10;
@@ -203,18 +204,6 @@ interface PlanCache {
 
 const newCache = (): PlanCache => ({ manifests: new Map(), created: new Map(), released: new Map() });
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 /** A tag whose digest does not change once written: `X.Y.Z` (never moves) and build tags (content of one build). */
 function isStableTag(tag: string): boolean {
