@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { readZip } from '@devcontainer-factory/lambdas';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { parseJsonc, readZip } from '@devcontainer-factory/lambdas';
 import { ExitCode } from '../src';
 import { IMAGE_FILES, Workspace } from './support/harness';
 
@@ -23,6 +23,43 @@ describe('dcf init', () => {
     for (const script of scripts) expect(statSync(ws.path('starter', script)).mode & 0o777).toBe(0o755);
     expect((await ws.run(['pack', 'starter'])).code).toBe(ExitCode.Ok);
     expect([...readZip(readFileSync(ws.path('starter.zip'))).executables].sort()).toEqual(scripts);
+  });
+
+  test('writes an image on the factory\'s own base image, named through the variables the factory sets wherever it builds', async () => {
+    const init = await ws.run(['init', 'image', 'starter']);
+    expect(init.stdout).toContain('on ${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest');
+    expect(init.stdout).toContain('Add it to the catalogue with dependsOn: [base]');
+
+    const config = parseJsonc(readFileSync(ws.path('starter/.devcontainer/devcontainer.json'), 'utf8')).value!;
+    expect(config.image).toBe('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest');
+    expect(JSON.parse((await ws.run(['validate', 'starter', '--json'])).stdout)).toMatchObject({ valid: true, problems: [] });
+  });
+
+  test.each([
+    ['the id of a factory image: the portable reference to its latest', 'tools', '${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/tools:latest'],
+    ['a full image reference: as it is', 'mcr.microsoft.com/devcontainers/base:bookworm', 'mcr.microsoft.com/devcontainers/base:bookworm'],
+  ])('--base takes %s', async (_, base, image) => {
+    const init = await ws.run(['init', 'image', 'starter', '--base', base, '--json']);
+    expect(JSON.parse(init.stdout)).toMatchObject({ kind: 'image', id: 'starter', base: image });
+    expect(parseJsonc(readFileSync(ws.path('starter/.devcontainer/devcontainer.json'), 'utf8')).value?.image).toBe(image);
+    expect(JSON.parse((await ws.run(['validate', 'starter', '--json'])).stdout)).toMatchObject({ valid: true, problems: [] });
+  });
+
+  test('--base refuses what is neither an id nor an image reference, and a feature, before it writes anything', async () => {
+    const bad = await ws.run(['init', 'image', 'starter', '--base', 'My Base']);
+    expect(bad.code).toBe(ExitCode.Usage);
+    expect(bad.stderr).toContain("--base 'My Base' is neither the id of one of the factory's images (such as 'base') nor an image reference");
+    const feature = await ws.run(['init', 'feature', 'hello', '--base', 'base']);
+    expect(feature.code).toBe(ExitCode.Usage);
+    expect(feature.stderr).toContain('--base is for images');
+    expect(existsSync(ws.path('starter'))).toBe(false);
+    expect(existsSync(ws.path('hello'))).toBe(false);
+  });
+
+  test('the image test it writes passes with busybox sh, the shell of the example base image', async () => {
+    await ws.run(['init', 'image', 'starter']);
+    const out = execFileSync('busybox', ['sh', 'test-project/test.sh'], { cwd: ws.path('starter') }).toString();
+    expect(out).toContain('all checks passed');
   });
 
   test('the feature it writes installs and passes its own test script', async () => {

@@ -2,7 +2,7 @@
  * The starting points `dcf init` writes: a configuration that validates and
  * builds as it is, with comments on what to change.
  */
-import type { ArtifactKind } from '@devcontainer-factory/lambdas';
+import { FACTORY_VARIABLES, idProblem, type ArtifactKind } from '@devcontainer-factory/lambdas';
 
 export interface TemplateFile {
   readonly path: string;
@@ -10,7 +10,44 @@ export interface TemplateFile {
   readonly executable: boolean;
 }
 
-function imageTemplate(id: string): TemplateFile[] {
+/** The factory image a new image configuration is built on unless `--base` says otherwise. */
+export const DEFAULT_IMAGE_BASE = 'base';
+
+/** The image a configuration starts from, as `dcf init image --base` takes it and as it writes it. */
+export interface ImageBase {
+  /** What goes into `"image"`. */
+  readonly image: string;
+  /** The factory image it names (its catalogue entry needs `dependsOn: [id]`), when it is one. */
+  readonly factoryImage?: string;
+}
+
+/**
+ * `--base`: the id of one of this factory's images becomes the portable reference to its
+ * `latest` (`${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/<id>:latest`, which
+ * names the factory's registry both in `dcf local` and in the cloud); anything else is a
+ * full image reference, written as it is.
+ */
+export function imageBase(base: string = DEFAULT_IMAGE_BASE): ImageBase {
+  if (idProblem(base, 'image id') === undefined) {
+    return { image: `\${localEnv:${FACTORY_VARIABLES.registry}}/\${localEnv:${FACTORY_VARIABLES.namespace}}/images/${base}:latest`, factoryImage: base };
+  }
+  return { image: base };
+}
+
+function imageComment(id: string, base: ImageBase): string {
+  if (base.factoryImage) {
+    return `  // The base image: this factory's own "${base.factoryImage}" image. The factory sets
+  // DCF_REGISTRY (localhost:PORT in \`dcf local\`, <account>.dkr.ecr.<region>.amazonaws.com
+  // in the cloud) and DCF_NAMESPACE wherever it builds, so this builds in both. Give
+  // "${id}" \`dependsOn: [${base.factoryImage}]\` in the catalogue, so that it is built after
+  // ${base.factoryImage} and again when ${base.factoryImage} moves. To start from a public image
+  // instead (in the cloud), write its reference, e.g. "mcr.microsoft.com/devcontainers/base:bookworm".`;
+  }
+  return `  // The base image, pulled as it is written (\`dcf local\` is offline: there, build on
+  // one of the factory's images, "\${localEnv:DCF_REGISTRY}/\${localEnv:DCF_NAMESPACE}/images/<id>:latest").`;
+}
+
+function imageTemplate(id: string, base: ImageBase): TemplateFile[] {
   return [
     {
       path: '.devcontainer/devcontainer.json',
@@ -19,10 +56,12 @@ function imageTemplate(id: string): TemplateFile[] {
 // JSON with comments and trailing commas, https://containers.dev/implementors/json_reference/
 {
   "name": "${id}",
-  // The base image. To build from a Dockerfile instead, replace "image" with
+${imageComment(id, base)}
+  // To build from a Dockerfile instead, replace "image" with
   // "build": { "dockerfile": "Dockerfile" } and add .devcontainer/Dockerfile.
-  "image": "mcr.microsoft.com/devcontainers/base:bookworm",
-  // Features to install on top, e.g. "ghcr.io/devcontainers/features/node:1": { "version": "lts" }
+  "image": ${JSON.stringify(base.image)},
+  // Features to install on top, e.g. "ghcr.io/devcontainers/features/node:1": { "version": "lts" },
+  // or one of this factory's: "\${localEnv:DCF_REGISTRY}/\${localEnv:DCF_NAMESPACE}/features/<id>:1": {}
   "features": {},
   "customizations": {
     "devcontainer-factory": {
@@ -37,7 +76,8 @@ function imageTemplate(id: string): TemplateFile[] {
       path: 'test-project/test.sh',
       executable: true,
       text: `#!/bin/sh
-# Runs inside the built image in the Test stage, once per architecture.
+# Runs inside the built image in the Test stage, once per architecture, with the
+# image's own /bin/sh (POSIX sh: busybox in the example base image).
 # A non-zero exit fails the pipeline, and no release tag moves.
 set -eu
 
@@ -47,8 +87,11 @@ check() {
   "$@" >/dev/null
 }
 
-check "git is installed" git --version
-check "the user has a home folder" test -d "$HOME"
+check "the shell works" test -x /bin/sh
+check "the user has an id" id -u
+check "/tmp is writable" test -w /tmp
+# Add a check for each thing the image installs, e.g.
+# check "git is installed" git --version
 
 echo "all checks passed"
 `,
@@ -104,7 +147,7 @@ reportResults
   ];
 }
 
-/** The files of a new image or feature called `id`. */
-export function templateFiles(kind: ArtifactKind, id: string): TemplateFile[] {
-  return kind === 'image' ? imageTemplate(id) : featureTemplate(id);
+/** The files of a new image (on `base`, see {@link imageBase}) or feature called `id`. */
+export function templateFiles(kind: ArtifactKind, id: string, base: ImageBase = imageBase()): TemplateFile[] {
+  return kind === 'image' ? imageTemplate(id, base) : featureTemplate(id);
 }

@@ -1,3 +1,4 @@
 export * from './devcontainer-json';
 export * from './files';
 export * from './validate-image';
+export * from './factory-variables';

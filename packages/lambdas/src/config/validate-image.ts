@@ -8,6 +8,7 @@
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
 import { isSemver } from '../semver';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, parseJsonc, positionOf } from './devcontainer-json';
+import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
 import type { ConfigProblem, FileSet } from './files';
 
 /** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
@@ -18,6 +19,31 @@ const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0
 const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG}$`);
 /** An OCI feature reference: `host/path/name[:tag][@digest]` (the registry is required). */
 const FEATURE_REFERENCE = new RegExp(`^${HOST}/${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG}$`);
+
+/** What a reference that names another `${localEnv:…}` is told. */
+const FACTORY_VARIABLES_ONLY =
+  `only \${localEnv:${FACTORY_VARIABLES.registry}} and \${localEnv:${FACTORY_VARIABLES.namespace}} are set by the factory ` +
+  `(a build machine's own environment is not part of a reproducible build): name this factory's registry with them, or write the reference out`;
+
+/**
+ * A reference as the devcontainer CLI will see it where the factory builds: the
+ * factory variables replaced by {@link EXAMPLE_FACTORY_VALUES}, so that its shape can be
+ * checked; `problem` when it names any other `${localEnv:…}`.
+ */
+function portableReference(what: string, ref: string): { readonly text: string; readonly problem?: string } {
+  const { text, unknown } = substituteFactoryVariables(ref, EXAMPLE_FACTORY_VALUES);
+  if (unknown.length === 0) return { text };
+  const names = [...new Set(unknown)].map((n) => `\${localEnv:${n}}`).join(', ');
+  return { text, problem: `${what} "${ref}" uses ${names}: ${FACTORY_VARIABLES_ONLY}` };
+}
+
+/** The reference in lower case, but for its `${…}` variables, whose names are case-sensitive. */
+function lowerCaseOutsideVariables(ref: string): string {
+  return ref
+    .split(/(\$\{[^}]*\})/)
+    .map((part, i) => (i % 2 === 1 ? part : part.toLowerCase()))
+    .join('');
+}
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -114,8 +140,11 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
     const image = config.image;
     if (typeof image !== 'string' || image.trim() === '') {
       problems.push(at(['image'], '"image" must be a non-empty string such as "mcr.microsoft.com/devcontainers/base:bookworm"'));
-    } else if (!image.includes('${') && !IMAGE_REFERENCE.test(image)) {
-      problems.push(at(['image'], `"${image}" is not a valid image reference: use [registry/]name[:tag][@sha256:digest] with a lowercase name, e.g. "mcr.microsoft.com/devcontainers/base:bookworm"`));
+    } else {
+      const portable = portableReference('the image', image);
+      if (portable.problem) problems.push(at(['image'], portable.problem));
+      // Other substitutions (`${localWorkspaceFolderBasename}`, …) are the devcontainer CLI's to resolve.
+      else if (!portable.text.includes('${') && !IMAGE_REFERENCE.test(portable.text)) problems.push(at(['image'], `"${image}" is not a valid image reference: use [registry/]name[:tag][@sha256:digest] with a lowercase name, e.g. "mcr.microsoft.com/devcontainers/base:bookworm"`));
     }
   }
 
@@ -207,16 +236,26 @@ function featureReferenceProblem(ref: string, configDir: string, files: FileSet)
     if (!files.has(`${folder}/devcontainer-feature.json`)) return `the local feature "${ref}" has no ${folder}/devcontainer-feature.json: add it or fix the path, which is relative to devcontainer.json`;
     return undefined;
   }
-  if (/^https?:\/\//.test(ref)) {
-    if (!ref.startsWith('https://')) return `"${ref}" is fetched over plain http: use an https:// URL`;
-    if (!/\.tgz$|\.tar\.gz$/.test(new URL(ref).pathname)) return `"${ref}" is not a feature tarball: a URL reference must end with .tgz`;
+  const portable = portableReference('the feature', ref);
+  if (portable.problem) return portable.problem;
+  const resolved = portable.text;
+  if (/^https?:\/\//.test(resolved)) {
+    if (!resolved.startsWith('https://')) return `"${ref}" is fetched over plain http: use an https:// URL`;
+    let pathname: string;
+    try {
+      pathname = new URL(resolved).pathname;
+    } catch {
+      return `"${ref}" is not a valid URL: use an https:// URL of a .tgz feature tarball`;
+    }
+    if (!/\.tgz$|\.tar\.gz$/.test(pathname)) return `"${ref}" is not a feature tarball: a URL reference must end with .tgz`;
     return undefined;
   }
-  if (!ref.includes('/')) {
+  if (!resolved.includes('/')) {
     return `"${ref}" is a deprecated short feature id: use a full OCI reference such as "ghcr.io/devcontainers/features/${ref.split(/[:@]/)[0]}:1"`;
   }
-  if (!FEATURE_REFERENCE.test(ref)) {
-    const lower = ref !== ref.toLowerCase() ? ` (names are lowercase: "${ref.toLowerCase()}")` : '';
+  if (!FEATURE_REFERENCE.test(resolved)) {
+    const lowered = lowerCaseOutsideVariables(ref);
+    const lower = ref !== lowered ? ` (names are lowercase: "${lowered}")` : '';
     return `"${ref}" is not a valid feature reference: use registry/namespace/feature[:version] such as "ghcr.io/devcontainers/features/node:1", a local "./folder" or an https .tgz URL${lower}`;
   }
   return undefined;

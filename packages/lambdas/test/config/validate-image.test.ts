@@ -54,6 +54,53 @@ describe('validateImageFiles', () => {
     ]);
   });
 
+  describe('portable references to the factory registry (${localEnv:DCF_REGISTRY}, ${localEnv:DCF_NAMESPACE})', () => {
+    const portableImage = '${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest';
+    const portableFeature = '${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/hello:1';
+
+    test('accepts an image and features that name the factory registry through its variables', () => {
+      expect(
+        problems({
+          '.devcontainer.json': json({
+            image: portableImage,
+            features: {
+              [portableFeature]: {},
+              '${localEnv:DCF_REGISTRY}/devcontainers/features/hello:1': { greeting: 'hi' },
+              // a default after a second colon is ignored: the factory always sets the variable
+              [`\${localEnv:DCF_REGISTRY:localhost:5000}/\${localEnv:DCF_NAMESPACE}/features/hello@sha256:${'b'.repeat(64)}`]: true,
+            },
+          }),
+        }),
+      ).toEqual([]);
+    });
+
+    test('checks the shape of a portable reference once the variables are substituted', () => {
+      expect(problems({ '.devcontainer.json': json({ image: '${localEnv:DCF_REGISTRY}/Not A Reference' }) })).toEqual([
+        expect.stringContaining('"${localEnv:DCF_REGISTRY}/Not A Reference" is not a valid image reference'),
+      ]);
+      expect(problems({ '.devcontainer.json': json({ image: 'a', features: { '${localEnv:DCF_REGISTRY}': {} } }) })).toEqual([
+        expect.stringContaining('"${localEnv:DCF_REGISTRY}" is a deprecated short feature id'),
+      ]);
+    });
+
+    test.each([
+      ['a feature', { image: 'a', features: { '${localEnv:MY_REGISTRY}/devcontainers/features/hello:1': {} } }, 'the feature "${localEnv:MY_REGISTRY}/devcontainers/features/hello:1" uses ${localEnv:MY_REGISTRY}'],
+      ['the image', { image: '${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest' }, 'the image "${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest" uses ${localEnv:USER}'],
+    ])('refuses any other ${localEnv:…} in %s: only the factory variables are set where it builds', (_, config, start) => {
+      expect(problems({ '.devcontainer.json': json(config) })).toEqual([
+        expect.stringContaining(
+          `${start}: only \${localEnv:DCF_REGISTRY} and \${localEnv:DCF_NAMESPACE} are set by the factory (a build machine's own environment is not part of a reproducible build)`,
+        ),
+      ]);
+    });
+
+    test('the lowercase hint keeps the variable names as they are and lower-cases the rest', () => {
+      const hint = (ref: string) => problems({ '.devcontainer.json': json({ image: 'a', features: { [ref]: {} } }) })[0].match(/\(names are lowercase: "(.*)"\)$/)?.[1];
+      expect(hint('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/Hello:1')).toBe('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/hello:1');
+      expect(hint('Ghcr.io/Devcontainers/features/node:1')).toBe('ghcr.io/devcontainers/features/node:1');
+    });
+  });
+
   test.each([
     ['no devcontainer.json', { 'README.md': '' }, '.devcontainer/devcontainer.json: missing: add .devcontainer/devcontainer.json or .devcontainer.json (dcf init image <dir> writes a starting point)'],
     [
