@@ -2,7 +2,8 @@
  * The factory's catalogue from CDK context (`-c namespace=… -c images=a,b
  * -c features=c`) and an optional catalogue file (`-c catalog=FILE`), merged. The
  * file's format and its checks are the shared ones of `@devcontainer-factory/lambdas`
- * (`readCatalogFile`, `checkIds`, `checkDependencies`), which `dcf local` reads too.
+ * (`readCatalogFile`, `checkIds`, `checkDependencies`, `checkFeatureUses`), which
+ * `dcf local` reads too.
  */
 import { resolve } from 'node:path';
 import {
@@ -10,6 +11,7 @@ import {
   DEFAULT_NAMESPACE,
   MAX_CACHE_PREFIX_LENGTH,
   checkDependencies,
+  checkFeatureUses,
   checkIds,
   isPullThroughCachePrefix,
   namespaceProblem,
@@ -98,6 +100,7 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const images = merge(imageIds, file?.images ?? []);
   const features = merge(featureIds, file?.features ?? []);
   checkDependencies(images, catalogPath ? `-c images=… or the catalogue file ${catalogPath}` : '-c images=…');
+  checkFeatureUses(images, features.map((f) => f.id), catalogPath ? `-c features=… or the catalogue file ${catalogPath}` : '-c features=…');
   const nameProblem = [...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)), ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id))].find(Boolean);
   if (nameProblem) throw new CatalogError(nameProblem);
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;

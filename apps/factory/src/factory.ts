@@ -56,6 +56,8 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       computeSize: image.computeSize,
       dependsOn: image.dependsOn,
       releaseTags: image.releaseTags,
+      refresh: image.refresh,
+      usesFeatures: image.usesFeatures,
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
       pullThroughCachePrefixes: catalog.upstreamCaches?.map((c) => c.prefix),
       ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),

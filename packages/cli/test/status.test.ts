@@ -39,6 +39,21 @@ test('shows the latest execution of every pipeline of the namespace, stage by st
   expect(stdout).toContain(['    ✔ Source     Succeeded', '    ✔ Prepare    Succeeded', '    … Build      InProgress', '    · Manifest   Pending'].join('\n'));
 });
 
+test("Prepare's Reason says why the image is built: what moved since the release latest points at", async () => {
+  simulatePipeline({
+    executionId: 'exec-2',
+    executions: [{ pipelineExecutionId: 'exec-2', status: 'InProgress', startTime: started }],
+    frames: [{ status: 'InProgress', stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'InProgress' }, reason: 'build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb)' }],
+  });
+
+  const { code, stdout } = await ws.run(['status', 'python']);
+  const json = JSON.parse((await ws.run(['status', 'python', '--json'])).stdout);
+
+  expect(code).toBe(ExitCode.Ok);
+  expect(stdout).toContain('    ✔ Prepare    Succeeded (build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb))');
+  expect(json[0].execution.stages[1]).toEqual({ name: 'Prepare', status: 'Succeeded', note: expect.stringMatching(/^build 0123456789abcdef: feature .* moved to/) });
+});
+
 test('one id, as JSON: the pipeline, its latest execution and its stages', async () => {
   simulatePipeline({
     executionId: 'exec-9',

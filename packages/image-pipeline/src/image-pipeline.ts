@@ -4,8 +4,9 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { isPullThroughCachePrefix, isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
+import { isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/lambdas';
 import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -31,7 +32,7 @@ import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
-import { baseImageReleasedRule } from './private/triggers';
+import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
 
 export interface ImagePipelineProps {
   /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
@@ -96,6 +97,21 @@ export interface ImagePipelineProps {
    * @default - daily, keeping 10 date tags and staging builds for 14 days
    */
   readonly retention?: ImagePipelineRetention | false;
+  /**
+   * How often an EventBridge Scheduler schedule (UTC, no flexible window) starts the
+   * pipeline, so that moved upstream base images and features are picked up: `daily`
+   * (`rate(1 day)`), `weekly` (`rate(7 days)`) or `off` for no schedule. A start in
+   * which no input moved is skipped by Prepare in seconds. The schedule is named
+   * `<pipeline>-refresh` (shortened with a hash beyond Scheduler's 64 characters).
+   * @default 'weekly'
+   */
+  readonly refresh?: RefreshSchedule;
+  /**
+   * Ids of factory features of the same namespace that the image's configuration
+   * uses: a push of any tag of `<ns>/features/<id>` starts this pipeline.
+   * @default - none
+   */
+  readonly usesFeatures?: string[];
 }
 
 /** Settings of an image pipeline's retention job. */
@@ -127,7 +143,8 @@ function checkCachePrefix(prefix: string, prop: string): void {
 
 /**
  * The pipeline of one devcontainer image (CodePipeline V2), started by an upload of
- * `<ns>/images/<id>.zip` (and by a push of a base image's `latest`):
+ * `<ns>/images/<id>.zip` (and by a push of a base image's `latest` or of a tag of a
+ * feature it uses, and daily or weekly by a schedule):
  *
  * Source → Prepare (Lambda) → Build (CodeBuild, one per platform, in parallel, on
  * native hardware) → Manifest (Lambda: OCI image index) → Test (CodeBuild, one per
@@ -151,6 +168,10 @@ export class ImagePipeline extends Construct {
   public readonly sourceRule: events.Rule;
   /** The rule that starts the pipeline on a push of a base image's `latest`; absent without `dependsOn`. */
   public readonly baseImageRule?: events.Rule;
+  /** The rule that starts the pipeline on a push of a tag of a feature the image uses; absent without `usesFeatures`. */
+  public readonly featureRule?: events.Rule;
+  /** The schedule that starts the pipeline daily or weekly; absent with `refresh: 'off'`. */
+  public readonly refreshSchedule?: scheduler.Schedule;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
   public readonly logGroup: logs.LogGroup;
   /** The role of the Build projects: pushes to the staging repository, pulls the base images. */
@@ -191,6 +212,8 @@ export class ImagePipeline extends Construct {
     const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
     if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
     if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
+    const refresh = checkRefresh(props.refresh);
+    const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
 
     this.repositoryName = warehouse.repositoryName('image', imageId);
     this.stagingRepositoryName = warehouse.stagingRepositoryName(imageId);
@@ -249,6 +272,8 @@ export class ImagePipeline extends Construct {
     for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
 
     if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
+    if (usesFeatures.length) this.featureRule = featurePublishedRule(this, this.pipeline, usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)));
+    if (refresh !== 'off') this.refreshSchedule = refreshSchedule(this, this.pipeline, ctx.pipelineName, refresh);
     if (props.retention !== false) {
       this.retention = new ImageRetention(this, 'Retention', {
         ...props.retention,

@@ -116,8 +116,14 @@ describe('ImagePipeline with default props', () => {
     const stages = pipelineStages(ctx.template);
     const params = (name: string) => JSON.parse(cfnText(stages.find((s) => s.Name === name)!.Actions[0].Configuration.UserParameters));
     const registryHost = '<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>';
-    expect(params('Prepare')).toEqual({ registryHost, repository: 'devcontainers/images/python', baseRepositories: [] });
-    expect(params('Manifest')).toEqual({ registryHost, repository: 'devcontainers/builds/python', buildId: '#{Prepare.BuildId}', platforms: ['linux/amd64', 'linux/arm64'] });
+    expect(params('Prepare')).toEqual({ registryHost, repository: 'devcontainers/images/python', baseRepositories: [], namespace: 'devcontainers' });
+    expect(params('Manifest')).toEqual({
+      registryHost,
+      repository: 'devcontainers/builds/python',
+      buildId: '#{Prepare.BuildId}',
+      platforms: ['linux/amd64', 'linux/arm64'],
+      inputs: '#{Prepare.Inputs}',
+    });
     expect(params('Release')).toEqual({
       registryHost,
       repository: 'devcontainers/images/python',
@@ -210,7 +216,7 @@ describe('ImagePipeline with default props', () => {
     expect(Object.values(ctx.template.toJSON().Outputs ?? {}).filter((o) => (o as { Export?: unknown }).Export)).toEqual([]);
   });
 
-  test('stays small: 29 resources for two platforms, retention included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
+  test('stays small: 32 resources for two platforms, retention and the weekly refresh included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
     const counts: Record<string, number> = {};
     for (const r of Object.values(ctx.template.toJSON().Resources) as { Type: string }[]) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
     expect(counts).toEqual({
@@ -218,11 +224,13 @@ describe('ImagePipeline with default props', () => {
       'AWS::CodeBuild::Project': 4,
       // Prepare, Manifest, Release, retention.
       'AWS::Lambda::Function': 4,
-      // Pipeline, Build, Test, four Lambdas, EventBridge target.
-      'AWS::IAM::Role': 8,
-      'AWS::IAM::Policy': 8,
+      // Pipeline, Build, Test, four Lambdas, EventBridge target, refresh schedule.
+      'AWS::IAM::Role': 9,
+      'AWS::IAM::Policy': 9,
       // The upload trigger and the retention schedule.
       'AWS::Events::Rule': 2,
+      // The weekly refresh.
+      'AWS::Scheduler::Schedule': 1,
       'AWS::Lambda::Permission': 1,
       'AWS::Logs::LogGroup': 1,
     });
@@ -249,6 +257,9 @@ describe('buildspecs in the template', () => {
   test('Build pins the devcontainer CLI, turns attestations off and pushes <build>-<arch>', () => {
     const build = spec('BuildArm64');
     expect(build.env.variables).toMatchObject({ DEVCONTAINER_CLI_VERSION: '0.88.1', BUILDX_NO_DEFAULT_ATTESTATIONS: '1', PLATFORM: 'linux/arm64', CACHE_TAG: 'buildcache-arm64' });
+    // A configuration's ${localEnv:DCF_REGISTRY} / ${localEnv:DCF_NAMESPACE} name the factory's registry and namespace in the cloud too.
+    expect(cfnText(build.env.variables.DCF_REGISTRY)).toBe('<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>');
+    expect(build.env.variables.DCF_NAMESPACE).toBe('devcontainers');
     expect(build.phases.install.commands).toContain('npm install --global --no-fund --no-audit "@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}"');
     const script = build.phases.build.commands.join('\n');
     expect(script).toContain('--image-name "$REGISTRY/$REPOSITORY:${BUILD_ID}-arm64"');

@@ -54,7 +54,7 @@ const MARK: Record<string, (s: Style) => string> = {
 /** `✔ Build  Succeeded`, for status and push --wait. */
 export function stageLine(stage: StageReport, s: Style): string {
   const mark = (MARK[stage.status] ?? ((x: Style) => x.dim('?')))(s);
-  return `${mark} ${stage.name.padEnd(10)} ${stage.status === 'NotRun' ? 'not run' : stage.status}${stage.message ? `: ${stage.message}` : ''}`;
+  return `${mark} ${stage.name.padEnd(10)} ${stage.status === 'NotRun' ? 'not run' : stage.status}${stage.message ? `: ${stage.message}` : ''}${stage.note ? ` (${stage.note})` : ''}`;
 }
 
 export function statusCommand(app: App): Command {

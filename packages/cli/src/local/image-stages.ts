@@ -7,12 +7,14 @@
  * what CodeBuild runs, with podman and buildah instead of Docker.
  */
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   IMAGE_TEST_SCRIPT,
+  INPUTS_ANNOTATION,
   archTag,
   assembleIndex,
+  formatInputRecord,
   formatSize,
   parseManifest,
   prepareImage,
@@ -20,9 +22,11 @@ import {
   repositoryName,
   resolvePlatform,
   stagingRepositoryName,
+  substituteFactoryVariables,
   runDevcontainer,
   writeZip,
   type ArchiveContent,
+  type FactoryVariableValues,
   type Registry,
 } from '@devcontainer-factory/lambdas';
 import type { ContainerEngine } from './container-engine';
@@ -60,6 +64,13 @@ export interface LocalImageResult {
   readonly stages: readonly StageReport[];
 }
 
+/** Replaces `${localEnv:DCF_REGISTRY}` and `${localEnv:DCF_NAMESPACE}` in a devcontainer.json in place. */
+async function substituteConfigurationFile(path: string, values: FactoryVariableValues): Promise<void> {
+  const text = await readFile(path, 'utf8');
+  const substituted = substituteFactoryVariables(text, values).text;
+  if (substituted !== text) await writeFile(path, substituted);
+}
+
 /** Writes an archive's files into `dir`, keeping the executable bit. */
 export async function extractArchive(content: ArchiveContent, dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
@@ -94,12 +105,15 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
       return { value: bytes, detail: `${formatSize(bytes.length)} zip, sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}` };
     });
     const prepared = await rec.run('prepare', async () => {
-      const p = await prepareImage(registry, { zip, repository, baseRepositories: image.dependsOn.map((d) => repositoryName(props.namespace, 'image', d)) });
-      const bases = p.bases.map((b) => `${b.repository}@${b.digest.slice(0, 19)}`).join(', ');
-      return {
-        value: p,
-        detail: `build ${p.buildId}, version ${p.source.version ?? '(none)'}${bases ? `, on ${bases}` : ''}, ${p.released ? 'already released' : 'not released yet'}`,
-      };
+      const p = await prepareImage(registry, {
+        zip,
+        repository,
+        baseRepositories: image.dependsOn.map((d) => repositoryName(props.namespace, 'image', d)),
+        namespace: props.namespace,
+      });
+      const inputs = p.inputs.length ? `, ${p.inputs.length} input${p.inputs.length > 1 ? 's' : ''}` : '';
+      const why = p.released ? 'already released: nothing moved' : p.firstBuild ? 'not released yet' : `rebuilding: ${p.changes.join('; ') || 'a dependsOn base moved'}`;
+      return { value: p, detail: `build ${p.buildId}, version ${p.source.version ?? '(none)'}${inputs}, ${why}` };
     });
     buildId = prepared.buildId;
     version = prepared.source.version;
@@ -109,6 +123,9 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
     } else {
       const srcDir = join(props.workDir, image.id);
       await extractArchive(config.content, srcDir);
+      // The devcontainer CLI substitutes ${localEnv:…} in most values but not in feature ids: the
+      // factory writes its registry and namespace into devcontainer.json itself, as Build does.
+      await substituteConfigurationFile(join(srcDir, prepared.source.configPath), { registry: registry.host, namespace: props.namespace });
       const perArch = `${registry.host}/${staging}:${archTag(prepared.buildId, arch)}`;
       await rec.run('build', async () => {
         await runDevcontainer(
@@ -123,7 +140,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         return { value: pushed, detail: `${props.platform} → ${perArch} (${pushed.digest.slice(0, 19)})${note}` };
       });
       await rec.run('manifest', async () => {
-        const index = await assembleIndex(registry, staging, prepared.buildId, [props.platform]);
+        const index = await assembleIndex(registry, staging, prepared.buildId, [props.platform], { [INPUTS_ANNOTATION]: formatInputRecord(prepared.record) });
         return { value: index, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
       });
       await rec.run('test', async () => {
@@ -140,7 +157,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         now: new Date(props.now()),
       });
       const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied); ` : '';
-      const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`);
+      const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`) + (result.pinned ? `; a refresh: ${result.pinned} stays on its first build` : '');
       return { value: result, detail };
     });
     const tag = released.tags.includes('latest') ? 'latest' : released.tags[0];
@@ -159,6 +176,22 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
     if (!rec.failed) throw e;
     return { ...base, status: 'failed', buildId, version, stages: rec.stages };
   }
+}
+
+/** Attempts of a command in the image whose output is empty (see {@link runOutput}). */
+const EMPTY_OUTPUT_ATTEMPTS = 3;
+
+/**
+ * The output of a short command run in the image. `buildah run` with chroot isolation
+ * now and then exits 0 without passing on the output of a process that ends at once;
+ * an empty answer is asked for again, up to {@link EMPTY_OUTPUT_ATTEMPTS} times.
+ */
+async function runOutput(engine: ContainerEngine, container: string, command: readonly string[]): Promise<string> {
+  let out = '';
+  for (let attempt = 1; attempt <= EMPTY_OUTPUT_ATTEMPTS && out.trim() === ''; attempt++) {
+    out = await engine.buildah('run', '--isolation', 'chroot', container, '--', ...command);
+  }
+  return out;
 }
 
 /**
@@ -190,7 +223,7 @@ async function testImage(props: LocalImageProps, repository: string, buildId: st
   const reference = `${registry.host}/${repository}:${buildId}`;
   const container = (await engine.buildah('from', '--quiet', '--pull-always', '--tls-verify=false', reference)).trim();
   try {
-    const machine = machineArch(await engine.buildah('run', '--isolation', 'chroot', container, '--', 'uname', '-m'));
+    const machine = machineArch(await runOutput(engine, container, ['uname', '-m']));
     if (machine !== arch) throw new LocalStageError(`uname -m in the image says ${machine}, expected ${arch}`);
     let tests = 'no test-project/test.sh';
     if (hasTests) {

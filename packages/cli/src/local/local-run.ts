@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, repositoryName, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { OciRegistry, factoryEnvironment, repositoryName, type DevcontainerCli } from '@devcontainer-factory/lambdas';
 import { onInterrupt } from '../private/interrupt-cleanup';
 import { ContainerEngine } from './container-engine';
 import { runLocalFeature, type LocalFeatureResult } from './feature-stages';
@@ -67,13 +67,18 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
     forget();
     throw e;
   }
-  // The devcontainer CLI reads DCF_REGISTRY and DCF_NAMESPACE through ${localEnv:…} in build args.
-  const devcontainer: DevcontainerCli = { ...props.devcontainer, env: { ...props.devcontainer.env, DCF_REGISTRY: props.registryHost, DCF_NAMESPACE: catalog.namespace } };
+  // The devcontainer CLI reads DCF_REGISTRY and DCF_NAMESPACE through ${localEnv:…} (see FACTORY_VARIABLES).
+  const devcontainer: DevcontainerCli = { ...props.devcontainer, env: { ...props.devcontainer.env, ...factoryEnvironment({ registry: props.registryHost, namespace: catalog.namespace }) } };
   try {
     let upstream: UpstreamImage | undefined;
     if (catalog.images.length > 0) {
       upstream = await ensureUpstreamImage(engine, registry);
       props.log?.(`${upstream.created ? 'pushed' : 'reusing'} the offline upstream image ${upstream.reference} (Debian's busybox-static)`);
+    }
+    // Features first: an image of the catalogue may use one (built with the version just published).
+    const features: LocalFeatureResult[] = [];
+    for (const feature of catalog.features) {
+      features.push(await runLocalFeature({ feature, namespace: catalog.namespace, registry, devcontainer, workDir: join(workDir, 'features'), listener: props.listener, now }));
     }
     const images: LocalImageResult[] = [];
     for (const image of catalog.images) {
@@ -87,10 +92,6 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
       images.push(
         await runLocalImage({ image, namespace: catalog.namespace, registry, engine, devcontainer, platform: props.platform, workDir: join(workDir, 'images'), listener: props.listener, now }),
       );
-    }
-    const features: LocalFeatureResult[] = [];
-    for (const feature of catalog.features) {
-      features.push(await runLocalFeature({ feature, namespace: catalog.namespace, registry, devcontainer, workDir: join(workDir, 'features'), listener: props.listener, now }));
     }
     const ok = images.every((i) => i.status !== 'failed') && features.every((f) => f.status !== 'failed');
     return { registry: props.registryHost, namespace: catalog.namespace, platform: props.platform, upstream, images, features, ok };

@@ -3,10 +3,14 @@
  * started, and follows it to the end. Shared by `dcf status` and `dcf push --wait`.
  */
 import type { ActionExecutionDetail, CodePipelineClient, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
+import { PREPARE_VARIABLES } from '@devcontainer-factory/lambdas';
 import type { Clock } from '../cli-environment';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, awsError, errorName } from './aws-errors';
 import { awsListingLimit } from './page-limit';
+
+/** The output variable in which Prepare says why it builds (`PREPARE_VARIABLES.reason`). */
+const REASON_VARIABLE = PREPARE_VARIABLES.reason;
 
 /** CodePipeline's stage statuses, plus `Pending` (not reached yet) and `NotRun` (the execution ended before it). */
 export type StageStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Stopped' | 'Stopping' | 'Cancelled' | 'Skipped' | 'Pending' | 'NotRun';
@@ -16,6 +20,8 @@ export interface StageReport {
   readonly status: StageStatus;
   /** Why it failed, from the failing action, when known. */
   readonly message?: string;
+  /** What a succeeded action said of its run: Prepare's `Reason` (why the image is built, or that nothing moved). */
+  readonly note?: string;
 }
 
 export interface ExecutionReport {
@@ -71,10 +77,12 @@ function stageReport(stage: StageState, executionId: string, actions: readonly A
   const actionMessage = failedAction
     ? `${failedAction.actionName}: ${failedAction.output?.executionResult?.errorDetails?.message ?? failedAction.output?.executionResult?.externalExecutionSummary ?? 'failed'}`
     : undefined;
+  // Prepare's `Reason` output variable: why this build (what moved), or that nothing did.
+  const note = mine.map((a) => a.output?.outputVariables?.[REASON_VARIABLE]).find(Boolean);
   if (stage.latestExecution?.pipelineExecutionId === executionId && stage.latestExecution.status) {
     const status = stage.latestExecution.status as StageStatus;
     const stateMessage = stage.actionStates?.map((a) => a.latestExecution?.errorDetails?.message).find(Boolean);
-    return { name, status, ...(status === 'Failed' && (actionMessage ?? stateMessage) ? { message: actionMessage ?? stateMessage } : {}) };
+    return { name, status, ...(status === 'Failed' && (actionMessage ?? stateMessage) ? { message: actionMessage ?? stateMessage } : {}), ...(note ? { note } : {}) };
   }
   if (mine.length === 0) return { name, status: executionEnded ? 'NotRun' : 'Pending' };
   if (failedAction) return { name, status: 'Failed', message: actionMessage };

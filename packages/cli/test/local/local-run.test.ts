@@ -51,6 +51,7 @@ describe('dcf local run on the example catalogue', () => {
     expect(first.images.map((i) => [i.id, i.status])).toEqual([
       ['base', 'released'],
       ['tools', 'released'],
+      ['greeter', 'released'],
     ]);
     const base = first.images[0];
     expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'release:ok']);

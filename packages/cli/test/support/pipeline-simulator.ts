@@ -18,6 +18,8 @@ export interface Frame {
   readonly stages: Readonly<Record<string, 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped'>>;
   /** Summary of the failing action, for a Failed stage. */
   readonly failure?: string;
+  /** The `Reason` output variable of a succeeded Prepare (why the image is built, or that nothing moved). */
+  readonly reason?: string;
 }
 
 export interface Simulation {
@@ -67,6 +69,7 @@ export function simulatePipeline(options: {
         actionName: stageName,
         status,
         ...(status === 'Failed' ? { output: { executionResult: { externalExecutionSummary: frame().failure } } } : {}),
+        ...(status === 'Succeeded' && stageName === 'Prepare' && frame().reason ? { output: { outputVariables: { Reason: frame().reason } } } : {}),
       })),
   }));
   return state;

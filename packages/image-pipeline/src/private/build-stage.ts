@@ -33,6 +33,7 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
         platform,
         registryHost: ctx.warehouse.registryHost,
         repository: ctx.stagingRepository,
+        namespace: ctx.warehouse.namespace,
         devcontainerCliVersion: ctx.devcontainerCliVersion,
         buildkitImage: ctx.buildkitImage,
       }),

@@ -7,7 +7,7 @@
  * other value is fixed at synth time in `env.variables`.
  */
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { archTag } from '@devcontainer-factory/lambdas';
+import { archTag, FACTORY_VARIABLES } from '@devcontainer-factory/lambdas';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 
@@ -20,8 +20,10 @@ export interface ImageSpecOptions {
   readonly platform: Platform;
   /** `<account>.dkr.ecr.<region>.amazonaws.com`; may be a token. */
   readonly registryHost: string;
-  /** `<ns>/images/<id>`. */
+  /** The repository the stage works in, `<ns>/builds/<id>`. */
   readonly repository: string;
+  /** The factory's namespace, `${localEnv:DCF_NAMESPACE}` of configurations. */
+  readonly namespace: string;
   /** The `@devcontainers/cli` version to install, e.g. `0.89.0`. */
   readonly devcontainerCliVersion: string;
 }
@@ -52,8 +54,26 @@ function variables(o: ImageSpecOptions, extra: Record<string, string>): Record<s
     PLATFORM: o.platform,
     ARCH: hw.arch,
     DEVCONTAINER_CLI_VERSION: o.devcontainerCliVersion,
+    // What a configuration's ${localEnv:DCF_REGISTRY} and ${localEnv:DCF_NAMESPACE} name (see FACTORY_VARIABLES).
+    [FACTORY_VARIABLES.registry]: o.registryHost,
+    [FACTORY_VARIABLES.namespace]: o.namespace,
     ...extra,
   };
+}
+
+/**
+ * Writes the factory's registry and namespace into the configuration's devcontainer.json
+ * (`${localEnv:DCF_REGISTRY}`, `${localEnv:DCF_NAMESPACE}`, with or without a default):
+ * the devcontainer CLI substitutes `${localEnv:…}` in most values, but not in feature
+ * ids, and `dcf local` does the same before it builds.
+ */
+export function substituteFactoryVariablesCommand(): string {
+  const pattern = (name: string) => `\\\${localEnv:${name}\\(:[^}]*\\)\\{0,1\\}}`;
+  return [
+    'for f in "$CODEBUILD_SRC_DIR/.devcontainer/devcontainer.json" "$CODEBUILD_SRC_DIR/.devcontainer.json"; do',
+    `  if [ -f "$f" ]; then sed -i -e "s|${pattern(FACTORY_VARIABLES.registry)}|$${FACTORY_VARIABLES.registry}|g" -e "s|${pattern(FACTORY_VARIABLES.namespace)}|$${FACTORY_VARIABLES.namespace}|g" "$f"; fi`,
+    'done',
+  ].join('\n');
 }
 
 /** Installs the pinned devcontainer CLI. */
@@ -104,6 +124,7 @@ export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject 
     // The docker driver cannot export a cache; a docker-container builder can.
     ['docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use'],
     [
+      substituteFactoryVariablesCommand(),
       [
         'CACHE_REF="$REGISTRY/$REPOSITORY:$CACHE_TAG"',
         'if aws ecr describe-images --repository-name "$REPOSITORY" --image-ids "imageTag=$CACHE_TAG" > /dev/null 2>&1; then',

@@ -27,6 +27,7 @@ export function manifestStage(ctx: StageContext, prepare: PrepareOutputs): { sta
     repository: ctx.stagingRepository,
     buildId: prepare.buildId,
     platforms: ctx.platforms,
+    inputs: prepare.inputs,
   };
   return {
     stage: {

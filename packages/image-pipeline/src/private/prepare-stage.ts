@@ -2,6 +2,7 @@ import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/lambdas';
+import { acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -21,12 +22,21 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     memorySize: 512,
     timeout: Duration.minutes(2),
   });
-  ctx.warehouse.grantReadManifests(job.role, ctx.repository, ...ctx.baseRepositories);
+  // The configuration may name any factory image or feature of the namespace (${localEnv:DCF_REGISTRY}/<ns>/…):
+  // Prepare resolves each to its digest. Reading manifests and tags is all it can do there.
+  const namespaceRepositories = `${ctx.warehouse.namespace}/*`;
+  ctx.warehouse.grantReadManifests(job.role, ctx.repository, ...ctx.baseRepositories, namespaceRepositories);
+  acknowledgeResourceWildcard(
+    job.role,
+    ctx.warehouse.repositoryArn(namespaceRepositories),
+    `the base images and features an uploaded configuration names in the factory's registry are known only when it runs: Prepare may read manifests and tags (no layers, no writes) of ${namespaceRepositories}`,
+  );
 
   const parameters: PrepareParameters = {
     registryHost: ctx.warehouse.registryHost,
     repository: ctx.repository,
     baseRepositories: ctx.baseRepositories,
+    namespace: ctx.warehouse.namespace,
   };
   checkUserParametersLength(parameters);
   const action = new actions.LambdaInvokeAction({
@@ -42,6 +52,7 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
       buildId: action.variable(PREPARE_VARIABLES.buildId),
       version: action.variable(PREPARE_VARIABLES.version),
       released: action.variable(PREPARE_VARIABLES.released),
+      inputs: action.variable(PREPARE_VARIABLES.inputs),
     },
     job,
   };

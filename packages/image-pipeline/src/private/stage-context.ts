@@ -33,4 +33,6 @@ export interface PrepareOutputs {
   readonly buildId: string;
   readonly version: string;
   readonly released: string;
+  /** `#{Prepare.Inputs}`: the build's input record, for Manifest's index annotation. */
+  readonly inputs: string;
 }

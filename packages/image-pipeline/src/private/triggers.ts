@@ -1,8 +1,14 @@
+import { createHash } from 'node:crypto';
+import { Stack, TimeZone } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
-import { BASE_IMAGE_TAG } from '@devcontainer-factory/lambdas';
+import { BASE_IMAGE_TAG, DEFAULT_REFRESH, REFRESH_SCHEDULES, validateId, type RefreshSchedule } from '@devcontainer-factory/lambdas';
+import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 
 /**
  * Starts the pipeline when a base image's `latest` tag is pushed (by its own
@@ -20,4 +26,94 @@ export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.I
     },
     targets: [new targets.CodePipeline(pipeline)],
   });
+}
+
+/**
+ * Starts the pipeline when any tag of a factory feature the image uses is pushed:
+ * the feature pipeline publishes `X.Y.Z`, `X.Y`, `X` and `latest`, and a
+ * configuration may name any of them. One rule for all the image's features.
+ */
+export function featurePublishedRule(scope: Construct, pipeline: codepipeline.IPipeline, featureRepositories: readonly string[]): events.Rule {
+  return new events.Rule(scope, 'FeaturePublished', {
+    // As for the base images: the same length whatever the number of features, within CloudFormation's 512 characters.
+    description: `Starts the image pipeline when a tag of one of the ${featureRepositories.length} factory feature${featureRepositories.length === 1 ? '' : 's'} it uses is pushed`,
+    eventPattern: {
+      source: ['aws.ecr'],
+      detailType: ['ECR Image Action'],
+      detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [...featureRepositories] },
+    },
+    targets: [new targets.CodePipeline(pipeline)],
+  });
+}
+
+/** The schedule expressions of the refresh settings other than `off`; UTC. */
+export const REFRESH_EXPRESSIONS: Readonly<Record<Exclude<RefreshSchedule, 'off'>, string>> = {
+  daily: 'rate(1 day)',
+  weekly: 'rate(7 days)',
+};
+
+/** EventBridge Scheduler's limit on a schedule name (`^[0-9a-zA-Z-_.]+$`, 1 to 64 characters). */
+export const MAX_SCHEDULE_NAME_LENGTH = 64;
+const REFRESH_SUFFIX = '-refresh';
+const HASH_LENGTH = 8;
+
+/**
+ * The name of a pipeline's refresh schedule: `<pipeline>-refresh`, or, when that is
+ * longer than Scheduler allows, the pipeline name cut short, then 8 hex characters of
+ * the SHA-256 of the whole pipeline name, then `-refresh` (the same name on every
+ * synthesis, distinct for distinct pipelines).
+ */
+export function refreshScheduleName(pipelineName: string): string {
+  const name = `${pipelineName}${REFRESH_SUFFIX}`;
+  if (name.length <= MAX_SCHEDULE_NAME_LENGTH) return name;
+  const hash = createHash('sha256').update(pipelineName).digest('hex').slice(0, HASH_LENGTH);
+  return `${pipelineName.slice(0, MAX_SCHEDULE_NAME_LENGTH - REFRESH_SUFFIX.length - HASH_LENGTH - 1)}-${hash}${REFRESH_SUFFIX}`;
+}
+
+/**
+ * An EventBridge Scheduler schedule (default group, UTC, no flexible window) that
+ * starts the pipeline daily or weekly, so that a moved upstream base or feature is
+ * picked up; Prepare skips the build in seconds when no input moved. Its role may
+ * only start this pipeline and can be assumed only by this schedule.
+ */
+export function refreshSchedule(scope: Construct, pipeline: codepipeline.IPipeline, pipelineName: string, refresh: Exclude<RefreshSchedule, 'off'>): scheduler.Schedule {
+  const scheduleName = refreshScheduleName(pipelineName);
+  const stack = Stack.of(scope);
+  // The schedule's ARN is known from its name; taking it from the schedule would make the role and the schedule depend on each other.
+  const scheduleArn = stack.formatArn({ service: 'scheduler', resource: 'schedule', resourceName: `default/${scheduleName}` });
+  const role = new iam.Role(scope, 'RefreshRole', {
+    description: `Lets the schedule ${scheduleName} start the pipeline ${pipelineName}`,
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': scheduleArn } },
+    }),
+  });
+  // The target grants the role codepipeline:StartPipelineExecution on this pipeline's ARN, and nothing else.
+  return new scheduler.Schedule(scope, 'Refresh', {
+    scheduleName,
+    description: `Starts the image pipeline ${refresh} to pick up moved base images and features; Prepare skips the build when no input moved`,
+    schedule: scheduler.ScheduleExpression.expression(REFRESH_EXPRESSIONS[refresh], TimeZone.ETC_UTC),
+    timeWindow: scheduler.TimeWindow.off(),
+    target: new schedulerTargets.CodePipelineStartPipelineExecution(pipeline, { role }),
+  });
+}
+
+/** The refresh setting, `weekly` when none is given; an unknown one is an {@link ImagePipelinePropsError}. */
+export function checkRefresh(refresh: RefreshSchedule | undefined): RefreshSchedule {
+  const value = refresh ?? DEFAULT_REFRESH;
+  if (!REFRESH_SCHEDULES.includes(value)) throw new ImagePipelinePropsError(`refresh '${String(value)}' is unknown: use ${REFRESH_SCHEDULES.join(', ')}`);
+  return value;
+}
+
+/** The feature ids an image uses, each valid and named once; otherwise an {@link ImagePipelinePropsError}. */
+export function checkUsesFeatures(imageId: string, usesFeatures: readonly string[] | undefined): string[] {
+  const ids = (usesFeatures ?? []).map((feature) => {
+    try {
+      return validateId(feature, `usesFeatures of image '${imageId}': feature id`);
+    } catch (cause) {
+      throw new ImagePipelinePropsError((cause as Error).message, { cause });
+    }
+  });
+  const duplicates = [...new Set(ids.filter((f, i) => ids.indexOf(f) !== i))];
+  if (duplicates.length) throw new ImagePipelinePropsError(`usesFeatures of image '${imageId}' names ${duplicates.map((f) => `'${f}'`).join(', ')} more than once: name each once`);
+  return ids;
 }

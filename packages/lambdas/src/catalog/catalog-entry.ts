@@ -12,9 +12,20 @@ export const COMPUTE_SIZES = ['small', 'medium', 'large', 'xlarge', '2xlarge'] a
 /** CodeBuild compute sizes a feature's Test may use. */
 export const FEATURE_COMPUTE_SIZES = ['small', 'medium', 'large'] as const;
 
+/**
+ * How often an image's pipeline is started on a schedule, so that a moved upstream
+ * base image or feature is picked up (Prepare skips the build in seconds when no input
+ * moved); `off` for no schedule.
+ */
+export const REFRESH_SCHEDULES = ['daily', 'weekly', 'off'] as const;
+
 export type CatalogPlatform = (typeof CATALOG_PLATFORMS)[number];
 export type ComputeSize = (typeof COMPUTE_SIZES)[number];
 export type FeatureComputeSize = (typeof FEATURE_COMPUTE_SIZES)[number];
+/** `daily`, `weekly` or `off` (see {@link REFRESH_SCHEDULES}). */
+export type RefreshSchedule = (typeof REFRESH_SCHEDULES)[number];
+/** Once a week: upstream bases and features are picked up within a week without a build a day per image. */
+export const DEFAULT_REFRESH: RefreshSchedule = 'weekly';
 /** `latest`, `semver` or `date`: which tags Release moves (`RELEASE_TAG_RULES` lists them). */
 export type ReleaseTagRule = ReleaseTagRuleName;
 
@@ -48,6 +59,18 @@ export interface CatalogImageEntry {
    * @default - the retention default (10)
    */
   readonly keepDateTags?: number;
+  /**
+   * How often the pipeline is started on a schedule to pick up moved upstream base
+   * images and features (a start in which no input moved is skipped by Prepare).
+   * @default - weekly (DEFAULT_REFRESH)
+   */
+  readonly refresh?: RefreshSchedule;
+  /**
+   * Ids of catalogue features the image's configuration uses; a push of any tag of
+   * one of them (`<ns>/features/<id>`) starts the image's pipeline.
+   * @default - no factory feature
+   */
+  readonly usesFeatures?: string[];
 }
 
 /** A feature of the catalogue; an entry may also be written as the bare id. */
@@ -68,7 +91,7 @@ export interface CatalogFile {
    * @default - the file names none
    */
   readonly namespace?: string;
-  /** In file order; ids valid and unique, `dependsOn` not yet checked (see `checkDependencies`). */
+  /** In file order; ids valid and unique, `dependsOn` and `usesFeatures` not yet checked (see `checkDependencies`, `checkFeatureUses`). */
   readonly images: CatalogImageEntry[];
   /** In file order; ids valid and unique. */
   readonly features: CatalogFeatureEntry[];

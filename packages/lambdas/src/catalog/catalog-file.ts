@@ -11,6 +11,8 @@
  *     dependsOn: [base]
  *     releaseTags: [latest, semver, date]
  *     keepDateTags: 10
+ *     refresh: daily
+ *     usesFeatures: [hello]
  * features:
  *   - hello
  * ```
@@ -23,6 +25,7 @@ import {
   CATALOG_PLATFORMS,
   COMPUTE_SIZES,
   FEATURE_COMPUTE_SIZES,
+  REFRESH_SCHEDULES,
   type CatalogFeatureEntry,
   type CatalogFile,
   type CatalogImageEntry,
@@ -30,19 +33,20 @@ import {
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../registry/retention';
-import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, wholeNumber } from './private/checked-values';
+import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
 export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
-export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags'] as const;
+export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures'] as const;
 export const CATALOG_FEATURE_KEYS = ['id', 'computeSize'] as const;
 
 /**
  * Reads and checks a catalogue file: JSON for `.json`, YAML otherwise; known keys
  * and values, valid ids, each image and feature once. An empty file is an empty
- * catalogue. `dependsOn` is checked once the whole catalogue is known
- * ({@link checkDependencies}, {@link buildOrder}), since the factory app adds
- * images from context; the namespace by whoever applies it. Throws {@link CatalogError}.
+ * catalogue. `dependsOn` and `usesFeatures` are checked once the whole catalogue is
+ * known ({@link checkDependencies}, {@link buildOrder}, {@link checkFeatureUses}),
+ * since the factory app adds images and features from context; the namespace by
+ * whoever applies it. Throws {@link CatalogError}.
  */
 export function readCatalogFile(path: string): CatalogFile {
   let text: string;
@@ -95,6 +99,8 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
     ...(o.dependsOn !== undefined && { dependsOn: arrayValue(o.dependsOn, of('dependsOn')).map((d) => stringValue(d, of('dependsOn'))) }),
     ...(o.releaseTags !== undefined && { releaseTags: enumList(o.releaseTags, RELEASE_TAG_RULES, of('releaseTags')) }),
     ...(o.keepDateTags !== undefined && { keepDateTags: wholeNumber(o.keepDateTags, 1, RETENTION_LIMITS.keepDateTags, of('keepDateTags')) }),
+    ...(o.refresh !== undefined && { refresh: enumValue(o.refresh, REFRESH_SCHEDULES, of('refresh')) }),
+    ...(o.usesFeatures !== undefined && { usesFeatures: uniqueStrings(o.usesFeatures, of('usesFeatures')) }),
   };
 }
 

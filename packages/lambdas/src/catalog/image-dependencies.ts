@@ -13,6 +13,33 @@ export interface DependentImage {
   readonly releaseTags?: readonly string[];
 }
 
+/** What {@link checkFeatureUses} needs of an image. */
+export interface FeatureUsingImage {
+  readonly id: string;
+  /** @default - no factory feature */
+  readonly usesFeatures?: readonly string[];
+}
+
+/**
+ * Checks the `usesFeatures` of a whole catalogue: every feature an image uses is a
+ * feature of the catalogue (its repository `<ns>/features/<id>` is what starts the
+ * image's pipeline). Throws {@link CatalogError}.
+ * @param featureIds the ids of the catalogue's features
+ * @param where the catalogue's features, as the fix should name them: `-c features=… or the catalogue file catalog.yaml`
+ */
+export function checkFeatureUses(images: readonly FeatureUsingImage[], featureIds: readonly string[], where: string): void {
+  const known = new Set(featureIds);
+  for (const image of images) {
+    for (const feature of image.usesFeatures ?? []) {
+      if (!known.has(feature)) {
+        throw new CatalogError(
+          `image '${image.id}' usesFeatures unknown feature '${feature}', which is not a feature of ${where}: add it to features or remove it from usesFeatures (known: ${[...known].join(', ') || 'none'})`,
+        );
+      }
+    }
+  }
+}
+
 /**
  * Checks the `dependsOn` of a whole catalogue: every base is an image of the
  * catalogue, no image is its own base, and there is no cycle (the message shows

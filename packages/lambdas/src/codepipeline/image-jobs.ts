@@ -19,6 +19,10 @@ export const PREPARE_VARIABLES = {
   released: 'Released',
   /** `repo@sha256:…` of each base image, comma-separated, or {@link NO_BASES}. */
   baseDigests: 'BaseDigests',
+  /** The build's input record (`formatInputRecord`): the configuration's digest and every base image and feature with its digest. */
+  inputs: 'Inputs',
+  /** Why this build (what moved since the release `latest` points at), or that nothing moved. */
+  reason: 'Reason',
 } as const;
 
 /** Output variables of the Manifest action. */
@@ -56,6 +60,8 @@ export interface PrepareParameters {
   readonly repository: string;
   /** Repositories of the factory images this one is built on (catalogue `dependsOn`). */
   readonly baseRepositories: readonly string[];
+  /** The factory's namespace, the value of `${localEnv:DCF_NAMESPACE}` in configurations. */
+  readonly namespace: string;
 }
 
 /** UserParameters of the Manifest action. */
@@ -67,6 +73,8 @@ export interface ManifestParameters {
   readonly buildId: string;
   /** The platforms built, e.g. `['linux/amd64', 'linux/arm64']`. */
   readonly platforms: readonly string[];
+  /** `#{Prepare.Inputs}`: the build's input record, put on the index as an annotation. */
+  readonly inputs: string;
 }
 
 /** UserParameters of the Release action. */
@@ -89,13 +97,13 @@ function common(params: Record<string, unknown>) {
 }
 
 export function parsePrepareParameters(params: Record<string, unknown>): PrepareParameters {
-  return { ...common(params), baseRepositories: stringListParameter(params, 'baseRepositories') };
+  return { ...common(params), baseRepositories: stringListParameter(params, 'baseRepositories'), namespace: stringParameter(params, 'namespace') };
 }
 
 export function parseManifestParameters(params: Record<string, unknown>): ManifestParameters {
   const platforms = stringListParameter(params, 'platforms');
   if (platforms.length === 0) throw new JobParametersError('UserParameters.platforms must name at least one platform');
-  return { ...common(params), buildId: stringParameter(params, 'buildId'), platforms };
+  return { ...common(params), buildId: stringParameter(params, 'buildId'), platforms, inputs: stringParameter(params, 'inputs') };
 }
 
 export function parseReleaseParameters(params: Record<string, unknown>): ReleaseParameters {

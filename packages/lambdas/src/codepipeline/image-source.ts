@@ -18,6 +18,13 @@ export interface ImageSource {
   readonly version?: string;
   /** True when the zip holds `test-project/test.sh`. */
   readonly hasTests: boolean;
+  /** The parsed `devcontainer.json`. */
+  readonly config: Record<string, unknown>;
+  /**
+   * The files the configuration builds from, by path in the zip: its Dockerfile
+   * (`build.dockerfile`) and compose files (`dockerComposeFile`), as text, when they exist.
+   */
+  readonly buildFiles: ReadonlyMap<string, string>;
 }
 
 /** Where whole-zip problems are reported. */
@@ -32,26 +39,15 @@ const SOURCE_ZIP = '(source zip)';
  * the file is not valid JSONC, or the version is not a semantic version
  */
 export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'> = {}): ImageSource {
-  const wanted = new Set<string>([...DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT]);
-  let byPath: ReadonlyMap<string, Uint8Array>;
-  try {
-    byPath = readZip(zip, { ...limits, select: (path) => wanted.has(path) }).files;
-  } catch (cause) {
-    if (!(cause instanceof UnsafeArchiveError)) throw cause;
-    const problems = cause.problems.map((p) =>
-      p.file !== '.' ? p : { ...p, file: SOURCE_ZIP, message: !p.message.startsWith('not a readable zip') ? p.message : `is ${p.message}${p.message.includes('dcf pack') ? '' : ': upload it again with dcf push'}` },
-    );
-    // The same error, renamed for the pipeline: keep what caused it, not a second copy of its problems.
-    throw new UnsafeArchiveError(problems, { cause: cause.cause });
-  }
+  const byPath = readSelected(zip, limits, new Set<string>([...DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT]));
   const configPath = DEVCONTAINER_JSON_PATHS.find((p) => byPath.has(p));
   if (!configPath) {
     throw new InvalidConfigurationError([
       { file: DEVCONTAINER_JSON_PATHS[0], message: `is missing: the zip must hold ${DEVCONTAINER_JSON_PATHS.join(' or ')} at its root (dcf push packs the folder that contains .devcontainer/)` },
     ]);
   }
-  const text = new TextDecoder('utf-8').decode(byPath.get(configPath));
-  const parsed = parseJsonc(text);
+  const decoder = new TextDecoder('utf-8');
+  const parsed = parseJsonc(decoder.decode(byPath.get(configPath)));
   if (!parsed.value) {
     throw new InvalidConfigurationError(parsed.problems.map((p) => ({ file: configPath, line: p.line, column: p.column, message: p.message })));
   }
@@ -67,5 +63,49 @@ export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 's
       { file: configPath, message: `customizations["devcontainer-factory"].version '${version}' is not a semantic version: use X.Y.Z, e.g. "1.2.3"` },
     ]);
   }
-  return { configPath, ...(version !== undefined ? { version } : {}), hasTests: byPath.has(IMAGE_TEST_SCRIPT) };
+  // A second pass for the files it builds from: their paths are known only now.
+  const buildPaths = new Set(buildFilePaths(parsed.value, configPath));
+  const buildBytes = buildPaths.size ? readSelected(zip, limits, buildPaths) : new Map<string, Uint8Array>();
+  const buildFiles = new Map([...buildBytes].map(([path, bytes]) => [path, decoder.decode(bytes)]));
+  return { configPath, ...(version !== undefined ? { version } : {}), hasTests: byPath.has(IMAGE_TEST_SCRIPT), config: parsed.value, buildFiles };
+}
+
+/** The zip's entries whose paths are in `wanted`; every entry is still checked. */
+function readSelected(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'>, wanted: ReadonlySet<string>): ReadonlyMap<string, Uint8Array> {
+  try {
+    return readZip(zip, { ...limits, select: (path) => wanted.has(path) }).files;
+  } catch (cause) {
+    if (!(cause instanceof UnsafeArchiveError)) throw cause;
+    const problems = cause.problems.map((p) =>
+      p.file !== '.' ? p : { ...p, file: SOURCE_ZIP, message: !p.message.startsWith('not a readable zip') ? p.message : `is ${p.message}${p.message.includes('dcf pack') ? '' : ': upload it again with dcf push'}` },
+    );
+    // The same error, renamed for the pipeline: keep what caused it, not a second copy of its problems.
+    throw new UnsafeArchiveError(problems, { cause: cause.cause });
+  }
+}
+
+/** Zip paths of the Dockerfile and compose files a configuration names (relative to its folder) that stay inside the zip. */
+function buildFilePaths(config: Record<string, unknown>, configPath: string): string[] {
+  const dir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/')) : '';
+  const build = config.build;
+  const compose = config.dockerComposeFile;
+  const named = [
+    typeof build === 'object' && build !== null ? (build as Record<string, unknown>).dockerfile : undefined,
+    config.dockerFile ?? config.dockerfile,
+    ...(Array.isArray(compose) ? compose : [compose]),
+  ].filter((p): p is string => typeof p === 'string' && p !== '');
+  return named.map((p) => joinInside(dir, p)).filter((p): p is string => p !== undefined);
+}
+
+/** `dir/relative`, normalised; undefined when it leaves the zip. */
+export function joinInside(dir: string, relative: string): string | undefined {
+  const out: string[] = [];
+  for (const segment of `${dir}/${relative}`.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else out.push(segment);
+  }
+  return out.join('/');
 }

@@ -5,3 +5,4 @@ export * from './image-build-id';
 export * from './image-source';
 export * from './prepare-image';
 export * from './job-artifact';
+export * from './build-inputs';

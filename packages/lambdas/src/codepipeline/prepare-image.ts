@@ -3,8 +3,21 @@
  * zip and the registry, the build id, the version and whether this build is
  * already released. The Lambda and `dcf local` both call it.
  */
+import { createHash } from 'node:crypto';
+import type { FactoryVariableValues } from '../config/factory-variables';
+import { OciRegistry } from '../registry/oci-registry';
 import { RegistryError, type Registry } from '../registry/registry';
 import { isReleased } from '../registry/release';
+import {
+  INPUTS_ANNOTATION,
+  buildInputReferences,
+  formatInputRecord,
+  inputChanges,
+  parseInputRecord,
+  resolveBuildInputs,
+  type InputRecord,
+  type ResolvedInput,
+} from './build-inputs';
 import { imageBuildId, type BaseImageDigest } from './image-build-id';
 import { BASE_IMAGE_TAG, NO_BASES, NO_VERSION, PREPARE_VARIABLES } from './image-jobs';
 import { readImageSource, type ImageSource } from './image-source';
@@ -19,6 +32,14 @@ export interface PrepareImageInput {
    * @default - none
    */
   readonly baseRepositories?: readonly string[];
+  /** The factory's namespace: the value of `${localEnv:DCF_NAMESPACE}` (the registry's is `registry.host`). */
+  readonly namespace: string;
+  /**
+   * The client of another registry host, for base images and features from outside the
+   * factory's registry.
+   * @default - an anonymous {@link OciRegistry} of that host
+   */
+  readonly registryFor?: (host: string) => Registry;
 }
 
 export interface PreparedImage {
@@ -28,6 +49,18 @@ export interface PreparedImage {
   readonly bases: readonly BaseImageDigest[];
   /** True when the build id is already released (Build, Manifest and Test are skipped). */
   readonly released: boolean;
+  /** Every base image and feature the configuration names, with the digest each named now. */
+  readonly inputs: readonly ResolvedInput[];
+  /** The record Manifest puts on the index ({@link INPUTS_ANNOTATION}), to compare the next build with. */
+  readonly record: InputRecord;
+  /**
+   * Why this is a new build, compared with the one `latest` points at: one line per
+   * change ("base … moved to sha256:…"); empty when released, or when there is nothing
+   * to compare with (`firstBuild`).
+   */
+  readonly changes: readonly string[];
+  /** True when the release repository has no `latest` with a recorded build to compare with. */
+  readonly firstBuild: boolean;
 }
 
 /** Thrown when a base image this image depends on has not been released yet. */
@@ -57,9 +90,41 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
     }
     bases.push({ repository, digest: manifest.digest });
   }
-  const buildId = imageBuildId(input.zip, bases);
+  const references = buildInputReferences(source, { registry: registry.host, namespace: input.namespace } satisfies FactoryVariableValues);
+  const others = new Map<string, Registry>();
+  const registryFor = (host: string): Registry => {
+    if (host === registry.host) return registry;
+    let client = others.get(host);
+    if (!client) others.set(host, (client = input.registryFor?.(host) ?? new OciRegistry({ host })));
+    return client;
+  };
+  const inputs = await resolveBuildInputs(references, registryFor);
+  const buildId = imageBuildId(input.zip, bases, inputs);
   const released = await isReleased(registry, input.repository, buildId);
-  return { buildId, source, bases, released };
+  const record: InputRecord = { configuration: `sha256:${createHash('sha256').update(input.zip).digest('hex')}`, inputs };
+  const previous = released ? undefined : await releasedRecord(registry, input.repository);
+  const changes = previous ? inputChanges(previous, record) : [];
+  return { buildId, source, bases, released, inputs, record, changes, firstBuild: !released && !previous };
+}
+
+/** The input record on the index `latest` points at; undefined when there is none (or it records nothing). */
+async function releasedRecord(registry: Registry, repository: string): Promise<InputRecord | undefined> {
+  const latest = await registry.getManifest(repository, 'latest');
+  if (!latest) return undefined;
+  try {
+    const annotations = (JSON.parse(latest.body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations;
+    const text = annotations?.[INPUTS_ANNOTATION];
+    return parseInputRecord(typeof text === 'string' ? text : undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line for people: why Prepare builds (or does not). */
+export function prepareSummary(prepared: PreparedImage): string {
+  if (prepared.released) return `build ${prepared.buildId} is released: nothing moved`;
+  if (prepared.firstBuild) return `build ${prepared.buildId}: no earlier release records its inputs`;
+  return `build ${prepared.buildId}: ${prepared.changes.length ? prepared.changes.join('; ') : 'the dependsOn bases moved'}`;
 }
 
 /** The output variables of the Prepare action for a prepared image. */
@@ -69,5 +134,14 @@ export function prepareOutputVariables(prepared: PreparedImage): Record<string, 
     [PREPARE_VARIABLES.version]: prepared.source.version ?? NO_VERSION,
     [PREPARE_VARIABLES.released]: String(prepared.released),
     [PREPARE_VARIABLES.baseDigests]: prepared.bases.length ? prepared.bases.map((b) => `${b.repository}@${b.digest}`).join(',') : NO_BASES,
+    [PREPARE_VARIABLES.inputs]: formatInputRecord(prepared.record),
+    [PREPARE_VARIABLES.reason]: truncate(prepareSummary(prepared), MAX_REASON_LENGTH),
   };
+}
+
+/** Longest `Reason` output variable: the summary is cut there, with an ellipsis. */
+export const MAX_REASON_LENGTH = 900;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -25,10 +25,11 @@ export class ImageIndexError extends RegistryError {
 }
 
 /**
- * The bytes of an OCI image index over `manifests`: compact JSON with a fixed key
- * order and no timestamps, so the same descriptors always give the same digest.
+ * The bytes of an OCI image index over `manifests` (with `annotations`, keys sorted,
+ * when there are any): compact JSON with a fixed key order and no timestamps, so the
+ * same descriptors and annotations always give the same digest.
  */
-export function imageIndexBytes(manifests: readonly Descriptor[]): Buffer {
+export function imageIndexBytes(manifests: readonly Descriptor[], annotations: Readonly<Record<string, string>> = {}): Buffer {
   const ordered = manifests.map((m) => ({
     mediaType: m.mediaType,
     digest: m.digest,
@@ -43,7 +44,9 @@ export function imageIndexBytes(manifests: readonly Descriptor[]): Buffer {
         }
       : {}),
   }));
-  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: ordered }));
+  const keys = Object.keys(annotations).sort();
+  const sorted = Object.fromEntries(keys.map((k) => [k, annotations[k]]));
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: ordered, ...(keys.length ? { annotations: sorted } : {}) }));
 }
 
 /** Reads `<build>-<arch>` and checks that it is a single-platform image of `platform`; returns its descriptor. */
@@ -96,8 +99,15 @@ async function perArchDescriptor(registry: Registry, repository: string, buildId
  * `<build>`. The index bytes depend only on the per-arch manifests (not on the
  * order of `platforms`, not on the time), so running it again gives the same digest.
  * @param platforms e.g. `['linux/amd64', 'linux/arm64']`; `linux/arm64/v8` is accepted too
+ * @param annotations of the index, e.g. the build's input record
  */
-export async function assembleIndex(registry: Registry, repository: string, buildId: string, platforms: readonly string[]): Promise<AssembledIndex> {
+export async function assembleIndex(
+  registry: Registry,
+  repository: string,
+  buildId: string,
+  platforms: readonly string[],
+  annotations: Readonly<Record<string, string>> = {},
+): Promise<AssembledIndex> {
   if (platforms.length === 0) throw new ImageIndexError(`no platforms given for ${repository}:${buildId}: name at least one, e.g. linux/amd64`);
   const parsed = platforms.map(parsePlatform);
   const seen = new Map<string, string>();
@@ -109,7 +119,7 @@ export async function assembleIndex(registry: Registry, repository: string, buil
   const descriptors = await Promise.all(parsed.map((p) => perArchDescriptor(registry, repository, buildId, p)));
   const key = (d: Descriptor) => formatPlatform(d.platform!);
   const manifests = [...descriptors].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  const body = imageIndexBytes(manifests);
+  const body = imageIndexBytes(manifests, annotations);
   const digest = sha256Digest(body);
   await registry.putManifest(repository, buildId, MEDIA_TYPES.ociIndex, body);
   return { digest, mediaType: MEDIA_TYPES.ociIndex, manifests, body };

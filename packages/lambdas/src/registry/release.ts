@@ -1,8 +1,9 @@
 import { archTag } from '../naming';
 import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '../semver';
+import { INPUTS_ANNOTATION, parseInputRecord } from '../codepipeline/build-inputs';
 import { SUPPORTED_PLATFORMS } from './platform';
 import { promoteBuild, type PromotionResult } from './promote';
-import { Registry, RegistryError } from './registry';
+import { Registry, RegistryError, type StoredManifest } from './registry';
 import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
 
 /** Which release tags an image gets (per image, from the catalog). */
@@ -64,6 +65,13 @@ export interface ReleasePlan {
   readonly unchanged: readonly string[];
   /** Digest each moved tag pointed at before, for tags that existed. */
   readonly previous: Readonly<Record<string, string>>;
+  /**
+   * `X.Y.Z` when this build is a refresh of a released version (the same configuration,
+   * a base image or feature moved): `X.Y.Z` stays on the build first released as it,
+   * and only `X.Y`, `X`, `latest` and the date tag move.
+   * @default - not a refresh
+   */
+  readonly pinned?: string;
 }
 
 /**
@@ -83,6 +91,8 @@ export interface ReleaseResult {
   readonly unverified?: readonly string[];
   /** What the promotion from staging did, when `staging` was given. */
   readonly promotion?: PromotionResult;
+  /** `X.Y.Z` when this was a refresh of a released version: it stayed on that version's first build (see {@link ReleasePlan.pinned}). */
+  readonly pinned?: string;
 }
 
 /** Thrown when a release cannot go ahead (missing build, bad version); nothing was tagged. */
@@ -212,10 +222,18 @@ export async function planRelease(registry: Registry, repository: string, option
     const digest = known ? known.get(tag) : existing.includes(tag) ? (await registry.getManifest(repository, tag))?.digest : undefined;
     current.set(tag, digest);
   }
+  let pinned: string | undefined;
   if (rules.semver && version) {
     const full = formatSemver(parseSemver(version)!);
     const released = current.get(full);
-    if (released && released !== index.digest) throw new VersionConflictError(full, released, index.digest);
+    if (released && released !== index.digest) {
+      // A refresh (the same configuration, a base or feature moved) keeps X.Y.Z on the build
+      // first released as it and moves the rest; another configuration must bump the version.
+      if (!(await isRefresh(registry, repository, released, index))) throw new VersionConflictError(full, released, index.digest);
+      pinned = full;
+      tags.splice(tags.indexOf(full), 1);
+      current.delete(full);
+    }
   }
   const moved = tags.filter((t) => current.get(t) !== index.digest);
   const previous: Record<string, string> = {};
@@ -231,7 +249,26 @@ export async function planRelease(registry: Registry, repository: string, option
     moved,
     unchanged: tags.filter((t) => !moved.includes(t)),
     previous,
+    ...(pinned ? { pinned } : {}),
   };
+}
+
+/** The configuration digest an index records (`configuration@sha256:…` of its inputs annotation). */
+function recordedConfiguration(body: Buffer): string | undefined {
+  try {
+    const text = (JSON.parse(body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[INPUTS_ANNOTATION];
+    return typeof text === 'string' ? parseInputRecord(text)?.configuration : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the build is a refresh of the released one: both record the same configuration. */
+async function isRefresh(registry: Registry, repository: string, releasedDigest: string, build: StoredManifest): Promise<boolean> {
+  const mine = recordedConfiguration(build.body);
+  if (!mine) return false;
+  const released = await registry.getManifest(repository, releasedDigest);
+  return released !== undefined && recordedConfiguration(released.body) === mine;
 }
 
 /**
@@ -281,6 +318,7 @@ export async function releaseImage(registry: Registry, repository: string, optio
       unchanged: plan.unchanged,
       ...(unverified.length ? { unverified } : {}),
       ...(promotion ? { promotion } : {}),
+      ...(plan.pinned ? { pinned: plan.pinned } : {}),
     };
   });
 }

@@ -55,13 +55,46 @@ describe('readCatalogFile', () => {
     expect(readCatalogFile(file('images: [{id: app, dependsOn: [base]}]')).images).toEqual([{ id: 'app', dependsOn: ['base'] }]);
   });
 
+  test.each(['daily', 'weekly', 'off'])('GIVEN refresh: %s WHEN read THEN the entry keeps it', (refresh) => {
+    expect(readCatalogFile(file(`images: [{id: app, refresh: ${refresh}}]`)).images).toEqual([{ id: 'app', refresh }]);
+  });
+
+  test('GIVEN usesFeatures WHEN read THEN the entry keeps them in order, unchecked against the features until the whole catalogue is known', () => {
+    expect(readCatalogFile(file('images: [{id: app, usesFeatures: [hello, world]}, {id: bare, usesFeatures: []}]')).images).toEqual([
+      { id: 'app', usesFeatures: ['hello', 'world'] },
+      { id: 'bare', usesFeatures: [] },
+    ]);
+  });
+
+  test('GIVEN an image without refresh or usesFeatures WHEN read THEN the entry has neither key (the defaults apply later)', () => {
+    expect(readCatalogFile(file('images: [{id: app}]')).images[0]).toEqual({ id: 'app' });
+  });
+
+  test.each<[string, string, string]>([
+    ['an unknown refresh', 'images: [{id: a, refresh: monthly}]', `'refresh' of image 'a' is "monthly": use one of daily, weekly, off`],
+    ['a refresh that is not a string', 'images: [{id: a, refresh: 7}]', `'refresh' of image 'a' is 7: use one of daily, weekly, off`],
+    ['usesFeatures that is not a list', 'images: [{id: a, usesFeatures: hello}]', `'usesFeatures' of image 'a' must be a list, got "hello"`],
+    ['a usesFeatures entry that is not a string', 'images: [{id: a, usesFeatures: [{id: hello}]}]', `'usesFeatures' of image 'a' must be a string, got {"id":"hello"}`],
+    ['a feature used twice', 'images: [{id: a, usesFeatures: [hello, hello]}]', `'usesFeatures' of image 'a' lists 'hello' twice`],
+  ])('GIVEN %s WHEN read THEN the CatalogError is exactly the rule', (_what, text, message) => {
+    const path = file(text);
+    let error: unknown;
+    try {
+      readCatalogFile(path);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CatalogError);
+    expect((error as Error).message).toBe(message);
+  });
+
   test.each<[string, string, RegExp]>([
     ['an invalid id', 'images: [Python]', /image id 'Python' is invalid.*try 'python'.*Fix it in the catalogue file /],
     ['an invalid feature id', 'features: [{id: hello.world}]', /feature id 'hello.world' is invalid/],
     ['a duplicate image', 'images: [a, {id: a}]', /duplicate image id 'a' in the catalogue file .*: list each image once/],
     ['a duplicate feature', 'features: [hello, hello]', /duplicate feature id 'hello' in the catalogue file/],
     ['an unknown top-level key', 'imagez: [a]', /unknown key 'imagez' in catalogue file .*: allowed keys are namespace, images, features/],
-    ['an unknown image key', 'images: [{id: a, platform: [linux/amd64]}]', /unknown key 'platform' in images\[0\] in .*: allowed keys are id, platforms, computeSize, dependsOn, releaseTags, keepDateTags/],
+    ['an unknown image key', 'images: [{id: a, platform: [linux/amd64]}]', /unknown key 'platform' in images\[0\] in .*: allowed keys are id, platforms, computeSize, dependsOn, releaseTags, keepDateTags, refresh, usesFeatures/],
     ['an unknown feature key', 'features: [{id: hello, version: 1}]', /unknown key 'version' in features\[0\] in .*: allowed keys are id, computeSize/],
     ['an entry without an id', 'images: [{computeSize: small}]', /images\[0\] in .* has no 'id'/],
     ['an entry that is a number', 'features: [7]', /features\[0\] in .* must be a feature id or a mapping with an 'id', got 7/],

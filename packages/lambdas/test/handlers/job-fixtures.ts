@@ -65,9 +65,34 @@ export const noWait = { sleep: async () => undefined, random: () => 0 };
 /** A log that keeps quiet in tests. */
 export const quietLog = { log: () => undefined, error: () => undefined };
 
+/** The manifest every upstream image of {@link upstreamFetch} answers with. */
+export const UPSTREAM_MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'1'.repeat(64)}`, size: 2 },
+  layers: [],
+});
+
+/**
+ * A `fetch` that plays the registries outside the factory's (mcr.microsoft.com,
+ * Docker Hub): `GET /v2/<repo>/manifests/<tag>` of an image in `images` answers
+ * {@link UPSTREAM_MANIFEST}; anything else is 404.
+ */
+export function upstreamFetch(images: readonly string[] = ['mcr.microsoft.com/devcontainers/base:ubuntu', 'registry-1.docker.io/library/debian:12']): typeof fetch {
+  return async (input) => {
+    const url = new URL(String(input));
+    const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+    if (m && images.includes(`${url.host}/${m[1]}:${m[2]}`)) {
+      return new Response(UPSTREAM_MANIFEST, { status: 200, headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } });
+    }
+    return new Response('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}', { status: 404 });
+  };
+}
+
 /** The clients of the Prepare job, for tests that mock their SDK classes with aws-sdk-client-mock. */
 export function prepareClients() {
   return {
+    fetch: upstreamFetch(),
     codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
     ecr: new ECRClient({ region: 'eu-west-1' }),
     s3ClientFor: () => new S3Client({ region: 'eu-west-1' }),

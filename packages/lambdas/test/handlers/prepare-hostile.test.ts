@@ -10,7 +10,7 @@ const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
 const s3 = mockClient(S3Client);
 const clients = prepareClients();
-const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[] };
+const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[], namespace: 'devcontainers' };
 const config: CraftedEntry = { name: '.devcontainer/devcontainer.json', data: '{ "image": "debian:12" }', mode: 0o100644 };
 
 beforeEach(() => {

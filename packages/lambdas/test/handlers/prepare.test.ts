@@ -5,14 +5,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { imageBuildId } from '../../src/codepipeline/image-build-id';
 import { runPrepareJob } from '../../src/handlers/prepare';
-import { REGISTRY_HOST, REPOSITORY, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
+import { REGISTRY_HOST, REPOSITORY, UPSTREAM_MANIFEST, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
 const s3 = mockClient(S3Client);
 const clients = prepareClients();
 const BASE = 'devcontainers/images/base';
-const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[] };
+const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[], namespace: 'devcontainers' };
+/** The one input of `zip`: its `image`, as the fake upstream registry resolves it. */
+const UBUNTU = { kind: 'base', reference: 'mcr.microsoft.com/devcontainers/base:ubuntu', digest: digestOf(UPSTREAM_MANIFEST) };
 const zip = configZip('{\n  // comments are fine\n  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",\n  "customizations": { "devcontainer-factory": { "version": "1.2.3" } },\n}\n');
 
 beforeEach(() => {
@@ -38,7 +40,15 @@ function failureMessage(): string {
 
 test('a new upload gets the content-hash build id, its version, and Released=false', async () => {
   await runPrepareJob(jobEvent(params), clients);
-  expect(successVariables()).toEqual({ BuildId: imageBuildId(zip), Version: '1.2.3', Released: 'false', BaseDigests: 'none' });
+  const buildId = imageBuildId(zip, [], [UBUNTU]);
+  expect(successVariables()).toEqual({
+    BuildId: buildId,
+    Version: '1.2.3',
+    Released: 'false',
+    BaseDigests: 'none',
+    Inputs: `configuration@${digestOf(zip)} base:${UBUNTU.reference}@${UBUNTU.digest}`,
+    Reason: `build ${buildId}: no earlier release records its inputs`,
+  });
   // The zip was read with the job's artifact credentials' client, from the artifact's location.
   expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'artifacts', Key: 'pipeline/Source/abc.zip' });
 });
@@ -54,7 +64,7 @@ test('the same bytes uploaded twice give the same build id', async () => {
 
 test('a build whose index already carries a release tag is Released=true', async () => {
   // GIVEN <build> exists and 'latest' points at the same digest
-  const buildId = imageBuildId(zip);
+  const buildId = imageBuildId(zip, [], [UBUNTU]);
   const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
   ecr
     .on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: buildId }] })
@@ -84,9 +94,9 @@ test("the base images' latest digests enter the build id, so a moved base means 
   // THEN
   const [a, b] = codepipeline.commandCalls(PutJobSuccessResultCommand).map((c) => c.args[0].input.outputVariables!);
   expect(a.BaseDigests).toBe(`${BASE}@${digestOf(manifestA)}`);
-  expect(a.BuildId).toBe(imageBuildId(zip, [{ repository: BASE, digest: digestOf(manifestA) }]));
+  expect(a.BuildId).toBe(imageBuildId(zip, [{ repository: BASE, digest: digestOf(manifestA) }], [UBUNTU]));
   expect(b.BuildId).not.toBe(a.BuildId);
-  expect(a.BuildId).not.toBe(imageBuildId(zip));
+  expect(a.BuildId).not.toBe(imageBuildId(zip, [], [UBUNTU]));
 });
 
 test('a base image that was never released fails the action with what to do', async () => {
@@ -136,7 +146,8 @@ test('ECR throttling is retried with backoff and the job still succeeds', async 
   await runPrepareJob(jobEvent(params), clients);
   // THEN
   expect(successVariables()).toMatchObject({ Released: 'false' });
-  expect(ecr.commandCalls(BatchGetImageCommand)).toHaveLength(3);
+  // <build> three times (two throttled), then latest, whose index records the inputs of the last release.
+  expect(ecr.commandCalls(BatchGetImageCommand).map((c) => c.args[0].input.imageIds?.[0].imageTag)).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/), expect.any(String), expect.any(String), 'latest']);
 });
 
 test('ECR throttling that never ends fails the action after the retries', async () => {

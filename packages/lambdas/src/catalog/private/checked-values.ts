@@ -42,3 +42,11 @@ export function enumList<T extends string>(v: unknown, allowed: readonly T[], wh
   if (dup) throw new CatalogError(`${where} lists '${dup}' twice`);
   return list;
 }
+
+/** A list of strings, each once; it may be empty. */
+export function uniqueStrings(v: unknown, where: string): string[] {
+  const list = arrayValue(v, where).map((x) => stringValue(x, where));
+  const dup = list.find((x, i) => list.indexOf(x) !== i);
+  if (dup) throw new CatalogError(`${where} lists '${dup}' twice`);
+  return list;
+}

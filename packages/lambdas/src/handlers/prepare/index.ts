@@ -1,7 +1,9 @@
 /**
  * Prepare action of the image pipeline: computes the build id from the source
- * zip and the base images' digests, reads the version, and says whether the build
- * is already released (then Build, Manifest and Test are skipped).
+ * zip and the digests of every input (the dependsOn bases, the base images and
+ * features the configuration names), reads the version, says whether the build is
+ * already released (then Build, Manifest and Test are skipped) and, if not, what
+ * moved since the release `latest` points at.
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -9,8 +11,9 @@ import { readInputArtifact } from '../../codepipeline/job-artifact';
 import { userParameters } from '../../codepipeline/job-event';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { parsePrepareParameters } from '../../codepipeline/image-jobs';
-import { prepareImage, prepareOutputVariables } from '../../codepipeline/prepare-image';
+import { prepareImage, prepareOutputVariables, prepareSummary } from '../../codepipeline/prepare-image';
 import { EcrRegistry } from '../../registry/ecr-registry';
+import { OciRegistry } from '../../registry/oci-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Runs one Prepare job and reports it to CodePipeline. */
@@ -19,12 +22,19 @@ export async function runPrepareJob(event: unknown, clients: ImageJobClients): P
     const params = parsePrepareParameters(userParameters(job));
     const zip = await readInputArtifact(job, clients.s3ClientFor);
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
-    const prepared = await prepareImage(registry, { zip, repository: params.repository, baseRepositories: params.baseRepositories });
+    const prepared = await prepareImage(registry, {
+      zip,
+      repository: params.repository,
+      baseRepositories: params.baseRepositories,
+      namespace: params.namespace,
+      // Base images and features from other registries (mcr.microsoft.com, ghcr.io, …), anonymously.
+      registryFor: (host) => new OciRegistry({ host, retry: clients.retry, fetch: clients.fetch }),
+    });
     const version = prepared.source.version ? `version ${prepared.source.version}` : 'no version';
     const state = prepared.released ? 'already released: Build, Manifest and Test are skipped' : 'not released yet: building';
     return {
       outputVariables: prepareOutputVariables(prepared),
-      summary: `build ${prepared.buildId} of ${params.repository} (${version}, ${prepared.bases.length} base images) is ${state}`,
+      summary: `${params.repository} (${version}, ${prepared.inputs.length} inputs): ${prepareSummary(prepared)}; ${state}`,
     };
   });
 }

@@ -59,7 +59,8 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients): P
       },
       summary:
         `${params.repository}:${params.buildId} (${result.digest}) ${promotionSummary(result.promotion, params.stagingRepository)}, released as ${list(result.tags)}; ` +
-        (result.moved.length ? `moved ${result.moved.join(', ')}` : 'every tag already pointed here'),
+        (result.moved.length ? `moved ${result.moved.join(', ')}` : 'every tag already pointed here') +
+        (result.pinned ? `; a refresh of ${result.pinned}, which stays on its first build` : ''),
     };
   });
 }

@@ -1,0 +1,55 @@
+/**
+ * Container image references as Docker reads them: `[host[:port]/]path[:tag][@sha256:digest]`,
+ * where a first component without `.` or `:` (and not `localhost`) is a Docker Hub path.
+ */
+
+/** Where Docker Hub's registry API answers (`docker.io` is only a name). */
+export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
+
+/** An image reference split into what a registry client needs. */
+export interface ImageReference {
+  /** The registry host clients talk to, e.g. `ghcr.io`, `localhost:5000`, `registry-1.docker.io`. */
+  readonly host: string;
+  /** The repository below it, e.g. `devcontainers/features/node`, `library/debian`. */
+  readonly repository: string;
+  readonly tag?: string;
+  readonly digest?: string;
+}
+
+const HOST = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?$/;
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Parses an image (or feature) reference; undefined when it is not one. */
+export function parseImageReference(ref: string): ImageReference | undefined {
+  if (ref.length > 1024 || /\s/.test(ref)) return undefined;
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) return undefined;
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.indexOf(':', lastSlash + 1);
+  if (colon >= 0) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) return undefined;
+  }
+  const components = rest.split('/');
+  const first = components[0];
+  const named = components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  let host = named ? first : 'docker.io';
+  const path = named ? components.slice(1) : components;
+  if (named && !HOST.test(host)) return undefined;
+  if (path.length === 0 || !path.every((c) => COMPONENT.test(c))) return undefined;
+  if (host === 'docker.io' || host === 'index.docker.io') {
+    host = DOCKER_HUB_REGISTRY;
+    if (path.length === 1) path.unshift('library');
+  }
+  return { host, repository: path.join('/'), ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
