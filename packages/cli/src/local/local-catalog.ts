@@ -11,6 +11,7 @@ import {
   DEFAULT_NAMESPACE,
   RELEASE_TAG_RULES,
   buildOrder,
+  checkFeatureUses,
   namespaceProblem,
   readCatalogFile,
   type ReleaseTagRule,
@@ -100,7 +101,7 @@ function checkCatalogFile(file: string): string {
 
 /**
  * Reads a catalogue and checks it: the shared checks of the format (keys, values,
- * ids, `dependsOn` and its cycles), the namespace, and that each configuration
+ * ids, `dependsOn` and its cycles, `usesFeatures` naming its features), the namespace, and that each configuration
  * folder exists. Images come back in build order.
  * @param path the catalogue file, or a folder holding catalog.yaml
  * @param namespace overrides the catalogue's namespace
@@ -112,6 +113,7 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
   try {
     catalog = readCatalogFile(file);
     ordered = buildOrder(catalog.images, `the catalogue file ${file}`);
+    checkFeatureUses(catalog.images, catalog.features.map((f) => f.id), `the catalogue file ${file}`);
   } catch (e) {
     if (e instanceof CatalogError) throw new LocalCatalogError(e.message, { cause: e });
     throw e;

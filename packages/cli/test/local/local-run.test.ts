@@ -116,6 +116,15 @@ describe('dcf local run refuses bad input before starting anything', () => {
     expect(run.stderr).toContain("error: --registry: 'registry.example.com:5000' is not a local registry address: use localhost:<port>");
   });
 
+  test('usesFeatures naming a feature that is not in the catalogue names it and the fix, before the registry starts', async () => {
+    await mkdir(join(dir, 'images', 'app', '.devcontainer'), { recursive: true });
+    await writeFile(join(dir, 'images', 'app', '.devcontainer', 'devcontainer.json'), '{ "image": "debian:12" }');
+    await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: app\n    usesFeatures: [hello]\n');
+    const run = await dcf('local', 'run', dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("image 'app' usesFeatures unknown feature 'hello'");
+  });
+
   test('dependsOn on an image that is not in the catalogue names the image and the fix', async () => {
     await mkdir(join(dir, 'images', 'app'), { recursive: true });
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: app\n    dependsOn: [missing]\n');
