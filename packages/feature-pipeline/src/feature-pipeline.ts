@@ -62,6 +62,11 @@ export class FeaturePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
+    if (!props?.warehouse) {
+      throw new FeaturePipelinePropsError(
+        `${this.node.path}: warehouse is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace(this, 'Warehouse', 'devcontainers'), or your own buckets and keys with Warehouse.fromWarehouseAttributes(this, 'Warehouse', { namespace, sourceBucket, artifactBucket, ecrKey })`,
+      );
+    }
     const featureId = validateId(props.featureId, 'feature id');
     const warehouse = props.warehouse;
     const computeSize = props.computeSize ?? DEFAULT_FEATURE_COMPUTE_SIZE;

@@ -187,6 +187,11 @@ export class ImagePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
+    if (!props?.warehouse) {
+      throw new ImagePipelinePropsError(
+        `${this.node.path}: warehouse is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace(this, 'Warehouse', 'devcontainers'), or your own buckets and keys with Warehouse.fromWarehouseAttributes(this, 'Warehouse', { namespace, sourceBucket, artifactBucket, ecrKey })`,
+      );
+    }
     const imageId = validateId(props.imageId, 'image id');
     const warehouse = props.warehouse;
     const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);

@@ -1,4 +1,4 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -110,6 +110,20 @@ export class Warehouse extends WarehouseBase {
    */
   public static fromNamespace(scope: Construct, id: string, namespace: string): IWarehouse {
     return new ImportedWarehouse(scope, id, validateNamespace(namespace));
+  }
+
+  /**
+   * A warehouse made of resources you already have: your source and artifact buckets
+   * and keys. Repositories are still `<namespace>/…` in this stack's account and region.
+   *
+   * Pipelines start on the source bucket's EventBridge events: a bucket of this app
+   * (`new s3.Bucket(…)`) gets them switched on here; for an imported bucket this cannot be
+   * seen at synth, so a warning says to switch them on (`aws s3api
+   * put-bucket-notification-configuration … EventBridgeConfiguration`), else no pipeline
+   * ever starts.
+   */
+  public static fromWarehouseAttributes(scope: Construct, id: string, attrs: WarehouseAttributes): IWarehouse {
+    return new WarehouseOfResources(scope, id, attrs);
   }
 
   public readonly namespace: string;
@@ -269,6 +283,62 @@ export class Warehouse extends WarehouseBase {
     new CfnOutput(this, 'RepositoryPrefix', { value: `${ns}/`, description: 'Every repository of the namespace starts with this' });
     new CfnOutput(this, 'ParameterPrefix', { value: `/${ns}/factory`, description: 'SSM parameters the pipelines and the dcf CLI read' });
   }
+}
+
+/** What {@link Warehouse.fromWarehouseAttributes} is made of. */
+export interface WarehouseAttributes {
+  /** Prefix of the source keys, repositories and parameters, e.g. `devcontainers`. */
+  readonly namespace: string;
+  /** Where configurations are uploaded (`<ns>/images/<id>.zip`); versioned, with EventBridge notifications. */
+  readonly sourceBucket: s3.IBucket;
+  /** CodePipeline's artifact store. */
+  readonly artifactBucket: s3.IBucket;
+  /**
+   * The key of both buckets' objects.
+   * @default - the source bucket's `encryptionKey`
+   */
+  readonly s3Key?: kms.IKey;
+  /** The key the repositories are encrypted with (given to repositories created on push by your own creation template). */
+  readonly ecrKey: kms.IKey;
+}
+
+/** A warehouse of resources the caller has; see {@link Warehouse.fromWarehouseAttributes}. */
+class WarehouseOfResources extends WarehouseBase {
+  public readonly namespace: string;
+  public readonly sourceBucket: s3.IBucket;
+  public readonly artifactBucket: s3.IBucket;
+  public readonly s3Key: kms.IKey;
+  public readonly ecrKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, attrs: WarehouseAttributes) {
+    super(scope, id);
+    this.namespace = validateNamespace(attrs.namespace);
+    const s3Key = attrs.s3Key ?? attrs.sourceBucket.encryptionKey;
+    if (!s3Key) {
+      throw new Error(
+        `${this.node.path}: the source bucket has no encryptionKey that the pipelines could decrypt with: pass s3Key (the KMS key of the source and artifact buckets' objects)`,
+      );
+    }
+    this.sourceBucket = attrs.sourceBucket;
+    this.artifactBucket = attrs.artifactBucket;
+    this.s3Key = s3Key;
+    this.ecrKey = attrs.ecrKey;
+    ensureEventBridge(this, attrs.sourceBucket);
+  }
+}
+
+/** Switches on EventBridge notifications of a bucket of this app; warns for an imported one. */
+function ensureEventBridge(scope: Construct, bucket: s3.IBucket): void {
+  const cfn = bucket.node.defaultChild;
+  if (cfn instanceof s3.CfnBucket) {
+    const current = (cfn.notificationConfiguration ?? {}) as s3.CfnBucket.NotificationConfigurationProperty;
+    cfn.notificationConfiguration = { ...current, eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    return;
+  }
+  Annotations.of(scope).addWarningV2(
+    'devcontainer-factory:source-bucket-eventbridge',
+    `the source bucket ${bucket.node.path} is imported: make sure it sends events to EventBridge (S3 "Amazon EventBridge" notifications on), or no pipeline ever starts`,
+  );
 }
 
 /**
