@@ -147,6 +147,8 @@ export class ImageRetention extends Construct {
       code: lambda.Code.fromAsset(bundleDir(IMAGE_HANDLERS.retention)),
       role: this.role,
       logGroup: this.logGroup,
+      // The handler writes JSON lines (level, message, timestamp); Lambda's own lines are JSON too.
+      loggingFormat: lambda.LoggingFormat.JSON,
       timeout: Duration.minutes(15),
       memorySize: 256,
       environment: {

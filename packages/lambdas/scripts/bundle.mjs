@@ -32,6 +32,9 @@ await Promise.all(
       target: 'node22',
       format: 'cjs',
       minify: true,
+      // Class and function names survive minifying: errors set `this.name` themselves, but stack traces
+      // in the Lambda log (there is no source map) and anything reading `constructor.name` stay readable.
+      keepNames: true,
       sourcemap: false,
       legalComments: 'none',
       logLevel: 'warning',

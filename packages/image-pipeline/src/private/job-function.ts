@@ -41,6 +41,8 @@ export class JobFunction extends Construct {
       code: lambda.Code.fromAsset(bundleDir(IMAGE_HANDLERS[props.handler])),
       role: this.role,
       logGroup: props.logGroup,
+      // The handlers write JSON lines (level, message, timestamp, jobId); Lambda's own lines are JSON too.
+      loggingFormat: lambda.LoggingFormat.JSON,
       timeout: props.timeout ?? Duration.minutes(2),
       memorySize: props.memorySize ?? 256,
     });

@@ -3,9 +3,63 @@
  * or failure with a message that says what to fix. Reporting is retried on
  * throttling, so a busy account does not leave an action hanging until timeout.
  */
-import { PutJobFailureResultCommand, PutJobSuccessResultCommand, type CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { format } from 'node:util';
+// Types only at load: the SDK module is loaded when a result is reported, so that a
+// program that imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
+import type * as CodePipelineSdk from '@aws-sdk/client-codepipeline';
+import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { withRetry, type RetryOptions } from '../registry/retry';
 import { jobOf, type CodePipelineJob } from './job-event';
+
+/** The CodePipeline SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const codepipelineSdk = (): typeof CodePipelineSdk => require('@aws-sdk/client-codepipeline');
+
+/** Where a handler writes what happened: `console`, {@link jsonLog}, or a fake in tests. */
+export type JobLog = Pick<Console, 'log' | 'error'>;
+
+/** Fields that every line of a {@link jsonLog} carries. */
+export type LogContext = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/** Where {@link jsonLog} writes, and its clock. */
+export interface JsonLogOptions {
+  /** @default process.stdout */
+  readonly stdout?: { write(line: string): unknown };
+  /** @default process.stderr */
+  readonly stderr?: { write(line: string): unknown };
+  /** @default - the current time */
+  readonly now?: () => Date;
+}
+
+const isFields = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Error);
+
+/**
+ * A log that writes one JSON object per line, as Powertools Logger does: `level`
+ * (`INFO` on stdout for `log`, `ERROR` on stderr for `error`), `message`, `timestamp`,
+ * the Lambda's `function_name`, then `context` (the job's `jobId`, …). A last argument
+ * that is a plain object adds its fields to the line instead of to the message; an
+ * `Error` adds `error: { name, message, stack }`. It writes to the streams directly,
+ * not through `console`, so that Lambda's JSON log format does not wrap it again.
+ */
+export function jsonLog(context: LogContext = {}, options: JsonLogOptions = {}): JobLog {
+  const now = options.now ?? (() => new Date());
+  const write = (level: 'INFO' | 'ERROR', args: unknown[]) => {
+    const fields = args.length > 1 && isFields(args[args.length - 1]) ? (args.pop() as Record<string, unknown>) : {};
+    const error = args.find((a): a is Error => a instanceof Error);
+    const line = {
+      level,
+      message: format(...args),
+      timestamp: now().toISOString(),
+      function_name: process.env.AWS_LAMBDA_FUNCTION_NAME,
+      ...context,
+      ...fields,
+      ...(error ? { error: { name: error.name, message: error.message, stack: error.stack } } : {}),
+    };
+    const stream = level === 'ERROR' ? (options.stderr ?? process.stderr) : (options.stdout ?? process.stdout);
+    stream.write(`${JSON.stringify(line)}\n`);
+  };
+  return { log: (...args: unknown[]) => write('INFO', args), error: (...args: unknown[]) => write('ERROR', args) };
+}
 
 /** Longest failure message CodePipeline accepts. */
 export const MAX_FAILURE_MESSAGE_LENGTH = 5000;
@@ -30,9 +84,9 @@ export interface RunJobOptions {
   readonly retry?: RetryOptions;
   /**
    * Where to write what happened (the Lambda log).
-   * @default console
+   * @default - {@link jsonLog} with the job's `jobId` and `accountId` on every line
    */
-  readonly log?: Pick<Console, 'log' | 'error'>;
+  readonly log?: JobLog;
 }
 
 /** What {@link runJob} reported. */
@@ -64,16 +118,17 @@ export function truncate(text: string, limit: number): string {
  * Only a failure to report is thrown.
  */
 export async function runJob(event: unknown, options: RunJobOptions, work: (job: CodePipelineJob) => Promise<JobResult>): Promise<JobOutcome> {
-  const log = options.log ?? console;
   let job: CodePipelineJob;
   try {
     job = jobOf(event);
   } catch (error) {
     // No job id: there is nothing to report to. Fail the invocation instead.
-    log.error(describeError(error));
+    (options.log ?? jsonLog()).error(describeError(error));
     throw error;
   }
   const jobId = job.id;
+  // The Lambda event carries no pipeline name or execution id, only the job's id and account.
+  const log = options.log ?? jsonLog({ jobId, accountId: job.accountId });
   let outcome: JobOutcome;
   try {
     const result = await work(job);
@@ -83,7 +138,8 @@ export async function runJob(event: unknown, options: RunJobOptions, work: (job:
   }
 
   if (outcome.status === 'succeeded') {
-    log.log(JSON.stringify({ jobId, status: 'succeeded', summary: outcome.result.summary, outputVariables: outcome.result.outputVariables }));
+    log.log(`job ${jobId} succeeded: ${outcome.result.summary}`, { jobId, status: 'succeeded', summary: outcome.result.summary, outputVariables: outcome.result.outputVariables });
+    const { PutJobSuccessResultCommand } = codepipelineSdk();
     const command = new PutJobSuccessResultCommand({
       jobId,
       outputVariables: { ...outcome.result.outputVariables },
@@ -91,7 +147,8 @@ export async function runJob(event: unknown, options: RunJobOptions, work: (job:
     });
     await withRetry(() => options.codepipeline.send(command), options.retry);
   } else {
-    log.error(JSON.stringify({ jobId, status: 'failed', message: outcome.message }));
+    log.error(`job ${jobId} failed: ${outcome.message}`, { jobId, status: 'failed' });
+    const { PutJobFailureResultCommand } = codepipelineSdk();
     const command = new PutJobFailureResultCommand({ jobId, failureDetails: { type: 'JobFailed', message: outcome.message } });
     await withRetry(() => options.codepipeline.send(command), options.retry);
   }

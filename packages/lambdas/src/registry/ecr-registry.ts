@@ -1,19 +1,17 @@
-import {
-  BatchDeleteImageCommand,
-  BatchGetImageCommand,
-  ECRClient,
-  GetAuthorizationTokenCommand,
-  GetDownloadUrlForLayerCommand,
-  ImageIdentifier,
-  ListImagesCommand,
-  PutImageCommand,
-} from '@aws-sdk/client-ecr';
+// Types only at load: the SDK module is loaded on the first request, so that a program that
+// imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
+import type * as EcrSdk from '@aws-sdk/client-ecr';
+import type { ECRClient, ImageIdentifier } from '@aws-sdk/client-ecr';
 import { isDigest, sha256Digest } from './digest';
 import { MANIFEST_MEDIA_TYPES } from './manifest';
 import { PageLimit } from './page-limit';
 import { OciRegistry } from './oci-registry';
 import { type BlobCopy, Registry, RegistryError, StoredManifest } from './registry';
 import { RetryOptions, isThrottlingError, withRetry } from './retry';
+
+/** The ECR SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ecrSdk = (): typeof EcrSdk => require('@aws-sdk/client-ecr');
 
 export interface EcrRegistryProps {
   /** The ECR client (region and credentials come from it). */
@@ -110,7 +108,7 @@ export class EcrRegistry implements Registry {
     try {
       out = await withRetry(async () => {
         const res = await this.client.send(
-          new BatchGetImageCommand({
+          new (ecrSdk().BatchGetImageCommand)({
             registryId: this.registryId,
             repositoryName: repository,
             imageIds: [imageId],
@@ -153,7 +151,7 @@ export class EcrRegistry implements Registry {
       const res = await withRetry(
         () =>
           this.client.send(
-            new PutImageCommand({
+            new (ecrSdk().PutImageCommand)({
               registryId: this.registryId,
               repositoryName: repository,
               imageManifest: text,
@@ -187,7 +185,7 @@ export class EcrRegistry implements Registry {
     let url: string | undefined;
     try {
       const res = await withRetry(
-        () => this.client.send(new GetDownloadUrlForLayerCommand({ registryId: this.registryId, repositoryName: repository, layerDigest: digest })),
+        () => this.client.send(new (ecrSdk().GetDownloadUrlForLayerCommand)({ registryId: this.registryId, repositoryName: repository, layerDigest: digest })),
         this.retry,
       );
       url = res.downloadUrl;
@@ -226,7 +224,7 @@ export class EcrRegistry implements Registry {
     this.oci ??= (async () => {
       let token: string | undefined;
       try {
-        const res = await withRetry(() => this.client.send(new GetAuthorizationTokenCommand({})), this.retry);
+        const res = await withRetry(() => this.client.send(new (ecrSdk().GetAuthorizationTokenCommand)({})), this.retry);
         token = res.authorizationData?.[0]?.authorizationToken;
       } catch (error) {
         throw new RegistryError(`ECR GetAuthorizationToken failed: ${describe(error)}`, { cause: error });
@@ -250,7 +248,7 @@ export class EcrRegistry implements Registry {
     let res;
     try {
       res = await withRetry(
-        () => this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: [{ imageDigest: digest }] })),
+        () => this.client.send(new (ecrSdk().BatchDeleteImageCommand)({ registryId: this.registryId, repositoryName: repository, imageIds: [{ imageDigest: digest }] })),
         this.retry,
       );
     } catch (error) {
@@ -284,7 +282,7 @@ export class EcrRegistry implements Registry {
         const res = await withRetry(
           () =>
             this.client.send(
-              new ListImagesCommand({
+              new (ecrSdk().ListImagesCommand)({
                 registryId: this.registryId,
                 repositoryName: repository,
                 filter: { tagStatus: 'TAGGED' },

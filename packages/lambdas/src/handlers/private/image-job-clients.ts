@@ -1,6 +1,7 @@
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { S3ClientFactory } from '../../codepipeline/job-artifact';
+import type { JobLog } from '../../codepipeline/job-runner';
 import type { RetryOptions } from '../../registry/retry';
 
 /** What an image pipeline handler talks to; built once per Lambda container, replaced in tests. */
@@ -29,7 +30,7 @@ export interface ImageJobClients {
   readonly now?: () => Date;
   /**
    * Where to log.
-   * @default console
+   * @default - one JSON object per line ({@link jsonLog}) with the job's `jobId`
    */
-  readonly log?: Pick<Console, 'log' | 'error'>;
+  readonly log?: JobLog;
 }

@@ -6,6 +6,7 @@
  * deletes unless `DRY_RUN`.
  */
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { jsonLog, type JobLog } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { Registry } from '../../registry/registry';
 import {
@@ -40,9 +41,9 @@ export interface RetentionClients {
   readonly now?: () => Date;
   /**
    * Where to log.
-   * @default console
+   * @default - one JSON object per line ({@link jsonLog}) with the release repository and `dryRun`
    */
-  readonly log?: Pick<Console, 'log' | 'error'>;
+  readonly log?: JobLog;
 }
 
 /** The settings of one run, from the environment (the construct's) and the event (which may override each). */
@@ -111,8 +112,8 @@ export function retentionSettings(event: unknown, env: Readonly<Record<string, s
  * unless `dryRun`. A failure is logged and thrown, so that the invocation fails.
  */
 export async function runRetention(event: unknown, env: Readonly<Record<string, string | undefined>>, clients: RetentionClients): Promise<RetentionRunResult> {
-  const log = clients.log ?? console;
   const settings = retentionSettings(event, env);
+  const log = clients.log ?? jsonLog({ repository: settings.releaseRepository, dryRun: settings.dryRun });
   const now = (clients.now ?? (() => new Date()))();
   const registry: Registry = new EcrRegistry({ client: clients.ecr, host: settings.registryHost, retry: clients.retry, fetch: clients.fetch });
   const runs: [string, RetentionOptions][] = [

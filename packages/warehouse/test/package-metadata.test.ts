@@ -1,0 +1,120 @@
+// Every workspace package agrees on its published metadata: one engines range, peer
+// ranges the workspace actually tests with, `types` first in `exports`, and no
+// tsbuildinfo in what is published.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '../../..');
+
+interface PackageJson {
+  name: string;
+  private?: boolean;
+  engines?: { node?: string };
+  exports?: Record<string, unknown>;
+  files?: string[];
+  peerDependencies?: Record<string, string>;
+}
+
+/** The folders that pnpm-workspace.yaml's `packages:` globs (`dir/*` or `dir`) name. */
+function workspacePackageDirs(): string[] {
+  const yaml = readFileSync(join(ROOT, 'pnpm-workspace.yaml'), 'utf8');
+  const globs: string[] = [];
+  let inPackages = false;
+  for (const line of yaml.split('\n')) {
+    if (/^packages:\s*$/.test(line)) { inPackages = true; continue; }
+    if (inPackages && /^\S/.test(line)) inPackages = false;
+    const item = inPackages ? /^\s+-\s+['"]?([^'"#\s]+)['"]?/.exec(line) : null;
+    if (item) globs.push(item[1]);
+  }
+  return globs.flatMap((glob) => {
+    if (!glob.endsWith('/*')) return [join(ROOT, glob)];
+    const parent = join(ROOT, glob.slice(0, -2));
+    return readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(parent, e.name));
+  }).filter((dir) => existsSync(join(dir, 'package.json')));
+}
+
+type Version = [number, number, number];
+
+function parseVersion(text: string): Version {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(text);
+  if (!m) throw new Error(`not a version: ${text}`);
+  return [Number(m[1]), Number(m[2]), Number(m[3])];
+}
+
+function compare(a: Version, b: Version): number {
+  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
+}
+
+/** The lowest version a caret range (`^X.Y.Z`, X ≥ 1, the only form these packages use) admits. */
+function caretFloor(range: string): Version {
+  const m = /^\^(\d+\.\d+\.\d+)$/.exec(range.trim());
+  if (!m || parseVersion(m[1])[0] === 0) throw new Error(`expected a caret range ^X.Y.Z with X >= 1, got ${range}`);
+  return parseVersion(m[1]);
+}
+
+function satisfiesCaret(version: string, range: string): boolean {
+  const floor = caretFloor(range);
+  const v = parseVersion(version);
+  return v[0] === floor[0] && compare(v, floor) >= 0;
+}
+
+const installed = (name: string): string =>
+  (JSON.parse(readFileSync(require.resolve(`${name}/package.json`, { paths: [ROOT] }), 'utf8')) as { version: string }).version;
+
+const packages = workspacePackageDirs().map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson }));
+const publishable = packages.filter(({ pkg }) => !pkg.private);
+const cdkNagPeers = (JSON.parse(readFileSync(require.resolve('cdk-nag/package.json'), 'utf8')) as PackageJson).peerDependencies ?? {};
+
+describe('workspace package metadata', () => {
+  test('GIVEN pnpm-workspace.yaml THEN it names every package, the private app included', () => {
+    const names = packages.map(({ pkg }) => pkg.name);
+    expect(names).toEqual(expect.arrayContaining([
+      '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/image-pipeline',
+      '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/cli', '@devcontainer-factory/factory',
+    ]));
+  });
+
+  test('GIVEN every workspace package THEN each declares the same engines.node, >=20', () => {
+    const engines = new Map(packages.map(({ pkg }) => [pkg.name, pkg.engines?.node]));
+    expect(new Set(engines.values())).toEqual(new Set(['>=20']));
+  });
+
+  describe.each(['aws-cdk-lib', 'constructs'])('peer dependency %s', (peer) => {
+    const withPeer = packages.filter(({ pkg }) => pkg.peerDependencies?.[peer]);
+
+    test('GIVEN the construct packages THEN each one has it as a peer', () => {
+      expect(withPeer.map(({ pkg }) => pkg.name).sort()).toEqual([
+        '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/image-pipeline', '@devcontainer-factory/warehouse',
+      ]);
+    });
+
+    test.each(withPeer.map(({ pkg }) => [pkg.name, pkg.peerDependencies![peer]]))(
+      'GIVEN %s THEN its range %s admits the installed version the workspace tests with',
+      (_name, range) => {
+        expect(satisfiesCaret(installed(peer), range)).toBe(true);
+      },
+    );
+
+    test.each(withPeer.map(({ pkg }) => [pkg.name, pkg.peerDependencies![peer]]))(
+      'GIVEN %s THEN its range %s starts no lower than what cdk-nag 3 needs',
+      (_name, range) => {
+        expect(cdkNagPeers[peer]).toBeDefined();
+        expect(compare(caretFloor(range), caretFloor(cdkNagPeers[peer]))).toBeGreaterThanOrEqual(0);
+      },
+    );
+  });
+
+  test.each(publishable.map(({ pkg }) => [pkg.name, pkg]))('GIVEN %s THEN every condition object in exports lists types first', (_name, pkg) => {
+    const p = pkg as PackageJson;
+    expect(p.exports).toBeDefined();
+    const conditions = Object.values(p.exports!).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null);
+    expect(conditions.length).toBeGreaterThan(0);
+    for (const c of conditions) expect(Object.keys(c)[0]).toBe('types');
+  });
+
+  test.each(publishable.map(({ pkg }) => [pkg.name, pkg]))('GIVEN %s THEN files excludes tsbuildinfo', (_name, pkg) => {
+    const files = (pkg as PackageJson).files ?? [];
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.some((f) => f.startsWith('!') && f.endsWith('.tsbuildinfo'))).toBe(true);
+  });
+});
