@@ -123,4 +123,5 @@ test('draws a progress bar on a terminal, through a multipart upload of a large 
   expect(pipe.stderr).not.toContain('Uploading');
   const { bytes } = await pull('devcontainers/images/big.zip');
   expect(readZip(bytes, { maxSize: 20 * 1024 * 1024 }).files.get('data.bin')?.length).toBe(6 * 1024 * 1024);
-});
+  // Two 6 MiB zips built and uploaded in parts: well inside a minute, however busy the machine (not a timed test).
+}, 60_000);
