@@ -226,7 +226,8 @@ export function dockerfileBases(text: string, buildArgs: Readonly<Record<string,
 
 /**
  * Resolves each reference to a digest: a pinned `@sha256:` as it is, a tag (default
- * `latest`) through the registry of its host.
+ * `latest`) through the registry of its host (a `HEAD` where the client can: Docker Hub
+ * does not count it against its pull limits).
  * @param registryFor the client of a registry host
  * @throws BuildInputError naming the reference when one cannot be resolved
  */
@@ -236,18 +237,21 @@ export async function resolveBuildInputs(references: readonly BuildInputReferenc
     if (parsed.digest) return { ...input, digest: parsed.digest };
     const tag = parsed.tag ?? 'latest';
     const what = `${input.kind === 'base' ? 'base image' : 'feature'} ${input.reference}`;
-    let manifest;
+    let digest: string | undefined;
     try {
-      manifest = await registryFor(parsed.host).getManifest(parsed.repository, tag);
+      const registry = registryFor(parsed.host);
+      digest = registry.manifestDigest
+        ? await registry.manifestDigest(parsed.repository, tag)
+        : (await registry.getManifest(parsed.repository, tag))?.digest;
     } catch (cause) {
       throw new BuildInputError(`cannot resolve the ${what} (${parsed.host}/${parsed.repository}:${tag}): ${(cause as Error).message}`, { cause });
     }
-    if (!manifest || !isDigest(manifest.digest)) {
+    if (!digest || !isDigest(digest)) {
       throw new BuildInputError(
         `the ${what} does not exist (${parsed.host} has no ${parsed.repository}:${tag}): publish it first, or fix the reference in the configuration`,
       );
     }
-    return { ...input, digest: manifest.digest };
+    return { ...input, digest };
   });
 }
 

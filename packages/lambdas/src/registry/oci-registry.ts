@@ -349,6 +349,27 @@ export class OciRegistry implements Registry {
     this.copyChunkBytes = positive(props.copyChunkBytes, 8 * 1024 * 1024, 'copyChunkBytes');
   }
 
+  /**
+   * The digest a tag names, from a `HEAD` of the manifest (its `Docker-Content-Digest`),
+   * which Docker Hub does not count as a pull; a registry that sends no digest header is
+   * asked with a `GET`. Undefined when there is no such manifest.
+   */
+  async manifestDigest(repository: string, reference: string): Promise<string | undefined> {
+    const res = await this.send(`/v2/${repository}/manifests/${reference}`, {
+      method: 'HEAD',
+      headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },
+      repository,
+      action: 'pull',
+      idempotent: true,
+      ...this.limits('json'),
+    });
+    if (res.status === 404) return undefined;
+    this.expect(res, [200], `HEAD manifest ${repository}:${reference}`);
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed && isDigest(claimed)) return claimed;
+    return (await this.getManifest(repository, reference))?.digest;
+  }
+
   async getManifest(repository: string, reference: string): Promise<StoredManifest | undefined> {
     const res = await this.send(`/v2/${repository}/manifests/${reference}`, {
       headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') },

@@ -26,6 +26,11 @@ export interface Registry {
   getManifest(repository: string, reference: string): Promise<StoredManifest | undefined>;
   /** Stores manifest bytes under a tag (or only by digest when `tag` is undefined); returns the digest. Idempotent. */
   putManifest(repository: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string>;
+  /**
+   * The digest a tag names, without reading the manifest where the registry allows it.
+   * Optional: without it, callers read the manifest ({@link Registry.getManifest}).
+   */
+  manifestDigest?(repository: string, reference: string): Promise<string | undefined>;
   /** A blob's bytes (used to read image configs). */
   getBlob(repository: string, digest: string): Promise<Buffer>;
   /** Every tag of the repository; empty when the repository does not exist. */

@@ -163,6 +163,17 @@ describe('resolveBuildInputs against a real registry', () => {
     expect((await resolveBuildInputs(refs, registryFor))[1].digest).toBe(moved.digest);
   });
 
+  test('GIVEN an OCI registry THEN a tag is resolved with one HEAD of its manifest (Docker Hub does not count HEADs as pulls), no GET', async () => {
+    const image = await pushTestImage(local.host, 'acme/images/head', 'latest', 'amd64', { content: 'head' });
+    const methods: string[] = [];
+    const recording = new OciRegistry({ host: local.host, fetch: (input, init) => (methods.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`), fetch(input, init)) });
+
+    const [input] = await resolveBuildInputs([{ kind: 'base', reference: `${local.host}/acme/images/head:latest` }], () => recording);
+
+    expect(input.digest).toBe(image.digest);
+    expect(methods).toEqual(['HEAD /v2/acme/images/head/manifests/latest']);
+  });
+
   test('GIVEN a reference the registry does not have THEN BuildInputError names it and says what to do', async () => {
     const missing = [{ kind: 'feature' as const, reference: `${local.host}/acme/features/absent:1` }];
     await expect(resolveBuildInputs(missing, () => local.registry)).rejects.toThrow(
