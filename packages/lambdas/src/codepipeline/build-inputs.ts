@@ -9,7 +9,7 @@
 import { parse as parseYaml } from 'yaml';
 import { mapLimit } from '../concurrency';
 import { substituteFactoryVariables, type FactoryVariableValues } from '../config/factory-variables';
-import { InvalidConfigurationError, type ConfigProblem } from '../config/files';
+import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config/files';
 import { isDigest } from '../registry/digest';
 import { parseImageReference } from '../registry/image-reference';
 import { RegistryError, type Registry } from '../registry/registry';
@@ -52,20 +52,6 @@ export interface ConfigurationFiles {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function dirOf(path: string): string {
-  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-}
-
-function resolvePath(dir: string, relative: string): string {
-  const out: string[] = [];
-  for (const segment of `${dir}/${relative}`.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') out.pop();
-    else out.push(segment);
-  }
-  return out.join('/');
-}
-
 /**
  * Every base image and feature the configuration names, with `${localEnv:DCF_REGISTRY}`
  * and `${localEnv:DCF_NAMESPACE}` substituted; local features (`./…`) and tarball URLs
@@ -100,9 +86,9 @@ export function buildInputReferences(files: ConfigurationFiles, values: FactoryV
   const build = isObject(config.build) ? config.build : undefined;
   const dockerfile = build?.dockerfile ?? config.dockerFile ?? config.dockerfile;
   if (typeof dockerfile === 'string') {
-    const path = resolvePath(dirOf(configPath), dockerfile);
-    const text = files.buildFiles.get(path);
-    if (text !== undefined) {
+    const path = resolveInside(folderOf(configPath), dockerfile);
+    const text = path === undefined ? undefined : files.buildFiles.get(path);
+    if (path !== undefined && text !== undefined) {
       const args: Record<string, string> = {};
       for (const [name, value] of Object.entries(isObject(build?.args) ? build.args : {})) {
         if (typeof value !== 'string') continue;
@@ -115,9 +101,9 @@ export function buildInputReferences(files: ConfigurationFiles, values: FactoryV
 
   const compose = config.dockerComposeFile;
   for (const file of (Array.isArray(compose) ? compose : [compose]).filter((f): f is string => typeof f === 'string')) {
-    const path = resolvePath(dirOf(configPath), file);
-    const text = files.buildFiles.get(path);
-    if (text === undefined) continue;
+    const path = resolveInside(folderOf(configPath), file);
+    const text = path === undefined ? undefined : files.buildFiles.get(path);
+    if (path === undefined || text === undefined) continue;
     let doc: unknown;
     try {
       doc = parseYaml(text, { maxAliasCount: 100 });
@@ -283,6 +269,16 @@ export function parseInputRecord(text: string | undefined): InputRecord | undefi
     inputs.push({ kind: m[1] as BuildInputKind, reference: m[2], digest: m[3] });
   }
   return { configuration, inputs };
+}
+
+/** The input record an image index carries ({@link INPUTS_ANNOTATION}); undefined when it has none. */
+export function indexInputRecord(body: Buffer): InputRecord | undefined {
+  try {
+    const text = (JSON.parse(body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[INPUTS_ANNOTATION];
+    return parseInputRecord(typeof text === 'string' ? text : undefined);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a build differs from the one released before, one line per change ("base … moved to sha256:…"). */

@@ -7,7 +7,7 @@
 import { UnsafeArchiveError } from '../archive/archive-content';
 import { readZip, type ReadZipOptions } from '../archive/read-zip';
 import { DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT, factoryCustomization, parseJsonc } from '../config/devcontainer-json';
-import { InvalidConfigurationError } from '../config/files';
+import { InvalidConfigurationError, folderOf, resolveInside } from '../config/files';
 import { isSemver } from '../semver';
 
 /** What the pipeline needs to know about a configuration before it builds it. */
@@ -86,7 +86,7 @@ function readSelected(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'>, w
 
 /** Zip paths of the Dockerfile and compose files a configuration names (relative to its folder) that stay inside the zip. */
 function buildFilePaths(config: Record<string, unknown>, configPath: string): string[] {
-  const dir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/')) : '';
+  const dir = folderOf(configPath);
   const build = config.build;
   const compose = config.dockerComposeFile;
   const named = [
@@ -94,18 +94,5 @@ function buildFilePaths(config: Record<string, unknown>, configPath: string): st
     config.dockerFile ?? config.dockerfile,
     ...(Array.isArray(compose) ? compose : [compose]),
   ].filter((p): p is string => typeof p === 'string' && p !== '');
-  return named.map((p) => joinInside(dir, p)).filter((p): p is string => p !== undefined);
-}
-
-/** `dir/relative`, normalised; undefined when it leaves the zip. */
-export function joinInside(dir: string, relative: string): string | undefined {
-  const out: string[] = [];
-  for (const segment of `${dir}/${relative}`.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (out.length === 0) return undefined;
-      out.pop();
-    } else out.push(segment);
-  }
-  return out.join('/');
+  return named.map((p) => resolveInside(dir, p)).filter((p): p is string => p !== undefined);
 }

@@ -9,11 +9,10 @@ import { OciRegistry } from '../registry/oci-registry';
 import { RegistryError, type Registry } from '../registry/registry';
 import { isReleased } from '../registry/release';
 import {
-  INPUTS_ANNOTATION,
   buildInputReferences,
   formatInputRecord,
+  indexInputRecord,
   inputChanges,
-  parseInputRecord,
   resolveBuildInputs,
   type InputRecord,
   type ResolvedInput,
@@ -110,14 +109,7 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
 /** The input record on the index `latest` points at; undefined when there is none (or it records nothing). */
 async function releasedRecord(registry: Registry, repository: string): Promise<InputRecord | undefined> {
   const latest = await registry.getManifest(repository, 'latest');
-  if (!latest) return undefined;
-  try {
-    const annotations = (JSON.parse(latest.body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations;
-    const text = annotations?.[INPUTS_ANNOTATION];
-    return parseInputRecord(typeof text === 'string' ? text : undefined);
-  } catch {
-    return undefined;
-  }
+  return latest ? indexInputRecord(latest.body) : undefined;
 }
 
 /** One line for people: why Prepare builds (or does not). */

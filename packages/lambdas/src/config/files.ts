@@ -32,3 +32,24 @@ export class InvalidConfigurationError extends Error {
     this.problems = problems;
   }
 }
+
+/** The folder of a path in a configuration (`''` at its root): `.devcontainer/devcontainer.json` → `.devcontainer`. */
+export function folderOf(path: string): string {
+  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+}
+
+/** `a/b/../c` → `a/c`, relative to `base`; undefined when the path leaves the root or is absolute. */
+export function resolveInside(base: string, relative: string): string | undefined {
+  if (relative.startsWith('/') || /^[a-zA-Z]:/.test(relative) || relative.includes('\\')) return undefined;
+  const out: string[] = base ? base.split('/') : [];
+  for (const segment of relative.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') {
+      if (out.length === 0) return undefined;
+      out.pop();
+    } else {
+      out.push(segment);
+    }
+  }
+  return out.join('/');
+}

@@ -9,7 +9,7 @@ import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-p
 import { isSemver } from '../semver';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, parseJsonc, positionOf } from './devcontainer-json';
 import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
-import type { ConfigProblem, FileSet } from './files';
+import { folderOf, resolveInside, type ConfigProblem, type FileSet } from './files';
 
 /** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
 const TAG = String.raw`(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;
@@ -74,7 +74,7 @@ export function validateImageFiles(files: FileSet): ConfigProblem[] {
   const config = parsed.value;
   const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
   const at = (path: JSONPath, message: string): ConfigProblem => ({ file: configPath, ...locate(text, tree, path), message });
-  const configDir = configPath.includes('/') ? configPath.slice(0, configPath.lastIndexOf('/')) : '';
+  const configDir = folderOf(configPath);
 
   checkSource(config, configDir, files, at, problems);
   checkFeatures(config, configDir, files, at, problems);
@@ -109,22 +109,6 @@ function locate(text: string, tree: Node | undefined, path: JSONPath): { line?: 
   let node: Node | undefined;
   for (let depth = path.length; depth >= 0 && !node; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
   return node ? positionOf(text, node.parent?.type === 'property' ? node.parent.offset : node.offset) : {};
-}
-
-/** `a/b/../c` → `a/c`; undefined when the path leaves the root or is absolute. */
-function resolveInside(base: string, relative: string): string | undefined {
-  if (relative.startsWith('/') || /^[a-zA-Z]:/.test(relative) || relative.includes('\\')) return undefined;
-  const out: string[] = base ? base.split('/') : [];
-  for (const segment of relative.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (out.length === 0) return undefined;
-      out.pop();
-    } else {
-      out.push(segment);
-    }
-  }
-  return out.join('/');
 }
 
 function folderExists(files: FileSet, folder: string): boolean {

@@ -1,6 +1,6 @@
 import { archTag } from '../naming';
 import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '../semver';
-import { INPUTS_ANNOTATION, parseInputRecord } from '../codepipeline/build-inputs';
+import { indexInputRecord } from '../codepipeline/build-inputs';
 import { SUPPORTED_PLATFORMS } from './platform';
 import { promoteBuild, type PromotionResult } from './promote';
 import { Registry, RegistryError, type StoredManifest } from './registry';
@@ -72,6 +72,8 @@ export interface ReleasePlan {
    * @default - not a refresh
    */
   readonly pinned?: string;
+  /** True when the index was read from the staging repository (so the release promotes it from there). */
+  readonly staged?: boolean;
 }
 
 /**
@@ -202,7 +204,8 @@ export async function planRelease(registry: Registry, repository: string, option
   }
   const date = rules.date ? dateTag(now) : undefined;
   // The tested build is the one in staging; a build released before may have expired there.
-  const index = (options.staging ? await registry.getManifest(options.staging, buildId) : undefined) ?? (await registry.getManifest(repository, buildId));
+  const staged = options.staging ? await registry.getManifest(options.staging, buildId) : undefined;
+  const index = staged ?? (await registry.getManifest(repository, buildId));
   if (!index) {
     const where = options.staging ? `neither ${registry.host}/${options.staging}:${buildId} (staging) nor ${repository}:${buildId} exists` : `${registry.host}/${repository}:${buildId} does not exist`;
     throw new ReleaseError(`${where}: assemble the image index of build ${buildId} before releasing it`);
@@ -250,25 +253,16 @@ export async function planRelease(registry: Registry, repository: string, option
     unchanged: tags.filter((t) => !moved.includes(t)),
     previous,
     ...(pinned ? { pinned } : {}),
+    ...(staged ? { staged: true } : {}),
   };
-}
-
-/** The configuration digest an index records (`configuration@sha256:…` of its inputs annotation). */
-function recordedConfiguration(body: Buffer): string | undefined {
-  try {
-    const text = (JSON.parse(body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[INPUTS_ANNOTATION];
-    return typeof text === 'string' ? parseInputRecord(text)?.configuration : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** True when the build is a refresh of the released one: both record the same configuration. */
 async function isRefresh(registry: Registry, repository: string, releasedDigest: string, build: StoredManifest): Promise<boolean> {
-  const mine = recordedConfiguration(build.body);
+  const mine = indexInputRecord(build.body)?.configuration;
   if (!mine) return false;
   const released = await registry.getManifest(repository, releasedDigest);
-  return released !== undefined && recordedConfiguration(released.body) === mine;
+  return released !== undefined && indexInputRecord(released.body)?.configuration === mine;
 }
 
 /**
@@ -288,8 +282,7 @@ export async function releaseImage(registry: Registry, repository: string, optio
     const plan = await planRelease(registry, repository, options);
     const where = `${registry.host}/${repository}`;
     // Promoted when staging holds the build; one released before may have expired there.
-    const staged = options.staging !== undefined && (await registry.getManifest(options.staging, options.buildId)) !== undefined;
-    const promotion = staged ? await promoteBuild(registry, options.staging!, repository, options.buildId) : undefined;
+    const promotion = plan.staged && options.staging ? await promoteBuild(registry, options.staging, repository, options.buildId) : undefined;
     const written: string[] = [];
     for (const tag of plan.moved) {
       try {
