@@ -58,6 +58,8 @@ run_tests() {
   pnpm exec nx run-many -t lint typecheck test publint --output-style=static 2>&1 | tee "$log" || status=$?
   # Figures, not assertions on time: the peak memory of reading each hostile archive under a 512 MB heap.
   say "Benchmark: peak memory of the archive reader on zip and gzip bombs"
+  pnpm --filter @devcontainer-factory/core run --silent bench || status=$?
+  say "Benchmark: size and cold require time of each Lambda and CodeBuild bundle"
   pnpm --filter @devcontainer-factory/lambdas run --silent bench || status=$?
   say "Benchmark: a refresh of the example catalogue in which nothing moved (dcf local run, twice more)"
   pnpm --filter @devcontainer-factory/cli run --silent bench || status=$?

@@ -1,25 +1,12 @@
 /**
  * The factory's catalogue from CDK context (`-c namespace=… -c images=a,b
  * -c features=c`) and an optional catalogue file (`-c catalog=FILE`), merged. The
- * file's format and its checks are the shared ones of `@devcontainer-factory/lambdas`
+ * file's format and its checks are the shared ones of `@devcontainer-factory/core`
  * (`readCatalogFile`, `checkIds`, `checkDependencies`, `checkFeatureUses`), which
  * `dcf local` reads too.
  */
 import { resolve } from 'node:path';
-import {
-  CatalogError,
-  DEFAULT_NAMESPACE,
-  MAX_CACHE_PREFIX_LENGTH,
-  checkDependencies,
-  checkFeatureUses,
-  checkIds,
-  isPullThroughCachePrefix,
-  namespaceProblem,
-  pipelineNameProblem,
-  readCatalogFile,
-  type CatalogFeatureEntry,
-  type CatalogImageEntry,
-} from '@devcontainer-factory/lambdas';
+import { CatalogError, DEFAULT_NAMESPACE, MAX_CACHE_PREFIX_LENGTH, checkDependencies, checkFeatureUses, checkIds, isPullThroughCachePrefix, namespaceProblem, pipelineNameProblem, readCatalogFile, type CatalogFeatureEntry, type CatalogImageEntry } from '@devcontainer-factory/core';
 
 export { CatalogError };
 

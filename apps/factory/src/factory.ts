@@ -1,6 +1,6 @@
 import { App, type AppProps, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stackNames } from '@devcontainer-factory/lambdas';
+import { stackNames } from '@devcontainer-factory/core';
 import { WarehouseStack } from '@devcontainer-factory/warehouse';
 import { ImagePipelineStack } from '@devcontainer-factory/image-pipeline';
 import { FeaturePipelineStack } from '@devcontainer-factory/feature-pipeline';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { InvalidNameError } from '@devcontainer-factory/lambdas';
+import { InvalidNameError } from '@devcontainer-factory/core';
 import { ImagePipelinePropsError } from '@devcontainer-factory/image-pipeline';
 import { CatalogError, readCatalog } from './catalog';
 import { addFactory, factoryApp } from './factory';

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalRegistryServer } from '@devcontainer-factory/lambdas';
+import { startLocalRegistryServer } from '@devcontainer-factory/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dcf = join(root, 'packages/cli/dist/bin/dcf.js');

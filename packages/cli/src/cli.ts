@@ -4,7 +4,7 @@
  * only the entry point (bin/dcf.ts) sets `process.exitCode`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidConfigurationError, InvalidNameError, formatProblem } from '@devcontainer-factory/lambdas';
+import { InvalidConfigurationError, InvalidNameError, formatProblem } from '@devcontainer-factory/core';
 import type { CliEnvironment } from './cli-environment';
 import { initCommand } from './commands/init';
 import { listCommand } from './commands/list';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { parseJsonc, readZip } from '@devcontainer-factory/lambdas';
+import { parseJsonc, readZip } from '@devcontainer-factory/core';
 import { ExitCode } from '../src';
 import { IMAGE_FILES, Workspace } from './support/harness';
 

@@ -12,7 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
-import { readZip } from '@devcontainer-factory/lambdas';
+import { readZip } from '@devcontainer-factory/core';
 import { ExitCode } from '../src';
 import { IMAGE_FILES, Workspace, featureFiles } from './support/harness';
 

@@ -35,7 +35,7 @@ describe.each([['--version'], ['--help']])('dcf %s', (flag) => {
     expect(stdout).not.toBe('');
     // The recorder works: it saw dcf's own modules and the domain package.
     expect(modules.some((m) => m.endsWith(join('dist', 'cli.js')))).toBe(true);
-    expect(modules.some((m) => m.includes('@devcontainer-factory/lambdas') || m.includes(join('packages', 'lambdas', 'dist')))).toBe(true);
+    expect(modules.some((m) => m.includes('@devcontainer-factory/core') || m.includes(join('packages', 'core', 'dist')))).toBe(true);
     expect(modules.filter((m) => m.includes('@aws-sdk') || m.includes('@smithy'))).toEqual([]);
   });
 });

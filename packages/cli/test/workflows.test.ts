@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 // The yaml parser the workspace already has (a dependency of the lambdas package).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parse } = require(require.resolve('yaml', { paths: [require.resolve('@devcontainer-factory/lambdas')] })) as { parse: (text: string) => unknown };
+const { parse } = require(require.resolve('yaml', { paths: [require.resolve('@devcontainer-factory/core')] })) as { parse: (text: string) => unknown };
 
 interface Step {
   readonly uses?: string;

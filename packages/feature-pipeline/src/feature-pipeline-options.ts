@@ -1,7 +1,7 @@
 /**
  * The per-feature choices of a feature pipeline and their defaults, in one place.
  */
-import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/lambdas';
+import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/core';
 
 /**
  * CodeBuild on-demand compute of the Test and Publish projects:

@@ -6,7 +6,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { bundleDir, isSemver, pipelineName, validateId } from '@devcontainer-factory/lambdas';
+import { isSemver, pipelineName, validateId } from '@devcontainer-factory/core';
+import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
 import { publishStage } from './private/publish-stage';
@@ -94,7 +95,7 @@ export class FeaturePipeline extends Construct {
       devcontainerCliVersion,
       logGroup: this.logGroup,
       source,
-      tool: new s3assets.Asset(this, 'FeatureTool', { path: join(bundleDir('feature-tool'), 'index.js') }),
+      tool: new s3assets.Asset(this, 'FeatureTool', { path: join(bundleDir(FEATURE_TOOL), 'index.js') }),
     };
 
     const test = testStage(ctx);

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleDir, OciRegistry, readFeatureCollection } from '@devcontainer-factory/lambdas';
+import { OciRegistry, readFeatureCollection } from '@devcontainer-factory/core';
+import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { BuildSpecObject, FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
 
 // The buildspecs run for real: their pre_build and build phases in bash, as
@@ -76,7 +77,7 @@ async function run(spec: BuildSpecObject, src: string, env: Record<string, strin
       ...process.env,
       ...spec.env.variables,
       WORK: runWork,
-      FEATURE_TOOL: join(bundleDir('feature-tool'), 'index.js'),
+      FEATURE_TOOL: join(bundleDir(FEATURE_TOOL), 'index.js'),
       CODEBUILD_SRC_DIR: src,
       PATH: [...bin, process.env.PATH].join(':'),
       ...env,
@@ -143,8 +144,8 @@ describe('the Publish buildspec, against a real registry with the real devcontai
   let registry: OciRegistry;
 
   beforeAll(async () => {
-    // The lambdas package's test support: Debian's docker-registry on a free port.
-    const support = (await import(join(__dirname, '../../lambdas/test/support/local-registry'))) as { startLocalRegistry(): Promise<LocalRegistry> };
+    // The core package's test support: Debian's docker-registry on a free port.
+    const support = (await import(join(__dirname, '../../core/test/support/local-registry'))) as { startLocalRegistry(): Promise<LocalRegistry> };
     local = await support.startLocalRegistry();
     registry = new OciRegistry({ host: local.host });
   });

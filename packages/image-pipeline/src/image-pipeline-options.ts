@@ -2,7 +2,7 @@
  * The per-image choices of an image pipeline (from the catalogue) and their
  * defaults, in one place.
  */
-import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/lambdas';
+import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/core';
 
 /** A platform the factory builds, each on native CodeBuild hardware. */
 export type Platform = 'linux/amd64' | 'linux/arm64';

@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/lambdas';
+import { isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
 import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,

@@ -5,14 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import {
-  DEFAULT_KEEP_DATE_TAGS,
-  DEFAULT_STAGING_MAX_AGE_DAYS,
-  IMAGE_HANDLERS,
-  RETENTION_ENVIRONMENT,
-  RETENTION_LIMITS,
-  bundleDir,
-} from '@devcontainer-factory/lambdas';
+import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS } from '@devcontainer-factory/core';
+import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
 import { acknowledgeNag } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 
@@ -100,7 +94,7 @@ function checkName(value: string, prop: string): string {
 /**
  * Retention of one image's repositories: a Lambda, started on a schedule, that plans
  * and then applies retention (`planRetention` / `applyRetention` of
- * `@devcontainer-factory/lambdas`). In the release repository it keeps every `X.Y.Z`,
+ * `@devcontainer-factory/core`). In the release repository it keeps every `X.Y.Z`,
  * `X.Y`, `X`, `latest` and the newest `keepDateTags` date tags, and every image a kept
  * index references; in the staging repository it deletes builds that are released or
  * older than `stagingMaxAgeDays`. The function may only read and delete images of

@@ -4,11 +4,17 @@
 // version tested is the version deployed.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const out = join(root, 'dist', 'bundles');
 rmSync(out, { recursive: true, force: true });
+
+// The domain package is bundled from its TypeScript sources, not its CommonJS dist: esbuild can
+// tree-shake ES modules only, and the dist's `export *` would pull every module (and yaml, fflate,
+// ignore) into every bundle.
+const coreSources = join(dirname(createRequire(import.meta.url).resolve('@devcontainer-factory/core/package.json')), 'src', 'index.ts');
 
 const entries = [];
 for (const group of ['handlers', 'tools']) {
@@ -26,6 +32,7 @@ await Promise.all(
       entryPoints: [entry],
       outfile: join(out, name, 'index.js'),
       bundle: true,
+      alias: { '@devcontainer-factory/core': coreSources },
       platform: 'node',
       // ESM first: some dependencies (jsonc-parser) ship a UMD `main` that esbuild cannot follow.
       mainFields: ['module', 'main'],

@@ -13,3 +13,9 @@ export function bundleDir(name: string): string {
   }
   return dir;
 }
+
+/** Bundle names of the image pipeline's Lambda handlers (`bundleDir(IMAGE_HANDLERS.prepare)`). */
+export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', release: 'release', retention: 'retention' } as const;
+
+/** Bundle name of the feature pipeline's CodeBuild tool (`bundleDir(FEATURE_TOOL)`). */
+export const FEATURE_TOOL = 'feature-tool';

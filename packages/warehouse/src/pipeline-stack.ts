@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type ArtifactKind, DEFAULT_NAMESPACE, pipelineName, validateId, validateNamespace } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, DEFAULT_NAMESPACE, pipelineName, validateId, validateNamespace } from '@devcontainer-factory/core';
 import { Warehouse } from './warehouse';
 import type { IWarehouse } from './warehouse-interface';
 

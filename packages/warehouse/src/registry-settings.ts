@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { isPullThroughCachePrefix } from '@devcontainer-factory/lambdas';
+import { isPullThroughCachePrefix } from '@devcontainer-factory/core';
 import { acknowledgeNag, nagText } from './nag';
 
 /** ECR's scan types: `BASIC` (free, OS packages) or `ENHANCED` (Amazon Inspector, also language packages). */

@@ -3,7 +3,7 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { type ArtifactKind, pipelineName } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, pipelineName } from '@devcontainer-factory/core';
 import { ARTIFACT_READ_WRITE_ACTIONS, acknowledgeArtifactAccess } from './nag';
 import type { IWarehouse } from './warehouse-interface';
 

@@ -2,7 +2,7 @@ import type { IResource } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type { ArtifactKind } from '@devcontainer-factory/lambdas';
+import type { ArtifactKind } from '@devcontainer-factory/core';
 
 /**
  * The warehouse as pipelines see it: the buckets, keys and registry of one

@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { stackNames, DEFAULT_NAMESPACE, validateNamespace } from '@devcontainer-factory/lambdas';
+import { stackNames, DEFAULT_NAMESPACE, validateNamespace } from '@devcontainer-factory/core';
 import { Warehouse, type WarehouseProps } from './warehouse';
 
 export interface WarehouseStackProps extends StackProps, WarehouseProps {}

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { DEFAULT_NAMESPACE, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/lambdas';
+import { DEFAULT_NAMESPACE, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
 import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';

@@ -69,7 +69,7 @@ describe('workspace package metadata', () => {
   test('GIVEN pnpm-workspace.yaml THEN it names every package, the private app included', () => {
     const names = packages.map(({ pkg }) => pkg.name);
     expect(names).toEqual(expect.arrayContaining([
-      '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/image-pipeline',
+      '@devcontainer-factory/core', '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/image-pipeline',
       '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/cli', '@devcontainer-factory/factory',
     ]));
   });

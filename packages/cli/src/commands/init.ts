@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Argument, Command } from 'commander';
-import { idProblem, validateImageFiles, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { idProblem, validateImageFiles, type ArtifactKind } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import type { App } from '../private/session';
 import { DEFAULT_IMAGE_BASE, imageBase, templateFiles, type ImageBase } from '../private/templates';

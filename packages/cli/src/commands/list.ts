@@ -1,6 +1,6 @@
 /** `dcf list`: the images and features of the namespace with their release tags and digests. */
 import { Command } from 'commander';
-import { type ArtifactKind, compareSemver, formatSemver, mapLimit, versionsAmongTags } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, compareSemver, formatSemver, mapLimit, versionsAmongTags } from '@devcontainer-factory/core';
 import { ExitCode } from '../dcf-error';
 import { catalogRepositories, releaseTags, taggedImages } from '../private/ecr-catalog';
 import { findFactory } from '../private/factory';

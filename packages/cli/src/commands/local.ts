@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Command } from 'commander';
-import type { DevcontainerCli } from '@devcontainer-factory/lambdas';
+import type { DevcontainerCli } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { EngineCommandError, hostPlatform } from '../local/container-engine';
 import { LocalCatalogError, readLocalCatalog } from '../local/local-catalog';

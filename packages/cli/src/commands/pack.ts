@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import { Command } from 'commander';
-import { formatSize, writeZip, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { formatSize, writeZip, type ArtifactKind } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { loadConfiguration, reportProblems } from '../private/configuration';
 import { idOption, kindOption, maxSizeOption } from '../private/options';

@@ -5,19 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import {
-  FEATURE_METADATA_FILE,
-  factoryCustomization,
-  formatSize,
-  parseJsonc,
-  parseSemver,
-  pipelineName,
-  repositoryName,
-  sourceKey,
-  writeZip,
-  DEVCONTAINER_JSON_PATHS,
-  type ArtifactKind,
-} from '@devcontainer-factory/lambdas';
+import { FEATURE_METADATA_FILE, factoryCustomization, formatSize, parseJsonc, parseSemver, pipelineName, repositoryName, sourceKey, writeZip, DEVCONTAINER_JSON_PATHS, type ArtifactKind } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws } from '../private/aws-errors';
 import { loadConfiguration, reportProblems, type LoadedConfiguration } from '../private/configuration';

@@ -1,7 +1,7 @@
 /** `dcf status [id]`: the latest execution of each pipeline of the namespace (or of one), stage by stage. */
 import { Command } from 'commander';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { type ArtifactKind, DEFAULT_NAMESPACE, mapLimit, pipelineName, sourceKey, stackNames } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, DEFAULT_NAMESPACE, mapLimit, pipelineName, sourceKey, stackNames } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, errorName, httpStatus } from '../private/aws-errors';
 import { findFactory, type FactoryLocation } from '../private/factory';

@@ -1,6 +1,6 @@
 /** `dcf tags <id>`: every tagged image of one image or feature, with its tags and digest. */
 import { Command } from 'commander';
-import { idProblem, repositoryName, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { idProblem, repositoryName, type ArtifactKind } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { taggedImages } from '../private/ecr-catalog';
 import { findFactory } from '../private/factory';

@@ -1,6 +1,6 @@
 /** `dcf validate <dir>`: every problem of an image or feature configuration, with file, line and what to change. */
 import { Command } from 'commander';
-import { formatSize, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { formatSize, type ArtifactKind } from '@devcontainer-factory/core';
 import { ExitCode } from '../dcf-error';
 import { loadConfiguration, reportProblems } from '../private/configuration';
 import { idOption, kindOption, maxSizeOption } from '../private/options';

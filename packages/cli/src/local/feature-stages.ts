@@ -6,21 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  completeFeaturePublish,
-  featureCollectionRepositoryName,
-  featureContentFromTar,
-  packageFeature,
-  parsePublishOutput,
-  planFeaturePublish,
-  repositoryName,
-  runDevcontainer,
-  DEFAULT_RELEASE_LOCK,
-  type CliPublishResult,
-  type CollectionRegistry,
-  type HeldReleaseLock,
-  type ReleaseLock,
-} from '@devcontainer-factory/lambdas';
+import { completeFeaturePublish, featureCollectionRepositoryName, featureContentFromTar, packageFeature, parsePublishOutput, planFeaturePublish, repositoryName, runDevcontainer, DEFAULT_RELEASE_LOCK, type CliPublishResult, type CollectionRegistry, type HeldReleaseLock, type ReleaseLock } from '@devcontainer-factory/core';
 import type { LocalFeatureEntry } from './local-catalog';
 import { StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
 

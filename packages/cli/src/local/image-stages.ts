@@ -9,26 +9,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import {
-  IMAGE_TEST_SCRIPT,
-  INPUTS_ANNOTATION,
-  archTag,
-  assembleIndex,
-  formatInputRecord,
-  formatSize,
-  parseManifest,
-  prepareImage,
-  releaseImage,
-  repositoryName,
-  resolvePlatform,
-  stagingRepositoryName,
-  substituteFactoryVariables,
-  runDevcontainer,
-  writeZip,
-  type ArchiveContent,
-  type FactoryVariableValues,
-  type Registry,
-} from '@devcontainer-factory/lambdas';
+import { IMAGE_TEST_SCRIPT, INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, parseManifest, prepareImage, releaseImage, repositoryName, resolvePlatform, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type Registry } from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
 import { LocalStageError, StageRecorder, type LocalStageProps, type StageReport } from './local-stages';

@@ -1,21 +1,11 @@
 /**
  * The catalogue `dcf local` runs: the factory app's catalogue file (read and
- * checked by `readCatalogFile` of `@devcontainer-factory/lambdas`), with each
+ * checked by `readCatalogFile` of `@devcontainer-factory/core`), with each
  * configuration in a folder next to it: `images/<id>/` and `features/<id>/`.
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  CATALOG_PLATFORMS,
-  CatalogError,
-  DEFAULT_NAMESPACE,
-  RELEASE_TAG_RULES,
-  buildOrder,
-  checkFeatureUses,
-  namespaceProblem,
-  readCatalogFile,
-  type ReleaseTagRule,
-} from '@devcontainer-factory/lambdas';
+import { CATALOG_PLATFORMS, CatalogError, DEFAULT_NAMESPACE, RELEASE_TAG_RULES, buildOrder, checkFeatureUses, namespaceProblem, readCatalogFile, type ReleaseTagRule } from '@devcontainer-factory/core';
 
 /** Names `dcf local run <dir>` looks for in a folder, in this order. */
 export const CATALOG_FILE_NAMES = ['catalog.yaml', 'catalog.yml', 'catalog.json'] as const;

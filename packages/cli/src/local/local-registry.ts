@@ -5,7 +5,7 @@
  * user gave.
  */
 import { onInterrupt } from '../private/interrupt-cleanup';
-import { LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/lambdas';
+import { LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 
 /** Thrown when no registry could be started or reached; the message says what to install or pass. */
 export class LocalRegistryError extends Error {

@@ -4,21 +4,7 @@
  * `<ns>/images/<id>` (the same `planRetention` / `applyRetention` as the cloud's
  * scheduled Lambda), and applies each plan unless it is a dry run.
  */
-import {
-  DEFAULT_KEEP_DATE_TAGS,
-  DEFAULT_STAGING_MAX_AGE_DAYS,
-  OciRegistry,
-  RETENTION_LIMITS,
-  applyRetention,
-  formatRetentionPlan,
-  planRetention,
-  repositoryName,
-  stagingRepositoryName,
-  type ReleaseLock,
-  type Registry,
-  type RetentionOptions,
-  type RetentionPlan,
-} from '@devcontainer-factory/lambdas';
+import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, OciRegistry, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, repositoryName, stagingRepositoryName, type ReleaseLock, type Registry, type RetentionOptions, type RetentionPlan } from '@devcontainer-factory/core';
 import type { LocalCatalog } from './local-catalog';
 
 export interface LocalRetentionProps {
@@ -40,7 +26,7 @@ export interface LocalRetentionProps {
   readonly log?: (line: string) => void;
   /**
    * The lock releases take.
-   * @default - the machine-wide default of `@devcontainer-factory/lambdas`
+   * @default - the machine-wide default of `@devcontainer-factory/core`
    */
   readonly lock?: ReleaseLock;
   /**

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, factoryEnvironment, repositoryName, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { OciRegistry, factoryEnvironment, repositoryName, type DevcontainerCli } from '@devcontainer-factory/core';
 import { onInterrupt } from '../private/interrupt-cleanup';
 import { ContainerEngine } from './container-engine';
 import { runLocalFeature, type LocalFeatureResult } from './feature-stages';

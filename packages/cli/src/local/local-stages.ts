@@ -2,7 +2,7 @@
  * What `dcf local` reports: each stage of each image and feature, with its
  * result and time, as it happens and in the summary.
  */
-import { formatProblem, type DevcontainerCli } from '@devcontainer-factory/lambdas';
+import { formatProblem, type DevcontainerCli } from '@devcontainer-factory/core';
 import { loadConfiguration, type LoadedConfiguration } from '../private/configuration';
 
 export type StageStatus = 'ok' | 'skipped' | 'failed';

@@ -5,7 +5,7 @@
  * because no public registry is reachable from a machine without network.
  */
 import { existsSync } from 'node:fs';
-import type { Registry } from '@devcontainer-factory/lambdas';
+import type { Registry } from '@devcontainer-factory/core';
 import { EngineCommandError, type ContainerEngine } from './container-engine';
 
 /** Where Debian's busybox-static package installs busybox. */

@@ -5,17 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
-import {
-  InvalidConfigurationError,
-  collectFiles,
-  idProblem,
-  validateFeatureFiles,
-  formatProblem,
-  validateImageFiles,
-  type ArchiveContent,
-  type ArtifactKind,
-  type ConfigProblem,
-} from '@devcontainer-factory/lambdas';
+import { InvalidConfigurationError, collectFiles, idProblem, validateFeatureFiles, formatProblem, validateImageFiles, type ArchiveContent, type ArtifactKind, type ConfigProblem } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import type { Output } from './output';
 

@@ -3,7 +3,7 @@
  * images and features, and their tagged images.
  */
 import type { ECRClient } from '@aws-sdk/client-ecr';
-import { featureCollectionRepositoryName, isSemver, repositoryName, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { featureCollectionRepositoryName, isSemver, repositoryName, type ArtifactKind } from '@devcontainer-factory/core';
 import { aws, errorName } from './aws-errors';
 import { awsListingLimit } from './page-limit';
 

@@ -2,7 +2,7 @@
  * Finds a deployed factory from the SSM parameters its warehouse writes for a
  * namespace, and checks that what they name exists, before anything is written.
  */
-import { parameterNames } from '@devcontainer-factory/lambdas';
+import { parameterNames } from '@devcontainer-factory/core';
 import type { AwsClients } from '../cli-environment';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, awsError, errorName, httpStatus } from './aws-errors';

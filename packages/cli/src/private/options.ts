@@ -1,6 +1,6 @@
 /** Options that several commands share, with their parsers. */
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MAX_CONFIGURATION_SIZE, formatSize } from '@devcontainer-factory/lambdas';
+import { DEFAULT_MAX_CONFIGURATION_SIZE, formatSize } from '@devcontainer-factory/core';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 

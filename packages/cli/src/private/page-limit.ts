@@ -1,4 +1,4 @@
-import { PageLimit } from '@devcontainer-factory/lambdas';
+import { PageLimit } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 
 /** Most pages `dcf` reads of one AWS listing. */

@@ -3,7 +3,7 @@
  * started, and follows it to the end. Shared by `dcf status` and `dcf push --wait`.
  */
 import type { ActionExecutionDetail, CodePipelineClient, PipelineExecutionSummary, StageState } from '@aws-sdk/client-codepipeline';
-import { PREPARE_VARIABLES } from '@devcontainer-factory/lambdas';
+import { PREPARE_VARIABLES } from '@devcontainer-factory/core';
 import type { Clock } from '../cli-environment';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, awsError, errorName } from './aws-errors';

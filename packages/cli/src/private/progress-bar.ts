@@ -2,7 +2,7 @@
  * A one-line progress bar for uploads, redrawn in place on a terminal. Where
  * the stream is not a terminal, nothing is drawn.
  */
-import { formatSize } from '@devcontainer-factory/lambdas';
+import { formatSize } from '@devcontainer-factory/core';
 import type { OutputStream } from '../cli-environment';
 
 export class ProgressBar {

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_NAMESPACE, namespaceProblem } from '@devcontainer-factory/lambdas';
+import { DEFAULT_NAMESPACE, namespaceProblem } from '@devcontainer-factory/core';
 import type { AwsClients, CliEnvironment } from '../cli-environment';
 import { DcfError, ExitCode } from '../dcf-error';
 import { Output } from './output';

@@ -2,7 +2,7 @@
  * The starting points `dcf init` writes: a configuration that validates and
  * builds as it is, with comments on what to change.
  */
-import { FACTORY_VARIABLES, idProblem, type ArtifactKind } from '@devcontainer-factory/lambdas';
+import { FACTORY_VARIABLES, idProblem, type ArtifactKind } from '@devcontainer-factory/core';
 
 export interface TemplateFile {
   readonly path: string;

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileReleaseLock, OciRegistry, readPublishedFeature, repositoryName, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/lambdas';
+import { FileReleaseLock, OciRegistry, readPublishedFeature, repositoryName, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 import { runLocalFeature, type LocalFeatureResult } from '../../src/local/feature-stages';
 
 // Two `dcf local` feature runs publishing one version with different content at

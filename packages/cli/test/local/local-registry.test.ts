@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { RegistryBinaryMissingError } from '@devcontainer-factory/lambdas';
+import { RegistryBinaryMissingError } from '@devcontainer-factory/core';
 import { LocalRegistryError, openLocalRegistry } from '../../src/local/local-registry';
 
 // The errors of `dcf local`'s registry, which say what to install or pass. Starting

@@ -1,12 +1,4 @@
-import {
-  OciRegistry,
-  assembleIndex,
-  releaseImage,
-  repositoryName,
-  stagingRepositoryName,
-  startLocalRegistryServer,
-  type LocalRegistryServer,
-} from '@devcontainer-factory/lambdas';
+import { OciRegistry, assembleIndex, releaseImage, repositoryName, stagingRepositoryName, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 import { dcfInRepo } from '../support/repo-run';
 
 // `dcf local retention` on the example catalogue, against a real docker-registry

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/lambdas';
+import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
 import { LocalCatalogError, readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 

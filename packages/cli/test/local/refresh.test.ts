@@ -1,7 +1,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/lambdas';
+import { OciRegistry, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
 // "Rebuild exactly when something an image is made of has changed", on a copy of the

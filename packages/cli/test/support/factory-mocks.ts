@@ -6,7 +6,7 @@ import { CodePipelineClient, GetPipelineStateCommand } from '@aws-sdk/client-cod
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadBucketCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parameterNames } from '@devcontainer-factory/lambdas';
+import { parameterNames } from '@devcontainer-factory/core';
 
 // The mocked clients still resolve a region (lib-storage builds the object's URL from it).
 process.env.AWS_REGION = 'eu-west-1';

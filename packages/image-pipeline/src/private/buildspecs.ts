@@ -7,7 +7,7 @@
  * other value is fixed at synth time in `env.variables`.
  */
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { archTag, FACTORY_VARIABLES } from '@devcontainer-factory/lambdas';
+import { archTag, FACTORY_VARIABLES } from '@devcontainer-factory/core';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 

@@ -1,6 +1,6 @@
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
-import type { ManifestParameters } from '@devcontainer-factory/lambdas';
+import type { ManifestParameters } from '@devcontainer-factory/core';
 import { JobFunction } from './job-function';
 import { skipWhenReleased } from './skip-when-released';
 import type { PrepareOutputs, StageContext } from './stage-context';

@@ -1,7 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
-import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/lambdas';
+import { PREPARE_VARIABLES, type PrepareParameters } from '@devcontainer-factory/core';
 import { acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { JobFunction } from './job-function';

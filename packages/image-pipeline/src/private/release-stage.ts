@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
-import type { ReleaseParameters } from '@devcontainer-factory/lambdas';
+import type { ReleaseParameters } from '@devcontainer-factory/core';
 import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';

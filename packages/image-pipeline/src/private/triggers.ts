@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Construct } from 'constructs';
-import { BASE_IMAGE_TAG, DEFAULT_REFRESH, REFRESH_SCHEDULES, validateId, type RefreshSchedule } from '@devcontainer-factory/lambdas';
+import { BASE_IMAGE_TAG, DEFAULT_REFRESH, REFRESH_SCHEDULES, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 
 /**

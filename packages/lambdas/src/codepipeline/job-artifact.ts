@@ -8,7 +8,7 @@
 // imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { JobParametersError, singleInputArtifact, type ArtifactCredentials, type CodePipelineJob } from './job-event';
+import { JobParametersError, singleInputArtifact, type ArtifactCredentials, type CodePipelineJob } from '@devcontainer-factory/core';
 
 /** Largest source zip the Prepare action reads: 50 MiB, the size limit of `dcf push`. */
 export const MAX_SOURCE_ZIP_SIZE = 50 * 1024 * 1024;

@@ -8,8 +8,7 @@ import { format } from 'node:util';
 // program that imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
 import type * as CodePipelineSdk from '@aws-sdk/client-codepipeline';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { withRetry, type RetryOptions } from '../registry/retry';
-import { jobOf, type CodePipelineJob } from './job-event';
+import { withRetry, type RetryOptions, jobOf, type CodePipelineJob } from '@devcontainer-factory/core';
 
 /** The CodePipeline SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

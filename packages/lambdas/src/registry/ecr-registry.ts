@@ -2,12 +2,7 @@
 // imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
 import type * as EcrSdk from '@aws-sdk/client-ecr';
 import type { ECRClient, ImageIdentifier } from '@aws-sdk/client-ecr';
-import { isDigest, sha256Digest } from './digest';
-import { MANIFEST_MEDIA_TYPES } from './manifest';
-import { PageLimit } from './page-limit';
-import { OciRegistry } from './oci-registry';
-import { type BlobCopy, Registry, RegistryError, StoredManifest } from './registry';
-import { RetryOptions, isThrottlingError, withRetry } from './retry';
+import { isDigest, sha256Digest, MANIFEST_MEDIA_TYPES, PageLimit, OciRegistry, type BlobCopy, Registry, RegistryError, StoredManifest, RetryOptions, isThrottlingError, withRetry } from '@devcontainer-factory/core';
 
 /** The ECR SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,9 +1,6 @@
-import { assembleIndex, releaseImage } from '../../src/registry';
-import { imageBuildId } from '../../src/codepipeline/image-build-id';
-import { INPUTS_ANNOTATION } from '../../src/codepipeline/build-inputs';
-import { prepareImage, prepareOutputVariables } from '../../src/codepipeline/prepare-image';
-import { pushTestImage } from '../support/test-image';
-import { useLocalRegistry } from '../support/use-local-registry';
+import { assembleIndex, releaseImage, imageBuildId, INPUTS_ANNOTATION, prepareImage, prepareOutputVariables } from '@devcontainer-factory/core';
+import { pushTestImage } from '../../../core/test/support/test-image';
+import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
 import { configZip } from './job-fixtures';
 
 // The image pipeline's Lambda stages in the order the pipeline runs them, against a

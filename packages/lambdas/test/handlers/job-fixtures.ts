@@ -4,7 +4,7 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { strToU8, zipSync } from 'fflate';
-import type { CodePipelineJobEvent } from '../../src/codepipeline/job-event';
+import type { CodePipelineJobEvent } from '@devcontainer-factory/core';
 
 export const REGISTRY_HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 export const REPOSITORY = 'devcontainers/images/python';

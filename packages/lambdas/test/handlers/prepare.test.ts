@@ -3,7 +3,7 @@ import { BatchGetImageCommand, ECRClient, ListImagesCommand } from '@aws-sdk/cli
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
-import { imageBuildId } from '../../src/codepipeline/image-build-id';
+import { imageBuildId } from '@devcontainer-factory/core';
 import { runPrepareJob } from '../../src/handlers/prepare';
 import { REGISTRY_HOST, REPOSITORY, UPSTREAM_MANIFEST, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
 

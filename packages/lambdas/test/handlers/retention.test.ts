@@ -1,7 +1,7 @@
 import { BatchDeleteImageCommand, BatchGetImageCommand, ECRClient, GetDownloadUrlForLayerCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RetentionSettingsError, runRetention, retentionSettings } from '../../src/handlers/retention';
-import { RetentionIncompleteError } from '../../src/registry/retention';
+import { RetentionIncompleteError } from '@devcontainer-factory/core';
 import { REGISTRY_HOST, digestOf, imageManifest, noWait } from './job-fixtures';
 
 const ecr = mockClient(ECRClient);

@@ -1,7 +1,7 @@
 import { BatchDeleteImageCommand, ECRClient, ECRServiceException, RepositoryNotFoundException } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EcrRegistry } from '../../src/registry/ecr-registry';
-import { RegistryError } from '../../src/registry/registry';
+import { RegistryError } from '@devcontainer-factory/core';
 
 const ecr = mockClient(ECRClient);
 const REPO = 'devcontainers/images/python';

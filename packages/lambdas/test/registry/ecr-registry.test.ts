@@ -11,10 +11,8 @@ import {
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { sha256Digest } from '../../src/registry/digest';
+import { sha256Digest, MANIFEST_MEDIA_TYPES, MEDIA_TYPES, RegistryError } from '@devcontainer-factory/core';
 import { EcrRegistry } from '../../src/registry/ecr-registry';
-import { MANIFEST_MEDIA_TYPES } from '../../src/registry/manifest';
-import { MEDIA_TYPES, RegistryError } from '../../src/registry/registry';
 
 const ecr = mockClient(ECRClient);
 const REPO = 'devcontainers/images/python';

@@ -2,7 +2,7 @@ import { ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/lambdas';
+import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/core';
 import type { IWarehouse } from '../warehouse-interface';
 import {
   ECR_AUTH_ACTIONS,

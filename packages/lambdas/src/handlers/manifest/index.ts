@@ -6,11 +6,8 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
-import { INPUTS_ANNOTATION, formatInputRecord, parseInputRecord } from '../../codepipeline/build-inputs';
-import { MANIFEST_VARIABLES, parseManifestParameters } from '../../codepipeline/image-jobs';
-import { JobParametersError, userParameters } from '../../codepipeline/job-event';
+import { INPUTS_ANNOTATION, formatInputRecord, parseInputRecord, MANIFEST_VARIABLES, parseManifestParameters, JobParametersError, userParameters, assembleIndex } from '@devcontainer-factory/core';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import { assembleIndex } from '../../registry/image-index';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Runs one Manifest job and reports it to CodePipeline. */

@@ -8,12 +8,9 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { readInputArtifact } from '../../codepipeline/job-artifact';
-import { userParameters } from '../../codepipeline/job-event';
+import { userParameters, parsePrepareParameters, prepareImage, prepareOutputVariables, prepareSummary, OciRegistry } from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
-import { parsePrepareParameters } from '../../codepipeline/image-jobs';
-import { prepareImage, prepareOutputVariables, prepareSummary } from '../../codepipeline/prepare-image';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import { OciRegistry } from '../../registry/oci-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Runs one Prepare job and reports it to CodePipeline. */

@@ -2,7 +2,7 @@ import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { S3ClientFactory } from '../../codepipeline/job-artifact';
 import type { JobLog } from '../../codepipeline/job-runner';
-import type { RetryOptions } from '../../registry/retry';
+import type { RetryOptions } from '@devcontainer-factory/core';
 
 /** What an image pipeline handler talks to; built once per Lambda container, replaced in tests. */
 export interface ImageJobClients {

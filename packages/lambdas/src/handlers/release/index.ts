@@ -6,12 +6,9 @@
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { userParameters } from '../../codepipeline/job-event';
+import { userParameters, NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters, type PromotionResult, releaseImage } from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
-import { NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters } from '../../codepipeline/image-jobs';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import type { PromotionResult } from '../../registry/promote';
-import { releaseImage } from '../../registry/release';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Thrown when the tag rules give a build no tag at all: nothing would ever be pullable. */

@@ -8,18 +8,7 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { jsonLog, type JobLog } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import type { Registry } from '../../registry/registry';
-import {
-  DEFAULT_KEEP_DATE_TAGS,
-  DEFAULT_STAGING_MAX_AGE_DAYS,
-  RETENTION_ENVIRONMENT,
-  RETENTION_LIMITS,
-  applyRetention,
-  formatRetentionPlan,
-  planRetention,
-  type RetentionOptions,
-} from '../../registry/retention';
-import type { RetryOptions } from '../../registry/retry';
+import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions } from '@devcontainer-factory/core';
 
 /** What the retention handler talks to; built once per Lambda container, replaced in tests. */
 export interface RetentionClients {

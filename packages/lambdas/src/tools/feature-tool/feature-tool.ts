@@ -13,15 +13,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { collectFiles } from '../../archive/collect-files';
-import { InvalidConfigurationError, formatProblem } from '../../config/files';
-import { featureCollectionLayout, featureTestArguments, writeFeatureCollection } from '../../feature/collection-layout';
-import { featureContentFromTar } from '../../feature/feature-content';
-import { completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan } from '../../feature/publish-plan';
-import { FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles } from '../../feature/validate-feature';
-import { parseJsonc } from '../../config/devcontainer-json';
-import { validateId, validateNamespace } from '../../naming';
-import { OciRegistry } from '../../registry/oci-registry';
+import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace, OciRegistry } from '@devcontainer-factory/core';
 
 /** Where the tool writes; injectable for tests. */
 export interface ToolIo {

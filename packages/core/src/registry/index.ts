@@ -5,7 +5,6 @@ export * from './platform';
 export * from './retry';
 export * from './page-limit';
 export * from './oci-registry';
-export * from './ecr-registry';
 export * from './image-index';
 export * from './release';
 export * from './promote';

@@ -1,19 +1,10 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  EcrRegistry,
-  OciRegistry,
-  PromotionError,
-  VersionConflictError,
-  assembleIndex,
-  parseManifest,
-  promoteBuild,
-  releaseImage,
-  type Registry,
-} from '../../src/registry';
-import { startFaultyProxy } from '../support/faulty-proxy';
-import { pushTestImage } from '../support/test-image';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
+import { OciRegistry, PromotionError, VersionConflictError, assembleIndex, parseManifest, promoteBuild, releaseImage, type Registry } from '@devcontainer-factory/core';
+import { EcrRegistry } from '../../src/registry/ecr-registry';
+import { startFaultyProxy } from '../../../core/test/support/faulty-proxy';
+import { pushTestImage } from '../../../core/test/support/test-image';
+import { tagSnapshot, useLocalRegistry } from '../../../core/test/support/use-local-registry';
 
 // Staging → promotion on a real CNCF distribution registry: Build, Manifest and Test
 // work in <ns>/builds/<id>; Release brings the tested build into <ns>/images/<id>.

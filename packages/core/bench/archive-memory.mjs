@@ -4,7 +4,7 @@
  * use: each case runs in its own `node --max-old-space-size=512` child (the heap
  * of a 512 MB Lambda) and prints its peak RSS against the bound we state.
  *
- *   pnpm --filter @devcontainer-factory/lambdas bench      (or: node bench/archive-memory.mjs [case…])
+ *   pnpm --filter @devcontainer-factory/core bench      (or: node bench/archive-memory.mjs [case…])
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,13 +1,10 @@
 /**
  * The contract between the image pipeline construct and its Lambda actions: the
- * handler bundles, the UserParameters each action receives (JSON the construct
+ * UserParameters each action receives (JSON the construct
  * writes) and the output variables each one sets. Both sides import these, so a
  * renamed variable breaks the build, not a deployed pipeline.
  */
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
-
-/** Bundle names of the image pipeline's Lambda handlers (`bundleDir(IMAGE_HANDLERS.prepare)`). */
-export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', release: 'release', retention: 'retention' } as const;
 
 /** Output variables of the Prepare action. */
 export const PREPARE_VARIABLES = {

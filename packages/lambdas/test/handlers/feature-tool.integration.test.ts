@@ -15,10 +15,10 @@ import {
   readFeatureCollection,
   readPublishedFeature,
   repositoryName,
-} from '../../src';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
+} from '@devcontainer-factory/core';
+import { tagSnapshot, useLocalRegistry } from '../../../core/test/support/use-local-registry';
 import { runFeatureTool } from '../../src/tools/feature-tool/feature-tool';
-import { featureUpload } from './feature-fixtures';
+import { featureUpload } from '../../../core/test/feature/feature-fixtures';
 
 // A real CNCF distribution registry and the real @devcontainers/cli: publish, tags,
 // the version guard and the collection metadata, end to end.
