@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/warehouse';
+import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/pipeline-parts';
 import { FeaturePipeline, type FeaturePipelineProps } from './feature-pipeline';
 
 export interface FeaturePipelineStackProps extends PipelineStackProps, Omit<FeaturePipelineProps, 'warehouse'> {}

@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/warehouse';
+import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/pipeline-parts';
 import { ImagePipeline, type ImagePipelineProps } from './image-pipeline';
 
 export interface ImagePipelineStackProps extends PipelineStackProps, Omit<ImagePipelineProps, 'warehouse'> {}

@@ -7,7 +7,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
-import { acknowledgeNag, acknowledgeResourceWildcard, addUploadPipeline, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { addUploadPipeline } from '@devcontainer-factory/pipeline-parts';
+import { acknowledgeNag, acknowledgeResourceWildcard, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
   BUILDKIT_IMAGE_PATH,

@@ -13,6 +13,8 @@ interface PackageJson {
   exports?: Record<string, unknown>;
   files?: string[];
   peerDependencies?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
 }
 
 /** The folders that pnpm-workspace.yaml's `packages:` globs (`dir/*` or `dir`) name. */
@@ -69,7 +71,7 @@ describe('workspace package metadata', () => {
   test('GIVEN pnpm-workspace.yaml THEN it names every package, the private app included', () => {
     const names = packages.map(({ pkg }) => pkg.name);
     expect(names).toEqual(expect.arrayContaining([
-      '@devcontainer-factory/core', '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/image-pipeline',
+      '@devcontainer-factory/core', '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/pipeline-parts', '@devcontainer-factory/image-pipeline',
       '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/cli', '@devcontainer-factory/factory',
     ]));
   });
@@ -84,7 +86,7 @@ describe('workspace package metadata', () => {
 
     test('GIVEN the construct packages THEN each one has it as a peer', () => {
       expect(withPeer.map(({ pkg }) => pkg.name).sort()).toEqual([
-        '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/image-pipeline', '@devcontainer-factory/warehouse',
+        '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/image-pipeline', '@devcontainer-factory/pipeline-parts', '@devcontainer-factory/warehouse',
       ]);
     });
 
@@ -116,5 +118,56 @@ describe('workspace package metadata', () => {
     const files = (pkg as PackageJson).files ?? [];
     expect(files.length).toBeGreaterThan(0);
     expect(files.some((f) => f.startsWith('!') && f.endsWith('.tsbuildinfo'))).toBe(true);
+  });
+});
+
+const SCOPE = '@devcontainer-factory/';
+/** Short names (`core`, `warehouse`, …; the app is `factory`) of the workspace packages a package.json field names. */
+const workspaceDeps = (deps: Record<string, string> | undefined): string[] =>
+  Object.keys(deps ?? {}).filter((n) => n.startsWith(SCOPE)).map((n) => n.slice(SCOPE.length)).sort();
+const shortName = (pkg: PackageJson): string => pkg.name.slice(SCOPE.length);
+
+describe('the package graph the README draws', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Packages'), readme.indexOf('## Working on the factory'));
+
+  test('GIVEN the package table THEN each row names exactly the workspace packages the package depends on at run time', () => {
+    const rows = section.split('\n').filter((l) => l.startsWith('| [')).map((l) => l.split('|').map((c) => c.trim()));
+    expect(rows.map((r) => /\[(.+?)\]/.exec(r[1])![1]).sort()).toEqual(packages.map(({ dir }) => dir.slice(ROOT.length + 1)).sort());
+    for (const { dir, pkg } of packages) {
+      const row = rows.find((r) => r[1].startsWith(`[${dir.slice(ROOT.length + 1)}]`))!;
+      const named = row[4].split(/[,()]/).map((w) => w.trim()).filter((w) => packages.some(({ pkg: p }) => shortName(p) === w)).sort();
+      expect({ package: pkg.name, dependsOn: named }).toEqual({ package: pkg.name, dependsOn: workspaceDeps(pkg.dependencies) });
+    }
+  });
+
+  test('GIVEN the dependency picture THEN its edges are exactly the workspace dependencies, build-time ones included', () => {
+    const alias = new Map([['factory[apps/factory]', 'factory']]);
+    const edges = [...section.matchAll(/^\s+(\S+)\s+(?:-->|-\.[^.]*\.->)\s+(\S+)\s*$/gm)].map((m) => `${alias.get(m[1]) ?? m[1]} -> ${m[2]}`).sort();
+    const expected = packages.flatMap(({ pkg }) =>
+      [...new Set([...workspaceDeps(pkg.dependencies), ...workspaceDeps(pkg.devDependencies)])].map((d) => `${shortName(pkg)} -> ${d}`)).sort();
+    expect(edges).toEqual(expected);
+  });
+
+  test('GIVEN core THEN it depends on no AWS SDK, no CDK and no other workspace package, and no source file imports one', () => {
+    const core = packages.find(({ pkg }) => pkg.name === `${SCOPE}core`)!;
+    const deps = Object.keys({ ...core.pkg.dependencies, ...core.pkg.peerDependencies });
+    expect(deps.filter((d) => /^@aws-sdk\/|^@smithy\/|^aws-cdk-lib$|^constructs$|^@devcontainer-factory\//.test(d))).toEqual([]);
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (/from '(@aws-sdk\/|aws-cdk-lib|constructs'|@devcontainer-factory\/)/.test(readFileSync(path, 'utf8'))) offenders.push(path);
+      }
+    };
+    walk(join(core.dir, 'src'));
+    expect(offenders).toEqual([]);
+  });
+
+  test('GIVEN lambdas THEN it has no run-time dependencies: the SDK and core are inputs of its bundles', () => {
+    const lambdas = packages.find(({ pkg }) => pkg.name === `${SCOPE}lambdas`)!;
+    expect(lambdas.pkg.dependencies ?? {}).toEqual({});
+    expect(Object.keys(lambdas.pkg.devDependencies ?? {})).toEqual(expect.arrayContaining(['@aws-sdk/client-ecr', `${SCOPE}core`]));
   });
 });

@@ -1,7 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { ARTIFACT_READ_ACTIONS, NAG_REASONS, acknowledgeNag, acknowledgeResourceWildcard, artifactReaderRole } from '@devcontainer-factory/warehouse';
+import { artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
+import { ARTIFACT_READ_ACTIONS, NAG_REASONS, acknowledgeNag, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import type { FeatureComputeSize } from '../feature-pipeline-options';
 import type { FeatureSpecOptions } from './buildspecs';
 import type { StageContext } from './stage-context';

@@ -4,7 +4,8 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { PipelineStack, Warehouse, addUploadPipeline, type IWarehouse, type PipelineStackProps, type UploadPipelineProps } from '../src';
+import { Warehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { PipelineStack, addUploadPipeline, type PipelineStackProps, type UploadPipelineProps } from '../src';
 
 /** The smallest pipeline after Source: one approval, which needs no role of its own. */
 function withUploadPipeline(scope: Construct, warehouse: IWarehouse, props: Partial<UploadPipelineProps> = {}) {

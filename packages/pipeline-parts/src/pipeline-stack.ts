@@ -1,8 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { type ArtifactKind, DEFAULT_NAMESPACE, pipelineName, validateId, validateNamespace } from '@devcontainer-factory/core';
-import { Warehouse } from './warehouse';
-import type { IWarehouse } from './warehouse-interface';
+import { type IWarehouse, Warehouse } from '@devcontainer-factory/warehouse';
 
 export interface PipelineStackProps extends StackProps {
   /**

@@ -1,8 +1,6 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { acknowledgeResourceWildcard } from './nag';
-import { artifactPrefix } from './private/warehouse-base';
-import type { IWarehouse } from './warehouse-interface';
+import { type IWarehouse, acknowledgeResourceWildcard, artifactPrefix } from '@devcontainer-factory/warehouse';
 
 export interface ArtifactReaderRoleOptions {
   readonly warehouse: IWarehouse;

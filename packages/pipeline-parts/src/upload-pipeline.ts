@@ -4,8 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
 import { type ArtifactKind, pipelineName } from '@devcontainer-factory/core';
-import { ARTIFACT_READ_WRITE_ACTIONS, acknowledgeArtifactAccess } from './nag';
-import type { IWarehouse } from './warehouse-interface';
+import { ARTIFACT_READ_WRITE_ACTIONS, type IWarehouse, acknowledgeArtifactAccess } from '@devcontainer-factory/warehouse';
 
 export interface UploadPipelineProps {
   /** The warehouse of the namespace: the upload is read from its source bucket, artifacts go to its artifact bucket. */

@@ -1,0 +1,3 @@
+export * from './pipeline-stack';
+export * from './upload-pipeline';
+export * from './project-role';
