@@ -4,7 +4,7 @@
  * only the entry point (bin/dcf.ts) sets `process.exitCode`.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { InvalidConfigurationError, InvalidNameError, formatProblem } from '@devcontainer-factory/core';
+import { formatProblem } from '@devcontainer-factory/core';
 import type { CliEnvironment } from './cli-environment';
 import { initCommand } from './commands/init';
 import { listCommand } from './commands/list';
@@ -14,7 +14,7 @@ import { pushCommand } from './commands/push';
 import { statusCommand } from './commands/status';
 import { tagsCommand } from './commands/tags';
 import { validateCommand } from './commands/validate';
-import { DcfError, ExitCode } from './dcf-error';
+import { ExitCode, classifyError, errorDetails } from './dcf-error';
 import { sdkClients } from './private/aws-clients';
 import { Output } from './private/output';
 import { App } from './private/session';
@@ -117,25 +117,17 @@ function report(e: unknown, env: CliEnvironment, app: App, argv: readonly string
   const json = app.options?.json ?? argv.includes('--json');
   const verbose = app.options?.verbose ?? argv.includes('--verbose');
   const out = new Output(env.stdout, env.stderr, json, env.env);
-  const { code, message, problems } = classify(e);
+  const { exitCode, message, problems } = classifyError(e);
   if (json) {
-    out.data({ error: { message, exitCode: code, ...(problems ? { problems } : {}) } });
+    out.data({ error: { message, exitCode, ...(problems ? { problems } : {}) } });
   } else {
     out.error(message);
     if (problems) for (const p of problems) env.stderr.write(`  ${formatProblem(p)}\n`);
   }
   if (verbose) {
-    env.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
-    for (let cause = (e as Error)?.cause; cause; cause = (cause as Error)?.cause) env.stderr.write(`caused by: ${(cause as Error)?.stack ?? String(cause)}\n`);
-  } else if (code === ExitCode.Internal || code === ExitCode.Aws) {
+    env.stderr.write(`${errorDetails(e)}\n`);
+  } else if (exitCode === ExitCode.Internal || exitCode === ExitCode.Aws) {
     env.stderr.write('(run with --verbose for details)\n');
   }
-  return code;
-}
-
-function classify(e: unknown): { code: number; message: string; problems?: InvalidConfigurationError['problems'] } {
-  if (e instanceof DcfError) return { code: e.exitCode, message: e.message };
-  if (e instanceof InvalidConfigurationError) return { code: ExitCode.ValidationFailed, message: e.message.split('\n')[0], problems: e.problems };
-  if (e instanceof InvalidNameError) return { code: ExitCode.Usage, message: e.message };
-  return { code: ExitCode.Internal, message: `internal error, please report it: ${(e as Error)?.message ?? String(e)}` };
+  return exitCode;
 }

@@ -1,3 +1,4 @@
+export * from './factory-error';
 export * from './naming';
 export * from './semver';
 export * from './concurrency';

@@ -3,6 +3,7 @@
  * repository names and SSM parameter names. Pure functions, no AWS calls, so the
  * constructs, the Lambdas and the CLI all use the same rules.
  */
+import { FactoryError } from './factory-error';
 
 /** What an image or feature id may look like. */
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
@@ -17,12 +18,7 @@ export const DEFAULT_NAMESPACE = 'devcontainers';
 export type ArtifactKind = 'image' | 'feature';
 
 /** Thrown for an id or namespace that breaks the naming rules. */
-export class InvalidNameError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'InvalidNameError';
-  }
-}
+export class InvalidNameError extends FactoryError {}
 
 /**
  * The problem with an id, or undefined when it is valid.

@@ -4,11 +4,11 @@ import { dirname, join, relative } from 'node:path';
 import { Command } from 'commander';
 import type { DevcontainerCli } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
-import { EngineCommandError, hostPlatform } from '../local/container-engine';
-import { LocalCatalogError, readLocalCatalog } from '../local/local-catalog';
-import { LocalRegistryError, localRegistryHostProblem, openLocalRegistry } from '../local/local-registry';
+import { hostPlatform } from '../local/container-engine';
+import { readLocalCatalog } from '../local/local-catalog';
+import { localRegistryHostProblem, openLocalRegistry } from '../local/local-registry';
 import { runLocalCatalog, type LocalRunResult } from '../local/local-run';
-import { RetentionFlagError, parseRetentionFlags, retentionSummary, runLocalRetention } from '../local/local-retention';
+import { parseRetentionFlags, retentionSummary, runLocalRetention } from '../local/local-retention';
 import type { StageReport } from '../local/local-stages';
 import { formatDuration, table, type Output } from '../private/output';
 import type { App } from '../private/session';
@@ -80,26 +80,10 @@ export function localCommand(app: App): Command {
         const hostProblem = options.registry === undefined ? undefined : localRegistryHostProblem(options.registry);
         if (hostProblem) throw new DcfError(`--registry: ${hostProblem}`, ExitCode.Usage);
         const explicitNamespace = (run.optsWithGlobals() as { namespace?: string }).namespace ?? env.env.DCF_NAMESPACE;
-        let catalog;
-        try {
-          catalog = readLocalCatalog(session.path(catalogPath), explicitNamespace);
-        } catch (e) {
-          if (e instanceof LocalCatalogError) throw new DcfError(e.message, ExitCode.Usage, { cause: e });
-          throw e;
-        }
-        let platform: string;
-        try {
-          platform = hostPlatform();
-        } catch (e) {
-          throw new DcfError((e as Error).message, ExitCode.Aws, { cause: e });
-        }
-        let registry;
-        try {
-          registry = await openLocalRegistry({ host: options.registry, keepRunning: options.keepRunning === true });
-        } catch (e) {
-          if (e instanceof LocalRegistryError) throw new DcfError(e.message, ExitCode.Aws, { cause: e });
-          throw e;
-        }
+        // Errors of the catalogue, the host and the registry reach the user as they are (see classifyError).
+        const catalog = readLocalCatalog(session.path(catalogPath), explicitNamespace);
+        const platform = hostPlatform();
+        const registry = await openLocalRegistry({ host: options.registry, keepRunning: options.keepRunning === true });
         const shownCatalog = relative(env.cwd, catalog.file) || catalog.file;
         out.note(
           `dcf local: ${shownCatalog}, namespace ${catalog.namespace}, registry ${registry.host} (${registry.started ? 'started' : 'already running'}), platform ${platform}`,
@@ -126,7 +110,6 @@ export function localCommand(app: App): Command {
           });
         } catch (e) {
           await registry.stop();
-          if (e instanceof EngineCommandError) throw new DcfError(`the image tools failed: ${e.message}`, ExitCode.Aws, { cause: e });
           throw e;
         }
         const keep = options.keepRunning === true && registry.started;
@@ -166,21 +149,9 @@ export function localCommand(app: App): Command {
         const { out, env } = session;
         const hostProblem = localRegistryHostProblem(options.registry);
         if (hostProblem) throw new DcfError(`--registry: ${hostProblem}`, ExitCode.Usage);
-        let counts;
-        let catalog;
-        try {
-          counts = parseRetentionFlags(options);
-          catalog = readLocalCatalog(session.path(catalogPath), (retention.optsWithGlobals() as { namespace?: string }).namespace ?? env.env.DCF_NAMESPACE);
-        } catch (e) {
-          if (e instanceof RetentionFlagError || e instanceof LocalCatalogError) throw new DcfError(e.message, ExitCode.Usage, { cause: e });
-          throw e;
-        }
-        try {
-          await openLocalRegistry({ host: options.registry });
-        } catch (e) {
-          if (e instanceof LocalRegistryError) throw new DcfError(e.message, ExitCode.Aws, { cause: e });
-          throw e;
-        }
+        const counts = parseRetentionFlags(options);
+        const catalog = readLocalCatalog(session.path(catalogPath), (retention.optsWithGlobals() as { namespace?: string }).namespace ?? env.env.DCF_NAMESPACE);
+        await openLocalRegistry({ host: options.registry });
         let result;
         try {
           result = await runLocalRetention({ catalog, registryHost: options.registry, dryRun: options.dryRun === true, ...counts, now: new Date(env.clock.now()), log: (line) => (out.json ? undefined : out.print(line)) });

@@ -9,15 +9,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FactoryError, UnsupportedPlatformError } from '@devcontainer-factory/core';
 import { onInterrupt } from '../private/interrupt-cleanup';
 
 /** Thrown when an engine command fails; `output` holds the end of what it printed. */
-export class EngineCommandError extends Error {
+export class EngineCommandError extends FactoryError {
   readonly exitCode: number | null;
   readonly output: string;
   constructor(message: string, exitCode: number | null, output: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'EngineCommandError';
     this.exitCode = exitCode;
     this.output = output;
   }
@@ -26,11 +26,14 @@ export class EngineCommandError extends Error {
 /** The tools `dcf local` needs on the PATH, with the Debian package that has each. */
 export const ENGINE_TOOLS: Readonly<Record<string, string>> = { buildah: 'buildah', podman: 'podman' };
 
-/** The platform of this machine, as an OCI platform name (`linux/amd64` or `linux/arm64`). */
+/**
+ * The platform of this machine, as an OCI platform name (`linux/amd64` or `linux/arm64`).
+ * @throws UnsupportedPlatformError on any other architecture
+ */
 export function hostPlatform(arch: string = process.arch): string {
   if (arch === 'x64') return 'linux/amd64';
   if (arch === 'arm64') return 'linux/arm64';
-  throw new EngineCommandError(`dcf local builds for the host platform, and ${arch} is not one the factory supports (amd64, arm64)`, null, '');
+  throw new UnsupportedPlatformError(`dcf local builds for the host platform, and ${arch} is not one the factory supports (amd64, arm64)`);
 }
 
 export interface ContainerEngineProps {

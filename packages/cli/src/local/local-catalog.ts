@@ -40,15 +40,11 @@ export interface LocalCatalog {
 }
 
 /**
- * Thrown for a catalogue that cannot be found, read or checked, or whose configuration
- * folders are missing; a {@link CatalogError} of the shared checks is its `cause`.
+ * Thrown for a catalogue file that cannot be found or opened, or whose configuration
+ * folders or namespace are wrong. The shared checks of the format throw their own
+ * {@link CatalogError}, which {@link readLocalCatalog} lets through unwrapped.
  */
-export class LocalCatalogError extends CatalogError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalCatalogError';
-  }
-}
+export class LocalCatalogError extends CatalogError {}
 
 /** The largest catalogue file `dcf local` reads (a catalogue of thousands of images is a few hundred KiB). */
 export const MAX_CATALOG_FILE_SIZE = 1024 * 1024;
@@ -95,19 +91,13 @@ function checkCatalogFile(file: string): string {
  * folder exists. Images come back in build order.
  * @param path the catalogue file, or a folder holding catalog.yaml
  * @param namespace overrides the catalogue's namespace
+ * @throws CatalogError for a bad catalogue: a {@link LocalCatalogError} for the file, its folders or the namespace
  */
 export function readLocalCatalog(path: string, namespace?: string): LocalCatalog {
   const file = catalogFileOf(path);
-  let catalog;
-  let ordered;
-  try {
-    catalog = readCatalogFile(file);
-    ordered = buildOrder(catalog.images, `the catalogue file ${file}`);
-    checkFeatureUses(catalog.images, catalog.features.map((f) => f.id), `the catalogue file ${file}`);
-  } catch (e) {
-    if (e instanceof CatalogError) throw new LocalCatalogError(e.message, { cause: e });
-    throw e;
-  }
+  const catalog = readCatalogFile(file);
+  const ordered = buildOrder(catalog.images, `the catalogue file ${file}`);
+  checkFeatureUses(catalog.images, catalog.features.map((f) => f.id), `the catalogue file ${file}`);
   const ns = namespace ?? catalog.namespace ?? DEFAULT_NAMESPACE;
   const nsProblem = namespaceProblem(ns);
   if (nsProblem) throw new LocalCatalogError(`${nsProblem} (${namespace === undefined ? `catalogue ${file}` : '--namespace or DCF_NAMESPACE'})`);

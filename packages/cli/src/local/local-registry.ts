@@ -5,15 +5,10 @@
  * user gave.
  */
 import { onInterrupt } from '../private/interrupt-cleanup';
-import { LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
+import { FactoryError, LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 
 /** Thrown when no registry could be started or reached; the message says what to install or pass. */
-export class LocalRegistryError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalRegistryError';
-  }
-}
+export class LocalRegistryError extends FactoryError {}
 
 /** A registry `dcf local` works against. */
 export interface LocalRegistry {

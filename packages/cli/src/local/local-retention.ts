@@ -4,7 +4,7 @@
  * `<ns>/images/<id>` (the same `planRetention` / `applyRetention` as the cloud's
  * scheduled Lambda), and applies each plan unless it is a dry run.
  */
-import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, OciRegistry, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, repositoryName, stagingRepositoryName, type ReleaseLock, type Registry, type RetentionOptions, type RetentionPlan } from '@devcontainer-factory/core';
+import { DEFAULT_KEEP_DATE_TAGS, FactoryError, DEFAULT_STAGING_MAX_AGE_DAYS, OciRegistry, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, repositoryName, stagingRepositoryName, type ReleaseLock, type Registry, type RetentionOptions, type RetentionPlan } from '@devcontainer-factory/core';
 import type { LocalCatalog } from './local-catalog';
 
 export interface LocalRetentionProps {
@@ -60,12 +60,7 @@ export interface LocalRetentionResult {
 }
 
 /** Thrown for a bad `--keep-date-tags` or `--staging-days`; the message names the flag and the range. */
-export class RetentionFlagError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RetentionFlagError';
-  }
-}
+export class RetentionFlagError extends FactoryError {}
 
 /** Reads `--keep-date-tags N` and `--staging-days N`: whole numbers from 1 to the limits of `RETENTION_LIMITS`. */
 export function parseRetentionFlags(flags: { readonly keepDateTags?: string; readonly stagingDays?: string }): { keepDateTags?: number; stagingMaxAgeDays?: number } {

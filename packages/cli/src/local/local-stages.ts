@@ -2,7 +2,7 @@
  * What `dcf local` reports: each stage of each image and feature, with its
  * result and time, as it happens and in the summary.
  */
-import { formatProblem, type DevcontainerCli } from '@devcontainer-factory/core';
+import { FactoryError, formatProblem, type DevcontainerCli } from '@devcontainer-factory/core';
 import { loadConfiguration, type LoadedConfiguration } from '../private/configuration';
 
 export type StageStatus = 'ok' | 'skipped' | 'failed';
@@ -30,12 +30,7 @@ export interface LocalStageProps {
 }
 
 /** Thrown by a stage body to mark the stage failed with a message for the user. */
-export class LocalStageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalStageError';
-  }
-}
+export class LocalStageError extends FactoryError {}
 
 /** Runs the stages of one image or feature in order, timing each and telling the listener. */
 export class StageRecorder {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
-import { LocalCatalogError, readLocalCatalog } from '../../src/local/local-catalog';
+import { CatalogError, OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
+import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
 // `dcf local run` on the example catalogue, end to end: the real docker-registry,
@@ -128,7 +128,7 @@ describe('dcf local run refuses bad input before starting anything', () => {
   test('dependsOn on an image that is not in the catalogue names the image and the fix', async () => {
     await mkdir(join(dir, 'images', 'app'), { recursive: true });
     await writeFile(join(dir, 'catalog.yaml'), 'images:\n  - id: app\n    dependsOn: [missing]\n');
-    expect(() => readLocalCatalog(dir)).toThrow(LocalCatalogError);
+    expect(() => readLocalCatalog(dir)).toThrow(CatalogError);
     const run = await dcf('local', 'run', dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("image 'app' dependsOn unknown image 'missing', which is not an image of");

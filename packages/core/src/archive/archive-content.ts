@@ -22,7 +22,6 @@ export interface ArchiveContent {
 export class UnsafeArchiveError extends InvalidConfigurationError {
   constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
     super(problems, options);
-    this.name = 'UnsafeArchiveError';
   }
 }
 

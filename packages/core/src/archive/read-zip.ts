@@ -391,7 +391,7 @@ function inflateEntry(bytes: Uint8Array, located: LocatedEntry, keep: boolean): 
       if (e instanceof OverflowSignal) {
         throw new UnsafeArchiveError([
           { file: label, message: `inflates to more than the ${formatSize(entry.size)} the zip directory declares (a zip bomb, or a damaged zip): refused, pack the configuration again` },
-        ]);
+        ], { cause: e });
       }
       throw corrupt(`${label} does not inflate`, e);
     }

@@ -35,12 +35,7 @@ export const MAX_BUILD_INPUTS = 64;
 export const INPUTS_ANNOTATION = 'dev.devcontainer-factory.inputs';
 
 /** Thrown when an input cannot be resolved (missing, registry down, no access): nothing is built. */
-export class BuildInputError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BuildInputError';
-  }
-}
+export class BuildInputError extends RegistryError {}
 
 /** What {@link buildInputReferences} reads: a parsed devcontainer.json, where it is, and the files it builds from. */
 export interface ConfigurationFiles {

@@ -3,6 +3,7 @@
  * handler needs from it: the job id, the user parameters (JSON that the
  * construct writes), the input artifacts and the credentials to read them.
  */
+import { FactoryError } from '../factory-error';
 
 /** Where CodePipeline stored an input or output artifact. */
 export interface JobArtifact {
@@ -41,12 +42,7 @@ export interface CodePipelineJobEvent {
 }
 
 /** Thrown when the action's configuration is not what the handler expects: a deployment problem, not bad input. */
-export class JobParametersError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'JobParametersError';
-  }
-}
+export class JobParametersError extends FactoryError {}
 
 /** The job of an event; throws {@link JobParametersError} when the event is not a CodePipeline job. */
 export function jobOf(event: unknown): CodePipelineJob {

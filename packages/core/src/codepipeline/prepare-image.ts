@@ -63,12 +63,7 @@ export interface PreparedImage {
 }
 
 /** Thrown when a base image this image depends on has not been released yet. */
-export class BaseImageMissingError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'BaseImageMissingError';
-  }
-}
+export class BaseImageMissingError extends RegistryError {}
 
 /**
  * Reads the configuration (failing on a bad one before anything is built), the

@@ -1,3 +1,5 @@
+import { FactoryError } from '../factory-error';
+
 /**
  * A configuration as a set of files: POSIX relative paths (no leading `./`) to
  * bytes. The CLI reads one from a folder, the Lambdas and CodeBuild tools from a
@@ -24,11 +26,10 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 /** Thrown when a configuration has problems; `problems` lists each. */
-export class InvalidConfigurationError extends Error {
+export class InvalidConfigurationError extends FactoryError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
     super(`the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, options);
-    this.name = 'InvalidConfigurationError';
     this.problems = problems;
   }
 }

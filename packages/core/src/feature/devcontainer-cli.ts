@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FactoryError } from '../factory-error';
 
 /** The `@devcontainers/cli` version the factory is tested with and installs in CodeBuild. */
 export const DEVCONTAINER_CLI_VERSION = '0.89.0';
@@ -28,12 +29,11 @@ export interface DevcontainerCli {
 }
 
 /** Thrown when the devcontainer CLI fails; `output` holds the end of what it printed. */
-export class DevcontainerCliError extends Error {
+export class DevcontainerCliError extends FactoryError {
   readonly exitCode: number | null;
   readonly output: string;
   constructor(message: string, exitCode: number | null, output: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'DevcontainerCliError';
     this.exitCode = exitCode;
     this.output = output;
   }

@@ -8,6 +8,7 @@ import type { ArchiveContent } from '../archive/archive-content';
 import type { ArchiveLimits } from '../archive/archive-limits';
 import { pathProblem } from '../archive/safe-path';
 import { readTar, TarFormatError } from './private/tar';
+import { FactoryError } from '../factory-error';
 
 /** One file of a feature. */
 export interface FeatureFile {
@@ -22,12 +23,7 @@ export interface FeatureFile {
 export type FeatureContent = ReadonlyMap<string, FeatureFile>;
 
 /** Thrown when a feature artifact cannot be read. */
-export class FeatureArtifactError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FeatureArtifactError';
-  }
-}
+export class FeatureArtifactError extends FactoryError {}
 
 /**
  * The content of a feature tarball (`devcontainer-feature-<id>.tgz`, gzipped or not), as the CLI packages and publishes it.

@@ -7,14 +7,10 @@
  */
 import type { Registry } from '../registry/registry';
 import { semverTags } from '../semver';
+import { FactoryError } from '../factory-error';
 
 /** Thrown when the registry's tags after a publish are not the ones the factory computed. */
-export class FeatureTagMismatchError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FeatureTagMismatchError';
-  }
-}
+export class FeatureTagMismatchError extends FactoryError {}
 
 /** The tags publishing `version` applies, given the tags the feature's repository has. */
 export function featureReleaseTags(version: string, publishedTags: readonly string[]): string[] {
@@ -39,12 +35,13 @@ export class FeatureTagRaceError extends FeatureTagMismatchError {
     readonly wrong: readonly string[],
     /** The tags that were to point at `expectedDigest`. */
     readonly expectedTags: readonly string[],
+    options?: { cause?: unknown },
   ) {
     super(
       `${repository}: after publishing ${expectedDigest}, these tags do not point at it: ${wrong.join(', ')}; expected ${expectedTags.join(', ')}. ` +
         `Another publish of this feature ran at the same time and this one lost: bump the version, or run again to see whether the version is taken`,
+      options,
     );
-    this.name = 'FeatureTagRaceError';
   }
 }
 

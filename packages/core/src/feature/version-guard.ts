@@ -12,6 +12,7 @@ import { MAX_VERSION_PART, compareSemver, formatSemver, parseSemver, semverProbl
 import { readPublishedFeature } from './feature-artifact';
 import { featureContentDifferences, type FeatureContent } from './feature-content';
 import { FEATURE_METADATA_FILE } from './validate-feature';
+import { FactoryError } from '../factory-error';
 
 export interface CheckFeatureVersionProps {
   readonly registry: Registry;
@@ -29,7 +30,7 @@ export type FeatureVersionCheck =
   | { readonly status: 'unchanged'; readonly version: string; /** Digest of the published manifest. */ readonly digest: string };
 
 /** Thrown when the version is already published with other content. */
-export class FeatureVersionConflictError extends Error {
+export class FeatureVersionConflictError extends FactoryError {
   readonly repository: string;
   readonly version: string;
   /** One line per differing file. */
@@ -48,7 +49,6 @@ export class FeatureVersionConflictError extends Error {
       ].join('\n'),
       options,
     );
-    this.name = 'FeatureVersionConflictError';
     this.repository = props.repository;
     this.version = props.version;
     this.differences = props.differences;

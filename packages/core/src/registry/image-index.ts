@@ -17,12 +17,7 @@ export interface AssembledIndex {
 }
 
 /** Thrown when the per-arch images of a build cannot make an index; the message says which tag and why. */
-export class ImageIndexError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ImageIndexError';
-  }
-}
+export class ImageIndexError extends RegistryError {}
 
 /**
  * The bytes of an OCI image index over `manifests` (with `annotations`, keys sorted,

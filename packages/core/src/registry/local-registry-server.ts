@@ -11,23 +11,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FactoryError } from '../factory-error';
 
 /** Where Debian's `docker-registry` package installs the registry. */
 export const DOCKER_REGISTRY_BINARY = '/usr/bin/docker-registry';
 
 /** Thrown when the registry could not be started; the message says why. */
-export class LocalRegistryServerError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LocalRegistryServerError';
-  }
-}
+export class LocalRegistryServerError extends FactoryError {}
 
 /** Thrown when the registry binary is not installed; the message says how to install it. */
 export class RegistryBinaryMissingError extends LocalRegistryServerError {
-  constructor(readonly binary: string) {
-    super(`${binary} is missing: install the registry (apt-get install -y docker-registry)`);
-    this.name = 'RegistryBinaryMissingError';
+  constructor(
+    readonly binary: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${binary} is missing: install the registry (apt-get install -y docker-registry)`, options);
   }
 }
 

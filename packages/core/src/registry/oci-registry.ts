@@ -100,7 +100,6 @@ export class RegistryHttpError extends RegistryError {
   readonly code?: string;
   constructor(message: string, status: number, code?: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RegistryHttpError';
     this.status = status;
     this.code = code;
   }
@@ -112,7 +111,6 @@ export class RegistryTimeoutError extends RegistryError {
   readonly timeoutMs: number;
   constructor(message: string, url: string, timeoutMs: number, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RegistryTimeoutError';
     this.url = url;
     this.timeoutMs = timeoutMs;
   }
@@ -123,7 +121,6 @@ export class RegistryResponseError extends RegistryError {
   readonly url: string;
   constructor(message: string, url: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RegistryResponseError';
     this.url = url;
   }
 }
@@ -133,26 +130,15 @@ export class RegistryOriginError extends RegistryError {
   readonly url: string;
   constructor(message: string, url: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RegistryOriginError';
     this.url = url;
   }
 }
 
 /** A `tags/list` whose `Link` headers loop or run past `maxTagPages`. */
-export class RegistryPaginationError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RegistryPaginationError';
-  }
-}
+export class RegistryPaginationError extends RegistryError {}
 
 /** The registry could not be reached, or the connection broke; `cause` is the network error. */
-export class RegistryConnectionError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RegistryConnectionError';
-  }
-}
+export class RegistryConnectionError extends RegistryError {}
 
 /** A layer to push with {@link OciRegistry.pushImage}. */
 export interface ImageLayer {

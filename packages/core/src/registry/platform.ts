@@ -13,12 +13,7 @@ export interface Platform extends OciPlatform {
 }
 
 /** Thrown for a platform the factory does not build. */
-export class UnsupportedPlatformError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UnsupportedPlatformError';
-  }
-}
+export class UnsupportedPlatformError extends RegistryError {}
 
 /** Parses `os/architecture[/variant]`; throws {@link UnsupportedPlatformError} for anything outside {@link SUPPORTED_PLATFORMS}. */
 export function parsePlatform(name: string): Platform {

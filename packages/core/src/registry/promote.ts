@@ -15,12 +15,7 @@ export interface PromotionResult {
 }
 
 /** Thrown when a build cannot be promoted (missing in staging, not an index, a blob the registry cannot copy); no tag of the release repository moved. */
-export class PromotionError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PromotionError';
-  }
-}
+export class PromotionError extends RegistryError {}
 
 function childWhere(repository: string, d: Descriptor): string {
   return `${repository}@${d.digest}`;

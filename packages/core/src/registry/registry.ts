@@ -3,6 +3,7 @@
  * (written in this folder): the ECR API for the Lambdas, and the OCI distribution
  * HTTP API for `dcf local` and for tests against a real registry.
  */
+import { FactoryError } from '../factory-error';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -59,9 +60,4 @@ export interface Registry {
 export type BlobCopy = 'present' | 'mounted' | 'copied';
 
 /** Thrown by the registry logic; keeps the underlying error as `cause`. */
-export class RegistryError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RegistryError';
-  }
-}
+export class RegistryError extends FactoryError {}

@@ -57,12 +57,13 @@ export class ReleaseLockTimeoutError extends RegistryError {
     /** What the lock file says about its holder. */
     readonly holder: string,
     readonly timeoutMs: number,
+    options?: { cause?: unknown },
   ) {
     super(
       `${repository} is locked by another writer (${holder}) for more than ${Math.round(timeoutMs / 1000)} s (lock file ${file}). ` +
         `Wait for the other dcf run to finish; if none is running, delete the lock file`,
+      options,
     );
-    this.name = 'ReleaseLockTimeoutError';
   }
 }
 

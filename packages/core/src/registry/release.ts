@@ -98,12 +98,7 @@ export interface ReleaseResult {
 }
 
 /** Thrown when a release cannot go ahead (missing build, bad version); nothing was tagged. */
-export class ReleaseError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReleaseError';
-  }
-}
+export class ReleaseError extends RegistryError {}
 
 /** Thrown when `X.Y.Z` is already released as another image; nothing was tagged. */
 export class VersionConflictError extends ReleaseError {
@@ -114,12 +109,13 @@ export class VersionConflictError extends ReleaseError {
     readonly releasedDigest: string,
     /** The digest of the build that was to be released. */
     readonly digest: string,
+    options?: { cause?: unknown },
   ) {
     super(
       `${version} is already released as ${releasedDigest}; this build is ${digest}. ` +
         `A released version never moves: bump the version in customizations['devcontainer-factory'].version`,
+      options,
     );
-    this.name = 'VersionConflictError';
   }
 }
 
@@ -140,14 +136,15 @@ export class ReleaseRaceError extends ReleaseError {
     readonly foundDigest: string,
     /** Tags this release wrote before it found out. */
     readonly moved: readonly string[],
+    options?: { cause?: unknown },
   ) {
     super(
       `${repository}:${tag} should point at ${expectedDigest} after this release, but points at ${foundDigest}: ` +
         `another release of ${repository} wrote it at the same time, and this release lost` +
         (moved.length ? ` (it had moved ${moved.join(', ')})` : '') +
         `. Run the release again: it refuses a version that the other release took, and otherwise completes`,
+      options,
     );
-    this.name = 'ReleaseRaceError';
   }
 }
 
@@ -175,7 +172,6 @@ export class ReleaseIncompleteError extends ReleaseError {
         `Run the release again: it moves the tags that are left. Cause: ${cause}`,
       options,
     );
-    this.name = 'ReleaseIncompleteError';
   }
 }
 

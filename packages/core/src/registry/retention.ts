@@ -91,12 +91,7 @@ export interface RetentionResult {
 }
 
 /** Thrown for options retention cannot work with (nothing was deleted). */
-export class RetentionError extends RegistryError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RetentionError';
-  }
-}
+export class RetentionError extends RegistryError {}
 
 /**
  * Thrown when a delete failed midway: says which manifests were deleted and which
@@ -120,15 +115,13 @@ export class RetentionIncompleteError extends RetentionError {
         `Run retention again: it deletes what is left. Cause: ${cause}`,
       options,
     );
-    this.name = 'RetentionIncompleteError';
   }
 }
 
 /** Thrown by {@link applyRetention} on a registry client without `deleteManifest`. */
 export class RetentionUnsupportedError extends RetentionError {
-  constructor(host: string) {
-    super(`the registry client of ${host} cannot delete manifests (no deleteManifest): retention can only plan there`);
-    this.name = 'RetentionUnsupportedError';
+  constructor(host: string, options?: { cause?: unknown }) {
+    super(`the registry client of ${host} cannot delete manifests (no deleteManifest): retention can only plan there`, options);
   }
 }
 

@@ -8,7 +8,7 @@
 // imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { JobParametersError, singleInputArtifact, type ArtifactCredentials, type CodePipelineJob } from '@devcontainer-factory/core';
+import { JobParametersError, singleInputArtifact, type ArtifactCredentials, type CodePipelineJob, FactoryError } from '@devcontainer-factory/core';
 
 /** Largest source zip the Prepare action reads: 50 MiB, the size limit of `dcf push`. */
 export const MAX_SOURCE_ZIP_SIZE = 50 * 1024 * 1024;
@@ -29,12 +29,7 @@ export const artifactS3Client: S3ClientFactory = (credentials) =>
   });
 
 /** Thrown when the input artifact cannot be read. */
-export class ArtifactReadError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ArtifactReadError';
-  }
-}
+export class ArtifactReadError extends FactoryError {}
 
 /**
  * The bytes of the job's one input artifact (for an S3 source action: the

@@ -10,6 +10,7 @@
 import { gunzipSync } from 'node:zlib';
 import { formatSize } from '../../archive/archive-content';
 import { COMPRESSION_RATIO_FLOOR, resolveArchiveLimits, type ArchiveLimits, type ResolvedArchiveLimits } from '../../archive/archive-limits';
+import { FactoryError } from '../../factory-error';
 
 export interface TarEntry {
   /** The path as stored, e.g. `./install.sh`. */
@@ -24,12 +25,7 @@ export interface TarEntry {
 }
 
 /** Thrown for bytes that are not a tar archive this reader understands. */
-export class TarFormatError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TarFormatError';
-  }
-}
+export class TarFormatError extends FactoryError {}
 
 const BLOCK = 512;
 

@@ -6,18 +6,13 @@
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { userParameters, NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters, type PromotionResult, releaseImage } from '@devcontainer-factory/core';
+import { userParameters, NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters, type PromotionResult, releaseImage, FactoryError } from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Thrown when the tag rules give a build no tag at all: nothing would ever be pullable. */
-export class ReleaseRulesError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ReleaseRulesError';
-  }
-}
+export class ReleaseRulesError extends FactoryError {}
 
 /** How the build came into the release repository, in a few words. */
 function promotionSummary(promotion: PromotionResult | undefined, staging: string): string {

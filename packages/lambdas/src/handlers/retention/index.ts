@@ -8,7 +8,7 @@
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { jsonLog, type JobLog } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions } from '@devcontainer-factory/core';
+import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions, FactoryError } from '@devcontainer-factory/core';
 
 /** What the retention handler talks to; built once per Lambda container, replaced in tests. */
 export interface RetentionClients {
@@ -52,12 +52,7 @@ export interface RetentionRunResult {
 }
 
 /** Thrown for a missing or malformed setting; nothing was planned or deleted. */
-export class RetentionSettingsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'RetentionSettingsError';
-  }
-}
+export class RetentionSettingsError extends FactoryError {}
 
 /** Reads the settings: each variable of {@link RETENTION_ENVIRONMENT} from the event when it has it (a string), else from `env`. */
 export function retentionSettings(event: unknown, env: Readonly<Record<string, string | undefined>>): RetentionSettings {

@@ -13,7 +13,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace, OciRegistry } from '@devcontainer-factory/core';
+import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace, OciRegistry, FactoryError } from '@devcontainer-factory/core';
 
 /** Where the tool writes; injectable for tests. */
 export interface ToolIo {
@@ -23,12 +23,7 @@ export interface ToolIo {
 }
 
 /** Thrown for a command line the tool does not understand. */
-export class FeatureToolUsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FeatureToolUsageError';
-  }
-}
+export class FeatureToolUsageError extends FactoryError {}
 
 const USAGE = 'usage: feature-tool <validate|layout|plan|complete> [options] (see the package README)';
 
