@@ -4,18 +4,11 @@
  * artifact bucket or its key: the credentials are short-lived and scoped by
  * CodePipeline to this pipeline's artifacts.
  */
-// Types only at load: the SDK module is loaded when an artifact is read, so that a program that
-// imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
-import type * as S3Sdk from '@aws-sdk/client-s3';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { JobParametersError, singleInputArtifact, type ArtifactCredentials, type CodePipelineJob, FactoryError } from '@devcontainer-factory/core';
 
 /** Largest source zip the Prepare action reads: 50 MiB, the size limit of `dcf push`. */
 export const MAX_SOURCE_ZIP_SIZE = 50 * 1024 * 1024;
-
-/** The S3 SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const s3Sdk = (): typeof S3Sdk => require('@aws-sdk/client-s3');
 
 const mib = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 
@@ -24,7 +17,7 @@ export type S3ClientFactory = (credentials: ArtifactCredentials) => S3Client;
 
 /** An S3 client in the Lambda's region that signs with the job's artifact credentials. */
 export const artifactS3Client: S3ClientFactory = (credentials) =>
-  new (s3Sdk().S3Client)({
+  new S3Client({
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
   });
 
@@ -44,7 +37,7 @@ export async function readInputArtifact(job: CodePipelineJob, s3ClientFor: S3Cli
   const where = `s3://${bucketName}/${objectKey} (artifact ${artifact.name})`;
   let res;
   try {
-    res = await s3ClientFor(credentials).send(new (s3Sdk().GetObjectCommand)({ Bucket: bucketName, Key: objectKey }));
+    res = await s3ClientFor(credentials).send(new GetObjectCommand({ Bucket: bucketName, Key: objectKey }));
   } catch (cause) {
     throw new ArtifactReadError(`cannot read ${where}: ${(cause as Error).name ?? 'Error'}: ${(cause as Error).message}`, { cause });
   }

@@ -4,15 +4,8 @@
  * throttling, so a busy account does not leave an action hanging until timeout.
  */
 import { format } from 'node:util';
-// Types only at load: the SDK module is loaded when a result is reported, so that a
-// program that imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
-import type * as CodePipelineSdk from '@aws-sdk/client-codepipeline';
-import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { type CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { withRetry, type RetryOptions, jobOf, type CodePipelineJob } from '@devcontainer-factory/core';
-
-/** The CodePipeline SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const codepipelineSdk = (): typeof CodePipelineSdk => require('@aws-sdk/client-codepipeline');
 
 /** Where a handler writes what happened: `console`, {@link jsonLog}, or a fake in tests. */
 export type JobLog = Pick<Console, 'log' | 'error'>;
@@ -138,7 +131,6 @@ export async function runJob(event: unknown, options: RunJobOptions, work: (job:
 
   if (outcome.status === 'succeeded') {
     log.log(`job ${jobId} succeeded: ${outcome.result.summary}`, { jobId, status: 'succeeded', summary: outcome.result.summary, outputVariables: outcome.result.outputVariables });
-    const { PutJobSuccessResultCommand } = codepipelineSdk();
     const command = new PutJobSuccessResultCommand({
       jobId,
       outputVariables: { ...outcome.result.outputVariables },
@@ -147,7 +139,6 @@ export async function runJob(event: unknown, options: RunJobOptions, work: (job:
     await withRetry(() => options.codepipeline.send(command), options.retry);
   } else {
     log.error(`job ${jobId} failed: ${outcome.message}`, { jobId, status: 'failed' });
-    const { PutJobFailureResultCommand } = codepipelineSdk();
     const command = new PutJobFailureResultCommand({ jobId, failureDetails: { type: 'JobFailed', message: outcome.message } });
     await withRetry(() => options.codepipeline.send(command), options.retry);
   }

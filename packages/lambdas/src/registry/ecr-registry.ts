@@ -1,12 +1,14 @@
-// Types only at load: the SDK module is loaded on the first request, so that a program that
-// imports this package for its domain rules (the dcf CLI) loads no AWS SDK.
-import type * as EcrSdk from '@aws-sdk/client-ecr';
-import type { ECRClient, ImageIdentifier } from '@aws-sdk/client-ecr';
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  type ECRClient,
+  GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
+  type ImageIdentifier,
+  ListImagesCommand,
+  PutImageCommand,
+} from '@aws-sdk/client-ecr';
 import { isDigest, sha256Digest, MANIFEST_MEDIA_TYPES, PageLimit, OciRegistry, type BlobCopy, Registry, RegistryError, StoredManifest, RetryOptions, isThrottlingError, withRetry } from '@devcontainer-factory/core';
-
-/** The ECR SDK module, loaded on first use (a `require`, which works under every module setting and in the bundle). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const ecrSdk = (): typeof EcrSdk => require('@aws-sdk/client-ecr');
 
 export interface EcrRegistryProps {
   /** The ECR client (region and credentials come from it). */
@@ -103,7 +105,7 @@ export class EcrRegistry implements Registry {
     try {
       out = await withRetry(async () => {
         const res = await this.client.send(
-          new (ecrSdk().BatchGetImageCommand)({
+          new BatchGetImageCommand({
             registryId: this.registryId,
             repositoryName: repository,
             imageIds: [imageId],
@@ -146,7 +148,7 @@ export class EcrRegistry implements Registry {
       const res = await withRetry(
         () =>
           this.client.send(
-            new (ecrSdk().PutImageCommand)({
+            new PutImageCommand({
               registryId: this.registryId,
               repositoryName: repository,
               imageManifest: text,
@@ -180,7 +182,7 @@ export class EcrRegistry implements Registry {
     let url: string | undefined;
     try {
       const res = await withRetry(
-        () => this.client.send(new (ecrSdk().GetDownloadUrlForLayerCommand)({ registryId: this.registryId, repositoryName: repository, layerDigest: digest })),
+        () => this.client.send(new GetDownloadUrlForLayerCommand({ registryId: this.registryId, repositoryName: repository, layerDigest: digest })),
         this.retry,
       );
       url = res.downloadUrl;
@@ -219,7 +221,7 @@ export class EcrRegistry implements Registry {
     this.oci ??= (async () => {
       let token: string | undefined;
       try {
-        const res = await withRetry(() => this.client.send(new (ecrSdk().GetAuthorizationTokenCommand)({})), this.retry);
+        const res = await withRetry(() => this.client.send(new GetAuthorizationTokenCommand({})), this.retry);
         token = res.authorizationData?.[0]?.authorizationToken;
       } catch (error) {
         throw new RegistryError(`ECR GetAuthorizationToken failed: ${describe(error)}`, { cause: error });
@@ -243,7 +245,7 @@ export class EcrRegistry implements Registry {
     let res;
     try {
       res = await withRetry(
-        () => this.client.send(new (ecrSdk().BatchDeleteImageCommand)({ registryId: this.registryId, repositoryName: repository, imageIds: [{ imageDigest: digest }] })),
+        () => this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: [{ imageDigest: digest }] })),
         this.retry,
       );
     } catch (error) {
@@ -277,7 +279,7 @@ export class EcrRegistry implements Registry {
         const res = await withRetry(
           () =>
             this.client.send(
-              new (ecrSdk().ListImagesCommand)({
+              new ListImagesCommand({
                 registryId: this.registryId,
                 repositoryName: repository,
                 filter: { tagStatus: 'TAGGED' },
