@@ -9,19 +9,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FactoryError, UnsupportedPlatformError } from '@devcontainer-factory/core';
+import { CommandFailedError, UnsupportedPlatformError } from '@devcontainer-factory/core';
 import { onInterrupt } from '../private/interrupt-cleanup';
 
 /** Thrown when an engine command fails; `output` holds the end of what it printed. */
-export class EngineCommandError extends FactoryError {
-  readonly exitCode: number | null;
-  readonly output: string;
-  constructor(message: string, exitCode: number | null, output: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.exitCode = exitCode;
-    this.output = output;
-  }
-}
+export class EngineCommandError extends CommandFailedError {}
 
 /** The tools `dcf local` needs on the PATH, with the Debian package that has each. */
 export const ENGINE_TOOLS: Readonly<Record<string, string>> = { buildah: 'buildah', podman: 'podman' };

@@ -28,8 +28,8 @@ export interface DevcontainerCli {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Thrown when the devcontainer CLI fails; `output` holds the end of what it printed. */
-export class DevcontainerCliError extends FactoryError {
+/** Thrown when a command this project runs (a container engine, the devcontainer CLI) fails: its exit code (null when a signal ended it) and the end of what it printed. */
+export class CommandFailedError extends FactoryError {
   readonly exitCode: number | null;
   readonly output: string;
   constructor(message: string, exitCode: number | null, output: string, options?: { cause?: unknown }) {
@@ -38,6 +38,9 @@ export class DevcontainerCliError extends FactoryError {
     this.output = output;
   }
 }
+
+/** Thrown when the devcontainer CLI fails; `output` holds the end of what it printed. */
+export class DevcontainerCliError extends CommandFailedError {}
 
 /**
  * Runs `devcontainer <args>`; resolves with its stdout, throws {@link DevcontainerCliError} on a non-zero exit.
