@@ -4,6 +4,7 @@
  * factory app and `dcf local` read the same format.
  */
 import type { ReleaseTagRuleName } from '../codepipeline/image-jobs';
+import type { VulnerabilityPolicy } from '../registry/vulnerability-gate';
 
 /** The platforms a catalogue image may be built for, each on native hardware. */
 export const CATALOG_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
@@ -71,6 +72,12 @@ export interface CatalogImageEntry {
    * @default - no factory feature
    */
   readonly usesFeatures?: string[];
+  /**
+   * What scan findings block the image's release: `blockAt` a severity (or `none`),
+   * and `allow`, findings allowed until an expiry date, each with a reason.
+   * @default - DEFAULT_VULNERABILITY_POLICY: any CRITICAL finding blocks
+   */
+  readonly vulnerabilities?: Partial<VulnerabilityPolicy>;
 }
 
 /** A feature of the catalogue; an entry may also be written as the bare id. */

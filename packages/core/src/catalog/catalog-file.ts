@@ -13,6 +13,10 @@
  *     keepDateTags: 10
  *     refresh: daily
  *     usesFeatures: [hello]
+ *     vulnerabilities:
+ *       blockAt: HIGH
+ *       allow:
+ *         - { id: CVE-2024-12345, reason: "not reachable: the tool is never run", expires: 2027-01-31 }
  * features:
  *   - hello
  * ```
@@ -33,11 +37,12 @@ import {
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../registry/retention';
+import { SEVERITIES, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
 import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
 export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
-export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures'] as const;
+export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures', 'vulnerabilities'] as const;
 export const CATALOG_FEATURE_KEYS = ['id', 'computeSize'] as const;
 
 /**
@@ -55,6 +60,11 @@ export function readCatalogFile(path: string): CatalogFile {
   } catch (cause) {
     throw new CatalogError(`cannot read catalogue file ${path}: ${(cause as Error).message}`, { cause });
   }
+  return parseCatalogText(text, path);
+}
+
+/** Checks the text of a catalogue file as {@link readCatalogFile} does; `path` names it in messages and picks JSON (`.json`) or YAML. */
+export function parseCatalogText(text: string, path: string): CatalogFile {
   const json = extname(path) === '.json';
   let raw: unknown;
   try {
@@ -101,6 +111,45 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
     ...(o.keepDateTags !== undefined && { keepDateTags: wholeNumber(o.keepDateTags, 1, RETENTION_LIMITS.keepDateTags, of('keepDateTags')) }),
     ...(o.refresh !== undefined && { refresh: enumValue(o.refresh, REFRESH_SCHEDULES, of('refresh')) }),
     ...(o.usesFeatures !== undefined && { usesFeatures: uniqueStrings(o.usesFeatures, of('usesFeatures')) }),
+    ...(o.vulnerabilities !== undefined && { vulnerabilities: vulnerabilityPolicy(o.vulnerabilities, of('vulnerabilities')) }),
+  };
+}
+
+/** The most allowances one image's policy may list. */
+export const MAX_VULNERABILITY_ALLOWANCES = 200;
+const VULNERABILITY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$/;
+const MAX_REASON_LENGTH = 500;
+
+function vulnerabilityPolicy(raw: unknown, where: string): Partial<VulnerabilityPolicy> {
+  const o = asObject(raw, where);
+  checkKeys(o, ['blockAt', 'allow'], where);
+  const allowList = o.allow === undefined ? undefined : arrayValue(o.allow, `'allow' of ${where}`);
+  if (allowList && allowList.length > MAX_VULNERABILITY_ALLOWANCES) {
+    throw new CatalogError(`'allow' of ${where} lists ${allowList.length} findings, over the limit of ${MAX_VULNERABILITY_ALLOWANCES}: fix the image rather than allowing so many`);
+  }
+  const allow = allowList?.map((entry, i): VulnerabilityAllowance => {
+    const at = `allow[${i}] of ${where}`;
+    const a = asObject(entry, at);
+    checkKeys(a, ['id', 'reason', 'expires'], at);
+    for (const key of ['id', 'reason', 'expires']) {
+      if (a[key] === undefined) throw new CatalogError(`${at} has no '${key}': each allowance needs an id, a reason and an expiry date (YYYY-MM-DD)`);
+    }
+    const id = stringValue(a.id, `'id' of ${at}`);
+    if (!VULNERABILITY_ID.test(id)) throw new CatalogError(`'id' of ${at} is ${JSON.stringify(id)}: give the id the scanner reports, e.g. CVE-2024-12345`);
+    const reason = stringValue(a.reason, `'reason' of ${at}`).trim();
+    if (reason === '' || reason.length > MAX_REASON_LENGTH) throw new CatalogError(`'reason' of ${at} must say in 1 to ${MAX_REASON_LENGTH} characters why the finding is acceptable`);
+    const expires = stringValue(a.expires, `'expires' of ${at}`);
+    const date = /^\d{4}-\d{2}-\d{2}$/.test(expires) ? new Date(`${expires}T00:00:00Z`) : undefined;
+    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== expires) {
+      throw new CatalogError(`'expires' of ${at} is ${JSON.stringify(expires)}: write the last day the allowance holds as YYYY-MM-DD`);
+    }
+    return { id, reason, expires };
+  });
+  const dup = allow?.find((a, i) => allow.findIndex((b) => b.id === a.id) !== i);
+  if (dup) throw new CatalogError(`'allow' of ${where} lists '${dup.id}' twice`);
+  return {
+    ...(o.blockAt !== undefined && { blockAt: enumValue(o.blockAt, [...SEVERITIES, 'none'] as const, `'blockAt' of ${where}`) }),
+    ...(allow && { allow }),
   };
 }
 

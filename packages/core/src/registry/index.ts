@@ -13,3 +13,4 @@ export * from './resolve-platform';
 export * from './local-registry-server';
 export * from './retention';
 export * from './image-reference';
+export * from './vulnerability-gate';
