@@ -14,3 +14,4 @@ export * from './local-registry-server';
 export * from './retention';
 export * from './image-reference';
 export * from './vulnerability-gate';
+export * from './scan-gate';

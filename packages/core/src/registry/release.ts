@@ -3,6 +3,7 @@ import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '
 import { indexInputRecord } from '../codepipeline/build-inputs';
 import { SUPPORTED_PLATFORMS } from './platform';
 import { promoteBuild, type PromotionResult } from './promote';
+import type { GateOutcome } from './scan-gate';
 import { Registry, RegistryError, type StoredManifest } from './registry';
 import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
 
@@ -48,6 +49,13 @@ export interface ReleaseOptions {
    * @default - the build is already in the release repository
    */
   readonly staging?: string;
+  /**
+   * The vulnerability gate ({@link runScanGate}): called with the plan and the
+   * repository that holds the build (staging when it is staged there), after the plan
+   * and before anything is promoted or tagged, so a build it refuses moves nothing.
+   * @default - no gate
+   */
+  readonly gate?: (plan: ReleasePlan, repository: string) => Promise<GateOutcome>;
 }
 
 /** What a release does, worked out before anything is written. */
@@ -93,6 +101,8 @@ export interface ReleaseResult {
   readonly unverified?: readonly string[];
   /** What the promotion from staging did, when `staging` was given. */
   readonly promotion?: PromotionResult;
+  /** What the vulnerability gate decided, when `gate` was given. */
+  readonly gate?: GateOutcome;
   /** `X.Y.Z` when this was a refresh of a released version: it stayed on that version's first build (see {@link ReleasePlan.pinned}). */
   readonly pinned?: string;
 }
@@ -278,6 +288,7 @@ export async function releaseImage(registry: Registry, repository: string, optio
     const plan = await planRelease(registry, repository, options);
     const where = `${registry.host}/${repository}`;
     // Promoted when staging holds the build; one released before may have expired there.
+    const gate = options.gate ? await options.gate(plan, plan.staged && options.staging ? options.staging : repository) : undefined;
     const promotion = plan.staged && options.staging ? await promoteBuild(registry, options.staging, repository, options.buildId) : undefined;
     const written: string[] = [];
     for (const tag of plan.moved) {
@@ -307,6 +318,7 @@ export async function releaseImage(registry: Registry, repository: string, optio
       unchanged: plan.unchanged,
       ...(unverified.length ? { unverified } : {}),
       ...(promotion ? { promotion } : {}),
+      ...(gate ? { gate } : {}),
       ...(plan.pinned ? { pinned: plan.pinned } : {}),
     };
   });
