@@ -18,6 +18,7 @@ const errorClasses: Array<[string, ErrorClass]> = Object.entries(core)
 const ARGUMENTS: Readonly<Record<string, (cause: unknown) => unknown[]>> = {
   InvalidConfigurationError: (cause) => [[{ file: 'devcontainer.json', message: 'is not JSON' }], { cause }],
   UnsafeArchiveError: (cause) => [[{ file: '../x', message: 'leaves the folder' }], { cause }],
+  VulnerabilityGateError: (cause) => ['python', [{ platform: 'linux/amd64', blocking: [{ id: 'CVE-2024-1', severity: 'CRITICAL', packages: [] }], allowed: [], expired: [], counts: { CRITICAL: 1 } }], { cause }],
   CommandFailedError: (cause) => ['buildah failed', 125, 'output', { cause }],
   DevcontainerCliError: (cause) => ['devcontainer failed', 1, 'output', { cause }],
   FeatureTagRaceError: (cause) => ['localhost:5000/ns/features/hello', '1', 'sha256:a', 'sha256:b', ['1 -> sha256:b'], ['1', '1.0', '1.0.0'], { cause }],

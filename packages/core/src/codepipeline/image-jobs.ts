@@ -5,6 +5,7 @@
  * renamed variable breaks the build, not a deployed pipeline.
  */
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
+import { SEVERITIES, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
 
 /** Output variables of the Prepare action. */
 export const PREPARE_VARIABLES = {
@@ -116,4 +117,47 @@ export function parseReleaseParameters(params: Record<string, unknown>): Release
     version: stringParameter(params, 'version'),
     rules: rules as ReleaseTagRuleName[],
   };
+}
+
+/** The environment variable of the Release function that holds its {@link ReleaseGateSettings} (absent: no gate). */
+export const RELEASE_GATE_ENVIRONMENT = 'DCF_VULNERABILITY_GATE';
+/** The most bytes the settings may take: a Lambda function's environment holds 4 KB in all. */
+export const MAX_RELEASE_GATE_SETTINGS_BYTES = 3072;
+
+/** How Release gates a build on its scan findings. */
+export interface ReleaseGateSettings {
+  readonly policy: VulnerabilityPolicy;
+  /** How long Release waits for a scan in progress. */
+  readonly maxWaitSeconds: number;
+}
+
+/** The settings as the construct writes them into the Release function's environment; throws when they do not fit. */
+export function formatReleaseGateSettings(settings: ReleaseGateSettings, imageId: string): string {
+  const text = JSON.stringify({ b: settings.policy.blockAt, w: settings.maxWaitSeconds, a: settings.policy.allow.map((a) => [a.id, a.expires, a.reason]) });
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_RELEASE_GATE_SETTINGS_BYTES) {
+    throw new JobParametersError(
+      `the vulnerability policy of image '${imageId}' takes ${bytes} bytes, over the ${MAX_RELEASE_GATE_SETTINGS_BYTES} the Release function's environment can hold: allow fewer findings or give shorter reasons`,
+    );
+  }
+  return text;
+}
+
+/** Reads {@link formatReleaseGateSettings}' text; `undefined` (no gate) when there is none. */
+export function parseReleaseGateSettings(text: string | undefined): ReleaseGateSettings | undefined {
+  if (text === undefined || text === '') return undefined;
+  let raw: { b?: unknown; w?: unknown; a?: unknown };
+  try {
+    raw = JSON.parse(text) as typeof raw;
+  } catch (cause) {
+    throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} is not JSON: redeploy the image pipeline`, { cause });
+  }
+  const blockAt = raw.b;
+  if (typeof blockAt !== 'string' || ![...SEVERITIES, 'none'].includes(blockAt)) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
+  if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > 840) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to 840 s): redeploy the image pipeline`);
+  if (!Array.isArray(raw.a) || !raw.a.every((e) => Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string'))) {
+    throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid allow list: redeploy the image pipeline`);
+  }
+  const allow = (raw.a as [string, string, string][]).map(([id, expires, reason]) => ({ id, expires, reason }));
+  return { policy: { blockAt: blockAt as VulnerabilityPolicy['blockAt'], allow }, maxWaitSeconds: raw.w };
 }

@@ -29,6 +29,11 @@ export interface ImageJobClients {
    */
   readonly now?: () => Date;
   /**
+   * How to wait between two reads of a scan in progress.
+   * @default - a timer
+   */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /**
    * Where to log.
    * @default - one JSON object per line ({@link jsonLog}) with the job's `jobId`
    */

@@ -6,9 +6,21 @@
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { userParameters, NO_VERSION, RELEASE_VARIABLES, parseReleaseParameters, type PromotionResult, releaseImage, FactoryError } from '@devcontainer-factory/core';
+import {
+  userParameters,
+  NO_VERSION,
+  RELEASE_GATE_ENVIRONMENT,
+  RELEASE_VARIABLES,
+  parseReleaseGateSettings,
+  parseReleaseParameters,
+  runScanGate,
+  type PromotionResult,
+  releaseImage,
+  FactoryError,
+} from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
+import { EcrScanFindings } from '../../registry/ecr-scan-findings';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Thrown when the tag rules give a build no tag at all: nothing would ever be pullable. */
@@ -22,17 +34,27 @@ function promotionSummary(promotion: PromotionResult | undefined, staging: strin
   return `promoted from ${staging} (blobs: ${mounted} mounted, ${copied} copied, ${present} present)`;
 }
 
-/** Runs one Release job and reports it to CodePipeline. */
-export async function runReleaseJob(event: unknown, clients: ImageJobClients): Promise<JobOutcome> {
+/**
+ * Runs one Release job and reports it to CodePipeline. The vulnerability gate runs when
+ * the function's environment holds its settings ({@link RELEASE_GATE_ENVIRONMENT}, written
+ * by the construct when the staging repository is scanned on push).
+ */
+export async function runReleaseJob(event: unknown, clients: ImageJobClients, environment: Readonly<Record<string, string | undefined>> = process.env): Promise<JobOutcome> {
   return runJob(event, clients, async (job) => {
     const params = parseReleaseParameters(userParameters(job));
+    const gate = parseReleaseGateSettings(environment[RELEASE_GATE_ENVIRONMENT]);
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
+    const now = clients.now ?? (() => new Date());
+    const findings = new EcrScanFindings(clients.ecr, clients.retry);
     const result = await releaseImage(registry, params.repository, {
       buildId: params.buildId,
       staging: params.stagingRepository,
       ...(params.version !== NO_VERSION ? { version: params.version } : {}),
       rules: { latest: params.rules.includes('latest'), semver: params.rules.includes('semver'), date: params.rules.includes('date') },
-      now: (clients.now ?? (() => new Date()))(),
+      now: now(),
+      ...(gate && {
+        gate: (plan, repository) => runScanGate(findings, repository, params.repository, plan, { policy: gate.policy, maxWaitSeconds: gate.maxWaitSeconds, now, ...(clients.sleep && { sleep: clients.sleep }) }),
+      }),
     });
     if (result.tags.length === 0) {
       throw new ReleaseRulesError(
@@ -52,7 +74,8 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients): P
       summary:
         `${params.repository}:${params.buildId} (${result.digest}) ${promotionSummary(result.promotion, params.stagingRepository)}, released as ${list(result.tags)}; ` +
         (result.moved.length ? `moved ${result.moved.join(', ')}` : 'every tag already pointed here') +
-        (result.pinned ? `; a refresh of ${result.pinned}, which stays on its first build` : ''),
+        (result.pinned ? `; a refresh of ${result.pinned}, which stays on its first build` : '') +
+        (result.gate ? `; vulnerability gate: ${result.gate.summary}` : gate ? '' : '; vulnerability gate off (the staging repository is not scanned)'),
     };
   });
 }
