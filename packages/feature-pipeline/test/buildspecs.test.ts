@@ -1,28 +1,20 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, readFeatureCollection } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { BuildSpecObject, FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
+import { type BuildSpecObject, type BuildSpecShim, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
+import { FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
 
-// The buildspecs run for real: their pre_build and build phases in bash, as
-// CodeBuild runs them (one shell, stop at the first failing command), with the
-// built feature tool. Publish runs the real devcontainer CLI against a real
-// registry. Only what cannot run here is replaced by a shim that records its
-// arguments: `aws` (prints a token), `docker` (login) and, in Test, `devcontainer`
-// (`devcontainer features test` needs a Docker daemon).
+// The buildspecs run for real, every phase in bash as CodeBuild runs them (one shell,
+// stop at the first failing command; runBuildSpec of pipeline-parts), with the built
+// feature tool. Publish runs the real devcontainer CLI against a real registry. Only
+// what cannot run here is replaced by a shim that records its arguments: `npm` (the
+// CLI install), `aws` (prints a token; `s3 cp` copies the built tool), `docker` (login)
+// and, in Test, `devcontainer` (`devcontainer features test` needs a Docker daemon).
 
 jest.setTimeout(60_000);
-const exec = promisify();
 const REPO_BIN = join(__dirname, '../../../node_modules/.bin');
-
-function promisify() {
-  return (file: string, args: string[], options: { env: NodeJS.ProcessEnv }) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(file, args, { ...options, maxBuffer: 10 * 1024 * 1024 }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
-    });
-}
 
 interface LocalRegistry {
   readonly host: string;
@@ -30,23 +22,26 @@ interface LocalRegistry {
 }
 
 let work: string;
-let shims: string;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dcf-buildspec-'));
-  shims = join(work, 'shims');
-  await mkdir(shims);
-  const shim = async (name: string, body: string) => {
-    await writeFile(join(shims, name), `#!/bin/sh\necho "$0 $*" >> "${join(work, 'calls.log')}"\n${body}\n`);
-    await chmod(join(shims, name), 0o755);
-  };
-  await shim('aws', '[ "$1 $2" = "ecr get-login-password" ] && echo fake-ecr-token');
-  await shim('docker', 'cat > /dev/null');
 });
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
+
+const SHIMS: Readonly<Record<string, string | BuildSpecShim>> = {
+  npm: '',
+  aws: [
+    'case "$1 $2" in',
+    '  "ecr get-login-password") echo fake-ecr-token;;',
+    // aws s3 cp --only-show-errors <s3 url> <file>
+    `  "s3 cp") cp '${join(bundleDir(FEATURE_TOOL), 'index.js')}' "$5";;`,
+    'esac',
+  ].join('\n'),
+  docker: { recordStdin: true },
+};
 
 const OPTIONS: FeatureSpecOptions = { registryHost: 'unused', namespace: 'team', featureId: 'hello', devcontainerCliVersion: '0.89.0', toolBucket: 'b', toolKey: 'k' };
 
@@ -65,51 +60,33 @@ const feature = (version: string, install = 'echo hello') => ({
   'install.sh': `#!/bin/sh\n${install}\n`,
 });
 
-/** Runs the pre_build and build phases; `bin` comes first on PATH. */
-async function run(spec: BuildSpecObject, src: string, env: Record<string, string>, bin: string[]) {
+/** Runs every phase, with the work folder of its own; `extra` shims replace tools on PATH too, `path` comes after the shims. */
+async function run(spec: BuildSpecObject, src: string, extra: Readonly<Record<string, string | BuildSpecShim>> = {}, path: string[] = []) {
   const runWork = await mkdtemp(join(work, 'run-'));
-  const script = (['pre_build', 'build'] as const)
-    .flatMap((phase) => spec.phases[phase].commands)
-    .map((command) => `${command}\nrc=$?; if [ $rc -ne 0 ]; then echo "COMMAND FAILED ($rc)" >&2; exit $rc; fi`)
-    .join('\n');
-  const result = await exec('bash', ['-c', script], {
-    env: {
-      ...process.env,
-      ...spec.env.variables,
-      WORK: runWork,
-      FEATURE_TOOL: join(bundleDir(FEATURE_TOOL), 'index.js'),
-      CODEBUILD_SRC_DIR: src,
-      PATH: [...bin, process.env.PATH].join(':'),
-      ...env,
-    },
-  });
-  const calls = await readFile(join(work, 'calls.log'), 'utf8').catch(() => '');
-  await rm(join(work, 'calls.log'), { force: true });
-  return { ...result, calls, work: runWork };
+  const result = await runBuildSpec(spec, { sourceDir: src, shims: { ...SHIMS, ...extra }, path, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js') } });
+  return { ...result, code: result.failed ? (result.failed.exitCode ?? 1) : 0, log: result.callLines.join('\n'), work: runWork };
 }
 
 describe('the Test buildspec', () => {
-  const recordingCli = async () => {
-    const dir = join(work, 'recording-cli');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'devcontainer'), `#!/bin/sh\necho "devcontainer $*" >> "${join(work, 'calls.log')}"\n`);
-    await chmod(join(dir, 'devcontainer'), 0o755);
-    return dir;
-  };
+  // `devcontainer features test` needs a Docker daemon: the CLI only records its call.
+  const recordingCli = { devcontainer: '' };
 
   test('runs devcontainer features test for a feature with a test/ folder', async () => {
     // GIVEN
     const src = await upload('with-tests', { ...feature('1.0.0'), 'test/test.sh': 'hello | grep hello' });
 
     // WHEN
-    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+    const result = await run(featureTestSpecObject(OPTIONS), src, recordingCli);
 
     // THEN
     expect(result.code).toBe(0);
-    expect(result.calls).toContain(`devcontainer features test --project-folder ${result.work}/collection --features hello --skip-scenarios`);
+    expect(result.log).toContain(`devcontainer features test --project-folder ${result.work}/collection --features hello --skip-scenarios`);
     expect(await readFile(join(result.work, 'collection/test/hello/test.sh'), 'utf8')).toBe('hello | grep hello');
     expect(await readFile(join(result.work, 'collection/src/hello/install.sh'), 'utf8')).toContain('echo hello');
-    expect(result.calls).toMatch(/docker login --username AWS --password-stdin unused/);
+    expect(result.log).toMatch(/docker login --username AWS --password-stdin unused/);
+    expect(result.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')?.stdin).toBe('fake-ecr-token');
+    // The install phase: the pinned CLI, then the tool from its bucket.
+    expect(result.callLines.slice(0, 3)).toEqual(['npm install --global --no-fund --no-audit @devcontainers/cli@0.89.0', 'devcontainer --version', `aws s3 cp --only-show-errors s3://b/k ${result.work}/feature-tool.js`]);
   });
 
   test('validates a feature without tests and runs no devcontainer features test', async () => {
@@ -117,12 +94,12 @@ describe('the Test buildspec', () => {
     const src = await upload('without-tests', feature('1.0.0'));
 
     // WHEN
-    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+    const result = await run(featureTestSpecObject(OPTIONS), src, recordingCli);
 
     // THEN
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('The upload has no test/ folder');
-    expect(result.calls).not.toContain('devcontainer features test');
+    expect(result.log).not.toContain('devcontainer features test');
   });
 
   test('fails on an invalid feature with each problem, before any test runs', async () => {
@@ -130,12 +107,12 @@ describe('the Test buildspec', () => {
     const src = await upload('invalid', { ...feature('1.0'), 'test/test.sh': 'x' });
 
     // WHEN
-    const result = await run(featureTestSpecObject(OPTIONS), src, {}, [await recordingCli(), shims]);
+    const result = await run(featureTestSpecObject(OPTIONS), src, recordingCli);
 
     // THEN
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/devcontainer-feature\.json:1:\d+: "version" '1\.0' is not a semantic version/);
-    expect(result.calls).not.toContain('devcontainer features test');
+    expect(result.log).not.toContain('devcontainer features test');
   });
 });
 
@@ -155,7 +132,7 @@ describe('the Publish buildspec, against a real registry with the real devcontai
   });
 
   const publish = async (name: string, version: string, install?: string) =>
-    run(featurePublishSpecObject({ ...OPTIONS, registryHost: local.host }), await upload(name, feature(version, install)), {}, [shims, REPO_BIN]);
+    run(featurePublishSpecObject({ ...OPTIONS, registryHost: local.host }), await upload(name, feature(version, install)), {}, [REPO_BIN]);
 
   async function tags(): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
@@ -174,7 +151,7 @@ describe('the Publish buildspec, against a real registry with the real devcontai
     expect(new Set(Object.values(published)).size).toBe(1);
     expect(first.stderr).toMatch(/published localhost:\d+\/team\/features\/hello:1\.0\.0 \(sha256:[0-9a-f]{64}\) as 1\.0\.0, 1\.0, 1, latest/);
     expect((await readFeatureCollection(registry, 'team'))!.features.map((f) => f.id)).toEqual(['hello']);
-    expect(first.calls).toMatch(/aws ecr get-login-password/);
+    expect(first.log).toMatch(/aws ecr get-login-password/);
 
     // WHEN the same content is uploaded again
     const again = await publish('v1-again', '1.0.0');

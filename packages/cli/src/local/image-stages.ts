@@ -4,18 +4,17 @@
  * and Test work in the staging repository `<ns>/builds/<id>`; Release promotes the
  * tested build into `<ns>/images/<id>`, as in the cloud. Prepare,
  * Manifest and Release are the functions the Lambdas run; Build and Test are
- * what CodeBuild runs, with podman and buildah instead of Docker.
+ * what CodeBuild runs, with podman and buildah instead of Docker; Test runs the
+ * checks of the cloud Test stage (`IMAGE_CHECKS`, see local-image-checks.ts).
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { IMAGE_TEST_SCRIPT, INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, parseManifest, prepareImage, releaseImage, repositoryName, resolvePlatform, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type Registry } from '@devcontainer-factory/core';
+import { INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type Registry } from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
+import { formatLocalChecks, runLocalImageChecks } from './local-image-checks';
 import { LocalStageError, StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
-
-/** The label the devcontainer CLI puts on the images it builds. */
-export const METADATA_LABEL = 'devcontainer.metadata';
 
 export interface LocalImageProps extends LocalStageProps {
   readonly image: LocalImageEntry;
@@ -61,11 +60,6 @@ export async function extractArchive(content: ArchiveContent, dir: string): Prom
     await writeFile(target, data);
     await chmod(target, content.executables.has(path) ? 0o755 : 0o644);
   }
-}
-
-function machineArch(uname: string): string {
-  const m = uname.trim();
-  return m === 'x86_64' ? 'amd64' : m === 'aarch64' ? 'arm64' : m;
 }
 
 /** Runs every stage of one image; never throws for a stage failure (the result says `failed`). */
@@ -124,9 +118,10 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         const index = await assembleIndex(registry, staging, prepared.buildId, [props.platform], { [INPUTS_ANNOTATION]: formatInputRecord(prepared.record) });
         return { value: index, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
       });
+      // The checks of the cloud Test stage (IMAGE_CHECKS), each said to have run differently or not at all where this machine cannot do what CodeBuild does.
       await rec.run('test', async () => {
-        const detail = await testImage(props, staging, prepared.buildId, srcDir, prepared.source.hasTests);
-        return { value: undefined, detail };
+        const results = await runLocalImageChecks({ registry, engine, platform: props.platform, repository: staging, buildId: prepared.buildId, srcDir, hasTests: prepared.source.hasTests });
+        return { value: results, detail: formatLocalChecks(props.platform, results) };
       });
     }
     const released = await rec.run('release', async () => {
@@ -156,70 +151,5 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
   } catch (e) {
     if (!rec.failed) throw e;
     return { ...base, status: 'failed', buildId, version, stages: rec.stages };
-  }
-}
-
-/** Attempts of a command in the image whose output is empty (see {@link runOutput}). */
-const EMPTY_OUTPUT_ATTEMPTS = 3;
-
-/**
- * The output of a short command run in the image. `buildah run` with chroot isolation
- * now and then exits 0 without passing on the output of a process that ends at once;
- * an empty answer is asked for again, up to {@link EMPTY_OUTPUT_ATTEMPTS} times.
- */
-async function runOutput(engine: ContainerEngine, container: string, command: readonly string[]): Promise<string> {
-  let out = '';
-  for (let attempt = 1; attempt <= EMPTY_OUTPUT_ATTEMPTS && out.trim() === ''; attempt++) {
-    out = await engine.buildah('run', '--isolation', 'chroot', container, '--', ...command);
-  }
-  return out;
-}
-
-/**
- * Test: pulls `<build>` through the index for the platform (as `docker pull`
- * would), checks its architecture in the config and by running `uname -m` in it,
- * that it carries the devcontainer metadata label, then runs
- * `test-project/test.sh` in a copy of `test-project/` when the configuration has one.
- */
-async function testImage(props: LocalImageProps, repository: string, buildId: string, srcDir: string, hasTests: boolean): Promise<string> {
-  const { registry, engine } = props;
-  const arch = props.platform.split('/')[1];
-  const digest = await resolvePlatform(registry, repository, buildId, props.platform);
-  const parsed = parseManifest((await registry.getManifest(repository, digest))!, `${repository}@${digest}`);
-  if (parsed.kind !== 'image') throw new LocalStageError(`${repository}@${digest} is not an image manifest`);
-  const config = JSON.parse((await registry.getBlob(repository, parsed.manifest.config.digest)).toString('utf8')) as {
-    architecture?: string;
-    config?: { Labels?: Record<string, string> };
-  };
-  if (config.architecture !== arch) throw new LocalStageError(`the image config says architecture ${config.architecture}, expected ${arch}`);
-  const label = config.config?.Labels?.[METADATA_LABEL];
-  let entries: unknown;
-  try {
-    entries = label === undefined ? undefined : JSON.parse(label);
-  } catch {
-    entries = undefined;
-  }
-  if (!Array.isArray(entries)) throw new LocalStageError(`the image has no valid ${METADATA_LABEL} label: build it with the devcontainer CLI`);
-
-  const reference = `${registry.host}/${repository}:${buildId}`;
-  const container = (await engine.buildah('from', '--quiet', '--pull-always', '--tls-verify=false', reference)).trim();
-  try {
-    const machine = machineArch(await runOutput(engine, container, ['uname', '-m']));
-    if (machine !== arch) throw new LocalStageError(`uname -m in the image says ${machine}, expected ${arch}`);
-    let tests = 'no test-project/test.sh';
-    if (hasTests) {
-      const testDir = join(srcDir, dirname(IMAGE_TEST_SCRIPT));
-      await engine.buildah('copy', '--quiet', container, testDir, '/workspaces/test-project');
-      try {
-        const out = await engine.buildah('run', '--isolation', 'chroot', '--workingdir', '/workspaces/test-project', container, '--', '/bin/sh', './test.sh');
-        const last = out.trim().split('\n').pop();
-        tests = `${IMAGE_TEST_SCRIPT} passed${last ? ` ("${last}")` : ''}`;
-      } catch (cause) {
-        throw new LocalStageError(`${IMAGE_TEST_SCRIPT} failed: ${(cause as Error).message}`, { cause });
-      }
-    }
-    return `${props.platform}: architecture ${arch}, ${METADATA_LABEL} (${entries.length} entries), ${tests}`;
-  } finally {
-    await engine.buildah('rm', container).catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogError, OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
+import { CatalogError, IMAGE_CHECKS, OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
 import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
@@ -56,7 +56,11 @@ describe('dcf local run on the example catalogue', () => {
     const base = first.images[0];
     expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'release:ok']);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain('linux/arm64 skipped: no emulation');
-    expect(base.stages.find((s) => s.stage === 'test')!.detail).toContain('test-project/test.sh passed');
+    // The checks of the cloud Test stage, each named; test.sh says that it ran under buildah, not in a dev container.
+    const testDetail = base.stages.find((s) => s.stage === 'test')!.detail;
+    for (const check of IMAGE_CHECKS) expect(testDetail).toContain(`${check.id}`);
+    expect(testDetail).toMatch(/^linux\/(amd64|arm64): platform: linux\/\1; runs: uname -m says (x86_64|aarch64); metadata-label: \d+ entr(y|ies); test-script: test-project\/test\.sh passed/);
+    expect(testDetail).toContain('but it ran with buildah run --isolation chroot in a copy of test-project/, not in a dev container started by devcontainer up');
 
     const baseRepo = repositoryName(NS, 'image', 'base');
     const index = await registry.getManifest(baseRepo, base.buildId);

@@ -2,3 +2,4 @@ export * from './devcontainer-json';
 export * from './files';
 export * from './validate-image';
 export * from './factory-variables';
+export * from './image-checks';
