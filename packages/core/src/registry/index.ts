@@ -15,3 +15,4 @@ export * from './retention';
 export * from './image-reference';
 export * from './vulnerability-gate';
 export * from './scan-gate';
+export * from './referrers';

@@ -1,5 +1,6 @@
 import { archTag } from '../naming';
 import { parseManifest, type Descriptor } from './manifest';
+import { copyReferrers } from './referrers';
 import { type BlobCopy, Registry, RegistryError, type StoredManifest } from './registry';
 
 /** What {@link promoteBuild} did. */
@@ -12,6 +13,8 @@ export interface PromotionResult {
   readonly manifests: readonly string[];
   /** How each blob (configs and layers) got there: already present, mounted, or copied. */
   readonly blobs: Readonly<Record<BlobCopy, number>>;
+  /** Artifacts about the per-platform images (their SBOMs) brought along as referrers. */
+  readonly referrers: number;
 }
 
 /** Thrown when a build cannot be promoted (missing in staging, not an index, a blob the registry cannot copy); no tag of the release repository moved. */
@@ -44,9 +47,10 @@ export async function promoteBuild(registry: Registry, staging: string, release:
   if (parsed.kind !== 'index') throw new PromotionError(`${registry.host}/${staging}:${buildId} is a single image manifest, not the image index of a build`);
   const promoted = await registry.getManifest(release, buildId);
   const blobs: Record<BlobCopy, number> = { present: 0, mounted: 0, copied: 0 };
-  if (promoted?.digest === index.digest) return { digest: index.digest, alreadyPromoted: true, manifests: [], blobs };
+  if (promoted?.digest === index.digest) return { digest: index.digest, alreadyPromoted: true, manifests: [], blobs, referrers: 0 };
 
   const manifests: string[] = [];
+  let referrers = 0;
   for (const child of parsed.index.manifests) {
     const stored: StoredManifest | undefined = await registry.getManifest(staging, child.digest);
     if (!stored) throw new PromotionError(`${registry.host}/${childWhere(staging, child)}, an image of the index ${buildId}, does not exist in staging`);
@@ -62,8 +66,13 @@ export async function promoteBuild(registry: Registry, staging: string, release:
     const arch = child.platform?.architecture;
     await registry.putManifest(release, arch ? archTag(buildId, arch) : undefined, stored.mediaType, stored.body);
     manifests.push(stored.digest);
+    try {
+      referrers += await copyReferrers(registry, staging, release, stored.digest);
+    } catch (cause) {
+      throw new PromotionError(`cannot bring the artifacts (SBOM) of ${childWhere(staging, child)} into ${release}: ${(cause as Error).message}`, { cause });
+    }
   }
   const digest = await registry.putManifest(release, buildId, index.mediaType, index.body);
   if (digest !== index.digest) throw new PromotionError(`${registry.host}/${release}:${buildId} was stored as ${digest}, not as the staging index ${index.digest}`);
-  return { digest, alreadyPromoted: false, manifests, blobs };
+  return { digest, alreadyPromoted: false, manifests, blobs, referrers };
 }
