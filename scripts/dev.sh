@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
 
 PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
-SYSTEM_PACKAGES=(docker-registry buildah podman skopeo busybox-static)
+SYSTEM_PACKAGES=(docker-registry buildah podman skopeo busybox-static debootstrap)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -10,20 +10,26 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type Registry } from '@devcontainer-factory/core';
+import { INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry } from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
 import { formatLocalChecks, runLocalImageChecks } from './local-image-checks';
+import { SBOM_PLUGIN_PACKAGE, findSbomGenerator, generateLocalSbom, type SbomGenerator } from './local-sbom';
 import { LocalStageError, StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
 
 export interface LocalImageProps extends LocalStageProps {
   readonly image: LocalImageEntry;
-  readonly registry: Registry;
+  readonly registry: ReferrerRegistry;
   readonly engine: ContainerEngine;
   /** The platform to build, `linux/amd64` or `linux/arm64`. */
   readonly platform: string;
   /** Folder for the unpacked configuration. */
   readonly workDir: string;
+  /**
+   * The SBOM generator; `false` for no SBOM stage.
+   * @default - Trivy from cdxgen's binary plugins when installed ({@link findSbomGenerator}), else the stage is skipped and says why
+   */
+  readonly sbomGenerator?: SbomGenerator | false;
 }
 
 export interface LocalImageResult {
@@ -94,7 +100,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
     version = prepared.source.version;
     const skipped = image.platforms.filter((p) => p !== props.platform);
     if (prepared.released) {
-      for (const stage of ['build', 'manifest', 'test']) rec.skip(stage, `build ${prepared.buildId} is already released`);
+      for (const stage of ['build', 'manifest', 'test', 'sbom']) rec.skip(stage, `build ${prepared.buildId} is already released`);
     } else {
       const srcDir = join(props.workDir, image.id);
       await extractArchive(config.content, srcDir);
@@ -123,6 +129,17 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         const results = await runLocalImageChecks({ registry, engine, platform: props.platform, repository: staging, buildId: prepared.buildId, srcDir, hasTests: prepared.source.hasTests });
         return { value: results, detail: formatLocalChecks(props.platform, results) };
       });
+      // The SBOM of the tested image, stored beside it in staging; Release promotes it with the image.
+      const generator = props.sbomGenerator === undefined ? findSbomGenerator() : props.sbomGenerator || undefined;
+      if (!generator) {
+        rec.skip('sbom', `no SBOM generator: install ${SBOM_PLUGIN_PACKAGE()} (an optional dependency of dcf), or set DCF_SBOM_TRIVY to a trivy binary`);
+      } else {
+        await rec.run('sbom', async () => {
+          const sbom = await generateLocalSbom({ registry, engine, platform: props.platform, repository: staging, buildId: prepared.buildId, generator, now: new Date(props.now()) });
+          const counts = `${sbom.packages} package${sbom.packages === 1 ? '' : 's'}, ${sbom.bases} base${sbom.bases === 1 ? '' : 's'}, ${sbom.features} feature${sbom.features === 1 ? '' : 's'}`;
+          return { value: sbom, detail: `${props.platform}: ${counts}, by ${generator.name} → referrer ${sbom.referrer.digest.slice(0, 19)} in ${staging}` };
+        });
+      }
     }
     const released = await rec.run('release', async () => {
       const result = await releaseImage(registry, repository, {
@@ -132,7 +149,8 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         rules: { latest: image.releaseTags.includes('latest'), semver: image.releaseTags.includes('semver'), date: image.releaseTags.includes('date') },
         now: new Date(props.now()),
       });
-      const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied); ` : '';
+      const sboms = result.promotion?.referrers ? `, ${result.promotion.referrers} SBOM${result.promotion.referrers > 1 ? 's' : ''}` : '';
+      const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied${sboms}); ` : '';
       const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`) + (result.pinned ? `; a refresh: ${result.pinned} stays on its first build` : '');
       return { value: result, detail };
     });

@@ -16,3 +16,4 @@ export * from './image-reference';
 export * from './vulnerability-gate';
 export * from './scan-gate';
 export * from './referrers';
+export * from './sbom';
