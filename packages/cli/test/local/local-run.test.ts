@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogError, IMAGE_CHECKS, OciRegistry, featureCollectionRepositoryName, readFeatureCollection, repositoryName, stagingRepositoryName } from '@devcontainer-factory/core';
+import { CatalogError, IMAGE_CHECKS, OciRegistry, SBOM_ARTIFACT_TYPE, featureCollectionRepositoryName, listReferrers, readArtifact, readFeatureCollection, referrersTag, repositoryName, stagingRepositoryName, type CycloneDxBom } from '@devcontainer-factory/core';
 import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
@@ -54,7 +54,7 @@ describe('dcf local run on the example catalogue', () => {
       ['greeter', 'released'],
     ]);
     const base = first.images[0];
-    expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'release:ok']);
+    expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'sbom:ok', 'release:ok']);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain('linux/arm64 skipped: no emulation');
     // The checks of the cloud Test stage, each named; test.sh says that it ran under buildah, not in a dev container.
     const testDetail = base.stages.find((s) => s.stage === 'test')!.detail;
@@ -74,16 +74,34 @@ describe('dcf local run on the example catalogue', () => {
     const toolsRepo = repositoryName(NS, 'image', 'tools');
     const tools = await registry.getManifest(toolsRepo, 'latest');
     expect(tools?.digest).toBe(first.images[1].digest);
-    expect((await registry.listTags(toolsRepo)).sort()).toEqual([first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest'].sort());
+    const [toolsAmd64] = (JSON.parse(tools!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
+    // The release tags, the build's tags, and the referrers fallback tag of the per-arch image's SBOM.
+    expect((await registry.listTags(toolsRepo)).sort()).toEqual([first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest', referrersTag(toolsAmd64.digest)].sort());
   });
 
   test('builds in the staging repository <ns>/builds/<id>, and Release promotes the tested index into <ns>/images/<id>: same digest, no release tag in staging', async () => {
     const base = first.images[0];
     const staging = stagingRepositoryName(NS, 'base');
-    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`].sort());
+    const [amd64] = (JSON.parse((await registry.getManifest(staging, base.buildId))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
+    // The build, its per-arch image, and the referrers fallback tag of that image's SBOM.
+    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest)].sort());
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
-    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied\\); tagged`));
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied, 1 SBOM\\); tagged`));
+  });
+
+  test('leaves an SBOM referrer of every released image, promoted into the release repository: the image, its base and the features it uses', async () => {
+    for (const image of first.images) {
+      const repository = repositoryName(NS, 'image', image.id);
+      const [amd64] = (JSON.parse((await registry.getManifest(repository, 'latest'))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
+      const [referrer] = await listReferrers(registry, repository, amd64.digest, SBOM_ARTIFACT_TYPE);
+      expect(referrer).toBeDefined();
+      const bom = JSON.parse((await readArtifact(registry, repository, referrer)).bytes.toString('utf8')) as CycloneDxBom;
+      expect(bom.metadata?.component?.hashes).toEqual([{ alg: 'SHA-256', content: amd64.digest.slice(7) }]);
+      const inputs = (bom.components ?? []).flatMap((c) => c.properties?.filter((p) => p.name === 'devcontainer-factory:input').map((p) => `${p.value} ${c.name}`) ?? []);
+      expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/^base /)]));
+      if (image.id === 'greeter') expect(inputs).toContain(`feature ${first.registry}/${NS}/features/hello`);
+    }
   });
 
   test('publishes the hello feature with the devcontainer CLI and lists it in the collection', async () => {
@@ -97,7 +115,7 @@ describe('dcf local run on the example catalogue', () => {
     const tagsBefore = await registry.listTags(repositoryName(NS, 'image', 'base'));
     const run = await dcf('local', 'run', 'examples', '--registry', first.registry);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}✔ release +unchanged: 1\.0\.0, 1\.0, 1, latest, \d{8}/);
+    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}– sbom .*\n {2}✔ release +unchanged: 1\.0\.0, 1\.0, 1, latest, \d{8}/);
     expect(run.stderr).toContain('– publish       version 1.0.0 is already published with this content');
     expect(run.stdout).toMatch(/image +base +unchanged +1\.0\.0 +localhost:\d+\/devcontainers\/images\/base:latest/);
     expect(run.stdout).toMatch(/feature +hello +unchanged +1\.0\.0/);
