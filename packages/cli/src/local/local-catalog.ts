@@ -5,7 +5,7 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CATALOG_PLATFORMS, CatalogError, DEFAULT_NAMESPACE, RELEASE_TAG_RULES, buildOrder, checkFeatureUses, namespaceProblem, readCatalogFile, type ReleaseTagRule } from '@devcontainer-factory/core';
+import { CATALOG_PLATFORMS, CatalogError, DEFAULT_NAMESPACE, RELEASE_TAG_RULES, buildOrder, checkFeatureUses, namespaceProblem, readCatalogFile, type ReleaseTagRule, resolveVulnerabilityPolicy, type VulnerabilityPolicy } from '@devcontainer-factory/core';
 
 /** Names `dcf local run <dir>` looks for in a folder, in this order. */
 export const CATALOG_FILE_NAMES = ['catalog.yaml', 'catalog.yml', 'catalog.json'] as const;
@@ -22,6 +22,8 @@ export interface LocalImageEntry {
   readonly platforms: readonly string[];
   /** The catalogue's `keepDateTags` for retention, when it gives one. */
   readonly keepDateTags?: number;
+  /** The catalogue's vulnerability policy, defaults filled in. */
+  readonly vulnerabilities: VulnerabilityPolicy;
 }
 
 export interface LocalFeatureEntry {
@@ -123,6 +125,7 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
       releaseTags: i.releaseTags ?? RELEASE_TAG_RULES,
       platforms: i.platforms ?? CATALOG_PLATFORMS,
       ...(i.keepDateTags !== undefined && { keepDateTags: i.keepDateTags }),
+      vulnerabilities: resolveVulnerabilityPolicy(i.vulnerabilities),
     })),
     features: catalog.features.map((f) => ({ id: f.id, dir: folder('feature', f.id) })),
   };

@@ -88,6 +88,8 @@ describe('dcf local run on the example catalogue', () => {
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
     expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied, 1 SBOM\\); tagged`));
+    // No vulnerability database here: the gate says it was skipped, and what policy the cloud applies.
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toContain("vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: CRITICAL blocks, 0 allowances)");
   });
 
   test('leaves an SBOM referrer of every released image, promoted into the release repository: the image, its base and the features it uses', async () => {
