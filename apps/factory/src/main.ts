@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { InvalidNameError } from '@devcontainer-factory/core';
-import { ImagePipelinePropsError } from '@devcontainer-factory/image-pipeline';
-import { CatalogError, readCatalog } from './catalog';
+import { FactoryError } from '@devcontainer-factory/core';
+import { readCatalog } from './catalog';
 import { addFactory, factoryApp } from './factory';
 
 const app = factoryApp();
@@ -12,8 +11,9 @@ try {
   });
   app.synth();
 } catch (e) {
-  // Catalogue checks, and the constructs' own checks of what the catalogue gave them.
-  if (!(e instanceof CatalogError || e instanceof ImagePipelinePropsError || e instanceof InvalidNameError)) throw e;
+  // Catalogue checks (CatalogError), and the constructs' own checks of what the catalogue gave them (every
+  // props error of the factory's packages, and the naming rules, is a FactoryError).
+  if (!(e instanceof FactoryError)) throw e;
   // A catalogue mistake is the user's to fix: the message, not a stack trace.
   console.error(`Error: bad catalogue: ${e.message}`);
   process.exitCode = 1;

@@ -70,7 +70,7 @@ describe('a catalogue with many bases', () => {
       encoding: 'utf8',
       env: { ...process.env, CDK_OUTDIR: tempDir('factory-limits-'), CDK_CONTEXT_JSON: JSON.stringify({ catalog }) },
     });
-    expect(run.stderr).toMatch(/^Error: bad catalogue: dependsOn of devcontainers\/images\/app names 15 base images, .* parameters \d+ characters long; CodePipeline allows 1000/m);
+    expect(run.stderr).toMatch(/^Error: bad catalogue: devcontainers-image-app\/ImagePipeline: dependsOn of devcontainers\/images\/app names 15 base images, .* parameters \d+ characters long; CodePipeline allows 1000/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
   });

@@ -2,7 +2,8 @@ import type { Construct } from 'constructs';
 import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/pipeline-parts';
 import { FeaturePipeline, type FeaturePipelineProps } from './feature-pipeline';
 
-export interface FeaturePipelineStackProps extends PipelineStackProps, Omit<FeaturePipelineProps, 'warehouse'> {}
+/** The props of a {@link FeaturePipeline} that finds its warehouse by namespace; the stack takes no resources of its own. */
+export interface FeaturePipelineStackProps extends PipelineStackProps, Omit<FeaturePipelineProps, 'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'artifactBucket'> {}
 
 /** A stack that holds the {@link FeaturePipeline} of one feature; deploy it after the namespace's warehouse. */
 export class FeaturePipelineStack extends PipelineStack {

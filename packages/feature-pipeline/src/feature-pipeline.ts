@@ -3,23 +3,85 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { isSemver, pipelineName, validateId } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { addUploadPipeline } from '@devcontainer-factory/pipeline-parts';
-import { type IWarehouse } from '@devcontainer-factory/warehouse';
+import { addUploadPipeline, pipelineNameProblem } from '@devcontainer-factory/pipeline-parts';
+import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
 import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
 
 export interface FeaturePipelineProps {
-  /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
-  readonly warehouse: IWarehouse;
   /** The feature id: its source is `<ns>/features/<id>.zip`, its repository `<ns>/features/<id>`. */
   readonly featureId: string;
+  /**
+   * The warehouse of the namespace: source and artifact buckets, keys, registry
+   * (`Warehouse.fromNamespace`, a `Warehouse` of the same app, or
+   * `Warehouse.fromWarehouseAttributes`). Give either this or your own `sourceBucket`
+   * (and `artifactBucket`), not both.
+   * @default - none: `sourceBucket` is required instead
+   */
+  readonly warehouse?: IWarehouse;
+  /**
+   * Prefix of the source key (`<ns>/features/<id>.zip`), the default pipeline name
+   * (`<ns>-feature-<id>`) and the repositories Publish pushes to: the feature's
+   * `<ns>/features/<id>` and the collection's `<ns>/features` (the repository prefix of
+   * the namespace's features). Without a warehouse those repositories must exist, or be
+   * created on push by a repository creation template of yours. With a warehouse, it
+   * must be the warehouse's (or left out).
+   * @default - the warehouse's namespace, else 'devcontainers'
+   */
+  readonly namespace?: string;
+  /**
+   * The bucket features are uploaded to (`<ns>/features/<id>.zip`), versioned. A bucket
+   * of this app gets its EventBridge notifications switched on; for an imported one a
+   * warning says to switch them on, or the pipeline never starts.
+   * @default - none: pass a `warehouse` instead
+   */
+  readonly sourceBucket?: s3.IBucket;
+  /**
+   * The KMS key of the source bucket's objects; the created artifact bucket is
+   * encrypted with it too, and the stages decrypt with it.
+   * @default - the source bucket's `encryptionKey`
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * CodePipeline's artifact store, encrypted with `encryptionKey` (or none).
+   * @default - with a warehouse, its artifact bucket; else a new bucket (SSE-KMS with
+   * `encryptionKey`, TLS only, public access blocked, artifacts expire after 7 days,
+   * removed by `removalPolicy`)
+   */
+  readonly artifactBucket?: s3.IBucket;
+  /**
+   * The CodePipeline name: 1 to 100 characters of `A-Za-z0-9.@-_`. Its first 20
+   * characters are the key prefix of its artifacts, which the stage roles may read:
+   * give pipelines that share an artifact bucket names that differ in them.
+   * @default - `<ns>-feature-<id>`, the name `dcf status` looks for
+   */
+  readonly pipelineName?: string;
+  /**
+   * Where the CodeBuild projects log.
+   * @default - a new log group, kept for `logRetention` and removed by `removalPolicy`
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * How long the log group the pipeline creates keeps its events (not with `logGroup`).
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to what the pipeline creates and keeps data in (its log group, and
+   * without a warehouse the artifact bucket) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * The exact `@devcontainers/cli` version Test and Publish install.
    * @default '0.89.0' (the version the factory's publish tests run)
@@ -30,14 +92,6 @@ export interface FeaturePipelineProps {
    * @default 'small' (2 vCPU, 4 GiB)
    */
   readonly computeSize?: FeatureComputeSize;
-}
-
-/** Thrown for props a feature pipeline cannot be built from; the message says what to change. */
-export class FeaturePipelinePropsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FeaturePipelinePropsError';
-  }
 }
 
 /**
@@ -56,7 +110,9 @@ export class FeaturePipeline extends Construct {
   /** The rule that starts the pipeline on an upload of its source key. */
   public readonly sourceRule: events.Rule;
   /** Where the CodeBuild projects log. */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
+  /** The warehouse the pipeline works with: the one it was given, or a view over its own resources. */
+  public readonly warehouse: IWarehouse;
   /** The Test stage's role: pulls, never pushes. */
   public readonly testRole: iam.IRole;
   /** The Publish stage's role: pushes to the feature's repository and the collection's. */
@@ -64,32 +120,47 @@ export class FeaturePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
-    if (!props?.warehouse) {
-      throw new FeaturePipelinePropsError(
-        `${this.node.path}: warehouse is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace(this, 'Warehouse', 'devcontainers'), or your own buckets and keys with Warehouse.fromWarehouseAttributes(this, 'Warehouse', { namespace, sourceBucket, artifactBucket, ecrKey })`,
-      );
-    }
+    const fail = (message: string) => new FeaturePipelinePropsError(`${this.node.path}: ${message}`);
+    if (!props) throw fail('props are missing: pass at least featureId, and a warehouse or your own sourceBucket');
     const featureId = validateId(props.featureId, 'feature id');
-    const warehouse = props.warehouse;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (props.logGroup && props.logRetention !== undefined) {
+      throw fail('logRetention applies only to the log group the pipeline creates: set it on your logGroup instead, or leave logGroup out');
+    }
+    if (props.pipelineName !== undefined) {
+      const problem = pipelineNameProblem(props.pipelineName);
+      if (problem) throw fail(problem);
+    }
+    const warehouse = pipelineWarehouse(this, {
+      warehouse: props.warehouse,
+      namespace: props.namespace,
+      sourceBucket: props.sourceBucket,
+      encryptionKey: props.encryptionKey,
+      artifactBucket: props.artifactBucket,
+      removalPolicy,
+      error: (message) => new FeaturePipelinePropsError(message),
+    });
+    this.warehouse = warehouse;
+    const name = props.pipelineName ?? pipelineName(warehouse.namespace, 'feature', featureId);
     const computeSize = props.computeSize ?? DEFAULT_FEATURE_COMPUTE_SIZE;
     if (!FEATURE_COMPUTE_SIZES.includes(computeSize)) {
-      throw new FeaturePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${FEATURE_COMPUTE_SIZES.join(', ')}`);
+      throw fail(`computeSize '${computeSize}' is unknown: use ${FEATURE_COMPUTE_SIZES.join(', ')}`);
     }
     const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION;
     if (!isSemver(devcontainerCliVersion)) {
-      throw new FeaturePipelinePropsError(
+      throw fail(
         `devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION}, so that every run publishes with the same CLI`,
       );
     }
 
     this.repositoryName = warehouse.repositoryName('feature', featureId);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
     const source = new codepipeline.Artifact('Source');
     const ctx: StageContext = {
       scope: this,
       warehouse,
       featureId,
-      pipelineName: pipelineName(warehouse.namespace, 'feature', featureId),
+      pipelineName: name,
       repository: this.repositoryName,
       collectionRepository: warehouse.featureCollectionRepositoryName,
       computeSize,
@@ -107,6 +178,7 @@ export class FeaturePipeline extends Construct {
       warehouse,
       kind: 'feature',
       artifactId: featureId,
+      pipelineName: name,
       source,
       stages: [test.stage, publish.stage],
       // Every upload is a version someone wants published: runs wait for each other, none is dropped.

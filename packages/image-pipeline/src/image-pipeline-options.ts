@@ -2,28 +2,34 @@
  * The per-image choices of an image pipeline (from the catalogue) and their
  * defaults, in one place.
  */
-import { DEVCONTAINER_CLI_VERSION } from '@devcontainer-factory/core';
+import {
+  CATALOG_PLATFORMS,
+  COMPUTE_SIZES,
+  DEVCONTAINER_CLI_VERSION,
+  RELEASE_TAG_RULES,
+  type CatalogPlatform,
+  type ComputeSize,
+  type ReleaseTagRule,
+} from '@devcontainer-factory/core';
 
-/** A platform the factory builds, each on native CodeBuild hardware. */
-export type Platform = 'linux/amd64' | 'linux/arm64';
+// The domain rules are defined once, in @devcontainer-factory/core; this package re-exports them under its own names.
 
-/** Which release tags an image gets; see the README's "Tags". */
-export type ReleaseTagRule = 'latest' | 'semver' | 'date';
+/** A platform the factory builds, each on native CodeBuild hardware (`CatalogPlatform` of core). */
+export type Platform = CatalogPlatform;
 
 /**
- * CodeBuild on-demand compute of the Build and Test projects, the same on ARM and
- * x86: small = 2 vCPU / 4 GiB, medium = 4 vCPU / 8 GiB, large = 8 vCPU / 16 GiB,
+ * Which release tags an image gets (see the README's "Tags"), and the CodeBuild
+ * on-demand compute of the Build and Test projects, the same on ARM and x86:
+ * small = 2 vCPU / 4 GiB, medium = 4 vCPU / 8 GiB, large = 8 vCPU / 16 GiB,
  * xlarge = 36 vCPU / 72 GiB, 2xlarge = 72 vCPU / 144 GiB (ARM sizes above large
  * are not in every region).
  */
-export type ComputeSize = 'small' | 'medium' | 'large' | 'xlarge' | '2xlarge';
+export type { ComputeSize, ReleaseTagRule };
 
 /** Every platform, in the order the pipeline lists them. */
-export const PLATFORMS: readonly Platform[] = ['linux/amd64', 'linux/arm64'];
-/** Every release tag rule. */
-export const RELEASE_TAG_RULES: readonly ReleaseTagRule[] = ['latest', 'semver', 'date'];
-/** Every compute size. */
-export const COMPUTE_SIZES: readonly ComputeSize[] = ['small', 'medium', 'large', 'xlarge', '2xlarge'];
+export const PLATFORMS: readonly Platform[] = CATALOG_PLATFORMS;
+/** Every release tag rule, and every compute size (both from core). */
+export { COMPUTE_SIZES, RELEASE_TAG_RULES };
 
 /** Both platforms. */
 export const DEFAULT_PLATFORMS: readonly Platform[] = PLATFORMS;

@@ -1,7 +1,4 @@
-/** Thrown for props an image pipeline cannot be built from; the message says what to change. */
-export class ImagePipelinePropsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ImagePipelinePropsError';
-  }
-}
+import { FactoryError } from '@devcontainer-factory/core';
+
+/** Thrown for props an image pipeline cannot be built from; the message names the construct (where it is known) and says what to change. */
+export class ImagePipelinePropsError extends FactoryError {}

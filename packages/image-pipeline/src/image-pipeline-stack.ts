@@ -2,7 +2,10 @@ import type { Construct } from 'constructs';
 import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/pipeline-parts';
 import { ImagePipeline, type ImagePipelineProps } from './image-pipeline';
 
-export interface ImagePipelineStackProps extends PipelineStackProps, Omit<ImagePipelineProps, 'warehouse'> {}
+/** The props of an {@link ImagePipeline} that finds its warehouse by namespace; the stack takes no resources of its own. */
+export interface ImagePipelineStackProps
+  extends PipelineStackProps,
+    Omit<ImagePipelineProps, 'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'repository' | 'stagingRepository' | 'artifactBucket'> {}
 
 /** A stack that holds the {@link ImagePipeline} of one image; deploy it after the namespace's warehouse. */
 export class ImagePipelineStack extends PipelineStack {

@@ -1,14 +1,17 @@
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
-import { addUploadPipeline } from '@devcontainer-factory/pipeline-parts';
-import { acknowledgeNag, acknowledgeResourceWildcard, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { DEFAULT_STAGING_MAX_AGE_DAYS, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
+import { addUploadPipeline, pipelineNameProblem } from '@devcontainer-factory/pipeline-parts';
+import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
   BUILDKIT_IMAGE_PATH,
@@ -36,10 +39,82 @@ import { testStage } from './private/test-stage';
 import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
 
 export interface ImagePipelineProps {
-  /** The warehouse of the namespace: source and artifact buckets, keys, registry. */
-  readonly warehouse: IWarehouse;
-  /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>`. */
+  /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>` (or `repository`). */
   readonly imageId: string;
+  /**
+   * The warehouse of the namespace: source and artifact buckets, keys, registry
+   * (`Warehouse.fromNamespace`, a `Warehouse` of the same app, or
+   * `Warehouse.fromWarehouseAttributes`). Give either this or your own resources
+   * (`sourceBucket`, `repository`, …), not both.
+   * @default - none: `sourceBucket` and `repository` are required instead
+   */
+  readonly warehouse?: IWarehouse;
+  /**
+   * Prefix of the source key (`<ns>/images/<id>.zip`), the default pipeline name
+   * (`<ns>-image-<id>`) and the repositories of `dependsOn` and `usesFeatures`
+   * (`<ns>/images/<base>`, `<ns>/features/<id>`). With a warehouse, it must be the
+   * warehouse's (or left out).
+   * @default - the warehouse's namespace, else 'devcontainers'
+   */
+  readonly namespace?: string;
+  /**
+   * The bucket configurations are uploaded to (`<ns>/images/<id>.zip`), versioned. A
+   * bucket of this app gets its EventBridge notifications switched on; for an imported
+   * one a warning says to switch them on, or the pipeline never starts.
+   * @default - none: pass a `warehouse` instead
+   */
+  readonly sourceBucket?: s3.IBucket;
+  /**
+   * The KMS key of the source bucket's objects; the created artifact bucket is
+   * encrypted with it too, and the stages decrypt with it.
+   * @default - the source bucket's `encryptionKey`
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * The release repository users pull from (in this stack's account and region): only
+   * Release can write it. Required with `sourceBucket`.
+   * @default - none: with a warehouse, `<ns>/images/<id>` created on first push
+   */
+  readonly repository?: ecr.IRepository;
+  /**
+   * The staging repository where Build pushes, Manifest assembles and Test pulls, in
+   * the release repository's account and region.
+   * @default - with a warehouse, `<ns>/builds/<id>` created on first push; else a new
+   * repository (KMS-encrypted, scan on push, every image expires `stagingMaxAgeDays` of
+   * `retention` after push, removed by `removalPolicy`)
+   */
+  readonly stagingRepository?: ecr.IRepository;
+  /**
+   * CodePipeline's artifact store, encrypted with `encryptionKey` (or none).
+   * @default - with a warehouse, its artifact bucket; else a new bucket (SSE-KMS with
+   * `encryptionKey`, TLS only, public access blocked, artifacts expire after 7 days,
+   * removed by `removalPolicy`)
+   */
+  readonly artifactBucket?: s3.IBucket;
+  /**
+   * The CodePipeline name: 1 to 100 characters of `A-Za-z0-9.@-_`. Its first 20
+   * characters are the key prefix of its artifacts, which the stage roles may read:
+   * give pipelines that share an artifact bucket names that differ in them.
+   * @default - `<ns>-image-<id>`, the name `dcf status` looks for
+   */
+  readonly pipelineName?: string;
+  /**
+   * Where the pipeline's Lambdas and CodeBuild projects log.
+   * @default - a new log group, kept for `logRetention` and removed by `removalPolicy`
+   */
+  readonly logGroup?: logs.ILogGroup;
+  /**
+   * How long the log group the pipeline creates keeps its events (not with `logGroup`).
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to what the pipeline creates and keeps data in (its log groups, and
+   * without a warehouse the staging repository and artifact bucket) when the stack is
+   * deleted. `DESTROY` also empties the staging repository on delete.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Platforms to build and test, each on native CodeBuild hardware.
    * @default ['linux/amd64', 'linux/arm64']
@@ -136,6 +211,12 @@ function checkList<T extends string>(prop: string, values: readonly T[], allowed
   return [...values];
 }
 
+/** A props error of this package, named after the construct it was thrown for (once). */
+function atPath(scope: Construct, error: unknown): unknown {
+  if (!(error instanceof ImagePipelinePropsError) || error.message.startsWith(`${scope.node.path}: `)) return error;
+  return new ImagePipelinePropsError(`${scope.node.path}: ${error.message}`, { cause: error });
+}
+
 function checkCachePrefix(prefix: string, prop: string): void {
   if (!isPullThroughCachePrefix(prefix)) {
     throw new ImagePipelinePropsError(`${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
@@ -174,7 +255,11 @@ export class ImagePipeline extends Construct {
   /** The schedule that starts the pipeline daily or weekly; absent with `refresh: 'off'`. */
   public readonly refreshSchedule?: scheduler.Schedule;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
-  public readonly logGroup: logs.LogGroup;
+  public readonly logGroup: logs.ILogGroup;
+  /** The warehouse the pipeline works with: the one it was given, or a view over its own resources. */
+  public readonly warehouse: IWarehouse;
+  /** The staging repository the pipeline created; absent with a warehouse or a `stagingRepository`. */
+  public readonly createdStagingRepository?: ecr.Repository;
   /** The role of the Build projects: pushes to the staging repository, pulls the base images. */
   public readonly buildRole: iam.IRole;
   /** The role of the Test projects: pulls the staging repository, cannot push. */
@@ -188,107 +273,162 @@ export class ImagePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
-    if (!props?.warehouse) {
-      throw new ImagePipelinePropsError(
-        `${this.node.path}: warehouse is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace(this, 'Warehouse', 'devcontainers'), or your own buckets and keys with Warehouse.fromWarehouseAttributes(this, 'Warehouse', { namespace, sourceBucket, artifactBucket, ecrKey })`,
-      );
-    }
-    const imageId = validateId(props.imageId, 'image id');
-    const warehouse = props.warehouse;
-    const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);
-    const releaseTags = checkList('releaseTags', props.releaseTags ?? [...DEFAULT_RELEASE_TAGS], RELEASE_TAG_RULES);
-    const computeSize = props.computeSize ?? DEFAULT_COMPUTE_SIZE;
-    if (!COMPUTE_SIZES.includes(computeSize)) {
-      throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);
-    }
-    const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_DEVCONTAINER_CLI_VERSION;
-    if (!isSemver(devcontainerCliVersion)) {
-      throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
-    }
-    const cachePrefix = props.ecrPublicCachePrefix;
-    if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
-    const pullThroughPrefixes = [...new Set(props.pullThroughCachePrefixes ?? [])].filter((p) => p !== cachePrefix);
-    for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
-    const buildkitImage = props.buildkitImage ?? (cachePrefix ? `${warehouse.registryHost}/${cachePrefix}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
-    if (!Token.isUnresolved(buildkitImage) && !(isImageReference(buildkitImage) && hasRegistryHost(buildkitImage))) {
-      throw new ImagePipelinePropsError(
-        `buildkitImage '${buildkitImage}' is not an image reference with a registry host: use registry/name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} (a name without a host would be pulled anonymously from Docker Hub)`,
-      );
-    }
-    const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
-    if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
-    if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
-    const refresh = checkRefresh(props.refresh);
-    const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
-
-    this.repositoryName = warehouse.repositoryName('image', imageId);
-    this.stagingRepositoryName = warehouse.stagingRepositoryName(imageId);
-    this.platforms = platforms;
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
-
-    const source = new codepipeline.Artifact('Source');
-    const ctx: StageContext = {
-      scope: this,
-      warehouse,
-      repository: this.repositoryName,
-      stagingRepository: this.stagingRepositoryName,
-      pipelineName: pipelineName(warehouse.namespace, 'image', imageId),
-      baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
-      platforms,
-      computeSize,
-      releaseTags,
-      devcontainerCliVersion,
-      buildkitImage,
-      logGroup: this.logGroup,
-      source,
-    };
-
-    const prepare = prepareStage(ctx);
-    const build = buildStage(ctx, prepare.outputs);
-    for (const prefix of [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes]) {
-      warehouse.grantPullThroughCache(build.role, prefix);
-      acknowledgeResourceWildcard(
-        build.role,
-        warehouse.repositoryArn(`${prefix}/*`),
-        `ECR creates one repository per upstream image under the pull-through cache prefix ${prefix}/ on first pull; Build may only pull and import there`,
-      );
-    }
-    const manifest = manifestStage(ctx, prepare.outputs);
-    const test = testStage(ctx, prepare.outputs);
-    const release = releaseStage(ctx, prepare.outputs);
-    this.buildRole = build.role;
-    this.testRole = test.role;
-    this.prepareFunction = prepare.job.function;
-    this.manifestFunction = manifest.job.function;
-    this.releaseFunction = release.job.function;
-    const { pipeline, sourceRule } = addUploadPipeline(this, {
-      warehouse,
-      kind: 'image',
-      artifactId: imageId,
-      source,
-      // `#{Source.VersionId}` and `#{Source.ETag}` for later actions.
-      sourceVariablesNamespace: 'Source',
-      stages: [prepare.stage, build.stage, manifest.stage, test.stage, release.stage],
-      // A newer upload overtakes an older one at the next stage boundary: no build of stale content.
-      executionMode: codepipeline.ExecutionMode.SUPERSEDED,
-    });
-    this.pipeline = pipeline;
-    this.sourceRule = sourceRule;
-    acknowledgeNag(pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
-    for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
-
-    if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
-    if (usesFeatures.length) this.featureRule = featurePublishedRule(this, this.pipeline, usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)));
-    if (refresh !== 'off') this.refreshSchedule = refreshSchedule(this, this.pipeline, ctx.pipelineName, refresh);
-    if (props.retention !== false) {
-      this.retention = new ImageRetention(this, 'Retention', {
-        ...props.retention,
-        registryHost: warehouse.registryHost,
-        releaseRepository: this.repositoryName,
-        stagingRepository: this.stagingRepositoryName,
-        repositoryArn: (name) => warehouse.repositoryArn(name),
-        logGroup: this.logGroup,
+    if (!props) throw new ImagePipelinePropsError(`${this.node.path}: props are missing: pass at least imageId, and a warehouse or your own sourceBucket and repository`);
+    try {
+      const imageId = validateId(props.imageId, 'image id');
+      const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+      if (!props.warehouse && props.stagingRepository && !props.repository) {
+        throw new ImagePipelinePropsError('stagingRepository is given without repository: pass the release repository too (Release promotes from staging into it)');
+      }
+      if (!props.warehouse && props.sourceBucket && !props.repository) {
+        throw new ImagePipelinePropsError(
+          `repository is missing: with your own sourceBucket, pass the ECR repository Release writes, e.g. new ecr.Repository(this, 'Repository', { repositoryName: '${props.namespace ?? 'devcontainers'}/images/${imageId}' })`,
+        );
+      }
+      if (props.logGroup && props.logRetention !== undefined) {
+        throw new ImagePipelinePropsError('logRetention applies only to the log group the pipeline creates: set it on your logGroup instead, or leave logGroup out');
+      }
+      const customName = props.pipelineName;
+      if (customName !== undefined) {
+        const problem = pipelineNameProblem(customName);
+        if (problem) throw new ImagePipelinePropsError(problem);
+      }
+      // Without a warehouse there is no creation template to make `<ns>/builds/<id>` on first push.
+      this.createdStagingRepository = props.warehouse || props.stagingRepository || !props.repository ? undefined : this.newStagingRepository(props, removalPolicy);
+      const stagingRepository = props.stagingRepository ?? this.createdStagingRepository;
+      const warehouse = pipelineWarehouse(this, {
+        warehouse: props.warehouse,
+        namespace: props.namespace,
+        sourceBucket: props.sourceBucket,
+        encryptionKey: props.encryptionKey,
+        artifactBucket: props.artifactBucket,
+        repositories: [props.repository, stagingRepository].filter((r): r is ecr.IRepository => r !== undefined),
+        otherResources: { repository: props.repository, stagingRepository: props.stagingRepository },
+        requiredResources: 'sourceBucket (with encryptionKey unless the bucket has one) and repository',
+        removalPolicy,
+        error: (message) => new ImagePipelinePropsError(message),
       });
+      this.warehouse = warehouse;
+      const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);
+      const releaseTags = checkList('releaseTags', props.releaseTags ?? [...DEFAULT_RELEASE_TAGS], RELEASE_TAG_RULES);
+      const computeSize = props.computeSize ?? DEFAULT_COMPUTE_SIZE;
+      if (!COMPUTE_SIZES.includes(computeSize)) {
+        throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);
+      }
+      const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_DEVCONTAINER_CLI_VERSION;
+      if (!isSemver(devcontainerCliVersion)) {
+        throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
+      }
+      const cachePrefix = props.ecrPublicCachePrefix;
+      if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
+      const pullThroughPrefixes = [...new Set(props.pullThroughCachePrefixes ?? [])].filter((p) => p !== cachePrefix);
+      for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
+      const buildkitImage = props.buildkitImage ?? (cachePrefix ? `${warehouse.registryHost}/${cachePrefix}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
+      if (!Token.isUnresolved(buildkitImage) && !(isImageReference(buildkitImage) && hasRegistryHost(buildkitImage))) {
+        throw new ImagePipelinePropsError(
+          `buildkitImage '${buildkitImage}' is not an image reference with a registry host: use registry/name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} (a name without a host would be pulled anonymously from Docker Hub)`,
+        );
+      }
+      const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
+      if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
+      if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
+      const refresh = checkRefresh(props.refresh);
+      const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
+
+      this.repositoryName = props.repository?.repositoryName ?? warehouse.repositoryName('image', imageId);
+      this.stagingRepositoryName = stagingRepository?.repositoryName ?? warehouse.stagingRepositoryName(imageId);
+      this.platforms = platforms;
+      this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
+      const name = customName ?? pipelineName(warehouse.namespace, 'image', imageId);
+
+      const source = new codepipeline.Artifact('Source');
+      const ctx: StageContext = {
+        scope: this,
+        warehouse,
+        repository: this.repositoryName,
+        stagingRepository: this.stagingRepositoryName,
+        pipelineName: name,
+        baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
+        platforms,
+        computeSize,
+        releaseTags,
+        devcontainerCliVersion,
+        buildkitImage,
+        logGroup: this.logGroup,
+        source,
+      };
+
+      const prepare = prepareStage(ctx);
+      const build = buildStage(ctx, prepare.outputs);
+      for (const prefix of [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes]) {
+        warehouse.grantPullThroughCache(build.role, prefix);
+        acknowledgeResourceWildcard(
+          build.role,
+          warehouse.repositoryArn(`${prefix}/*`),
+          `ECR creates one repository per upstream image under the pull-through cache prefix ${prefix}/ on first pull; Build may only pull and import there`,
+        );
+      }
+      const manifest = manifestStage(ctx, prepare.outputs);
+      const test = testStage(ctx, prepare.outputs);
+      const release = releaseStage(ctx, prepare.outputs);
+      this.buildRole = build.role;
+      this.testRole = test.role;
+      this.prepareFunction = prepare.job.function;
+      this.manifestFunction = manifest.job.function;
+      this.releaseFunction = release.job.function;
+      const { pipeline, sourceRule } = addUploadPipeline(this, {
+        warehouse,
+        kind: 'image',
+        artifactId: imageId,
+        pipelineName: name,
+        source,
+        // `#{Source.VersionId}` and `#{Source.ETag}` for later actions.
+        sourceVariablesNamespace: 'Source',
+        stages: [prepare.stage, build.stage, manifest.stage, test.stage, release.stage],
+        // A newer upload overtakes an older one at the next stage boundary: no build of stale content.
+        executionMode: codepipeline.ExecutionMode.SUPERSEDED,
+      });
+      this.pipeline = pipeline;
+      this.sourceRule = sourceRule;
+      acknowledgeNag(pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
+      for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
+
+      if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
+      if (usesFeatures.length) this.featureRule = featurePublishedRule(this, this.pipeline, usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)));
+      if (refresh !== 'off') this.refreshSchedule = refreshSchedule(this, this.pipeline, ctx.pipelineName, refresh);
+      if (props.retention !== false) {
+        this.retention = new ImageRetention(this, 'Retention', {
+          ...props.retention,
+          registryHost: warehouse.registryHost,
+          releaseRepository: this.repositoryName,
+          stagingRepository: this.stagingRepositoryName,
+          repositoryArn: (repositoryName) => warehouse.repositoryArn(repositoryName),
+          logGroup: this.logGroup,
+          removalPolicy,
+        });
+      }
+    } catch (error) {
+      throw atPath(this, error);
     }
+  }
+
+  /** The staging repository of a pipeline without a warehouse: builds expire by age, tagged or not. */
+  private newStagingRepository(props: ImagePipelineProps, removalPolicy: RemovalPolicy): ecr.Repository {
+    const days = props.retention ? (props.retention.stagingMaxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS) : DEFAULT_STAGING_MAX_AGE_DAYS;
+    return new ecr.Repository(this, 'StagingRepository', {
+      encryption: ecr.RepositoryEncryption.KMS,
+      imageScanOnPush: true,
+      // Release reads builds from here; it never moves a tag in staging, Build overwrites buildcache-<arch>.
+      imageTagMutability: ecr.TagMutability.MUTABLE,
+      lifecycleRules: [
+        {
+          description: `Expire every staged build ${days} days after push; releases live in the release repository`,
+          tagStatus: ecr.TagStatus.ANY,
+          maxImageAge: Duration.days(days),
+        },
+      ],
+      removalPolicy,
+      emptyOnDelete: removalPolicy === RemovalPolicy.DESTROY,
+    });
   }
 }

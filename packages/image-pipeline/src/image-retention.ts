@@ -69,6 +69,11 @@ export interface ImageRetentionProps {
    */
   readonly logGroup?: logs.ILogGroup;
   /**
+   * What happens to the log group it creates (not a given `logGroup`) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
    * Only log the plans, delete nothing.
    * @default false
    */
@@ -122,7 +127,7 @@ export class ImageRetention extends Construct {
     const stagingMaxAgeDays = checkCount(props.stagingMaxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS, 'stagingMaxAgeDays', RETENTION_LIMITS.stagingMaxAgeDays);
     const arnOf = props.repositoryArn ?? ((name: string) => Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: name }));
 
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
     const description = `devcontainer-factory: retention of ${releaseRepository} and ${stagingRepository}`;
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
     this.logGroup.grantWrite(this.role);

@@ -163,7 +163,7 @@ describe('the feature rule', () => {
   });
 
   test.each<[string, string[], string | RegExp]>([
-    ['an invalid feature id', ['Hello'], /^usesFeatures of image 'python': feature id 'Hello' is invalid: .*\(try 'hello'\)$/],
+    ['an invalid feature id', ['Hello'], /^Default\/Python: usesFeatures of image 'python': feature id 'Hello' is invalid: .*\(try 'hello'\)$/],
     ['an empty feature id', [''], "usesFeatures of image 'python': feature id must not be empty"],
     ['a feature named twice', ['hello', 'world', 'hello'], "usesFeatures of image 'python' names 'hello' more than once: name each once"],
   ])('%s is refused with ImagePipelinePropsError', (_what, usesFeatures, message) => {

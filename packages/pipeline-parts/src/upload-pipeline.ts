@@ -1,9 +1,10 @@
+import { Token } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { type ArtifactKind, pipelineName } from '@devcontainer-factory/core';
+import { type ArtifactKind, MAX_PIPELINE_NAME_LENGTH, pipelineName } from '@devcontainer-factory/core';
 import { ARTIFACT_READ_WRITE_ACTIONS, type IWarehouse, acknowledgeArtifactAccess } from '@devcontainer-factory/warehouse';
 
 export interface UploadPipelineProps {
@@ -13,9 +14,14 @@ export interface UploadPipelineProps {
   readonly kind: ArtifactKind;
   /**
    * The image or feature id, already validated: the pipeline reads `<ns>/images/<id>.zip`
-   * (or `<ns>/features/<id>.zip`) and is named `<ns>-<kind>-<id>`.
+   * (or `<ns>/features/<id>.zip`) and is named `<ns>-<kind>-<id>` unless given a `pipelineName`.
    */
   readonly artifactId: string;
+  /**
+   * The pipeline's name, already validated.
+   * @default - `<ns>-<kind>-<id>` (`pipelineName` of `@devcontainer-factory/core`)
+   */
+  readonly pipelineName?: string;
   /** The artifact the Source action writes the upload into; the later stages read it. */
   readonly source: codepipeline.Artifact;
   /** The stages after Source, in order. */
@@ -61,7 +67,7 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
     variablesNamespace: props.sourceVariablesNamespace,
   });
   const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
-    pipelineName: pipelineName(warehouse.namespace, kind, artifactId),
+    pipelineName: props.pipelineName ?? pipelineName(warehouse.namespace, kind, artifactId),
     pipelineType: codepipeline.PipelineType.V2,
     executionMode: props.executionMode,
     artifactBucket: warehouse.artifactBucket,
@@ -81,4 +87,19 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
     targets: [new targets.CodePipeline(pipeline)],
   });
   return { pipeline, sourceAction, sourceRule };
+}
+
+/** CodePipeline's rule for a pipeline name: 1 to 100 characters of `A-Z a-z 0-9 . @ - _`. */
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+
+/**
+ * What is wrong with a pipeline name chosen by the caller (`pipelineName` prop), as a
+ * sentence that says what to pass, or `undefined` when CodePipeline accepts it. A token
+ * is refused: the name must be known at synthesis (its first 20 characters are the
+ * artifact prefix the stage roles may read).
+ */
+export function pipelineNameProblem(name: string): string | undefined {
+  if (Token.isUnresolved(name)) return 'pipelineName must be a string known at synthesis, not a token';
+  if (PIPELINE_NAME.test(name)) return undefined;
+  return `pipelineName '${name}' is not a CodePipeline name: use 1 to ${MAX_PIPELINE_NAME_LENGTH} characters of A-Z, a-z, 0-9, '.', '@', '-' and '_' (it has ${name.length})`;
 }

@@ -17,8 +17,8 @@ export interface IWarehouse extends IResource {
   readonly artifactBucket: s3.IBucket;
   /** Encrypts both buckets. */
   readonly s3Key: kms.IKey;
-  /** Encrypts the ECR repositories. */
-  readonly ecrKey: kms.IKey;
+  /** Encrypts the ECR repositories; absent for a warehouse of your own resources that names none (pipelines need none). */
+  readonly ecrKey?: kms.IKey;
   /** The ECR registry host, `<account>.dkr.ecr.<region>.amazonaws.com`. */
   readonly registryHost: string;
   /** The feature collection's repository, `<ns>/features`. */

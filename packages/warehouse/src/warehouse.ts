@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -11,6 +11,7 @@ import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
 import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
+import { WarehousePropsError } from './warehouse-props-error';
 import type { IWarehouse } from './warehouse-interface';
 
 export interface WarehouseProps {
@@ -99,8 +100,9 @@ export interface WarehouseProps {
  * parameters under `/<ns>/factory/` that pipelines and the CLI read.
  *
  * Its size does not depend on the catalogue: repositories are created on first
- * push from the creation template, so the stack holds the same ~20 resources and
- * 4 outputs for 5 images or 5,000.
+ * push from the creation template, so the stack holds the same ~20 resources for 5
+ * images or 5,000. The construct emits no outputs and sets no context: `WarehouseStack`
+ * adds the stack's outputs.
  */
 export class Warehouse extends WarehouseBase {
   /**
@@ -137,9 +139,6 @@ export class Warehouse extends WarehouseBase {
 
   constructor(scope: Construct, id: string, props: WarehouseProps = {}) {
     super(scope, id);
-    // Grant S3 log delivery through a bucket policy rather than an ACL, whatever the
-    // app's feature flags say (ACLs are off on every warehouse bucket).
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     this.namespace = validateNamespace(props.namespace ?? DEFAULT_NAMESPACE);
     const ns = this.namespace;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -172,16 +171,17 @@ export class Warehouse extends WarehouseBase {
     });
 
     // Both data buckets: SSE-KMS with the S3 key, access logs to the log bucket.
-    const kmsBucket = (id: string, logPrefix: string, props: s3.BucketProps) =>
-      new s3.Bucket(this, id, {
+    const kmsBucket = (id: string, logPrefix: string, props: s3.BucketProps) => {
+      const bucket = new s3.Bucket(this, id, {
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: this.s3Key,
         bucketKeyEnabled: true,
-        serverAccessLogsBucket: this.accessLogBucket,
-        serverAccessLogsPrefix: logPrefix,
         removalPolicy,
         ...props,
       });
+      deliverAccessLogs(bucket, this.accessLogBucket, logPrefix);
+      return bucket;
+    };
 
     this.sourceBucket = kmsBucket('SourceBucket', 'source/', {
       ...secureBucketProps({ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) }),
@@ -277,11 +277,6 @@ export class Warehouse extends WarehouseBase {
         description: `devcontainer-factory ${ns}: read by the pipelines and the dcf CLI`,
       });
     }
-
-    new CfnOutput(this, 'SourceBucketName', { value: this.sourceBucket.bucketName, description: 'Upload configurations here' });
-    new CfnOutput(this, 'RegistryHost', { value: this.registryHost, description: 'ECR registry of the images and features' });
-    new CfnOutput(this, 'RepositoryPrefix', { value: `${ns}/`, description: 'Every repository of the namespace starts with this' });
-    new CfnOutput(this, 'ParameterPrefix', { value: `/${ns}/factory`, description: 'SSM parameters the pipelines and the dcf CLI read' });
   }
 }
 
@@ -298,8 +293,18 @@ export interface WarehouseAttributes {
    * @default - the source bucket's `encryptionKey`
    */
   readonly s3Key?: kms.IKey;
-  /** The key the repositories are encrypted with (given to repositories created on push by your own creation template). */
-  readonly ecrKey: kms.IKey;
+  /**
+   * The key the repositories are encrypted with (given to repositories created on push by your own creation template).
+   * @default - none: the pipelines need no ECR key (ECR decrypts for whoever may pull or push)
+   */
+  readonly ecrKey?: kms.IKey;
+  /**
+   * ECR repositories of your own (a release or staging repository): a grant on one of
+   * them by its `repositoryName` goes to its own `repositoryArn`, whatever its name.
+   * They must be in this stack's account and region (`registryHost`).
+   * @default - none: every repository is `<ns>/…` of this stack's account and region
+   */
+  readonly repositories?: ecr.IRepository[];
 }
 
 /** A warehouse of resources the caller has; see {@link Warehouse.fromWarehouseAttributes}. */
@@ -308,14 +313,15 @@ class WarehouseOfResources extends WarehouseBase {
   public readonly sourceBucket: s3.IBucket;
   public readonly artifactBucket: s3.IBucket;
   public readonly s3Key: kms.IKey;
-  public readonly ecrKey: kms.IKey;
+  public readonly ecrKey?: kms.IKey;
+  private readonly repositories: readonly ecr.IRepository[];
 
   constructor(scope: Construct, id: string, attrs: WarehouseAttributes) {
     super(scope, id);
     this.namespace = validateNamespace(attrs.namespace);
     const s3Key = attrs.s3Key ?? attrs.sourceBucket.encryptionKey;
     if (!s3Key) {
-      throw new Error(
+      throw new WarehousePropsError(
         `${this.node.path}: the source bucket has no encryptionKey that the pipelines could decrypt with: pass s3Key (the KMS key of the source and artifact buckets' objects)`,
       );
     }
@@ -323,8 +329,30 @@ class WarehouseOfResources extends WarehouseBase {
     this.artifactBucket = attrs.artifactBucket;
     this.s3Key = s3Key;
     this.ecrKey = attrs.ecrKey;
+    this.repositories = [...(attrs.repositories ?? [])];
     ensureEventBridge(this, attrs.sourceBucket);
   }
+
+  public repositoryArn(name: string): string {
+    return this.repositories.find((r) => r.repositoryName === name)?.repositoryArn ?? super.repositoryArn(name);
+  }
+}
+
+/**
+ * Lets S3 deliver the server access logs of `bucket` into `logBucket` under `prefix`, by
+ * a statement of the log bucket's policy (never an ACL, whatever the app's feature
+ * flags), limited to that source bucket and account.
+ */
+function deliverAccessLogs(bucket: s3.Bucket, logBucket: s3.IBucket, prefix: string): void {
+  (bucket.node.defaultChild as s3.CfnBucket).loggingConfiguration = { destinationBucketName: logBucket.bucketName, logFilePrefix: prefix };
+  logBucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [logBucket.arnForObjects(`${prefix}*`)],
+      conditions: { ArnLike: { 'aws:SourceArn': bucket.bucketArn }, StringEquals: { 'aws:SourceAccount': Stack.of(bucket).account } },
+    }),
+  );
 }
 
 /** Switches on EventBridge notifications of a bucket of this app; warns for an imported one. */
@@ -388,7 +416,7 @@ class ImportedWarehouse extends WarehouseBase {
 function wholeDays(prop: string, d: Duration): number {
   const days = d.toDays({ integral: false });
   if (!Number.isInteger(days) || days < 1) {
-    throw new Error(`${prop} must be a whole number of days, at least 1 (got ${d.toHumanString()})`);
+    throw new WarehousePropsError(`${prop} must be a whole number of days, at least 1 (got ${d.toHumanString()})`);
   }
   return days;
 }

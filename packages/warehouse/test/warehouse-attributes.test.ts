@@ -1,9 +1,11 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Warehouse } from '../src';
+import { FactoryError } from '@devcontainer-factory/core';
+import { Warehouse, WarehousePropsError } from '../src';
 
 // A warehouse made of a team's own buckets and keys, for the pipelines alone.
 
@@ -44,15 +46,40 @@ test('GIVEN an imported source bucket THEN a warning says to switch on its Event
 });
 
 test('GIVEN no s3Key and a source bucket without one THEN the error names the construct and says what to pass', () => {
-  const stack = new Stack(new App(), 'Team');
-  const own = ownResources(stack);
-  const bare = s3.Bucket.fromBucketName(stack, 'Bare', 'team-configs');
-  expect(() => Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { namespace: 'team', sourceBucket: bare, artifactBucket: own.artifactBucket, ecrKey: own.ecrKey })).toThrow(
-    /Team\/Warehouse: the source bucket has no encryptionKey .*: pass s3Key/,
-  );
+  const make = () => {
+    const stack = new Stack(new App(), 'Team');
+    const own = ownResources(stack);
+    const bare = s3.Bucket.fromBucketName(stack, 'Bare', 'team-configs');
+    return Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { namespace: 'team', sourceBucket: bare, artifactBucket: own.artifactBucket, ecrKey: own.ecrKey });
+  };
+  expect(make).toThrow(/Team\/Warehouse: the source bucket has no encryptionKey .*: pass s3Key/);
+  expect(make).toThrow(WarehousePropsError);
+  expect(make).toThrow(FactoryError);
 });
 
 test('GIVEN a bad namespace THEN the naming rule refuses it', () => {
   const stack = new Stack(new App(), 'Team');
   expect(() => Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { namespace: 'Team', ...ownResources(stack) })).toThrow(/namespace 'Team' is invalid/);
+});
+
+test('GIVEN repositories of your own and no ecrKey THEN a grant on one of them by name goes to its own ARN, others to <ns>/… of this account', () => {
+  // GIVEN
+  const stack = new Stack(new App(), 'Team');
+  const { sourceBucket, artifactBucket } = ownResources(stack);
+  const repository = new ecr.Repository(stack, 'Repository');
+  const warehouse = Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { namespace: 'team', sourceBucket, artifactBucket, repositories: [repository] });
+  const role = new iam.Role(stack, 'Pusher', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+  // WHEN
+  warehouse.grantPush(role, repository.repositoryName);
+  warehouse.grantPull(role, 'team/images/base');
+
+  // THEN
+  expect(warehouse.ecrKey).toBeUndefined();
+  expect(warehouse.repositoryArn(repository.repositoryName)).toBe(repository.repositoryArn);
+  const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+  const push = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('ecr:PutImage'));
+  expect(JSON.stringify(push?.Resource)).toMatch(/"Fn::GetAtt":\["Repository[0-9A-F]+","Arn"\]/);
+  const pull = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('ecr:BatchGetImage') && !st.Action.includes('ecr:PutImage'));
+  expect(JSON.stringify(pull?.Resource)).toContain(':repository/team/images/base');
 });

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -239,10 +239,58 @@ describe('parameters and outputs', () => {
     }
   });
 
-  test('the number of resources and outputs is fixed: it does not depend on the catalogue', () => {
+  test('the number of resources is fixed: it does not depend on the catalogue', () => {
     const { template } = synth();
     expect(Object.keys(template.toJSON().Resources).length).toBeLessThan(40);
-    expect(Object.keys(template.toJSON().Outputs)).toHaveLength(4);
+  });
+
+  test('GIVEN a Warehouse in a plain Stack THEN it emits no CfnOutput and sets no context', () => {
+    // GIVEN
+    const stack = new Stack(new App(), 'Plain');
+    // WHEN
+    const warehouse = new Warehouse(stack, 'Warehouse', { registryScanning: true, ecrPublicCachePrefix: 'devcontainers/ecr-public' });
+    // THEN
+    expect(warehouse.node.findAll().filter((c) => c instanceof CfnOutput)).toEqual([]);
+    expect(Template.fromStack(stack).toJSON().Outputs).toBeUndefined();
+    expect(stack.node.tryGetContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy')).toBeUndefined();
+  });
+
+  test('GIVEN a WarehouseStack THEN the stack has the 4 outputs, with the logical ids the construct gave them before', () => {
+    const stack = new WarehouseStack(new App(), 'devcontainers-warehouse');
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    expect(Object.keys(outputs).sort()).toEqual(['WarehouseParameterPrefix7BC4E557', 'WarehouseRegistryHost2EA816F5', 'WarehouseRepositoryPrefix7742E871', 'WarehouseSourceBucketName4B63F5D2']);
+    expect(outputs.WarehouseParameterPrefix7BC4E557.Value).toBe('/devcontainers/factory');
+    Template.fromStack(stack).hasOutput('WarehouseSourceBucketName4B63F5D2', { Value: { Ref: Match.stringLikeRegexp('^WarehouseSourceBucket') } });
+  });
+
+  test.each([[undefined], [false]])('GIVEN the S3 bucket-policy log delivery flag %p THEN access logs are still delivered by bucket policy, never by ACL', (flag) => {
+    // GIVEN an app that does not switch on @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy
+    const app = new App({ context: flag === undefined ? {} : { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': flag } });
+    const stack = new Stack(app, 'Logs');
+    // WHEN
+    new Warehouse(stack, 'Warehouse');
+    // THEN no bucket has an ACL, and the log bucket's policy lets S3 logging put each data bucket's logs under its prefix
+    const template = Template.fromStack(stack);
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) expect(bucket.Properties.AccessControl).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') }, LogFilePrefix: 'source/' },
+    });
+    for (const [prefix, bucket] of [['source', 'WarehouseSourceBucket'], ['artifacts', 'WarehouseArtifactBucket']]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'logging.s3.amazonaws.com' },
+              Action: 's3:PutObject',
+              Resource: { 'Fn::Join': ['', [Match.anyValue(), `/${prefix}/*`]] },
+              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${bucket}`), 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            }),
+          ]),
+        },
+      });
+    }
   });
 });
 

@@ -61,13 +61,15 @@ const HASH_LENGTH = 8;
  * The name of a pipeline's refresh schedule: `<pipeline>-refresh`, or, when that is
  * longer than Scheduler allows, the pipeline name cut short, then 8 hex characters of
  * the SHA-256 of the whole pipeline name, then `-refresh` (the same name on every
- * synthesis, distinct for distinct pipelines).
+ * synthesis, distinct for distinct pipelines); an `@` of the pipeline name becomes `_`.
  */
 export function refreshScheduleName(pipelineName: string): string {
-  const name = `${pipelineName}${REFRESH_SUFFIX}`;
+  // Scheduler does not allow the '@' a CodePipeline name may have.
+  const base = pipelineName.replace(/@/g, '_');
+  const name = `${base}${REFRESH_SUFFIX}`;
   if (name.length <= MAX_SCHEDULE_NAME_LENGTH) return name;
   const hash = createHash('sha256').update(pipelineName).digest('hex').slice(0, HASH_LENGTH);
-  return `${pipelineName.slice(0, MAX_SCHEDULE_NAME_LENGTH - REFRESH_SUFFIX.length - HASH_LENGTH - 1)}-${hash}${REFRESH_SUFFIX}`;
+  return `${base.slice(0, MAX_SCHEDULE_NAME_LENGTH - REFRESH_SUFFIX.length - HASH_LENGTH - 1)}-${hash}${REFRESH_SUFFIX}`;
 }
 
 /**

@@ -34,7 +34,7 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
   public abstract readonly sourceBucket: s3.IBucket;
   public abstract readonly artifactBucket: s3.IBucket;
   public abstract readonly s3Key: kms.IKey;
-  public abstract readonly ecrKey: kms.IKey;
+  public abstract readonly ecrKey?: kms.IKey;
 
   public get registryHost(): string {
     return `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}`;
