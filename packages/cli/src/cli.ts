@@ -11,6 +11,7 @@ import { listCommand } from './commands/list';
 import { localCommand } from './commands/local';
 import { packCommand } from './commands/pack';
 import { pushCommand } from './commands/push';
+import { sbomCommand } from './commands/sbom';
 import { statusCommand } from './commands/status';
 import { tagsCommand } from './commands/tags';
 import { validateCommand } from './commands/validate';
@@ -31,6 +32,7 @@ Examples:
   $ dcf status python                       the latest execution, stage by stage
   $ dcf list                                published images and features, tags, digests
   $ dcf tags python --json                  every tagged image of python, as JSON
+  $ dcf sbom python -o python.cdx.json      the SBOM (CycloneDX JSON) of python:latest
   $ dcf local run examples/catalog.yaml     build, test and release a catalogue into a local registry, no AWS
 
 AWS: the standard SDK configuration applies (AWS_PROFILE or --profile, AWS_REGION or
@@ -68,7 +70,7 @@ export function buildProgram(app: App): Command {
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true);
-  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, localCommand]) {
+  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, sbomCommand, localCommand]) {
     program.addCommand(command(app));
   }
   const configure = (command: Command) => {
