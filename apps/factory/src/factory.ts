@@ -1,4 +1,4 @@
-import { App, type AppProps, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { stackNames } from '@devcontainer-factory/core';
 import { WarehouseStack } from '@devcontainer-factory/warehouse';
@@ -61,7 +61,15 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
       pullThroughCachePrefixes: catalog.upstreamCaches?.map((c) => c.prefix),
       ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),
+      // The gate reads ECR's scan on push of staging, which registryScanning turns on for <ns>/*.
+      vulnerabilityGate: catalog.registryScanning ? { blockAt: image.vulnerabilities?.blockAt, allow: image.vulnerabilities?.allow ? [...image.vulnerabilities.allow] : undefined } : false,
     });
+    if (!catalog.registryScanning && image.vulnerabilities) {
+      Annotations.of(stack).addWarningV2(
+        'devcontainer-factory:vulnerability-gate-off',
+        `the catalogue gives image '${image.id}' a vulnerability policy, but registryScanning is off: nothing scans staging, so Release runs no gate (deploy with -c registryScanning=true)`,
+      );
+    }
     deployAfter(stack, warehouse);
     images.set(image.id, stack);
   }

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { DEFAULT_STAGING_MAX_AGE_DAYS, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule } from '@devcontainer-factory/core';
+import { DEFAULT_STAGING_MAX_AGE_DAYS, DEFAULT_VULNERABILITY_POLICY, SCAN_GATE_LIMITS, SEVERITIES, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
 import { addUploadPipeline, pipelineNameProblem } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
@@ -34,7 +34,7 @@ import { hasRegistryHost, isImageReference } from './private/image-reference';
 import { manifestStage } from './private/manifest-stage';
 import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
-import type { StageContext } from './private/stage-context';
+import type { ResolvedVulnerabilityGate, StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
 import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
 
@@ -188,6 +188,40 @@ export interface ImagePipelineProps {
    * @default - none
    */
   readonly usesFeatures?: string[];
+  /**
+   * The vulnerability gate of Release: before it promotes a build, Release reads the
+   * scan findings of each platform's image in staging (waiting for the scan on push,
+   * up to `maxWait`) and refuses the build, moving nothing, when a finding is at or
+   * above `blockAt` and no unexpired allowance covers it. Needs scan on push of the
+   * staging repository; `false` for no gate.
+   * @default - on (any CRITICAL finding blocks) when the pipeline creates its staging
+   * repository (scanned on push); off with a warehouse or a given staging repository,
+   * whose scanning the pipeline cannot see: turn it on with the account's scanning
+   * (`RegistrySettings.scanOnPushFilters`, the warehouse's `registryScanning`)
+   */
+  readonly vulnerabilityGate?: VulnerabilityGateProps | false;
+}
+
+/** The policy of the vulnerability gate (see {@link ImagePipelineProps.vulnerabilityGate}). */
+export interface VulnerabilityGateProps {
+  /** @default 'CRITICAL' */
+  readonly blockAt?: Severity | 'none';
+  /**
+   * Findings allowed until their expiry date (UTC, `YYYY-MM-DD`, the last day they hold), each with the reason.
+   * @default - none
+   */
+  readonly allow?: VulnerabilityAllowance[];
+  /**
+   * How long Release waits for a scan in progress; at most 14 minutes (the Release Lambda runs 15).
+   * @default Duration.minutes(10)
+   */
+  readonly maxWait?: Duration;
+  /**
+   * Whether staging is scanned by enhanced scanning (Amazon Inspector): Release then
+   * also needs `inspector2:ListFindings`, which ECR calls on its behalf.
+   * @default false
+   */
+  readonly enhancedScanning?: boolean;
 }
 
 /** Settings of an image pipeline's retention job. */
@@ -215,6 +249,33 @@ function checkList<T extends string>(prop: string, values: readonly T[], allowed
 function atPath(scope: Construct, error: unknown): unknown {
   if (!(error instanceof ImagePipelinePropsError) || error.message.startsWith(`${scope.node.path}: `)) return error;
   return new ImagePipelinePropsError(`${scope.node.path}: ${error.message}`, { cause: error });
+}
+
+/** The gate's settings, checked, or undefined for no gate; see {@link ImagePipelineProps.vulnerabilityGate}. */
+function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedStaging: boolean): { vulnerabilityGate: ResolvedVulnerabilityGate } | undefined {
+  if (props === false || (props === undefined && !scannedStaging)) return undefined;
+  const gate = props ?? {};
+  if (gate.blockAt !== undefined && ![...SEVERITIES, 'none'].includes(gate.blockAt)) {
+    throw new ImagePipelinePropsError(`vulnerabilityGate.blockAt is '${String(gate.blockAt)}': use one of ${SEVERITIES.join(', ')} or none`);
+  }
+  for (const a of gate.allow ?? []) {
+    const date = /^\d{4}-\d{2}-\d{2}$/.test(a.expires) ? new Date(`${a.expires}T00:00:00Z`) : undefined;
+    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== a.expires) {
+      throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} expires '${a.expires}': write the last day the allowance holds as YYYY-MM-DD`);
+    }
+    if (!a.reason?.trim()) throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} has no reason: say why the finding is acceptable`);
+  }
+  const maxWaitSeconds = gate.maxWait?.toSeconds() ?? SCAN_GATE_LIMITS.maxWaitSeconds;
+  if (!Number.isInteger(maxWaitSeconds) || maxWaitSeconds < 0 || maxWaitSeconds > 840) {
+    throw new ImagePipelinePropsError(`vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to 14 minutes (the Release Lambda runs 15)`);
+  }
+  return {
+    vulnerabilityGate: {
+      policy: { blockAt: gate.blockAt ?? DEFAULT_VULNERABILITY_POLICY.blockAt, allow: gate.allow ?? [] },
+      maxWaitSeconds,
+      enhancedScanning: gate.enhancedScanning ?? false,
+    },
+  };
 }
 
 function checkCachePrefix(prefix: string, prop: string): void {
@@ -356,6 +417,7 @@ export class ImagePipeline extends Construct {
         buildkitImage,
         logGroup: this.logGroup,
         source,
+        ...(resolveGate(props.vulnerabilityGate, this.createdStagingRepository !== undefined) ?? {}),
       };
 
       const prepare = prepareStage(ctx);

@@ -15,6 +15,8 @@ export interface JobFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,6 +47,7 @@ export class JobFunction extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       timeout: props.timeout ?? Duration.minutes(2),
       memorySize: props.memorySize ?? 256,
+      ...(props.environment && { environment: { ...props.environment } }),
     });
     acknowledgeNag(this, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
     acknowledgeNag(

@@ -1,13 +1,16 @@
 import { Duration } from 'aws-cdk-lib';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
-import type { ReleaseParameters } from '@devcontainer-factory/core';
-import { acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
+import { RELEASE_GATE_ENVIRONMENT, formatReleaseGateSettings, type ReleaseParameters } from '@devcontainer-factory/core';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { acknowledgeNag, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
 /** What promotion reads in staging: manifests, and blobs to mount or copy. */
 const STAGING_READ_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] as const;
+/** What the vulnerability gate reads in staging: scan findings, nothing else. */
+const GATE_READ_ACTIONS = ['ecr:DescribeImageScanFindings'] as const;
 
 /**
  * Release: a Lambda that promotes the tested build from the staging repository into
@@ -26,10 +29,21 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
     // function: the most Lambda allows, and memory for its network share.
     timeout: Duration.minutes(15),
     memorySize: 1024,
+    ...(ctx.vulnerabilityGate && {
+      environment: { [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings({ policy: ctx.vulnerabilityGate.policy, maxWaitSeconds: ctx.vulnerabilityGate.maxWaitSeconds }, ctx.repository) },
+    }),
   });
   ctx.warehouse.grantPush(job.role, ctx.repository);
   ctx.warehouse.grantRepositories(job.role, STAGING_READ_ACTIONS, ctx.stagingRepository);
   acknowledgeRegistryLogin(job.role);
+  if (ctx.vulnerabilityGate) {
+    ctx.warehouse.grantRepositories(job.role, GATE_READ_ACTIONS, ctx.stagingRepository);
+    if (ctx.vulnerabilityGate.enhancedScanning) {
+      // ECR answers DescribeImageScanFindings of an enhanced scan from Amazon Inspector, with the caller's permission.
+      job.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['inspector2:ListFindings'], resources: ['*'] }));
+      acknowledgeNag(job.role, 'IAM5', 'inspector2:ListFindings supports no resource-level permissions; the gate reads the findings of its staging images only', 'Resource::*');
+    }
+  }
 
   const parameters: ReleaseParameters = {
     registryHost: ctx.warehouse.registryHost,

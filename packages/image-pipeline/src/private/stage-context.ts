@@ -1,3 +1,4 @@
+import type { VulnerabilityPolicy } from '@devcontainer-factory/core';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -26,6 +27,15 @@ export interface StageContext {
   readonly logGroup: logs.ILogGroup;
   /** The uploaded configuration zip. */
   readonly source: codepipeline.Artifact;
+  /** The vulnerability gate of Release, when staging is scanned. */
+  readonly vulnerabilityGate?: ResolvedVulnerabilityGate;
+}
+
+/** {@link VulnerabilityGateProps} with the defaults filled in. */
+export interface ResolvedVulnerabilityGate {
+  readonly policy: VulnerabilityPolicy;
+  readonly maxWaitSeconds: number;
+  readonly enhancedScanning: boolean;
 }
 
 /** The variables of the Prepare action, as `#{Prepare.X}` expressions for later actions. */
