@@ -36,6 +36,11 @@ export interface Catalog {
    */
   readonly blobMounting: boolean;
   /**
+   * Whether released images and features are signed with ECR managed signing
+   * (`-c signing=true`; an AWS Signer profile is created); account-wide, off by default.
+   */
+  readonly signing: boolean;
+  /**
    * Pull-through cache rules for registries that need credentials, from
    * `-c dockerHubCacheSecret=NAME` and `-c ghcrCacheSecret=NAME` (a Secrets Manager secret
    * named `ecr-pullthroughcache/…`): prefixes `<ns>/docker-hub` and `<ns>/ghcr`, which
@@ -93,6 +98,7 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
   const ecrPublicCachePrefix = cachePrefix(context('ecrPublicCache'), namespace);
   const blobMounting = optionalBoolean(context('blobMounting'), 'blobMounting') ?? true;
+  const signing = optionalBoolean(context('signing'), 'signing') ?? false;
   const upstreamCaches = upstreamCachesFromContext(context, namespace);
   return {
     namespace,
@@ -100,6 +106,7 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
     features,
     registryScanning,
     blobMounting,
+    signing,
     ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }),
     ...(upstreamCaches.length && { upstreamCaches }),
   };

@@ -41,6 +41,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     registryScanning: catalog.registryScanning,
     ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
     blobMounting: catalog.blobMounting,
+    signing: catalog.signing,
     upstreamCaches: catalog.upstreamCaches?.map((c) => ({ prefix: c.prefix, upstream: c.upstream, credential: c.secretName })),
   });
 

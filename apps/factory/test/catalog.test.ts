@@ -28,7 +28,7 @@ describe('context', () => {
 
   test('namespace, images and features as comma-separated lists, spaces ignored', () => {
     const catalog = readCatalog(context({ namespace: 'acme', images: 'python, node', features: 'hello' }));
-    expect(catalog).toEqual({ namespace: 'acme', images: [{ id: 'python' }, { id: 'node' }], features: [{ id: 'hello' }], registryScanning: true, blobMounting: true, ecrPublicCachePrefix: 'acme/ecr-public' });
+    expect(catalog).toEqual({ namespace: 'acme', images: [{ id: 'python' }, { id: 'node' }], features: [{ id: 'hello' }], registryScanning: true, blobMounting: true, signing: false, ecrPublicCachePrefix: 'acme/ecr-public' });
   });
 
   test('an empty images list means no images (features still as given)', () => {

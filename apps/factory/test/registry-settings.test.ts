@@ -129,4 +129,11 @@ describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app
       /-c dockerHubCacheSecret=dockerhub-token: the secret must be named 'ecr-pullthroughcache\/<name>'/,
     );
   });
+
+  test('signing is off unless -c signing=true, which signs the release and feature repositories of the namespace', () => {
+    expect(registryResources({ namespace: 'acme' }, 'AWS::ECR::SigningConfiguration')).toEqual({});
+    const [config] = Object.values(registryResources({ namespace: 'acme', signing: 'true' }, 'AWS::ECR::SigningConfiguration'));
+    expect(config.Properties.Rules[0].RepositoryFilters.map((f: { Filter: string }) => f.Filter)).toEqual(['acme/images/*', 'acme/features/*', 'acme/features']);
+    expect(Object.values(registryResources({ namespace: 'acme', signing: 'true' }, 'AWS::Signer::SigningProfile'))).toHaveLength(1);
+  });
 });

@@ -15,7 +15,7 @@ test('a 500-image / 100-feature catalogue synthesizes with every template inside
   // GIVEN a large catalogue, with base images other images depend on
   const images = Array.from({ length: 500 }, (_, i) => ({ id: `image-${i}`, ...(i >= 10 && { dependsOn: [`image-${i % 10}`] }) }));
   const features = Array.from({ length: 100 }, (_, i) => ({ id: `feature-${i}` }));
-  const catalog: Catalog = { namespace: 'scale', images, features, registryScanning: true, blobMounting: true };
+  const catalog: Catalog = { namespace: 'scale', images, features, registryScanning: true, blobMounting: true, signing: false };
 
   // WHEN it is synthesized (with cdk-nag on the whole app)
   const outdir = mkdtempSync(join(tmpdir(), 'factory-scale-'));

@@ -1,8 +1,9 @@
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as signer from 'aws-cdk-lib/aws-signer';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
 import { isPullThroughCachePrefix } from '@devcontainer-factory/core';
@@ -85,6 +86,30 @@ export interface RegistrySettingsProps {
    * @default false - the account's blob mounting setting is left as it is
    */
   readonly blobMounting?: boolean;
+  /**
+   * ECR managed signing: every image pushed to a repository matching
+   * `repositoryFilters` is signed by ECR with an AWS Signer profile (Notation, OCI
+   * SHA384 ECDSA), the signature stored beside it as an OCI referrer. One signing
+   * configuration exists per account and region, so this replaces the account's own.
+   * @default - no signing configuration: the account's own is left as it is
+   */
+  readonly signing?: RegistrySigning;
+}
+
+/** What {@link RegistrySettingsProps.signing} signs, and with which profile. */
+export interface RegistrySigning {
+  /** ECR wildcard filters of the repositories to sign, e.g. `devcontainers/images/*`, `devcontainers/features/*` (1 to 100). */
+  readonly repositoryFilters: string[];
+  /**
+   * The AWS Signer profile to sign with.
+   * @default - a new `Notation-OCI-SHA384-ECDSA` profile, valid for `signatureValidity`
+   */
+  readonly signingProfile?: signer.ISigningProfile;
+  /**
+   * How long a signature of the created profile stays valid.
+   * @default Duration.days(135) - AWS Signer's default
+   */
+  readonly signatureValidity?: Duration;
 }
 
 /** The construct id of the singleton Lambda that every `AwsCustomResource` of a stack shares. */
@@ -105,6 +130,10 @@ export class RegistrySettings extends Construct {
   public readonly upstreamCacheRules: Readonly<Record<string, ecr.CfnPullThroughCacheRule>> = {};
   /** The custom resource that enables blob mounting, when `blobMounting` asked for it. */
   public readonly blobMountingSetting?: AwsCustomResource;
+  /** The signing configuration, when `signing` asked for one. */
+  public readonly signingConfiguration?: ecr.CfnSigningConfiguration;
+  /** The profile images are signed with, when `signing` asked for it. */
+  public readonly signingProfile?: signer.ISigningProfile;
 
   constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
@@ -154,6 +183,7 @@ export class RegistrySettings extends Construct {
       Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${rule.prefix}/ serves ${url} with the credentials in Secrets Manager; a prefix exists once per account and region`);
     }
     if (props.blobMounting) this.blobMountingSetting = this.enableBlobMounting();
+    if (props.signing) [this.signingConfiguration, this.signingProfile] = this.sign(props.signing);
     if (filters.length === 0) return;
 
     this.scanningConfiguration = new ecr.CfnRegistryScanningConfiguration(this, 'Scanning', {
@@ -163,6 +193,24 @@ export class RegistrySettings extends Construct {
     Annotations.of(this).addInfo(
       `account-wide: this stack owns the ECR registry scanning configuration of its account and region (${scanType}, ${filters.join(', ')}); another one deployed in the same account and region replaces it`,
     );
+  }
+
+  /** The signing configuration of `signing`, with its profile. */
+  private sign(props: RegistrySigning): [ecr.CfnSigningConfiguration, signer.ISigningProfile] {
+    const filters = props.repositoryFilters;
+    if (filters.length === 0 || filters.length > 100) throw new Error(`RegistrySettings: signing.repositoryFilters has ${filters.length} filters: name 1 to 100 repositories or wildcards, e.g. 'devcontainers/images/*'`);
+    const bad = filters.filter((f) => !REPOSITORY_FILTER.test(f) || f.length > 256);
+    if (bad.length) throw new Error(`RegistrySettings: signing.repositoryFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards`);
+    const profile =
+      props.signingProfile ??
+      new signer.SigningProfile(this, 'SigningProfile', { platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA, signatureValidity: props.signatureValidity ?? Duration.days(135) });
+    const configuration = new ecr.CfnSigningConfiguration(this, 'Signing', {
+      rules: [{ signingProfileArn: profile.signingProfileArn, repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD_MATCH' })) }],
+    });
+    Annotations.of(this).addInfo(
+      `account-wide: this stack owns the ECR signing configuration of its account and region (${filters.join(', ')}); another one deployed in the same account and region replaces it`,
+    );
+    return [configuration, profile];
   }
 
   /** `PutAccountSetting BLOB_MOUNTING=ENABLED` on create and update; nothing on delete. */

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { DEFAULT_NAMESPACE, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
+import { DEFAULT_NAMESPACE, featureCollectionRepositoryName, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
 import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
 import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
@@ -84,6 +84,14 @@ export interface WarehouseProps {
    * @default - none
    */
   readonly upstreamCaches?: UpstreamCacheRule[];
+  /**
+   * Sign every image and feature users pull, with ECR managed signing (see
+   * {@link RegistrySettingsProps.signing}): the release repositories `<ns>/images/*`
+   * and the feature repositories `<ns>/features/*` and `<ns>/features`, never staging.
+   * Account-wide: it replaces the account's signing configuration.
+   * @default false - the account's signing configuration is left as it is
+   */
+  readonly signing?: boolean;
   /**
    * What happens to the buckets and keys when the stack is deleted. ECR
    * repositories are created on push, outside CloudFormation, and are never
@@ -252,8 +260,9 @@ export class Warehouse extends WarehouseBase {
       kind: 'staging',
     });
 
-    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting || props.upstreamCaches?.length) {
+    if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting || props.upstreamCaches?.length || props.signing) {
       new RegistrySettings(this, 'RegistrySettings', {
+        ...(props.signing && { signing: { repositoryFilters: signedRepositoryFilters(ns) } }),
         scanOnPushFilters: props.registryScanning ? [`${ns}/*`] : undefined,
         ecrPublicCachePrefix: props.ecrPublicCachePrefix,
         blobMounting: props.blobMounting,
@@ -278,6 +287,11 @@ export class Warehouse extends WarehouseBase {
       });
     }
   }
+}
+
+/** The repositories users pull from, which signing covers: releases and features, not staging. */
+export function signedRepositoryFilters(namespace: string): string[] {
+  return [`${namespace}/images/*`, `${namespace}/features/*`, featureCollectionRepositoryName(namespace)];
 }
 
 /** What {@link Warehouse.fromWarehouseAttributes} is made of. */
