@@ -3,14 +3,12 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { isSemver, pipelineName, validateId } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { addUploadPipeline, pipelineNameProblem } from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, pipelineNameProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
@@ -18,7 +16,7 @@ import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
 
-export interface FeaturePipelineProps {
+export interface FeaturePipelineProps extends PipelineResourceProps {
   /** The feature id: its source is `<ns>/features/<id>.zip`, its repository `<ns>/features/<id>`. */
   readonly featureId: string;
   /**
@@ -39,49 +37,6 @@ export interface FeaturePipelineProps {
    * @default - the warehouse's namespace, else 'devcontainers'
    */
   readonly namespace?: string;
-  /**
-   * The bucket features are uploaded to (`<ns>/features/<id>.zip`), versioned. A bucket
-   * of this app gets its EventBridge notifications switched on; for an imported one a
-   * warning says to switch them on, or the pipeline never starts.
-   * @default - none: pass a `warehouse` instead
-   */
-  readonly sourceBucket?: s3.IBucket;
-  /**
-   * The KMS key of the source bucket's objects; the created artifact bucket is
-   * encrypted with it too, and the stages decrypt with it.
-   * @default - the source bucket's `encryptionKey`
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
-   * CodePipeline's artifact store, encrypted with `encryptionKey` (or none).
-   * @default - with a warehouse, its artifact bucket; else a new bucket (SSE-KMS with
-   * `encryptionKey`, TLS only, public access blocked, artifacts expire after 7 days,
-   * removed by `removalPolicy`)
-   */
-  readonly artifactBucket?: s3.IBucket;
-  /**
-   * The CodePipeline name: 1 to 100 characters of `A-Za-z0-9.@-_`. Its first 20
-   * characters are the key prefix of its artifacts, which the stage roles may read:
-   * give pipelines that share an artifact bucket names that differ in them.
-   * @default - `<ns>-feature-<id>`, the name `dcf status` looks for
-   */
-  readonly pipelineName?: string;
-  /**
-   * Where the CodeBuild projects log.
-   * @default - a new log group, kept for `logRetention` and removed by `removalPolicy`
-   */
-  readonly logGroup?: logs.ILogGroup;
-  /**
-   * How long the log group the pipeline creates keeps its events (not with `logGroup`).
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to what the pipeline creates and keeps data in (its log group, and
-   * without a warehouse the artifact bucket) when the stack is deleted.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
   /**
    * The exact `@devcontainers/cli` version Test and Publish install.
    * @default '0.89.0' (the version the factory's publish tests run)

@@ -3,14 +3,12 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { DEFAULT_STAGING_MAX_AGE_DAYS, DEFAULT_VULNERABILITY_POLICY, SCAN_GATE_LIMITS, SEVERITIES, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
-import { addUploadPipeline, pipelineNameProblem } from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, pipelineNameProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -38,7 +36,7 @@ import type { ResolvedVulnerabilityGate, StageContext } from './private/stage-co
 import { testStage } from './private/test-stage';
 import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
 
-export interface ImagePipelineProps {
+export interface ImagePipelineProps extends PipelineResourceProps {
   /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>` (or `repository`). */
   readonly imageId: string;
   /**
@@ -58,19 +56,6 @@ export interface ImagePipelineProps {
    */
   readonly namespace?: string;
   /**
-   * The bucket configurations are uploaded to (`<ns>/images/<id>.zip`), versioned. A
-   * bucket of this app gets its EventBridge notifications switched on; for an imported
-   * one a warning says to switch them on, or the pipeline never starts.
-   * @default - none: pass a `warehouse` instead
-   */
-  readonly sourceBucket?: s3.IBucket;
-  /**
-   * The KMS key of the source bucket's objects; the created artifact bucket is
-   * encrypted with it too, and the stages decrypt with it.
-   * @default - the source bucket's `encryptionKey`
-   */
-  readonly encryptionKey?: kms.IKey;
-  /**
    * The release repository users pull from (in this stack's account and region): only
    * Release can write it. Required with `sourceBucket`.
    * @default - none: with a warehouse, `<ns>/images/<id>` created on first push
@@ -84,37 +69,6 @@ export interface ImagePipelineProps {
    * `retention` after push, removed by `removalPolicy`)
    */
   readonly stagingRepository?: ecr.IRepository;
-  /**
-   * CodePipeline's artifact store, encrypted with `encryptionKey` (or none).
-   * @default - with a warehouse, its artifact bucket; else a new bucket (SSE-KMS with
-   * `encryptionKey`, TLS only, public access blocked, artifacts expire after 7 days,
-   * removed by `removalPolicy`)
-   */
-  readonly artifactBucket?: s3.IBucket;
-  /**
-   * The CodePipeline name: 1 to 100 characters of `A-Za-z0-9.@-_`. Its first 20
-   * characters are the key prefix of its artifacts, which the stage roles may read:
-   * give pipelines that share an artifact bucket names that differ in them.
-   * @default - `<ns>-image-<id>`, the name `dcf status` looks for
-   */
-  readonly pipelineName?: string;
-  /**
-   * Where the pipeline's Lambdas and CodeBuild projects log.
-   * @default - a new log group, kept for `logRetention` and removed by `removalPolicy`
-   */
-  readonly logGroup?: logs.ILogGroup;
-  /**
-   * How long the log group the pipeline creates keeps its events (not with `logGroup`).
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * What happens to what the pipeline creates and keeps data in (its log groups, and
-   * without a warehouse the staging repository and artifact bucket) when the stack is
-   * deleted. `DESTROY` also empties the staging repository on delete.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
   /**
    * Platforms to build and test, each on native CodeBuild hardware.
    * @default ['linux/amd64', 'linux/arm64']
