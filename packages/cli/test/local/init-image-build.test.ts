@@ -40,7 +40,7 @@ describe('dcf init image, then dcf local run', () => {
 
     expect({ code: run.code, stages: starter?.stages.map((s) => `${s.stage}:${s.status}${s.status === 'failed' ? ` (${s.detail})` : ''}`) }).toEqual({
       code: 0,
-      stages: ['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'release:ok'],
+      stages: ['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'sbom:ok', 'release:ok'],
     });
     expect(starter!.stages.find((s) => s.stage === 'test')!.detail).toContain('test-project/test.sh passed ("all checks passed")');
     expect(starter!.stages.find((s) => s.stage === 'release')!.detail).toContain('tagged 0.1.0, 0.1, 0, latest');
