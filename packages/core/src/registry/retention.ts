@@ -136,6 +136,11 @@ const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.
 const CONCURRENCY = 8;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The image digest whose referrers a fallback tag `sha256-<hex>` lists; undefined for any other tag. */
+export function referrersSubject(tag: string): string | undefined {
+  return /^sha256-[0-9a-f]{64}$/.test(tag) ? tag.replace('-', ':') : undefined;
+}
+
 /** The build id of a `<build>` or `<build>-<arch>` tag; undefined for any other tag. */
 export function buildIdOfTag(tag: string): string | undefined {
   if (BUILD_TAG.test(tag)) return tag;
@@ -408,6 +413,17 @@ async function planFor(registry: Registry, repository: string, options: Retentio
         seen.add(child.digest);
         if (INDEX_MEDIA_TYPES.includes(child.mediaType)) queue.push(child.digest);
       }
+    }
+  }
+  // The referrers fallback tags (`sha256-<hex>`, an image's SBOM and other artifacts) follow their image.
+  for (const [digest, list] of tagsOf) {
+    const subjects = list.map(referrersSubject);
+    if (subjects.some((d) => d === undefined)) continue;
+    const keptSubjects = (subjects as string[]).filter((d) => kept.has(d));
+    if (keptSubjects.length) kept.set(digest, `artifacts (SBOM) of kept image ${keptSubjects.map(short).join(', ')}`);
+    else {
+      kept.delete(digest);
+      decision.unkept.set(digest, `artifacts (SBOM) of ${(subjects as string[]).map(short).join(', ')}, which ${subjects.length > 1 ? 'are' : 'is'} not kept`);
     }
   }
   const keep: RetentionEntry[] = [];

@@ -6,7 +6,10 @@ import {
   assembleIndex,
   attachArtifact,
   listReferrers,
+  planRetention,
+  applyRetention,
   promoteBuild,
+  releaseImage,
   readArtifact,
   referrersTag,
 } from '../../src';
@@ -27,7 +30,8 @@ async function stagedBuild() {
   round++;
   const staging = `devcontainers/builds/sbom${round}`;
   const release = `devcontainers/images/sbom${round}`;
-  const buildId = `s${round}`;
+  // A build id as Prepare makes them: 16 hex digits (retention knows build tags by that).
+  const buildId = round.toString(16).padStart(16, 'b');
   const amd64 = await pushTestImage(local.host, staging, `${buildId}-amd64`, 'amd64');
   await assembleIndex(local.registry, staging, buildId, ['linux/amd64']);
   const subject = { mediaType: MEDIA_TYPES.ociManifest, digest: amd64.digest, size: (await local.registry.getManifest(staging, amd64.digest))!.body.length };
@@ -78,4 +82,41 @@ test('GIVEN an image without artifacts THEN it lists none and promotion copies n
   const { staging, release, buildId, subject } = await stagedBuild();
   expect(await listReferrers(local.registry, staging, subject.digest)).toEqual([]);
   expect((await promoteBuild(local.registry, staging, release, buildId)).referrers).toBe(0);
+});
+
+test('GIVEN a released build with an SBOM THEN staging retention deletes the build with its fallback tag, and release retention keeps it while the image is kept', async () => {
+  const { staging, release, buildId, subject } = await stagedBuild();
+  await attachArtifact(local.registry, staging, subject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('kept') });
+  await releaseImage(local.registry, release, { buildId, staging, version: '1.0.0', rules: { latest: true, semver: true, date: false }, now: new Date() });
+
+  const releasePlan = await planRetention(local.registry, release, { kind: 'release', now: new Date() });
+  expect(releasePlan.delete).toEqual([]);
+  expect(releasePlan.keep.find((e) => e.tags.includes(referrersTag(subject.digest)))?.reason).toMatch(/^artifacts \(SBOM\) of kept image sha256:/);
+
+  const stagingResult = await applyRetention(local.registry, staging, { kind: 'staging', releaseRepository: release, now: new Date() });
+  expect(stagingResult.deleted.flatMap((e) => e.tags).sort()).toEqual([buildId, `${buildId}-amd64`, referrersTag(subject.digest)].sort());
+  expect(await local.registry.listTags(staging)).toEqual([]);
+  // The release repository still lists and serves the SBOM.
+  expect(await listReferrers(local.registry, release, subject.digest, SBOM_ARTIFACT_TYPE)).toHaveLength(1);
+});
+
+test('GIVEN a build whose date tag is beyond the kept ones THEN release retention deletes it and its fallback tag, and keeps the newer build with its own', async () => {
+  const { staging, release, buildId, subject } = await stagedBuild();
+  await attachArtifact(local.registry, staging, subject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('old') });
+  await releaseImage(local.registry, release, { buildId, staging, rules: { latest: false, semver: false, date: true }, now: new Date('2026-01-01T00:00:00Z') });
+  // A newer build of the same image, with its own SBOM, takes the newer date tag.
+  const newerId = 'c'.repeat(16);
+  const newer = await pushTestImage(local.host, staging, `${newerId}-amd64`, 'amd64', { content: 'newer build' });
+  await assembleIndex(local.registry, staging, newerId, ['linux/amd64']);
+  const newerSubject = { mediaType: MEDIA_TYPES.ociManifest, digest: newer.digest, size: (await local.registry.getManifest(staging, newer.digest))!.body.length };
+  await attachArtifact(local.registry, staging, newerSubject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('newer') });
+  await releaseImage(local.registry, release, { buildId: newerId, staging, rules: { latest: false, semver: false, date: true }, now: new Date('2026-02-01T00:00:00Z') });
+
+  const result = await applyRetention(local.registry, release, { kind: 'release', keepDateTags: 1, now: new Date() });
+
+  const deleted = result.deleted.flatMap((e) => e.tags);
+  expect(deleted).toEqual(expect.arrayContaining(['20260101', referrersTag(subject.digest)]));
+  expect(deleted).not.toContain(referrersTag(newer.digest));
+  expect(await listReferrers(local.registry, release, subject.digest)).toEqual([]);
+  expect(await listReferrers(local.registry, release, newer.digest, SBOM_ARTIFACT_TYPE)).toHaveLength(1);
 });
