@@ -377,6 +377,29 @@ export class OciRegistry implements Registry {
     return { digest, mediaType, body };
   }
 
+  /**
+   * The referrers of `digest` through the OCI 1.1 referrers API (`GET /v2/<name>/referrers/<digest>`),
+   * which ECR has; undefined when the registry has no such API (a 404, as the CNCF distribution
+   * registry 2.x answers), so that the caller reads the fallback tag instead. One page (the
+   * API's `Link` pagination is not followed: a page holds far more referrers than an image has).
+   */
+  async referrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
+    if (!isDigest(digest)) throw new RegistryError(`cannot list referrers of ${JSON.stringify(digest)}: not a digest`);
+    const res = await this.send(`/v2/${repository}/referrers/${digest}`, { headers: { Accept: MEDIA_TYPES.ociIndex }, repository, action: 'pull', idempotent: true, ...this.limits('manifest') });
+    if (res.status === 404) return undefined;
+    this.expect(res, [200], `GET referrers of ${repository}@${digest}`);
+    const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+    if (type !== MEDIA_TYPES.ociIndex) return undefined;
+    let index: { manifests?: unknown };
+    try {
+      index = JSON.parse(res.body.toString('utf8')) as { manifests?: unknown };
+    } catch (cause) {
+      throw new RegistryError(`${this.host}/${repository}: the referrers of ${digest} are not JSON`, { cause });
+    }
+    if (!Array.isArray(index.manifests)) throw new RegistryError(`${this.host}/${repository}: the referrers of ${digest} are not an image index`);
+    return index.manifests as Descriptor[];
+  }
+
   async putManifest(repository: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string> {
     const digest = sha256Digest(body);
     const res = await this.send(`/v2/${repository}/manifests/${tag ?? digest}`, {

@@ -34,19 +34,32 @@ export interface Referrer extends Descriptor {
   readonly artifactType?: string;
 }
 
-/** The referrers of an image listed by its fallback tag, newest last; `artifactType` filters. */
+/**
+ * The referrers of an image, newest last; `artifactType` filters. Through the registry's
+ * referrers API where it has one (ECR), merged with the fallback tag's list (which this
+ * project writes everywhere, and which registries without the API need).
+ */
 export async function listReferrers(registry: Registry, repository: string, subject: string, artifactType?: string): Promise<Referrer[]> {
+  const listed = await fallbackReferrers(registry, repository, subject);
+  const api = (await registry.referrers?.(repository, subject)) ?? [];
+  const seen = new Set(listed.map((r) => r.digest));
+  const all = [...listed, ...(api as Referrer[]).filter((r) => !seen.has(r.digest))];
+  return all.filter((d) => artifactType === undefined || d.artifactType === artifactType);
+}
+
+/** The referrers the fallback tag `sha256-<hex>` of an image lists. */
+async function fallbackReferrers(registry: Registry, repository: string, subject: string): Promise<Referrer[]> {
   const index = await registry.getManifest(repository, referrersTag(subject));
   if (!index) return [];
   const parsed = parseManifest(index, `${repository}:${referrersTag(subject)}`);
   if (parsed.kind !== 'index') throw new ReferrerError(`${registry.host}/${repository}:${referrersTag(subject)} is not an index: the referrers fallback tag of ${subject} holds something else`);
-  return (parsed.index.manifests as Referrer[]).filter((d) => artifactType === undefined || d.artifactType === artifactType);
+  return parsed.index.manifests as Referrer[];
 }
 
 /** Writes the fallback index of `subject` with `add` in it (replacing an entry of the same digest). */
 async function writeReferrersIndex(registry: Registry, repository: string, subject: string, add: readonly Referrer[]): Promise<void> {
   const digests = new Set(add.map((r) => r.digest));
-  const kept = (await listReferrers(registry, repository, subject)).filter((r) => !digests.has(r.digest));
+  const kept = (await fallbackReferrers(registry, repository, subject)).filter((r) => !digests.has(r.digest));
   const manifests = [...kept, ...add];
   if (manifests.length > MAX_REFERRERS) {
     throw new ReferrerError(`${registry.host}/${repository}@${subject} would have ${manifests.length} referrers, over the limit of ${MAX_REFERRERS}: delete old artifacts of the image`);

@@ -4,6 +4,7 @@
  * HTTP API for `dcf local` and for tests against a real registry.
  */
 import { FactoryError } from '../factory-error';
+import type { Descriptor } from './manifest';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -54,6 +55,11 @@ export interface Registry {
    * needs it.
    */
   deleteManifest?(repository: string, digest: string): Promise<void>;
+  /**
+   * The referrers of a manifest through the OCI 1.1 referrers API; undefined when the
+   * registry has none (then the fallback tag `sha256-<hex>` lists them). Optional.
+   */
+  referrers?(repository: string, digest: string): Promise<readonly Descriptor[] | undefined>;
 }
 
 /** How {@link Registry.copyBlob} made a blob available: it was there, it was mounted, or its bytes were copied. */
