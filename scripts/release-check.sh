@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 VERDACCIO_VERSION=6.8.0
-PACKAGES=(lambdas warehouse image-pipeline feature-pipeline cli)
+# Every publishable package of packages/ (its folder name is its name after the scope).
+mapfile -t PACKAGES < <(node -e "for (const d of require('fs').readdirSync('packages')) { const p = require('./packages/' + d + '/package.json'); if (!p.private) console.log(p.name.split('/')[1]); }")
 export NX_DAEMON=false NX_NO_CLOUD=true
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
