@@ -41,8 +41,8 @@ test('GIVEN both THEN each referrer is listed once, the fallback tag\'s first', 
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [SBOM] }));
   const registry: Registry = {
     host: 'fake',
-    getManifest: async (_r, ref) => (ref === `sha256-${'a'.repeat(64)}` ? { digest: 'sha256:x', mediaType: MEDIA_TYPES.ociIndex, body: index } : undefined),
+    getManifest: async (_r: string, ref: string) => (ref === `sha256-${'a'.repeat(64)}` ? { digest: 'sha256:x', mediaType: MEDIA_TYPES.ociIndex, body: index } : undefined),
     referrers: async () => [SIGNATURE, SBOM],
-  } as Registry;
+  } as unknown as Registry;
   expect((await listReferrers(registry, 'ns/images/python', SUBJECT)).map((r) => r.digest)).toEqual([SBOM.digest, SIGNATURE.digest]);
 });
