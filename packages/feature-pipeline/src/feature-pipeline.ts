@@ -3,12 +3,12 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { isSemver, pipelineName, validateId } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { addUploadPipeline, pipelineNameProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
@@ -79,13 +79,8 @@ export class FeaturePipeline extends Construct {
     if (!props) throw fail('props are missing: pass at least featureId, and a warehouse or your own sourceBucket');
     const featureId = validateId(props.featureId, 'feature id');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (props.logGroup && props.logRetention !== undefined) {
-      throw fail('logRetention applies only to the log group the pipeline creates: set it on your logGroup instead, or leave logGroup out');
-    }
-    if (props.pipelineName !== undefined) {
-      const problem = pipelineNameProblem(props.pipelineName);
-      if (problem) throw fail(problem);
-    }
+    const resourceProblem = pipelineResourceProblem(props);
+    if (resourceProblem) throw fail(resourceProblem);
     const warehouse = pipelineWarehouse(this, {
       warehouse: props.warehouse,
       namespace: props.namespace,
@@ -109,7 +104,7 @@ export class FeaturePipeline extends Construct {
     }
 
     this.repositoryName = warehouse.repositoryName('feature', featureId);
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
+    this.logGroup = pipelineLogGroup(this, props, removalPolicy);
     const source = new codepipeline.Artifact('Source');
     const ctx: StageContext = {
       scope: this,

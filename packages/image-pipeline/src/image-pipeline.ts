@@ -4,11 +4,11 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { DEFAULT_STAGING_MAX_AGE_DAYS, DEFAULT_VULNERABILITY_POLICY, SCAN_GATE_LIMITS, SEVERITIES, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
-import { addUploadPipeline, pipelineNameProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
+import { addUploadPipeline, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -209,12 +209,11 @@ function atPath(scope: Construct, error: unknown): unknown {
 function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedStaging: boolean): { vulnerabilityGate: ResolvedVulnerabilityGate } | undefined {
   if (props === false || (props === undefined && !scannedStaging)) return undefined;
   const gate = props ?? {};
-  if (gate.blockAt !== undefined && ![...SEVERITIES, 'none'].includes(gate.blockAt)) {
+  if (gate.blockAt !== undefined && !BLOCK_AT_VALUES.includes(gate.blockAt)) {
     throw new ImagePipelinePropsError(`vulnerabilityGate.blockAt is '${String(gate.blockAt)}': use one of ${SEVERITIES.join(', ')} or none`);
   }
   for (const a of gate.allow ?? []) {
-    const date = /^\d{4}-\d{2}-\d{2}$/.test(a.expires) ? new Date(`${a.expires}T00:00:00Z`) : undefined;
-    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== a.expires) {
+    if (!isAllowanceExpiry(a.expires)) {
       throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} expires '${a.expires}': write the last day the allowance holds as YYYY-MM-DD`);
     }
     if (!a.reason?.trim()) throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} has no reason: say why the finding is acceptable`);
@@ -225,7 +224,7 @@ function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedS
   }
   return {
     vulnerabilityGate: {
-      policy: { blockAt: gate.blockAt ?? DEFAULT_VULNERABILITY_POLICY.blockAt, allow: gate.allow ?? [] },
+      policy: resolveVulnerabilityPolicy(gate),
       maxWaitSeconds,
       enhancedScanning: gate.enhancedScanning ?? false,
     },
@@ -300,14 +299,8 @@ export class ImagePipeline extends Construct {
           `repository is missing: with your own sourceBucket, pass the ECR repository Release writes, e.g. new ecr.Repository(this, 'Repository', { repositoryName: '${props.namespace ?? 'devcontainers'}/images/${imageId}' })`,
         );
       }
-      if (props.logGroup && props.logRetention !== undefined) {
-        throw new ImagePipelinePropsError('logRetention applies only to the log group the pipeline creates: set it on your logGroup instead, or leave logGroup out');
-      }
-      const customName = props.pipelineName;
-      if (customName !== undefined) {
-        const problem = pipelineNameProblem(customName);
-        if (problem) throw new ImagePipelinePropsError(problem);
-      }
+      const resourceProblem = pipelineResourceProblem(props);
+      if (resourceProblem) throw new ImagePipelinePropsError(resourceProblem);
       // Without a warehouse there is no creation template to make `<ns>/builds/<id>` on first push.
       this.createdStagingRepository = props.warehouse || props.stagingRepository || !props.repository ? undefined : this.newStagingRepository(props, removalPolicy);
       const stagingRepository = props.stagingRepository ?? this.createdStagingRepository;
@@ -353,8 +346,8 @@ export class ImagePipeline extends Construct {
       this.repositoryName = props.repository?.repositoryName ?? warehouse.repositoryName('image', imageId);
       this.stagingRepositoryName = stagingRepository?.repositoryName ?? warehouse.stagingRepositoryName(imageId);
       this.platforms = platforms;
-      this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
-      const name = customName ?? pipelineName(warehouse.namespace, 'image', imageId);
+      this.logGroup = pipelineLogGroup(this, props, removalPolicy);
+      const name = props.pipelineName ?? pipelineName(warehouse.namespace, 'image', imageId);
 
       const source = new codepipeline.Artifact('Source');
       const ctx: StageContext = {

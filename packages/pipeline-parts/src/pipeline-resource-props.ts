@@ -1,7 +1,9 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { pipelineNameProblem } from './upload-pipeline';
 
 /**
  * What both pipelines take from a CDK user who has resources of their own instead of
@@ -53,4 +55,17 @@ export interface PipelineResourceProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** What is wrong with the names and logs of {@link PipelineResourceProps}, in words; undefined when nothing is. */
+export function pipelineResourceProblem(props: Pick<PipelineResourceProps, 'logGroup' | 'logRetention' | 'pipelineName'>): string | undefined {
+  if (props.logGroup && props.logRetention !== undefined) {
+    return 'logRetention applies only to the log group the pipeline creates: set it on your logGroup instead, or leave logGroup out';
+  }
+  return props.pipelineName === undefined ? undefined : pipelineNameProblem(props.pipelineName);
+}
+
+/** The pipeline's log group: the given one, or a new `Logs` kept for `logRetention` (three months) and removed by `removalPolicy`. */
+export function pipelineLogGroup(scope: Construct, props: Pick<PipelineResourceProps, 'logGroup' | 'logRetention'>, removalPolicy: RemovalPolicy): logs.ILogGroup {
+  return props.logGroup ?? new logs.LogGroup(scope, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
 }

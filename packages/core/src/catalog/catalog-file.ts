@@ -37,7 +37,7 @@ import {
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../registry/retention';
-import { SEVERITIES, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
+import { BLOCK_AT_VALUES, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
 import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
@@ -139,8 +139,7 @@ function vulnerabilityPolicy(raw: unknown, where: string): Partial<Vulnerability
     const reason = stringValue(a.reason, `'reason' of ${at}`).trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) throw new CatalogError(`'reason' of ${at} must say in 1 to ${MAX_REASON_LENGTH} characters why the finding is acceptable`);
     const expires = stringValue(a.expires, `'expires' of ${at}`);
-    const date = /^\d{4}-\d{2}-\d{2}$/.test(expires) ? new Date(`${expires}T00:00:00Z`) : undefined;
-    if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== expires) {
+    if (!isAllowanceExpiry(expires)) {
       throw new CatalogError(`'expires' of ${at} is ${JSON.stringify(expires)}: write the last day the allowance holds as YYYY-MM-DD`);
     }
     return { id, reason, expires };
@@ -148,7 +147,7 @@ function vulnerabilityPolicy(raw: unknown, where: string): Partial<Vulnerability
   const dup = allow?.find((a, i) => allow.findIndex((b) => b.id === a.id) !== i);
   if (dup) throw new CatalogError(`'allow' of ${where} lists '${dup.id}' twice`);
   return {
-    ...(o.blockAt !== undefined && { blockAt: enumValue(o.blockAt, [...SEVERITIES, 'none'] as const, `'blockAt' of ${where}`) }),
+    ...(o.blockAt !== undefined && { blockAt: enumValue(o.blockAt, BLOCK_AT_VALUES, `'blockAt' of ${where}`) }),
     ...(allow && { allow }),
   };
 }

@@ -5,7 +5,7 @@
  * renamed variable breaks the build, not a deployed pipeline.
  */
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
-import { SEVERITIES, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
+import { BLOCK_AT_VALUES, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
 
 /** Output variables of the Prepare action. */
 export const PREPARE_VARIABLES = {
@@ -153,7 +153,7 @@ export function parseReleaseGateSettings(text: string | undefined): ReleaseGateS
     throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} is not JSON: redeploy the image pipeline`, { cause });
   }
   const blockAt = raw.b;
-  if (typeof blockAt !== 'string' || ![...SEVERITIES, 'none'].includes(blockAt)) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
+  if (typeof blockAt !== 'string' || !(BLOCK_AT_VALUES as readonly string[]).includes(blockAt)) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
   if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > 840) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to 840 s): redeploy the image pipeline`);
   if (!Array.isArray(raw.a) || !raw.a.every((e) => Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string'))) {
     throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid allow list: redeploy the image pipeline`);

@@ -45,7 +45,6 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients, en
     const gate = parseReleaseGateSettings(environment[RELEASE_GATE_ENVIRONMENT]);
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
     const now = clients.now ?? (() => new Date());
-    const findings = new EcrScanFindings(clients.ecr, clients.retry);
     const result = await releaseImage(registry, params.repository, {
       buildId: params.buildId,
       staging: params.stagingRepository,
@@ -53,7 +52,7 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients, en
       rules: { latest: params.rules.includes('latest'), semver: params.rules.includes('semver'), date: params.rules.includes('date') },
       now: now(),
       ...(gate && {
-        gate: (plan, repository) => runScanGate(findings, repository, params.repository, plan, { policy: gate.policy, maxWaitSeconds: gate.maxWaitSeconds, now, ...(clients.sleep && { sleep: clients.sleep }) }),
+        gate: (plan, repository) => runScanGate(new EcrScanFindings(clients.ecr, clients.retry), repository, params.repository, plan, { policy: gate.policy, maxWaitSeconds: gate.maxWaitSeconds, now, ...(clients.sleep && { sleep: clients.sleep }) }),
       }),
     });
     if (result.tags.length === 0) {
