@@ -19,3 +19,6 @@ export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', releas
 
 /** Bundle name of the feature pipeline's CodeBuild tool (`bundleDir(FEATURE_TOOL)`). */
 export const FEATURE_TOOL = 'feature-tool';
+
+/** Bundle name of the image pipeline's CodeBuild tool, the SBOM step of Build (`bundleDir(IMAGE_TOOL)`). */
+export const IMAGE_TOOL = 'image-tool';

@@ -251,6 +251,9 @@ export function formatInputRecord(record: InputRecord): string {
   return [`configuration@${record.configuration}`, ...record.inputs.map((i) => `${i.kind}:${i.reference}@${i.digest}`)].join(' ');
 }
 
+/** The variable a Build action sets from `#{Prepare.Inputs}` ({@link formatInputRecord}'s line), for the SBOM step. */
+export const BUILD_INPUTS_VARIABLE = 'BUILD_INPUTS';
+
 /** Reads {@link formatInputRecord}'s line; undefined when it is not one. */
 export function parseInputRecord(text: string | undefined): InputRecord | undefined {
   if (!text) return undefined;

@@ -17,3 +17,5 @@ export * from './vulnerability-gate';
 export * from './scan-gate';
 export * from './referrers';
 export * from './sbom';
+export * from './sbom-generator';
+export * from './image-sbom';

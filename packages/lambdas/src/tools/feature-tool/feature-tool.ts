@@ -12,32 +12,14 @@
  * `AWS` and `aws ecr get-login-password`); without them the registry is anonymous.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace, OciRegistry, FactoryError } from '@devcontainer-factory/core';
+import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace } from '@devcontainer-factory/core';
+import { type Flags, type ToolIo, ToolUsageError, requiredFlags, runTool, toolRegistry } from '../private/tool-command';
 
-/** Where the tool writes; injectable for tests. */
-export interface ToolIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** Thrown for a command line the tool does not understand. */
-export class FeatureToolUsageError extends FactoryError {}
+export type { ToolIo } from '../private/tool-command';
 
 const USAGE = 'usage: feature-tool <validate|layout|plan|complete> [options] (see the package README)';
 
-type Flags = Record<string, string | undefined>;
-
-function required(flags: Flags, ...names: string[]): string[] {
-  const missing = names.filter((n) => !flags[n]);
-  if (missing.length > 0) throw new FeatureToolUsageError(`missing ${missing.map((n) => `--${n}`).join(', ')}\n${USAGE}`);
-  return names.map((n) => flags[n]!);
-}
-
-function registryOf(host: string, io: ToolIo): OciRegistry {
-  return new OciRegistry({ host, username: io.env.REGISTRY_USERNAME, password: io.env.REGISTRY_PASSWORD });
-}
+const required = (flags: Flags, ...names: string[]) => requiredFlags(flags, USAGE, ...names);
 
 async function validate(flags: Flags, io: ToolIo): Promise<number> {
   const [src, id] = required(flags, 'src', 'id');
@@ -65,8 +47,8 @@ async function plan(flags: Flags, io: ToolIo): Promise<number> {
   const packaged = featureContentFromTar(await readFile(tarball), tarball);
   const metadata = packaged.get(FEATURE_METADATA_FILE);
   const version = metadata && parseJsonc(Buffer.from(metadata.data).toString('utf8')).value?.version;
-  if (typeof version !== 'string') throw new FeatureToolUsageError(`${tarball} has no ${FEATURE_METADATA_FILE} with a "version": package the feature laid out by 'layout'`);
-  const result = await planFeaturePublish({ registry: registryOf(host, io), namespace, id, version, packaged });
+  if (typeof version !== 'string') throw new ToolUsageError(`${tarball} has no ${FEATURE_METADATA_FILE} with a "version": package the feature laid out by 'layout'`);
+  const result = await planFeaturePublish({ registry: toolRegistry(host, io), namespace, id, version, packaged });
   await writeFile(planFile, JSON.stringify(result, null, 2));
   io.err(
     result.action === 'publish'
@@ -83,7 +65,7 @@ async function complete(flags: Flags, io: ToolIo): Promise<number> {
   // The CLI's output is read only when the plan published (for `unchanged` the file may be empty).
   const output = publishPlan.action === 'publish' && flags['publish-output'] ? await readFile(flags['publish-output'], 'utf8') : undefined;
   const cliResult = output !== undefined ? parsePublishOutput(output, publishPlan.id) : undefined;
-  const result = await completeFeaturePublish({ registry: registryOf(host, io), plan: publishPlan, cliResult });
+  const result = await completeFeaturePublish({ registry: toolRegistry(host, io), plan: publishPlan, cliResult });
   io.err(
     result.status === 'published'
       ? `published ${host}/${publishPlan.namespace}/features/${result.id}:${result.version} (${result.digest}) as ${result.tags.join(', ')}`
@@ -94,36 +76,21 @@ async function complete(flags: Flags, io: ToolIo): Promise<number> {
   return 0;
 }
 
-const COMMANDS: Record<string, (flags: Flags, io: ToolIo) => Promise<number>> = { validate, layout, plan, complete };
-
 /** Runs one subcommand; returns the exit code (0 done, 1 the feature or the registry refused, 2 a usage error). */
-export async function runFeatureTool(argv: readonly string[], io: ToolIo): Promise<number> {
-  try {
-    const [command, ...rest] = argv;
-    const run = COMMANDS[command ?? ''];
-    if (!run) throw new FeatureToolUsageError(command ? `unknown command '${command}'\n${USAGE}` : USAGE);
-    let flags: Flags;
-    try {
-      flags = parseArgs({
-        args: [...rest],
-        options: Object.fromEntries(['src', 'id', 'out', 'registry', 'namespace', 'tarball', 'plan', 'publish-output'].map((o) => [o, { type: 'string' as const }])),
-        strict: true,
-      }).values as Flags;
-    } catch (cause) {
-      throw new FeatureToolUsageError(`${(cause as Error).message}\n${USAGE}`, { cause });
-    }
-    return await run(flags, io);
-  } catch (e) {
-    if (e instanceof FeatureToolUsageError) {
-      io.err(e.message);
-      return 2;
-    }
-    if (e instanceof InvalidConfigurationError) {
-      io.err(`the feature has ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}:`);
-      for (const p of e.problems) io.err(`  ${formatProblem(p)}`);
-      return 1;
-    }
-    io.err(`error: ${(e as Error).message ?? String(e)}`);
-    return 1;
-  }
+export function runFeatureTool(argv: readonly string[], io: ToolIo): Promise<number> {
+  return runTool(
+    {
+      usage: USAGE,
+      commands: { validate, layout, plan, complete },
+      flags: ['src', 'id', 'out', 'registry', 'namespace', 'tarball', 'plan', 'publish-output'],
+      report: (e, out) => {
+        if (!(e instanceof InvalidConfigurationError)) return false;
+        out.err(`the feature has ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'}:`);
+        for (const p of e.problems) out.err(`  ${formatProblem(p)}`);
+        return true;
+      },
+    },
+    argv,
+    io,
+  );
 }
