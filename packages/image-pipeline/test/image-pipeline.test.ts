@@ -82,13 +82,20 @@ describe('ImagePipeline with default props', () => {
     expect(types).toEqual(['LINUX_CONTAINER', 'ARM_CONTAINER']);
   });
 
-  test('Build and Test get the build id from Prepare', () => {
+  test('Build and Test get the build id from Prepare; Build also the inputs its SBOMs list', () => {
     const stages = pipelineStages(ctx.template);
-    const codebuildActions = stages.flatMap((s) => s.Actions).filter((a) => a.ActionTypeId.Provider === 'CodeBuild');
-    expect(codebuildActions).toHaveLength(4);
-    for (const a of codebuildActions) {
-      expect(JSON.parse(a.Configuration.EnvironmentVariables as string)).toEqual([{ name: 'BUILD_ID', type: 'PLAINTEXT', value: '#{Prepare.BuildId}' }]);
-    }
+    const variablesOf = (stage: string) => stages.find((s) => s.Name === stage)!.Actions.map((a) => JSON.parse(a.Configuration.EnvironmentVariables as string));
+    const buildId = { name: 'BUILD_ID', type: 'PLAINTEXT', value: '#{Prepare.BuildId}' };
+    expect(variablesOf('Build')).toEqual([0, 1].map(() => [buildId, { name: 'BUILD_INPUTS', type: 'PLAINTEXT', value: '#{Prepare.Inputs}' }]));
+    expect(variablesOf('Test')).toEqual([0, 1].map(() => [buildId]));
+  });
+
+  test('the Build role reads the image tool, one object of the CDK asset bucket, and nothing else of that bucket', () => {
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole)).filter((s) => s.resources.some((r) => r.includes('cdk-hnb659fds-assets')));
+    expect(statements).toEqual([{ actions: ['s3:GetObject'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js$/)] }]);
+    const [build] = Object.entries(projectsByName(ctx.template)).filter(([id]) => id.includes('BuildAmd64'));
+    const variables = JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables;
+    expect(statements[0].resources[0]).toBe(`arn:<AWS::Partition>:s3:::${variables.TOOL_BUCKET}/${variables.TOOL_KEY}`);
   });
 
   test('Build, Manifest and Test are skipped by a VariableCheck on #{Prepare.Released}; Release always runs', () => {
@@ -187,7 +194,8 @@ describe('ImagePipeline with default props', () => {
       const actions = statements.flatMap((s) => s.actions);
       expect(actions.filter((a) => a.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
       expect(actions.filter((a) => a.startsWith('codebuild:'))).toEqual([]);
-      const s3 = statements.filter((s) => s.actions.some((a) => a.startsWith('s3:')));
+      // (Build's read of the image tool, one object, has a test of its own.)
+      const s3 = statements.filter((s) => s.actions.some((a) => a.startsWith('s3:')) && !s.resources.some((r) => r.includes('cdk-hnb659fds-assets')));
       expect(s3).toEqual([
         { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/devcontainers-image-\/\*$/)] },
         { actions: ['s3:GetBucketLocation'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>$/)] },

@@ -10,6 +10,7 @@ export function cfnText(value: unknown): string {
     return parts.map(cfnText).join(delimiter);
   }
   if (o?.Ref !== undefined) return `<${o.Ref}>`;
+  if (typeof o?.['Fn::Sub'] === 'string') return o['Fn::Sub'];
   if (o?.['Fn::GetAtt']) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
   return JSON.stringify(value);
 }

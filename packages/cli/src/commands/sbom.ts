@@ -203,7 +203,7 @@ async function findSbom(registry: OciRegistry, repository: string, id: string, t
   if (referrers.length === 0) {
     throw new DcfError(
       `${shown} ${chosen.platform} was released without an SBOM: ${where}@${chosen.digest} has no referrer of type ${SBOM_ARTIFACT_TYPE}; ` +
-        'it was released before SBOMs were stored, or by a pipeline that stores none (dcf local run stores one for every image it releases)',
+        'it was released before the factory stored SBOMs (every build since stores one)',
       ExitCode.Aws,
     );
   }

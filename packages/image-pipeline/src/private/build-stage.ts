@@ -2,6 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { join } from 'node:path';
+import { BUILD_INPUTS_VARIABLE } from '@devcontainer-factory/core';
+import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { imageBuildSpec } from './buildspecs';
 import { platformStage } from './platform-stage';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -13,7 +17,8 @@ export const BUILD_TIMEOUT = Duration.minutes(60);
  * Build: one privileged CodeBuild project per platform on native hardware (ARM or
  * x86 CodeBuild images, no emulation), run in parallel. They share one role that
  * can push to the image's staging repository (per-arch images and the registry
- * caches) and pull the base images; it cannot write the release repository.
+ * caches, and each image's SBOM beside it) and pull the base images, and read the
+ * image tool; it cannot write the release repository.
  */
 export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'BuildRole', {
@@ -23,6 +28,10 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
   // Staging only: what an engineer's Dockerfile runs here cannot touch what users pull.
   ctx.warehouse.grantPush(role, ctx.stagingRepository);
   if (ctx.baseRepositories.length) ctx.warehouse.grantPull(role, ...ctx.baseRepositories);
+  // The SBOM step's tool (a bundle of the functions `dcf local` runs), read from the CDK asset bucket.
+  const tool = new s3assets.Asset(ctx.scope, 'ImageTool', { path: join(bundleDir(IMAGE_TOOL), 'index.js') });
+  // That one object only (CDK's asset grant would read and list the whole asset bucket).
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [tool.bucket.arnForObjects(tool.s3ObjectKey)] }));
 
   const { stage, projects } = platformStage(ctx, prepare, {
     stageName: 'Build',
@@ -36,7 +45,11 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
         namespace: ctx.warehouse.namespace,
         devcontainerCliVersion: ctx.devcontainerCliVersion,
         buildkitImage: ctx.buildkitImage,
+        toolBucket: tool.s3BucketName,
+        toolKey: tool.s3ObjectKey,
       }),
+    // The bases and features with their digests, for the SBOM.
+    variables: { [BUILD_INPUTS_VARIABLE]: prepare.inputs },
     timeout: BUILD_TIMEOUT,
     privilegedReason: 'devcontainer build runs Docker (buildx with a docker-container builder), which needs privileged mode',
   });

