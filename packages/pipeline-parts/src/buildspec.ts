@@ -67,6 +67,19 @@ export function devcontainerCliInstallCommands(): string[] {
   return [`npm install --global --no-fund --no-audit "@devcontainers/cli@\${${DEVCONTAINER_CLI_VERSION_VARIABLE}}"`, 'devcontainer --version'];
 }
 
+/** Where a pipeline's buildspecs put their CodeBuild tool and work files (`$WORK`), outside the source folder. */
+export const TOOL_WORK_DIR = '/tmp/devcontainer-factory';
+
+/** The variables {@link fetchToolCommands} reads: `WORK` and the bucket and key of the tool's CDK asset (tokens allowed). */
+export function toolVariables(bucket: string, key: string): Record<'WORK' | 'TOOL_BUCKET' | 'TOOL_KEY', string> {
+  return { WORK: TOOL_WORK_DIR, TOOL_BUCKET: bucket, TOOL_KEY: key };
+}
+
+/** Fetches a tool's bundle from its CDK asset to `destination` (a shell word, e.g. `"$WORK/image-tool.js"`). */
+export function fetchToolCommands(destination: string): string[] {
+  return ['mkdir -p "$WORK"', `aws s3 cp --only-show-errors "s3://\${TOOL_BUCKET}/\${TOOL_KEY}" ${destination}`];
+}
+
 /** A version 0.2 buildspec in bash whose install phase installs the pinned devcontainer CLI. */
 export function buildSpec(props: BuildSpecProps): BuildSpecObject {
   if (DEVCONTAINER_CLI_VERSION_VARIABLE in props.variables) {

@@ -43,7 +43,7 @@ export interface ImageSbomResult {
 }
 
 /** Counts what an SBOM lists: the generator's packages and the factory's inputs. */
-export function countSbom(os: CycloneDxBom, inputs: readonly ResolvedInput[]): Omit<ImageSbomResult, 'referrer'> {
+function countSbom(os: CycloneDxBom, inputs: readonly ResolvedInput[]): Omit<ImageSbomResult, 'referrer'> {
   return {
     packages: (os.components ?? []).filter((c) => c.type === 'library').length,
     bases: inputs.filter((i) => i.kind === 'base').length,

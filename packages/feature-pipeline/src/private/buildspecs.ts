@@ -7,10 +7,7 @@
  * made by the feature tool, the bundle of the plain functions `dcf local` runs.
  */
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { buildSpec, toCodeBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
-
-/** Where the buildspecs put the tool and their work files, outside the source folder. */
-export const WORK_DIR = '/tmp/devcontainer-factory';
+import { TOOL_WORK_DIR, buildSpec, fetchToolCommands, toCodeBuildSpec, toolVariables, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 
 /** Values both buildspecs need, fixed at synth time in `env.variables` (tokens allowed). */
 export interface FeatureSpecOptions {
@@ -30,19 +27,9 @@ function variables(o: FeatureSpecOptions): Record<string, string> {
     REGISTRY: o.registryHost,
     NAMESPACE: o.namespace,
     FEATURE_ID: o.featureId,
-    TOOL_BUCKET: o.toolBucket,
-    TOOL_KEY: o.toolKey,
-    WORK: WORK_DIR,
-    FEATURE_TOOL: `${WORK_DIR}/feature-tool.js`,
+    ...toolVariables(o.toolBucket, o.toolKey),
+    FEATURE_TOOL: `${TOOL_WORK_DIR}/feature-tool.js`,
   };
-}
-
-/** Fetches the feature tool (after the devcontainer CLI is installed). */
-function fetchTool(): string[] {
-  return [
-    'mkdir -p "$WORK"',
-    'aws s3 cp --only-show-errors "s3://${TOOL_BUCKET}/${TOOL_KEY}" "$FEATURE_TOOL"',
-  ];
 }
 
 /**
@@ -59,7 +46,7 @@ function registryLogin(docker: boolean): string[] {
 }
 
 function spec(o: FeatureSpecOptions, preBuild: string[], build: string[]): BuildSpecObject {
-  return buildSpec({ variables: variables(o), devcontainerCliVersion: o.devcontainerCliVersion, install: fetchTool(), preBuild, build });
+  return buildSpec({ variables: variables(o), devcontainerCliVersion: o.devcontainerCliVersion, install: fetchToolCommands('"$FEATURE_TOOL"'), preBuild, build });
 }
 
 /** Lays the extracted upload out as a collection in `$WORK/collection`; prints the test arguments (or nothing). */

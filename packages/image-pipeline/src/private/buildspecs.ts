@@ -21,7 +21,7 @@ import {
   sbomPluginsTrivyPath,
   type ImageCheckId,
 } from '@devcontainer-factory/core';
-import { buildSpec, toCodeBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
+import { buildSpec, fetchToolCommands, toCodeBuildSpec, toolVariables, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 
@@ -46,9 +46,6 @@ export interface ImageBuildSpecOptions extends ImageSpecOptions {
   readonly toolBucket: string;
   readonly toolKey: string;
 }
-
-/** Where the Build buildspec puts the tool, the SBOM generator and the image's root file system, outside the source folder. */
-export const WORK_DIR = '/tmp/devcontainer-factory';
 
 /** The tag that holds a platform's registry cache: `buildcache-amd64`. */
 export function cacheTag(platform: Platform): string {
@@ -96,10 +93,11 @@ function registryLogin(): string[] {
   return ['aws ecr get-login-password | docker login --username AWS --password-stdin "$REGISTRY"'];
 }
 
-function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: string[], build: string[]): BuildSpecObject {
+function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: string[], build: string[], install: string[] = []): BuildSpecObject {
   return buildSpec({
     variables: variables(o, extra),
     devcontainerCliVersion: o.devcontainerCliVersion,
+    install,
     preBuild: [...requireBuildId(), ...registryLogin(), ...preBuild],
     build,
   });
@@ -114,8 +112,7 @@ const fail = (message: string) => `{ echo "${message}" >&2; exit 1; }`;
  */
 function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
   return [
-    'mkdir -p "$WORK"',
-    'aws s3 cp --only-show-errors "s3://${TOOL_BUCKET}/${TOOL_KEY}" "$WORK/image-tool.js"',
+    ...fetchToolCommands('"$WORK/image-tool.js"'),
     'SBOM_PLUGINS_TGZ="$WORK/$(npm pack --silent --pack-destination "$WORK" "${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}")"',
     `echo "\${SBOM_PLUGINS_SHA512}  \${SBOM_PLUGINS_TGZ}" | sha512sum --check --strict --status || ${fail('$SBOM_PLUGINS_TGZ is not the ${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it')}`,
     `tar -xzf "$SBOM_PLUGINS_TGZ" -C "$WORK" package/package.json "package/${sbomPluginsTrivyPath(arch)}" && rm -f "$SBOM_PLUGINS_TGZ"`,
@@ -128,20 +125,20 @@ function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
  * the SBOM as an OCI referrer of the image in staging (Release promotes it with the image).
  */
 function sbomCommands(tag: string): string[] {
-  const image = '"$REGISTRY/$REPOSITORY@$IMAGE_DIGEST"';
+  const image = '$REGISTRY/$REPOSITORY@$IMAGE_DIGEST';
   const tool = (args: string) => `REGISTRY_USERNAME=AWS REGISTRY_PASSWORD="$SBOM_REGISTRY_PASSWORD" node "$WORK/image-tool.js" ${args} --registry "$REGISTRY" --repository "$REPOSITORY" --platform "$PLATFORM"`;
   return [
     `SBOM_REGISTRY_PASSWORD="$(aws ecr get-login-password)" || ${fail('could not get an ECR token for the SBOM step')}`,
     `IMAGE_DIGEST="$(${tool(`resolve --tag "${tag}"`)})" || exit 1`,
-    `echo "Making the SBOM of ${image.slice(1, -1)} ($PLATFORM)"`,
+    `echo "Making the SBOM of ${image} ($PLATFORM)"`,
     [
-      `docker pull --quiet --platform "$PLATFORM" ${image} > /dev/null || ${fail(`could not pull ${image.slice(1, -1)} for its SBOM`)}`,
+      `docker pull --quiet --platform "$PLATFORM" "${image}" > /dev/null || ${fail(`could not pull ${image} for its SBOM`)}`,
       // `true` is never run: an image without CMD or ENTRYPOINT still needs a command to create a container.
-      `SBOM_CONTAINER="$(docker create --platform "$PLATFORM" ${image} true)" || ${fail(`could not create a container of ${image.slice(1, -1)} for its SBOM`)}`,
+      `SBOM_CONTAINER="$(docker create --platform "$PLATFORM" "${image}" true)" || ${fail(`could not create a container of ${image} for its SBOM`)}`,
       'rm -rf "$WORK/rootfs" && mkdir -p "$WORK/rootfs"',
       'docker export "$SBOM_CONTAINER" | tar -x --no-same-owner -C "$WORK/rootfs"; EXPORT_STATUS="${PIPESTATUS[*]}"',
       'docker rm "$SBOM_CONTAINER" > /dev/null',
-      `[ "$EXPORT_STATUS" = "0 0" ] || ${fail(`could not unpack the root file system of ${image.slice(1, -1)} (docker export | tar exited $EXPORT_STATUS)`)}`,
+      `[ "$EXPORT_STATUS" = "0 0" ] || ${fail(`could not unpack the root file system of ${image} (docker export | tar exited $EXPORT_STATUS)`)}`,
     ].join('\n'),
     `${tool('sbom --digest "$IMAGE_DIGEST" --build "$BUILD_ID" --rootfs "$WORK/rootfs" --plugins "$WORK/package" --work "$WORK/sbom"')} > /dev/null`,
     'rm -rf "$WORK/rootfs" "$WORK/sbom"',
@@ -158,28 +155,21 @@ function sbomCommands(tag: string): string[] {
 export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject {
   const { arch } = platformHardware(o.platform);
   const tag = archTag('${BUILD_ID}', arch);
-  return buildSpec({
-    variables: variables(o, {
+  return spec(
+    o,
+    {
       CACHE_TAG: cacheTag(o.platform),
       BUILDKIT_IMAGE: o.buildkitImage,
       // Provenance is on by default in buildx; with it the per-arch push would be an index.
       BUILDX_NO_DEFAULT_ATTESTATIONS: '1',
-      WORK: WORK_DIR,
-      TOOL_BUCKET: o.toolBucket,
-      TOOL_KEY: o.toolKey,
+      ...toolVariables(o.toolBucket, o.toolKey),
       SBOM_PLUGINS_PACKAGE: sbomPluginsPackage(arch),
       SBOM_PLUGINS_VERSION,
       SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch]),
-    }),
-    devcontainerCliVersion: o.devcontainerCliVersion,
-    install: sbomGeneratorInstall(arch),
-    preBuild: [
-      ...requireBuildId(),
-      ...registryLogin(),
-      // The docker driver cannot export a cache; a docker-container builder can.
-      'docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use',
-    ],
-    build: [
+    },
+    // The docker driver cannot export a cache; a docker-container builder can.
+    ['docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use'],
+    [
       substituteFactoryVariablesCommand(),
       [
         'CACHE_REF="$REGISTRY/$REPOSITORY:$CACHE_TAG"',
@@ -194,7 +184,8 @@ export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject 
       ].join('\n'),
       ...sbomCommands(tag),
     ],
-  });
+    sbomGeneratorInstall(arch),
+  );
 }
 
 /**

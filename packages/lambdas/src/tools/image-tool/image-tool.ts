@@ -24,7 +24,7 @@ const USAGE = 'usage: image-tool <resolve|sbom> [options] (see the package READM
 
 const required = (flags: Flags, ...names: string[]) => requiredFlags(flags, USAGE, ...names);
 
-/** The per-arch image a tag or digest names: an image manifest (not an index) of `platform`'s architecture. */
+/** The per-arch image a tag or digest names: an image manifest, not an index (`--platform` must be an `os/arch`). */
 async function imageDescriptor(flags: Flags, io: ToolIo, reference: string): Promise<Descriptor> {
   const [host, repository, platform] = required(flags, 'registry', 'repository', 'platform');
   parsePlatform(platform);
@@ -58,7 +58,7 @@ async function sbom(flags: Flags, io: ToolIo): Promise<number> {
   if (!generator) throw new ImageToolError(`${plugins} has no Trivy for ${arch}: unpack the cdxgen plugins package for this architecture there`);
   const image = await imageDescriptor(flags, io, digest);
   const work = flags.work ?? (await mkdtemp(join(tmpdir(), 'image-tool-')));
-  await mkdir(work, { recursive: true });
+  if (flags.work) await mkdir(work, { recursive: true });
   try {
     const result = await storeImageSbom({ registry: toolRegistry(host, io), repository, buildId, platform, image, inputs: record.inputs, generator, rootfs, workDir: work, now: new Date() });
     io.err(
