@@ -56,6 +56,13 @@ export interface Registry {
    */
   deleteManifest?(repository: string, digest: string): Promise<void>;
   /**
+   * Deletes several manifests by digest in one request (ECR's `BatchDeleteImage`, at
+   * most 100), each with every tag that points at it; one that is gone already counts
+   * as deleted. Returns the digests it could not delete, with the registry's reason.
+   * Optional: without it, callers delete one at a time ({@link Registry.deleteManifest}).
+   */
+  deleteManifests?(repository: string, digests: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /**
    * The referrers of a manifest through the OCI 1.1 referrers API; undefined when the
    * registry has none (then the fallback tag `sha256-<hex>` lists them). Optional.
    */

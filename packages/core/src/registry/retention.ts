@@ -5,7 +5,7 @@
  * of the staging repositories' expiry by age. Plan first ({@link planRetention}
  * writes nothing), then delete ({@link applyRetention}).
  */
-import { isSemver } from '../semver';
+import { isSemver, parseSemver } from '../semver';
 import { parseManifest, type ParsedManifest } from './manifest';
 import { SUPPORTED_PLATFORMS } from './platform';
 import { MEDIA_TYPES, Registry, RegistryError } from './registry';
@@ -17,7 +17,12 @@ export const DEFAULT_KEEP_DATE_TAGS = 10;
 /** After how many days a staging build is deleted when the caller does not say. */
 export const DEFAULT_STAGING_MAX_AGE_DAYS = 14;
 /** Upper bounds of the retention numbers, shared by the construct's validation and the handler. */
-export const RETENTION_LIMITS = { keepDateTags: 10_000, stagingMaxAgeDays: 3650 } as const;
+export const RETENTION_LIMITS = {
+  keepDateTags: 10_000,
+  stagingMaxAgeDays: 3650,
+  /** Most manifests one batch of deletes holds: ECR's `BatchDeleteImage` takes 100 image ids. */
+  deleteBatch: 100,
+} as const;
 
 /** Retention of a release repository `<ns>/images/<id>`. */
 export interface ReleaseRetentionOptions {
@@ -88,6 +93,8 @@ export interface RetentionResult {
   readonly deleted: readonly RetentionEntry[];
   /** Entries of the plan not deleted after all, with why (a kept tag arrived meanwhile, or the given plan did not delete it). */
   readonly skipped: readonly { readonly entry: RetentionEntry; readonly reason: string }[];
+  /** Entries not reached before the deadline ({@link RetentionApplyOptions.deadline}); the next run deletes them. Empty when it finished. */
+  readonly remaining: readonly RetentionEntry[];
 }
 
 /** Thrown for options retention cannot work with (nothing was deleted). */
@@ -128,8 +135,6 @@ export class RetentionUnsupportedError extends RetentionError {
 const BUILD_TAG = /^[0-9a-f]{16}$/;
 const ARCHES = [...new Set(SUPPORTED_PLATFORMS.map((p) => p.split('/')[1]))];
 const ARCH_TAG = new RegExp(`^([0-9a-f]{16})-(${ARCHES.join('|')})$`);
-/** `X` or `X.Y` (no leading zeros), the moving tags of a semver line. */
-const SEMVER_LINE = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;
 const DATE_TAG = /^(\d{4})(\d{2})(\d{2})$/;
 const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 /** Most manifests read at once. */
@@ -156,24 +161,36 @@ function isValidDate(tag: string): boolean {
 }
 
 /**
- * Sorts the tags of a release repository: `semver` (`X.Y.Z`, prereleases, `X.Y`, `X`),
- * `latest`, `date` (`YYYYMMDD`), `build` (`<build>`, `<build>-<arch>`), `other`.
- * Eight digits that form a date are a date tag, unless an `X.Y.Z` or `X.Y` tag has
- * them as its major (then they are the major tag `X`).
+ * Sorts the tags of a release repository by the vocabulary Release writes:
+ * `semver` (`X.Y.Z` and prereleases, and the lines `X.Y` and `X` of a version the
+ * repository holds as `X.Y.Z`), `latest`, `date` (`YYYYMMDD`), `build` (`<build>`,
+ * `<build>-<arch>`), `other`. A tag is read as what Release would have written it
+ * as, never by its shape alone: `X` and `X.Y` are semver lines only beside an
+ * `X.Y.Z` of theirs (Release writes them together, and retention never deletes an
+ * `X.Y.Z`), so a build id made only of digits is a build tag and eight digits that
+ * form a date are a date tag unless an `X.Y.Z` has them as its major. A tag shaped
+ * like a line but with no `X.Y.Z` is `other` (kept: not a tag retention manages).
  */
-export function classifyReleaseTags(tags: Iterable<string>): Map<string, 'semver' | 'latest' | 'date' | 'build' | 'other'> {
+export function classifyReleaseTags(tags: Iterable<string>): Map<string, ReleaseTagClass> {
   const all = [...tags];
-  const majors = new Set(all.filter((t) => isSemver(t) || (SEMVER_LINE.test(t) && t.includes('.'))).map((t) => t.split('.')[0]));
-  const out = new Map<string, 'semver' | 'latest' | 'date' | 'build' | 'other'>();
+  const lines = new Set<string>();
+  for (const tag of all) {
+    const v = parseSemver(tag);
+    if (v) lines.add(String(v.major)).add(`${v.major}.${v.minor}`);
+  }
+  const out = new Map<string, ReleaseTagClass>();
   for (const tag of all) {
     if (tag === 'latest') out.set(tag, 'latest');
-    else if (isValidDate(tag) && !majors.has(tag)) out.set(tag, 'date');
-    else if (isSemver(tag) || SEMVER_LINE.test(tag)) out.set(tag, 'semver');
+    else if (isSemver(tag) || lines.has(tag)) out.set(tag, 'semver');
+    else if (isValidDate(tag)) out.set(tag, 'date');
     else if (buildIdOfTag(tag)) out.set(tag, 'build');
     else out.set(tag, 'other');
   }
   return out;
 }
+
+/** What a tag of a release repository is, by {@link classifyReleaseTags}. */
+export type ReleaseTagClass = 'semver' | 'latest' | 'date' | 'build' | 'other';
 
 function checkCount(value: number, what: string, max: number): number {
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
@@ -464,67 +481,137 @@ function isPlan(value: RetentionPlan | RetentionOptions): value is RetentionPlan
   return 'options' in value && 'delete' in value;
 }
 
+/** How {@link applyRetention} paces itself. */
+export interface RetentionApplyOptions {
+  /**
+   * Stop before this time: no batch of deletes starts after it, and what is left is
+   * returned in {@link RetentionResult.remaining} (the next run deletes it). The
+   * retention Lambda sets it a margin before its own time-out.
+   * @default - no deadline
+   */
+  readonly deadline?: Date;
+  /**
+   * The clock the deadline is read on.
+   * @default - the current time
+   */
+  readonly clock?: () => Date;
+  /**
+   * Most manifests deleted per batch; each batch takes the lock, reads the tags once,
+   * plans again on them and deletes (in one request where the registry can).
+   * @default RETENTION_LIMITS.deleteBatch (100, ECR's BatchDeleteImage maximum)
+   */
+  readonly batchSize?: number;
+}
+
+/** The batches of a delete list: at most `size` entries each, and never an index in a batch with what it may reference. */
+function batchesOf(entries: readonly RetentionEntry[], size: number): RetentionEntry[][] {
+  const out: RetentionEntry[][] = [];
+  for (const entry of entries) {
+    const last = out[out.length - 1];
+    if (last && last.length < size && last[0].kind === entry.kind) last.push(entry);
+    else out.push([entry]);
+  }
+  return out;
+}
+
 /**
- * Carries out retention of a repository. Holding the lock releases take (so a release
- * in progress on this machine is never half-deleted), it plans again on what the
- * registry holds now, then deletes indexes first, then per-arch images; right before
- * each delete it reads the tags again and skips a manifest that gained a kept tag (or
- * a kept index that references it) meanwhile. Given a plan rather than options, it
- * deletes only what both that plan and the new one delete.
+ * Carries out retention of a repository, in batches of deletes. Each batch holds the
+ * lock releases take (so no release is between its tags while retention deletes),
+ * reads the tags once, plans again on what the registry holds now, and deletes the
+ * batch's manifests that the new plan still deletes: a manifest that gained a kept
+ * tag (or a kept index that references it) meanwhile is skipped. Indexes go first,
+ * then per-arch images. Between two batches the lock is free, so a release waits at
+ * most one batch. Requests grow with what is deleted: one tag listing and one delete
+ * request per batch (on ECR), besides reading each manifest once. Given a plan rather
+ * than options, it deletes only what both that plan and the new ones delete. With a
+ * deadline it stops before it, and says what is left.
  * @throws RetentionIncompleteError when a delete fails, naming what was deleted and what was not
  */
-export async function applyRetention(registry: Registry, repository: string, planOrOptions: RetentionPlan | RetentionOptions): Promise<RetentionResult> {
+export async function applyRetention(registry: Registry, repository: string, planOrOptions: RetentionPlan | RetentionOptions, pace: RetentionApplyOptions = {}): Promise<RetentionResult> {
   const given = isPlan(planOrOptions) ? planOrOptions : undefined;
   const options = given ? given.options : (planOrOptions as RetentionOptions);
   checkOptions(options);
-  const deleteManifest = registry.deleteManifest?.bind(registry);
-  if (!deleteManifest) throw new RetentionUnsupportedError(registry.host);
+  const batchSize = checkCount(pace.batchSize ?? RETENTION_LIMITS.deleteBatch, 'batchSize', RETENTION_LIMITS.deleteBatch);
+  const deleteOne = registry.deleteManifest?.bind(registry);
+  if (!deleteOne) throw new RetentionUnsupportedError(registry.host);
+  const deleteMany = registry.deleteManifests?.bind(registry);
+  const clock = pace.clock ?? (() => new Date());
+  const pastDeadline = () => pace.deadline !== undefined && clock().getTime() >= pace.deadline.getTime();
   const lock = options.lock ?? DEFAULT_RELEASE_LOCK;
-  const work = async (): Promise<RetentionResult> => {
-    const cache = newCache();
-    let tags = await readTagDigests(registry, repository, cache);
-    const plan = await planFor(registry, repository, options, tags, cache);
-    const allowed = given ? new Set(given.delete.map((e) => e.digest)) : undefined;
-    const deleted: RetentionEntry[] = [];
-    const skipped: { entry: RetentionEntry; reason: string }[] = [];
-    const where = `${registry.host}/${repository}`;
-    for (const [i, entry] of plan.delete.entries()) {
-      if (allowed && !allowed.has(entry.digest)) {
-        skipped.push({ entry, reason: 'not deleted by the plan that was given' });
-        continue;
-      }
-      try {
-        // Right before the delete: read the tags again and plan on them.
-        tags = await readTagDigests(registry, repository, cache, tags);
-        const now = await planFor(registry, repository, options, tags, cache);
-        const kept = now.keep.find((e) => e.digest === entry.digest);
-        if (kept) {
-          skipped.push({ entry, reason: `kept now: ${kept.reason}` });
-          continue;
-        }
-        if (!now.delete.some((e) => e.digest === entry.digest)) {
-          skipped.push({ entry, reason: 'no longer tagged' });
-          continue;
-        }
-        await deleteManifest(repository, entry.digest);
-      } catch (cause) {
-        const rest = plan.delete.slice(i).filter((e) => !allowed || allowed.has(e.digest));
-        throw new RetentionIncompleteError(
-          where,
-          deleted.map((e) => e.digest),
-          rest.map((e) => e.digest),
-          { cause },
-        );
-      }
-      deleted.push(entry);
+  // The release lock of the image first (promotions and releases hold it), then the staging repository's own.
+  const locked = <T>(work: () => Promise<T>): Promise<T> =>
+    options.kind === 'staging'
+      ? withRepositoryLock(lock, registry.host, options.releaseRepository, () => withRepositoryLock(lock, registry.host, repository, work))
+      : withRepositoryLock(lock, registry.host, repository, work);
+  const where = `${registry.host}/${repository}`;
+  const cache = newCache();
+  let tags = await readTagDigests(registry, repository, cache);
+  const plan = await planFor(registry, repository, options, tags, cache);
+  const allowed = given ? new Set(given.delete.map((e) => e.digest)) : undefined;
+  const deleted: RetentionEntry[] = [];
+  const skipped: { entry: RetentionEntry; reason: string }[] = [];
+  const wanted = plan.delete.filter((entry) => {
+    if (!allowed || allowed.has(entry.digest)) return true;
+    skipped.push({ entry, reason: 'not deleted by the plan that was given' });
+    return false;
+  });
+  const batches = batchesOf(wanted, batchSize);
+  for (const [b, batch] of batches.entries()) {
+    if (pastDeadline()) {
+      return { plan, deleted, skipped, remaining: batches.slice(b).flat() };
     }
-    return { plan, deleted, skipped };
-  };
-  if (options.kind === 'staging') {
-    // The release lock of the image first (promotions and releases hold it), then the staging repository's own.
-    return withRepositoryLock(lock, registry.host, options.releaseRepository, () => withRepositoryLock(lock, registry.host, repository, work));
+    const failed = await locked(async () => {
+      // Under the lock: read the tags again and plan on them, so a release that finished since is seen.
+      let now: RetentionPlan;
+      try {
+        tags = await readTagDigests(registry, repository, cache, tags);
+        now = await planFor(registry, repository, options, tags, cache);
+      } catch (cause) {
+        return { at: 0, cause };
+      }
+      const keptNow = new Map(now.keep.map((e) => [e.digest, e.reason]));
+      const deletedNow = new Set(now.delete.map((e) => e.digest));
+      const go: RetentionEntry[] = [];
+      for (const entry of batch) {
+        const kept = keptNow.get(entry.digest);
+        if (kept !== undefined) skipped.push({ entry, reason: `kept now: ${kept}` });
+        else if (!deletedNow.has(entry.digest)) skipped.push({ entry, reason: 'no longer tagged' });
+        else go.push(entry);
+      }
+      if (deleteMany && go.length > 1) {
+        let failures: ReadonlyMap<string, string>;
+        try {
+          failures = await deleteMany(repository, go.map((e) => e.digest));
+        } catch (cause) {
+          return { at: 0, cause, go };
+        }
+        const done = go.filter((e) => !failures.has(e.digest));
+        deleted.push(...done);
+        const first = go.find((e) => failures.has(e.digest));
+        if (first) return { at: 0, cause: new RetentionError(`${first.digest}: ${failures.get(first.digest)}`), go: go.filter((e) => failures.has(e.digest)) };
+        return undefined;
+      }
+      for (const [i, entry] of go.entries()) {
+        try {
+          await deleteOne(repository, entry.digest);
+        } catch (cause) {
+          return { at: i, cause, go };
+        }
+        deleted.push(entry);
+      }
+      return undefined;
+    });
+    if (failed) {
+      const left = [...(failed.go ? failed.go.slice(failed.at) : batch.filter((e) => !deleted.includes(e))), ...batches.slice(b + 1).flat()];
+      throw new RetentionIncompleteError(
+        where,
+        deleted.map((e) => e.digest),
+        left.map((e) => e.digest),
+        { cause: failed.cause },
+      );
+    }
   }
-  return withRepositoryLock(lock, registry.host, repository, work);
+  return { plan, deleted, skipped, remaining: [] };
 }
 
 /**

@@ -43,6 +43,8 @@ export interface EcrRegistryProps {
   readonly copyChunkBytes?: number;
 }
 
+/** Most image ids one `BatchDeleteImage` takes. */
+const MAX_BATCH_DELETE = 100;
 /** Failure codes of `BatchGetImage` that mean "no such manifest". */
 const NOT_FOUND_CODES: readonly string[] = ['ImageNotFound'];
 /** Failure codes of `BatchGetImage` worth another attempt. */
@@ -258,6 +260,39 @@ export class EcrRegistry implements Registry {
       const reason = failure.failureReason ? `: ${failure.failureReason}` : '';
       throw new RegistryError(`ECR BatchDeleteImage of ${repository}@${digest} failed: ${failure.failureCode}${reason}${hint}`);
     }
+  }
+
+  /**
+   * Deletes up to 100 manifests by digest in one `BatchDeleteImage` (ECR removes their
+   * tags with them); one that is gone already (`ImageNotFound`, or no repository) counts
+   * as deleted. Returns the digests ECR refused, with its failure code and reason.
+   */
+  async deleteManifests(repository: string, digests: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const bad = digests.find((d) => !isDigest(d));
+    if (bad !== undefined) throw new RegistryError(`cannot delete ${repository}:${bad}: deletes go by digest (sha256:…), never by tag`);
+    if (digests.length > MAX_BATCH_DELETE) throw new RegistryError(`ECR BatchDeleteImage takes at most ${MAX_BATCH_DELETE} images, not ${digests.length}`);
+    const failures = new Map<string, string>();
+    if (digests.length === 0) return failures;
+    let res;
+    try {
+      res = await withRetry(
+        () => this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: digests.map((imageDigest) => ({ imageDigest })) })),
+        this.retry,
+      );
+    } catch (error) {
+      if (errorName(error) === 'RepositoryNotFoundException') return failures;
+      throw new RegistryError(`ECR BatchDeleteImage of ${digests.length} image(s) of ${repository} failed: ${describe(error)}`, { cause: error });
+    }
+    for (const f of res.failures ?? []) {
+      if (NOT_FOUND_CODES.includes(f.failureCode ?? '')) continue;
+      const digest = f.imageId?.imageDigest;
+      const hint = f.failureCode === 'ImageReferencedByManifestList' ? ' (an image index still references it: delete the index first)' : '';
+      const reason = `${f.failureCode}${f.failureReason ? `: ${f.failureReason}` : ''}${hint}`;
+      // A failure that names no image of the request cannot be placed: nothing of the batch counts as deleted for sure.
+      if (!digest || !digests.includes(digest)) throw new RegistryError(`ECR BatchDeleteImage of ${repository} failed for an image it does not name: ${reason}`);
+      failures.set(digest, reason);
+    }
+    return failures;
   }
 
   async listTags(repository: string): Promise<string[]> {

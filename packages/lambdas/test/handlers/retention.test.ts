@@ -78,6 +78,30 @@ beforeEach(() => {
 
 const deletes = () => ecr.commandCalls(BatchDeleteImageCommand).map((c) => `${c.args[0].input.repositoryName} ${c.args[0].input.imageIds![0].imageDigest}`);
 
+test('a run with less time left than the stop margin deletes nothing, says what is left for the next run, and succeeds', async () => {
+  // WHEN: 60 s left of the function's time-out, less than the 90 s margin.
+  const result = await runRetention({}, env, clients, { getRemainingTimeInMillis: () => 60_000 });
+
+  // THEN
+  expect(deletes()).toEqual([]);
+  expect(result.repositories.map((r) => [r.repository, r.deleted, r.remaining])).toEqual([
+    [STAGING, 0, 2],
+    [RELEASE, 0, 2],
+  ]);
+  expect(events).toContain(`log ${RELEASE}: stopped 90 s before the function's time-out with 2 delete(s) left; the next run deletes them`);
+});
+
+test('a run with time left deletes everything the plans delete', async () => {
+  // WHEN: 14 minutes left.
+  const result = await runRetention({}, env, clients, { getRemainingTimeInMillis: () => 840_000 });
+
+  // THEN
+  expect(result.repositories.map((r) => [r.deleted, r.remaining])).toEqual([
+    [2, 0],
+    [2, 0],
+  ]);
+});
+
 test('a scheduled run logs each plan, then deletes the released staging build and the release beyond the newest date tag, indexes first', async () => {
   // WHEN
   const result = await runRetention({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, env, clients);
@@ -87,8 +111,8 @@ test('a scheduled run logs each plan, then deletes the released staging build an
   expect(result).toEqual({
     dryRun: false,
     repositories: [
-      { repository: STAGING, planned: 2, deleted: 2, kept: 1, skipped: 0 },
-      { repository: RELEASE, planned: 2, deleted: 2, kept: 2, skipped: 0 },
+      { repository: STAGING, planned: 2, deleted: 2, kept: 1, skipped: 0, remaining: 0 },
+      { repository: RELEASE, planned: 2, deleted: 2, kept: 2, skipped: 0, remaining: 0 },
     ],
   });
   // The plan is logged before the first delete of its repository.

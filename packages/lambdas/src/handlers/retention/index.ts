@@ -48,8 +48,28 @@ export interface RetentionSettings {
 /** What one run did, per repository. */
 export interface RetentionRunResult {
   readonly dryRun: boolean;
-  readonly repositories: readonly { readonly repository: string; readonly planned: number; readonly deleted: number; readonly kept: number; readonly skipped: number }[];
+  readonly repositories: readonly {
+    readonly repository: string;
+    readonly planned: number;
+    readonly deleted: number;
+    readonly kept: number;
+    readonly skipped: number;
+    /** Deletes left for the next run: the run stopped before the function's time-out. */
+    readonly remaining: number;
+  }[];
 }
+
+/** What the handler knows of its invocation: the Lambda context's remaining time. */
+export interface RetentionInvocation {
+  getRemainingTimeInMillis(): number;
+}
+
+/**
+ * How long before the function's time-out retention starts no new batch of deletes:
+ * one batch (a tag listing, a re-plan and one `BatchDeleteImage` of 100) takes seconds;
+ * the margin leaves room for a slow one and for the log lines.
+ */
+export const RETENTION_STOP_MARGIN_MS = 90_000;
 
 /** Thrown for a missing or malformed setting; nothing was planned or deleted. */
 export class RetentionSettingsError extends FactoryError {}
@@ -95,10 +115,13 @@ export function retentionSettings(event: unknown, env: Readonly<Record<string, s
  * still holds the builds it released), logs every plan line, then applies each plan
  * unless `dryRun`. A failure is logged and thrown, so that the invocation fails.
  */
-export async function runRetention(event: unknown, env: Readonly<Record<string, string | undefined>>, clients: RetentionClients): Promise<RetentionRunResult> {
+export async function runRetention(event: unknown, env: Readonly<Record<string, string | undefined>>, clients: RetentionClients, invocation?: RetentionInvocation): Promise<RetentionRunResult> {
   const settings = retentionSettings(event, env);
   const log = clients.log ?? jsonLog({ repository: settings.releaseRepository, dryRun: settings.dryRun });
-  const now = (clients.now ?? (() => new Date()))();
+  const clock = clients.now ?? (() => new Date());
+  const now = clock();
+  // Stop starting batches a margin before the time-out: what is left is deleted by the next run.
+  const deadline = invocation ? new Date(now.getTime() + invocation.getRemainingTimeInMillis() - RETENTION_STOP_MARGIN_MS) : undefined;
   const registry: Registry = new EcrRegistry({ client: clients.ecr, host: settings.registryHost, retry: clients.retry, fetch: clients.fetch });
   const runs: [string, RetentionOptions][] = [
     [settings.stagingRepository, { kind: 'staging', maxAgeDays: settings.stagingMaxAgeDays, now, releaseRepository: settings.releaseRepository }],
@@ -111,13 +134,16 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
       for (const line of formatRetentionPlan(plan)) log.log(line);
       if (settings.dryRun) {
         log.log(`${repository}: dry run, nothing deleted`);
-        repositories.push({ repository, planned: plan.delete.length, deleted: 0, kept: plan.keep.length, skipped: 0 });
+        repositories.push({ repository, planned: plan.delete.length, deleted: 0, kept: plan.keep.length, skipped: 0, remaining: 0 });
         continue;
       }
-      const result = await applyRetention(registry, repository, plan);
+      const result = await applyRetention(registry, repository, plan, { ...(deadline && { deadline }), clock });
       for (const s of result.skipped) log.log(`skipped ${s.entry.digest}: ${s.reason}`);
       log.log(`${repository}: deleted ${result.deleted.length}, kept ${result.plan.keep.length}${result.skipped.length ? `, skipped ${result.skipped.length}` : ''}`);
-      repositories.push({ repository, planned: plan.delete.length, deleted: result.deleted.length, kept: result.plan.keep.length, skipped: result.skipped.length });
+      if (result.remaining.length) {
+        log.log(`${repository}: stopped ${RETENTION_STOP_MARGIN_MS / 1000} s before the function's time-out with ${result.remaining.length} delete(s) left; the next run deletes them`);
+      }
+      repositories.push({ repository, planned: plan.delete.length, deleted: result.deleted.length, kept: result.plan.keep.length, skipped: result.skipped.length, remaining: result.remaining.length });
     } catch (error) {
       log.error(`retention of ${repository} failed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
@@ -128,4 +154,4 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
 
 const clients: RetentionClients = { ecr: new ECRClient({}) };
 
-export const handler = async (event: unknown): Promise<RetentionRunResult> => runRetention(event, process.env, clients);
+export const handler = async (event: unknown, context?: RetentionInvocation): Promise<RetentionRunResult> => runRetention(event, process.env, clients, context);
