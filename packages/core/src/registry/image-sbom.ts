@@ -51,7 +51,12 @@ function countSbom(os: CycloneDxBom, inputs: readonly ResolvedInput[]): Omit<Ima
   };
 }
 
-/** Generates the SBOM of `image` from its root file system and stores it as a referrer of the image in `repository`. */
+/**
+ * Generates the SBOM of `image` from its root file system and stores it as a referrer of
+ * the image in `repository`. The generator's document is checked in full
+ * ({@link parseGeneratedSbom}) and the SBOM composed before the first registry write, so a
+ * document the factory cannot use throws `SbomError` and stores nothing.
+ */
 export async function storeImageSbom(props: StoreImageSbomProps): Promise<ImageSbomResult> {
   const { registry, repository, image, generator, now } = props;
   const output = join(props.workDir, 'os.cdx.json');

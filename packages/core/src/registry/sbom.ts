@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { ResolvedInput } from '../codepipeline/build-inputs';
 import { FactoryError } from '../factory-error';
 import { parseImageReference } from './image-reference';
+import { describeValue, isJsonObject } from './private/json-value';
 
 /** The largest generator output read (a big image's SBOM is a few MB). */
 export const MAX_GENERATED_SBOM_BYTES = 64 * 1024 * 1024;
@@ -36,20 +37,59 @@ export interface CycloneDxBom {
   readonly [key: string]: unknown;
 }
 
-/** Thrown when a generator's output is not a CycloneDX document. */
+/** Thrown when a generator's output is not a CycloneDX document the factory can use; nothing of it is stored. */
 export class SbomError extends FactoryError {}
 
-/** Reads a generator's CycloneDX JSON, bounded and checked. */
+/**
+ * Reads a generator's CycloneDX JSON, bounded and checked: a JSON object with
+ * `bomFormat: CycloneDX`, whose `components` (and `metadata.tools.components`) are lists
+ * of components, each an object with a string `type` and `name` and, when present, a list
+ * of `properties` objects with a string `name` (and `value`). Anything else throws
+ * {@link SbomError} naming the field and what it held, before the SBOM is composed or stored.
+ */
 export function parseGeneratedSbom(bytes: Uint8Array, generator: string): CycloneDxBom {
   if (bytes.length > MAX_GENERATED_SBOM_BYTES) throw new SbomError(`${generator} wrote ${bytes.length} bytes, over the limit of ${MAX_GENERATED_SBOM_BYTES} for an SBOM`);
-  let bom: CycloneDxBom;
+  let bom: unknown;
   try {
-    bom = JSON.parse(Buffer.from(bytes).toString('utf8')) as CycloneDxBom;
+    bom = JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch (cause) {
     throw new SbomError(`${generator} did not write JSON: ${(cause as Error).message}`, { cause });
   }
-  if (bom?.bomFormat !== 'CycloneDX' || !Array.isArray(bom.components ?? [])) throw new SbomError(`${generator} did not write a CycloneDX document`);
-  return bom;
+  if (!isJsonObject(bom) || bom.bomFormat !== 'CycloneDX') {
+    throw new SbomError(`${generator} did not write a CycloneDX document: ${isJsonObject(bom) ? `its bomFormat is ${describeValue(bom.bomFormat)}` : `it wrote ${describeValue(bom)}`}`);
+  }
+  const fail = (path: string, found: unknown, expected: string): never => {
+    throw new SbomError(`${generator} wrote a CycloneDX document the factory cannot use: ${path} is ${describeValue(found)}, not ${expected}; no SBOM was stored`);
+  };
+  const components = (v: unknown, path: string): void => {
+    if (v === undefined) return;
+    if (!Array.isArray(v)) return fail(path, v, 'a list of components');
+    for (let i = 0; i < v.length; i++) {
+      const at = `${path}[${i}]`;
+      const c: unknown = v[i];
+      if (!isJsonObject(c)) return fail(at, c, 'a component object');
+      for (const key of ['type', 'name']) if (typeof c[key] !== 'string') fail(`${at}.${key}`, c[key], 'a string');
+      if (c.properties === undefined) continue;
+      if (!Array.isArray(c.properties)) return fail(`${at}.properties`, c.properties, 'a list of properties');
+      for (let j = 0; j < c.properties.length; j++) {
+        const p: unknown = c.properties[j];
+        if (!isJsonObject(p)) return fail(`${at}.properties[${j}]`, p, 'a property object');
+        if (typeof p.name !== 'string') fail(`${at}.properties[${j}].name`, p.name, 'a string');
+        if (p.value !== undefined && typeof p.value !== 'string') fail(`${at}.properties[${j}].value`, p.value, 'a string');
+      }
+    }
+  };
+  components(bom.components, 'components');
+  if (bom.metadata !== undefined) {
+    if (!isJsonObject(bom.metadata)) fail('metadata', bom.metadata, 'an object');
+    const tools = (bom.metadata as Record<string, unknown>).tools;
+    // CycloneDX 1.4's tools were a list of tools (deprecated, and not read); from 1.5 an object of components and services.
+    if (tools !== undefined && !Array.isArray(tools)) {
+      if (!isJsonObject(tools)) fail('metadata.tools', tools, 'an object or a list');
+      components((tools as Record<string, unknown>).components, 'metadata.tools.components');
+    }
+  }
+  return bom as unknown as CycloneDxBom;
 }
 
 /** The image an SBOM describes. */

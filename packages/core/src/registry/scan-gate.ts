@@ -9,14 +9,27 @@ import { parseManifest, type Descriptor } from './manifest';
 import { PageLimit } from './page-limit';
 import { formatPlatform } from './platform';
 import type { ReleasePlan } from './release';
-import { formatGateSummary, judgeFindings, VulnerabilityGateError, type PlatformVerdict, type ScanFindingsResponse, type VulnerabilityPolicy } from './vulnerability-gate';
+import {
+  checkScanFindingsShape,
+  formatGateSummary,
+  judgeFindings,
+  ScanFindingsShapeError,
+  VulnerabilityGateError,
+  type PlatformVerdict,
+  type ScanFindingsPage,
+  type ScanFindingsResponse,
+  type VulnerabilityPolicy,
+} from './vulnerability-gate';
 
 /** Where findings come from: ECR's `DescribeImageScanFindings`, or a local scanner's report in its shape. */
 export interface ScanFindingsSource {
   /** What the source is, for messages, e.g. `ECR basic scanning`. */
   readonly name: string;
-  /** One page of an image's findings; `undefined` when the registry has no scan of it (yet). */
-  findings(repository: string, digest: string, nextToken?: string): Promise<(ScanFindingsResponse & { readonly nextToken?: string }) | undefined>;
+  /**
+   * One page of an image's findings; `undefined` when the registry has no scan of it (yet).
+   * The gate checks each page's shape, so a source may return what it read unchecked.
+   */
+  findings(repository: string, digest: string, nextToken?: string): Promise<ScanFindingsPage | undefined>;
 }
 
 /** Bounds of the gate. */
@@ -58,20 +71,32 @@ export function platformImages(plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'd
     .map((d) => ({ platform: d.platform ? formatPlatform(d.platform.architecture === 'arm64' && d.platform.variant === 'v8' ? { os: d.platform.os, architecture: 'arm64' } : d.platform) : 'single-platform', digest: d.digest }));
 }
 
-/** Reads every page of one image's findings once its scan is done, waiting for it within the bound. */
+/**
+ * Reads every page of one image's findings once its scan is done, waiting for it within
+ * the bound. Every page is checked ({@link checkScanFindingsShape}) before anything of it
+ * is used, so a source may pass on what it read as is: a page that is not in the shape of
+ * `DescribeImageScanFindings` throws {@link ScanFindingsShapeError}, naming the image,
+ * platform, page and field.
+ */
 export async function readScanFindings(source: ScanFindingsSource, repository: string, image: { platform: string; digest: string }, options: ScanGateOptions): Promise<ScanFindingsResponse> {
   const maxWait = (options.maxWaitSeconds ?? SCAN_GATE_LIMITS.maxWaitSeconds) * 1000;
   const poll = (options.pollSeconds ?? SCAN_GATE_LIMITS.pollSeconds) * 1000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const where = `${repository}@${image.digest} (${image.platform})`;
+  const pageOf = (n: number) => `${where} from ${source.name}, page ${n}`;
+  /** Page `n`, checked; undefined when the source has no scan of the image. */
+  const read = async (n: number, token?: string): Promise<ScanFindingsPage | undefined> => {
+    const answer: unknown = await source.findings(repository, image.digest, token);
+    return answer === undefined ? undefined : checkScanFindingsShape(answer, pageOf(n));
+  };
   const started = options.now().getTime();
   // Time spent is the clock's or the sum of the waits, whichever is more: a clock that
   // stands still (or a test's) cannot keep the gate waiting past its bound.
   let waited = 0;
-  let first = await source.findings(repository, image.digest);
+  let first = await read(1);
   for (;;) {
     const status = first?.imageScanStatus?.status;
-    if (status !== undefined && DONE.has(status)) break;
+    if (first && status !== undefined && DONE.has(status)) break;
     if (status !== undefined && !WAITING.has(status)) {
       throw new ScanUnavailableError(
         `the scan of ${where} is ${status}${first?.imageScanStatus?.description ? ` (${first.imageScanStatus.description})` : ''}: ` +
@@ -86,23 +111,34 @@ export async function readScanFindings(source: ScanFindingsSource, repository: s
     }
     await sleep(poll);
     waited += poll;
-    first = await source.findings(repository, image.digest);
+    first = await read(1);
   }
+  /** The findings of page `n` of a completed scan, which must be there. */
+  const findingsOn = (page: ScanFindingsPage | undefined, n: number): NonNullable<ScanFindingsResponse['imageScanFindings']> => {
+    if (page === undefined) throw new ScanUnavailableError(`the scan of ${where} by ${source.name} went away while its findings were read (page ${n} has none): retry the Release`);
+    // A completed scan with no findings still says so (`imageScanFindings: { findings: [] }`): without it, the gate cannot tell none from unread.
+    if (page.imageScanFindings === undefined) throw new ScanFindingsShapeError(pageOf(n), 'imageScanFindings', 'an object', undefined);
+    return page.imageScanFindings;
+  };
   const pages = new PageLimit(SCAN_GATE_LIMITS.maxPages, {
     repeated: (_token, read) => new ScanUnavailableError(`the findings of ${where} do not end: page ${read} gives a nextToken already used`),
     tooMany: (_token, max) => new ScanUnavailableError(`the findings of ${where} run past ${max} pages: too many to judge; fix the image's base`),
   });
-  const findings = [...(first!.imageScanFindings?.findings ?? [])];
-  const enhancedFindings = [...(first!.imageScanFindings?.enhancedFindings ?? [])];
+  const firstFindings = findingsOn(first, 1);
+  const findings = [...(firstFindings.findings ?? [])];
+  const enhancedFindings = [...(firstFindings.enhancedFindings ?? [])];
   pages.visit('');
-  for (let token = first!.nextToken; token; ) {
+  let n = 1;
+  for (let token = first.nextToken; token; ) {
     pages.visit(token);
-    const page = await source.findings(repository, image.digest, token);
-    findings.push(...(page?.imageScanFindings?.findings ?? []));
-    enhancedFindings.push(...(page?.imageScanFindings?.enhancedFindings ?? []));
+    n++;
+    const page = await read(n, token);
+    const on = findingsOn(page, n);
+    findings.push(...(on.findings ?? []));
+    enhancedFindings.push(...(on.enhancedFindings ?? []));
     token = page?.nextToken;
   }
-  return { imageScanStatus: first!.imageScanStatus, imageScanFindings: { findings, enhancedFindings } };
+  return { imageScanStatus: first.imageScanStatus, imageScanFindings: { findings, enhancedFindings } };
 }
 
 /** What the gate decided, for the stage summary. */
@@ -115,7 +151,9 @@ export interface GateOutcome {
 /**
  * Judges every platform of the planned release against the policy; throws
  * {@link VulnerabilityGateError} (naming the findings, platform and how to allow them)
- * when one blocks, {@link ScanUnavailableError} when a scan cannot be read.
+ * when one blocks, {@link ScanUnavailableError} when a scan cannot be read, and
+ * {@link ScanFindingsShapeError} when its findings are not in the documented shape.
+ * Each is thrown before Release writes anything.
  */
 export async function runScanGate(source: ScanFindingsSource, repository: string, imageId: string, plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'digest'>, options: ScanGateOptions): Promise<GateOutcome> {
   const verdicts: PlatformVerdict[] = [];

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_VULNERABILITY_POLICY,
+  ScanFindingsShapeError,
   ScanUnavailableError,
   VulnerabilityGateError,
   assembleIndex,
@@ -130,4 +131,43 @@ test('GIVEN a scan that never completes WHEN the build is released THEN the gate
   // Read at 0, 10, …, 60 s of the 60 s bound, then given up.
   expect(source.calls).toHaveLength(7);
   expect(await tagSnapshot(local.registry, b.repository)).toEqual({});
+});
+
+describe('findings the gate cannot judge refuse the release, and nothing is promoted or tagged', () => {
+  /** Stages a build whose amd64 image has `amd64Findings`, releases it, proves nothing was promoted or tagged and returns what was thrown. */
+  async function refusedWith(amd64Findings: unknown) {
+    const b = await stagedBuild();
+    const stagingBefore = await tagSnapshot(local.registry, b.staging);
+    const index = (await local.registry.getManifest(b.staging, b.buildId))!;
+    const [amd64] = [...b.findings.keys()];
+    b.findings.set(amd64, amd64Findings as ScanFindingsResponse);
+
+    const refused = await release(b, DEFAULT_VULNERABILITY_POLICY, recordedSource(b.findings)).catch((e: unknown) => e);
+
+    expect(await tagSnapshot(local.registry, b.repository)).toEqual({});
+    expect(await local.registry.getManifest(b.repository, index.digest)).toBeUndefined();
+    expect(await local.registry.getManifest(b.repository, amd64)).toBeUndefined();
+    expect(await tagSnapshot(local.registry, b.staging)).toEqual(stagingBefore);
+    return { refused: refused as Error, amd64, staging: b.staging };
+  }
+
+  test('GIVEN findings with a null entry WHEN the build is released THEN ScanFindingsShapeError names the image, platform, page and entry', async () => {
+    const { refused, amd64, staging } = await refusedWith({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [null] } });
+    expect(refused).toBeInstanceOf(ScanFindingsShapeError);
+    expect(refused.message).toContain(`scan findings of ${staging}@${amd64} (linux/amd64) from recorded ECR findings, page 1: imageScanFindings.findings[0] is null, not an object`);
+    expect(refused.message).toContain('nothing was promoted and no tag moved');
+  });
+
+  test('GIVEN imageScanFindings that is a string WHEN the build is released THEN it is refused the same way', async () => {
+    const { refused } = await refusedWith({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: 'CRITICAL: 0' });
+    expect(refused).toBeInstanceOf(ScanFindingsShapeError);
+    expect(refused.message).toContain('imageScanFindings is a string ("CRITICAL: 0"), not an object');
+  });
+
+  test('GIVEN a finding whose severity ECR does not write ("CRITICAL ") WHEN the build is released THEN the gate refuses it as UNKNOWN', async () => {
+    const { refused } = await refusedWith({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'CRITICAL ' }] } });
+    expect(refused).toBeInstanceOf(VulnerabilityGateError);
+    expect(refused.message).toContain('linux/amd64: 1 finding(s)');
+    expect(refused.message).toContain('UNKNOWN severity "CRITICAL " CVE-2024-0001');
+  });
 });

@@ -8,6 +8,8 @@ const PAGE_SIZE = 1000;
  * The vulnerability gate's findings from ECR (`DescribeImageScanFindings`): basic
  * scanning's or, with enhanced scanning, Amazon Inspector's. An image ECR has no scan
  * of yet (`ScanNotFoundException`) is `undefined`, so the gate waits for its scan on push.
+ * ECR's answer is passed on as it came: the gate checks the shape of every page
+ * (core's `checkScanFindingsShape`) and refuses one it cannot read.
  */
 export class EcrScanFindings implements ScanFindingsSource {
   readonly name = 'ECR image scanning';

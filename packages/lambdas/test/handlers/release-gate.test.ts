@@ -93,6 +93,27 @@ test('GIVEN a scan ECR has not started WHEN Release runs THEN it waits up to the
   expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
 });
 
+test.each([
+  ['a null finding', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [null] } }, 'imageScanFindings.findings[0] is null, not an object'],
+  ['findings as one object', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: { name: 'CVE-2024-45490', severity: 'CRITICAL' } } }, 'imageScanFindings.findings is an object ({"name":"CVE-2024-45490","severity":"CRITICAL"}), not a list'],
+  ['a severity that is a number', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-45490', severity: 9.8 }] } }, 'imageScanFindings.findings[0].severity is a number (9.8), not a string'],
+])('GIVEN ECR answering with %s WHEN Release runs THEN the job fails naming the image, platform, page and field, and nothing is put', async (_, answer, field) => {
+  ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves(answer as object);
+  await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
+
+  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(0);
+  expect(failure()).toContain(`the vulnerability gate cannot judge the scan findings of ${STAGING}@${AMD64} (linux/amd64) from ECR image scanning, page 1: ${field}`);
+  expect(failure()).toContain('nothing was promoted and no tag moved');
+  expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
+});
+
+test('GIVEN ECR answering with a severity it does not document WHEN Release runs THEN the gate refuses it as UNKNOWN and nothing is put', async () => {
+  ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'SEVERE' as 'HIGH' }] } });
+  await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
+  expect(failure()).toContain('UNKNOWN severity "SEVERE" CVE-2024-0001');
+  expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
+});
+
 test('GIVEN no gate settings WHEN Release runs THEN it releases and says the gate is off', async () => {
   await runReleaseJob(jobEvent(params), clients, {});
   expect(ecr.commandCalls(DescribeImageScanFindingsCommand)).toHaveLength(0);
