@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
+import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
 import { addUploadPipeline, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
@@ -415,6 +415,9 @@ export class ImagePipeline extends Construct {
           logGroup: this.logGroup,
           removalPolicy,
         });
+        // Release and Retention run in functions of their own: they share the lock of the image's repositories.
+        this.retention.grantLock(release.job.role);
+        release.job.function.addEnvironment(RELEASE_LOCK_TABLE_ENVIRONMENT, this.retention.lockTable.tableName);
       }
     } catch (error) {
       throw atPath(this, error);

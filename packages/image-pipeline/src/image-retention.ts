@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS } from '@devcontainer-factory/core';
+import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, RELEASE_LOCK_TABLE_KEYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS } from '@devcontainer-factory/core';
 import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
 import { acknowledgeNag } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
@@ -23,6 +24,13 @@ export const IMAGE_RETENTION_ACTIONS: readonly string[] = [
   'ecr:BatchDeleteImage',
   'ecr:GetDownloadUrlForLayer',
 ];
+
+/**
+ * What a writer of the image's repositories may do on the release lock table: take the
+ * lock (a conditional `PutItem`) and give it up (a conditional `DeleteItem`), on the
+ * items of those repositories only.
+ */
+export const RELEASE_LOCK_ACTIONS: readonly string[] = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 
 export interface ImageRetentionProps {
   /** The registry host the repositories are in, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`. */
@@ -78,6 +86,14 @@ export interface ImageRetentionProps {
    * @default false
    */
   readonly dryRun?: boolean;
+  /**
+   * The DynamoDB table of the lock that retention and the image's Release share, so
+   * that retention never deletes between a release's promotion and its tags. Its
+   * partition key is the string `lock`; give every writer of the image's repositories
+   * {@link ImageRetention.grantLock} and the table's name in `DCF_RELEASE_LOCK_TABLE`.
+   * @default - a new table (on-demand, encrypted, expired locks removed by time to live)
+   */
+  readonly lockTable?: dynamodb.ITable;
 }
 
 function checkCount(value: number, prop: string, max: number): number {
@@ -114,6 +130,10 @@ export class ImageRetention extends Construct {
   public readonly rule: events.Rule;
   /** Where it logs. */
   public readonly logGroup: logs.ILogGroup;
+  /** The table of the release lock that retention and Release share. */
+  public readonly lockTable: dynamodb.ITable;
+  /** The lock items of the image's repositories: `<registry host>/<repository>`. */
+  private readonly lockKeys: readonly string[];
 
   constructor(scope: Construct, id: string, props: ImageRetentionProps) {
     super(scope, id);
@@ -137,6 +157,9 @@ export class ImageRetention extends Construct {
         resources: [props.releaseRepositoryArn ?? arnOf(releaseRepository), props.stagingRepositoryArn ?? arnOf(stagingRepository)],
       }),
     );
+    this.lockKeys = [`${props.registryHost}/${releaseRepository}`, `${props.registryHost}/${stagingRepository}`];
+    this.lockTable = props.lockTable ?? this.newLockTable();
+    this.grantLock(this.role);
     const E = RETENTION_ENVIRONMENT;
     this.function = new lambda.Function(this, 'Function', {
       description,
@@ -157,6 +180,7 @@ export class ImageRetention extends Construct {
         [E.keepDateTags]: String(keepDateTags),
         [E.stagingMaxAgeDays]: String(stagingMaxAgeDays),
         [E.dryRun]: props.dryRun ? 'true' : 'false',
+        [RELEASE_LOCK_TABLE_ENVIRONMENT]: this.lockTable.tableName,
       },
     });
     this.rule = new events.Rule(this, 'Schedule', {
@@ -165,5 +189,32 @@ export class ImageRetention extends Construct {
       targets: [new targets.LambdaFunction(this.function)],
     });
     acknowledgeNag(this.function, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
+  }
+
+  /**
+   * Lets `grantee` take and give up the release lock of the image's repositories (and
+   * no other item of the table): what Release needs beside retention. Set the
+   * grantee's `DCF_RELEASE_LOCK_TABLE` to {@link lockTable}'s name.
+   */
+  public grantLock(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...RELEASE_LOCK_ACTIONS],
+      resourceArns: [this.lockTable.tableArn],
+      conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...this.lockKeys] } },
+    });
+  }
+
+  private newLockTable(): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'LockTable', {
+      partitionKey: { name: RELEASE_LOCK_TABLE_KEYS.partitionKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      timeToLiveAttribute: RELEASE_LOCK_TABLE_KEYS.timeToLive,
+      // Holds only leases of runs in progress, each gone within minutes: nothing to keep or restore.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledgeNag(table, 'DDB3', 'the table holds only the leases of Release and Retention runs in progress (minutes each); a point-in-time restore has nothing to bring back');
+    return table;
   }
 }

@@ -224,7 +224,7 @@ describe('ImagePipeline with default props', () => {
     expect(Object.values(ctx.template.toJSON().Outputs ?? {}).filter((o) => (o as { Export?: unknown }).Export)).toEqual([]);
   });
 
-  test('stays small: 32 resources for two platforms, retention and the weekly refresh included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
+  test('stays small: 33 resources for two platforms, retention (with its lock table) and the weekly refresh included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
     const counts: Record<string, number> = {};
     for (const r of Object.values(ctx.template.toJSON().Resources) as { Type: string }[]) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
     expect(counts).toEqual({
@@ -241,7 +241,18 @@ describe('ImagePipeline with default props', () => {
       'AWS::Scheduler::Schedule': 1,
       'AWS::Lambda::Permission': 1,
       'AWS::Logs::LogGroup': 1,
+      // The release lock Release and retention share.
+      'AWS::DynamoDB::Table': 1,
     });
+  });
+
+  test('Release and retention share the lock of the image: the Release function names the table and may take and give up only the lock items of its repositories', () => {
+    const table = logicalId(ctx.imagePipeline.retention!.lockTable);
+    const release = ctx.template.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [logicalId(ctx.imagePipeline.releaseFunction.role!), 'Arn'] } } });
+    expect(Object.values(release).map((f) => f.Properties.Environment.Variables.DCF_RELEASE_LOCK_TABLE)).toEqual([{ Ref: table }]);
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.releaseFunction.role!)).filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(statements.map((s) => s.actions)).toEqual([['dynamodb:PutItem', 'dynamodb:DeleteItem']]);
+    expect(JSON.stringify(statements)).toContain(table);
   });
 
   test('retention runs daily on the release and staging repositories of the image, keeping 10 date tags and staging builds for 14 days', () => {

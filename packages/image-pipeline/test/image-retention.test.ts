@@ -1,6 +1,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IMAGE_RETENTION_ACTIONS, ImagePipelinePropsError, ImageRetention, type ImageRetentionProps } from '../src';
@@ -55,7 +56,7 @@ describe('ImageRetention with default props', () => {
     });
   });
 
-  test('may only list, read and delete images of the release and staging repositories, and write its logs', () => {
+  test('may only list, read and delete images of the release and staging repositories, take its lock, and write its logs', () => {
     const ecr = statements(ctx.template).filter((s) => [s.Action].flat().some((a) => a.startsWith('ecr:')));
     expect(ecr).toEqual([
       {
@@ -68,7 +69,7 @@ describe('ImageRetention with default props', () => {
       },
     ]);
     const others = statements(ctx.template).filter((s) => !ecr.includes(s));
-    expect(others.flatMap((s) => [s.Action].flat()).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(others.flatMap((s) => [s.Action].flat()).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(JSON.stringify(statements(ctx.template))).not.toMatch(/"Resource":"\*"/);
     ctx.template.resourceCountIs('AWS::IAM::Policy', 1);
     expect(Template.fromStack(ctx.stack).findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue() } })).toEqual({});
@@ -133,4 +134,44 @@ test.each([
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // THEN every finding is fixed or acknowledged with its reason
   expect(() => app.synth()).not.toThrow();
+});
+
+describe('the release lock Retention and Release share', () => {
+  test('GIVEN no lockTable WHEN synthesized THEN a table keyed by the string lock, on demand, encrypted, with time to live, whose name the function gets', () => {
+    const { template } = retentionIn();
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'lock', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'lock', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DCF_RELEASE_LOCK_TABLE: { Ref: Match.stringLikeRegexp('RetentionLockTable') } }) },
+    });
+  });
+
+  test('GIVEN the role WHEN synthesized THEN it may only put and delete the lock items of its two repositories', () => {
+    const { template } = retentionIn();
+    const dynamo = statements(template).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RetentionLockTable/), 'Arn'] },
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`${HOST}/devcontainers/images/python`, `${HOST}/devcontainers/builds/python`] } },
+      },
+    ]);
+  });
+
+  test('GIVEN grantLock WHEN given another role THEN that role gets the same two actions on the same items', () => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const retention = new ImageRetention(stack, 'Retention', BASE);
+    const other = new iam.Role(stack, 'Other', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    retention.grantLock(other);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Other') }] } });
+    const granted = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(granted).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`${HOST}/devcontainers/images/python`, `${HOST}/devcontainers/builds/python`] } } })]);
+  });
 });

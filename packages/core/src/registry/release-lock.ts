@@ -37,6 +37,22 @@ export const NO_RELEASE_LOCK: ReleaseLock = {
   acquire: async () => ({ release: async () => undefined }),
 };
 
+/**
+ * The environment variable of the cloud's Release and Retention functions that names
+ * the DynamoDB table of their shared release lock (absent: the function is the only
+ * writer of its repositories, or runs outside the factory's constructs).
+ */
+export const RELEASE_LOCK_TABLE_ENVIRONMENT = 'DCF_RELEASE_LOCK_TABLE';
+
+/** The attributes of that table that its definition names: the partition key and the time-to-live. */
+export const RELEASE_LOCK_TABLE_KEYS = {
+  /** `S`: `<registry host>/<repository>`. */
+  partitionKey: 'lock',
+  /** `N`: epoch seconds after which DynamoDB may remove a lock left behind (the table's TTL attribute). */
+  timeToLive: 'ttl',
+} as const;
+
+
 /** Runs `work` holding the lock of `host/repository`, and gives the lock up afterwards, also when `work` throws. */
 export async function withRepositoryLock<T>(lock: ReleaseLock, host: string, repository: string, work: () => Promise<T>): Promise<T> {
   const held = await lock.acquire(host, repository);
@@ -47,21 +63,21 @@ export async function withRepositoryLock<T>(lock: ReleaseLock, host: string, rep
   }
 }
 
-/** Thrown when a {@link FileReleaseLock} stays held by another writer longer than its timeout. */
+/** Thrown when a release lock stays held by another writer longer than its timeout. */
 export class ReleaseLockTimeoutError extends RegistryError {
   constructor(
     /** `<host>/<repository>`. */
     readonly repository: string,
-    /** The lock file. */
+    /** Where the lock is: the lock file of a {@link FileReleaseLock}, or e.g. a table. */
     readonly file: string,
-    /** What the lock file says about its holder. */
+    /** What the lock says about its holder. */
     readonly holder: string,
     readonly timeoutMs: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
     super(
-      `${repository} is locked by another writer (${holder}) for more than ${Math.round(timeoutMs / 1000)} s (lock file ${file}). ` +
-        `Wait for the other dcf run to finish; if none is running, delete the lock file`,
+      `${repository} is locked by another writer (${holder}) for more than ${Math.round(timeoutMs / 1000)} s (${options?.hint ? file : `lock file ${file}`}). ` +
+        (options?.hint ?? `Wait for the other dcf run to finish; if none is running, delete the lock file`),
       options,
     );
   }

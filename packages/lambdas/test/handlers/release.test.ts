@@ -1,6 +1,8 @@
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { BatchGetImageCommand, ECRClient, ListImagesCommand, PutImageCommand } from '@aws-sdk/client-ecr';
+import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { RELEASE_LOCK_TABLE_ENVIRONMENT } from '@devcontainer-factory/core';
 import { runReleaseJob } from '../../src/handlers/release';
 import { REGISTRY_HOST, REPOSITORY, digestOf, jobEvent, noWait, quietLog, sdkError } from './job-fixtures';
 
@@ -116,4 +118,36 @@ test('an unresolved build id variable fails the action and says which action did
   await runReleaseJob(jobEvent({ ...params, buildId: '#{Prepare.BuildId}' }, { withInput: false }), clients);
   const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0].args[0].input.failureDetails!.message;
   expect(message).toMatch(/UserParameters\.buildId is the unresolved variable #\{Prepare\.BuildId\}/);
+});
+
+describe('the release lock shared with Retention', () => {
+  const dynamo = mockClient(DynamoDBClient);
+  beforeEach(() => {
+    dynamo.reset();
+    dynamo.on(PutItemCommand).resolves({});
+    dynamo.on(DeleteItemCommand).resolves({});
+  });
+
+  test('GIVEN the function names a lock table WHEN it releases THEN it takes the lock of the release repository before its first write and gives it up after its last', async () => {
+    // GIVEN
+    const order: string[] = [];
+    dynamo.on(PutItemCommand).callsFake((input) => void order.push(`lock ${input.Item.lock.S}`));
+    dynamo.on(DeleteItemCommand).callsFake((input) => void order.push(`unlock ${input.Key.lock.S}`));
+    ecr.on(PutImageCommand).callsFake((input) => (order.push(`put ${input.imageTag}`), { image: { imageId: { imageDigest: input.imageDigest, imageTag: input.imageTag } } }));
+
+    // WHEN
+    await runReleaseJob(jobEvent(params, { withInput: false }), clients, { [RELEASE_LOCK_TABLE_ENVIRONMENT]: 'python-locks' }, { getRemainingTimeInMillis: () => 600_000, functionName: 'release', awsRequestId: 'r1' });
+
+    // THEN
+    const key = `${REGISTRY_HOST}/${REPOSITORY}`;
+    expect(order).toEqual([`lock ${key}`, ...['1.2.3', '1.2', '1', 'latest', '20250304'].map((t) => `put ${t}`), `unlock ${key}`]);
+    expect(dynamo.commandCalls(PutItemCommand)[0].args[0].input.TableName).toBe('python-locks');
+    expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(1);
+  });
+
+  test('GIVEN no lock table WHEN it releases THEN it makes no DynamoDB call', async () => {
+    await runReleaseJob(jobEvent(params, { withInput: false }), clients, {});
+    expect(dynamo.calls()).toHaveLength(0);
+    expect(putTags()).toEqual(['1.2.3', '1.2', '1', 'latest', '20250304']);
+  });
 });

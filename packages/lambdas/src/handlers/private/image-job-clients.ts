@@ -2,7 +2,7 @@ import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { S3ClientFactory } from '../../codepipeline/job-artifact';
 import type { JobLog } from '../../codepipeline/job-runner';
-import type { RetryOptions } from '@devcontainer-factory/core';
+import type { ReleaseLock, RetryOptions } from '@devcontainer-factory/core';
 
 /** What an image pipeline handler talks to; built once per Lambda container, replaced in tests. */
 export interface ImageJobClients {
@@ -38,4 +38,9 @@ export interface ImageJobClients {
    * @default - one JSON object per line ({@link jsonLog}) with the job's `jobId`
    */
   readonly log?: JobLog;
+  /**
+   * The lock Release holds while it writes the release repository.
+   * @default - the DynamoDB lock of the table the function's environment names, shared with Retention; else a lock file in `/tmp`
+   */
+  readonly releaseLock?: ReleaseLock;
 }

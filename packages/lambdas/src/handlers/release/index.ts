@@ -5,6 +5,7 @@
  * moving any tag, to move an existing `X.Y.Z` to another digest.
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import {
   userParameters,
@@ -17,10 +18,12 @@ import {
   type PromotionResult,
   releaseImage,
   FactoryError,
+  DEFAULT_RELEASE_LOCK,
 } from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import { EcrScanFindings } from '../../registry/ecr-scan-findings';
+import { releaseLockOf, type LockInvocation } from '../../registry/dynamodb-release-lock';
 import type { ImageJobClients } from '../private/image-job-clients';
 
 /** Thrown when the tag rules give a build no tag at all: nothing would ever be pullable. */
@@ -39,7 +42,7 @@ function promotionSummary(promotion: PromotionResult | undefined, staging: strin
  * the function's environment holds its settings ({@link RELEASE_GATE_ENVIRONMENT}, written
  * by the construct when the staging repository is scanned on push).
  */
-export async function runReleaseJob(event: unknown, clients: ImageJobClients, environment: Readonly<Record<string, string | undefined>> = process.env): Promise<JobOutcome> {
+export async function runReleaseJob(event: unknown, clients: ImageJobClients, environment: Readonly<Record<string, string | undefined>> = process.env, invocation?: LockInvocation): Promise<JobOutcome> {
   return runJob(event, clients, async (job) => {
     const params = parseReleaseParameters(userParameters(job));
     const gate = parseReleaseGateSettings(environment[RELEASE_GATE_ENVIRONMENT]);
@@ -51,6 +54,7 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients, en
       ...(params.version !== NO_VERSION ? { version: params.version } : {}),
       rules: { latest: params.rules.includes('latest'), semver: params.rules.includes('semver'), date: params.rules.includes('date') },
       now: now(),
+      lock: clients.releaseLock ?? releaseLockOf(environment, dynamoDb, invocation) ?? DEFAULT_RELEASE_LOCK,
       ...(gate && {
         gate: (plan, repository) => runScanGate(new EcrScanFindings(clients.ecr, clients.retry), repository, params.repository, plan, { policy: gate.policy, maxWaitSeconds: gate.maxWaitSeconds, now, ...(clients.sleep && { sleep: clients.sleep }) }),
       }),
@@ -80,7 +84,10 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients, en
 }
 
 const clients: ImageJobClients = { codepipeline: new CodePipelineClient({}), ecr: new ECRClient({}) };
+/** Built on first use: only functions with a lock table talk to DynamoDB. */
+let dynamo: DynamoDBClient | undefined;
+const dynamoDb = () => (dynamo ??= new DynamoDBClient({}));
 
-export const handler = async (event: unknown): Promise<void> => {
-  await runReleaseJob(event, clients);
+export const handler = async (event: unknown, context?: LockInvocation): Promise<void> => {
+  await runReleaseJob(event, clients, process.env, context);
 };

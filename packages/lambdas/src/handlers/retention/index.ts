@@ -5,10 +5,12 @@
  * the newest N date tags, and whatever a kept index references), logs each plan, then
  * deletes unless `DRY_RUN`.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { releaseLockOf, type LockInvocation } from '../../registry/dynamodb-release-lock';
 import { jsonLog, type JobLog } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions, FactoryError } from '@devcontainer-factory/core';
+import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions, type ReleaseLock, FactoryError } from '@devcontainer-factory/core';
 
 /** What the retention handler talks to; built once per Lambda container, replaced in tests. */
 export interface RetentionClients {
@@ -33,6 +35,11 @@ export interface RetentionClients {
    * @default - one JSON object per line ({@link jsonLog}) with the release repository and `dryRun`
    */
   readonly log?: JobLog;
+  /**
+   * The lock retention takes for each batch of deletes, the one Release holds while it writes.
+   * @default - the DynamoDB lock of the table the function's environment names; else a lock file in `/tmp`
+   */
+  readonly releaseLock?: ReleaseLock;
 }
 
 /** The settings of one run, from the environment (the construct's) and the event (which may override each). */
@@ -60,9 +67,7 @@ export interface RetentionRunResult {
 }
 
 /** What the handler knows of its invocation: the Lambda context's remaining time. */
-export interface RetentionInvocation {
-  getRemainingTimeInMillis(): number;
-}
+export type RetentionInvocation = LockInvocation;
 
 /**
  * How long before the function's time-out retention starts no new batch of deletes:
@@ -123,9 +128,10 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
   // Stop starting batches a margin before the time-out: what is left is deleted by the next run.
   const deadline = invocation ? new Date(now.getTime() + invocation.getRemainingTimeInMillis() - RETENTION_STOP_MARGIN_MS) : undefined;
   const registry: Registry = new EcrRegistry({ client: clients.ecr, host: settings.registryHost, retry: clients.retry, fetch: clients.fetch });
+  const lock = clients.releaseLock ?? releaseLockOf(env, dynamoDb, invocation);
   const runs: [string, RetentionOptions][] = [
-    [settings.stagingRepository, { kind: 'staging', maxAgeDays: settings.stagingMaxAgeDays, now, releaseRepository: settings.releaseRepository }],
-    [settings.releaseRepository, { kind: 'release', keepDateTags: settings.keepDateTags, now }],
+    [settings.stagingRepository, { kind: 'staging', maxAgeDays: settings.stagingMaxAgeDays, now, releaseRepository: settings.releaseRepository, ...(lock && { lock }) }],
+    [settings.releaseRepository, { kind: 'release', keepDateTags: settings.keepDateTags, now, ...(lock && { lock }) }],
   ];
   const repositories: RetentionRunResult['repositories'][number][] = [];
   for (const [repository, options] of runs) {
@@ -153,5 +159,8 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
 }
 
 const clients: RetentionClients = { ecr: new ECRClient({}) };
+/** Built on first use: only functions with a lock table talk to DynamoDB. */
+let dynamo: DynamoDBClient | undefined;
+const dynamoDb = () => (dynamo ??= new DynamoDBClient({}));
 
 export const handler = async (event: unknown, context?: RetentionInvocation): Promise<RetentionRunResult> => runRetention(event, process.env, clients, context);
