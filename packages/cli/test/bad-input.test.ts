@@ -176,6 +176,29 @@ const BAD_INPUTS: Record<string, BadInput> = {
     code: ExitCode.ValidationFailed,
     message: "python/..\\..\\evil.sh: the path contains a backslash: use '/' between folders",
   },
+  'two names that are one file on macOS (café.md in NFC and in NFD)': {
+    setup: folder('python', { ...IMAGE_FILES, 'caf\u00e9.md': 'nfc', 'cafe\u0301.md': 'nfd' }),
+    code: ExitCode.ValidationFailed,
+    message: 'python/cafe\u0301.md: clashes with caf\u00e9.md: the two are one name written in two Unicode forms (cafe\\u{301}.md and caf\\u{E9}.md)',
+  },
+  'names that differ only in case': {
+    setup: folder('python', { ...IMAGE_FILES, 'README.md': '# a', 'readme.md': '# b' }),
+    code: ExitCode.ValidationFailed,
+    message: 'python/README.md: clashes with readme.md: the names differ only in case, and case-insensitive file systems (macOS, and Windows by default) store them as one file',
+  },
+  'a path over 1024 bytes': {
+    setup: folder('python', { ...IMAGE_FILES, [`${`${'d'.repeat(200)}/`.repeat(6)}x.txt`]: 'x' }),
+    code: ExitCode.ValidationFailed,
+    message: '(1205 bytes): the path is 1205 bytes long, over the limit of 1024 bytes (MAX_ARCHIVE_PATH_BYTES)',
+  },
+  'a Dockerfile whose ARGs double on every line': {
+    setup: folder('python', {
+      ...image({ build: { dockerfile: 'Dockerfile' } }),
+      '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join('\n'),
+    }),
+    code: ExitCode.ValidationFailed,
+    message: 'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
+  },
   'content over the size limit': {
     setup: folder('python', { ...IMAGE_FILES, 'data.bin': 'x'.repeat(4096) }, '--max-size', '2KiB'),
     code: ExitCode.ValidationFailed,
@@ -329,6 +352,15 @@ describe('dcf pack and validate turn file system failures into clear errors', ()
       setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(Buffer.concat([Buffer.from(w.path('python/a')), Buffer.from([0xff])]), 'x'), ['python']),
       code: ExitCode.ValidationFailed,
       message: 'the file name is not valid UTF-8',
+    },
+    'a Dockerfile whose ARGs double on every line (validate, as Prepare reads it)': {
+      command: 'validate',
+      setup: folder('python', {
+        ...image({ build: { dockerfile: 'Dockerfile' } }),
+        '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join('\n'),
+      }),
+      code: ExitCode.ValidationFailed,
+      message: 'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
     },
     'a sparse file over 2 GiB': {
       command: 'validate',

@@ -19,6 +19,25 @@ export const DEFAULT_MAX_COMPRESSION_RATIO = 200;
 /** Entries (and gzip streams) that inflate to this size or less are not held to the ratio: 1 MiB. */
 export const COMPRESSION_RATIO_FLOOR = 1024 * 1024;
 
+/**
+ * Longest name of one file or folder in an archive, in bytes of UTF-8: 255, the
+ * `NAME_MAX` of Linux file systems (ext4, XFS, overlayfs) and of APFS. A longer name
+ * cannot be created where the build extracts the archive (`ENAMETOOLONG`), so it is
+ * refused when the archive is read, packed or written.
+ */
+export const MAX_ARCHIVE_NAME_BYTES = 255;
+
+/**
+ * Longest path of an entry in an archive, in bytes of UTF-8: 1024. Linux's `PATH_MAX`
+ * (4096) counts the whole path, and the build extracts the archive under folders of its
+ * own (CodeBuild's source folder, the devcontainer CLI's copies of the build context and
+ * of features, a feature moved under `src/<id>/`): a quarter of it for the entry leaves
+ * the rest for those prefixes. Real configurations stay far below it (their deepest
+ * paths are a few hundred bytes; dependencies are left out by `.gitignore`), and it is
+ * macOS's own `PATH_MAX`, past which a Mac could not hold the file at all.
+ */
+export const MAX_ARCHIVE_PATH_BYTES = 1024;
+
 /** The limits of reading an archive; each is an option of the reader that applies it. */
 export interface ArchiveLimits {
   /**

@@ -1,8 +1,10 @@
 /**
  * Reads a configuration folder into memory, safely: honours `.gitignore`, leaves
  * `.git` out, follows only symlinks that stay inside the folder, refuses special
- * files and anything over the size limit. Nothing is half-read: either every
- * file comes back or an {@link UnsafeArchiveError} lists every problem.
+ * files, anything over the size limit, paths too long to extract, and names that
+ * are one file on macOS or Windows (see {@link pathClashProblems}). Nothing is
+ * half-read: either every file comes back or an {@link UnsafeArchiveError} lists
+ * every problem.
  */
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import ignore, { type Ignore } from 'ignore';
 import type { ConfigProblem } from '../config/files';
 import { DEFAULT_MAX_CONFIGURATION_SIZE, UnsafeArchiveError, formatSize, type ArchiveContent } from './archive-content';
 import { DEFAULT_MAX_ARCHIVE_ENTRIES } from './archive-limits';
+import { pathClashProblems } from './path-clash';
 import { displayPath, pathProblem } from './safe-path';
 
 export interface CollectFilesOptions {
@@ -95,6 +98,7 @@ export async function collectFiles(dir: string, options: CollectFilesOptions = {
       message: `the configuration holds ${walk.pending.length} files, over the limit of ${maxEntries} (maxEntries): leave generated files and dependencies out (add them to .gitignore)`,
     });
   }
+  walk.problems.push(...pathClashProblems(walk.pending.map((f) => ({ path: f.rel })), 'in the folder'));
   if (walk.problems.length > 0) throw new UnsafeArchiveError(walk.problems);
 
   for (const f of walk.pending) {

@@ -4,3 +4,4 @@ export * from './collect-files';
 export * from './write-zip';
 export * from './read-zip';
 export * from './archive-limits';
+export * from './path-clash';

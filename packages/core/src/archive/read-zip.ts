@@ -2,7 +2,8 @@
  * The one reader of uploaded zips (a configuration for `dcf`, the source zip of
  * the Prepare action), with the same safety rules as packing: no absolute or
  * `..` paths (zip-slip), no symlinks or special entries, no encryption, no
- * duplicates, CRCs checked.
+ * duplicates (nor names that are one file on macOS or Windows, see
+ * {@link pathClashProblems}), no names too long to extract, CRCs checked.
  *
  * Memory is bounded whatever the input: the entry count, each entry's and the
  * total inflated size and the compression ratio are checked on the declared
@@ -20,6 +21,7 @@ import { Inflate } from 'fflate';
 import type { ConfigProblem } from '../config/files';
 import { UnsafeArchiveError, formatSize, type ArchiveContent } from './archive-content';
 import { COMPRESSION_RATIO_FLOOR, resolveArchiveLimits, type ArchiveLimits, type ResolvedArchiveLimits } from './archive-limits';
+import { pathClashProblems } from './path-clash';
 import { crc32 } from './private/crc32';
 import { displayPath, pathProblem } from './safe-path';
 
@@ -132,13 +134,8 @@ export function readZip(bytes: Uint8Array, options: ReadZipOptions = {}): Archiv
     declared += entry.size;
     fileEntries.push(located);
   }
-  for (const path of folders) if (seen.has(path)) problems.push({ file: path, message: 'is both a file and a folder in the zip: rename one of them' });
-  for (const path of [...seen, ...folders]) {
-    // `a` as a file and `a/b` beside it: extracting one overwrites or fails on the other.
-    for (let cut = path.lastIndexOf('/'); cut > 0; cut = path.lastIndexOf('/', cut - 1)) {
-      if (seen.has(path.slice(0, cut))) problems.push({ file: path.slice(0, cut), message: `is a file, but ${path} is inside it as in a folder: rename one of them` });
-    }
-  }
+  // `a` as a file and `a/b` beside it, `café` twice (NFC and NFD), `README` and `readme`: one file where it is extracted.
+  problems.push(...pathClashProblems([...[...seen].map((path) => ({ path })), ...[...folders].map((path) => ({ path, folder: true }))], 'in the zip'));
   if (declared > limits.maxSize) {
     problems.push({ file: '.', message: `the zip expands to ${formatSize(declared)}, over the limit of ${formatSize(limits.maxSize)}: leave large files out` });
   }

@@ -6,6 +6,7 @@
  */
 import { zipSync, type Zippable } from 'fflate';
 import { UnsafeArchiveError, type ArchiveContent } from './archive-content';
+import { pathClashProblems } from './path-clash';
 import { displayPath, pathProblem } from './safe-path';
 
 /** DOS epoch, built from local components because zip headers store local time. */
@@ -17,13 +18,15 @@ const LEVEL = 9;
 
 /**
  * Zip bytes of a configuration; identical for identical content.
- * @throws UnsafeArchiveError when a path is not a safe relative path
+ * @throws UnsafeArchiveError when a path is not a safe relative path, or two paths are one file on
+ * some file system (see {@link pathClashProblems})
  */
 export function writeZip(content: ArchiveContent): Uint8Array {
   const problems = [...content.files.keys()]
     .map((path) => ({ path, problem: pathProblem(path) }))
     .filter((p): p is { path: string; problem: string } => p.problem !== undefined)
     .map((p) => ({ file: displayPath(p.path), message: p.problem }));
+  if (problems.length === 0) problems.push(...pathClashProblems([...content.files.keys()].map((path) => ({ path })), 'in the configuration'));
   if (problems.length > 0) throw new UnsafeArchiveError(problems);
 
   const entries: Zippable = {};

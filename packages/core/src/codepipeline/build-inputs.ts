@@ -8,6 +8,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import { mapLimit } from '../concurrency';
+import { dockerfileBases } from '../config/dockerfile';
 import { substituteFactoryVariables, type FactoryVariableValues } from '../config/factory-variables';
 import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config/files';
 import { isDigest } from '../registry/digest';
@@ -131,78 +132,6 @@ function compareInputs(a: BuildInputReference, b: BuildInputReference): number {
   const ka = `${a.kind} ${a.reference}`;
   const kb = `${b.kind} ${b.reference}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
-
-/** The Dockerfile's instructions: comment lines dropped, `\`-continued lines joined. */
-function instructions(text: string): { keyword: string; rest: string; line: number }[] {
-  const out: { keyword: string; rest: string; line: number }[] = [];
-  let pending = '';
-  let start = 0;
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (pending === '' && (line === '' || line.startsWith('#'))) return;
-    if (pending !== '' && line.startsWith('#')) return;
-    if (pending === '') start = i + 1;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      return;
-    }
-    const whole = (pending + line).trim();
-    pending = '';
-    const m = /^(\S+)\s*(.*)$/.exec(whole);
-    if (m) out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: start });
-  });
-  return out;
-}
-
-/** `$NAME`, `${NAME}` and `${NAME:-default}` from `vars`; undefined names are left as they are and reported. */
-function expand(text: string, vars: Readonly<Record<string, string | undefined>>, missing: string[]): string {
-  return text.replace(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (whole, braced?: string, fallback?: string, bare?: string) => {
-    const name = (braced ?? bare)!;
-    const value = vars[name];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    if (value === '') return '';
-    missing.push(name);
-    return whole;
-  });
-}
-
-/**
- * The images a Dockerfile's `FROM`s start from: global `ARG`s (defaults, overridden by
- * the configuration's build args) expanded, earlier stages and `scratch` left out.
- */
-export function dockerfileBases(text: string, buildArgs: Readonly<Record<string, string>>, file: string, problems: ConfigProblem[]): string[] {
-  const globals: Record<string, string | undefined> = {};
-  const stages = new Set<string>();
-  const bases: string[] = [];
-  let seenFrom = false;
-  for (const { keyword, rest, line } of instructions(text)) {
-    if (keyword === 'ARG' && !seenFrom) {
-      for (const decl of rest.split(/\s+/).filter(Boolean)) {
-        const eq = decl.indexOf('=');
-        const name = eq < 0 ? decl : decl.slice(0, eq);
-        const fallback = eq < 0 ? undefined : decl.slice(eq + 1).replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
-        globals[name] = buildArgs[name] ?? (fallback === undefined ? undefined : expand(fallback, globals, []));
-      }
-      continue;
-    }
-    if (keyword !== 'FROM') continue;
-    seenFrom = true;
-    const tokens = rest.split(/\s+/).filter((t) => !t.startsWith('--'));
-    if (tokens.length === 0) continue;
-    const missing: string[] = [];
-    const image = expand(tokens[0], globals, missing);
-    if (missing.length) {
-      problems.push({ file, line, message: `FROM ${tokens[0]} uses $${missing[0]}, which has no value when the build starts: give the ARG a default or set it in build.args of devcontainer.json` });
-      continue;
-    }
-    const alias = tokens.length >= 3 && tokens[1].toUpperCase() === 'AS' ? tokens[2].toLowerCase() : undefined;
-    if (image.toLowerCase() !== 'scratch' && !stages.has(image.toLowerCase())) bases.push(image);
-    if (alias) stages.add(alias);
-  }
-  return bases;
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
 import { isSemver } from '../semver';
+import { dockerfileBases } from './dockerfile';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, parseJsonc, positionOf } from './devcontainer-json';
 import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
 import { folderOf, resolveInside, type ConfigProblem, type FileSet } from './files';
@@ -46,6 +47,8 @@ function lowerCaseOutsideVariables(ref: string): string {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** How Prepare decodes the files a configuration builds from (image-source.ts). */
+const lenientDecoder = new TextDecoder('utf-8');
 
 /** Every problem of an image configuration; empty when it is valid. */
 export function validateImageFiles(files: FileSet): ConfigProblem[] {
@@ -149,6 +152,8 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
         problems.push(at(dockerfileKey, `"${dockerfile}" points outside the configuration folder: only this folder is uploaded, so move the Dockerfile inside it`));
       } else if (!files.has(resolved)) {
         problems.push(at(dockerfileKey, `the Dockerfile "${dockerfile}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
+      } else {
+        checkDockerfile(files.get(resolved)!, isObject(build) ? build.args : undefined, resolved, problems);
       }
     }
     const context = isObject(build) && 'context' in build ? build.context : config.context;
@@ -194,6 +199,19 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
   } else if (sources.length > 1) {
     problems.push(at([sources[1] === 'build.dockerfile' ? 'build' : sources[1]], `more than one image source (${sources.join(', ')}): keep only one`));
   }
+}
+
+/**
+ * The Dockerfile as Prepare reads it ({@link dockerfileBases}): a `FROM` whose `ARG` has
+ * no value, or global `ARG`s past the reader's limits, are refused here too, before upload.
+ * Build args get the example values of the factory variables; other `${localEnv:…}` count as set.
+ */
+function checkDockerfile(bytes: Uint8Array, args: unknown, path: string, problems: ConfigProblem[]): void {
+  const buildArgs: Record<string, string> = {};
+  for (const [name, value] of Object.entries(isObject(args) ? args : {})) {
+    if (typeof value === 'string') buildArgs[name] = substituteFactoryVariables(value, EXAMPLE_FACTORY_VALUES).text;
+  }
+  dockerfileBases(lenientDecoder.decode(bytes), buildArgs, path, problems);
 }
 
 function checkFeatures(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[]): void {

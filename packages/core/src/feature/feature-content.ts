@@ -6,7 +6,8 @@
  */
 import type { ArchiveContent } from '../archive/archive-content';
 import type { ArchiveLimits } from '../archive/archive-limits';
-import { pathProblem } from '../archive/safe-path';
+import { pathClashProblems } from '../archive/path-clash';
+import { displayPath, pathProblem } from '../archive/safe-path';
 import { readTar, TarFormatError } from './private/tar';
 import { FactoryError } from '../factory-error';
 
@@ -28,7 +29,8 @@ export class FeatureArtifactError extends FactoryError {}
 /**
  * The content of a feature tarball (`devcontainer-feature-<id>.tgz`, gzipped or not), as the CLI packages and publishes it.
  * @param limits how far the tarball may expand (defaults as for a configuration zip: 50 MiB, 10,000 entries)
- * @throws FeatureArtifactError when it cannot be read, goes past a limit, or holds an unsafe or duplicate path
+ * @throws FeatureArtifactError when it cannot be read, goes past a limit, or holds an unsafe or duplicate path,
+ * or two paths that are one file on some file system (see {@link pathClashProblems})
  */
 export function featureContentFromTar(bytes: Uint8Array, where = 'the feature tarball', limits: ArchiveLimits = {}): FeatureContent {
   let entries;
@@ -38,12 +40,14 @@ export function featureContentFromTar(bytes: Uint8Array, where = 'the feature ta
     throw new FeatureArtifactError(`${where} cannot be read: ${cause instanceof TarFormatError ? cause.message : String(cause)}`, { cause });
   }
   const content = new Map<string, FeatureFile>();
+  const folders: string[] = [];
   for (const entry of entries) {
     const path = entry.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-    if (entry.type === 'directory' || path === '' || path === '.') continue;
+    if (path === '' || path === '.') continue;
     const problem = pathProblem(path);
-    if (problem) throw new FeatureArtifactError(`${where} holds an unsafe path '${entry.path}': ${problem}`);
-    if (entry.type === 'other') continue;
+    if (problem) throw new FeatureArtifactError(`${where} holds an unsafe path '${displayPath(entry.path)}': ${problem}`);
+    if (entry.type === 'directory') folders.push(path);
+    if (entry.type === 'directory' || entry.type === 'other') continue;
     if (content.has(path)) throw new FeatureArtifactError(`${where} holds '${path}' more than once: tar tools keep the last, so it is refused; package the feature again`);
     content.set(path, {
       data: entry.data,
@@ -51,6 +55,8 @@ export function featureContentFromTar(bytes: Uint8Array, where = 'the feature ta
       ...(entry.type === 'symlink' ? { linkTarget: entry.linkName } : {}),
     });
   }
+  const [clash] = pathClashProblems([...[...content.keys()].map((path) => ({ path })), ...folders.map((path) => ({ path, folder: true }))], 'in the tarball');
+  if (clash) throw new FeatureArtifactError(`${where} holds '${clash.file}', which ${clash.message}; package the feature again`);
   return content;
 }
 

@@ -1,8 +1,8 @@
+import { dockerfileBases } from '../../src/config/dockerfile';
 import { InvalidConfigurationError } from '../../src/config/files';
 import {
   BuildInputError,
   buildInputReferences,
-  dockerfileBases,
   formatInputRecord,
   inputChanges,
   parseInputRecord,
