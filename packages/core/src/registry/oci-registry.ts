@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isDigest, sha256Digest } from './digest';
 import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageManifest, MANIFEST_MEDIA_TYPES } from './manifest';
 import { tokenRealmProblem } from './private/origin-policy';
@@ -91,6 +92,8 @@ const ERROR_BODY_BYTES = 64 * 1024;
 const MAX_REDIRECTS = 5;
 /** Characters of an unexpected answer quoted in an error. */
 const EXCERPT_CHARS = 200;
+/** The digest of zero bytes. */
+const EMPTY_DIGEST = sha256Digest(new Uint8Array());
 /** A tag as the OCI distribution spec allows it. */
 const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
@@ -131,6 +134,32 @@ export class RegistryOriginError extends RegistryError {
   constructor(message: string, url: string, options?: { cause?: unknown }) {
     super(message, options);
     this.url = url;
+  }
+}
+
+/**
+ * A blob whose bytes are not what its descriptor says: they hash to another digest, or
+ * there are more or fewer of them than its size. Thrown by {@link OciRegistry.copyBlob}
+ * before the copy is completed, so the target repository never gets the blob.
+ */
+export class BlobMismatchError extends RegistryError {
+  /** The repository the bytes were read from. */
+  readonly repository: string;
+  /** The digest the descriptor gives, `sha256:…`. */
+  readonly digest: string;
+  /** The size the descriptor gives, in bytes. */
+  readonly expectedSize: number;
+  /** The digest of the bytes read; undefined when the size already differed. */
+  readonly actualDigest?: string;
+  /** How many bytes the registry has (or sent). */
+  readonly actualSize: number;
+  constructor(message: string, fields: { repository: string; digest: string; expectedSize: number; actualDigest?: string; actualSize: number }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.repository = fields.repository;
+    this.digest = fields.digest;
+    this.expectedSize = fields.expectedSize;
+    this.actualDigest = fields.actualDigest;
+    this.actualSize = fields.actualSize;
   }
 }
 
@@ -506,22 +535,34 @@ export class OciRegistry implements Registry {
    * Makes blob `digest` of `from` available in `repository`: `present` when it is there,
    * `mounted` when the registry mounted it across repositories (`POST …?mount=&from=`,
    * answered 201), else `copied`: the upload session the registry opened instead gets the
-   * blob in chunks of `copyChunkBytes` (range reads of the source, `PATCH`es), and the
-   * registry checks the digest when it is closed. A failed copy cancels its session.
+   * blob in chunks of `copyChunkBytes` (range reads of the source, `PATCH`es).
+   *
+   * What it trusts: a present or mounted blob is the registry's, which computed its digest
+   * when it was uploaded. A copied blob goes through this client, which checks every byte:
+   * the source's size against `size` (its `Content-Range`) and the bytes' sha256 against
+   * `digest`, before it completes the upload (the registry checks the digest again when it
+   * closes the session). A failed copy cancels its session.
+   * @throws BlobMismatchError when the bytes read are not `size` bytes hashing to `digest`
    */
   async copyBlob(from: string, repository: string, digest: string, size: number): Promise<BlobCopy> {
     if (!isDigest(digest)) throw new RegistryError(`cannot copy ${JSON.stringify(digest)}: not a digest`);
     if (!Number.isSafeInteger(size) || size < 0) throw new RegistryError(`cannot copy ${from}@${digest}: its size ${size} is not a byte count`);
+    if (size === 0 && digest !== EMPTY_DIGEST) {
+      // Zero bytes hash to one digest only: the descriptor contradicts itself.
+      throw this.mismatch(from, digest, size, { actualDigest: EMPTY_DIGEST, actualSize: 0 }, `a blob of 0 bytes is ${EMPTY_DIGEST}`);
+    }
     if (await this.hasBlob(repository, digest)) return 'present';
     const mount = `/v2/${repository}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
     const start = await this.send(mount, { method: 'POST', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
     if (start.status === 201) return 'mounted';
     this.expect(start, [202], `start blob upload to ${repository}`);
     let session = this.uploadLocation(start, repository);
+    const hash = createHash('sha256');
     try {
       for (let offset = 0; offset < size; offset += this.copyChunkBytes) {
         const last = Math.min(size, offset + this.copyChunkBytes) - 1;
         const chunk = await this.readRange(from, digest, size, offset, last);
+        hash.update(chunk);
         const res = await this.send(session.href, {
           method: 'PATCH',
           headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${last}` },
@@ -534,6 +575,8 @@ export class OciRegistry implements Registry {
         this.expect(res, [202], `upload bytes ${offset}-${last} of ${digest} to ${repository}`);
         session = this.uploadLocation(res, repository);
       }
+      const actualDigest = `sha256:${hash.digest('hex')}`;
+      if (actualDigest !== digest) throw this.mismatch(from, digest, size, { actualDigest, actualSize: size }, `its ${size} bytes hash to ${actualDigest}`);
       session.searchParams.set('digest', digest);
       const done = await this.send(session.href, { method: 'PUT', repository, action: 'pull,push', idempotent: false, ...this.limits('upload') });
       this.expect(done, [201], `finish the copy of ${digest} to ${repository}`);
@@ -559,12 +602,28 @@ export class OciRegistry implements Registry {
       timeoutOption: 'blobTimeoutMs',
     });
     if (res.status === 404) throw new RegistryHttpError(`blob ${digest} is not in ${this.host}/${repository}`, 404, 'BLOB_UNKNOWN');
+    if (res.status === 416) {
+      // The blob ends before the range: it is shorter than its descriptor says.
+      const total = contentRangeTotal(res.headers.get('content-range'));
+      throw this.mismatch(repository, digest, size, { actualSize: total ?? offset }, `the registry has ${total ?? `fewer than ${last + 1}`} bytes of it`);
+    }
     const whole = res.status === 200 && offset === 0 && res.body.length === size;
     if (!whole) this.expect(res, [206], `GET bytes ${offset}-${last} of ${repository}@${digest}`);
+    const total = res.status === 206 ? contentRangeTotal(res.headers.get('content-range')) : undefined;
+    if (total !== undefined && total !== size) throw this.mismatch(repository, digest, size, { actualSize: total }, `the registry has ${total} bytes of it`);
     if (res.body.length !== length) {
       throw new RegistryResponseError(`${this.host}/${repository}@${digest}: asked for bytes ${offset}-${last} (${length}), got ${res.body.length}`, res.url);
     }
     return res.body;
+  }
+
+  /** What {@link copyBlob} throws when the bytes of `repository@digest` are not what its descriptor says. */
+  private mismatch(repository: string, digest: string, size: number, actual: { actualDigest?: string; actualSize: number }, found: string): BlobMismatchError {
+    return new BlobMismatchError(
+      `${this.host}/${repository}@${digest} is not what its descriptor says: expected ${size} bytes hashing to ${digest}, but ${found}; ` +
+        'refused before the copy was completed (the source is damaged: push or build it again)',
+      { repository, digest, expectedSize: size, ...actual },
+    );
   }
 
   /** The upload session an answer's `Location` names, on the registry's own origin only. */
@@ -845,6 +904,12 @@ function tagsOf(res: Answer): string[] {
     throw new RegistryResponseError(`the tags list from ${res.url} is not {"tags": [<tag>, …]}; the registry sent ${excerpt(res.body)}`, res.url);
   }
   return tags as string[];
+}
+
+/** The total size a `Content-Range: bytes <first>-<last>/<total>` gives (also the unsatisfied form with `*`); undefined when it gives none. */
+function contentRangeTotal(header: string | null): number | undefined {
+  const m = /^bytes\s+(?:\d+-\d+|\*)\/(\d+)\s*$/i.exec(header ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /** The `code` of a network error or of its cause, e.g. `ECONNREFUSED`. */
