@@ -9,7 +9,11 @@ import type { PrepareOutputs, StageContext } from './stage-context';
 
 /** What promotion reads in staging: manifests, and blobs to mount or copy. */
 const STAGING_READ_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'] as const;
-/** What the vulnerability gate reads in staging: scan findings, nothing else. */
+/**
+ * What the vulnerability gate reads: scan findings, nothing else. It reads them where the
+ * build is: in staging, or, once staging has expired a build that was released before (a
+ * refresh in which nothing moved, an unchanged upload), in the release repository.
+ */
 const GATE_READ_ACTIONS = ['ecr:DescribeImageScanFindings'] as const;
 
 /**
@@ -37,7 +41,7 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
   ctx.warehouse.grantRepositories(job.role, STAGING_READ_ACTIONS, ctx.stagingRepository);
   acknowledgeRegistryLogin(job.role);
   if (ctx.vulnerabilityGate) {
-    ctx.warehouse.grantRepositories(job.role, GATE_READ_ACTIONS, ctx.stagingRepository);
+    ctx.warehouse.grantRepositories(job.role, GATE_READ_ACTIONS, ctx.stagingRepository, ctx.repository);
     if (ctx.vulnerabilityGate.enhancedScanning) {
       // ECR answers DescribeImageScanFindings of an enhanced scan from Amazon Inspector, with the caller's permission.
       job.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['inspector2:ListFindings'], resources: ['*'] }));
