@@ -34,6 +34,8 @@ const ARGUMENTS: Readonly<Record<string, (cause: unknown) => unknown[]>> = {
   ReleaseRaceError: (cause) => ['localhost:5000/ns/images/python', 'latest', 'sha256:a', 'sha256:b', ['1.2.3'], { cause }],
   ReleaseIncompleteError: (cause) => ['localhost:5000/ns/images/python', 'sha256:a', ['1.2.3'], ['latest'], { cause }],
   RegistryBinaryMissingError: (cause) => ['/usr/bin/docker-registry', { cause }],
+  BlobMismatchError: (cause) => ['bytes differ', { repository: 'ns/builds/python', digest: 'sha256:a', expectedSize: 2, actualDigest: 'sha256:b', actualSize: 2 }, { cause }],
+  ScanFindingsShapeError: (cause) => ['ns/builds/python@sha256:a (linux/amd64)', 'imageScanFindings', 'an object', 'text', { cause }],
 };
 
 function construct(name: string, cls: ErrorClass, cause: unknown): Error {
