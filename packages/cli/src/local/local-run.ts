@@ -72,7 +72,7 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
   try {
     let upstream: UpstreamImage | undefined;
     if (catalog.images.length > 0) {
-      upstream = await ensureUpstreamImage(engine, registry);
+      upstream = await ensureUpstreamImage(engine, registry, catalog.namespace);
       props.log?.(`${upstream.created ? 'pushed' : 'reusing'} the offline upstream image ${upstream.reference} (Debian's busybox-static)`);
     }
     // Features first: an image of the catalogue may use one (built with the version just published).

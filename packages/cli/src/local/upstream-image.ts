@@ -1,8 +1,11 @@
 /**
- * The offline stand-in for a public base image: `<registry>/upstream/busybox:latest`,
- * Debian's statically linked busybox (package busybox-static) on an empty image,
- * with its applets linked into /bin. Images of a local catalogue build `FROM` it,
- * because no public registry is reachable from a machine without network.
+ * The offline stand-in for a public base image:
+ * `<registry>/<ns>/ecr-public/docker/library/busybox:latest`, Debian's statically linked
+ * busybox (package busybox-static) on an empty image, with its applets linked into /bin.
+ * Images of a local catalogue build `FROM` it, because no public registry is reachable
+ * from a machine without network. In the cloud the same reference is served by the
+ * factory's ECR Public pull-through cache (`<ns>/ecr-public/` → `public.ecr.aws`), so a
+ * configuration written against it deploys unchanged.
  */
 import { existsSync } from 'node:fs';
 import type { Registry } from '@devcontainer-factory/core';
@@ -11,11 +14,11 @@ import { EngineCommandError, type ContainerEngine } from './container-engine';
 /** Where Debian's busybox-static package installs busybox. */
 export const BUSYBOX_BINARY = '/bin/busybox';
 
-/** Repository of the upstream image in the local registry. */
-export const UPSTREAM_REPOSITORY = 'upstream/busybox';
+/** Repository of the upstream image of namespace `ns`: where the cloud's pull-through cache serves `public.ecr.aws/docker/library/busybox`. */
+export const upstreamRepository = (namespace: string) => `${namespace}/ecr-public/docker/library/busybox`;
 
 export interface UpstreamImage {
-  /** `localhost:<port>/upstream/busybox:latest` */
+  /** `localhost:<port>/<ns>/ecr-public/docker/library/busybox:latest` */
   readonly reference: string;
   /** True when this run pushed it; false when the registry had it already. */
   readonly created: boolean;
@@ -25,9 +28,10 @@ export interface UpstreamImage {
  * Pushes the upstream image unless the registry has it already.
  * @param busybox a statically linked busybox for the host's architecture
  */
-export async function ensureUpstreamImage(engine: ContainerEngine, registry: Registry, busybox: string = BUSYBOX_BINARY): Promise<UpstreamImage> {
-  const reference = `${registry.host}/${UPSTREAM_REPOSITORY}:latest`;
-  if (await registry.getManifest(UPSTREAM_REPOSITORY, 'latest')) return { reference, created: false };
+export async function ensureUpstreamImage(engine: ContainerEngine, registry: Registry, namespace: string, busybox: string = BUSYBOX_BINARY): Promise<UpstreamImage> {
+  const repository = upstreamRepository(namespace);
+  const reference = `${registry.host}/${repository}:latest`;
+  if (await registry.getManifest(repository, 'latest')) return { reference, created: false };
   if (!existsSync(busybox)) {
     throw new EngineCommandError(`${busybox} is missing: the offline upstream image is made from Debian's busybox-static (apt-get install -y busybox-static)`, null, '');
   }

@@ -66,13 +66,13 @@ test('a fresh run builds everything; a second run builds nothing; a bumped featu
 
   // WHEN the upstream base moves (same layers, a new manifest digest)
   const registry = new OciRegistry({ host: server.host });
-  const upstream = (await registry.getManifest('upstream/busybox', 'latest'))!;
+  const upstream = (await registry.getManifest('devcontainers/ecr-public/docker/library/busybox', 'latest'))!;
   const moved = { ...(JSON.parse(upstream.body.toString('utf8')) as object), annotations: { 'dev.devcontainer-factory.test': 'upstream moved' } };
-  await registry.putManifest('upstream/busybox', 'latest', upstream.mediaType, Buffer.from(JSON.stringify(moved)));
+  await registry.putManifest('devcontainers/ecr-public/docker/library/busybox', 'latest', upstream.mediaType, Buffer.from(JSON.stringify(moved)));
   const fourth = await run();
   // THEN base is rebuilt because its FROM moved, and the images built on base because base's latest moved
   expect(statuses(fourth)).toEqual({ base: 'released', tools: 'released', greeter: 'released' });
-  expect(prepareDetail(fourth, 'base')).toMatch(new RegExp(`rebuilding: base ${server.host}/upstream/busybox:latest moved to sha256:`));
+  expect(prepareDetail(fourth, 'base')).toMatch(new RegExp(`rebuilding: base ${server.host}/devcontainers/ecr-public/docker/library/busybox:latest moved to sha256:`));
   expect(prepareDetail(fourth, 'tools')).toMatch(new RegExp(`base ${server.host}/devcontainers/images/base:latest moved to sha256:`));
   expect(prepareDetail(fourth, 'greeter')).toMatch(new RegExp(`base ${server.host}/devcontainers/images/base:latest moved to sha256:`));
 });
