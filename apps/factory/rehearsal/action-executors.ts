@@ -1,0 +1,190 @@
+/**
+ * What each kind of pipeline action does in a rehearsal, with the credentials AWS would
+ * give it, so that every call it makes meets the policies of the synthesized templates:
+ *
+ * - S3 source: CodePipeline's role reads the uploaded object (its newest version) from
+ *   the source bucket and stores it in the artifact bucket under the artifact key.
+ * - Lambda invoke: CodePipeline's role may invoke the function; the function runs its
+ *   bundle from the assembly with a job event built from the action's configuration.
+ * - CodeBuild: CodePipeline's role may start the project; CodeBuild assumes the project's
+ *   role, downloads the input artifact, and does what the project's buildspec does to the
+ *   registry (see {@link CodeBuildWork}).
+ */
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import type { CredentialBook } from './credentials';
+import { invokeFunction, type RehearsalFunction } from './lambda-runner';
+import { ActionFailedError, type ActionContext, type ActionExecutor, type ActionOutcome } from './pipeline-engine';
+
+/** A CodeBuild project as the template declares it, resolved. */
+export interface RehearsalProject {
+  readonly name: string;
+  readonly arn: string;
+  readonly roleArn: string;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly buildSpec: string;
+  readonly timeoutMinutes: number;
+}
+
+/** What a project's build does, given its environment, its source folder's zip and the project role's AWS access. */
+export type CodeBuildWork = (run: { project: RehearsalProject; environment: Readonly<Record<string, string>>; source: Buffer; aws: RoleAws }) => Promise<string>;
+
+/** AWS as one role sees it through the gateway. */
+export interface RoleAws {
+  readonly principal: string;
+  readonly s3: S3Client;
+  readonly ecr: ECRClient;
+  /** A registry login for the role (`aws ecr get-login-password`): user `AWS` and the token. */
+  registryLogin(): Promise<{ username: string; password: string }>;
+}
+
+export interface ExecutorProps {
+  readonly account: string;
+  readonly region: string;
+  readonly credentials: CredentialBook;
+  /** The gateway's endpoint. */
+  readonly endpoint: string;
+  readonly registryHost: string;
+  /** Checks a call that does not go through the gateway (Lambda's and CodeBuild's own APIs, role trust). */
+  readonly authorize: (principal: string, action: string, resource: string) => Promise<void>;
+  readonly assume: (service: string, roleArn: string, sourceArn?: string) => Promise<void>;
+  readonly functions: ReadonlyMap<string, RehearsalFunction & { readonly arn: string }>;
+  readonly projects: ReadonlyMap<string, RehearsalProject>;
+  /** What a project's build does; the rehearsal picks it from the project's buildspec. */
+  readonly work: (project: RehearsalProject) => CodeBuildWork;
+}
+
+/** AWS clients that sign as `principal` and reach the gateway. */
+export function roleAws(principal: string, props: Pick<ExecutorProps, 'credentials' | 'endpoint' | 'region'>): RoleAws {
+  const credentials = props.credentials.issue(principal);
+  const common = { region: props.region, endpoint: props.endpoint, credentials, maxAttempts: 1 };
+  const ecr = new ECRClient(common);
+  return {
+    principal,
+    s3: new S3Client({ ...common, forcePathStyle: true }),
+    ecr,
+    async registryLogin() {
+      const out = await ecr.send(new GetAuthorizationTokenCommand({}));
+      const [username, password] = Buffer.from(out.authorizationData?.[0]?.authorizationToken ?? '', 'base64').toString('utf8').split(/:(.*)/s);
+      return { username, password };
+    },
+  };
+}
+
+const denied = (error: unknown) => new ActionFailedError(error instanceof Error ? `${error.name}: ${error.message}` : String(error), { cause: error });
+
+async function readAll(body: unknown): Promise<Buffer> {
+  const b = body as { transformToByteArray?: () => Promise<Uint8Array> };
+  if (!b?.transformToByteArray) throw new ActionFailedError('S3 returned no body');
+  return Buffer.from(await b.transformToByteArray());
+}
+
+/** The executors of the three action kinds the factory's pipelines use. */
+export function actionExecutors(props: ExecutorProps): Record<string, ActionExecutor> {
+  const s3Source: ActionExecutor = async (ctx) => {
+    const aws = roleAws(ctx.action.roleArn ?? ctx.pipeline.roleArn, props);
+    const bucket = String(ctx.action.configuration.S3Bucket);
+    const key = String(ctx.action.configuration.S3ObjectKey);
+    let head;
+    let bytes: Buffer;
+    try {
+      head = await aws.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: head.VersionId }));
+      bytes = await readAll(object.Body);
+    } catch (error) {
+      throw denied(error);
+    }
+    const output = ctx.action.outputArtifacts[0];
+    const outputs: Record<string, { bucket: string; key: string }> = {};
+    if (output) {
+      const artifactKey = ctx.outputKey(output);
+      try {
+        await aws.s3.send(
+          new PutObjectCommand({
+            Bucket: ctx.pipeline.artifactBucket,
+            Key: artifactKey,
+            Body: bytes,
+            ...(ctx.pipeline.artifactKey && { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ctx.pipeline.artifactKey }),
+          }),
+        );
+      } catch (error) {
+        throw denied(error);
+      }
+      outputs[output] = { bucket: ctx.pipeline.artifactBucket, key: artifactKey };
+    }
+    return {
+      variables: { VersionId: head.VersionId ?? 'null', ETag: (head.ETag ?? '').replace(/"/g, ''), BucketName: bucket, ObjectKey: key },
+      outputs,
+      summary: `s3://${bucket}/${key} version ${head.VersionId}`,
+    };
+  };
+
+  const lambdaInvoke: ActionExecutor = async (ctx) => {
+    const name = String(ctx.action.configuration.FunctionName);
+    const fn = props.functions.get(name);
+    if (!fn) throw new ActionFailedError(`no function ${name} in the assembly`);
+    const pipelineRole = ctx.action.roleArn ?? ctx.pipeline.roleArn;
+    try {
+      await props.authorize(pipelineRole, 'lambda:InvokeFunction', fn.arn);
+    } catch (error) {
+      throw denied(error);
+    }
+    const job = ctx.newJob();
+    const artifactCredentials = props.credentials.issue(pipelineRole);
+    const location = (name: string, l: { bucket: string; key: string }) => ({ name, revision: null, location: { type: 'S3', s3Location: { bucketName: l.bucket, objectKey: l.key } } });
+    const event = {
+      'CodePipeline.job': {
+        id: job.id,
+        accountId: props.account,
+        data: {
+          actionConfiguration: { configuration: { FunctionName: name, ...(ctx.action.configuration.UserParameters !== undefined && { UserParameters: ctx.resolve(String(ctx.action.configuration.UserParameters)) }) } },
+          inputArtifacts: [...ctx.inputs].map(([n, l]) => location(n, l)),
+          outputArtifacts: ctx.action.outputArtifacts.map((n) => location(n, { bucket: ctx.pipeline.artifactBucket, key: ctx.outputKey(n) })),
+          artifactCredentials: { ...artifactCredentials, expirationTime: Date.now() + 3_600_000 },
+          ...(ctx.pipeline.artifactKey && { encryptionKey: { id: ctx.pipeline.artifactKey, type: 'KMS' } }),
+        },
+      },
+    };
+    const invocation = await invokeFunction(fn, event, { credentials: props.credentials, endpoint: props.endpoint, region: props.region, registryHost: props.registryHost, assume: (service, role) => props.assume(service, role, fn.arn) });
+    const result = job.result();
+    if (!result) {
+      throw new ActionFailedError(`${name} reported no job result${invocation.ok ? '' : `: ${invocation.error?.name}: ${invocation.error?.message}`}\n${invocation.logs.slice(-2000)}`);
+    }
+    if (result.status === 'Failed') throw new ActionFailedError(result.message);
+    return { variables: result.outputVariables, summary: result.summary } satisfies ActionOutcome;
+  };
+
+  const codeBuild: ActionExecutor = async (ctx: ActionContext) => {
+    const name = String(ctx.action.configuration.ProjectName);
+    const project = props.projects.get(name);
+    if (!project) throw new ActionFailedError(`no CodeBuild project ${name} in the assembly`);
+    const pipelineRole = ctx.action.roleArn ?? ctx.pipeline.roleArn;
+    try {
+      await props.authorize(pipelineRole, 'codebuild:StartBuild', project.arn);
+      await props.authorize(pipelineRole, 'codebuild:BatchGetBuilds', project.arn);
+      await props.assume('codebuild.amazonaws.com', project.roleArn, project.arn);
+    } catch (error) {
+      throw denied(error);
+    }
+    const aws = roleAws(project.roleArn, props);
+    const input = [...ctx.inputs.values()][0];
+    let source: Buffer = Buffer.alloc(0);
+    if (input) {
+      try {
+        source = await readAll((await aws.s3.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key }))).Body);
+      } catch (error) {
+        throw denied(error);
+      }
+    }
+    const variables = ctx.action.configuration.EnvironmentVariables ? (JSON.parse(String(ctx.action.configuration.EnvironmentVariables)) as { name: string; value: string }[]) : [];
+    const environment = { ...project.environment, ...Object.fromEntries(variables.map((v) => [v.name, ctx.resolve(v.value)])) };
+    try {
+      return { summary: await props.work(project)({ project, environment, source, aws }) };
+    } catch (error) {
+      if (error instanceof ActionFailedError) throw error;
+      throw denied(error);
+    }
+  };
+
+  return { 'Source/S3': s3Source, 'Invoke/Lambda': lambdaInvoke, 'Build/CodeBuild': codeBuild, 'Test/CodeBuild': codeBuild };
+}

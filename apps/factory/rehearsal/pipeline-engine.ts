@@ -1,0 +1,248 @@
+/**
+ * CodePipeline as the templates declare it: stages in order, actions by run order,
+ * variable namespaces and `#{…}` resolution, `BeforeEntry` conditions (the skip when a
+ * build is released), input and output artifacts in the artifact bucket. What an action
+ * does is its executor's (S3 source, Lambda invoke, CodeBuild); the engine records what
+ * each stage and action did, and answers the job API (`PutJobSuccessResult`,
+ * `PutJobFailureResult`) that Lambda actions call back through the gateway.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** An action of a pipeline, resolved from its template. */
+export interface ActionDefinition {
+  readonly name: string;
+  /** `Source`, `Invoke`, `Build`, `Approval`, … */
+  readonly category: string;
+  /** `S3`, `Lambda`, `CodeBuild`, … */
+  readonly provider: string;
+  readonly configuration: Readonly<Record<string, unknown>>;
+  readonly inputArtifacts: readonly string[];
+  readonly outputArtifacts: readonly string[];
+  readonly namespace?: string;
+  readonly runOrder: number;
+  /** The role CodePipeline assumes for the action, when it has its own. */
+  readonly roleArn?: string;
+}
+
+/** A `VariableCheck` rule of a `BeforeEntry` condition. */
+export interface VariableCheck {
+  readonly variable: string;
+  readonly operator: string;
+  readonly value: string;
+}
+
+export interface StageDefinition {
+  readonly name: string;
+  readonly actions: readonly ActionDefinition[];
+  /** When a rule does not hold, `result` (SKIP or FAIL) applies to the stage. */
+  readonly beforeEntry?: { readonly result: string; readonly rules: readonly VariableCheck[] };
+}
+
+export interface PipelineDefinition {
+  readonly name: string;
+  readonly arn: string;
+  readonly roleArn: string;
+  readonly artifactBucket: string;
+  readonly artifactKey?: string;
+  readonly executionMode: string;
+  readonly stages: readonly StageDefinition[];
+}
+
+/** Where an artifact is stored. */
+export interface ArtifactLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** What an executor gets. */
+export interface ActionContext {
+  readonly pipeline: PipelineDefinition;
+  readonly stage: StageDefinition;
+  readonly action: ActionDefinition;
+  readonly execution: PipelineExecution;
+  /** `text` with every `#{namespace.variable}` of this execution resolved; an unknown variable stays as written. */
+  resolve(text: string): string;
+  /** The input artifacts of the action, by name. */
+  readonly inputs: ReadonlyMap<string, ArtifactLocation>;
+  /** A new key in the artifact bucket for an output artifact, as CodePipeline names them. */
+  outputKey(artifact: string): string;
+  /** Registers a job for a Lambda action: its result comes back through {@link PipelineEngine.handle}. */
+  newJob(): { id: string; result: () => JobResult | undefined };
+}
+
+/** What an action did. */
+export interface ActionOutcome {
+  readonly variables?: Readonly<Record<string, string>>;
+  readonly summary?: string;
+  readonly outputs?: Readonly<Record<string, ArtifactLocation>>;
+}
+
+export type ActionExecutor = (context: ActionContext) => Promise<ActionOutcome>;
+
+/** Thrown by an executor: the action failed, with what CodePipeline would show. */
+export class ActionFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ActionFailedError';
+  }
+}
+
+/** A Lambda job's result, as its function reported it. */
+export type JobResult =
+  | { readonly status: 'Succeeded'; readonly outputVariables: Readonly<Record<string, string>>; readonly summary?: string }
+  | { readonly status: 'Failed'; readonly message: string };
+
+export interface ActionRecord {
+  readonly stage: string;
+  readonly action: string;
+  status: 'Succeeded' | 'Failed' | 'Skipped';
+  summary?: string;
+  ms: number;
+}
+
+/** One execution of a pipeline and what each stage and action did. */
+export interface PipelineExecution {
+  readonly id: string;
+  readonly pipeline: string;
+  readonly trigger: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  readonly stages: { name: string; status: 'Succeeded' | 'Failed' | 'Skipped' }[];
+  readonly actions: ActionRecord[];
+  readonly variables: Map<string, Map<string, string>>;
+  /** The first failure, in words. */
+  failure?: string;
+}
+
+const VARIABLE = /#\{([A-Za-z0-9@\-_]+)\.([A-Za-z0-9@\-_]+)\}/g;
+
+/** Runs pipelines with the executors it is given, by action provider. */
+export class PipelineEngine {
+  readonly executions: PipelineExecution[] = [];
+  private readonly jobs = new Map<string, JobResult | undefined>();
+
+  constructor(private readonly executors: Readonly<Record<string, ActionExecutor>>) {}
+
+  /**
+   * The job API of CodePipeline, as the gateway passes it on: a Lambda action reports
+   * its job's result here. A job the engine did not start is refused, as CodePipeline does.
+   */
+  async handle(operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = String(body.jobId ?? '');
+    if (operation !== 'PutJobSuccessResult' && operation !== 'PutJobFailureResult') throw new Error(`the rehearsal's CodePipeline does not model ${operation}`);
+    if (!this.jobs.has(id)) throw new Error(`JobNotFoundException: no job ${id}`);
+    if (this.jobs.get(id) !== undefined) throw new Error(`InvalidJobStateException: job ${id} already has a result`);
+    if (operation === 'PutJobSuccessResult') {
+      const details = body.executionDetails as { summary?: string } | undefined;
+      this.jobs.set(id, { status: 'Succeeded', outputVariables: (body.outputVariables as Record<string, string>) ?? {}, ...(details?.summary && { summary: details.summary }) });
+    } else {
+      const failure = body.failureDetails as { message?: string } | undefined;
+      this.jobs.set(id, { status: 'Failed', message: failure?.message ?? '(no message)' });
+    }
+    return {};
+  }
+
+  /** Runs one execution to its end and returns it. */
+  async run(pipeline: PipelineDefinition, trigger: string, seed: Readonly<Record<string, Readonly<Record<string, string>>>> = {}): Promise<PipelineExecution> {
+    const execution: PipelineExecution = {
+      id: randomUUID(),
+      pipeline: pipeline.name,
+      trigger,
+      status: 'InProgress',
+      stages: [],
+      actions: [],
+      variables: new Map(Object.entries(seed).map(([ns, vars]) => [ns, new Map(Object.entries(vars))])),
+    };
+    this.executions.push(execution);
+    const artifacts = new Map<string, ArtifactLocation>();
+    const resolve = (text: string) => text.replace(VARIABLE, (all, ns: string, name: string) => execution.variables.get(ns)?.get(name) ?? all);
+    for (const stage of pipeline.stages) {
+      if (stage.beforeEntry && !stage.beforeEntry.rules.every((rule) => holds(rule, resolve))) {
+        if (stage.beforeEntry.result === 'SKIP') {
+          execution.stages.push({ name: stage.name, status: 'Skipped' });
+          for (const action of stage.actions) execution.actions.push({ stage: stage.name, action: action.name, status: 'Skipped', ms: 0 });
+          continue;
+        }
+        execution.stages.push({ name: stage.name, status: 'Failed' });
+        execution.failure = `${stage.name}: its before-entry condition failed`;
+        execution.status = 'Failed';
+        return execution;
+      }
+      const orders = [...new Set(stage.actions.map((a) => a.runOrder))].sort((a, b) => a - b);
+      let failed = false;
+      for (const order of orders) {
+        // Actions of one run order run in parallel, as CodePipeline runs them.
+        const results = await Promise.all(
+          stage.actions
+            .filter((a) => a.runOrder === order)
+            .map(async (action) => {
+              const started = Date.now();
+              const record: ActionRecord = { stage: stage.name, action: action.name, status: 'Succeeded', ms: 0 };
+              execution.actions.push(record);
+              const executor = this.executors[`${action.category}/${action.provider}`] ?? this.executors[action.provider];
+              try {
+                if (!executor) throw new ActionFailedError(`the rehearsal has no executor for ${action.category}/${action.provider} actions`);
+                const inputs = new Map(action.inputArtifacts.map((name) => [name, artifacts.get(name)!] as const).filter(([, l]) => l !== undefined));
+                const outcome = await executor({
+                  pipeline,
+                  stage,
+                  action,
+                  execution,
+                  resolve,
+                  inputs,
+                  outputKey: (artifact) => `${pipeline.name.slice(0, 20)}/${artifact.slice(0, 10)}/${randomUUID().slice(0, 7)}`,
+                  newJob: () => {
+                    const id = randomUUID();
+                    this.jobs.set(id, undefined);
+                    return { id, result: () => this.jobs.get(id) };
+                  },
+                });
+                for (const [name, location] of Object.entries(outcome.outputs ?? {})) artifacts.set(name, location);
+                if (action.namespace) {
+                  const vars = execution.variables.get(action.namespace) ?? new Map<string, string>();
+                  for (const [k, v] of Object.entries(outcome.variables ?? {})) vars.set(k, v);
+                  execution.variables.set(action.namespace, vars);
+                }
+                record.summary = outcome.summary;
+                return true;
+              } catch (error) {
+                record.status = 'Failed';
+                record.summary = error instanceof Error ? error.message : String(error);
+                execution.failure ??= `${stage.name}.${action.name}: ${record.summary}`;
+                return false;
+              } finally {
+                record.ms = Date.now() - started;
+              }
+            }),
+        );
+        if (results.includes(false)) {
+          failed = true;
+          break;
+        }
+      }
+      execution.stages.push({ name: stage.name, status: failed ? 'Failed' : 'Succeeded' });
+      if (failed) {
+        execution.status = 'Failed';
+        return execution;
+      }
+    }
+    execution.status = 'Succeeded';
+    return execution;
+  }
+}
+
+/** Whether a `VariableCheck` rule holds, with its variable resolved. */
+function holds(rule: VariableCheck, resolve: (text: string) => string): boolean {
+  const value = resolve(rule.variable);
+  switch (rule.operator) {
+    case 'EQ':
+      return value === rule.value;
+    case 'NE':
+      return value !== rule.value;
+    case 'CONTAINS':
+      return value.includes(rule.value);
+    case 'MATCHES':
+      return new RegExp(rule.value).test(value);
+    default:
+      throw new ActionFailedError(`the rehearsal does not model the VariableCheck operator ${rule.operator}`);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * One rehearsal of a cloud assembly: load and resolve it for the made-up account, build
+ * the IAM model (with the person running `dcf` as a principal of the rehearsal's own),
+ * start the servers, run the scenarios on the catalogue, print what happened and the
+ * totals line, and stop everything on any exit.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readCatalogFile } from '@devcontainer-factory/core';
+import { loadAssembly } from './assembly';
+import { IamModel, type PolicyDocument } from './iam';
+import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
+import { firstReleases, refreshAfterStagingExpiry, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
+
+/** The made-up account and region the templates are resolved for. */
+export const REHEARSAL_ACCOUNT = '111111111111';
+export const REHEARSAL_REGION = 'eu-west-1';
+
+/**
+ * What the person running `dcf push` may do: read the factory's parameters, find the
+ * source bucket and write configurations of the namespace into it, encrypting them with
+ * the factory's key.
+ */
+export function developerPolicy(namespace: string, account = REHEARSAL_ACCOUNT, region = REHEARSAL_REGION): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: `arn:aws:ssm:${region}:${account}:parameter/${namespace}/factory/*` },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::*' },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::*/${namespace}/*` },
+      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${region}:${account}:key/*` },
+      { Effect: 'Allow', Action: ['codepipeline:GetPipelineState', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'], Resource: `arn:aws:codepipeline:${region}:${account}:${namespace}-*` },
+    ],
+  } as PolicyDocument;
+}
+
+/** Loads the assembly in `dir` and starts a rehearsal of it. */
+export async function startRehearsal(dir: string, namespace: string, options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[] } = {}): Promise<Rehearsal> {
+  const assembly = loadAssembly(dir, { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION });
+  const iam = await IamModel.fromAssembly(assembly, { principals: { [DEVELOPER_ROLE(REHEARSAL_ACCOUNT)]: [developerPolicy(namespace)] } });
+  return Rehearsal.start({ assembly, iam, dcf: DCF_ENTRY, repositories: options.repositories ?? upstreamSeeds(namespace).map((s) => splitReference(s)[0]), ...(options.findings && { findings: options.findings }) });
+}
+
+/** The images of a catalogue file that the rehearsal can run: those with a configuration folder beside it and no features. */
+export function catalogueUnderTest(file: string, namespace?: string): CatalogueUnderTest & { readonly left: readonly string[] } {
+  const catalog = readCatalogFile(file);
+  const images: { id: string; dir: string }[] = [];
+  const left: string[] = [];
+  for (const image of catalog.images) {
+    const dir = join(dirname(file), 'images', image.id);
+    if (!existsSync(dir)) left.push(`${image.id} (no configuration at ${dir})`);
+    else if (image.usesFeatures?.length) left.push(`${image.id} (uses features; the rehearsal does not publish features yet)`);
+    else images.push({ id: image.id, dir });
+  }
+  return { namespace: namespace ?? catalog.namespace ?? 'devcontainers', images, left };
+}
+
+/** The upstream images the example catalogue builds on, at the path the ECR Public pull-through cache serves them. */
+export const upstreamSeeds = (namespace: string) => [`${namespace}/ecr-public/docker/library/busybox:latest`];
+
+const splitReference = (reference: string): [string, string] => {
+  const at = reference.lastIndexOf(':');
+  return [reference.slice(0, at), reference.slice(at + 1)];
+};
+
+export interface RehearsalReport {
+  readonly ok: boolean;
+  readonly results: readonly ScenarioResult[];
+  readonly line: string;
+}
+
+/** Rehearses the assembly in `dir` on the catalogue in `catalogueFile`. */
+export async function rehearseAssembly(dir: string, options: { catalogueFile?: string; namespace?: string; startedAt?: number; log: (line: string) => void }): Promise<RehearsalReport> {
+  const started = options.startedAt ?? Date.now();
+  if (!options.catalogueFile) throw new Error('the rehearsal needs a catalogue file whose images/<id>/ folders hold the configurations to upload (-c catalog=…)');
+  const catalogue = catalogueUnderTest(options.catalogueFile, options.namespace);
+  for (const l of catalogue.left) options.log(`not rehearsed: ${l}`);
+  const rehearsal = await startRehearsal(dir, catalogue.namespace);
+  try {
+    for (const seed of upstreamSeeds(catalogue.namespace)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
+    const results = await runScenarios(rehearsal, [firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue)]);
+    for (const r of results) {
+      options.log(`${r.passed ? 'PASS' : 'FAIL'} ${r.name} (${(r.ms / 1000).toFixed(1)} s, ${r.calls} calls, ${r.denied.length} denied)`);
+      for (const d of r.details) options.log(`  ${d}`);
+      if (r.failure) options.log(`  failure: ${r.failure}`);
+      for (const d of r.denied) options.log(`  denied: ${d}`);
+    }
+    const report = rehearsal.props.iam.report();
+    const unused = report.roles.reduce((n, role) => n + role.unused.length, 0);
+    for (const role of report.roles) for (const g of role.unused) options.log(`granted, never used: ${role.roleArn} ${g.action} ${g.resource}`);
+    const calls = rehearsal.calls();
+    const line = totalsLine(results, calls.length, calls.filter((c) => !c.allowed).length, unused, (Date.now() - started) / 1000);
+    options.log(line);
+    return { ok: results.every((r) => r.passed) && calls.every((c) => c.allowed), results, line };
+  } finally {
+    await rehearsal.stop();
+  }
+}

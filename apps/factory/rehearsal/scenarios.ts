@@ -1,0 +1,186 @@
+/**
+ * The rehearsal's scenarios on a catalogue: each drives the factory as a team would (an
+ * upload through `dcf push`, a schedule firing, staging's expiry) and checks what the
+ * pipelines did and what the registry holds. A scenario fails with what it expected and
+ * what it found; its time is bounded.
+ */
+import type { Rehearsal } from './rehearsal';
+import type { PipelineExecution } from './pipeline-engine';
+
+/** A scenario's check that did not hold. */
+export class ScenarioFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioFailure';
+  }
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly details: readonly string[];
+  readonly failure?: string;
+  readonly ms: number;
+  /** Calls checked during the scenario, and how many were denied. */
+  readonly calls: number;
+  readonly denied: readonly string[];
+}
+
+export interface Scenario {
+  readonly name: string;
+  run(rehearsal: Rehearsal, log: (line: string) => void): Promise<void>;
+}
+
+/** Most time one scenario may take. */
+export const SCENARIO_TIMEOUT_MS = 300_000;
+
+function expectThat(condition: boolean, message: string): void {
+  if (!condition) throw new ScenarioFailure(message);
+}
+
+/** One line per stage and action of an execution. */
+export function describeExecution(e: PipelineExecution): string[] {
+  return [`${e.pipeline} (${e.trigger}): ${e.status}${e.failure ? ` — ${e.failure}` : ''}`, ...e.actions.map((a) => `  ${a.stage}.${a.action}: ${a.status}${a.summary ? ` — ${a.summary.split('\n')[0].slice(0, 300)}` : ''}`)];
+}
+
+/** Runs scenarios one after another, each bounded, with what it did. */
+export async function runScenarios(rehearsal: Rehearsal, scenarios: readonly Scenario[]): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    const details: string[] = [];
+    const before = rehearsal.calls().length;
+    const started = Date.now();
+    let failure: string | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        scenario.run(rehearsal, (line) => details.push(line)),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new ScenarioFailure(`did not finish within ${SCENARIO_TIMEOUT_MS / 1000} s`)), SCENARIO_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    const calls = rehearsal.calls().slice(before);
+    results.push({
+      name: scenario.name,
+      passed: failure === undefined,
+      details,
+      ...(failure !== undefined && { failure }),
+      ms: Date.now() - started,
+      calls: calls.length,
+      denied: calls.filter((c) => !c.allowed).map((c) => `${c.principal} ${c.action} ${c.resource}: ${c.why ?? ''}`),
+    });
+  }
+  return results;
+}
+
+/** What a catalogue's scenarios need to know. */
+export interface CatalogueUnderTest {
+  readonly namespace: string;
+  /** Images without features, in dependency order, each with its configuration folder. */
+  readonly images: readonly { readonly id: string; readonly dir: string }[];
+}
+
+const pipelineName = (namespace: string, id: string) => `${namespace}-image-${id}`;
+
+/** The execution the last upload or schedule started for an image's pipeline. */
+function lastRun(rehearsal: Rehearsal, namespace: string, id: string, since: number): PipelineExecution {
+  const runs = rehearsal.runs.slice(since).filter((r) => r.pipeline === pipelineName(namespace, id));
+  expectThat(runs.length > 0, `nothing started ${pipelineName(namespace, id)}${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''}`);
+  return runs[runs.length - 1].execution;
+}
+
+const statusOf = (e: PipelineExecution, stage: string) => e.stages.find((s) => s.name === stage)?.status;
+
+/** Scenario 2: every image uploaded with `dcf push` is built, tested and released, and pulls from its release repository. */
+export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
+  return {
+    name: 'dcf push of every image: each is built, tested and released',
+    async run(rehearsal, log) {
+      for (const image of catalogue.images) {
+        const since = rehearsal.runs.length;
+        const push = await rehearsal.dcf(['push', image.dir, '--id', image.id, '--namespace', catalogue.namespace]);
+        expectThat(push.code === 0, `dcf push ${image.id} exited ${push.code}: ${push.stderr.trim()}`);
+        await rehearsal.settle();
+        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        for (const line of describeExecution(run)) log(line);
+        expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
+        for (const stage of ['Prepare', 'Build', 'Manifest', 'Test', 'Release']) expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
+        const released = await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest');
+        expectThat(released !== undefined, `${catalogue.namespace}/images/${image.id}:latest does not exist after the release`);
+        log(`${catalogue.namespace}/images/${image.id}:latest → ${released!.digest}`);
+      }
+    },
+  };
+}
+
+/** Scenario 3: the same uploads again: Build, Manifest and Test are skipped and no tag moves. */
+export function unchangedUploads(catalogue: CatalogueUnderTest): Scenario {
+  return {
+    name: 'the same uploads again: Build, Manifest and Test skipped, nothing moves',
+    async run(rehearsal, log) {
+      for (const image of catalogue.images) {
+        const registry = rehearsal.registryClient();
+        const before = (await registry.getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest'))?.digest;
+        const since = rehearsal.runs.length;
+        const push = await rehearsal.dcf(['push', image.dir, '--id', image.id, '--namespace', catalogue.namespace]);
+        expectThat(push.code === 0, `dcf push ${image.id} exited ${push.code}: ${push.stderr.trim()}`);
+        await rehearsal.settle();
+        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        for (const line of describeExecution(run)) log(line);
+        expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
+        for (const stage of ['Build', 'Manifest', 'Test']) expectThat(statusOf(run, stage) === 'Skipped', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Skipped`);
+        const after = (await registry.getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest'))?.digest;
+        expectThat(after === before, `latest of ${image.id} moved from ${before} to ${after}`);
+      }
+    },
+  };
+}
+
+/**
+ * Scenario 4: staging's expiry applied (every staged build is gone, as the creation
+ * template's lifecycle rule leaves it after its days), then each image's scheduled
+ * refresh fires with nothing moved: Release succeeds, reading the released build.
+ */
+export function refreshAfterStagingExpiry(catalogue: CatalogueUnderTest): Scenario {
+  return {
+    name: "staging expired, then the scheduled refresh with nothing moved: Release succeeds",
+    async run(rehearsal, log) {
+      const registry = rehearsal.registryClient();
+      for (const image of catalogue.images) {
+        const staging = `${catalogue.namespace}/builds/${image.id}`;
+        const tags = await registry.listTags(staging);
+        const digests = new Set<string>();
+        for (const tag of tags) {
+          const m = await registry.getManifest(staging, tag);
+          if (m) digests.add(m.digest);
+        }
+        // Indexes before the images they reference, as ECR's expiry leaves no index without its images.
+        const ordered = [...digests].sort((a, b) => Number(tags.includes(b)) - Number(tags.includes(a)));
+        for (const digest of ordered) await registry.deleteManifest(staging, digest);
+        log(`expired ${digests.size} manifest(s) of ${staging}`);
+      }
+      for (const image of catalogue.images) {
+        const rule = rehearsal.rules.find((r) => r.service === 'scheduler.amazonaws.com' && r.targets.some((t) => t.arn.endsWith(`:${pipelineName(catalogue.namespace, image.id)}`)));
+        expectThat(rule !== undefined, `no refresh schedule starts ${pipelineName(catalogue.namespace, image.id)}`);
+        const since = rehearsal.runs.length;
+        rehearsal.fire(rule!.name);
+        await rehearsal.settle();
+        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        for (const line of describeExecution(run)) log(line);
+        expectThat(run.status === 'Succeeded', `the refresh of ${image.id} failed: ${run.failure}`);
+        expectThat(statusOf(run, 'Build') === 'Skipped', `the refresh of ${image.id} rebuilt it (Build ${statusOf(run, 'Build')}) though nothing moved`);
+      }
+    },
+  };
+}
+
+/** The totals line every rehearsal ends with. */
+export function totalsLine(results: readonly ScenarioResult[], calls: number, denied: number, unusedGrants: number, seconds: number): string {
+  const passed = results.filter((r) => r.passed).length;
+  return `rehearsal: ${passed} scenarios passed, ${results.length - passed} failed; ${calls} calls checked, ${denied} denied; ${unusedGrants} grants never used; ${Math.round(seconds)} s`;
+}
