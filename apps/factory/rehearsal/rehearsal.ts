@@ -291,6 +291,13 @@ export class Rehearsal {
     });
   }
 
+  /** The retention function of a release repository (the one whose environment names it). */
+  retentionFunctionOf(releaseRepository: string): string {
+    const fn = [...functionsOf(this.props.assembly).values()].find((f) => f.environment.RELEASE_REPOSITORY === releaseRepository && f.environment.STAGING_REPOSITORY !== undefined);
+    if (!fn) throw new RehearsalError(`no retention function of ${releaseRepository} in the assembly`);
+    return fn.name;
+  }
+
   /** Invokes a function of the assembly with `event` (e.g. retention, from its schedule). */
   async invoke(functionName: string, event: unknown): Promise<InvocationResult> {
     const fn = functionsOf(this.props.assembly).get(functionName);

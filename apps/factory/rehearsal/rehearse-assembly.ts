@@ -4,13 +4,14 @@
  * start the servers, run the scenarios on the catalogue, print what happened and the
  * totals line, and stop everything on any exit.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { readCatalogFile } from '@devcontainer-factory/core';
 import { loadAssembly } from './assembly';
 import { IamModel, type PolicyDocument } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
-import { firstReleases, refreshAfterStagingExpiry, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
+import { firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
 
 /** The made-up account and region the templates are resolved for. */
 export const REHEARSAL_ACCOUNT = '111111111111';
@@ -63,6 +64,18 @@ const splitReference = (reference: string): [string, string] => {
   return [reference.slice(0, at), reference.slice(at + 1)];
 };
 
+/** A copy of a configuration folder whose devcontainer.json says `version` (a new configuration, as a team would bump it). */
+export function copyWithVersion(dir: string, version: string): string {
+  const copy = join(mkdtempSync(join(tmpdir(), 'dcf-rehearsal-config-')), basename(dir));
+  cpSync(dir, copy, { recursive: true });
+  const file = join(copy, '.devcontainer', 'devcontainer.json');
+  const text = readFileSync(file, 'utf8');
+  const bumped = text.replace(/("version"\s*:\s*")[^"]*(")/, `$1${version}$2`);
+  if (bumped === text) throw new Error(`${file} has no "version" to bump`);
+  writeFileSync(file, bumped);
+  return copy;
+}
+
 export interface RehearsalReport {
   readonly ok: boolean;
   readonly results: readonly ScenarioResult[];
@@ -78,7 +91,7 @@ export async function rehearseAssembly(dir: string, options: { catalogueFile?: s
   const rehearsal = await startRehearsal(dir, catalogue.namespace);
   try {
     for (const seed of upstreamSeeds(catalogue.namespace)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
-    const results = await runScenarios(rehearsal, [firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue)]);
+    const results = await runScenarios(rehearsal, [firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue), retentionAfterReleases(catalogue, copyWithVersion)]);
     for (const r of results) {
       options.log(`${r.passed ? 'PASS' : 'FAIL'} ${r.name} (${(r.ms / 1000).toFixed(1)} s, ${r.calls} calls, ${r.denied.length} denied)`);
       for (const d of r.details) options.log(`  ${d}`);

@@ -184,3 +184,46 @@ export function totalsLine(results: readonly ScenarioResult[], calls: number, de
   const passed = results.filter((r) => r.passed).length;
   return `rehearsal: ${passed} scenarios passed, ${results.length - passed} failed; ${calls} calls checked, ${denied} denied; ${unusedGrants} grants never used; ${Math.round(seconds)} s`;
 }
+
+/**
+ * Scenario 6: two more releases of the first image (its version bumped each time), then
+ * retention runs from its schedule: staging keeps no released build, the release
+ * repository keeps every X.Y.Z and latest, and every delete takes the lock Release holds.
+ */
+export function retentionAfterReleases(catalogue: CatalogueUnderTest, copyWithVersion: (dir: string, version: string) => string): Scenario {
+  return {
+    name: 'retention after several releases keeps every X.Y.Z and latest, and deletes the released staging builds',
+    async run(rehearsal, log) {
+      const image = catalogue.images[0];
+      expectThat(image !== undefined, 'the catalogue has no image to release');
+      const versions = ['1.0.1', '1.0.2'];
+      for (const version of versions) {
+        const since = rehearsal.runs.length;
+        const push = await rehearsal.dcf(['push', copyWithVersion(image.dir, version), '--id', image.id, '--namespace', catalogue.namespace]);
+        expectThat(push.code === 0, `dcf push ${image.id} ${version} exited ${push.code}: ${push.stderr.trim()}`);
+        await rehearsal.settle();
+        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        expectThat(run.status === 'Succeeded', `the release of ${image.id} ${version} failed: ${run.failure}`);
+        log(`released ${image.id} ${version}`);
+      }
+      const release = `${catalogue.namespace}/images/${image.id}`;
+      const staging = `${catalogue.namespace}/builds/${image.id}`;
+      const fn = rehearsal.retentionFunctionOf(release);
+      const before = rehearsal.calls().length;
+      const result = await rehearsal.invoke(fn, { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+      expectThat(result.ok, `retention failed: ${result.error?.name}: ${result.error?.message}\n${result.logs.slice(-1500)}`);
+      const out = result.result as { repositories: { repository: string; deleted: number; kept: number; remaining: number }[] };
+      for (const r of out.repositories) log(`${r.repository}: deleted ${r.deleted}, kept ${r.kept}, left ${r.remaining}`);
+      const registry = rehearsal.registryClient();
+      const tags = await registry.listTags(release);
+      for (const tag of ['1.0.0', '1.0.1', '1.0.2', 'latest']) expectThat(tags.includes(tag), `retention lost ${release}:${tag} (tags now ${tags.join(', ')})`);
+      const stagingTags = await registry.listTags(staging);
+      expectThat(stagingTags.length === 0, `staging still holds ${stagingTags.join(', ')}: released builds stay there`);
+      expectThat(out.repositories.find((r) => r.repository === staging)!.deleted > 0, `retention deleted nothing in ${staging}`);
+      // Every batch took the lock Release holds: a conditional put and a delete of the repository's item.
+      const locks = rehearsal.calls().slice(before).filter((c) => c.action === 'dynamodb:PutItem' && c.allowed);
+      expectThat(locks.length >= 2, `retention took the release lock ${locks.length} time(s); each batch of deletes takes it`);
+      log(`retention took the shared release lock ${locks.length} time(s), each put checked against its role's dynamodb:LeadingKeys`);
+    },
+  };
+}

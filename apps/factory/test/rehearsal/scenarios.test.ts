@@ -29,7 +29,7 @@ const failures = (r: RehearsalReport & { lines: string[] }) => r.results.filter(
 test.each([
   ['the default namespace', undefined],
   ['a 32-character namespace', 'platform-team-devcontainers-0032'],
-])('with %s: every example image without features is released, an unchanged upload is skipped, and a refresh after staging expired releases; no call is denied', async (_name, namespace) => {
+])('with %s: every example image without features is released, an unchanged upload is skipped, a refresh after staging expired releases, and retention keeps what it promises; no call is denied', async (_name, namespace) => {
   // GIVEN
   // ECR takes cache prefixes of at most 30 characters: a 32-character namespace turns the ECR Public cache off.
   const dir = synthesizeAssembly({ catalog: EXAMPLES, ...(namespace && { namespace, ecrPublicCache: 'false' }) });
@@ -43,9 +43,10 @@ test.each([
     'dcf push of every image: each is built, tested and released',
     'the same uploads again: Build, Manifest and Test skipped, nothing moves',
     'staging expired, then the scheduled refresh with nothing moved: Release succeeds',
+    'retention after several releases keeps every X.Y.Z and latest, and deletes the released staging builds',
   ]);
   expect(report.results.flatMap((r) => r.denied)).toEqual([]);
-  expect(report.line).toMatch(/^rehearsal: 3 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
+  expect(report.line).toMatch(/^rehearsal: 4 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
   expect(report.results[0].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
 });
 
@@ -75,7 +76,7 @@ test("GIVEN the Release role's scan-findings grant on staging only (as it was) W
   const report = await rehearse(copy);
 
   // THEN
-  expect(report.results.map((r) => r.passed)).toEqual([true, true, false]);
+  expect(report.results.map((r) => r.passed)).toEqual([true, true, false, true]);
   expect(report.results[2].failure).toMatch(/is not authorized to perform: ecr:DescribeImageScanFindings on resource: arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
   expect(report.results[2].denied[0]).toMatch(/ImagePipelineReleaseFuncti.* ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
   expect(report.ok).toBe(false);
