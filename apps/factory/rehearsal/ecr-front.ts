@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { FactoryError, MANIFEST_MEDIA_TYPES, isDigest, sha256Digest } from '@devcontainer-factory/core';
+import { FactoryError, MANIFEST_MEDIA_TYPES, isDigest, mapLimit, sha256Digest } from '@devcontainer-factory/core';
 import { TAG, imageIdProblem, imageIdsOf, isObject, listField, maxResultsOf, registryIdOf, stringField, tagStatusOf, type ImageId, type Json } from './ecr/api-input';
 import { EcrApiError, accessDenied, accessDeniedMessage, imageNotFound, invalidParameter, quoteImageId, repositoryNotFound } from './ecr/ecr-api-error';
 import { ManifestShapeProblem, isScannableImage, manifestFacts, type ManifestFacts } from './ecr/manifest-facts';
@@ -196,20 +196,6 @@ interface ImageEntry {
 }
 
 const epochSeconds = (date: Date) => date.getTime() / 1000;
-
-/** Runs `work` on each item, at most `limit` at a time, keeping the order of the results. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** A manifest's media type as a registry answers it (`Content-Type`, without parameters). */
 function contentType(headers: { 'content-type'?: string }): string | undefined {

@@ -94,6 +94,16 @@ function lastRun(rehearsal: Rehearsal, namespace: string, id: string, since: num
   return runs[runs.length - 1].execution;
 }
 
+/** `dcf push` of a configuration, then the run it started, which must succeed. */
+async function pushAndSettle(rehearsal: Rehearsal, catalogue: CatalogueUnderTest, id: string, dir: string, since: number): Promise<PipelineExecution> {
+  const push = await rehearsal.dcf(['push', dir, '--id', id, '--namespace', catalogue.namespace]);
+  expectThat(push.code === 0, `dcf push ${id} exited ${push.code}: ${push.stderr.trim()}`);
+  await rehearsal.settle();
+  const run = lastRun(rehearsal, catalogue.namespace, id, since);
+  expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
+  return run;
+}
+
 const statusOf = (e: PipelineExecution, stage: string) => e.stages.find((s) => s.name === stage)?.status;
 
 /** Scenario 2: every image uploaded with `dcf push` is built, tested and released, and pulls from its release repository. */
@@ -103,12 +113,8 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
     async run(rehearsal, log) {
       for (const image of catalogue.images) {
         const since = rehearsal.runs.length;
-        const push = await rehearsal.dcf(['push', image.dir, '--id', image.id, '--namespace', catalogue.namespace]);
-        expectThat(push.code === 0, `dcf push ${image.id} exited ${push.code}: ${push.stderr.trim()}`);
-        await rehearsal.settle();
-        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        const run = await pushAndSettle(rehearsal, catalogue, image.id, image.dir, since);
         for (const line of describeExecution(run)) log(line);
-        expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
         for (const stage of ['Prepare', 'Build', 'Manifest', 'Test', 'Release']) expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
         const released = await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest');
         expectThat(released !== undefined, `${catalogue.namespace}/images/${image.id}:latest does not exist after the release`);
@@ -127,12 +133,8 @@ export function unchangedUploads(catalogue: CatalogueUnderTest): Scenario {
         const registry = rehearsal.registryClient();
         const before = (await registry.getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest'))?.digest;
         const since = rehearsal.runs.length;
-        const push = await rehearsal.dcf(['push', image.dir, '--id', image.id, '--namespace', catalogue.namespace]);
-        expectThat(push.code === 0, `dcf push ${image.id} exited ${push.code}: ${push.stderr.trim()}`);
-        await rehearsal.settle();
-        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
+        const run = await pushAndSettle(rehearsal, catalogue, image.id, image.dir, since);
         for (const line of describeExecution(run)) log(line);
-        expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
         for (const stage of ['Build', 'Manifest', 'Test']) expectThat(statusOf(run, stage) === 'Skipped', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Skipped`);
         const after = (await registry.getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest'))?.digest;
         expectThat(after === before, `latest of ${image.id} moved from ${before} to ${after}`);
@@ -199,11 +201,7 @@ export function retentionAfterReleases(catalogue: CatalogueUnderTest, copyWithVe
       const versions = ['1.0.1', '1.0.2'];
       for (const version of versions) {
         const since = rehearsal.runs.length;
-        const push = await rehearsal.dcf(['push', copyWithVersion(image.dir, version), '--id', image.id, '--namespace', catalogue.namespace]);
-        expectThat(push.code === 0, `dcf push ${image.id} ${version} exited ${push.code}: ${push.stderr.trim()}`);
-        await rehearsal.settle();
-        const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
-        expectThat(run.status === 'Succeeded', `the release of ${image.id} ${version} failed: ${run.failure}`);
+        await pushAndSettle(rehearsal, catalogue, image.id, copyWithVersion(image.dir, version), since);
         log(`released ${image.id} ${version}`);
       }
       const release = `${catalogue.namespace}/images/${image.id}`;
