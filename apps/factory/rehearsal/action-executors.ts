@@ -92,6 +92,10 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       const object = await aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, VersionId: head.VersionId }));
       bytes = await readAll(object.Body);
     } catch (error) {
+      // What CodePipeline's S3 source says when there is nothing to start from.
+      if ((error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey') {
+        throw new ActionFailedError(`The object with key '${key}' does not exist in s3://${bucket} (NoSuchKey): upload a configuration first (dcf push)`, { cause: error });
+      }
       throw denied(error);
     }
     const output = ctx.action.outputArtifacts[0];

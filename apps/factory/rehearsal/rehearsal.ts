@@ -264,6 +264,20 @@ export class Rehearsal {
     });
   }
 
+  /**
+   * What CloudFormation's creation of each pipeline starts: CodePipeline runs a new
+   * pipeline once, on whatever its source holds (nothing, on a first deploy).
+   */
+  async created(): Promise<PipelineExecution[]> {
+    const runs: PipelineExecution[] = [];
+    for (const pipeline of this.pipelines.values()) {
+      const execution = await this.engine.run(pipeline, 'CreatePipeline');
+      this.runs.push({ rule: 'CreatePipeline', pipeline: pipeline.name, execution });
+      runs.push(execution);
+    }
+    return runs;
+  }
+
   /** Waits until every run the triggers started so far has ended. */
   async settle(): Promise<void> {
     for (;;) {

@@ -11,7 +11,7 @@ import { readCatalogFile } from '@devcontainer-factory/core';
 import { loadAssembly } from './assembly';
 import { IamModel, type PolicyDocument } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
-import { firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
+import { firstDeploy, firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
 
 /** The made-up account and region the templates are resolved for. */
 export const REHEARSAL_ACCOUNT = '111111111111';
@@ -91,7 +91,7 @@ export async function rehearseAssembly(dir: string, options: { catalogueFile?: s
   const rehearsal = await startRehearsal(dir, catalogue.namespace);
   try {
     for (const seed of upstreamSeeds(catalogue.namespace)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
-    const results = await runScenarios(rehearsal, [firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue), retentionAfterReleases(catalogue, copyWithVersion)]);
+    const results = await runScenarios(rehearsal, [firstDeploy(), firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue), retentionAfterReleases(catalogue, copyWithVersion)]);
     for (const r of results) {
       options.log(`${r.passed ? 'PASS' : 'FAIL'} ${r.name} (${(r.ms / 1000).toFixed(1)} s, ${r.calls} calls, ${r.denied.length} denied)`);
       for (const d of r.details) options.log(`  ${d}`);

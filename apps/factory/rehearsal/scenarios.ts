@@ -106,6 +106,26 @@ async function pushAndSettle(rehearsal: Rehearsal, catalogue: CatalogueUnderTest
 
 const statusOf = (e: PipelineExecution, stage: string) => e.stages.find((s) => s.name === stage)?.status;
 
+/**
+ * Scenario 1: the first deploy, nothing uploaded: CodePipeline runs each new pipeline
+ * once, and each run stops in Source (no configuration yet) without a denied call and
+ * without running a later stage.
+ */
+export function firstDeploy(): Scenario {
+  return {
+    name: 'first deploy, nothing uploaded: each pipeline runs once and stops in Source',
+    async run(rehearsal, log) {
+      const runs = await rehearsal.created();
+      expectThat(runs.length === rehearsal.pipelines.size && runs.length > 0, `${runs.length} of ${rehearsal.pipelines.size} pipelines ran on creation`);
+      for (const run of runs) {
+        log(`${run.pipeline}: ${run.status} — ${run.failure ?? ''}`.slice(0, 300));
+        expectThat(run.status === 'Failed' && run.stages.length === 1 && run.stages[0].name === 'Source', `${run.pipeline} did not stop in Source: ${run.stages.map((st) => `${st.name} ${st.status}`).join(', ')}`);
+        expectThat(/NoSuchKey/.test(run.failure ?? ''), `${run.pipeline} failed in Source for another reason than a missing configuration: ${run.failure}`);
+      }
+    },
+  };
+}
+
 /** Scenario 2: every image uploaded with `dcf push` is built, tested and released, and pulls from its release repository. */
 export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
   return {

@@ -40,14 +40,15 @@ test.each([
   // THEN
   expect(failures(report)).toEqual([]);
   expect(report.results.map((r) => r.name)).toEqual([
+    'first deploy, nothing uploaded: each pipeline runs once and stops in Source',
     'dcf push of every image: each is built, tested and released',
     'the same uploads again: Build, Manifest and Test skipped, nothing moves',
     'staging expired, then the scheduled refresh with nothing moved: Release succeeds',
     'retention after several releases keeps every X.Y.Z and latest, and deletes the released staging builds',
   ]);
   expect(report.results.flatMap((r) => r.denied)).toEqual([]);
-  expect(report.line).toMatch(/^rehearsal: 4 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
-  expect(report.results[0].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
+  expect(report.line).toMatch(/^rehearsal: 5 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
+  expect(report.results[1].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
 });
 
 test("GIVEN the Release role's scan-findings grant on staging only (as it was) WHEN the refresh runs after staging expired THEN Release fails with AccessDenied on the release repository", async () => {
@@ -76,8 +77,8 @@ test("GIVEN the Release role's scan-findings grant on staging only (as it was) W
   const report = await rehearse(copy);
 
   // THEN
-  expect(report.results.map((r) => r.passed)).toEqual([true, true, false, true]);
-  expect(report.results[2].failure).toMatch(/is not authorized to perform: ecr:DescribeImageScanFindings on resource: arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
-  expect(report.results[2].denied[0]).toMatch(/ImagePipelineReleaseFuncti.* ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
+  expect(report.results.map((r) => r.passed)).toEqual([true, true, true, false, true]);
+  expect(report.results[3].failure).toMatch(/is not authorized to perform: ecr:DescribeImageScanFindings on resource: arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
+  expect(report.results[3].denied[0]).toMatch(/ImagePipelineReleaseFuncti.* ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
   expect(report.ok).toBe(false);
 });
