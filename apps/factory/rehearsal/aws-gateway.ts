@@ -169,8 +169,18 @@ export class AwsGateway {
         return reply(out.status, out.body, out.headers);
       }
       if (service === 'codepipeline') {
-        await this.check(principal, service, `codepipeline:${operation}`, '*');
-        return reply(200, JSON.stringify(await this.props.codepipeline.handle(operation, json, principal)));
+        // The job API and ListPipelines take no resource; the rest name a pipeline.
+        const pipeline = json.pipelineName ?? json.name;
+        await this.check(principal, service, `codepipeline:${operation}`, pipeline ? this.arn('codepipeline', String(pipeline)) : '*');
+        let out: Record<string, unknown>;
+        try {
+          out = await this.props.codepipeline.handle(operation, json, principal);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          const code = /^([A-Za-z]+Exception):/.exec(message)?.[1] ?? 'ValidationException';
+          return reply(400, JSON.stringify({ __type: code, message }), { 'x-amzn-errortype': code });
+        }
+        return reply(200, JSON.stringify(out));
       }
       if (service === 'dynamodb') {
         const table = String(json.TableName ?? '');

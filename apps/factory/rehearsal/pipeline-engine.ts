@@ -97,6 +97,8 @@ export interface ActionRecord {
   readonly action: string;
   status: 'Succeeded' | 'Failed' | 'Skipped';
   summary?: string;
+  /** The output variables the action set. */
+  variables?: Readonly<Record<string, string>>;
   ms: number;
 }
 
@@ -111,6 +113,8 @@ export interface PipelineExecution {
   readonly variables: Map<string, Map<string, string>>;
   /** The first failure, in words. */
   failure?: string;
+  readonly startTime: Date;
+  lastUpdateTime: Date;
 }
 
 const VARIABLE = /#\{([A-Za-z0-9@\-_]+)\.([A-Za-z0-9@\-_]+)\}/g;
@@ -119,16 +123,22 @@ const VARIABLE = /#\{([A-Za-z0-9@\-_]+)\.([A-Za-z0-9@\-_]+)\}/g;
 export class PipelineEngine {
   readonly executions: PipelineExecution[] = [];
   private readonly jobs = new Map<string, JobResult | undefined>();
+  private readonly definitions = new Map<string, PipelineDefinition>();
 
-  constructor(private readonly executors: Readonly<Record<string, ActionExecutor>>) {}
+  constructor(
+    private readonly executors: Readonly<Record<string, ActionExecutor>>,
+    pipelines: Iterable<PipelineDefinition> = [],
+  ) {
+    for (const p of pipelines) this.definitions.set(p.name, p);
+  }
 
   /**
    * The job API of CodePipeline, as the gateway passes it on: a Lambda action reports
    * its job's result here. A job the engine did not start is refused, as CodePipeline does.
    */
   async handle(operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (operation !== 'PutJobSuccessResult' && operation !== 'PutJobFailureResult') return this.read(operation, body);
     const id = String(body.jobId ?? '');
-    if (operation !== 'PutJobSuccessResult' && operation !== 'PutJobFailureResult') throw new Error(`the rehearsal's CodePipeline does not model ${operation}`);
     if (!this.jobs.has(id)) throw new Error(`JobNotFoundException: no job ${id}`);
     if (this.jobs.get(id) !== undefined) throw new Error(`InvalidJobStateException: job ${id} already has a result`);
     if (operation === 'PutJobSuccessResult') {
@@ -141,6 +151,75 @@ export class PipelineEngine {
     return {};
   }
 
+  /** The read side of CodePipeline's API that `dcf status` and `dcf push --wait` use, answered from the executions. */
+  private read(operation: string, body: Record<string, unknown>): Record<string, unknown> {
+    const name = String(body.pipelineName ?? body.name ?? '');
+    const executions = this.executions.filter((e) => e.pipeline === name).reverse();
+    const summary = (e: PipelineExecution) => ({
+      pipelineExecutionId: e.id,
+      status: e.status,
+      startTime: e.startTime.getTime() / 1000,
+      lastUpdateTime: e.lastUpdateTime.getTime() / 1000,
+      sourceRevisions: e.variables.get('Source')?.get('VersionId') ? [{ actionName: 'Source', revisionId: e.variables.get('Source')!.get('VersionId') }] : [],
+      trigger: { triggerType: e.trigger === 'CreatePipeline' ? 'CreatePipeline' : 'CloudWatchEvent', triggerDetail: e.trigger },
+    });
+    const pipeline = () => {
+      const p = this.definitions.get(name);
+      if (!p) throw new Error(`PipelineNotFoundException: Account '${name}' does not have a pipeline with name '${name}'`);
+      return p;
+    };
+    switch (operation) {
+      case 'ListPipelines':
+        return { pipelines: [...this.definitions.values()].map((p) => ({ name: p.name, version: 1, pipelineType: 'V2', executionMode: p.executionMode })) };
+      case 'ListPipelineExecutions':
+        pipeline();
+        return { pipelineExecutionSummaries: executions.slice(0, Number(body.maxResults ?? 100)).map(summary) };
+      case 'GetPipelineExecution': {
+        const e = executions.find((x) => x.id === body.pipelineExecutionId);
+        if (!e) throw new Error(`PipelineExecutionNotFoundException: no execution ${String(body.pipelineExecutionId)} of ${name}`);
+        return { pipelineExecution: { pipelineName: name, pipelineVersion: 1, pipelineExecutionId: e.id, status: e.status, ...(e.failure && { statusSummary: e.failure }), artifactRevisions: summary(e).sourceRevisions.map((r) => ({ name: 'Source', revisionId: r.revisionId })) } };
+      }
+      case 'GetPipelineState':
+        return {
+          pipelineName: name,
+          pipelineVersion: 1,
+          stageStates: pipeline().stages.map((stage) => {
+            const latest = executions.find((e) => e.stages.some((st) => st.name === stage.name));
+            const status = latest?.stages.find((st) => st.name === stage.name)?.status;
+            return {
+              stageName: stage.name,
+              ...(latest && { latestExecution: { pipelineExecutionId: latest.id, status } }),
+              actionStates: stage.actions.map((a) => {
+                const record = latest?.actions.find((r) => r.stage === stage.name && r.action === a.name);
+                return { actionName: a.name, ...(record && { latestExecution: { status: record.status, ...(record.status === 'Failed' && { errorDetails: { message: record.summary } }), ...(record.summary && { summary: record.summary }) } }) };
+              }),
+            };
+          }),
+        };
+      case 'ListActionExecutions': {
+        const filter = body.filter as { pipelineExecutionId?: string } | undefined;
+        pipeline();
+        return {
+          actionExecutionDetails: executions
+            .filter((e) => !filter?.pipelineExecutionId || e.id === filter.pipelineExecutionId)
+            .flatMap((e) =>
+              e.actions
+                .filter((a) => a.status !== 'Skipped')
+                .map((a) => ({
+                  pipelineExecutionId: e.id,
+                  stageName: a.stage,
+                  actionName: a.action,
+                  status: a.status,
+                  output: { executionResult: { ...(a.summary && { externalExecutionSummary: a.summary }), ...(a.status === 'Failed' && { errorDetails: { message: a.summary } }) }, ...(a.variables && { outputVariables: a.variables }) },
+                })),
+            ),
+        };
+      }
+      default:
+        throw new Error(`the rehearsal's CodePipeline does not model ${operation}`);
+    }
+  }
+
   /** Runs one execution to its end and returns it. */
   async run(pipeline: PipelineDefinition, trigger: string, seed: Readonly<Record<string, Readonly<Record<string, string>>>> = {}): Promise<PipelineExecution> {
     const execution: PipelineExecution = {
@@ -151,7 +230,10 @@ export class PipelineEngine {
       stages: [],
       actions: [],
       variables: new Map(Object.entries(seed).map(([ns, vars]) => [ns, new Map(Object.entries(vars))])),
+      startTime: new Date(),
+      lastUpdateTime: new Date(),
     };
+    this.definitions.set(pipeline.name, pipeline);
     this.executions.push(execution);
     const artifacts = new Map<string, ArtifactLocation>();
     const resolve = (text: string) => text.replace(VARIABLE, (all, ns: string, name: string) => execution.variables.get(ns)?.get(name) ?? all);
@@ -203,6 +285,7 @@ export class PipelineEngine {
                   execution.variables.set(action.namespace, vars);
                 }
                 record.summary = outcome.summary;
+                if (outcome.variables) record.variables = outcome.variables;
                 return true;
               } catch (error) {
                 record.status = 'Failed';
@@ -211,6 +294,7 @@ export class PipelineEngine {
                 return false;
               } finally {
                 record.ms = Date.now() - started;
+                execution.lastUpdateTime = new Date();
               }
             }),
         );

@@ -124,7 +124,7 @@ export class Rehearsal {
       projects,
       work: (project) => workOf(project, new URL(endpoint).host, props.now ?? (() => new Date())),
     });
-    this.engine = new PipelineEngine(executors);
+    this.engine = new PipelineEngine(executors, this.pipelines.values());
     this.gateway = new AwsGateway({
       account: this.account,
       region: this.region,

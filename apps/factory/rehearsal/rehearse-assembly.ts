@@ -30,6 +30,7 @@ export function developerPolicy(namespace: string, account = REHEARSAL_ACCOUNT, 
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::*' },
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::*/${namespace}/*` },
       { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${region}:${account}:key/*` },
+      { Effect: 'Allow', Action: ['codepipeline:ListPipelines'], Resource: '*' },
       { Effect: 'Allow', Action: ['codepipeline:GetPipelineState', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'], Resource: `arn:aws:codepipeline:${region}:${account}:${namespace}-*` },
     ],
   } as PolicyDocument;

@@ -122,6 +122,13 @@ export function firstDeploy(): Scenario {
         expectThat(run.status === 'Failed' && run.stages.length === 1 && run.stages[0].name === 'Source', `${run.pipeline} did not stop in Source: ${run.stages.map((st) => `${st.name} ${st.status}`).join(', ')}`);
         expectThat(/NoSuchKey/.test(run.failure ?? ''), `${run.pipeline} failed in Source for another reason than a missing configuration: ${run.failure}`);
       }
+      // What the team sees: every pipeline waits for its first upload.
+      const namespace = runs[0].pipeline.replace(/-(image|feature)-[^-]+$/, '');
+      const status = await rehearsal.dcf(['status', '--namespace', namespace]);
+      for (const line of status.stdout.trim().split("\n")) log(`dcf status: ${line}`);
+      expectThat(status.code === 0, `dcf status exited ${status.code}: ${status.stderr.trim()}`);
+      const waiting = status.stdout.split('\n').filter((l) => l.includes('waiting for the first upload')).length;
+      expectThat(waiting === runs.length, `dcf status shows ${waiting} of ${runs.length} pipelines waiting for their first upload:\n${status.stdout}`);
     },
   };
 }
@@ -136,6 +143,9 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
         const run = await pushAndSettle(rehearsal, catalogue, image.id, image.dir, since);
         for (const line of describeExecution(run)) log(line);
         for (const stage of ['Prepare', 'Build', 'Manifest', 'Test', 'Release']) expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
+        const status = await rehearsal.dcf(['status', image.id, '--namespace', catalogue.namespace]);
+        expectThat(status.code === 0 && /Succeeded/.test(status.stdout.split('\n')[0] ?? ''), `dcf status ${image.id} does not say the release succeeded (exit ${status.code}): ${status.stdout}${status.stderr}`);
+        log(`dcf status ${image.id}: ${status.stdout.split('\n')[0].trim()}`);
         const released = await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest');
         expectThat(released !== undefined, `${catalogue.namespace}/images/${image.id}:latest does not exist after the release`);
         log(`${catalogue.namespace}/images/${image.id}:latest → ${released!.digest}`);
