@@ -2,10 +2,10 @@
  * The one endpoint every AWS call of a rehearsal goes to (`AWS_ENDPOINT_URL`): it reads
  * who signed the request from its SigV4 credentials, works out the IAM action and
  * resource as the service would, asks the IAM model whether the principal may, and only
- * then answers: ECR from the ECR front over the local registry, CodePipeline's job API
+ * then answers (the authorizer records each decision): ECR from the ECR front over the local registry, CodePipeline's job API
  * from the pipeline engine, S3, DynamoDB, SSM and KMS from moto. S3 reads and writes of
  * SSE-KMS objects also need the KMS actions on the object's key, as in AWS. A denied
- * call gets the error AWS gives (AccessDenied), and every call is recorded.
+ * call gets the error AWS gives (AccessDenied).
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,16 +25,6 @@ export interface GatewayEcr {
 /** The CodePipeline job API a Lambda action calls back, answered by the pipeline engine. */
 export interface GatewayCodePipeline {
   handle(operation: string, body: Record<string, unknown>, principal: string): Promise<Record<string, unknown>>;
-}
-
-/** One call through the gateway. */
-export interface GatewayCall {
-  readonly principal: string;
-  readonly service: string;
-  readonly action: string;
-  readonly resource: string;
-  readonly allowed: boolean;
-  readonly why: string;
 }
 
 export interface AwsGatewayProps {
@@ -92,7 +82,6 @@ const deniedMessage = (principal: string, action: string, resource: string, why:
  * `AWS_ENDPOINT_URL` is set to.
  */
 export class AwsGateway {
-  readonly calls: GatewayCall[] = [];
   private server?: Server;
   private url?: string;
 
@@ -126,7 +115,6 @@ export class AwsGateway {
   /** Checks one action and records it; throws the service's AccessDenied when IAM says no. */
   async check(principal: string, service: string, action: string, resource: string, context?: Record<string, string | string[]>): Promise<void> {
     const decision = await this.props.authorizer.authorize({ principal, action, resource, context: { 'aws:SecureTransport': 'true', ...context } });
-    this.calls.push({ principal, service, action, resource, allowed: decision.allowed, why: decision.why });
     if (!decision.allowed) throw new GatewayRequestError(service === 's3' ? 403 : 400, service === 's3' ? 'AccessDenied' : 'AccessDeniedException', deniedMessage(principal, action, resource, decision.why));
   }
 
@@ -206,7 +194,6 @@ export class AwsGateway {
   private async sts(req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
     const body = (await readBody(req)).toString('utf8');
     if (!/Action=GetCallerIdentity/.test(body)) throw new GatewayRequestError(400, 'InvalidAction', 'the rehearsal answers only sts:GetCallerIdentity');
-    this.calls.push({ principal, service: 'sts', action: 'sts:GetCallerIdentity', resource: '*', allowed: true, why: 'GetCallerIdentity needs no permission' });
     res.writeHead(200, { 'content-type': 'text/xml' });
     res.end(
       `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>${principal}</Arn><UserId>REHEARSAL</UserId><Account>${this.props.account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>rehearsal</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
