@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RehearsalError } from './errors';
 import { readCloudAssembly, type AssetFile, type StackArtifact } from './private/cloud-assembly-files';
-import { REHEARSAL_BOOTSTRAP_VERSION, StackResolver, type AssemblyLookups, type Environment } from './private/stack-resolver';
+import { REHEARSAL_BOOTSTRAP_VERSION, StackResolver, type AssemblyLookups, type Environment, type ResolvedOutputData, type ResolvedResourceData } from './private/stack-resolver';
 
 export type { AssetFile } from './private/cloud-assembly-files';
 export { REHEARSAL_BOOTSTRAP_VERSION } from './private/stack-resolver';
@@ -21,28 +21,13 @@ export interface AssemblyEnvironment {
   readonly region: string;
 }
 
-/** One resource as CloudFormation would have deployed it. */
-export interface ResolvedResource {
+/** One resource as CloudFormation would have deployed it, in its stack. */
+export interface ResolvedResource extends ResolvedResourceData {
   readonly stack: string;
-  readonly logicalId: string;
-  readonly type: string;
-  /** The properties with every intrinsic function evaluated (`AWS::NoValue` ones removed). */
-  readonly properties: Readonly<Record<string, unknown>>;
-  /** The name the template gives, or the one CloudFormation would generate (`<stack>-<logicalId>-<suffix>`, within the service's limit). */
-  readonly physicalName: string;
-  /** Its ARN, for types that have one (a log group's as `Fn::GetAtt Arn` gives it, ending in `:*`). */
-  readonly arn?: string;
-  /** What `Ref` returns: a bucket, role, function, table, pipeline, project or parameter name, a key id, a managed policy's ARN… */
-  readonly ref: string;
-  readonly metadata: Readonly<Record<string, unknown>>;
-  readonly dependsOn: readonly string[];
 }
 
-export interface ResolvedOutput {
-  readonly value: unknown;
-  readonly description?: string;
-  readonly exportName?: string;
-}
+/** An output of a stack, resolved. */
+export type ResolvedOutput = ResolvedOutputData;
 
 export interface ResolvedStack {
   readonly name: string;

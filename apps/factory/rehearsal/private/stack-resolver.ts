@@ -52,9 +52,13 @@ export interface Template {
 export interface ResolvedResourceData {
   readonly logicalId: string;
   readonly type: string;
+  /** The properties with every intrinsic function evaluated (`AWS::NoValue` ones removed). */
   readonly properties: Readonly<Record<string, unknown>>;
+  /** The name the template gives, or the one CloudFormation would generate (`<stack>-<logicalId>-<suffix>`, within the service's limit). */
   readonly physicalName: string;
+  /** Its ARN, for types that have one (a log group's as `Fn::GetAtt Arn` gives it, ending in `:*`). */
   readonly arn?: string;
+  /** What `Ref` returns: a bucket, role, function, table, pipeline, project or parameter name, a key id, a managed policy's ARN… */
   readonly ref: string;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly dependsOn: readonly string[];
