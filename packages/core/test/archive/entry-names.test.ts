@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MAX_ARCHIVE_NAME_BYTES, MAX_ARCHIVE_PATH_BYTES, UnsafeArchiveError, collectFiles, readZip, writeZip } from '../../src/archive';
 import { readImageSource } from '../../src/codepipeline/image-source';
-import { InvalidConfigurationError } from '../../src/config/files';
 import { FeatureArtifactError, featureContentFromTar } from '../../src/feature/feature-content';
 import { craftTar, paxRecord, type CraftedTarEntry } from '../support/crafted-tar';
 import { craftZip, type CraftedEntry } from '../support/crafted-zip';
+import { refusal } from '../support/archive-refusal';
 
 // Entry names that are one file on some file system (NFC and NFD spellings on macOS, case on
 // macOS and Windows, a file that is also a folder anywhere), or too long to extract
@@ -19,16 +19,6 @@ const file = (name: string, data = 'x'): CraftedEntry => ({ name, data, mode: 0o
 const NFC = 'caf\u00e9.md';
 const NFD = 'cafe\u0301.md';
 
-/** Every problem of the error a read throws, one `file: message` line each. */
-function refusal(read: () => unknown): string {
-  try {
-    read();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).problems.map((p) => `${p.file}: ${p.message}`).join('\n');
-  }
-  throw new Error('expected the archive to be refused');
-}
 
 const nfcMessage = (a: string, b: string, spellings: string) =>
   `${a}: clashes with ${b}: the two are one name written in two Unicode forms (${spellings}), ` +

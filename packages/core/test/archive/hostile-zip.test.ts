@@ -5,23 +5,13 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { UnsafeArchiveError, collectFiles, readZip, writeZip } from '../../src/archive';
 import { readImageSource } from '../../src/codepipeline/image-source';
-import { InvalidConfigurationError } from '../../src/config/files';
 import { craftZip, crcOf, deflateBomb, type CraftedEntry } from '../support/crafted-zip';
+import { refusal } from '../support/archive-refusal';
 
 const CONFIG = '.devcontainer/devcontainer.json';
 const config: CraftedEntry = { name: CONFIG, data: '{ "image": "debian:12" }', mode: 0o100644 };
 const file = (name: string, data = 'x'): CraftedEntry => ({ name, data, mode: 0o100644 });
 
-/** Every problem of the error a read throws, one `file: message` line each. */
-function refusal(read: () => unknown): string {
-  try {
-    read();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InvalidConfigurationError);
-    return (e as InvalidConfigurationError).problems.map((p) => `${p.file}: ${p.message}`).join('\n');
-  }
-  throw new Error('expected the zip to be refused');
-}
 
 /** `n` tiny stored entries after the configuration. */
 function manyEntries(n: number, extra: CraftedEntry[] = []): CraftedEntry[] {
