@@ -10,10 +10,11 @@
  *   role, downloads the input artifact, and does what the project's buildspec does to the
  *   registry (see {@link CodeBuildWork}).
  */
+import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { CredentialBook } from './credentials';
-import { invokeFunction, type RehearsalFunction } from './lambda-runner';
+import { invokeFunction, writeLogs, type RehearsalFunction } from './lambda-runner';
 import { ActionFailedError, type ActionContext, type ActionExecutor, type ActionOutcome } from './pipeline-engine';
 
 /** A CodeBuild project as the template declares it, resolved. */
@@ -24,6 +25,7 @@ export interface RehearsalProject {
   readonly environment: Readonly<Record<string, string>>;
   readonly buildSpec: string;
   readonly timeoutMinutes: number;
+  readonly logs?: { readonly group: string; readonly streamPrefix?: string };
 }
 
 /** What a project's build does, given its environment, its source folder's zip and the project role's AWS access. */
@@ -34,6 +36,8 @@ export interface RoleAws {
   readonly principal: string;
   readonly s3: S3Client;
   readonly ecr: ECRClient;
+  /** The variables that make the AWS SDK and CLI sign as the role and reach the gateway (what CodeBuild gives a build). */
+  readonly environment: Readonly<Record<string, string>>;
   /** A registry login for the role (`aws ecr get-login-password`): user `AWS` and the token. */
   registryLogin(): Promise<{ username: string; password: string }>;
 }
@@ -63,6 +67,7 @@ export function roleAws(principal: string, props: Pick<ExecutorProps, 'credentia
     principal,
     s3: new S3Client({ ...common, forcePathStyle: true }),
     ecr,
+    environment: { ...props.credentials.environment(principal), AWS_ENDPOINT_URL: props.endpoint, AWS_REGION: props.region, AWS_DEFAULT_REGION: props.region },
     async registryLogin() {
       const out = await ecr.send(new GetAuthorizationTokenCommand({}));
       const [username, password] = Buffer.from(out.authorizationData?.[0]?.authorizationToken ?? '', 'base64').toString('utf8').split(/:(.*)/s);
@@ -149,7 +154,7 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
         },
       },
     };
-    const invocation = await invokeFunction(fn, event, { credentials: props.credentials, endpoint: props.endpoint, region: props.region, registryHost: props.registryHost, assume: (service, role) => props.assume(service, role, fn.arn) });
+    const invocation = await invokeFunction(fn, event, { credentials: props.credentials, endpoint: props.endpoint, region: props.region, registryHost: props.registryHost, account: props.account, authorize: props.authorize, assume: (service, role) => props.assume(service, role, fn.arn) });
     const result = job.result();
     if (!result) {
       throw new ActionFailedError(`${name} reported no job result${invocation.ok ? '' : `: ${invocation.error?.name}: ${invocation.error?.message}`}\n${invocation.logs.slice(-2000)}`);
@@ -167,6 +172,8 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       await props.authorize(pipelineRole, 'codebuild:StartBuild', project.arn);
       await props.authorize(pipelineRole, 'codebuild:BatchGetBuilds', project.arn);
       await props.assume('codebuild.amazonaws.com', project.roleArn, project.arn);
+      const build = randomUUID();
+      if (project.logs) await writeLogs(props.authorize, project.roleArn, { region: props.region, account: props.account, group: project.logs.group, stream: project.logs.streamPrefix ? `${project.logs.streamPrefix}/${build}` : build });
     } catch (error) {
       throw denied(error);
     }

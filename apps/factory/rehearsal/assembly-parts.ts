@@ -20,6 +20,30 @@ export interface TriggerTarget {
   readonly arn: string;
   readonly roleArn?: string;
   readonly input?: string;
+  /** What EventBridge sends instead of the event: the template, with each `<name>` the value at its path. */
+  readonly inputTransformer?: { readonly paths: Readonly<Record<string, string>>; readonly template: string };
+}
+
+/** An SNS topic of the assembly: its ARN and the KMS key it encrypts messages with. */
+export interface RehearsalTopic {
+  readonly arn: string;
+  readonly name: string;
+  readonly kmsKey?: string;
+  /** Its subscriptions' protocol and endpoint. */
+  readonly subscriptions: readonly { readonly protocol: string; readonly endpoint: string }[];
+}
+
+export function topicsOf(resources: Iterable<ResolvedResource>): RehearsalTopic[] {
+  const all = [...resources];
+  return ofType(all, 'AWS::SNS::Topic').map((r) => ({
+    arn: r.arn!,
+    name: r.physicalName,
+    ...(props(r).KmsMasterKeyId !== undefined && { kmsKey: String(props(r).KmsMasterKeyId) }),
+    subscriptions: [
+      ...((props(r).Subscription as { Protocol: string; Endpoint: string }[] | undefined) ?? []).map((s) => ({ protocol: s.Protocol, endpoint: String(s.Endpoint) })),
+      ...ofType(all, 'AWS::SNS::Subscription').filter((s) => String(props(s).TopicArn) === r.arn).map((s) => ({ protocol: String(props(s).Protocol), endpoint: String(props(s).Endpoint) })),
+    ],
+  }));
 }
 
 export interface RehearsalRule {
@@ -80,7 +104,7 @@ export function functionsOf(assembly: Assembly): Map<string, RehearsalFunction &
       .filter((r) => props(r).Code?.S3Key !== undefined)
       .map((r) => {
         const fn = assembly.lambdaFunction(r.stack, r.logicalId);
-        return [fn.name, { name: fn.name, arn: fn.arn, roleArn: fn.roleArn, codeDir: fn.codeDir, handler: fn.handler, environment: fn.environment, timeoutSeconds: fn.timeoutSeconds }] as const;
+        return [fn.name, { name: fn.name, arn: fn.arn, roleArn: fn.roleArn, codeDir: fn.codeDir, handler: fn.handler, environment: fn.environment, timeoutSeconds: fn.timeoutSeconds, logGroup: fn.logGroup }] as const;
       }),
   );
 }
@@ -92,7 +116,7 @@ export function projectsOf(assembly: Assembly): Map<string, RehearsalProject> {
       const p = assembly.buildProject(r.stack, r.logicalId);
       // CodeBuild's precedence: the buildspec's `env.variables`, then the project's (then the action's, at the start of a build).
       const spec = (p.buildSpecObject as { env?: { variables?: Record<string, string> } } | undefined)?.env?.variables ?? {};
-      return [p.name, { name: p.name, arn: p.arn, roleArn: p.roleArn, environment: { ...spec, ...p.environment }, buildSpec: p.buildSpec ?? '', timeoutMinutes: p.timeoutMinutes }] as const;
+      return [p.name, { name: p.name, arn: p.arn, roleArn: p.roleArn, environment: { ...spec, ...p.environment }, buildSpec: p.buildSpec ?? '', timeoutMinutes: p.timeoutMinutes, ...(p.logs && { logs: p.logs }) }] as const;
     }),
   );
 }
@@ -105,7 +129,12 @@ export function rulesOf(resources: Iterable<ResolvedResource>): RehearsalRule[] 
     service: 'events.amazonaws.com' as const,
     ...(props(r).EventPattern && { pattern: props(r).EventPattern }),
     ...(props(r).ScheduleExpression && { schedule: String(props(r).ScheduleExpression) }),
-    targets: ((props(r).Targets as { Arn: string; RoleArn?: string; Input?: string }[]) ?? []).map((t) => ({ arn: t.Arn, ...(t.RoleArn && { roleArn: t.RoleArn }), ...(t.Input && { input: t.Input }) })),
+    targets: ((props(r).Targets as { Arn: string; RoleArn?: string; Input?: string; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string } }[]) ?? []).map((t) => ({
+      arn: t.Arn,
+      ...(t.RoleArn && { roleArn: t.RoleArn }),
+      ...(t.Input && { input: t.Input }),
+      ...(t.InputTransformer && { inputTransformer: { paths: t.InputTransformer.InputPathsMap ?? {}, template: String(t.InputTransformer.InputTemplate) } }),
+    })),
   }));
   const schedules = ofType(resources, 'AWS::Scheduler::Schedule').map((r) => ({
     name: r.physicalName,
@@ -143,9 +172,12 @@ export function tablesOf(resources: Iterable<ResolvedResource>): { name: string;
 }
 
 /** The prefixes of the registry's creation templates (`ROOT` for every repository), with their lifecycle rules. */
-export function creationTemplatesOf(resources: Iterable<ResolvedResource>): { prefix: string; lifecyclePolicy?: string; repositoryPolicy?: string }[] {
+export function creationTemplatesOf(resources: Iterable<ResolvedResource>): { prefix: string; lifecyclePolicy?: string; repositoryPolicy?: string; roleArn?: string; kmsKey?: string; tagged: boolean }[] {
   return ofType(resources, 'AWS::ECR::RepositoryCreationTemplate').map((r) => ({
     prefix: String(props(r).Prefix),
+    tagged: Array.isArray(props(r).ResourceTags) && (props(r).ResourceTags as unknown[]).length > 0,
+    ...(props(r).CustomRoleArn && { roleArn: String(props(r).CustomRoleArn) }),
+    ...((props(r).EncryptionConfiguration as { EncryptionType?: string; KmsKey?: string } | undefined)?.EncryptionType === 'KMS' && { kmsKey: String((props(r).EncryptionConfiguration as { KmsKey?: string }).KmsKey ?? 'alias/aws/ecr') }),
     ...(props(r).LifecyclePolicy && { lifecyclePolicy: String(props(r).LifecyclePolicy) }),
     ...(props(r).RepositoryPolicy && { repositoryPolicy: String(props(r).RepositoryPolicy) }),
   }));

@@ -55,6 +55,8 @@ export interface LambdaFunctionSpec {
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memorySize: number;
+  /** The log group Lambda writes the function's logs to with its role (`LoggingConfig.LogGroup`, or `/aws/lambda/<name>`). */
+  readonly logGroup: string;
 }
 
 /** One environment variable of a CodeBuild project. */
@@ -85,6 +87,8 @@ export interface BuildProjectSpec {
   readonly privilegedMode: boolean;
   readonly timeoutMinutes: number;
   readonly encryptionKey?: string;
+  /** Where CodeBuild writes the build's logs with the service role; undefined when CloudWatch Logs are off. */
+  readonly logs?: { readonly group: string; readonly streamPrefix?: string };
 }
 
 const PARTITION = 'aws';
@@ -173,6 +177,7 @@ export class Assembly {
       Environment?: { Variables?: Record<string, unknown> };
       Timeout?: number;
       MemorySize?: number;
+      LoggingConfig?: { LogGroup?: string };
     };
     return {
       stack,
@@ -187,6 +192,7 @@ export class Assembly {
       environment: Object.fromEntries(Object.entries(p.Environment?.Variables ?? {}).map(([k, v]) => [k, String(v)])),
       timeoutSeconds: Number(p.Timeout ?? 3),
       memorySize: Number(p.MemorySize ?? 128),
+      logGroup: p.LoggingConfig?.LogGroup !== undefined ? String(p.LoggingConfig.LogGroup) : `/aws/lambda/${fn.physicalName}`,
     };
   }
 
@@ -199,10 +205,12 @@ export class Assembly {
       Environment?: { Image?: string; ComputeType?: string; Type?: string; PrivilegedMode?: boolean; EnvironmentVariables?: { Name: string; Value: unknown; Type?: string }[] };
       TimeoutInMinutes?: number;
       EncryptionKey?: string;
+      LogsConfig?: { CloudWatchLogs?: { Status?: string; GroupName?: string; StreamName?: string } };
     };
     const role = String(p.ServiceRole);
     const variables = (p.Environment?.EnvironmentVariables ?? []).map((v) => ({ name: v.Name, value: String(v.Value), type: v.Type ?? 'PLAINTEXT' }));
     const buildSpec = p.Source?.BuildSpec;
+    const logs = p.LogsConfig?.CloudWatchLogs;
     return {
       stack,
       logicalId,
@@ -219,6 +227,7 @@ export class Assembly {
       privilegedMode: p.Environment?.PrivilegedMode === true,
       timeoutMinutes: Number(p.TimeoutInMinutes ?? 60),
       ...(p.EncryptionKey !== undefined && { encryptionKey: p.EncryptionKey }),
+      ...(logs?.Status !== 'DISABLED' && { logs: { group: logs?.GroupName !== undefined ? String(logs.GroupName) : `/aws/codebuild/${project.physicalName}`, ...(logs?.StreamName !== undefined && { streamPrefix: String(logs.StreamName) }) } }),
     };
   }
 

@@ -5,15 +5,20 @@
  * command by command elsewhere (image-pipeline's buildspecs test); CodeBuild's images,
  * BuildKit and the devcontainer CLI cannot run here, so the rehearsal stands in for them:
  *
- * - Build (`devcontainer build --push`): one single-platform image per architecture,
+ * - Build (`devcontainer build --push`): pulls the inputs Prepare resolved in the
+ *   account's registry (base images, features), then pushes one single-platform image per architecture,
  *   `<build>-<arch>` in staging, whose layer holds the build id and the configuration's
  *   digest and whose config carries the `devcontainer.metadata` label.
  * - Test (`docker pull` of `<build>` and its checks): the index and the platform's image
  *   are pulled and checked as the Test buildspec checks them (platform, label).
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { OciRegistry, parseManifest } from '@devcontainer-factory/core';
+import { BUILD_INPUTS_VARIABLE, OciRegistry, parseImageReference, parseInputRecord, parseManifest, readZip } from '@devcontainer-factory/core';
+import { runBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { CodeBuildWork, RehearsalProject } from './action-executors';
 import { ActionFailedError } from './pipeline-engine';
 
@@ -49,16 +54,44 @@ const need = (env: Readonly<Record<string, string>>, name: string): string => {
   return value;
 };
 
-/** Build: pushes `<build>-<arch>` to the project's repository. */
-export function imageBuildWork(gatewayHost: string, now: () => Date): CodeBuildWork {
+/**
+ * What BuildKit and the devcontainer CLI pull of an input in the account's registry, as
+ * the project role: the manifest at the digest Prepare resolved, the platform's image of
+ * an index, and its blobs (a base image's config and layers, a feature's tarball).
+ */
+async function pullInput(registry: OciRegistry, repository: string, digest: string, arch: string): Promise<number> {
+  const top = await registry.getManifest(repository, digest);
+  if (!top) throw new ActionFailedError(`${repository}@${digest} does not exist: the build cannot pull an input Prepare resolved`);
+  let parsed = parseManifest(top, `${repository}@${digest}`);
+  if (parsed.kind === 'index') {
+    const entry = parsed.index.manifests.find((m) => m.platform?.architecture === arch) ?? parsed.index.manifests[0];
+    const child = entry && (await registry.getManifest(repository, entry.digest));
+    if (!child) throw new ActionFailedError(`${repository}@${digest} has no ${arch} image to pull`);
+    parsed = parseManifest(child, `${repository}@${entry.digest}`);
+  }
+  if (parsed.kind !== 'image') return 0;
+  const blobs = [parsed.manifest.config, ...parsed.manifest.layers];
+  for (const blob of blobs) await registry.getBlob(repository, blob.digest);
+  return blobs.length;
+}
+
+/** Build: pulls its inputs, then pushes `<build>-<arch>` to the project's repository. */
+export function imageBuildWork(gatewayHost: string, accountRegistryHost: string, now: () => Date): CodeBuildWork {
   return async (run) => {
     const repository = need(run.environment, 'REPOSITORY');
     const buildId = need(run.environment, 'BUILD_ID');
     const arch = need(run.environment, 'ARCH');
     if (!/^[0-9a-f]{16}$/.test(buildId)) throw new ActionFailedError(`BUILD_ID must be the 16 hex digits of #{Prepare.BuildId}, got '${buildId}'`);
+    const record = parseInputRecord(need(run.environment, BUILD_INPUTS_VARIABLE));
+    if (!record) throw new ActionFailedError(`${BUILD_INPUTS_VARIABLE} is not the input record of #{Prepare.Inputs}: '${run.environment[BUILD_INPUTS_VARIABLE]}'`);
+    const registry = await registryOf(run, gatewayHost);
+    let pulled = 0;
+    for (const input of record.inputs) {
+      const ref = parseImageReference(input.reference);
+      if (ref?.host === accountRegistryHost) pulled += await pullInput(registry, ref.repository, input.digest, arch);
+    }
     const configuration = `sha256:${createHash('sha256').update(run.source).digest('hex')}`;
     const layer = gzipSync(tarFile('etc/devcontainer-factory-build', Buffer.from(`${buildId} ${configuration} ${arch}\n`)));
-    const registry = await registryOf(run, gatewayHost);
     const pushed = await registry.pushImage(repository, `${buildId}-${arch}`, {
       config: {
         architecture: arch,
@@ -70,12 +103,16 @@ export function imageBuildWork(gatewayHost: string, now: () => Date): CodeBuildW
       },
       layers: [{ bytes: layer }],
     });
-    return `pushed ${repository}:${buildId}-${arch} (${pushed.digest})`;
+    return `pulled ${record.inputs.length} input(s) (${pulled} blobs), pushed ${repository}:${buildId}-${arch} (${pushed.digest})`;
   };
 }
 
-/** Test: pulls `<build>` and the platform's image, and checks platform and label. */
-export function imageTestWork(gatewayHost: string): CodeBuildWork {
+/**
+ * Test: pulls `<build>` and the platform's image, and checks platform and label. The
+ * configuration's own test (`test-project/test.sh` in the container) cannot run here;
+ * `failure(repository)` says what it would report when a scenario makes it fail.
+ */
+export function imageTestWork(gatewayHost: string, failure: (repository: string) => string | undefined = () => undefined): CodeBuildWork {
   return async (run) => {
     const repository = need(run.environment, 'REPOSITORY');
     const buildId = need(run.environment, 'BUILD_ID');
@@ -93,14 +130,94 @@ export function imageTestWork(gatewayHost: string): CodeBuildWork {
     const config = JSON.parse((await registry.getBlob(repository, manifest.manifest.config.digest)).toString('utf8')) as { architecture?: string; config?: { Labels?: Record<string, string> } };
     if (config.architecture !== architecture) throw new ActionFailedError(`${repository}@${entry.digest} is a ${config.architecture} image where ${platform} was expected`);
     if (!config.config?.Labels?.['devcontainer.metadata']) throw new ActionFailedError(`${repository}@${entry.digest} has no devcontainer.metadata label`);
+    const failed = failure(repository);
+    if (failed !== undefined) throw new ActionFailedError(`Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: ${failed}`);
     return `${platform}: platform and label checks passed on ${repository}@${entry.digest}`;
   };
 }
 
+
+/** The `@devcontainers/cli` of this workspace, which the buildspecs' `devcontainer` runs. */
+const WORKSPACE_BIN = join(__dirname, '..', '..', '..', 'node_modules', '.bin');
+const AWS_CLI = join(__dirname, 'aws-cli.cjs');
+/** Most time one buildspec run may take here, whatever the project's time-out says. */
+export const BUILDSPEC_RUN_LIMIT_MS = 180_000;
+
+function workspaceCliVersion(): string {
+  const file = join(__dirname, '..', '..', '..', 'node_modules', '@devcontainers', 'cli', 'package.json');
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** The buildspec of a project as the template holds it (CDK writes JSON). */
+function parseBuildSpec(project: RehearsalProject): BuildSpecObject {
+  try {
+    return JSON.parse(project.buildSpec) as BuildSpecObject;
+  } catch {
+    throw new ActionFailedError(`the buildspec of ${project.name} is not JSON; the rehearsal runs the buildspecs CDK writes inline`);
+  }
+}
+
+/**
+ * A project whose buildspec can run here for real (the feature projects: the feature
+ * tool, the devcontainer CLI's `features package` and `features publish`), run with
+ * `runBuildSpec`: the source artifact extracted as `CODEBUILD_SRC_DIR`, the project's and
+ * the action's variables, the project role's credentials. What stands in for CodeBuild's
+ * image: `aws` ({@link AWS_CLI}, through the gateway as the project role), `npm install
+ * --global @devcontainers/cli@V` (this workspace's CLI, which must be version V), and
+ * `docker` only for `login`. `REGISTRY` names the gateway's OCI endpoint, as the
+ * account's registry host would resolve to it.
+ */
+export function buildSpecWork(gatewayHost: string): CodeBuildWork {
+  return async (run) => {
+    const spec = parseBuildSpec(run.project);
+    // The devcontainer CLI speaks plain HTTP to `localhost` only.
+    const registryHost = gatewayHost.replace(/^127\.0\.0\.1:/, 'localhost:');
+    const dir = mkdtempSync(join(tmpdir(), 'dcf-rehearsal-build-'));
+    try {
+      const src = join(dir, 'src');
+      const content = readZip(run.source);
+      for (const [path, bytes] of content.files) {
+        mkdirSync(dirname(join(src, path)), { recursive: true });
+        writeFileSync(join(src, path), bytes, { mode: content.executables.has(path) ? 0o755 : 0o644 });
+      }
+      mkdirSync(src, { recursive: true });
+      const version = workspaceCliVersion();
+      const work = join(dir, 'work');
+      const result = await runBuildSpec(spec, {
+        sourceDir: src,
+        projectName: run.project.name,
+        region: run.aws.environment.AWS_REGION,
+        timeoutMs: Math.min(run.project.timeoutMinutes * 60_000, BUILDSPEC_RUN_LIMIT_MS),
+        path: [WORKSPACE_BIN],
+        env: { ...run.environment, ...run.aws.environment, REGISTRY: registryHost, WORK: work, FEATURE_TOOL: join(work, 'feature-tool.js') },
+        shims: {
+          aws: `exec node ${JSON.stringify(AWS_CLI)} "$@"`,
+          npm: [
+            `case "$*" in`,
+            `  *"@devcontainers/cli@${version}"*) echo "using this workspace's @devcontainers/cli ${version}" ;;`,
+            `  *) echo "the rehearsal runs this workspace's @devcontainers/cli ${version}; the buildspec asks for: npm $*" >&2; exit 1 ;;`,
+            `esac`,
+          ].join('\n'),
+          docker: { recordStdin: true, script: `[ "$1" = login ] && exit 0; echo "the rehearsal has no Docker daemon: docker $*" >&2; exit 1` },
+        },
+      });
+      const calls = result.callLines.length;
+      if (!result.succeeded) {
+        const f = result.failed!;
+        throw new ActionFailedError(`${run.project.name}: phase ${f.phase} failed at '${f.failedCommand}' (exit ${f.exitCode})\n${result.stderr.slice(-1500)}`);
+      }
+      return `${result.phases.map((p) => p.phase).join(', ')} succeeded (${calls} tool calls); ${result.stdout.trim().split('\n').filter((l) => !l.startsWith('[Container]')).slice(-1)[0] ?? ''}`;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
 /** The work of a project, by what its buildspec does. */
-export function workOf(project: RehearsalProject, gatewayHost: string, now: () => Date): CodeBuildWork {
-  if (project.buildSpec.includes('devcontainer build')) return imageBuildWork(gatewayHost, now);
-  if (project.buildSpec.includes("Check platform")) return imageTestWork(gatewayHost);
+export function workOf(project: RehearsalProject, gatewayHost: string, accountRegistryHost: string, now: () => Date, testFailure?: (repository: string) => string | undefined): CodeBuildWork {
+  if (project.buildSpec.includes('devcontainer build')) return imageBuildWork(gatewayHost, accountRegistryHost, now);
+  if (project.buildSpec.includes("Check platform")) return imageTestWork(gatewayHost, testFailure);
+  if (project.buildSpec.includes('FEATURE_TOOL')) return buildSpecWork(gatewayHost);
   return async () => {
     throw new ActionFailedError(`the rehearsal does not model what project ${project.name} does yet`);
   };

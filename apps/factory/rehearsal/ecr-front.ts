@@ -95,6 +95,14 @@ export interface EcrFrontProps {
    */
   readonly creationTemplatePrefixes?: readonly string[];
   /**
+   * What ECR does with the creation template's own role when a push creates a repository
+   * from it (the role ECR assumes to create and tag the repository and to grant its KMS
+   * key): called with the repository and the template's prefix before the repository
+   * exists; a rejection fails the push as ECR would.
+   * @default - nothing beyond the pusher's `ecr:CreateRepository`
+   */
+  readonly onCreateFromTemplate?: (repository: string, prefix: string) => Promise<void>;
+  /**
    * Where clients reach this front, e.g. `http://127.0.0.1:4566`: the base of the URLs of
    * `GetDownloadUrlForLayer` (which come through the JSON API, so the front cannot tell
    * them from the request). Can also be set later with {@link EcrFront.setPublicBaseUrl}.
@@ -846,9 +854,11 @@ export class EcrFront {
   private async pushTarget(name: string, principal: string): Promise<RepositoryState> {
     const existing = this.repositories.get(name);
     if (existing) return existing;
-    const template = this.templatePrefixes.find((p) => p === 'ROOT' || name.startsWith(`${p}/`));
+    // ECR applies the most specific template: the longest prefix that covers the name, ROOT last.
+    const template = this.templatePrefixes.filter((p) => name.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0] ?? this.templatePrefixes.find((p) => p === 'ROOT');
     if (!template || !REPOSITORY_NAME.test(name)) throw repositoryNotFound(name, this.props.account);
     await this.require(principal, 'ecr:CreateRepository', this.repositoryArn(name));
+    if (this.props.onCreateFromTemplate && !this.repositories.has(name)) await this.props.onCreateFromTemplate(name, template);
     return this.repositories.get(name) ?? this.repositories.set(name, this.newRepository(name)).get(name)!;
   }
 

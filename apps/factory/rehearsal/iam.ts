@@ -81,6 +81,36 @@ interface Evaluation {
   readonly used: readonly string[];
 }
 
+/**
+ * What one Allow statement of a principal's identity policies did in a rehearsal:
+ * - `needed`: without it, a call the rehearsal made is denied (`call` names one);
+ * - `redundant`: it allowed calls, but each is also allowed without it;
+ * - `unused`: no allowed call matched it.
+ */
+export interface StatementVerdict {
+  readonly principal: string;
+  readonly policy: string;
+  /** The statement's number in the policy, from 1. */
+  readonly statement: number;
+  readonly sid?: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly verdict: 'needed' | 'redundant' | 'unused';
+  /** For `needed`: a call denied without the statement. */
+  readonly call?: { readonly action: string; readonly resource: string };
+  /** For `redundant` and `needed`: how many distinct allowed calls it matched. */
+  readonly calls: number;
+}
+
+/** A request that was allowed, with what it takes to simulate it again. */
+interface AllowedRequest {
+  readonly request: AuthorizationRequest;
+  readonly principal: Principal;
+  readonly identity: PrincipalPolicies;
+  readonly resource: string;
+  readonly used: readonly string[];
+}
+
 export class IamModel {
   /**
    * Collects the policies of every role and resource of the assembly, loads the action
@@ -104,6 +134,8 @@ export class IamModel {
   }
 
   private readonly cache = new Map<string, Promise<Evaluation>>();
+  /** Distinct allowed requests of principals with identity policies, by the cache's key. */
+  private readonly allowedRequests = new Map<string, AllowedRequest>();
   private readonly grants: ReadonlyMap<string, readonly Grant[]>;
   private readonly ledger: UsageLedger;
 
@@ -148,7 +180,58 @@ export class IamModel {
     }
     const { allowed, why, used } = await evaluation;
     this.ledger.record({ principal: request.principal, action: request.action, resource: request.resource, allowed, why }, identity?.arn, used);
+    if (allowed && identity && !this.allowedRequests.has(key)) this.allowedRequests.set(key, { request, principal, identity, resource, used });
     return { allowed, why };
+  }
+
+  /**
+   * For every Allow statement of every principal's identity policies, whether the calls
+   * made so far need it: each allowed call that matched the statement is simulated again
+   * with that one statement taken out of its policy, until one is denied. A statement
+   * is needed when removing it denies a call; otherwise removing it changes nothing the
+   * rehearsal did, and least privilege could drop it (or narrow it, for `redundant`).
+   */
+  async statementVerdicts(): Promise<StatementVerdict[]> {
+    const verdicts: StatementVerdict[] = [];
+    for (const identity of this.principals.values()) {
+      const requests = [...this.allowedRequests.values()].filter((r) => r.identity.arn === identity.arn);
+      for (const policy of identity.policies) {
+        const statements = statementsOf(policy.document);
+        for (const [i, st] of statements.entries()) {
+          if (st.Effect !== 'Allow') continue;
+          const prefix = JSON.stringify([policy.name, i + 1]).slice(0, -1);
+          const matched = requests.filter((r) => r.used.some((k) => k.startsWith(`${prefix},`)));
+          const base = {
+            principal: identity.arn,
+            policy: policy.name,
+            statement: i + 1,
+            ...(st.Sid !== undefined && { sid: st.Sid }),
+            actions: st.NotAction !== undefined ? [`NotAction:${listOf(st.NotAction).join(',')}`] : [...listOf(st.Action)],
+            resources: st.NotResource !== undefined ? [`NotResource:${listOf(st.NotResource).join(',')}`] : [...listOf(st.Resource)],
+            calls: matched.length,
+          };
+          if (matched.length === 0) {
+            verdicts.push({ ...base, verdict: 'unused' });
+            continue;
+          }
+          const remaining = statements.filter((_, j) => j !== i);
+          const without: PrincipalPolicies = {
+            ...identity,
+            policies: identity.policies.flatMap((p) => (p !== policy ? [p] : remaining.length > 0 ? [{ ...p, document: { ...p.document, Statement: remaining } }] : [])),
+          };
+          let denied: AllowedRequest | undefined;
+          for (const r of matched) {
+            const again = await this.simulate(r.request, r.principal, without, r.resource, this.inventory.resourcePolicyFor(r.resource));
+            if (!again.allowed) {
+              denied = r;
+              break;
+            }
+          }
+          verdicts.push(denied ? { ...base, verdict: 'needed', call: { action: denied.request.action, resource: denied.request.resource } } : { ...base, verdict: 'redundant' });
+        }
+      }
+    }
+    return verdicts;
   }
 
   /**

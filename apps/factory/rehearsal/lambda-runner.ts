@@ -20,6 +20,8 @@ export interface RehearsalFunction {
   readonly handler: string;
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
+  /** Its log group's name. */
+  readonly logGroup: string;
 }
 
 /** What one invocation did. */
@@ -41,6 +43,19 @@ export interface LambdaRunnerProps {
   readonly registryHost: string;
   /** Checks that Lambda may assume the function's role; throws when it may not. */
   readonly assume: (service: string, roleArn: string) => Promise<void>;
+  /** Checks a call the function's role makes outside the function's code (its logs); throws when denied. */
+  readonly authorize: (principal: string, action: string, resource: string) => Promise<void>;
+  readonly account: string;
+}
+
+/**
+ * What a service writes to CloudWatch Logs with a role before it runs anything: a
+ * stream in the log group, then its events (the ARN IAM checks both on).
+ */
+export async function writeLogs(authorize: LambdaRunnerProps['authorize'], roleArn: string, at: { region: string; account: string; group: string; stream: string }): Promise<void> {
+  const arn = `arn:aws:logs:${at.region}:${at.account}:log-group:${at.group}:log-stream:${at.stream}`;
+  await authorize(roleArn, 'logs:CreateLogStream', arn);
+  await authorize(roleArn, 'logs:PutLogEvents', arn);
 }
 
 const CHILD = join(__dirname, 'lambda-child.cjs');
@@ -48,6 +63,8 @@ const CHILD = join(__dirname, 'lambda-child.cjs');
 /** Runs one invocation. A function that runs past its timeout is stopped, and the result says so. */
 export async function invokeFunction(fn: RehearsalFunction, event: unknown, props: LambdaRunnerProps): Promise<InvocationResult> {
   await props.assume('lambda.amazonaws.com', fn.roleArn);
+  const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
+  await writeLogs(props.authorize, fn.roleArn, { region: props.region, account: props.account, group: fn.logGroup, stream: `${day}/[$LATEST]${randomUUID().replace(/-/g, '')}` });
   const dir = await mkdtemp(join(tmpdir(), 'dcf-rehearsal-lambda-'));
   const started = Date.now();
   try {

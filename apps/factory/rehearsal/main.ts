@@ -27,7 +27,8 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     const catalogue = catalogArg ? resolve(app, catalogArg.slice('catalog='.length)) : given.some((a) => a.startsWith('images=')) ? undefined : example;
     const namespace = context.find((a) => a.startsWith('namespace='))?.slice('namespace='.length);
-    const report = await rehearseAssembly(out, { catalogueFile: catalogue, ...(namespace && { namespace }), startedAt: started, log: (line) => console.log(line) });
+    const cache = context.find((a) => a.startsWith('ecrPublicCache='))?.slice('ecrPublicCache='.length);
+    const report = await rehearseAssembly(out, { catalogueFile: catalogue, ...(namespace && { namespace }), ...(cache && cache !== 'false' && { ecrPublicPrefix: cache }), startedAt: started, log: (line) => console.log(line) });
     return report.ok ? 0 : 1;
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -128,8 +128,26 @@ export class PipelineEngine {
   constructor(
     private readonly executors: Readonly<Record<string, ActionExecutor>>,
     pipelines: Iterable<PipelineDefinition> = [],
+    /** Where CodePipeline's events go (EventBridge's default bus): each change of a pipeline execution's, stage's and action's state. */
+    private readonly onEvent: (event: Record<string, unknown>) => void = () => undefined,
   ) {
     for (const p of pipelines) this.definitions.set(p.name, p);
+  }
+
+  /** An event as CodePipeline sends it to EventBridge (`aws.codepipeline`), with the pipeline's region and account. */
+  private event(pipeline: PipelineDefinition, detailType: string, detail: Record<string, unknown>): void {
+    const [, , , region, account] = pipeline.arn.split(':');
+    this.onEvent({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': detailType,
+      source: 'aws.codepipeline',
+      account,
+      time: new Date().toISOString(),
+      region,
+      resources: [pipeline.arn],
+      detail: { pipeline: pipeline.name, version: 1, region, ...detail },
+    });
   }
 
   /**
@@ -235,6 +253,23 @@ export class PipelineEngine {
     };
     this.definitions.set(pipeline.name, pipeline);
     this.executions.push(execution);
+    const executionEvent = (state: string) => this.event(pipeline, 'CodePipeline Pipeline Execution State Change', { 'execution-id': execution.id, state, 'execution-trigger': { 'trigger-type': trigger === 'CreatePipeline' ? 'CreatePipeline' : 'CloudWatchEvent', 'trigger-detail': trigger } });
+    const stageEvent = (stage: string, state: string) => this.event(pipeline, 'CodePipeline Stage Execution State Change', { 'execution-id': execution.id, stage, state });
+    const actionEvent = (stage: StageDefinition, action: ActionDefinition, state: string, summary?: string) =>
+      this.event(pipeline, 'CodePipeline Action Execution State Change', {
+        'execution-id': execution.id,
+        stage: stage.name,
+        action: action.name,
+        state,
+        type: { owner: 'AWS', provider: action.provider, category: action.category, version: '1' },
+        ...(state === 'SUCCEEDED' || state === 'FAILED' ? { 'execution-result': { ...(summary !== undefined && { 'external-execution-summary': summary }), ...(state === 'FAILED' && { 'error-code': 'JobFailed' }) } } : {}),
+      });
+    executionEvent('STARTED');
+    const finish = (status: 'Succeeded' | 'Failed') => {
+      execution.status = status;
+      executionEvent(status === 'Succeeded' ? 'SUCCEEDED' : 'FAILED');
+      return execution;
+    };
     const artifacts = new Map<string, ArtifactLocation>();
     const resolve = (text: string) => text.replace(VARIABLE, (all, ns: string, name: string) => execution.variables.get(ns)?.get(name) ?? all);
     for (const stage of pipeline.stages) {
@@ -246,9 +281,10 @@ export class PipelineEngine {
         }
         execution.stages.push({ name: stage.name, status: 'Failed' });
         execution.failure = `${stage.name}: its before-entry condition failed`;
-        execution.status = 'Failed';
-        return execution;
+        stageEvent(stage.name, 'FAILED');
+        return finish('Failed');
       }
+      stageEvent(stage.name, 'STARTED');
       const orders = [...new Set(stage.actions.map((a) => a.runOrder))].sort((a, b) => a - b);
       let failed = false;
       for (const order of orders) {
@@ -260,6 +296,7 @@ export class PipelineEngine {
               const started = Date.now();
               const record: ActionRecord = { stage: stage.name, action: action.name, status: 'Succeeded', ms: 0 };
               execution.actions.push(record);
+              actionEvent(stage, action, 'STARTED');
               const executor = this.executors[`${action.category}/${action.provider}`] ?? this.executors[action.provider];
               try {
                 if (!executor) throw new ActionFailedError(`the rehearsal has no executor for ${action.category}/${action.provider} actions`);
@@ -286,11 +323,13 @@ export class PipelineEngine {
                 }
                 record.summary = outcome.summary;
                 if (outcome.variables) record.variables = outcome.variables;
+                actionEvent(stage, action, 'SUCCEEDED', outcome.summary);
                 return true;
               } catch (error) {
                 record.status = 'Failed';
                 record.summary = error instanceof Error ? error.message : String(error);
                 execution.failure ??= `${stage.name}.${action.name}: ${record.summary}`;
+                actionEvent(stage, action, 'FAILED', record.summary);
                 return false;
               } finally {
                 record.ms = Date.now() - started;
@@ -304,13 +343,10 @@ export class PipelineEngine {
         }
       }
       execution.stages.push({ name: stage.name, status: failed ? 'Failed' : 'Succeeded' });
-      if (failed) {
-        execution.status = 'Failed';
-        return execution;
-      }
+      stageEvent(stage.name, failed ? 'FAILED' : 'SUCCEEDED');
+      if (failed) return finish('Failed');
     }
-    execution.status = 'Succeeded';
-    return execution;
+    return finish('Succeeded');
   }
 }
 

@@ -8,15 +8,16 @@
  * Lambda bundles from the assembly and stand in for CodeBuild's builds.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { OciRegistry, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
 import { actionExecutors } from './action-executors';
 import type { Assembly } from './assembly';
-import { blobMountingOf, bucketsOf, creationTemplatesOf, functionsOf, parametersOf, pipelinesOf, projectsOf, rulesOf, scanOnPushFiltersOf, tablesOf, type RehearsalRule } from './assembly-parts';
+import { blobMountingOf, bucketsOf, creationTemplatesOf, functionsOf, parametersOf, pipelinesOf, projectsOf, rulesOf, scanOnPushFiltersOf, tablesOf, topicsOf, type RehearsalRule, type RehearsalTopic, type TriggerTarget } from './assembly-parts';
 import { AwsGateway } from './aws-gateway';
 import { EcrFront, type EcrEvent } from './ecr-front';
 import type { IamModel } from './iam';
@@ -24,6 +25,7 @@ import { CredentialBook } from './credentials';
 import { workOf } from './codebuild-work';
 import { RehearsalError } from './errors';
 import { matchesEventPattern } from './event-pattern';
+import { transformInput } from './input-transformer';
 import { invokeFunction, type InvocationResult } from './lambda-runner';
 import { startMotoServer, type MotoServer } from './moto-server';
 import { PipelineEngine, type PipelineDefinition, type PipelineExecution } from './pipeline-engine';
@@ -63,6 +65,15 @@ export class Rehearsal {
   readonly refused: { rule: string; pipeline: string; why: string }[] = [];
   /** Every call checked, in order: through the gateway, the ECR front, and outside them (Lambda's and CodeBuild's own APIs, trust). */
   private readonly log: { principal: string; action: string; resource: string; allowed: boolean; why: string }[] = [];
+  /** What the Test of a staging repository's builds reports while a scenario makes it fail (see {@link failTests}). */
+  private readonly testFailures = new Map<string, string>();
+  /** The assembly's SNS topics, by ARN. */
+  readonly topics: ReadonlyMap<string, RehearsalTopic>;
+  /** Messages EventBridge rules published to the topics, in order, as the topics' subscribers receive them. */
+  readonly notifications: { rule: string; topic: string; message: string; subscribers: readonly string[] }[] = [];
+  /** Starts a later start of the same `SUPERSEDED` pipeline replaced before they ran. */
+  readonly superseded: { rule: string; pipeline: string }[] = [];
+  private readonly waiting = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private readonly authorizer: { authorize(request: { principal: string; action: string; resource: string; context?: Record<string, string | string[]> }): Promise<{ allowed: boolean; why: string }> };
   private readonly registryHost: string;
@@ -99,6 +110,7 @@ export class Rehearsal {
       authorizer: { authorize: (principal, action, resource) => authorizer.authorize({ principal, action, resource }) },
       scanOnPush: (repository) => filters.some((f) => f.test(repository)),
       creationTemplatePrefixes: creationTemplatesOf(this.resources).map((t) => t.prefix),
+      onCreateFromTemplate: (repository, prefix) => this.createFromTemplate(repository, prefix),
       blobMounting: blobMountingOf(this.resources),
       repositories: props.repositories ?? [],
       ...(props.findings && { findings: props.findings }),
@@ -122,9 +134,10 @@ export class Rehearsal {
       assume: (service, roleArn, sourceArn) => this.assume(service, roleArn, sourceArn),
       functions,
       projects,
-      work: (project) => workOf(project, new URL(endpoint).host, props.now ?? (() => new Date())),
+      work: (project) => workOf(project, new URL(endpoint).host, this.registryHost, props.now ?? (() => new Date()), (repository) => this.testFailures.get(repository)),
     });
-    this.engine = new PipelineEngine(executors, this.pipelines.values());
+    this.engine = new PipelineEngine(executors, this.pipelines.values(), (event) => this.emit(event));
+    this.topics = new Map(topicsOf(this.resources).map((t) => [t.arn, t]));
     this.gateway = new AwsGateway({
       account: this.account,
       region: this.region,
@@ -183,6 +196,18 @@ export class Rehearsal {
         );
       }
     }
+    // What `cdk deploy` publishes before it creates the stacks: the file assets (the feature
+    // tool the buildspecs fetch) in the bootstrap bucket. Its default encryption, the
+    // AWS-managed key, asks a reader for no KMS permission of its own, as SSE-S3 does.
+    // Folder assets (the functions' code) run from the assembly and are not published.
+    const assetBuckets = new Set<string>();
+    for (const asset of this.props.assembly.assets.filter((a) => a.packaging === 'file')) {
+      if (!assetBuckets.has(asset.bucketName)) {
+        await s3.send(new CreateBucketCommand({ Bucket: asset.bucketName, CreateBucketConfiguration: { LocationConstraint: this.region as never } }));
+        assetBuckets.add(asset.bucketName);
+      }
+      await s3.send(new PutObjectCommand({ Bucket: asset.bucketName, Key: asset.objectKey, Body: readFileSync(asset.path) }));
+    }
     const ssm = new SSMClient(admin);
     for (const p of parametersOf(this.resources)) await ssm.send(new PutParameterCommand({ Name: p.name, Value: p.value, Type: 'String', Overwrite: true }));
     const dynamo = new DynamoDBClient(admin);
@@ -198,6 +223,25 @@ export class Rehearsal {
   async check(principal: string, action: string, resource: string, context?: Record<string, string | string[]>): Promise<void> {
     const decision = await this.authorizer.authorize({ principal, action, resource, ...(context && { context }) });
     if (!decision.allowed) throw new RehearsalError(`AccessDenied: User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because ${decision.why}`);
+  }
+
+  /**
+   * What ECR does with a creation template's role when a push creates a repository from
+   * it: assumes the role, creates the repository (tagged with the template's tags) and,
+   * for a KMS-encrypted one, describes the key and grants ECR its use.
+   */
+  private async createFromTemplate(repository: string, prefix: string): Promise<void> {
+    const template = creationTemplatesOf(this.resources).find((t) => t.prefix.replace(/\/+$/, '') === prefix);
+    if (!template?.roleArn) return;
+    const arn = `arn:aws:ecr:${this.region}:${this.account}:repository/${repository}`;
+    await this.assume('ecr.amazonaws.com', template.roleArn);
+    await this.check(template.roleArn, 'ecr:CreateRepository', arn);
+    if (template.tagged) await this.check(template.roleArn, 'ecr:TagResource', arn);
+    if (template.kmsKey) {
+      const via = { 'kms:ViaService': `ecr.${this.region}.amazonaws.com`, 'kms:CallerAccount': this.account };
+      await this.check(template.roleArn, 'kms:DescribeKey', template.kmsKey, via);
+      await this.check(template.roleArn, 'kms:CreateGrant', template.kmsKey, { ...via, 'kms:GrantIsForAWSResource': 'true' });
+    }
   }
 
   /** Whether `service` may assume `roleArn` on behalf of `sourceArn` (the function, project, pipeline, rule or schedule), as the service asks STS. */
@@ -235,8 +279,36 @@ export class Rehearsal {
   emit(event: Record<string, unknown>): void {
     for (const rule of this.rules) {
       if (!rule.pattern || !matchesEventPattern(rule.pattern, event)) continue;
-      for (const target of rule.targets) this.enqueue(rule, target);
+      for (const target of rule.targets) {
+        if (this.topics.has(target.arn)) this.publish(rule, target, event);
+        else this.enqueue(rule, target);
+      }
     }
+  }
+
+  /**
+   * What EventBridge does for a rule whose target is an SNS topic: publishes the event
+   * (or its transformed input) as `events.amazonaws.com`, which the topic's policy must
+   * allow, and for an encrypted topic the key's policy must let it use the key. A denied
+   * delivery is recorded (the rehearsal fails on it) and the message is lost, as EventBridge loses it.
+   */
+  private publish(rule: RehearsalRule, target: TriggerTarget, event: Record<string, unknown>): void {
+    const topic = this.topics.get(target.arn)!;
+    const message = target.inputTransformer ? transformInput(event, target.inputTransformer) : (target.input ?? JSON.stringify(event));
+    this.queue = this.queue.then(async () => {
+      const context = { 'aws:SourceArn': rule.arn, 'aws:SourceAccount': this.account };
+      try {
+        await this.check('events.amazonaws.com', 'sns:Publish', topic.arn, context);
+        if (topic.kmsKey) {
+          await this.check('events.amazonaws.com', 'kms:GenerateDataKey', topic.kmsKey, { ...context, 'kms:ViaService': `sns.${this.region}.amazonaws.com` });
+          await this.check('events.amazonaws.com', 'kms:Decrypt', topic.kmsKey, { ...context, 'kms:ViaService': `sns.${this.region}.amazonaws.com` });
+        }
+      } catch (error) {
+        this.refused.push({ rule: rule.name, pipeline: topic.name, why: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      this.notifications.push({ rule: rule.name, topic: topic.arn, message, subscribers: topic.subscriptions.map((s) => `${s.protocol}:${s.endpoint}`) });
+    });
   }
 
   /** Fires a rule's or schedule's targets, as its schedule would (e.g. the weekly refresh). */
@@ -246,11 +318,24 @@ export class Rehearsal {
     for (const target of rule.targets) this.enqueue(rule, target);
   }
 
-  /** Starts a target pipeline after the runs before it, as its rule's service would, with the target's role. */
+  /**
+   * Starts a target pipeline after the runs before it, as its rule's service would, with
+   * the target's role. A pipeline in `SUPERSEDED` mode keeps at most one start waiting:
+   * a later start replaces it, as CodePipeline lets the newer execution through (several
+   * tags pushed at once start one run, not one per tag).
+   */
   private enqueue(rule: RehearsalRule, target: { arn: string; roleArn?: string }): void {
     const pipeline = [...this.pipelines.values()].find((p) => p.arn === target.arn);
     if (!pipeline) return;
+    if (pipeline.executionMode === 'SUPERSEDED') {
+      if (this.waiting.has(pipeline.name)) {
+        this.superseded.push({ rule: rule.name, pipeline: pipeline.name });
+        return;
+      }
+      this.waiting.add(pipeline.name);
+    }
     this.queue = this.queue.then(async () => {
+      this.waiting.delete(pipeline.name);
       try {
         if (!target.roleArn) throw new RehearsalError(`rule ${rule.name} starts ${pipeline.name} without a role`);
         await this.assume(rule.service, target.roleArn, rule.arn);
@@ -305,6 +390,16 @@ export class Rehearsal {
     });
   }
 
+  /**
+   * Makes every Test of the builds in `stagingRepository` fail with `message`, as the
+   * configuration's own test would (the rehearsal cannot run it: no container runtime
+   * for the image); `undefined` lets them pass again.
+   */
+  failTests(stagingRepository: string, message: string | undefined): void {
+    if (message === undefined) this.testFailures.delete(stagingRepository);
+    else this.testFailures.set(stagingRepository, message);
+  }
+
   /** The retention function of a release repository (the one whose environment names it). */
   retentionFunctionOf(releaseRepository: string): string {
     const fn = [...functionsOf(this.props.assembly).values()].find((f) => f.environment.RELEASE_REPOSITORY === releaseRepository && f.environment.STAGING_REPOSITORY !== undefined);
@@ -316,7 +411,7 @@ export class Rehearsal {
   async invoke(functionName: string, event: unknown): Promise<InvocationResult> {
     const fn = functionsOf(this.props.assembly).get(functionName);
     if (!fn) throw new RehearsalError(`no function ${functionName} in the assembly`);
-    return invokeFunction(fn, event, { credentials: this.credentials, endpoint: this.gateway.endpoint, region: this.region, registryHost: this.registryHost, assume: (s, r) => this.assume(s, r, fn.arn) });
+    return invokeFunction(fn, event, { credentials: this.credentials, endpoint: this.gateway.endpoint, region: this.region, registryHost: this.registryHost, account: this.account, authorize: (principal, action, resource) => this.check(principal, action, resource), assume: (s, r) => this.assume(s, r, fn.arn) });
   }
 
   /**

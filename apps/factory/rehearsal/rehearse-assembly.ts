@@ -4,14 +4,14 @@
  * start the servers, run the scenarios on the catalogue, print what happened and the
  * totals line, and stop everything on any exit.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { readCatalogFile } from '@devcontainer-factory/core';
 import { loadAssembly } from './assembly';
-import { IamModel, type PolicyDocument } from './iam';
+import { IamModel, type PolicyDocument, type StatementVerdict } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
-import { firstDeploy, firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ScenarioResult } from './scenarios';
+import { everyGrantNeeded, failingTest, featureBumped, firstDeploy, firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ConfigurationUnderTest, type ScenarioResult } from './scenarios';
 
 /** The made-up account and region the templates are resolved for. */
 export const REHEARSAL_ACCOUNT = '111111111111';
@@ -37,39 +37,59 @@ export function developerPolicy(namespace: string, account = REHEARSAL_ACCOUNT, 
 }
 
 /** Loads the assembly in `dir` and starts a rehearsal of it. */
-export async function startRehearsal(dir: string, namespace: string, options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[] } = {}): Promise<Rehearsal> {
+export async function startRehearsal(dir: string, namespace: string, options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[]; ecrPublicPrefix?: string } = {}): Promise<Rehearsal> {
   const assembly = loadAssembly(dir, { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION });
   const iam = await IamModel.fromAssembly(assembly, { principals: { [DEVELOPER_ROLE(REHEARSAL_ACCOUNT)]: [developerPolicy(namespace)] } });
-  return Rehearsal.start({ assembly, iam, dcf: DCF_ENTRY, repositories: options.repositories ?? upstreamSeeds(namespace).map((s) => splitReference(s)[0]), ...(options.findings && { findings: options.findings }) });
+  return Rehearsal.start({ assembly, iam, dcf: DCF_ENTRY, repositories: options.repositories ?? upstreamSeeds(options.ecrPublicPrefix ?? `${namespace}/ecr-public`).map((s) => splitReference(s)[0]), ...(options.findings && { findings: options.findings }) });
 }
 
-/** The images of a catalogue file that the rehearsal can run: those with a configuration folder beside it and no features. */
+/**
+ * The images and features of a catalogue file that the rehearsal can run: those with a
+ * folder beside it (`images/<id>/`, `features/<id>/`); an image whose features are not all
+ * rehearsed, or whose base image is not, is left out too.
+ */
 export function catalogueUnderTest(file: string, namespace?: string): CatalogueUnderTest & { readonly left: readonly string[] } {
   const catalog = readCatalogFile(file);
-  const images: { id: string; dir: string }[] = [];
   const left: string[] = [];
+  const features: ConfigurationUnderTest[] = [];
+  for (const feature of catalog.features) {
+    const dir = join(dirname(file), 'features', feature.id);
+    if (existsSync(dir)) features.push({ id: feature.id, dir });
+    else left.push(`feature ${feature.id} (no folder at ${dir})`);
+  }
+  const images: ConfigurationUnderTest[] = [];
+  const usersOf: Record<string, string[]> = {};
   for (const image of catalog.images) {
     const dir = join(dirname(file), 'images', image.id);
+    const missing = [...(image.usesFeatures ?? []).filter((f) => !features.some((x) => x.id === f)).map((f) => `feature ${f}`), ...(image.dependsOn ?? []).filter((d) => !images.some((x) => x.id === d)).map((d) => `image ${d}`)];
     if (!existsSync(dir)) left.push(`${image.id} (no configuration at ${dir})`);
-    else if (image.usesFeatures?.length) left.push(`${image.id} (uses features; the rehearsal does not publish features yet)`);
-    else images.push({ id: image.id, dir });
+    else if (missing.length) left.push(`${image.id} (needs ${missing.join(', ')}, which is not rehearsed)`);
+    else {
+      images.push({ id: image.id, dir });
+      for (const f of image.usesFeatures ?? []) (usersOf[f] ??= []).push(image.id);
+    }
   }
-  return { namespace: namespace ?? catalog.namespace ?? 'devcontainers', images, left };
+  return { namespace: namespace ?? catalog.namespace ?? 'devcontainers', images, features, usersOf, left };
 }
 
-/** The upstream images the example catalogue builds on, at the path the ECR Public pull-through cache serves them. */
-export const upstreamSeeds = (namespace: string) => [`${namespace}/ecr-public/docker/library/busybox:latest`];
+/** The upstream images the example catalogue builds on, at the path the ECR Public pull-through cache (prefix `prefix`, by default `<ns>/ecr-public`) serves them. */
+export const upstreamSeeds = (prefix: string) => [`${prefix}/docker/library/busybox:latest`];
 
 const splitReference = (reference: string): [string, string] => {
   const at = reference.lastIndexOf(':');
   return [reference.slice(0, at), reference.slice(at + 1)];
 };
 
-/** A copy of a configuration folder whose devcontainer.json says `version` (a new configuration, as a team would bump it). */
-export function copyWithVersion(dir: string, version: string): string {
-  const copy = join(mkdtempSync(join(tmpdir(), 'dcf-rehearsal-config-')), basename(dir));
+/**
+ * A copy of a configuration folder, in a new folder under `scratch`, whose
+ * devcontainer.json (an image's) or devcontainer-feature.json (a feature's) says
+ * `version`: a new configuration, as a team would bump it.
+ */
+export function copyWithVersion(scratch: string, dir: string, version: string): string {
+  const copy = join(mkdtempSync(join(scratch, 'config-')), basename(dir));
   cpSync(dir, copy, { recursive: true });
-  const file = join(copy, '.devcontainer', 'devcontainer.json');
+  const feature = join(copy, 'devcontainer-feature.json');
+  const file = existsSync(feature) ? feature : join(copy, '.devcontainer', 'devcontainer.json');
   const text = readFileSync(file, 'utf8');
   const bumped = text.replace(/("version"\s*:\s*")[^"]*(")/, `$1${version}$2`);
   if (bumped === text) throw new Error(`${file} has no "version" to bump`);
@@ -80,33 +100,57 @@ export function copyWithVersion(dir: string, version: string): string {
 export interface RehearsalReport {
   readonly ok: boolean;
   readonly results: readonly ScenarioResult[];
+  /** What each Allow statement of each role did (scenario 8). */
+  readonly verdicts: readonly StatementVerdict[];
   readonly line: string;
 }
 
 /** Rehearses the assembly in `dir` on the catalogue in `catalogueFile`. */
-export async function rehearseAssembly(dir: string, options: { catalogueFile?: string; namespace?: string; startedAt?: number; log: (line: string) => void }): Promise<RehearsalReport> {
+export async function rehearseAssembly(
+  dir: string,
+  options: {
+    catalogueFile?: string;
+    namespace?: string;
+    /** The ECR Public pull-through cache's prefix (`-c ecrPublicCache=…`), where the example's base image is seeded. @default `<ns>/ecr-public` */
+    ecrPublicPrefix?: string;
+    startedAt?: number;
+    log: (line: string) => void;
+  },
+): Promise<RehearsalReport> {
   const started = options.startedAt ?? Date.now();
   if (!options.catalogueFile) throw new Error('the rehearsal needs a catalogue file whose images/<id>/ folders hold the configurations to upload (-c catalog=…)');
   const catalogue = catalogueUnderTest(options.catalogueFile, options.namespace);
   for (const l of catalogue.left) options.log(`not rehearsed: ${l}`);
-  const rehearsal = await startRehearsal(dir, catalogue.namespace);
+  const prefix = options.ecrPublicPrefix ?? `${catalogue.namespace}/ecr-public`;
+  const rehearsal = await startRehearsal(dir, catalogue.namespace, { ecrPublicPrefix: prefix });
+  const scratch = mkdtempSync(join(tmpdir(), 'dcf-rehearsal-'));
+  const bump = (config: string, version: string) => copyWithVersion(scratch, config, version);
+  let verdicts: readonly StatementVerdict[] = [];
   try {
-    for (const seed of upstreamSeeds(catalogue.namespace)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
-    const results = await runScenarios(rehearsal, [firstDeploy(), firstReleases(catalogue), unchangedUploads(catalogue), refreshAfterStagingExpiry(catalogue), retentionAfterReleases(catalogue, copyWithVersion)]);
+    for (const seed of upstreamSeeds(prefix)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
+    const results = await runScenarios(rehearsal, [
+      firstDeploy(),
+      firstReleases(catalogue),
+      unchangedUploads(catalogue),
+      refreshAfterStagingExpiry(catalogue),
+      featureBumped(catalogue, bump),
+      retentionAfterReleases(catalogue, bump),
+      failingTest(catalogue, bump),
+      everyGrantNeeded((v) => (verdicts = v)),
+    ]);
     for (const r of results) {
       options.log(`${r.passed ? 'PASS' : 'FAIL'} ${r.name} (${(r.ms / 1000).toFixed(1)} s, ${r.calls} calls, ${r.denied.length} denied)`);
       for (const d of r.details) options.log(`  ${d}`);
       if (r.failure) options.log(`  failure: ${r.failure}`);
       for (const d of r.denied) options.log(`  denied: ${d}`);
     }
-    const report = rehearsal.props.iam.report();
-    const unused = report.roles.reduce((n, role) => n + role.unused.length, 0);
-    for (const role of report.roles) for (const g of role.unused) options.log(`granted, never used: ${role.roleArn} ${g.action} ${g.resource}`);
+    const unused = verdicts.filter((v) => v.verdict !== 'needed').length;
     const calls = rehearsal.calls();
     const line = totalsLine(results, calls.length, calls.filter((c) => !c.allowed).length, unused, (Date.now() - started) / 1000);
     options.log(line);
-    return { ok: results.every((r) => r.passed) && calls.every((c) => c.allowed), results, line };
+    return { ok: results.every((r) => r.passed) && calls.every((c) => c.allowed), results, verdicts, line };
   } finally {
     await rehearsal.stop();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }

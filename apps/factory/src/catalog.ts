@@ -6,7 +6,21 @@
  * `dcf local` reads too.
  */
 import { resolve } from 'node:path';
-import { CatalogError, DEFAULT_NAMESPACE, MAX_CACHE_PREFIX_LENGTH, checkDependencies, checkFeatureUses, checkIds, isPullThroughCachePrefix, namespaceProblem, pipelineNameProblem, readCatalogFile, type CatalogFeatureEntry, type CatalogImageEntry } from '@devcontainer-factory/core';
+import {
+  CatalogError,
+  DEFAULT_NAMESPACE,
+  MAX_CACHE_PREFIX_LENGTH,
+  checkDependencies,
+  checkFeatureUses,
+  checkIds,
+  isPullThroughCachePrefix,
+  namespaceProblem,
+  notificationEndpointsProblem,
+  pipelineNameProblem,
+  readCatalogFile,
+  type CatalogFeatureEntry,
+  type CatalogImageEntry,
+} from '@devcontainer-factory/core';
 
 export { CatalogError };
 
@@ -48,6 +62,12 @@ export interface Catalog {
    * @default - none
    */
   readonly upstreamCaches?: CatalogUpstreamCache[];
+  /**
+   * Who is told about failures: email addresses and `https://` URLs subscribed to the
+   * namespace's failure topic, from `-c notify=a@example.com,https://hooks.example.com/x`.
+   * @default - none: the topic exists, with no subscription
+   */
+  readonly notify?: string[];
 }
 
 /** One credentialed pull-through cache rule of the app. */
@@ -100,6 +120,7 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const blobMounting = optionalBoolean(context('blobMounting'), 'blobMounting') ?? true;
   const signing = optionalBoolean(context('signing'), 'signing') ?? false;
   const upstreamCaches = upstreamCachesFromContext(context, namespace);
+  const notify = notifyFromContext(context('notify'));
   return {
     namespace,
     images,
@@ -109,7 +130,21 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
     signing,
     ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }),
     ...(upstreamCaches.length && { upstreamCaches }),
+    ...(notify.length && { notify }),
   };
+}
+
+/** The endpoints of `-c notify=…`: a comma-separated list (or a list) of email addresses and https:// URLs, each once. */
+function notifyFromContext(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items || items.some((v) => typeof v !== 'string')) {
+    throw new CatalogError(`-c notify must be a comma-separated list of email addresses and https:// URLs, got ${JSON.stringify(value)}`);
+  }
+  const endpoints = (items as string[]).map((v) => v.trim()).filter((v) => v.length > 0);
+  const problem = notificationEndpointsProblem(endpoints);
+  if (problem) throw new CatalogError(`-c notify: ${problem}, e.g. -c notify=platform@example.com,https://hooks.example.com/factory`);
+  return endpoints;
 }
 
 function upstreamCachesFromContext(context: ContextReader, namespace: string): CatalogUpstreamCache[] {

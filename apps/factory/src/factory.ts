@@ -43,6 +43,8 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     blobMounting: catalog.blobMounting,
     signing: catalog.signing,
     upstreamCaches: catalog.upstreamCaches?.map((c) => ({ prefix: c.prefix, upstream: c.upstream, credential: c.secretName })),
+    // Failed pipeline actions, retention errors and refused releases go to the warehouse's failure topic.
+    notify: catalog.notify,
   });
 
   const images = new Map<string, ImagePipelineStack>();

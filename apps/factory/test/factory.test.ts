@@ -64,6 +64,31 @@ describe('the factory app', () => {
     ]);
   });
 
+  test("every role allowed to push to a release or feature repository is under the writer path that the repository's creation template admits, so its own writers are never denied", () => {
+    const templates = Object.fromEntries(result.assembly.stacks.map((s) => [s.stackName, s.template]));
+    const warehouse = Object.values(templates['acme-warehouse'].Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+    const admitted = (prefix: string) => {
+      const template = warehouse.find((r) => r.Type === 'AWS::ECR::RepositoryCreationTemplate' && r.Properties.Prefix === prefix)!;
+      const policy = JSON.stringify(template.Properties.RepositoryPolicy);
+      return /:role(\/[^*"]+\/)\*/.exec(policy)?.[1];
+    };
+    const pathOf = (writer: string) => {
+      const [stack, logicalId] = writer.split('/');
+      return (templates[stack].Resources as Record<string, { Properties: { Path?: string } }>)[logicalId].Properties.Path;
+    };
+    for (const [repository, prefix, path] of [
+      ['acme/images/python', 'acme/images', '/devcontainer-factory/acme/image-release/'],
+      ['acme/images/node', 'acme/images', '/devcontainer-factory/acme/image-release/'],
+      ['acme/features/hello', 'acme/features', '/devcontainer-factory/acme/feature-publish/'],
+      ['acme/features/world', 'acme/features', '/devcontainer-factory/acme/feature-publish/'],
+    ]) {
+      expect(admitted(prefix)).toBe(path);
+      const writers = repositoryWriters(templates, repository);
+      expect(writers).toHaveLength(1);
+      expect({ repository, path: pathOf(writers[0]) }).toEqual({ repository, path });
+    }
+  });
+
   test('the warehouse keeps termination protection on', () => {
     expect(result.stacks.warehouse.terminationProtection).toBe(true);
   });

@@ -1,5 +1,6 @@
 export * from './factory-error';
 export * from './naming';
+export * from './notification-endpoint';
 export * from './semver';
 export * from './concurrency';
 export * from './config';

@@ -101,6 +101,8 @@ export function parameterNames(namespace: string) {
     ecrKeyArn: `${prefix}/ecr-key-arn`,
     registry: `${prefix}/registry`,
     repositoryPrefix: `${prefix}/repository-prefix`,
+    /** The SNS topic that failed pipeline actions, retention errors and refused releases are sent to. */
+    failureTopicArn: `${prefix}/failure-topic-arn`,
   } as const;
 }
 

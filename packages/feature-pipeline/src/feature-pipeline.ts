@@ -64,6 +64,8 @@ export class FeaturePipeline extends Construct {
   public readonly repositoryName: string;
   /** The rule that starts the pipeline on an upload of its source key. */
   public readonly sourceRule: events.Rule;
+  /** The rule that sends each failed action (a version that was not bumped among them) to the failure topic; absent without one. */
+  public readonly failureRule?: events.Rule;
   /** Where the CodeBuild projects log. */
   public readonly logGroup: logs.ILogGroup;
   /** The warehouse the pipeline works with: the one it was given, or a view over its own resources. */
@@ -87,6 +89,7 @@ export class FeaturePipeline extends Construct {
       sourceBucket: props.sourceBucket,
       encryptionKey: props.encryptionKey,
       artifactBucket: props.artifactBucket,
+      failureTopic: props.failureTopic,
       removalPolicy,
       error: (message) => new FeaturePipelinePropsError(message),
     });
@@ -124,7 +127,7 @@ export class FeaturePipeline extends Construct {
     const publish = publishStage(ctx);
     this.testRole = test.role;
     this.publishRole = publish.role;
-    const { pipeline, sourceRule } = addUploadPipeline(this, {
+    const { pipeline, sourceRule, failureRule } = addUploadPipeline(this, {
       warehouse,
       kind: 'feature',
       artifactId: featureId,
@@ -136,5 +139,6 @@ export class FeaturePipeline extends Construct {
     });
     this.pipeline = pipeline;
     this.sourceRule = sourceRule;
+    this.failureRule = failureRule;
   }
 }

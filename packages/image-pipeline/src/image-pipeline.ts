@@ -128,11 +128,13 @@ export interface ImagePipelineProps extends PipelineResourceProps {
    */
   readonly retention?: ImagePipelineRetention | false;
   /**
-   * How often an EventBridge Scheduler schedule (UTC, no flexible window) starts the
-   * pipeline, so that moved upstream base images and features are picked up: `daily`
-   * (`rate(1 day)`), `weekly` (`rate(7 days)`) or `off` for no schedule. A start in
-   * which no input moved is skipped by Prepare in seconds. The schedule is named
-   * `<pipeline>-refresh` (shortened with a hash beyond Scheduler's 64 characters).
+   * How often an EventBridge Scheduler schedule (UTC) starts the pipeline, so that
+   * moved upstream base images and features are picked up: `daily` (`rate(1 day)`),
+   * `weekly` (`rate(7 days)`) or `off` for no schedule. Each start falls at a random
+   * point of a 4-hour flexible window, so the pipelines of one deploy do not all start
+   * at once. A start in which no input moved is skipped by Prepare in seconds. The
+   * schedule is named `<pipeline>-refresh` (shortened with a hash beyond Scheduler's 64
+   * characters).
    * @default 'weekly'
    */
   readonly refresh?: RefreshSchedule;
@@ -154,6 +156,17 @@ export interface ImagePipelineProps extends PipelineResourceProps {
    * (`RegistrySettings.scanOnPushFilters`, the warehouse's `registryScanning`)
    */
   readonly vulnerabilityGate?: VulnerabilityGateProps | false;
+  /**
+   * Concurrent executions reserved for the Release function, e.g. `1` for a hard cap of
+   * one Release of this image at a time (a second invocation is throttled and waits in
+   * Lambda's queue, up to an hour). Each reserved execution is taken from the account's
+   * unreserved concurrency, which Lambda keeps at a minimum (a deploy fails below it), so
+   * a catalogue of many images can exhaust an account with a low concurrency quota.
+   * @default - none: Release runs in the account's unreserved concurrency; the release
+   * lock it shares with Retention, and one Release action per pipeline execution in
+   * `SUPERSEDED` mode, already keep one writer of the image's repositories at a time
+   */
+  readonly releaseReservedConcurrency?: number;
 }
 
 /** The policy of the vulnerability gate (see {@link ImagePipelineProps.vulnerabilityGate}). */
@@ -231,6 +244,14 @@ function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedS
   };
 }
 
+function checkReservedConcurrency(value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (Token.isUnresolved(value) || !Number.isSafeInteger(value) || value < 1) {
+    throw new ImagePipelinePropsError(`releaseReservedConcurrency must be a whole number of at least 1 known at synthesis, not ${Token.isUnresolved(value) ? 'a token' : value}: use 1 for one Release at a time, or leave it out`);
+  }
+  return value;
+}
+
 function checkCachePrefix(prefix: string, prop: string): void {
   if (!isPullThroughCachePrefix(prefix)) {
     throw new ImagePipelinePropsError(`${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
@@ -268,6 +289,8 @@ export class ImagePipeline extends Construct {
   public readonly featureRule?: events.Rule;
   /** The schedule that starts the pipeline daily or weekly; absent with `refresh: 'off'`. */
   public readonly refreshSchedule?: scheduler.Schedule;
+  /** The rule that sends each failed action (a refused release among them) to the failure topic; absent without one. */
+  public readonly failureRule?: events.Rule;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
   public readonly logGroup: logs.ILogGroup;
   /** The warehouse the pipeline works with: the one it was given, or a view over its own resources. */
@@ -310,6 +333,7 @@ export class ImagePipeline extends Construct {
         sourceBucket: props.sourceBucket,
         encryptionKey: props.encryptionKey,
         artifactBucket: props.artifactBucket,
+        failureTopic: props.failureTopic,
         repositories: [props.repository, stagingRepository].filter((r): r is ecr.IRepository => r !== undefined),
         otherResources: { repository: props.repository, stagingRepository: props.stagingRepository },
         requiredResources: 'sourceBucket (with encryptionKey unless the bucket has one) and repository',
@@ -342,6 +366,7 @@ export class ImagePipeline extends Construct {
       if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
       const refresh = checkRefresh(props.refresh);
       const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
+      const releaseReservedConcurrency = checkReservedConcurrency(props.releaseReservedConcurrency);
 
       this.repositoryName = props.repository?.repositoryName ?? warehouse.repositoryName('image', imageId);
       this.stagingRepositoryName = stagingRepository?.repositoryName ?? warehouse.stagingRepositoryName(imageId);
@@ -357,6 +382,7 @@ export class ImagePipeline extends Construct {
         stagingRepository: this.stagingRepositoryName,
         pipelineName: name,
         baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
+        featureRepositories: usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)),
         platforms,
         computeSize,
         releaseTags,
@@ -364,12 +390,14 @@ export class ImagePipeline extends Construct {
         buildkitImage,
         logGroup: this.logGroup,
         source,
+        pullThroughPrefixes: [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes],
         ...(resolveGate(props.vulnerabilityGate, this.createdStagingRepository !== undefined) ?? {}),
+        ...(releaseReservedConcurrency !== undefined && { releaseReservedConcurrency }),
       };
 
       const prepare = prepareStage(ctx);
       const build = buildStage(ctx, prepare.outputs);
-      for (const prefix of [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes]) {
+      for (const prefix of ctx.pullThroughPrefixes) {
         warehouse.grantPullThroughCache(build.role, prefix);
         acknowledgeResourceWildcard(
           build.role,
@@ -385,7 +413,7 @@ export class ImagePipeline extends Construct {
       this.prepareFunction = prepare.job.function;
       this.manifestFunction = manifest.job.function;
       this.releaseFunction = release.job.function;
-      const { pipeline, sourceRule } = addUploadPipeline(this, {
+      const { pipeline, sourceRule, eventRole, failureRule } = addUploadPipeline(this, {
         warehouse,
         kind: 'image',
         artifactId: imageId,
@@ -399,11 +427,12 @@ export class ImagePipeline extends Construct {
       });
       this.pipeline = pipeline;
       this.sourceRule = sourceRule;
+      this.failureRule = failureRule;
       acknowledgeNag(pipeline.role, 'IAM5', 'LambdaInvokeAction needs lambda:ListFunctions, which has no resource-level permissions', 'Resource::*');
       for (const job of [prepare.job, manifest.job, release.job]) acknowledgeInvoke(this.pipeline.role, job.function);
 
-      if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories);
-      if (usesFeatures.length) this.featureRule = featurePublishedRule(this, this.pipeline, usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)));
+      if (ctx.baseRepositories.length) this.baseImageRule = baseImageReleasedRule(this, this.pipeline, ctx.baseRepositories, eventRole);
+      if (usesFeatures.length) this.featureRule = featurePublishedRule(this, this.pipeline, ctx.featureRepositories, eventRole);
       if (refresh !== 'off') this.refreshSchedule = refreshSchedule(this, this.pipeline, ctx.pipelineName, refresh);
       if (props.retention !== false) {
         this.retention = new ImageRetention(this, 'Retention', {
@@ -414,6 +443,7 @@ export class ImagePipeline extends Construct {
           repositoryArn: (repositoryName) => warehouse.repositoryArn(repositoryName),
           logGroup: this.logGroup,
           removalPolicy,
+          failureTopic: warehouse.failureTopic,
         });
         // Release and Retention run in functions of their own: they share the lock of the image's repositories.
         this.retention.grantLock(release.job.role);

@@ -1,13 +1,18 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, RELEASE_LOCK_TABLE_KEYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS } from '@devcontainer-factory/core';
 import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
+import { lambdaInAccount } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag } from '@devcontainer-factory/warehouse';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 
@@ -94,6 +99,14 @@ export interface ImageRetentionProps {
    * @default - a new table (on-demand, encrypted, expired locks removed by time to live)
    */
   readonly lockTable?: dynamodb.ITable;
+  /**
+   * Where a failed run is reported: the function's on-failure destination (Lambda's
+   * record of the scheduled invocation, with the error message) and a CloudWatch alarm
+   * on its errors and throttles. The function's role may publish to it; the topic's
+   * policy must let cloudwatch.amazonaws.com publish (see `FailureTopic`).
+   * @default - none: a failed run is only logged
+   */
+  readonly failureTopic?: sns.ITopic;
 }
 
 function checkCount(value: number, prop: string, max: number): number {
@@ -128,6 +141,8 @@ export class ImageRetention extends Construct {
   public readonly role: iam.Role;
   /** The schedule rule that starts it. */
   public readonly rule: events.Rule;
+  /** The alarm on the function's errors and throttles, which notifies the failure topic; absent without `failureTopic`. */
+  public readonly failureAlarm?: cloudwatch.Alarm;
   /** Where it logs. */
   public readonly logGroup: logs.ILogGroup;
   /** The table of the release lock that retention and Release share. */
@@ -149,7 +164,7 @@ export class ImageRetention extends Construct {
 
     this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
     const description = `devcontainer-factory: retention of ${releaseRepository} and ${stagingRepository}`;
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    this.role = new iam.Role(this, 'Role', { assumedBy: lambdaInAccount(this), description });
     this.logGroup.grantWrite(this.role);
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -173,6 +188,11 @@ export class ImageRetention extends Construct {
       loggingFormat: lambda.LoggingFormat.JSON,
       timeout: Duration.minutes(15),
       memorySize: 256,
+      // A run that failed is not run again by Lambda behind the next one: the schedule starts the next run.
+      // (The function's asynchronous-invocation settings all belong in these props: a function has one EventInvokeConfig.)
+      retryAttempts: 0,
+      // The scheduled invocation's record (with the error) goes to the failure topic; the function's role may publish to it.
+      ...(props.failureTopic && { onFailure: new destinations.SnsDestination(props.failureTopic) }),
       environment: {
         [E.registryHost]: props.registryHost,
         [E.releaseRepository]: releaseRepository,
@@ -188,6 +208,12 @@ export class ImageRetention extends Construct {
       schedule: props.schedule ?? events.Schedule.rate(Duration.days(1)),
       targets: [new targets.LambdaFunction(this.function)],
     });
+    if (props.failureTopic) {
+      this.failureAlarm = this.newFailureAlarm(releaseRepository, props.failureTopic);
+      if (props.failureTopic.masterKey) {
+        acknowledgeNag(this.role, 'IAM5', "CDK's publish grant on the failure topic's KMS key: SNS takes a data key for each message (kms:GenerateDataKey*); the grant is on that key only", 'Action::kms:GenerateDataKey*');
+      }
+    }
     acknowledgeNag(this.function, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
   }
 
@@ -203,6 +229,30 @@ export class ImageRetention extends Construct {
       resourceArns: [this.lockTable.tableArn],
       conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...this.lockKeys] } },
     });
+  }
+
+  /**
+   * An alarm that notifies the failure topic when a run fails or is throttled (any in 5
+   * minutes): it also covers runs started by hand, which have no on-failure destination.
+   * No data, as between the daily runs, is not a failure.
+   */
+  private newFailureAlarm(releaseRepository: string, topic: sns.ITopic): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    const failures = new cloudwatch.MathExpression({
+      expression: 'FILL(errors, 0) + FILL(throttles, 0)',
+      usingMetrics: { errors: this.function.metricErrors({ period }), throttles: this.function.metricThrottles({ period }) },
+      label: 'Failed or throttled runs',
+      period,
+    });
+    const alarm = failures.createAlarm(this, 'FailureAlarm', {
+      alarmDescription: `devcontainer-factory: the retention of ${releaseRepository} failed or was throttled: the error is in its log group, and Lambda's record of a failed scheduled run is on the failure topic`,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+    return alarm;
   }
 
   private newLockTable(): dynamodb.Table {

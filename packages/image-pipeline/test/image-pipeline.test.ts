@@ -142,7 +142,7 @@ describe('ImagePipeline with default props', () => {
   });
 
   test('an EventBridge rule on the source bucket starts the pipeline for exactly this key', () => {
-    const [rule, ...others] = Object.values(ctx.template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern);
+    const [rule, ...others] = Object.values(ctx.template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.s3');
     expect(others).toEqual([]);
     const pattern = rule.Properties.EventPattern;
     expect(pattern.source).toEqual(['aws.s3']);
@@ -224,7 +224,7 @@ describe('ImagePipeline with default props', () => {
     expect(Object.values(ctx.template.toJSON().Outputs ?? {}).filter((o) => (o as { Export?: unknown }).Export)).toEqual([]);
   });
 
-  test('stays small: 33 resources for two platforms, retention (with its lock table) and the weekly refresh included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
+  test('stays small: 39 resources for two platforms, retention (with its lock table and failure alarm), the failure rule and the weekly refresh included (the aws-samples pipeline needs 22 with six privileged LARGE projects)', () => {
     const counts: Record<string, number> = {};
     for (const r of Object.values(ctx.template.toJSON().Resources) as { Type: string }[]) counts[r.Type] = (counts[r.Type] ?? 0) + 1;
     expect(counts).toEqual({
@@ -232,11 +232,15 @@ describe('ImagePipeline with default props', () => {
       'AWS::CodeBuild::Project': 4,
       // Prepare, Manifest, Release, retention.
       'AWS::Lambda::Function': 4,
+      // Each with no retry of a failed asynchronous invocation.
+      'AWS::Lambda::EventInvokeConfig': 4,
       // Pipeline, Build, Test, four Lambdas, EventBridge target, refresh schedule.
       'AWS::IAM::Role': 9,
       'AWS::IAM::Policy': 9,
-      // The upload trigger and the retention schedule.
-      'AWS::Events::Rule': 2,
+      // The upload trigger, the failure rule and the retention schedule.
+      'AWS::Events::Rule': 3,
+      // Retention's errors and throttles.
+      'AWS::CloudWatch::Alarm': 1,
       // The weekly refresh.
       'AWS::Scheduler::Schedule': 1,
       'AWS::Lambda::Permission': 1,
@@ -370,8 +374,8 @@ describe('ImagePipeline with dependsOn', () => {
   test('starts on a push of a base image latest tag, and passes the base repositories to Prepare', () => {
     // GIVEN an image built on two factory images
     const { template, imagePipeline } = pipelineIn({ dependsOn: ['base', 'tools'] });
-    // THEN
-    template.resourceCountIs('AWS::Events::Rule', 3);
+    // THEN (upload, base images, failures, retention)
+    template.resourceCountIs('AWS::Events::Rule', 4);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ecr'],
@@ -430,6 +434,7 @@ describe('ImagePipelineStack', () => {
     const ssm = Object.values(parameters).filter((p) => (p as { Type: string }).Type === 'AWS::SSM::Parameter::Value<String>');
     expect(ssm.map((p) => (p as { Default: string }).Default).filter((name) => name.startsWith('/acme/')).sort()).toEqual([
       '/acme/factory/artifact-bucket-name',
+      '/acme/factory/failure-topic-arn',
       '/acme/factory/s3-key-arn',
       '/acme/factory/source-bucket-name',
     ]);

@@ -33,14 +33,15 @@ describe('the refresh schedule', () => {
     ctx = pipelineIn();
   });
 
-  test('by default starts the pipeline weekly: rate(7 days), UTC, no flexible window, named after the pipeline, in the default group', () => {
+  test('by default starts the pipeline weekly: rate(7 days), UTC, within a 4-hour flexible window, named after the pipeline, in the default group', () => {
     const [schedule, ...others] = schedules(ctx.template);
     expect(others).toEqual([]);
     expect(schedule).toMatchObject({
       Name: 'devcontainers-image-python-refresh',
       ScheduleExpression: 'rate(7 days)',
       ScheduleExpressionTimezone: 'Etc/UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
+      // Spread over the window: the schedules of one deploy, which all count from it, do not start every pipeline at once.
+      FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 240 },
       State: 'ENABLED',
     });
     expect(schedule.GroupName).toBeUndefined();
@@ -152,6 +153,19 @@ describe('the feature rule', () => {
     const [rule] = ecrRules(pipelineIn({ usesFeatures: features }).template);
     expect(rule.Properties.Description).toBe('Starts the image pipeline when a tag of one of the 40 factory features it uses is pushed');
     expect(ecrRules(pipelineIn({ usesFeatures: ['hello'] }).template)[0].Properties.Description).toBe('Starts the image pipeline when a tag of one of the 1 factory feature it uses is pushed');
+  });
+
+  test('the Build role may pull each feature the image uses (the devcontainer CLI fetches its tarball), and no other', () => {
+    // GIVEN an image that uses two factory features
+    const { template, imagePipeline } = pipelineIn({ usesFeatures: ['hello', 'world'] });
+    // THEN Build reads both feature repositories, and nothing under features/ beyond them
+    const statements = roleStatements(template, logicalId(imagePipeline.buildRole));
+    const on = (name: string) => [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
+    for (const feature of ['hello', 'world']) expect(on(`devcontainers/features/${feature}`)).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
+    expect(statements.flatMap((s) => s.resources).filter((r) => r.includes(':repository/devcontainers/features/')).sort()).toEqual([
+      'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/features/hello',
+      'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/features/world',
+    ]);
   });
 
   test('without usesFeatures, or with none, there is no feature rule', () => {

@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { pipelineNameProblem } from './upload-pipeline';
 
@@ -31,6 +32,14 @@ export interface PipelineResourceProps {
    * removed by `removalPolicy`)
    */
   readonly artifactBucket?: s3.IBucket;
+  /**
+   * The SNS topic failures are sent to (a failed action, with its stage and the summary
+   * it reported; for images also retention errors), e.g. the `topic` of a
+   * `FailureTopic`. Its policy must let EventBridge rules and CloudWatch alarms of this
+   * account publish: a topic of this app gets the statements, an imported one a warning.
+   * @default - with a warehouse, its failure topic; else none: no failure is sent
+   */
+  readonly failureTopic?: sns.ITopic;
   /**
    * The CodePipeline name: 1 to 100 characters of `A-Za-z0-9.@-_`. Its first 20
    * characters are the key prefix of its artifacts, which the stage roles may read:

@@ -3,9 +3,12 @@ import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { type ArtifactKind, MAX_PIPELINE_NAME_LENGTH, pipelineName } from '@devcontainer-factory/core';
 import { ARTIFACT_READ_WRITE_ACTIONS, type IWarehouse, acknowledgeArtifactAccess } from '@devcontainer-factory/warehouse';
+import { addFailureRule } from './failure-rule';
+import { codePipelineFor, eventBridgeInAccount } from './service-principals';
 
 export interface UploadPipelineProps {
   /** The warehouse of the namespace: the upload is read from its source bucket, artifacts go to its artifact bucket. */
@@ -42,6 +45,14 @@ export interface UploadPipeline {
   readonly sourceAction: actions.S3SourceAction;
   /** The EventBridge rule that starts the pipeline on an upload of that key. */
   readonly sourceRule: events.Rule;
+  /**
+   * The role EventBridge rules start the pipeline with: only EventBridge acting for a rule
+   * of this account and region may assume it. Give it to any further rule that starts the
+   * pipeline (`new targets.CodePipeline(pipeline, { eventRole })`).
+   */
+  readonly eventRole: iam.IRole;
+  /** The EventBridge rule that sends the pipeline's failed actions to the warehouse's failure topic; absent when it has none. */
+  readonly failureRule?: events.Rule;
 }
 
 /**
@@ -52,7 +63,9 @@ export interface UploadPipeline {
  * Created` events (the source bucket sends its events to EventBridge: no polling,
  * no CloudTrail trail). The pipeline keeps its artifacts in the warehouse's
  * artifact bucket, and its own role makes CodePipeline's calls for every action;
- * each stage's work runs under that stage's role.
+ * each stage's work runs under that stage's role. Only CodePipeline running this
+ * pipeline may assume the pipeline's role, and only EventBridge acting for a rule of this
+ * account may assume the role that starts it (`aws:SourceAccount`, `aws:SourceArn`).
  */
 export function addUploadPipeline(scope: Construct, props: UploadPipelineProps): UploadPipeline {
   const { warehouse, kind, artifactId } = props;
@@ -66,8 +79,11 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
     trigger: actions.S3Trigger.NONE,
     variablesNamespace: props.sourceVariablesNamespace,
   });
+  const name = props.pipelineName ?? pipelineName(warehouse.namespace, kind, artifactId);
+  const role = new iam.Role(scope, 'PipelineRole', { assumedBy: codePipelineFor(scope, name), description: `CodePipeline runs the pipeline ${name} with this role` });
   const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
-    pipelineName: props.pipelineName ?? pipelineName(warehouse.namespace, kind, artifactId),
+    pipelineName: name,
+    role,
     pipelineType: codepipeline.PipelineType.V2,
     executionMode: props.executionMode,
     artifactBucket: warehouse.artifactBucket,
@@ -76,6 +92,8 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
     stages: [{ stageName: 'Source', actions: [sourceAction] }, ...props.stages],
   });
   acknowledgeArtifactAccess(pipeline.role, warehouse, ARTIFACT_READ_WRITE_ACTIONS);
+  // One role for every rule that starts the pipeline; the target grants it StartPipelineExecution on this pipeline only.
+  const eventRole = new iam.Role(scope, 'PipelineEventsRole', { assumedBy: eventBridgeInAccount(scope), description: `EventBridge rules start the pipeline ${name} with this role` });
 
   const sourceRule = new events.Rule(scope, 'SourceUploaded', {
     description: `Starts the ${kind} pipeline when ${sourceKey} is uploaded`,
@@ -84,9 +102,12 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
       detailType: ['Object Created'],
       detail: { bucket: { name: [warehouse.sourceBucket.bucketName] }, object: { key: [sourceKey] } },
     },
-    targets: [new targets.CodePipeline(pipeline)],
+    targets: [new targets.CodePipeline(pipeline, { eventRole })],
   });
-  return { pipeline, sourceAction, sourceRule };
+  // Each failed action goes to the warehouse's failure topic, when it has one.
+  const topic = warehouse.failureTopic;
+  const failureRule = topic ? addFailureRule(scope, { pipeline, pipelineName: name, topic, kind, artifactId }) : undefined;
+  return { pipeline, sourceAction, sourceRule, eventRole, ...(failureRule && { failureRule }) };
 }
 
 /** CodePipeline's rule for a pipeline name: 1 to 100 characters of `A-Z a-z 0-9 . @ - _`. */

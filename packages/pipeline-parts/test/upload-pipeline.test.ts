@@ -1,24 +1,12 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
-import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { Warehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
-import { PipelineStack, addUploadPipeline, type PipelineStackProps, type UploadPipelineProps } from '../src';
+import { Warehouse } from '@devcontainer-factory/warehouse';
+import { PipelineStack, type PipelineStackProps } from '../src';
+import { withUploadPipeline } from './support/smallest-upload-pipeline';
 
-/** The smallest pipeline after Source: one approval, which needs no role of its own. */
-function withUploadPipeline(scope: Construct, warehouse: IWarehouse, props: Partial<UploadPipelineProps> = {}) {
-  return addUploadPipeline(scope, {
-    warehouse,
-    kind: 'feature',
-    artifactId: 'hello',
-    source: new codepipeline.Artifact('Source'),
-    stages: [{ stageName: 'Approve', actions: [new actions.ManualApprovalAction({ actionName: 'Approve' })] }],
-    executionMode: codepipeline.ExecutionMode.QUEUED,
-    ...props,
-  });
-}
 
 class HelloPipelineStack extends PipelineStack {
   constructor(scope: Construct, id: string | undefined, props: PipelineStackProps & { readonly featureId: string }) {

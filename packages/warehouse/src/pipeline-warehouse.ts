@@ -2,6 +2,7 @@ import type { RemovalPolicy } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { DEFAULT_NAMESPACE } from '@devcontainer-factory/core';
 import { ArtifactBucket } from './artifact-bucket';
@@ -20,6 +21,8 @@ export interface PipelineWarehouseOptions {
   readonly encryptionKey?: kms.IKey;
   /** CodePipeline's artifact store. @default - a new {@link ArtifactBucket}, encrypted with `encryptionKey` */
   readonly artifactBucket?: s3.IBucket;
+  /** The SNS topic of the caller's that failures go to. @default - none: no failure is sent */
+  readonly failureTopic?: sns.ITopic;
   /** Repositories of the caller's that grants go to by their own ARN. @default - none */
   readonly repositories?: ecr.IRepository[];
   /** The other own-resource props the pipeline was given (e.g. `{ repository }`), checked and named like the ones above. @default - none */
@@ -46,6 +49,7 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
     sourceBucket: options.sourceBucket,
     encryptionKey: options.encryptionKey,
     artifactBucket: options.artifactBucket,
+    failureTopic: options.failureTopic,
     ...options.otherResources,
   };
   const given = Object.keys(resources).filter((name) => resources[name] !== undefined);
@@ -82,5 +86,6 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
     artifactBucket,
     s3Key: encryptionKey,
     repositories: options.repositories,
+    failureTopic: options.failureTopic,
   });
 }

@@ -2,6 +2,7 @@ import type { IResource } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { ArtifactKind } from '@devcontainer-factory/core';
 
 /**
@@ -23,6 +24,13 @@ export interface IWarehouse extends IResource {
   readonly registryHost: string;
   /** The feature collection's repository, `<ns>/features`. */
   readonly featureCollectionRepositoryName: string;
+  /**
+   * Where the namespace's failures are sent: failed pipeline actions (with the stage,
+   * the action and the summary it reported), retention errors, a release the
+   * vulnerability gate refused. Absent for a warehouse of your own resources that names
+   * none (then nothing is sent).
+   */
+  readonly failureTopic?: sns.ITopic;
 
   /** `<ns>/images/<id>` or `<ns>/features/<id>`: what users pull; only Release writes an image's. */
   repositoryName(kind: ArtifactKind, id: string): string;

@@ -3,12 +3,17 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { DEFAULT_NAMESPACE, featureCollectionRepositoryName, parameterNames, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
+import { type ArtifactKind, DEFAULT_NAMESPACE, featureCollectionRepositoryName, parameterNames, repositoryName, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
+import { FailureTopic } from './failure-topic';
 import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
-import { KMS_ECR_GRANT_ACTIONS } from './private/actions';
+import { releaseWriterRolePath } from './release-writers';
+import { KMS_ECR_GRANT_ACTIONS, KMS_ECR_KEY_ACTIONS } from './private/actions';
+import { allowFailurePublishers, checkNotify, subscribeToFailures } from './private/failure-notifications';
+import { IMMUTABLE_RELEASE_TAG_FILTERS, RELEASE_TAG_MUTABILITY, releaseRepositoryPolicy } from './private/release-repository';
 import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { WarehouseBase } from './private/warehouse-base';
 import { WarehousePropsError } from './warehouse-props-error';
@@ -93,7 +98,28 @@ export interface WarehouseProps {
    */
   readonly signing?: boolean;
   /**
-   * What happens to the buckets and keys when the stack is deleted. ECR
+   * The SNS topic the namespace's failures go to, e.g. a team's own
+   * (`sns.Topic.fromTopicArn(…)`): failed pipeline actions (with the stage, the action
+   * and the summary it reported), retention errors, a release the vulnerability gate
+   * refused. EventBridge rules and CloudWatch alarms of this account publish to it, and
+   * so do the retention functions' roles: a topic of this app gets the statements in its
+   * policy; an imported one must allow them itself (a warning says so), and its KMS key,
+   * if any, must let events.amazonaws.com, cloudwatch.amazonaws.com and the account's
+   * roles (through SNS) use `kms:Decrypt` and `kms:GenerateDataKey*`.
+   * @default - a new {@link FailureTopic}: encrypted with a KMS key of its own
+   * (`alias/<ns>/factory/notifications`, rotation on), TLS only
+   */
+  readonly failureTopic?: sns.ITopic;
+  /**
+   * Email addresses and `https://` URLs subscribed to the failure topic. Each email
+   * address is sent a confirmation message first; nothing reaches it until someone
+   * confirms.
+   * @default - none: subscribe later to the topic whose ARN is the SSM parameter
+   * `/<ns>/factory/failure-topic-arn`
+   */
+  readonly notify?: string[];
+  /**
+   * What happens to the buckets, keys and failure topic when the stack is deleted. ECR
    * repositories are created on push, outside CloudFormation, and are never
    * deleted by it.
    * @default RemovalPolicy.RETAIN
@@ -104,11 +130,11 @@ export interface WarehouseProps {
 /**
  * The stateful part of the factory: the source bucket that configurations are
  * uploaded to, CodePipeline's artifact bucket, an access-log bucket, KMS keys for
- * S3 and ECR, the ECR repository creation template for `<ns>/…`, and SSM
- * parameters under `/<ns>/factory/` that pipelines and the CLI read.
+ * S3 and ECR, the ECR repository creation template for `<ns>/…`, the topic failures
+ * are sent to, and SSM parameters under `/<ns>/factory/` that pipelines and the CLI read.
  *
  * Its size does not depend on the catalogue: repositories are created on first
- * push from the creation template, so the stack holds the same ~20 resources for 5
+ * push from the creation template, so the stack holds the same ~25 resources for 5
  * images or 5,000. The construct emits no outputs and sets no context: `WarehouseStack`
  * adds the stack's outputs.
  */
@@ -144,6 +170,8 @@ export class Warehouse extends WarehouseBase {
   public readonly ecrKey: kms.IKey;
   /** The role ECR assumes to create repositories with the ECR key. */
   public readonly repositoryCreationRole: iam.IRole;
+  /** Where the namespace's failures are sent: the given `failureTopic`, or the warehouse's own. */
+  public readonly failureTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: WarehouseProps = {}) {
     super(scope, id);
@@ -155,6 +183,7 @@ export class Warehouse extends WarehouseBase {
     const logDays = wholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365));
     const untaggedDays = wholeDays('untaggedImageRetention', props.untaggedImageRetention ?? Duration.days(14));
     const stagingDays = wholeDays('stagingRetention', props.stagingRetention ?? Duration.days(14));
+    const notify = checkNotify(this, props.notify ?? []);
 
     this.s3Key = new kms.Key(this, 'S3Key', {
       description: `devcontainer-factory ${ns}: encrypts the source and artifact buckets`,
@@ -216,7 +245,9 @@ export class Warehouse extends WarehouseBase {
       description: `ECR assumes this role to create ${ns}/* repositories from the creation template`,
     });
     creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));
-    ecrKey.grant(creationRole, ...KMS_ECR_GRANT_ACTIONS);
+    ecrKey.grant(creationRole, ...KMS_ECR_KEY_ACTIONS);
+    // The grant of each repository ECR creates; only for an AWS resource (ECR asks for it), never for the role's own use.
+    iam.Grant.addToPrincipal({ grantee: creationRole, actions: [...KMS_ECR_GRANT_ACTIONS], resourceArns: [ecrKey.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
     acknowledgeResourceWildcard(
       creationRole,
       repositoryArnPattern,
@@ -224,15 +255,22 @@ export class Warehouse extends WarehouseBase {
     );
     this.repositoryCreationRole = creationRole;
 
-    const creationTemplate = (id: string, props: { prefix: string; description: string; appliedFor: string[]; lifecyclePolicy: string; kind: string }) => {
+    const creationTemplate = (id: string, props: { prefix: string; description: string; appliedFor: string[]; lifecyclePolicy: string; kind: string; releaseOf?: ArtifactKind }) => {
       const template = new ecr.CfnRepositoryCreationTemplate(this, id, {
         prefix: props.prefix,
         description: props.description,
         appliedFor: props.appliedFor,
         // Every repository of the namespace has the same key: blob mounting needs identical encryption.
         encryptionConfiguration: { encryptionType: 'KMS', kmsKey: ecrKey.keyArn },
-        // Release moves latest, X and X.Y; it refuses to move an existing X.Y.Z itself.
-        imageTagMutability: 'MUTABLE',
+        // Release moves latest, X.Y, X and the date tag. In the repositories users pull from, ECR
+        // also refuses to move an existing X.Y.Z, and only the kind's writer roles may push.
+        ...(props.releaseOf
+          ? {
+              imageTagMutability: RELEASE_TAG_MUTABILITY,
+              imageTagMutabilityExclusionFilters: [...IMMUTABLE_RELEASE_TAG_FILTERS],
+              repositoryPolicy: releaseRepositoryPolicy(this, releaseWriterRolePath(ns, props.releaseOf)),
+            }
+          : { imageTagMutability: 'MUTABLE' }),
         lifecyclePolicy: props.lifecyclePolicy,
         customRoleArn: creationRole.roleArn,
         resourceTags: [
@@ -243,9 +281,12 @@ export class Warehouse extends WarehouseBase {
       template.node.addDependency(creationRole);
       return template;
     };
+    // The namespace's other repositories: the feature collection `<ns>/features` (a template's
+    // prefix covers `<prefix>/…`, not the repository of that name) and the pull-through caches,
+    // which ECR itself updates (their tags stay mutable, and no repository policy gets in its way).
     creationTemplate('RepositoryCreationTemplate', {
       prefix: ns,
-      description: `devcontainer-factory ${ns}: images and features, created on first push`,
+      description: `devcontainer-factory ${ns}: the feature collection and pull-through caches, created on first push or pull`,
       // Repositories of a pull-through cache prefix under the namespace get the same settings.
       appliedFor: ['CREATE_ON_PUSH', 'PULL_THROUGH_CACHE'],
       lifecyclePolicy: untaggedOnlyLifecyclePolicy(untaggedDays),
@@ -259,6 +300,23 @@ export class Warehouse extends WarehouseBase {
       lifecyclePolicy: stagingLifecyclePolicy(stagingDays),
       kind: 'staging',
     });
+    // What users pull: X.Y.Z immutable in ECR, pushed only by Release (images) and Publish (features).
+    creationTemplate('ImageRepositoryCreationTemplate', {
+      prefix: repositoryName(ns, 'image', '').replace(/\/$/, ''),
+      description: `devcontainer-factory ${ns}: release repositories of images, created on first push by Release; X.Y.Z never moves`,
+      appliedFor: ['CREATE_ON_PUSH'],
+      lifecyclePolicy: untaggedOnlyLifecyclePolicy(untaggedDays),
+      kind: 'release',
+      releaseOf: 'image',
+    });
+    creationTemplate('FeatureRepositoryCreationTemplate', {
+      prefix: repositoryName(ns, 'feature', '').replace(/\/$/, ''),
+      description: `devcontainer-factory ${ns}: feature repositories, created on first push by Publish; X.Y.Z never moves`,
+      appliedFor: ['CREATE_ON_PUSH'],
+      lifecyclePolicy: untaggedOnlyLifecyclePolicy(untaggedDays),
+      kind: 'feature',
+      releaseOf: 'feature',
+    });
 
     if (props.registryScanning || props.ecrPublicCachePrefix !== undefined || props.blobMounting || props.upstreamCaches?.length || props.signing) {
       new RegistrySettings(this, 'RegistrySettings', {
@@ -270,6 +328,14 @@ export class Warehouse extends WarehouseBase {
       });
     }
 
+    if (props.failureTopic) {
+      this.failureTopic = props.failureTopic;
+      allowFailurePublishers(this, props.failureTopic);
+      subscribeToFailures(props.failureTopic, notify);
+    } else {
+      this.failureTopic = new FailureTopic(this, 'Failures', { namespace: ns, notify: [...notify], keyAlias: `alias/${ns}/factory/notifications`, removalPolicy }).topic;
+    }
+
     const names = parameterNames(ns);
     const parameters: Array<[string, string, string]> = [
       ['SourceBucketNameParameter', names.sourceBucketName, this.sourceBucket.bucketName],
@@ -278,6 +344,7 @@ export class Warehouse extends WarehouseBase {
       ['EcrKeyArnParameter', names.ecrKeyArn, this.ecrKey.keyArn],
       ['RegistryParameter', names.registry, this.registryHost],
       ['RepositoryPrefixParameter', names.repositoryPrefix, `${ns}/`],
+      ['FailureTopicArnParameter', names.failureTopicArn, this.failureTopic.topicArn],
     ];
     for (const [cid, parameterName, stringValue] of parameters) {
       new ssm.StringParameter(this, cid, {
@@ -319,6 +386,14 @@ export interface WarehouseAttributes {
    * @default - none: every repository is `<ns>/…` of this stack's account and region
    */
   readonly repositories?: ecr.IRepository[];
+  /**
+   * The SNS topic failures go to (see {@link WarehouseProps.failureTopic}): pipelines
+   * send their failed actions there, retention its errors. A topic of this app gets
+   * statements that let EventBridge rules and CloudWatch alarms of this account publish;
+   * for an imported one a warning says what its policy must allow.
+   * @default - none: no failure is sent anywhere
+   */
+  readonly failureTopic?: sns.ITopic;
 }
 
 /** A warehouse of resources the caller has; see {@link Warehouse.fromWarehouseAttributes}. */
@@ -328,6 +403,7 @@ class WarehouseOfResources extends WarehouseBase {
   public readonly artifactBucket: s3.IBucket;
   public readonly s3Key: kms.IKey;
   public readonly ecrKey?: kms.IKey;
+  public readonly failureTopic?: sns.ITopic;
   private readonly repositories: readonly ecr.IRepository[];
 
   constructor(scope: Construct, id: string, attrs: WarehouseAttributes) {
@@ -344,6 +420,8 @@ class WarehouseOfResources extends WarehouseBase {
     this.s3Key = s3Key;
     this.ecrKey = attrs.ecrKey;
     this.repositories = [...(attrs.repositories ?? [])];
+    this.failureTopic = attrs.failureTopic;
+    if (attrs.failureTopic) allowFailurePublishers(this, attrs.failureTopic);
     ensureEventBridge(this, attrs.sourceBucket);
   }
 
@@ -403,6 +481,10 @@ class ImportedWarehouse extends WarehouseBase {
 
   public get ecrKey(): kms.IKey {
     return this.once('EcrKey', () => kms.Key.fromKeyArn(this, 'EcrKey', this.value(this.names.ecrKeyArn)));
+  }
+
+  public get failureTopic(): sns.ITopic {
+    return this.once('FailureTopic', () => sns.Topic.fromTopicArn(this, 'FailureTopic', this.value(this.names.failureTopicArn)));
   }
 
   public get sourceBucket(): s3.IBucket {

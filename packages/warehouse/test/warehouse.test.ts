@@ -2,7 +2,7 @@ import { App, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Warehouse, WarehouseStack } from '../src';
+import { Warehouse, WarehouseStack, releaseWriterRolePath } from '../src';
 
 function synth(props: ConstructorParameters<typeof Warehouse>[2] = {}) {
   const stack = new Stack();
@@ -120,14 +120,15 @@ describe('artifact bucket', () => {
 });
 
 describe('keys', () => {
-  test('an S3 key and an ECR key, both rotated, with aliases under the namespace', () => {
+  test('an S3 key, an ECR key and the failure topic key, all rotated, with aliases under the namespace', () => {
     const { template } = synth({ namespace: 'acme' });
-    template.resourceCountIs('AWS::KMS::Key', 2);
+    template.resourceCountIs('AWS::KMS::Key', 3);
     for (const k of Object.values(template.findResources('AWS::KMS::Key'))) {
       expect(k.Properties.EnableKeyRotation).toBe(true);
     }
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/s3' });
     template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/ecr' });
+    template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/notifications' });
   });
 
   test('keys and buckets are retained when the stack is deleted', () => {
@@ -224,17 +225,87 @@ describe('ECR', () => {
             Action: ['ecr:CreateRepository', 'ecr:TagResource'],
             Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':repository/acme/\\*$')])] },
           }),
-          Match.objectLike({ Action: ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'] }),
+          Match.objectLike({ Action: ['kms:RetireGrant', 'kms:DescribeKey'] }),
         ]),
       },
+    });
+  });
+
+  test('the creation role may create a grant on the ECR key only for an AWS resource (kms:GrantIsForAWSResource)', () => {
+    const { template } = synth();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[]);
+    const createGrant = statements.filter((st) => [st.Action].flat().includes('kms:CreateGrant'));
+    expect(createGrant).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } })]);
+  });
+
+  describe('the repositories users pull from', () => {
+    /** The creation template of `prefix`, its repository policy written out with `<Ref>` for each reference. */
+    const templateOf = (template: Template, prefix: string) => {
+      const found = Object.values(template.findResources('AWS::ECR::RepositoryCreationTemplate')).filter((t) => t.Properties.Prefix === prefix);
+      expect(found).toHaveLength(1);
+      const properties = found[0].Properties;
+      const policy = properties.RepositoryPolicy as { 'Fn::Join': [string, unknown[]] } | undefined;
+      const text = policy && policy['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`)).join('');
+      return { properties, policy: text === undefined ? undefined : JSON.parse(text) };
+    };
+
+    test.each([
+      ['acme/images', 'image-release'],
+      ['acme/features', 'feature-publish'],
+    ])('%s: X.Y.Z (any tag with two dots) is immutable in ECR, every other tag stays movable', (prefix) => {
+      const { properties } = templateOf(synth({ namespace: 'acme' }).template, prefix);
+      expect(properties).toMatchObject({
+        AppliedFor: ['CREATE_ON_PUSH'],
+        ImageTagMutability: 'MUTABLE_WITH_EXCLUSION',
+        ImageTagMutabilityExclusionFilters: [{ ImageTagMutabilityExclusionFilterType: 'WILDCARD', ImageTagMutabilityExclusionFilterValue: '*.*.*' }],
+        EncryptionConfiguration: { EncryptionType: 'KMS' },
+      });
+      expect(properties.CustomRoleArn['Fn::GetAtt'][0]).toMatch(/RepositoryCreationRole/);
+    });
+
+    test.each([
+      ['acme/images', 'image-release'],
+      ['acme/features', 'feature-publish'],
+    ])('%s: a push by any IAM principal but a role under /devcontainer-factory/acme/%s/ is denied', (prefix, writers) => {
+      const { policy } = templateOf(synth({ namespace: 'acme' }).template, prefix);
+      expect(policy).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'OnlyReleaseWritersPush',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: ['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'],
+            Condition: {
+              ArnNotLike: { 'aws:PrincipalArn': `arn:<AWS::Partition>:iam::<AWS::AccountId>:role/devcontainer-factory/acme/${writers}/*` },
+              Bool: { 'aws:PrincipalIsAWSService': 'false' },
+            },
+          },
+        ],
+      });
+    });
+
+    test('the writer paths are the ones releaseWriterRolePath gives the pipelines', () => {
+      expect(releaseWriterRolePath('acme', 'image')).toBe('/devcontainer-factory/acme/image-release/');
+      expect(releaseWriterRolePath('acme', 'feature')).toBe('/devcontainer-factory/acme/feature-publish/');
+    });
+
+    test('staging, the feature collection and the pull-through caches keep mutable tags and no repository policy', () => {
+      const { template } = synth({ namespace: 'acme' });
+      for (const prefix of ['acme', 'acme/builds']) {
+        const { properties } = templateOf(template, prefix);
+        expect(properties.ImageTagMutability).toBe('MUTABLE');
+        expect(properties.ImageTagMutabilityExclusionFilters).toBeUndefined();
+        expect(properties.RepositoryPolicy).toBeUndefined();
+      }
     });
   });
 });
 
 describe('parameters and outputs', () => {
-  test('SSM parameters under /<ns>/factory/ name the buckets, keys and registry', () => {
+  test('SSM parameters under /<ns>/factory/ name the buckets, keys, registry and failure topic', () => {
     const { template } = synth({ namespace: 'acme' });
-    for (const name of ['source-bucket-name', 'artifact-bucket-name', 's3-key-arn', 'ecr-key-arn', 'registry', 'repository-prefix']) {
+    for (const name of ['source-bucket-name', 'artifact-bucket-name', 's3-key-arn', 'ecr-key-arn', 'registry', 'repository-prefix', 'failure-topic-arn']) {
       template.hasResourceProperties('AWS::SSM::Parameter', { Name: `/acme/factory/${name}`, Type: 'String' });
     }
   });

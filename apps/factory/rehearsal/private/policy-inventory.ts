@@ -42,6 +42,7 @@ export class PolicyInventory {
   private readonly keyPolicies = new Map<string, ResourcePolicy>();
   private readonly aliases = new Map<string, string>();
   private readonly repositoryPolicies = new Map<string, ResourcePolicy>();
+  private readonly topicPolicies = new Map<string, ResourcePolicy>();
   private readonly creationTemplates: { prefix: string; policy?: ResourcePolicy }[] = [];
   private readonly functionStatements = new Map<string, PolicyStatement[]>();
 
@@ -123,6 +124,13 @@ export class PolicyInventory {
     }
     // ECR applies the template with the longest matching prefix.
     this.creationTemplates.sort((a, b) => b.prefix.length - a.prefix.length);
+    for (const tp of assembly.resourcesOfType('AWS::SNS::TopicPolicy')) {
+      for (const topic of (tp.properties.Topics as unknown[] | undefined) ?? []) {
+        const arn = String(topic);
+        if (this.topicPolicies.has(arn)) throw new RehearsalError(`a second topic policy for ${arn}: the later one would replace it`, { stackName: tp.stack, logicalId: tp.logicalId });
+        this.topicPolicies.set(arn, { label: `the topic policy of ${arn}`, document: document(tp, 'PolicyDocument') });
+      }
+    }
     for (const permission of assembly.resourcesOfType('AWS::Lambda::Permission')) {
       const arn = this.functionArn(String(permission.properties.FunctionName));
       this.functionStatements.set(arn, [...(this.functionStatements.get(arn) ?? []), permissionStatement(permission, arn)]);
@@ -150,13 +158,14 @@ export class PolicyInventory {
   /**
    * The resource policy AWS evaluates for a request on `resource`: a bucket's (for the
    * bucket and its objects), a key's, a repository's (or its creation template's), a
-   * function's (from its Lambda permissions). Undefined when the resource has none.
+   * topic's, a function's (from its Lambda permissions). Undefined when the resource has none.
    */
   resourcePolicyFor(resource: string): ResourcePolicy | undefined {
     const [, partition, service, region, account, ...rest] = resource.split(':');
     const path = rest.join(':');
     if (service === 's3') return this.bucketPolicies.get(path.split('/')[0]);
     if (service === 'kms') return this.keyPolicies.get(resource);
+    if (service === 'sns') return this.topicPolicies.get(resource);
     if (service === 'ecr' && path.startsWith('repository/')) {
       const explicit = this.repositoryPolicies.get(resource);
       if (explicit) return explicit;
@@ -176,6 +185,7 @@ export class PolicyInventory {
       ...this.bucketPolicies.values(),
       ...this.keyPolicies.values(),
       ...this.repositoryPolicies.values(),
+      ...this.topicPolicies.values(),
       ...this.creationTemplates.flatMap((t) => (t.policy ? [t.policy] : [])),
       ...[...this.functionStatements.values()].map((s) => ({ label: 'a function policy', document: { Version: '2012-10-17', Statement: s } })),
     ];

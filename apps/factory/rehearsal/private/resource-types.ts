@@ -208,6 +208,22 @@ const TYPES: Readonly<Record<string, ResourceTypeModel>> = {
   'AWS::ECR::RegistryScanningConfiguration': { physicalName: (f) => f.account, attributes: { RegistryId: (_name, f) => f.account } },
   'AWS::ECR::RegistryPolicy': { physicalName: (f) => f.account, attributes: { RegistryId: (_name, f) => f.account } },
   'AWS::ECR::ReplicationConfiguration': { physicalName: (f) => f.account, attributes: { RegistryId: (_name, f) => f.account } },
+  'AWS::SNS::Topic': {
+    nameProperty: 'TopicName',
+    generated: { maxLength: 256 },
+    arn: (name, f) => regional('sns', name, f),
+    // A topic's `Ref` is its ARN.
+    ref: (_name, arn) => String(arn),
+    attributes: { TopicArn: (name, f) => regional('sns', name, f), TopicName: (name) => name },
+  },
+  'AWS::SNS::TopicPolicy': { generated: { maxLength: 255 } },
+  'AWS::SNS::Subscription': { generated: { maxLength: 255 } },
+  'AWS::CloudWatch::Alarm': {
+    nameProperty: 'AlarmName',
+    generated: { maxLength: 255 },
+    arn: (name, f) => regional('cloudwatch', `alarm:${name}`, f),
+  },
+  'AWS::Lambda::EventInvokeConfig': { generated: { maxLength: 255 } },
   'AWS::CDK::Metadata': { generated: { maxLength: 255 } },
   'AWS::CloudFormation::CustomResource': CUSTOM_RESOURCE,
 };

@@ -83,6 +83,7 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
         SsmParameterValuedevcontainersfactorysourcebucketname: sourceBucket.physicalName,
         SsmParameterValuedevcontainersfactoryartifactbucketname: artifactBucket.physicalName,
         SsmParameterValuedevcontainersfactorys3keyarn: s3Key.arn,
+        SsmParameterValuedevcontainersfactoryfailuretopicarn: warehouseResource('AWS::SNS::Topic', 'WarehouseFailuresTopic').arn,
       });
       expect(stack.parameters.get('BootstrapVersion')).toBe('33');
     }
@@ -107,14 +108,15 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     const pipeline = byPrefix('ImagePipeline74FE7848');
     // The S3 upload rule and the weekly refresh start the pipeline by its ARN, with their roles.
     const uploaded = byPrefix('ImagePipelineSourceUploaded');
-    expect(uploaded.properties.Targets).toEqual([{ Id: 'Target0', Arn: pipeline.arn, RoleArn: byPrefix('ImagePipelineEventsRole').arn }]);
+    expect(uploaded.properties.Targets).toEqual([{ Id: 'Target0', Arn: pipeline.arn, RoleArn: byPrefix('ImagePipelinePipelineEventsRole').arn }]);
     const refresh = assembly.resourcesOfType('AWS::Scheduler::Schedule').find((s) => s.stack === greeter.name)!;
     expect(refresh.properties.Target).toMatchObject({ Arn: pipeline.arn, RoleArn: byPrefix('ImagePipelineRefreshRole').arn });
     expect(refresh.arn).toBe(`arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/devcontainers-image-greeter-refresh`);
     // The Release function's role by ARN, its lock table by name.
     const release = byPrefix('ImagePipelineReleaseFunction2');
     const releaseRole = byPrefix('ImagePipelineReleaseFunctionRole5');
-    expect(releaseRole.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/${releaseRole.physicalName}`);
+    // A role with a path: the ARN carries it, Ref gives the name alone.
+    expect(releaseRole.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/devcontainer-factory/devcontainers/image-release/${releaseRole.physicalName}`);
     expect(releaseRole.ref).toBe(releaseRole.physicalName);
     expect(release.properties.Role).toBe(releaseRole.arn);
     expect((release.properties.Environment as { Variables: Record<string, string> }).Variables.DCF_RELEASE_LOCK_TABLE).toBe(byPrefix('ImagePipelineRetentionLockTable').physicalName);
@@ -158,7 +160,8 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     }
     const release = assembly.lambdaFunction('devcontainers-image-greeter', functions.find((f) => f.stack === 'devcontainers-image-greeter' && f.logicalId.startsWith('ImagePipelineReleaseFunction'))!.logicalId);
     expect(release).toMatchObject({ handler: 'index.handler', architectures: ['arm64'], timeoutSeconds: 900 });
-    expect(release.roleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/devcontainers-image-greet`));
+    // Under the path the release repositories' policy lets write.
+    expect(release.roleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/devcontainer-factory/devcontainers/image-release/devcontainers-image-greet`));
     expect(release.environment.DCF_RELEASE_LOCK_TABLE).toMatch(/^devcontainers-image-greeter-ImagePipelineRetentionLockTable/);
   });
 

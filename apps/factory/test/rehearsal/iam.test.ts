@@ -73,7 +73,7 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
   describe('S3 and KMS', () => {
     const artifactBucket = () => warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket');
     const s3Key = () => warehouse('AWS::KMS::Key', 'WarehouseS3Key8');
-    const pipelineRole = () => role('ImagePipelineRole');
+    const pipelineRole = () => role('ImagePipelinePipelineRole');
 
     test("the artifact bucket's policy denies a request without TLS, which the pipeline role's identity policy allows", async () => {
       const object = `${artifactBucket()}/devcontainers-image-gre/Source/abc.zip`;
@@ -87,14 +87,14 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     test('the pipeline role may s3:PutObject into the artifact bucket and kms:GenerateDataKey with its key (the key policy delegates to IAM)', async () => {
       expect(await allowed(pipelineRole(), 's3:PutObject', `${artifactBucket()}/devcontainers-image-gre/Source/abc.zip`)).toBe(true);
       const decision = await iam.authorize({ principal: pipelineRole(), action: 'kms:GenerateDataKey', resource: s3Key() });
-      expect(decision).toEqual({ allowed: true, why: expect.stringMatching(/allowed by .*ImagePipelineRoleDefaultPolicy\w+ statement 2 and the key policy of arn:aws:kms:\S+ statement 1, which delegates to IAM/) });
+      expect(decision).toEqual({ allowed: true, why: expect.stringMatching(/allowed by .*ImagePipelinePipelineRoleDefaultPolicy\w+ statement 2 and the key policy of arn:aws:kms:\S+ statement 1, which delegates to IAM/) });
       // By the key's alias, as the SDK may name it.
       expect(await allowed(pipelineRole(), 'kms:GenerateDataKey', 'alias/devcontainers/factory/s3')).toBe(true);
       expect(await allowed(pipelineRole(), 's3:PutObject', `${warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket')}/devcontainers/images/greeter.zip`)).toBe(false);
     });
 
     test('a role without access to the key is denied kms:Decrypt', async () => {
-      const decision = await iam.authorize({ principal: role('ImagePipelineEventsRole'), action: 'kms:Decrypt', resource: s3Key() });
+      const decision = await iam.authorize({ principal: role('ImagePipelinePipelineEventsRole'), action: 'kms:Decrypt', resource: s3Key() });
       expect(decision.allowed).toBe(false);
       expect(decision.why).toMatch(/grant no kms:Decrypt .* delegates to IAM, so an identity policy must allow it/);
       expect(await allowed(role('ImagePipelineBuildRole'), 'kms:Decrypt', s3Key())).toBe(true);
@@ -103,7 +103,7 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
 
     test('a key policy that does not delegate to IAM: an identity grant alone is not enough, a grant in the key policy is', async () => {
       const pipeline = pipelineRole();
-      const events = role('ImagePipelineEventsRole');
+      const events = role('ImagePipelinePipelineEventsRole');
       const copy = editedCopy(dir, (t) => {
         const key = t['devcontainers-warehouse'].Resources[logicalIdOf(t['devcontainers-warehouse'], 'AWS::KMS::Key', 'WarehouseS3Key')];
         key.Properties.KeyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: events }, Action: 'kms:Decrypt', Resource: '*' }] };
@@ -119,8 +119,10 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
 
   describe('trust and resource policies of services', () => {
     test('lambda.amazonaws.com may assume the Release function\u2019s role, codebuild.amazonaws.com may not', async () => {
-      expect((await iam.assume('lambda.amazonaws.com', releaseRole())).allowed).toBe(true);
-      const decision = await iam.assume('codebuild.amazonaws.com', releaseRole());
+      // The trust policy asks for the caller's account, as Lambda gives it.
+      expect((await iam.assume('lambda.amazonaws.com', releaseRole(), { 'aws:SourceAccount': ACCOUNT })).allowed).toBe(true);
+      expect((await iam.assume('lambda.amazonaws.com', releaseRole(), { 'aws:SourceAccount': '222222222222' })).allowed).toBe(false);
+      const decision = await iam.assume('codebuild.amazonaws.com', releaseRole(), { 'aws:SourceAccount': ACCOUNT });
       expect(decision.allowed).toBe(false);
       expect(decision.why).toMatch(/^codebuild\.amazonaws\.com may not sts:AssumeRole on arn:aws:iam::111111111111:role\/\S+: no statement of the trust policy/);
     });
@@ -148,7 +150,8 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     expect(decision.why).toContain(role('ImagePipelineTestRole'));
     expect(decision.why).toContain('ecr:PutImage');
     expect(decision.why).toContain(repository('images/greeter'));
-    expect(decision.why).toMatch(/may not .*: no statement allows it/);
+    // Two reasons: no statement of the Test role grants it, and the release repository's policy denies every writer but Release.
+    expect(decision.why).toMatch(/may not .*: explicitly denied by the repository policy/);
   });
 
   test('refuses a principal that is neither a role of the assembly nor declared, and a request iam-simulate cannot evaluate', async () => {
@@ -181,7 +184,7 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/greeter') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
-    await fresh.authorize({ principal: role('ImagePipelineRole'), action: 's3:GetObjectVersion', resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/devcontainers-image-gre/x.zip` });
+    await fresh.authorize({ principal: role('ImagePipelinePipelineRole'), action: 's3:GetObjectVersion', resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/devcontainers-image-gre/x.zip` });
 
     const report = fresh.report();
     expect(report).toMatchObject({ calls: 6, allowed: 4 });
@@ -198,17 +201,17 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     expect(usage.granted - usage.unused.length).toBe(2);
 
     // A wildcard grant expands into its actions: s3:GetObject* used as s3:GetObjectVersion, its other actions not.
-    const pipeline = report.roles.find((r) => r.roleArn === role('ImagePipelineRole'))!;
+    const pipeline = report.roles.find((r) => r.roleArn === role('ImagePipelinePipelineRole'))!;
     const objectGrants = pipeline.unused.filter((g) => g.statement === 1 && g.resource.endsWith('/*')).map((g) => g.action);
     expect(objectGrants).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectAcl', 's3:GetObjectTagging']));
     expect(objectGrants).not.toContain('s3:GetObjectVersion');
     // Roles that made no call have every grant unused.
-    const events = report.roles.find((r) => r.roleArn === role('ImagePipelineEventsRole'))!;
+    const events = report.roles.find((r) => r.roleArn === role('ImagePipelinePipelineEventsRole'))!;
     expect(events).toMatchObject({ calls: 0, granted: 1, unused: [expect.objectContaining({ action: 'codepipeline:StartPipelineExecution' })] });
   });
 
   test('actionsOf(role) expands wildcard actions through the action catalogue', () => {
-    const actions = iam.actionsOf(role('ImagePipelineRole'));
+    const actions = iam.actionsOf(role('ImagePipelinePipelineRole'));
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'codebuild:StartBuild']));
     expect(actions).not.toContain('s3:PutBucketPolicy');
     expect(actions.every((a) => !a.includes('*'))).toBe(true);

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
+import { PROJECT_CONCURRENT_BUILD_LIMIT, PROJECT_QUEUED_TIMEOUT, artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
 import { ARTIFACT_READ_ACTIONS, NAG_REASONS, acknowledgeNag, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import type { FeatureComputeSize } from '../feature-pipeline-options';
 import type { FeatureSpecOptions } from './buildspecs';
@@ -52,6 +52,8 @@ export function stageProject(
     encryptionKey: ctx.warehouse.s3Key,
     logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: props.id.toLowerCase() } },
     timeout: STAGE_TIMEOUT,
+    queuedTimeout: PROJECT_QUEUED_TIMEOUT,
+    concurrentBuildLimit: PROJECT_CONCURRENT_BUILD_LIMIT,
   });
   ctx.tool.grantRead(props.role);
   for (const action of ARTIFACT_READ_ACTIONS) acknowledgeNag(props.role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);

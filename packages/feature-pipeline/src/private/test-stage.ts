@@ -2,6 +2,7 @@ import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { codeBuildInAccount } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeRegistryLogin, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import { featureTestSpec } from './buildspecs';
 import { stageProject } from './stage-project';
@@ -15,7 +16,7 @@ import type { StageContext } from './stage-context';
  */
 export function testStage(ctx: StageContext): { stage: codepipeline.StageProps; role: iam.Role; project: codebuild.PipelineProject } {
   const role = new iam.Role(ctx.scope, 'TestRole', {
-    assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    assumedBy: codeBuildInAccount(ctx.scope),
     description: `devcontainer-factory: Test of ${ctx.repository}; pulls from ${ctx.warehouse.namespace}/*, cannot push`,
   });
   const pullable = [`${ctx.warehouse.namespace}/images/*`, `${ctx.warehouse.namespace}/features/*`];

@@ -6,6 +6,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { join } from 'node:path';
 import { BUILD_INPUTS_VARIABLE } from '@devcontainer-factory/core';
 import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
+import { codeBuildInAccount } from '@devcontainer-factory/pipeline-parts';
 import { imageBuildSpec } from './buildspecs';
 import { platformStage } from './platform-stage';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -22,12 +23,13 @@ export const BUILD_TIMEOUT = Duration.minutes(60);
  */
 export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'BuildRole', {
-    assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    assumedBy: codeBuildInAccount(ctx.scope),
     description: `devcontainer-factory: Build of ${ctx.repository}; pushes <build>-<arch> and the registry caches to ${ctx.stagingRepository}`,
   });
   // Staging only: what an engineer's Dockerfile runs here cannot touch what users pull.
   ctx.warehouse.grantPush(role, ctx.stagingRepository);
-  if (ctx.baseRepositories.length) ctx.warehouse.grantPull(role, ...ctx.baseRepositories);
+  // What the build starts from and installs: the factory's base images and features (the devcontainer CLI pulls each feature's tarball).
+  if (ctx.baseRepositories.length || ctx.featureRepositories.length) ctx.warehouse.grantPull(role, ...ctx.baseRepositories, ...ctx.featureRepositories);
   // The SBOM step's tool (a bundle of the functions `dcf local` runs), read from the CDK asset bucket.
   const tool = new s3assets.Asset(ctx.scope, 'ImageTool', { path: join(bundleDir(IMAGE_TOOL), 'index.js') });
   // That one object only (CDK's asset grant would read and list the whole asset bucket).

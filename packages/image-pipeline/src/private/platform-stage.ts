@@ -3,7 +3,7 @@ import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
+import { PROJECT_CONCURRENT_BUILD_LIMIT, PROJECT_QUEUED_TIMEOUT, artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import type { Platform } from '../image-pipeline-options';
 import { computeType, platformHardware, type PlatformHardware } from './platform-hardware';
@@ -52,6 +52,8 @@ export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props:
       encryptionKey: ctx.warehouse.s3Key,
       logging: { cloudWatch: { logGroup: ctx.logGroup, prefix: `${stageName.toLowerCase()}-${hw.arch}` } },
       timeout: props.timeout,
+      queuedTimeout: PROJECT_QUEUED_TIMEOUT,
+      concurrentBuildLimit: PROJECT_CONCURRENT_BUILD_LIMIT,
     });
     acknowledgeNag(project, 'CB3', props.privilegedReason);
     stageActions.push(

@@ -11,7 +11,9 @@ import type { PrepareOutputs, StageContext } from './stage-context';
  * Prepare: a Lambda that hashes the source zip and the base images' digests into
  * the build id, reads the version and says whether the build is released. It reads
  * the zip with the job's artifact credentials, so its role has no S3 access; it
- * only read manifests and tags of the image's release repository and the base images'.
+ * only reads manifests and tags: of the image's release repository, and of what Build
+ * may pull from the factory's registry (the `dependsOn` bases, the `usesFeatures`
+ * features, the repositories of the pull-through cache prefixes).
  */
 export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProps; outputs: PrepareOutputs; job: JobFunction } {
   const job = new JobFunction(ctx.scope, 'PrepareFunction', {
@@ -22,15 +24,19 @@ export function prepareStage(ctx: StageContext): { stage: codepipeline.StageProp
     memorySize: 512,
     timeout: Duration.minutes(2),
   });
-  // The configuration may name any factory image or feature of the namespace (${localEnv:DCF_REGISTRY}/<ns>/…):
-  // Prepare resolves each to its digest. Reading manifests and tags is all it can do there.
-  const namespaceRepositories = `${ctx.warehouse.namespace}/*`;
-  ctx.warehouse.grantReadManifests(job.role, ctx.repository, ...ctx.baseRepositories, namespaceRepositories);
-  acknowledgeResourceWildcard(
-    job.role,
-    ctx.warehouse.repositoryArn(namespaceRepositories),
-    `the base images and features an uploaded configuration names in the factory's registry are known only when it runs: Prepare may read manifests and tags (no layers, no writes) of ${namespaceRepositories}`,
-  );
+  // The configuration names its inputs in the factory's registry as ${localEnv:DCF_REGISTRY}/<ns>/…, and
+  // Prepare resolves each to its digest. It may read what Build may pull there, and nothing else: an
+  // input Build could not pull fails in Prepare instead, naming the reference. Reading manifests and
+  // tags is all it can do.
+  const pullThrough = ctx.pullThroughPrefixes.map((prefix) => `${prefix}/*`);
+  ctx.warehouse.grantReadManifests(job.role, ctx.repository, ...ctx.baseRepositories, ...ctx.featureRepositories, ...pullThrough);
+  for (const repositories of pullThrough) {
+    acknowledgeResourceWildcard(
+      job.role,
+      ctx.warehouse.repositoryArn(repositories),
+      `ECR creates one repository per upstream image under the pull-through cache prefix ${repositories.slice(0, -2)}/: Prepare may read manifests and tags (no layers, no writes) of the upstream images Build may pull through it`,
+    );
+  }
 
   const parameters: PrepareParameters = {
     registryHost: ctx.warehouse.registryHost,

@@ -3,7 +3,7 @@ import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { RELEASE_GATE_ENVIRONMENT, formatReleaseGateSettings, type ReleaseParameters } from '@devcontainer-factory/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { acknowledgeNag, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
+import { acknowledgeNag, acknowledgeRegistryLogin, releaseWriterRolePath } from '@devcontainer-factory/warehouse';
 import { JobFunction } from './job-function';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
@@ -22,7 +22,9 @@ const GATE_READ_ACTIONS = ['ecr:DescribeImageScanFindings'] as const;
  * through ECR's registry endpoint, hence the registry login) and applies the tag
  * rules. It runs on every execution (also when Build, Manifest and Test were
  * skipped). Its role is the only one in the pipeline that can write the release
- * repository; it only reads staging.
+ * repository; it only reads staging. The role is under the namespace's image-release
+ * path (`releaseWriterRolePath`), the only roles the warehouse's release repositories
+ * take a push from.
  */
 export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; job: JobFunction } {
   const job = new JobFunction(ctx.scope, 'ReleaseFunction', {
@@ -33,6 +35,8 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
     // function: the most Lambda allows, and memory for its network share.
     timeout: Duration.minutes(15),
     memorySize: 1024,
+    rolePath: releaseWriterRolePath(ctx.warehouse.namespace, 'image'),
+    ...(ctx.releaseReservedConcurrency !== undefined && { reservedConcurrentExecutions: ctx.releaseReservedConcurrency }),
     ...(ctx.vulnerabilityGate && {
       environment: { [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings({ policy: ctx.vulnerabilityGate.policy, maxWaitSeconds: ctx.vulnerabilityGate.maxWaitSeconds }, ctx.repository) },
     }),

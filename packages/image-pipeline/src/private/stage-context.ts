@@ -17,6 +17,10 @@ export interface StageContext {
   readonly stagingRepository: string;
   /** `<ns>/images/<base>` of each `dependsOn`. */
   readonly baseRepositories: readonly string[];
+  /** `<ns>/features/<feature>` of each `usesFeatures`: the devcontainer CLI pulls them in Build. */
+  readonly featureRepositories: readonly string[];
+  /** Repository prefixes of the pull-through cache rules Build may pull through (`ecrPublicCachePrefix`, `pullThroughCachePrefixes`). */
+  readonly pullThroughPrefixes: readonly string[];
   readonly platforms: readonly Platform[];
   readonly computeSize: ComputeSize;
   readonly releaseTags: readonly ReleaseTagRule[];
@@ -29,6 +33,8 @@ export interface StageContext {
   readonly source: codepipeline.Artifact;
   /** The vulnerability gate of Release, when staging is scanned. */
   readonly vulnerabilityGate?: ResolvedVulnerabilityGate;
+  /** Concurrent executions reserved for the Release function, when asked for. */
+  readonly releaseReservedConcurrency?: number;
 }
 
 /** {@link VulnerabilityGateProps} with the defaults filled in. */

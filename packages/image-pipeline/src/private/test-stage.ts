@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { codeBuildInAccount } from '@devcontainer-factory/pipeline-parts';
 import { imageTestSpec } from './buildspecs';
 import { platformStage } from './platform-stage';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -17,7 +18,7 @@ export const TEST_TIMEOUT = Duration.minutes(30);
  */
 export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'TestRole', {
-    assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com'),
+    assumedBy: codeBuildInAccount(ctx.scope),
     description: `devcontainer-factory: Test of ${ctx.repository}; pulls <build> from ${ctx.stagingRepository}, cannot push`,
   });
   ctx.warehouse.grantPull(role, ctx.stagingRepository);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Stack, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -12,9 +12,10 @@ import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 
 /**
  * Starts the pipeline when a base image's `latest` tag is pushed (by its own
- * Release), so that an image is rebuilt on its new base.
+ * Release), so that an image is rebuilt on its new base; with `eventRole`, the role
+ * every rule of the pipeline starts it with.
  */
-export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.IPipeline, baseRepositories: readonly string[]): events.Rule {
+export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.IPipeline, baseRepositories: readonly string[], eventRole: iam.IRole): events.Rule {
   return new events.Rule(scope, 'BaseImageReleased', {
     // The description stays the same length whatever the number of bases (CloudFormation allows 512 characters);
     // the event pattern names them.
@@ -24,16 +25,17 @@ export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.I
       detailType: ['ECR Image Action'],
       detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [...baseRepositories], 'image-tag': [BASE_IMAGE_TAG] },
     },
-    targets: [new targets.CodePipeline(pipeline)],
+    targets: [new targets.CodePipeline(pipeline, { eventRole })],
   });
 }
 
 /**
  * Starts the pipeline when any tag of a factory feature the image uses is pushed:
  * the feature pipeline publishes `X.Y.Z`, `X.Y`, `X` and `latest`, and a
- * configuration may name any of them. One rule for all the image's features.
+ * configuration may name any of them. One rule for all the image's features, started
+ * with `eventRole` as the other rules of the pipeline.
  */
-export function featurePublishedRule(scope: Construct, pipeline: codepipeline.IPipeline, featureRepositories: readonly string[]): events.Rule {
+export function featurePublishedRule(scope: Construct, pipeline: codepipeline.IPipeline, featureRepositories: readonly string[], eventRole: iam.IRole): events.Rule {
   return new events.Rule(scope, 'FeaturePublished', {
     // As for the base images: the same length whatever the number of features, within CloudFormation's 512 characters.
     description: `Starts the image pipeline when a tag of one of the ${featureRepositories.length} factory feature${featureRepositories.length === 1 ? '' : 's'} it uses is pushed`,
@@ -42,7 +44,7 @@ export function featurePublishedRule(scope: Construct, pipeline: codepipeline.IP
       detailType: ['ECR Image Action'],
       detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [...featureRepositories] },
     },
-    targets: [new targets.CodePipeline(pipeline)],
+    targets: [new targets.CodePipeline(pipeline, { eventRole })],
   });
 }
 
@@ -51,6 +53,13 @@ export const REFRESH_EXPRESSIONS: Readonly<Record<Exclude<RefreshSchedule, 'off'
   daily: 'rate(1 day)',
   weekly: 'rate(7 days)',
 };
+
+/**
+ * How far past its time Scheduler may start a refresh (its flexible time window): each
+ * start falls at a random point of the window, so the schedules that one deploy creates
+ * (whose `rate(…)` all count from that deploy) do not start every pipeline at once.
+ */
+export const REFRESH_TIME_WINDOW = Duration.hours(4);
 
 /** EventBridge Scheduler's limit on a schedule name (`^[0-9a-zA-Z-_.]+$`, 1 to 64 characters). */
 export const MAX_SCHEDULE_NAME_LENGTH = 64;
@@ -73,8 +82,8 @@ export function refreshScheduleName(pipelineName: string): string {
 }
 
 /**
- * An EventBridge Scheduler schedule (default group, UTC, no flexible window) that
- * starts the pipeline daily or weekly, so that a moved upstream base or feature is
+ * An EventBridge Scheduler schedule (default group, UTC, within a flexible window of
+ * {@link REFRESH_TIME_WINDOW}) that starts the pipeline daily or weekly, so that a moved upstream base or feature is
  * picked up; Prepare skips the build in seconds when no input moved. Its role may
  * only start this pipeline and can be assumed only by this schedule.
  */
@@ -94,7 +103,7 @@ export function refreshSchedule(scope: Construct, pipeline: codepipeline.IPipeli
     scheduleName,
     description: `Starts the image pipeline ${refresh} to pick up moved base images and features; Prepare skips the build when no input moved`,
     schedule: scheduler.ScheduleExpression.expression(REFRESH_EXPRESSIONS[refresh], TimeZone.ETC_UTC),
-    timeWindow: scheduler.TimeWindow.off(),
+    timeWindow: scheduler.TimeWindow.flexible(REFRESH_TIME_WINDOW),
     target: new schedulerTargets.CodePipelineStartPipelineExecution(pipeline, { role }),
   });
 }

@@ -171,7 +171,7 @@ export class EcrRegistry implements Registry {
       if (error instanceof RegistryError) throw error;
       const hint =
         name === 'ImageTagAlreadyExistsException'
-          ? ` (the repository has immutable tags; release tags such as 'latest' need MUTABLE tags)`
+          ? ` (the tag is immutable in this repository: a factory release repository never moves an X.Y.Z, and 'latest', X.Y, X and date tags need a repository whose other tags are mutable)`
           : name === 'ReferencedImagesNotFoundException'
             ? ' (push every image the index refers to first)'
             : '';

@@ -64,7 +64,8 @@ test('GIVEN recorded findings with a CRITICAL on amd64 WHEN Release runs THEN th
   await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
 
   expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(0);
-  expect(failure()).toContain('refused by the vulnerability gate: nothing was promoted and no tag moved');
+  // The refusal is the message's first line: the summary the failure notification carries leads with it.
+  expect(failure()).toMatch(/^release of devcontainers\/images\/python refused by the vulnerability gate: nothing was promoted and no tag moved\n/);
   expect(failure()).toContain('linux/amd64: 1 finding(s)');
   expect(failure()).toContain('CRITICAL CVE-2024-45490 in expat 2.5.0-1');
   expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);

@@ -194,7 +194,7 @@ describe('EcrRegistry.putManifest', () => {
     expect(put).toBe(sha256Digest(MANIFEST));
   });
 
-  test('GIVEN an immutable repository WHEN a tag is moved THEN the error says release tags need MUTABLE tags', async () => {
+  test('GIVEN an immutable tag WHEN it is moved THEN the error says the tag is immutable and which tags must stay mutable', async () => {
     // GIVEN
     const immutable = new ImageTagAlreadyExistsException({ $metadata: metadata, message: "The image tag 'latest' already exists" });
     ecr.on(PutImageCommand).rejects(immutable);
@@ -204,7 +204,7 @@ describe('EcrRegistry.putManifest', () => {
     const putting = registry.putManifest(REPO, 'latest', MEDIA_TYPES.ociIndex, Buffer.from(MANIFEST));
 
     // THEN
-    await expect(putting).rejects.toThrow(/immutable tags; release tags such as 'latest' need MUTABLE tags/);
+    await expect(putting).rejects.toThrow(/the tag is immutable in this repository: a factory release repository never moves an X\.Y\.Z, and 'latest', X\.Y, X and date tags need a repository whose other tags are mutable/);
     await expect(putting).rejects.toMatchObject({ cause: immutable });
   });
 

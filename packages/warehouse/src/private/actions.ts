@@ -47,8 +47,17 @@ export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
 /** Encrypt objects with the S3 key. */
 export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Decrypt', 'kms:DescribeKey'] as const;
 
-/** What ECR's repository-creation role needs on the ECR key to create an encrypted repository. */
-export const KMS_ECR_GRANT_ACTIONS = ['kms:CreateGrant', 'kms:RetireGrant', 'kms:DescribeKey'] as const;
+/**
+ * What ECR's repository-creation role needs on the ECR key to create an encrypted
+ * repository besides the grant itself: describe the key, retire the grant.
+ */
+export const KMS_ECR_KEY_ACTIONS = ['kms:RetireGrant', 'kms:DescribeKey'] as const;
+
+/** The grant ECR makes for each repository it creates encrypted: given only with `kms:GrantIsForAWSResource` true (ECR, not the role's own session, asks). */
+export const KMS_ECR_GRANT_ACTIONS = ['kms:CreateGrant'] as const;
+
+/** What a publisher to an encrypted SNS topic needs on its key: a data key to encrypt with, and to decrypt it (SNS checks both). */
+export const KMS_TOPIC_PUBLISH_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*'] as const;
 
 /** Read the warehouse's SSM parameters. */
 export const SSM_READ_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'] as const;
