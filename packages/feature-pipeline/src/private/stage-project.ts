@@ -1,8 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { PROJECT_CONCURRENT_BUILD_LIMIT, PROJECT_QUEUED_TIMEOUT, artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
-import { ARTIFACT_READ_ACTIONS, NAG_REASONS, acknowledgeNag, acknowledgeResourceWildcard } from '@devcontainer-factory/warehouse';
 import type { FeatureComputeSize } from '../feature-pipeline-options';
 import type { FeatureSpecOptions } from './buildspecs';
 import type { StageContext } from './stage-context';
@@ -55,8 +54,7 @@ export function stageProject(
     queuedTimeout: PROJECT_QUEUED_TIMEOUT,
     concurrentBuildLimit: PROJECT_CONCURRENT_BUILD_LIMIT,
   });
-  ctx.tool.grantRead(props.role);
-  for (const action of ARTIFACT_READ_ACTIONS) acknowledgeNag(props.role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);
-  acknowledgeResourceWildcard(props.role, ctx.tool.bucket.arnForObjects('*'), "the feature tool's own object in the CDK asset bucket (CDK's asset grant covers the key's prefix)");
+  // The feature tool's one object (CDK's asset grant would read and list the whole asset bucket of the account).
+  props.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [ctx.tool.bucket.arnForObjects(ctx.tool.s3ObjectKey)] }));
   return project;
 }
