@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { OciRegistry, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
+import { OciRegistry, startLocalRegistryServer, startMotoServer, type LocalRegistryServer, type MotoServer } from '@devcontainer-factory/core';
 import { actionExecutors } from './action-executors';
 import type { Assembly } from './assembly';
 import { blobMountingOf, bucketsOf, creationTemplatesOf, functionsOf, parametersOf, pipelinesOf, projectsOf, rulesOf, scanOnPushFiltersOf, tablesOf, topicsOf, type RehearsalRule, type RehearsalTopic, type TriggerTarget } from './assembly-parts';
@@ -27,7 +27,6 @@ import { RehearsalError } from './errors';
 import { matchesEventPattern } from './event-pattern';
 import { transformInput } from './input-transformer';
 import { invokeFunction, type InvocationResult } from './lambda-runner';
-import { startMotoServer, type MotoServer } from './moto-server';
 import { PipelineEngine, type PipelineDefinition, type PipelineExecution } from './pipeline-engine';
 
 export interface RehearsalProps {
@@ -162,7 +161,7 @@ export class Rehearsal {
     const registry = await startLocalRegistryServer();
     let moto: MotoServer | undefined;
     try {
-      moto = await startMotoServer();
+      moto = await startMotoServer("the rehearsal's control planes");
       const rehearsal = new Rehearsal(props, registry, moto);
       await rehearsal.start();
       await rehearsal.createState();

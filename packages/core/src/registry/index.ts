@@ -11,6 +11,7 @@ export * from './promote';
 export * from './release-lock';
 export * from './resolve-platform';
 export * from './local-registry-server';
+export * from './moto-server';
 export * from './retention';
 export * from './image-reference';
 export * from './vulnerability-gate';

@@ -87,8 +87,8 @@ export async function registryAnswers(host: string): Promise<boolean> {
   }
 }
 
-/** A port that was free a moment ago (the OS picks it). */
-async function freePort(): Promise<number> {
+/** A port of 127.0.0.1 that was free a moment ago (the OS picks it). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
