@@ -79,6 +79,7 @@ export class Rehearsal {
 
   readonly ecr: EcrFront;
   private readonly resources: ReturnType<Assembly['resources']>;
+  private readonly creationTemplates: ReturnType<typeof creationTemplatesOf>;
   private readonly account: string;
   private readonly region: string;
 
@@ -91,6 +92,7 @@ export class Rehearsal {
     this.account = assembly.account;
     this.region = assembly.region;
     this.resources = assembly.resources();
+    this.creationTemplates = creationTemplatesOf(this.resources);
     this.registryHost = `${this.account}.dkr.ecr.${this.region}.amazonaws.com`;
     // One place every decision passes through, so the report counts each call once, in order.
     const authorizer = {
@@ -108,7 +110,7 @@ export class Rehearsal {
       region: this.region,
       authorizer: { authorize: (principal, action, resource) => authorizer.authorize({ principal, action, resource }) },
       scanOnPush: (repository) => filters.some((f) => f.test(repository)),
-      creationTemplatePrefixes: creationTemplatesOf(this.resources).map((t) => t.prefix),
+      creationTemplatePrefixes: this.creationTemplates.map((t) => t.prefix),
       onCreateFromTemplate: (repository, prefix) => this.createFromTemplate(repository, prefix),
       blobMounting: blobMountingOf(this.resources),
       repositories: props.repositories ?? [],
@@ -230,7 +232,7 @@ export class Rehearsal {
    * for a KMS-encrypted one, describes the key and grants ECR its use.
    */
   private async createFromTemplate(repository: string, prefix: string): Promise<void> {
-    const template = creationTemplatesOf(this.resources).find((t) => t.prefix.replace(/\/+$/, '') === prefix);
+    const template = this.creationTemplates.find((t) => t.prefix.replace(/\/+$/, '') === prefix);
     if (!template?.roleArn) return;
     const arn = `arn:aws:ecr:${this.region}:${this.account}:repository/${repository}`;
     await this.assume('ecr.amazonaws.com', template.roleArn);
