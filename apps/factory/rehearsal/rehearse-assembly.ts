@@ -7,7 +7,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { readCatalogFile } from '@devcontainer-factory/core';
+import { pipelineArnPatterns, readCatalogFile } from '@devcontainer-factory/core';
 import { loadAssembly } from './assembly';
 import { IamModel, type PolicyDocument, type StatementVerdict } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
@@ -31,7 +31,7 @@ export function developerPolicy(namespace: string, account = REHEARSAL_ACCOUNT, 
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::*/${namespace}/*` },
       { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${region}:${account}:key/*` },
       { Effect: 'Allow', Action: ['codepipeline:ListPipelines'], Resource: '*' },
-      { Effect: 'Allow', Action: ['codepipeline:GetPipelineState', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'], Resource: `arn:aws:codepipeline:${region}:${account}:${namespace}-*` },
+      { Effect: 'Allow', Action: ['codepipeline:GetPipelineState', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'], Resource: pipelineArnPatterns(namespace).map((name) => `arn:aws:codepipeline:${region}:${account}:${name}`) },
     ],
   } as PolicyDocument;
 }
@@ -129,7 +129,7 @@ export async function rehearseAssembly(
   try {
     for (const seed of upstreamSeeds(prefix)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
     const results = await runScenarios(rehearsal, [
-      firstDeploy(),
+      firstDeploy(catalogue.namespace),
       firstReleases(catalogue),
       unchangedUploads(catalogue),
       refreshAfterStagingExpiry(catalogue),

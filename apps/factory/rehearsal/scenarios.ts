@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pipelineName as factoryPipelineName } from '@devcontainer-factory/core';
 import type { StatementVerdict } from './iam';
 import type { Rehearsal } from './rehearsal';
 import type { PipelineExecution } from './pipeline-engine';
@@ -99,7 +100,8 @@ export interface CatalogueUnderTest {
 }
 
 type Kind = 'image' | 'feature';
-const pipelineName = (namespace: string, id: string, kind: Kind = 'image') => `${namespace}-${kind}-${id}`;
+/** The factory's name of the pipeline of an image (by default) or feature. */
+const pipelineName = (namespace: string, id: string, kind: Kind = 'image') => factoryPipelineName(namespace, kind, id);
 
 /** The executions an upload or schedule started, since `since`, for one pipeline. */
 function runsOf(rehearsal: Rehearsal, pipeline: string, since: number): PipelineExecution[] {
@@ -144,7 +146,7 @@ const statusOf = (e: PipelineExecution, stage: string) => e.stages.find((s) => s
  * once, and each run stops in Source (no configuration yet) without a denied call and
  * without running a later stage.
  */
-export function firstDeploy(): Scenario {
+export function firstDeploy(namespace: string): Scenario {
   return {
     name: 'first deploy, nothing uploaded: each pipeline runs once and stops in Source',
     async run(rehearsal, log) {
@@ -162,7 +164,6 @@ export function firstDeploy(): Scenario {
       for (const m of noise) log(`sent on the first deploy: ${m.message.slice(0, 200)}`);
       expectThat(noise.length === 0, `the first deploy sent ${noise.length} failure message(s) for pipelines that only wait for their first upload`);
       // What the team sees: every pipeline waits for its first upload.
-      const namespace = runs[0].pipeline.replace(/-(image|feature)-[^-]+$/, '');
       const status = await rehearsal.dcf(['status', '--namespace', namespace]);
       for (const line of status.stdout.trim().split("\n")) log(`dcf status: ${line}`);
       expectThat(status.code === 0, `dcf status exited ${status.code}: ${status.stderr.trim()}`);

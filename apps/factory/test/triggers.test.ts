@@ -11,6 +11,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CatalogError, readCatalog } from '../src/catalog';
 import { addFactory, factoryApp } from '../src/factory';
+import { pipelineName } from '@devcontainer-factory/core';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const cdkJsonContext: Record<string, unknown> = require('../cdk.json').context;
@@ -53,7 +54,7 @@ describe('triggers of the factory app', () => {
       const t = template(assembly, `devcontainers-image-${id}`);
       t.resourceCountIs('AWS::Scheduler::Schedule', 1);
       t.hasResourceProperties('AWS::Scheduler::Schedule', {
-        Name: `devcontainers-image-${id}-refresh`,
+        Name: `${pipelineName('devcontainers', 'image', id)}-refresh`,
         ScheduleExpression: 'rate(7 days)',
         ScheduleExpressionTimezone: 'Etc/UTC',
         // A random point of a 4-hour window: the pipelines of one deploy do not all start at once.
@@ -66,7 +67,7 @@ describe('triggers of the factory app', () => {
   });
 
   test('refresh: daily is passed through, and refresh: off creates no schedule', () => {
-    template(assembly, 'devcontainers-image-app').hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'devcontainers-image-app-refresh', ScheduleExpression: 'rate(1 day)' });
+    template(assembly, 'devcontainers-image-app').hasResourceProperties('AWS::Scheduler::Schedule', { Name: `${pipelineName('devcontainers', 'image', 'app')}-refresh`, ScheduleExpression: 'rate(1 day)' });
     template(assembly, 'devcontainers-image-frozen').resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 

@@ -16,6 +16,7 @@ import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { ExitCode } from '../src';
 import { codePipelineMock, resetMocks, s3Mock, s3Writes, ssmMock } from './support/factory-mocks';
 import { IMAGE_FILES, Workspace, featureFiles } from './support/harness';
+import { pipelineName } from '@devcontainer-factory/core';
 
 let ws: Workspace;
 const servers: Server[] = [];
@@ -321,7 +322,7 @@ describe('dcf push stops before any write when the factory is not there', () => 
 
     expect(code).toBe(ExitCode.Aws);
     expect(stderr).toContain(
-      "error: no pipeline devcontainers-image-python for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it (nx deploy factory -c namespace=devcontainers -c images=…,python)",
+      `error: no pipeline ${pipelineName('devcontainers', 'image', 'python')} for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it (nx deploy factory -c namespace=devcontainers -c images=…,python)`,
     );
     expect(s3Writes()).toBe(0);
   });

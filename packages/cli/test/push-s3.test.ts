@@ -12,7 +12,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
-import { readZip } from '@devcontainer-factory/core';
+import { readZip, pipelineName } from '@devcontainer-factory/core';
 import { ExitCode } from '../src';
 import { IMAGE_FILES, Workspace, featureFiles } from './support/harness';
 
@@ -72,7 +72,7 @@ test('uploads the packed zip to <ns>/images/<id>.zip, and the bytes pulled back 
   expect([pushed.code, packed.code]).toEqual([ExitCode.Ok, ExitCode.Ok]);
   expect(pushed.stdout).toContain(`✔ uploaded image python (2 files,`);
   expect(pushed.stdout).toContain(`to s3://${BUCKET}/devcontainers/images/python.zip`);
-  expect(pushed.stdout).toContain('Next: pipeline devcontainers-image-python starts within a few seconds.');
+  expect(pushed.stdout).toContain(`Next: pipeline ${pipelineName('devcontainers', 'image', 'python')} starts within a few seconds.`);
   expect(pushed.stdout).toContain(`docker pull ${REGISTRY}/devcontainers/images/python:1.2.3`);
   const { bytes, metadata } = await pull('devcontainers/images/python.zip');
   const local = readFileSync(ws.path('python.zip'));
@@ -89,7 +89,7 @@ test('a feature goes to <ns>/features/<id>.zip of the namespace given, and --jso
 
   expect(code).toBe(ExitCode.Ok);
   const result = JSON.parse(stdout);
-  expect(result).toMatchObject({ kind: 'feature', id: 'hello', namespace: 'team-a', bucket: BUCKET, key: 'team-a/features/hello.zip', pipeline: 'team-a-feature-hello', pull: `${REGISTRY}/team-a/features/hello:2` });
+  expect(result).toMatchObject({ kind: 'feature', id: 'hello', namespace: 'team-a', bucket: BUCKET, key: 'team-a/features/hello.zip', pipeline: pipelineName('team-a', 'feature', 'hello'), pull: `${REGISTRY}/team-a/features/hello:2` });
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'team-a/' }));
   expect(listed.Contents?.map((o) => o.Key)).toEqual(['team-a/features/hello.zip']);
   expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: result.key }))).ContentLength).toBe(result.bytes);

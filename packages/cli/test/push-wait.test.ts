@@ -5,6 +5,7 @@ import { ExitCode } from '../src';
 import { REGISTRY, codePipelineMock, resetMocks, s3Mock, s3Writes } from './support/factory-mocks';
 import { IMAGE_FILES, Workspace } from './support/harness';
 import { simulatePipeline, successfulRun } from './support/pipeline-simulator';
+import { pipelineName } from '@devcontainer-factory/core';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -31,7 +32,7 @@ test('follows the execution whose source revision is the uploaded version, stage
 
   expect(code).toBe(ExitCode.Ok);
   expect(s3Writes()).toBe(1);
-  expect(stderr).toContain('Waiting for pipeline devcontainers-image-python to start…\nExecution exec-new of devcontainers-image-python:\n');
+  expect(stderr).toContain(`Waiting for pipeline ${pipelineName('devcontainers', 'image', 'python')} to start…\nExecution exec-new of ${pipelineName('devcontainers', 'image', 'python')}:\n`);
   const stageLines = stderr.split('\n').filter((l) => l.startsWith('  '));
   expect(stageLines).toEqual([
     '  … Source     InProgress',
@@ -47,7 +48,7 @@ test('follows the execution whose source revision is the uploaded version, stage
     '  … Release    InProgress',
     '  ✔ Release    Succeeded',
   ]);
-  expect(stdout).toMatch(/✔ pipeline devcontainers-image-python succeeded in \d+s/);
+  expect(stdout).toMatch(new RegExp(`✔ pipeline ${pipelineName('devcontainers', 'image', 'python')} succeeded in \\d+s`));
   expect(stdout).toContain(`docker pull ${REGISTRY}/devcontainers/images/python:1.2.3`);
   expect(sim.reads).toBe(successfulRun().length);
 });
@@ -68,7 +69,7 @@ test('a failed stage exits 4 and says which stage failed and why', async () => {
   expect(code).toBe(ExitCode.PipelineFailed);
   expect(stderr).toContain('  ✖ Build      Failed: Build: Build failed: exit status 1 in RUN apt-get install nodejs');
   expect(stderr).toContain(
-    'error: pipeline devcontainers-image-python ended Failed at stage Build (Build: Build failed: exit status 1 in RUN apt-get install nodejs): see the stage\'s logs',
+    `error: pipeline ${pipelineName('devcontainers', 'image', 'python')} ended Failed at stage Build (Build: Build failed: exit status 1 in RUN apt-get install nodejs): see the stage's logs`,
   );
 });
 
@@ -88,7 +89,7 @@ test('skipped stages (an unchanged build) show as skipped, and --json returns th
   expect(code).toBe(ExitCode.Ok);
   expect(stderr).toBe('');
   const result = JSON.parse(stdout);
-  expect(result).toMatchObject({ kind: 'image', id: 'python', key: 'devcontainers/images/python.zip', versionId: 'v-1', pipeline: 'devcontainers-image-python' });
+  expect(result).toMatchObject({ kind: 'image', id: 'python', key: 'devcontainers/images/python.zip', versionId: 'v-1', pipeline: pipelineName('devcontainers', 'image', 'python') });
   expect(result.execution).toMatchObject({ executionId: 'exec-1', status: 'Succeeded' });
   expect(result.execution.stages.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
     'Source:Succeeded',
@@ -116,7 +117,7 @@ test('without object versions, it follows the first execution that started after
   const { code, stderr } = await ws.run(['push', 'python', '--wait']);
 
   expect(code).toBe(ExitCode.Ok);
-  expect(stderr).toContain('Execution exec-after of devcontainers-image-python:');
+  expect(stderr).toContain(`Execution exec-after of ${pipelineName('devcontainers', 'image', 'python')}:`);
 });
 
 test('an execution still running at --timeout exits 5 and says how to keep following it', async () => {
@@ -130,7 +131,7 @@ test('an execution still running at --timeout exits 5 and says how to keep follo
   const { code, stderr } = await ws.run(['push', 'python', '--wait', '--timeout', '2']);
 
   expect(code).toBe(ExitCode.Timeout);
-  expect(stderr).toContain('error: pipeline devcontainers-image-python was still running after 2 minutes: follow it with "dcf status python"');
+  expect(stderr).toContain(`error: pipeline ${pipelineName('devcontainers', 'image', 'python')} was still running after 2 minutes: follow it with "dcf status python"`);
 });
 
 test('an upload that starts no execution exits 5 and points at the trigger', async () => {
@@ -141,7 +142,7 @@ test('an upload that starts no execution exits 5 and points at the trigger', asy
 
   expect(code).toBe(ExitCode.Timeout);
   expect(stderr).toContain(
-    'error: no execution of pipeline devcontainers-image-python started within 5m 0s of the upload: check its EventBridge rule for s3://dcf-source-123/devcontainers/images/python.zip',
+    `error: no execution of pipeline ${pipelineName('devcontainers', 'image', 'python')} started within 5m 0s of the upload: check its EventBridge rule for s3://dcf-source-123/devcontainers/images/python.zip`,
   );
 });
 
@@ -154,6 +155,6 @@ test('without --wait, a pipeline that is not deployed yet is a warning: the uplo
   expect(code).toBe(ExitCode.Ok);
   expect(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'dcf-source-123', Key: 'devcontainers/images/python.zip', ContentType: 'application/zip' });
   expect(stdout).toContain('✔ uploaded image python');
-  expect(stderr).toContain("warning: no pipeline devcontainers-image-python for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it");
+  expect(stderr).toContain(`warning: no pipeline ${pipelineName('devcontainers', 'image', 'python')} for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it`);
   expect(stderr).toContain('The upload starts nothing until then.');
 });

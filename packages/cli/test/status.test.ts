@@ -5,6 +5,7 @@ import { ExitCode } from '../src';
 import { SOURCE_BUCKET, codePipelineMock, deployedFactory, resetMocks, s3Mock } from './support/factory-mocks';
 import { Workspace } from './support/harness';
 import { simulatePipeline } from './support/pipeline-simulator';
+import { pipelineName } from '@devcontainer-factory/core';
 
 let ws: Workspace;
 beforeEach(() => {
@@ -16,8 +17,8 @@ afterEach(() => ws.cleanup());
 const started = new Date('2025-01-01T11:00:00Z');
 
 function threePipelines(): void {
-  codePipelineMock.on(ListPipelinesCommand).resolvesOnce({ pipelines: [{ name: 'devcontainers-image-python' }, { name: 'other-image-go' }], nextToken: 'page-2' }).resolves({
-    pipelines: [{ name: 'devcontainers-feature-hello' }, { name: 'devcontainers-image-node' }],
+  codePipelineMock.on(ListPipelinesCommand).resolvesOnce({ pipelines: [{ name: pipelineName('devcontainers', 'image', 'python') }, { name: pipelineName('other', 'image', 'go') }], nextToken: 'page-2' }).resolves({
+    pipelines: [{ name: pipelineName('devcontainers', 'feature', 'hello') }, { name: pipelineName('devcontainers', 'image', 'node') }],
   });
 }
 
@@ -66,12 +67,12 @@ test('one id, as JSON: the pipeline, its latest execution and its stages', async
   expect(code).toBe(ExitCode.Ok);
   expect(JSON.parse(stdout)).toEqual([
     {
-      pipeline: 'devcontainers-image-python',
+      pipeline: pipelineName('devcontainers', 'image', 'python'),
       kind: 'image',
       id: 'python',
       status: 'failed',
       execution: {
-        pipeline: 'devcontainers-image-python',
+        pipeline: pipelineName('devcontainers', 'image', 'python'),
         executionId: 'exec-9',
         status: 'Failed',
         sourceRevision: 'v-9',
@@ -93,7 +94,7 @@ test('one id, as JSON: the pipeline, its latest execution and its stages', async
 
 test('finds a feature pipeline when there is no image of that id, and says when it never ran', async () => {
   simulatePipeline({ executionId: 'x', executions: [], frames: [{ status: 'InProgress', stages: {} }] });
-  codePipelineMock.on(GetPipelineStateCommand, { name: 'devcontainers-image-hello' }).rejects(Object.assign(new Error('no'), { name: 'PipelineNotFoundException' }));
+  codePipelineMock.on(GetPipelineStateCommand, { name: pipelineName('devcontainers', 'image', 'hello') }).rejects(Object.assign(new Error('no'), { name: 'PipelineNotFoundException' }));
 
   const { code, stdout } = await ws.run(['status', 'hello']);
 
@@ -108,12 +109,12 @@ test('an id without a pipeline is an error that names what was looked for', asyn
 
   expect(code).toBe(ExitCode.Aws);
   expect(stderr).toContain(
-    "error: no pipeline for image or feature 'ruby' in namespace 'team-a' (looked for team-a-image-ruby, team-a-feature-ruby): check the id and --namespace, or add it to the catalog and deploy",
+    `error: no pipeline for image or feature 'ruby' in namespace 'team-a' (looked for ${pipelineName('team-a', 'image', 'ruby')}, ${pipelineName('team-a', 'feature', 'ruby')}): check the id and --namespace, or add it to the catalog and deploy`,
   );
 });
 
 test('an empty namespace says how to add pipelines', async () => {
-  codePipelineMock.on(ListPipelinesCommand).resolves({ pipelines: [{ name: 'other-image-go' }] });
+  codePipelineMock.on(ListPipelinesCommand).resolves({ pipelines: [{ name: pipelineName('other', 'image', 'go') }] });
 
   const { code, stdout } = await ws.run(['status']);
 
@@ -158,7 +159,7 @@ describe('a latest execution that failed in Source', () => {
     expect(code).toBe(ExitCode.Ok);
     const [entry] = JSON.parse(stdout);
     expect(entry).toMatchObject({
-      pipeline: 'team-a-image-python',
+      pipeline: pipelineName('team-a', 'image', 'python'),
       status: 'waiting-for-upload',
       hint: `dcf push <folder> --namespace team-a uploads its first configuration to s3://${SOURCE_BUCKET}/team-a/images/python.zip`,
       execution: { executionId: 'exec-0', status: 'Failed' },
@@ -222,7 +223,7 @@ test('--json gives a pipeline that never ran the status never-run', async () => 
 
   const { stdout } = await ws.run(['status', 'python', '--json']);
 
-  expect(JSON.parse(stdout)).toEqual([{ pipeline: 'devcontainers-image-python', kind: 'image', id: 'python', status: 'never-run' }]);
+  expect(JSON.parse(stdout)).toEqual([{ pipeline: pipelineName('devcontainers', 'image', 'python'), kind: 'image', id: 'python', status: 'never-run' }]);
 });
 
 test('--json gives every pipeline that ran the status of its latest execution in kebab case', async () => {

@@ -3,6 +3,7 @@
  * repository names and SSM parameter names. Pure functions, no AWS calls, so the
  * constructs, the Lambdas and the CLI all use the same rules.
  */
+import { createHash } from 'node:crypto';
 import { FactoryError } from './factory-error';
 
 /** What an image or feature id may look like. */
@@ -127,9 +128,27 @@ export function isPullThroughCachePrefix(prefix: string): boolean {
 /** CodePipeline's limit on a pipeline name. */
 export const MAX_PIPELINE_NAME_LENGTH = 100;
 
+/**
+ * How many leading characters of a pipeline's name CodePipeline keys its artifacts by:
+ * it writes them to `<artifact bucket>/<first 20 characters of the name>/…`, so two
+ * pipelines whose names share those characters share an artifact prefix, and a stage
+ * role granted one pipeline's prefix could read the other's artifacts.
+ */
+export const ARTIFACT_PREFIX_LENGTH = 20;
+
+/** The key prefix of a pipeline's objects in its artifact bucket: the first {@link ARTIFACT_PREFIX_LENGTH} characters of its name. */
+export function artifactPrefix(pipelineName: string): string {
+  return pipelineName.slice(0, ARTIFACT_PREFIX_LENGTH);
+}
+
+/** What every factory pipeline name starts with, before the hash that keeps its artifact prefix its own. */
+const PIPELINE_NAME_PREFIX = 'dcf-';
+/** Hex digits of the hash: `dcf-` and 12 digits fill 16 of the 20 characters of the artifact prefix. */
+const PIPELINE_HASH_LENGTH = 12;
+
 /** The problem with the pipeline name of a namespace and id (too long for CodePipeline), or undefined. */
 export function pipelineNameProblem(namespace: string, kind: ArtifactKind, id: string): string | undefined {
-  const name = stackName(namespace, kind, id);
+  const name = factoryPipelineName(namespace, kind, id);
   if (name.length <= MAX_PIPELINE_NAME_LENGTH) return undefined;
   return (
     `${kind} '${id}' in namespace '${namespace}' gets the pipeline name '${name}', ${name.length} characters long; ` +
@@ -138,12 +157,54 @@ export function pipelineNameProblem(namespace: string, kind: ArtifactKind, id: s
 }
 
 /**
- * CodePipeline pipeline names: the same as the stack that holds the pipeline.
+ * CodePipeline pipeline names: `dcf-<hash>-<stack name>`, e.g.
+ * `dcf-5d0c3ab1e2f4-devcontainers-image-greeter`. The 12 hex digits are the start of the
+ * SHA-256 of `<ns>/<kind>/<id>`, so the first 20 characters, under which CodePipeline
+ * keeps the pipeline's artifacts ({@link artifactPrefix}), differ between any two
+ * pipelines of any namespaces, however long their namespaces and ids; the stack name
+ * follows, so the name still says whose pipeline it is.
  * @throws InvalidNameError when the name is longer than CodePipeline allows
  */
 export function pipelineName(namespace: string, kind: ArtifactKind, id: string): string {
   const problem = pipelineNameProblem(namespace, kind, id);
   if (problem) throw new InvalidNameError(problem);
+  return factoryPipelineName(namespace, kind, id);
+}
+
+/**
+ * IAM wildcards (`?` one character, `*` any) that match the names of the factory
+ * pipelines of `namespace`, for the resource of a `codepipeline:` statement:
+ * `dcf-????????????-<ns>-image-*` and `dcf-????????????-<ns>-feature-*`. They match no
+ * other namespace's pipelines, unless that namespace is `<ns>-image-…` or `<ns>-feature-…`.
+ */
+export function pipelineArnPatterns(namespace: string): string[] {
+  const hash = '?'.repeat(PIPELINE_HASH_LENGTH);
+  return (['image', 'feature'] as const).map((kind) => `${PIPELINE_NAME_PREFIX}${hash}-${stackName(namespace, kind, '')}*`);
+}
+
+/**
+ * The image or feature of namespace `namespace` whose factory pipeline is named `name`,
+ * or undefined when `name` is no pipeline of that namespace (another namespace's, one
+ * named by hand, or one whose hash does not match): the inverse of {@link pipelineName}.
+ */
+export function parsePipelineName(namespace: string, name: string): { kind: ArtifactKind; id: string } | undefined {
+  for (const kind of ['image', 'feature'] as const) {
+    const stackPrefix = stackName(namespace, kind, '');
+    const match = /^dcf-[0-9a-f]{12}-(.*)$/.exec(name);
+    if (!match?.[1].startsWith(stackPrefix)) continue;
+    const id = match[1].slice(stackPrefix.length);
+    if (idProblem(id) === undefined && factoryPipelineName(namespace, kind, id) === name) return { kind, id };
+  }
+  return undefined;
+}
+
+function factoryPipelineName(namespace: string, kind: ArtifactKind, id: string): string {
+  const hash = createHash('sha256').update(`${namespace}/${kind}/${id}`).digest('hex').slice(0, PIPELINE_HASH_LENGTH);
+  return `${PIPELINE_NAME_PREFIX}${hash}-${stackName(namespace, kind, id)}`;
+}
+
+/** The stack of an image or feature pipeline: `<ns>-image-<id>` or `<ns>-feature-<id>` (within 128 characters by {@link MAX_ID_LENGTH} and {@link MAX_NAMESPACE_LENGTH}). */
+export function pipelineStackName(namespace: string, kind: ArtifactKind, id: string): string {
   return stackName(namespace, kind, id);
 }
 

@@ -1,11 +1,20 @@
 import {
+  ARTIFACT_PREFIX_LENGTH,
   InvalidNameError,
   MAX_ID_LENGTH,
+  MAX_NAMESPACE_LENGTH,
+  MAX_PIPELINE_NAME_LENGTH,
   archTag,
+  artifactPrefix,
   featureCollectionRepositoryName,
   idProblem,
   namespaceProblem,
   parameterNames,
+  parsePipelineName,
+  pipelineArnPatterns,
+  pipelineName,
+  pipelineNameProblem,
+  pipelineStackName,
   repositoryName,
   sourceKey,
   stackNames,
@@ -67,5 +76,55 @@ describe('names derived from a namespace and id', () => {
     expect(a.every((name) => name.startsWith('/team-a/factory/'))).toBe(true);
     expect(a.filter((name) => b.includes(name))).toEqual([]);
     expect(new Set(a).size).toBe(a.length);
+  });
+
+  test('GIVEN pipelines of any namespaces and ids WHEN named THEN the first 20 characters, their artifact prefix, differ', () => {
+    const long = 'a'.repeat(MAX_NAMESPACE_LENGTH);
+    const names = [
+      pipelineName('devcontainers', 'image', 'python'),
+      pipelineName('devcontainers', 'image', 'node'),
+      pipelineName('devcontainers', 'feature', 'python'),
+      pipelineName(long, 'image', 'python'),
+      pipelineName(long, 'feature', 'python'),
+      pipelineName(`${long.slice(1)}b`, 'image', 'python'),
+    ];
+    expect(names[0]).toMatch(/^dcf-[0-9a-f]{12}-devcontainers-image-python$/);
+    expect(names[0]).toBe(pipelineName('devcontainers', 'image', 'python'));
+    const prefixes = names.map(artifactPrefix);
+    expect(prefixes.every((p) => p.length === ARTIFACT_PREFIX_LENGTH)).toBe(true);
+    expect(new Set(prefixes).size).toBe(names.length);
+    // The stack keeps the readable name.
+    expect(pipelineStackName('devcontainers', 'image', 'python')).toBe('devcontainers-image-python');
+  });
+
+  test('GIVEN an id too long for a pipeline name WHEN named THEN the problem says how long the id may be', () => {
+    const ns = 'a'.repeat(MAX_NAMESPACE_LENGTH);
+    const id = 'b'.repeat(MAX_ID_LENGTH);
+    const problem = pipelineNameProblem(ns, 'feature', id);
+    expect(problem).toContain(`CodePipeline allows ${MAX_PIPELINE_NAME_LENGTH}`);
+    const allowed = Number(/at most (\d+) characters/.exec(problem ?? '')?.[1]);
+    expect(pipelineNameProblem(ns, 'feature', id.slice(0, allowed))).toBeUndefined();
+    expect(pipelineNameProblem(ns, 'feature', id.slice(0, allowed + 1))).toBeDefined();
+    expect(() => pipelineName(ns, 'feature', id)).toThrow(InvalidNameError);
+  });
+
+  test('GIVEN pipeline names WHEN parsed for a namespace THEN only that namespace\'s factory pipelines with a matching hash are read', () => {
+    expect(parsePipelineName('devcontainers', pipelineName('devcontainers', 'image', 'python'))).toEqual({ kind: 'image', id: 'python' });
+    expect(parsePipelineName('devcontainers', pipelineName('devcontainers', 'feature', 'hello'))).toEqual({ kind: 'feature', id: 'hello' });
+    // A namespace that starts like another is told apart by the hash.
+    expect(parsePipelineName('devcontainers', pipelineName('devcontainers-image', 'image', 'python'))).toBeUndefined();
+    expect(parsePipelineName('devcontainers-image', pipelineName('devcontainers-image', 'image', 'python'))).toEqual({ kind: 'image', id: 'python' });
+    expect(parsePipelineName('devcontainers', 'devcontainers-image-python')).toBeUndefined();
+    expect(parsePipelineName('devcontainers', 'dcf-000000000000-devcontainers-image-python')).toBeUndefined();
+    expect(parsePipelineName('other', pipelineName('devcontainers', 'image', 'python'))).toBeUndefined();
+  });
+
+  test('GIVEN a namespace WHEN its pipeline ARN patterns are made THEN they match its pipelines and not those of a namespace that merely starts like it', () => {
+    const matches = (pattern: string, name: string) => new RegExp(`^${pattern.replace(/\?/g, '.').replace(/\*/g, '.*')}$`).test(name);
+    const patterns = pipelineArnPatterns('team');
+    expect(patterns).toEqual(['dcf-????????????-team-image-*', 'dcf-????????????-team-feature-*']);
+    const ours = [pipelineName('team', 'image', 'python'), pipelineName('team', 'feature', 'hello')];
+    for (const name of ours) expect(patterns.some((p) => matches(p, name))).toBe(true);
+    for (const name of [pipelineName('team-b', 'image', 'python'), pipelineName('teams', 'feature', 'hello'), 'team-image-python']) expect(patterns.some((p) => matches(p, name))).toBe(false);
   });
 });

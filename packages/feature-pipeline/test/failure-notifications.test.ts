@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -21,7 +22,7 @@ describe('a FeaturePipelineStack', () => {
     const [parameter] = Object.entries(parameters).find(([, p]) => p.Default === '/acme/factory/failure-topic-arn')!;
     expect(stack.featurePipeline.failureRule).toBeDefined();
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: ['acme-feature-hello'], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] } },
+      EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [pipelineName('acme', 'feature', 'hello')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] } },
       Targets: [Match.objectLike({ Arn: { Ref: parameter }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"kind":"feature","id":"hello"') }) })],
     });
   });
@@ -46,7 +47,7 @@ describe('a FeaturePipeline on resources of its own', () => {
     const failures = new FailureTopic(withTopic.stack, 'Failures');
     new FeaturePipeline(withTopic.stack, 'Hello', { featureId: 'hello', namespace: 'team', sourceBucket: withTopic.sourceBucket, failureTopic: failures.topic });
     Template.fromStack(withTopic.stack).hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: ['team-feature-hello'], state: ['FAILED'] }) }),
+      EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: [pipelineName('team', 'feature', 'hello')], state: ['FAILED'] }) }),
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^FailuresTopic') } })],
     });
 

@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -31,13 +32,13 @@ function buildSpec(template: Template, what: RegExp): { env: { variables: Record
 }
 
 describe('FeaturePipeline', () => {
-  test('is a CodePipeline V2 named <ns>-feature-<id> with the stages Source, Test and Publish, runs queued', () => {
+  test('is a CodePipeline V2 named dcf-<hash>-<ns>-feature-<id> with the stages Source, Test and Publish, runs queued', () => {
     // GIVEN / WHEN
     const { template } = synth();
 
     // THEN
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Name: 'acme-feature-hello',
+      Name: pipelineName('acme', 'feature', 'hello'),
       PipelineType: 'V2',
       ExecutionMode: 'QUEUED',
       Stages: [

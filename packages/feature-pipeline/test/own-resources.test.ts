@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { FactoryError } from '@devcontainer-factory/core';
+import { FactoryError, pipelineName } from '@devcontainer-factory/core';
 import { Warehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipeline, FeaturePipelinePropsError, type FeaturePipelineProps } from '../src';
 
@@ -31,7 +31,7 @@ test('GIVEN a team bucket and key THEN the feature pipeline synthesizes on them,
   const { template, featurePipeline, sourceBucket, encryptionKey } = pipelineIn();
 
   // THEN
-  template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'team-feature-hello' });
+  template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: pipelineName('team', 'feature', 'hello') });
   expect(featurePipeline.repositoryName).toBe('team/features/hello');
   template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
   const [rule] = Object.values(template.findResources('AWS::Events::Rule'));

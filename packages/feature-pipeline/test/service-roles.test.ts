@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 /**
  * Who may act as the feature pipeline's roles, and how its projects behave when a build
  * would run twice: trust policies with the source account and ARN, one build per project
@@ -30,7 +31,7 @@ describe('FeaturePipeline roles', () => {
     expect(bySource).toEqual([
       ['codebuild.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*'],
       ['codebuild.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*'],
-      ['codepipeline.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:acme-feature-hello'],
+      ['codepipeline.amazonaws.com', '<AWS::AccountId>', `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('acme', 'feature', 'hello')}`],
       ['events.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*'],
     ]);
   });

@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -33,7 +34,7 @@ describe('an ImagePipeline on the warehouse of a namespace', () => {
         source: ['aws.codepipeline'],
         'detail-type': ['CodePipeline Action Execution State Change'],
         // Every stage after Source, Release among them: a refused release fails the Release action with the refusal as its summary.
-        detail: { pipeline: ['acme-image-python'], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
+        detail: { pipeline: [pipelineName('acme', 'image', 'python')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
       },
       Targets: [Match.objectLike({ Arn: topicArn(), InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"summary":<detail-execution-result-external-execution-summary>') }) })],
     });
@@ -96,7 +97,7 @@ describe('an ImagePipeline on resources of its own', () => {
     new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, failureTopic: failures.topic });
     const template = Template.fromStack(team.stack);
     const topic = { Ref: logicalId(failures.topic) };
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: ['team-image-python'], state: ['FAILED'] }) }), Targets: [Match.objectLike({ Arn: topic })] });
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: [pipelineName('team', 'image', 'python')], state: ['FAILED'] }) }), Targets: [Match.objectLike({ Arn: topic })] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic] });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { DestinationConfig: { OnFailure: { Destination: topic } } });
   });

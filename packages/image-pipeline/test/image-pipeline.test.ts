@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { execFileSync } from 'node:child_process';
 import { App, Stack, Token, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -35,8 +36,8 @@ describe('ImagePipeline with default props', () => {
     ctx = pipelineIn();
   });
 
-  test('is a CodePipeline V2 named <ns>-image-<id> with the stages in order', () => {
-    ctx.template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'devcontainers-image-python', PipelineType: 'V2' });
+  test('is a CodePipeline V2 named dcf-<hash>-<ns>-image-<id> with the stages in order', () => {
+    ctx.template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: pipelineName('devcontainers', 'image', 'python'), PipelineType: 'V2' });
     expect(pipelineStages(ctx.template).map((s) => s.Name)).toEqual(['Source', 'Prepare', 'Build', 'Manifest', 'Test', 'Release']);
   });
 
@@ -197,7 +198,7 @@ describe('ImagePipeline with default props', () => {
       // (Build's read of the image tool, one object, has a test of its own.)
       const s3 = statements.filter((s) => s.actions.some((a) => a.startsWith('s3:')) && !s.resources.some((r) => r.includes('cdk-hnb659fds-assets')));
       expect(s3).toEqual([
-        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/devcontainers-image-\/\*$/)] },
+        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/dcf-[0-9a-f]{12}-dev\/\*$/)] },
         { actions: ['s3:GetBucketLocation'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>$/)] },
       ]);
       expect(statements.filter((s) => s.actions.some((a) => a.startsWith('logs:'))).flatMap((s) => s.resources)).toEqual([`<${logicalId(ctx.imagePipeline.logGroup)}.Arn>`]);
@@ -423,7 +424,7 @@ describe('ImagePipeline validation', () => {
 });
 
 describe('ImagePipelineStack', () => {
-  test('is named <ns>-image-<id> by default and finds the warehouse through SSM parameters', () => {
+  test('is the stack <ns>-image-<id> by default, its pipeline dcf-<hash>-<ns>-image-<id>, and finds the warehouse through SSM parameters', () => {
     // GIVEN
     const app = new App();
     // WHEN
@@ -438,7 +439,7 @@ describe('ImagePipelineStack', () => {
       '/acme/factory/s3-key-arn',
       '/acme/factory/source-bucket-name',
     ]);
-    Template.fromStack(stack).hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'acme-image-node' });
+    Template.fromStack(stack).hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: pipelineName('acme', 'image', 'node') });
   });
 
   test('rejects an invalid namespace before creating anything', () => {

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { FactoryError } from '@devcontainer-factory/core';
+import { FactoryError, pipelineName } from '@devcontainer-factory/core';
 import { Warehouse } from '@devcontainer-factory/warehouse';
 import { ImagePipeline, ImagePipelinePropsError, type ImagePipelineProps } from '../src';
 import { cfnText, isEcrWrite, roleStatements } from './template-text';
@@ -48,7 +48,7 @@ describe('own bucket, key and repository, no warehouse', () => {
 
     // THEN
     template.resourceCountIs('AWS::CodePipeline::Pipeline', 1);
-    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'team-image-python' });
+    template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: pipelineName('team', 'image', 'python') });
     const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.s3');
     expect(rule.Properties.EventPattern.detail.object).toEqual({ key: ['team/images/python.zip'] });
     expect(rule.Properties.EventPattern.detail.bucket.name).toEqual([{ Ref: logicalId(sourceBucket) }]);
@@ -164,6 +164,25 @@ describe('pipelineName', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', { Name: 'team-python_main-refresh' });
     const build = roleStatements(template, logicalId(imagePipeline.buildRole));
     expect(build.flatMap((s) => s.resources).some((r) => r.endsWith('/team-python@main/*'))).toBe(true);
+  });
+
+  test('GIVEN the artifact bucket that CDK grants read-write THEN the pipeline role reads and writes only its own artifact prefix', () => {
+    const { template, imagePipeline } = pipelineIn({ pipelineName: 'team-python@main' });
+    const s3Resources = roleStatements(template, logicalId(imagePipeline.pipeline.role))
+      .filter((s) => s.actions.some((a) => a.startsWith('s3:')))
+      .flatMap((s) => s.resources);
+    // Object grants end in a key pattern; the Source action's grant is its one key.
+    const patterns = s3Resources.filter((r) => r.endsWith('*'));
+    expect(patterns.length).toBeGreaterThan(0);
+    expect(patterns.filter((r) => !r.endsWith('/team-python@main/*'))).toEqual([]);
+  });
+
+  test('GIVEN two pipelines of one namespace whose names share their first 20 characters THEN the second is refused', () => {
+    const team = teamStack();
+    new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, pipelineName: 'team-images-python-main-a' });
+    const other = new ecr.Repository(team.stack, 'NodeRepository', { repositoryName: 'team/images/node' });
+    const make = () => new ImagePipeline(team.stack, 'Node', { imageId: 'node', namespace: 'team', sourceBucket: team.sourceBucket, repository: other, pipelineName: 'team-images-python-main-b' });
+    expect(make).toThrow(/pipelineName 'team-images-python-main-b' starts with the same 20 characters as the pipeline 'team-images-python-main-a' of namespace 'team' \('team-images-python-m'\)/);
   });
 
   test.each([

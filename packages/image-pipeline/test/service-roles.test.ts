@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 /**
  * Who may act as the image pipeline's roles, and how its functions and projects behave
  * when something runs twice: trust policies with the source account (and source ARN),
@@ -50,7 +51,7 @@ describe('trust policies', () => {
     const sourceArns = (service: string) => [...new Set(trustOf(ctx.template).filter((t) => t.service === service).map((t) => t.conditions.ArnLike?.['aws:SourceArn']))];
     expect(sourceArns('codebuild.amazonaws.com')).toEqual(['arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*']);
     expect(sourceArns('events.amazonaws.com')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*']);
-    expect(sourceArns('codepipeline.amazonaws.com')).toEqual(['arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:devcontainers-image-python']);
+    expect(sourceArns('codepipeline.amazonaws.com')).toEqual([`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('devcontainers', 'image', 'python')}`]);
     // Lambda is not documented to send aws:SourceArn for an execution role: the account alone.
     expect(sourceArns('lambda.amazonaws.com')).toEqual([undefined]);
   });

@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 /**
  * What starts an image pipeline besides an upload: a schedule (refresh) and a push of
  * a tag of a factory feature the image uses. Prepare skips the build when no input moved.
@@ -37,7 +38,7 @@ describe('the refresh schedule', () => {
     const [schedule, ...others] = schedules(ctx.template);
     expect(others).toEqual([]);
     expect(schedule).toMatchObject({
-      Name: 'devcontainers-image-python-refresh',
+      Name: `${pipelineName('devcontainers', 'image', 'python')}-refresh`,
       ScheduleExpression: 'rate(7 days)',
       ScheduleExpressionTimezone: 'Etc/UTC',
       // Spread over the window: the schedules of one deploy, which all count from it, do not start every pipeline at once.
@@ -75,7 +76,7 @@ describe('the refresh schedule', () => {
     expect(statement.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
     expect(statement.Action).toBe('sts:AssumeRole');
     expect(cfnText(statement.Condition.StringEquals['aws:SourceAccount'])).toBe('<AWS::AccountId>');
-    expect(cfnText(statement.Condition.StringEquals['aws:SourceArn'])).toBe('arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/devcontainers-image-python-refresh');
+    expect(cfnText(statement.Condition.StringEquals['aws:SourceArn'])).toBe(`arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${pipelineName('devcontainers', 'image', 'python')}-refresh`);
   });
 
   test('daily is rate(1 day)', () => {
@@ -116,7 +117,7 @@ describe('refreshScheduleName', () => {
   test('the synthesized schedule of a long pipeline name carries the shortened name', () => {
     const imageId = 'a'.repeat(61);
     const [schedule] = schedules(pipelineIn({ imageId }).template);
-    expect(schedule.Name).toBe(refreshScheduleName(`devcontainers-image-${imageId}`));
+    expect(schedule.Name).toBe(refreshScheduleName(pipelineName('devcontainers', 'image', imageId)));
     expect(schedule.Name.length).toBeLessThanOrEqual(64);
   });
 });

@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { type ArtifactKind, DEFAULT_NAMESPACE, pipelineName, validateId, validateNamespace } from '@devcontainer-factory/core';
+import { type ArtifactKind, DEFAULT_NAMESPACE, pipelineStackName, validateId, validateNamespace } from '@devcontainer-factory/core';
 import { type IWarehouse, Warehouse } from '@devcontainer-factory/warehouse';
 
 export interface PipelineStackProps extends StackProps {
@@ -35,7 +35,7 @@ export abstract class PipelineStack extends Stack {
   protected constructor(scope: Construct, id: string | undefined, props: PipelineStackProps, subject: PipelineStackSubject) {
     const namespace = validateNamespace(props.namespace ?? DEFAULT_NAMESPACE);
     const artifactId = validateId(subject.id, `${subject.kind} id`);
-    super(scope, id ?? pipelineName(namespace, subject.kind, artifactId), {
+    super(scope, id ?? pipelineStackName(namespace, subject.kind, artifactId), {
       description: `devcontainer-factory ${namespace}: ${subject.does} the ${subject.kind} '${artifactId}'`,
       ...props,
     });

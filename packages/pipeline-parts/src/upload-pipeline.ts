@@ -4,8 +4,9 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
-import { type ArtifactKind, MAX_PIPELINE_NAME_LENGTH, pipelineName } from '@devcontainer-factory/core';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct, IConstruct } from 'constructs';
+import { type ArtifactKind, ARTIFACT_PREFIX_LENGTH, MAX_PIPELINE_NAME_LENGTH, artifactPrefix, pipelineName } from '@devcontainer-factory/core';
 import { ARTIFACT_READ_WRITE_ACTIONS, type IWarehouse, acknowledgeArtifactAccess } from '@devcontainer-factory/warehouse';
 import { addFailureRule } from './failure-rule';
 import { codePipelineFor, eventBridgeInAccount } from './service-principals';
@@ -80,18 +81,20 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
     variablesNamespace: props.sourceVariablesNamespace,
   });
   const name = props.pipelineName ?? pipelineName(warehouse.namespace, kind, artifactId);
+  claimArtifactPrefix(scope, warehouse, name);
   const role = new iam.Role(scope, 'PipelineRole', { assumedBy: codePipelineFor(scope, name), description: `CodePipeline runs the pipeline ${name} with this role` });
   const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
     pipelineName: name,
     role,
     pipelineType: codepipeline.PipelineType.V2,
     executionMode: props.executionMode,
-    artifactBucket: warehouse.artifactBucket,
+    // CDK grants the pipeline role read and write on the whole artifact bucket; this view narrows every such grant to the pipeline's own prefix.
+    artifactBucket: prefixScopedBucket(warehouse.artifactBucket, artifactPrefix(name)),
     crossAccountKeys: false,
     usePipelineRoleForActions: true,
     stages: [{ stageName: 'Source', actions: [sourceAction] }, ...props.stages],
   });
-  acknowledgeArtifactAccess(pipeline.role, warehouse, ARTIFACT_READ_WRITE_ACTIONS);
+  acknowledgeArtifactAccess(pipeline.role, warehouse, ARTIFACT_READ_WRITE_ACTIONS, `${artifactPrefix(name)}/*`);
   // One role for every rule that starts the pipeline; the target grants it StartPipelineExecution on this pipeline only.
   const eventRole = new iam.Role(scope, 'PipelineEventsRole', { assumedBy: eventBridgeInAccount(scope), description: `EventBridge rules start the pipeline ${name} with this role` });
 
@@ -123,4 +126,48 @@ export function pipelineNameProblem(name: string): string | undefined {
   if (Token.isUnresolved(name)) return 'pipelineName must be a string known at synthesis, not a token';
   if (PIPELINE_NAME.test(name)) return undefined;
   return `pipelineName '${name}' is not a CodePipeline name: use 1 to ${MAX_PIPELINE_NAME_LENGTH} characters of A-Z, a-z, 0-9, '.', '@', '-' and '_' (it has ${name.length})`;
+}
+
+/** The object grants of `s3.IBucket` that CDK's pipeline and actions make on the artifact bucket. */
+const OBJECT_GRANTS = ['grantRead', 'grantWrite', 'grantReadWrite', 'grantPut', 'grantDelete'] as const;
+
+/**
+ * The artifact bucket as one pipeline sees it: the same bucket, whose object grants
+ * (`grantRead`, `grantReadWrite`, …) cover only `<prefix>/*`, the pipeline's own
+ * artifacts. CDK's `Pipeline` grants its role `grantReadWrite` on the bucket it is
+ * given, which would let the role of one pipeline read, overwrite and delete every
+ * other pipeline's artifacts (which the next stage runs as code).
+ */
+export function prefixScopedBucket(bucket: s3.IBucket, prefix: string): s3.IBucket {
+  const pattern = `${prefix}/*`;
+  const scoped: s3.IBucket = Object.create(bucket);
+  for (const grant of OBJECT_GRANTS) {
+    Object.defineProperty(scoped, grant, { value: (grantee: iam.IGrantable, objectsKeyPattern?: string) => bucket[grant](grantee, objectsKeyPattern ?? pattern) });
+  }
+  return scoped;
+}
+
+/** The artifact prefixes taken by the pipelines of each namespace, per app. */
+const claimedPrefixes = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Refuses a second pipeline of the same namespace and app whose name has the same
+ * artifact prefix (its first 20 characters): the stage roles of each could read the
+ * other's artifacts. Factory names never collide (`pipelineName`); names given as
+ * `pipelineName` may, and pipelines synthesized by other apps cannot be seen here.
+ */
+function claimArtifactPrefix(scope: Construct, warehouse: IWarehouse, name: string): void {
+  const root = scope.node.root;
+  const claimed = claimedPrefixes.get(root) ?? new Map<string, string>();
+  claimedPrefixes.set(root, claimed);
+  const key = `${warehouse.namespace}\0${artifactPrefix(name)}`;
+  const other = claimed.get(key);
+  if (other !== undefined && other !== name) {
+    throw new Error(
+      `pipelineName '${name}' starts with the same ${ARTIFACT_PREFIX_LENGTH} characters as the pipeline '${other}' of namespace '${warehouse.namespace}' ('${artifactPrefix(name)}'): ` +
+        `CodePipeline keeps artifacts under those characters, so each pipeline's roles could read the other's; give one a name that differs within its first ${ARTIFACT_PREFIX_LENGTH} characters, or leave pipelineName out`,
+    );
+  }
+  if (other === name) throw new Error(`two pipelines of namespace '${warehouse.namespace}' are named '${name}': CodePipeline names are unique in an account and region`);
+  claimed.set(key, name);
 }

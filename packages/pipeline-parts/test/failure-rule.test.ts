@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -27,7 +28,7 @@ describe('the failure rule of an upload pipeline', () => {
     expect(rules[0].Properties.EventPattern).toEqual({
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Action Execution State Change'],
-      detail: { pipeline: ['acme-feature-hello'], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
+      detail: { pipeline: [pipelineName('acme', 'feature', 'hello')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
     });
   });
 

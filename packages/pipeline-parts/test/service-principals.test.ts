@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,7 +47,7 @@ describe('addUploadPipeline roles', () => {
     const id = (c: iam.IRole) => stack.getLogicalId(c.node.defaultChild as iam.CfnRole);
     const condition = (role: iam.IRole) => roles[id(role)].Properties.AssumeRolePolicyDocument.Statement[0].Condition;
     expect(Object.keys(roles).sort()).toEqual([id(pipeline.role), id(eventRole)].sort());
-    expect(JSON.stringify(condition(pipeline.role).ArnLike['aws:SourceArn'])).toContain(':acme-feature-hello');
+    expect(JSON.stringify(condition(pipeline.role).ArnLike['aws:SourceArn'])).toContain(`:${pipelineName('acme', 'feature', 'hello')}`);
     expect(JSON.stringify(condition(eventRole).ArnLike['aws:SourceArn'])).toContain(':rule/*');
     expect(condition(pipeline.role).StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
     expect(template.findResources('AWS::Events::Rule')[stack.getLogicalId(sourceRule.node.defaultChild as never)].Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': [id(eventRole), 'Arn'] });

@@ -1,3 +1,4 @@
+import { pipelineName } from '@devcontainer-factory/core';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
@@ -16,7 +17,7 @@ class HelloPipelineStack extends PipelineStack {
 }
 
 describe('addUploadPipeline', () => {
-  test('adds a V2 pipeline named <ns>-<kind>-<id> whose Source reads the exact key without polling, then the given stages', () => {
+  test('adds a V2 pipeline named dcf-<hash>-<ns>-<kind>-<id> whose Source reads the exact key without polling, then the given stages', () => {
     // GIVEN
     const stack = new Stack();
     const warehouse = Warehouse.fromNamespace(stack, 'Warehouse', 'acme');
@@ -25,7 +26,7 @@ describe('addUploadPipeline', () => {
     // THEN
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CodePipeline::Pipeline', {
-      Name: 'acme-feature-hello',
+      Name: pipelineName('acme', 'feature', 'hello'),
       PipelineType: 'V2',
       ExecutionMode: 'QUEUED',
       ArtifactStore: { Type: 'S3', Location: { Ref: Match.stringLikeRegexp('^SsmParameterValueacmefactoryartifactbucketname') } },

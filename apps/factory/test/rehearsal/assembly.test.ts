@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadAssembly, type Assembly } from '../../rehearsal/assembly';
 import { RehearsalError } from '../../rehearsal/errors';
 import { ACCOUNT, ENV, REGION, editedCopy, logicalIdOf, removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
+import { pipelineName } from '@devcontainer-factory/core';
 
 afterAll(removeAssemblies);
 
@@ -94,7 +95,7 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     const s3Key = warehouseResource('AWS::KMS::Key', 'WarehouseS3Key');
     const pipelines = assembly.resourcesOfType('AWS::CodePipeline::Pipeline');
     expect(pipelines.map((p) => p.physicalName).sort()).toEqual(
-      ['devcontainers-feature-hello', 'devcontainers-image-base', 'devcontainers-image-greeter', 'devcontainers-image-tools'].sort(),
+      [pipelineName('devcontainers', 'feature', 'hello'), pipelineName('devcontainers', 'image', 'base'), pipelineName('devcontainers', 'image', 'greeter'), pipelineName('devcontainers', 'image', 'tools')].sort(),
     );
     for (const pipeline of pipelines) {
       expect(pipeline.properties.ArtifactStore).toEqual({ Type: 'S3', Location: artifactBucket.physicalName, EncryptionKey: { Type: 'KMS', Id: s3Key.arn } });
@@ -111,7 +112,7 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     expect(uploaded.properties.Targets).toEqual([{ Id: 'Target0', Arn: pipeline.arn, RoleArn: byPrefix('ImagePipelinePipelineEventsRole').arn }]);
     const refresh = assembly.resourcesOfType('AWS::Scheduler::Schedule').find((s) => s.stack === greeter.name)!;
     expect(refresh.properties.Target).toMatchObject({ Arn: pipeline.arn, RoleArn: byPrefix('ImagePipelineRefreshRole').arn });
-    expect(refresh.arn).toBe(`arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/devcontainers-image-greeter-refresh`);
+    expect(refresh.arn).toBe(`arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${pipelineName('devcontainers', 'image', 'greeter')}-refresh`);
     // The Release function's role by ARN, its lock table by name.
     const release = byPrefix('ImagePipelineReleaseFunction2');
     const releaseRole = byPrefix('ImagePipelineReleaseFunctionRole5');
@@ -287,7 +288,7 @@ describe('loadAssembly, with a 32-character namespace', () => {
   test("resolves the pipeline stacks' SSM parameters to the warehouse's", () => {
     const artifactBucket = assembly.resourcesOfType('AWS::S3::Bucket').find((b) => b.logicalId.startsWith('WarehouseArtifactBucket'))!;
     const pipeline = assembly.resourcesOfType('AWS::CodePipeline::Pipeline').find((p) => p.stack === `${namespace}-image-base`)!;
-    expect(pipeline.physicalName).toBe(`${namespace}-image-base`);
+    expect(pipeline.physicalName).toBe(pipelineName(namespace, 'image', 'base'));
     expect((pipeline.properties.ArtifactStore as { Location: string }).Location).toBe(artifactBucket.physicalName);
   });
 });

@@ -2,10 +2,13 @@ import { loadAssembly, type Assembly } from '../../rehearsal/assembly';
 import { RehearsalError } from '../../rehearsal/errors';
 import { IamModel, assumedRoleArn, principalOf } from '../../rehearsal/iam';
 import { ACCOUNT, ENV, REGION, editedCopy, logicalIdOf, removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
+import { artifactPrefix, pipelineName } from '@devcontainer-factory/core';
 
 afterAll(removeAssemblies);
 
 const GREETER = 'devcontainers-image-greeter';
+/** Where CodePipeline keeps the greeter pipeline's artifacts. */
+const GREETER_ARTIFACTS = artifactPrefix(pipelineName('devcontainers', 'image', 'greeter'));
 const repository = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/devcontainers/${name}`;
 
 describe('IamModel, on the example catalogue as cdk synth writes it', () => {
@@ -76,7 +79,7 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     const pipelineRole = () => role('ImagePipelinePipelineRole');
 
     test("the artifact bucket's policy denies a request without TLS, which the pipeline role's identity policy allows", async () => {
-      const object = `${artifactBucket()}/devcontainers-image-gre/Source/abc.zip`;
+      const object = `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`;
       expect(await allowed(pipelineRole(), 's3:GetObject', object)).toBe(true);
       const decision = await iam.authorize({ principal: pipelineRole(), action: 's3:GetObject', resource: object, context: { 'aws:SecureTransport': 'false' } });
       expect(decision.allowed).toBe(false);
@@ -85,12 +88,25 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     });
 
     test('the pipeline role may s3:PutObject into the artifact bucket and kms:GenerateDataKey with its key (the key policy delegates to IAM)', async () => {
-      expect(await allowed(pipelineRole(), 's3:PutObject', `${artifactBucket()}/devcontainers-image-gre/Source/abc.zip`)).toBe(true);
+      expect(await allowed(pipelineRole(), 's3:PutObject', `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`)).toBe(true);
       const decision = await iam.authorize({ principal: pipelineRole(), action: 'kms:GenerateDataKey', resource: s3Key() });
       expect(decision).toEqual({ allowed: true, why: expect.stringMatching(/allowed by .*ImagePipelinePipelineRoleDefaultPolicy\w+ statement 2 and the key policy of arn:aws:kms:\S+ statement 1, which delegates to IAM/) });
       // By the key's alias, as the SDK may name it.
       expect(await allowed(pipelineRole(), 'kms:GenerateDataKey', 'alias/devcontainers/factory/s3')).toBe(true);
       expect(await allowed(pipelineRole(), 's3:PutObject', `${warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket')}/devcontainers/images/greeter.zip`)).toBe(false);
+    });
+
+    test("a pipeline's roles reach only its own artifacts: no other pipeline's, of the namespace or any other", async () => {
+      const base = artifactPrefix(pipelineName('devcontainers', 'image', 'base'));
+      const hello = artifactPrefix(pipelineName('devcontainers', 'feature', 'hello'));
+      for (const prefix of [base, hello]) {
+        const object = `${artifactBucket()}/${prefix}/Source/abc.zip`;
+        expect(await allowed(pipelineRole(), 's3:PutObject', object)).toBe(false);
+        expect(await allowed(pipelineRole(), 's3:DeleteObject', object)).toBe(false);
+        expect(await allowed(pipelineRole(), 's3:GetObject', object)).toBe(false);
+        expect(await allowed(role('ImagePipelineBuildRole'), 's3:GetObject', object)).toBe(false);
+      }
+      expect(await allowed(role('ImagePipelineBuildRole'), 's3:GetObject', `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`)).toBe(true);
     });
 
     test('a role without access to the key is denied kms:Decrypt', async () => {
@@ -184,7 +200,7 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/greeter') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
-    await fresh.authorize({ principal: role('ImagePipelinePipelineRole'), action: 's3:GetObjectVersion', resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/devcontainers-image-gre/x.zip` });
+    await fresh.authorize({ principal: role('ImagePipelinePipelineRole'), action: 's3:GetObjectVersion', resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/${GREETER_ARTIFACTS}/x.zip` });
 
     const report = fresh.report();
     expect(report).toMatchObject({ calls: 6, allowed: 4 });

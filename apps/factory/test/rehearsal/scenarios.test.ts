@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rehearseAssembly, type RehearsalReport } from '../../rehearsal/rehearse-assembly';
 import { removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
+import { pipelineName } from '@devcontainer-factory/core';
 
 // The deploy rehearsal on the example catalogue, as `nx run factory:rehearse` runs it:
 // the assembly as synthesized, its Lambda bundles, moto, a CNCF registry behind the ECR
@@ -87,7 +88,7 @@ test.each([
   expect(report.results[1].details.join('\n')).toMatch(new RegExp(`${ns}/features/hello: 1, 1\\.0, 1\\.0\\.0, latest`));
   expect(report.results[1].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
   // The bumped feature started the pipeline of the image that uses it, and no other.
-  expect(report.results[4].details).toContain(`started by the publish: ${ns}-image-greeter`);
+  expect(report.results[4].details).toContain(`started by the publish: ${pipelineName(ns, 'image', 'greeter')}`);
   // The failed Test reached the failure topic, naming stage and action.
   expect(report.results[6].details.join('\n')).toMatch(/"stage":"Test","action":"TestAmd64"/);
   // Every Allow statement was judged, and the totals count the ones never needed.

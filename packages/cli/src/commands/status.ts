@@ -1,7 +1,7 @@
 /** `dcf status [id]`: the latest execution of each pipeline of the namespace (or of one), stage by stage. */
 import { Command } from 'commander';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { type ArtifactKind, DEFAULT_NAMESPACE, mapLimit, pipelineName, sourceKey, stackNames } from '@devcontainer-factory/core';
+import { type ArtifactKind, DEFAULT_NAMESPACE, mapLimit, parsePipelineName, pipelineName, sourceKey } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws, errorName, httpStatus } from '../private/aws-errors';
 import { findFactory, type FactoryLocation } from '../private/factory';
@@ -182,19 +182,13 @@ async function onePipeline(cp: CodePipelineClient, namespace: string, id: string
 
 async function allPipelines(cp: CodePipelineClient, namespace: string, kind: ArtifactKind | undefined): Promise<Target[]> {
   const { ListPipelinesCommand } = await import('@aws-sdk/client-codepipeline');
-  const names = stackNames(namespace);
-  const prefixes: [ArtifactKind, string][] = [
-    ['image', names.image('')],
-    ['feature', names.feature('')],
-  ];
   const targets: Target[] = [];
   let nextToken: string | undefined;
   do {
     const page = await aws('listing pipelines', () => cp.send(new ListPipelinesCommand({ nextToken })));
-    for (const p of page.pipelines ?? []) {
-      for (const [k, prefix] of prefixes) {
-        if (p.name?.startsWith(prefix) && (!kind || kind === k)) targets.push({ pipeline: p.name, kind: k, id: p.name.slice(prefix.length) });
-      }
+    for (const { name } of page.pipelines ?? []) {
+      const parsed = name === undefined ? undefined : parsePipelineName(namespace, name);
+      if (parsed && name && (!kind || kind === parsed.kind)) targets.push({ pipeline: name, ...parsed });
     }
     nextToken = page.nextToken;
   } while (nextToken);

@@ -2,7 +2,7 @@ import { ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { type ArtifactKind, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/core';
+import { type ArtifactKind, artifactPrefix, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/core';
 import type { IWarehouse } from '../warehouse-interface';
 import {
   ECR_AUTH_ACTIONS,
@@ -19,14 +19,8 @@ import {
   SSM_READ_ACTIONS,
 } from './actions';
 
-/**
- * The key prefix of a pipeline's objects in its artifact bucket: CodePipeline writes
- * them under the first 20 characters of the pipeline name. Pipelines whose names
- * share those 20 characters share the prefix.
- */
-export function artifactPrefix(pipelineName: string): string {
-  return pipelineName.slice(0, 20);
-}
+/** The key prefix of a pipeline's objects in its artifact bucket (core's rule, re-exported for the constructs). */
+export { artifactPrefix };
 
 /** The grant methods, shared by the warehouse and a warehouse found by namespace. */
 export abstract class WarehouseBase extends Resource implements IWarehouse {
