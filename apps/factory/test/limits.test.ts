@@ -36,7 +36,7 @@ describe('catalogue limits', () => {
     const imageId = id('i', 63);
     expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(CatalogError);
     expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(
-      new RegExp(`pipeline name '${namespace}-image-${imageId}', 102 characters long; CodePipeline allows 100: shorten the id to at most 61 characters`),
+      new RegExp(`pipeline name 'dcf-[0-9a-f]{12}-${namespace}-image-${imageId}', 119 characters long; CodePipeline allows 100: shorten the id to at most 44 characters`),
     );
   });
 
@@ -44,8 +44,11 @@ describe('catalogue limits', () => {
     expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: '', features: id('f', 63) })[key])).toThrow(/CodePipeline allows 100/);
   });
 
-  test('the longest names that fit are accepted', () => {
-    expect(readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 61), features: id('f', 59), ecrPublicCache: 'false' })[key]).images).toHaveLength(1);
+  test('the longest names that fit are accepted, and one more character is refused', () => {
+    // 100 characters: `dcf-` and 12 hex digits, `-`, the namespace, `-image-` or `-feature-`, the id.
+    expect(readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 44), features: id('f', 42), ecrPublicCache: 'false' })[key]).images).toHaveLength(1);
+    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 45), features: '', ecrPublicCache: 'false' })[key])).toThrow(/at most 44 characters/);
+    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: '', features: id('f', 43), ecrPublicCache: 'false' })[key])).toThrow(/at most 42 characters/);
   });
 
   test('a base image whose releaseTags leave out latest is refused: its dependants build on latest', () => {
