@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { pipelineName } from '@devcontainer-factory/core';
 import { CatalogError, readCatalog } from '../src/catalog';
 import { addFactory, factoryApp } from '../src/factory';
 
@@ -62,7 +63,7 @@ describe('the factory app with -c notify', () => {
   });
 
   test('every pipeline sends its failed actions to that topic, and the image retention its errors', () => {
-    for (const [stackName, pipeline] of [['acme-image-python', 'acme-image-python'], ['acme-feature-hello', 'acme-feature-hello']]) {
+    for (const [stackName, pipeline] of [['acme-image-python', pipelineName('acme', 'image', 'python')], ['acme-feature-hello', pipelineName('acme', 'feature', 'hello')]]) {
       const template = Template.fromJSON(assembly.getStackByName(stackName).template);
       const parameters = template.toJSON().Parameters as Record<string, { Default: string }>;
       const [topic] = Object.entries(parameters).find(([, p]) => p.Default === '/acme/factory/failure-topic-arn')!;
