@@ -5,7 +5,12 @@
  * - S3 source: CodePipeline's role reads the uploaded object (its newest version) from
  *   the source bucket and stores it in the artifact bucket under the artifact key.
  * - Lambda invoke: CodePipeline's role may invoke the function; the function runs its
- *   bundle from the assembly with a job event built from the action's configuration.
+ *   bundle from the assembly with a job event built from the action's configuration: its
+ *   input artifacts, where to write its output artifacts (which later actions then get),
+ *   the artifact store's key, and artifact credentials as CodePipeline hands them out: a
+ *   session of the pipeline's role whose session policy allows reading the input
+ *   artifacts, writing the output artifacts and the artifact key's use through S3, nothing
+ *   else (each call is allowed only where the role's policies allow it too).
  * - CodeBuild: CodePipeline's role may start the project; CodeBuild assumes the project's
  *   role, downloads the input artifact, and does what the project's buildspec does to the
  *   registry (see {@link CodeBuildWork}).
@@ -14,8 +19,9 @@ import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import type { CredentialBook } from './credentials';
+import { assumedRoleArn, type PolicyDocument } from './iam';
 import { invokeFunction, writeLogs, type RehearsalFunction } from './lambda-runner';
-import { ActionFailedError, type ActionContext, type ActionExecutor, type ActionOutcome } from './pipeline-engine';
+import { ActionFailedError, type ActionContext, type ActionExecutor, type ActionOutcome, type ArtifactLocation } from './pipeline-engine';
 
 /** A CodeBuild project as the template declares it, resolved. */
 export interface RehearsalProject {
@@ -28,8 +34,18 @@ export interface RehearsalProject {
   readonly logs?: { readonly group: string; readonly streamPrefix?: string };
 }
 
-/** What a project's build does, given its environment, its source folder's zip and the project role's AWS access. */
-export type CodeBuildWork = (run: { project: RehearsalProject; environment: Readonly<Record<string, string>>; source: Buffer; aws: RoleAws }) => Promise<string>;
+/**
+ * What a project's build does, given its environment, its primary source's zip, its
+ * secondary sources' zips by artifact name (CodeBuild unpacks each at
+ * `$CODEBUILD_SRC_DIR_<name>`) and the project role's AWS access.
+ */
+export type CodeBuildWork = (run: {
+  project: RehearsalProject;
+  environment: Readonly<Record<string, string>>;
+  source: Buffer;
+  secondarySources: ReadonlyMap<string, Buffer>;
+  aws: RoleAws;
+}) => Promise<string>;
 
 /** AWS as one role sees it through the gateway. */
 export interface RoleAws {
@@ -56,6 +72,33 @@ export interface ExecutorProps {
   readonly projects: ReadonlyMap<string, RehearsalProject>;
   /** What a project's build does; the rehearsal picks it from the project's buildspec. */
   readonly work: (project: RehearsalProject) => CodeBuildWork;
+  /** Where sessions with a session policy are declared (the IAM model), for the artifact credentials of Lambda jobs. */
+  readonly sessions: { declareSession(sessionArn: string, policy: PolicyDocument): void };
+}
+
+/**
+ * The session policy of a Lambda job's artifact credentials: get the input artifacts, put
+ * the output artifacts, and use the artifact store's key through S3 (the object key ARN,
+ * or any key when the store names its key otherwise), nothing else.
+ */
+export function artifactSessionPolicy(props: { region: string; inputs: readonly ArtifactLocation[]; outputs: readonly ArtifactLocation[]; artifactKey?: string }): PolicyDocument {
+  const arns = (list: readonly ArtifactLocation[]) => list.map((l) => `arn:aws:s3:::${l.bucket}/${l.key}`);
+  const statements = [
+    ...(props.inputs.length ? [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arns(props.inputs) }] : []),
+    ...(props.outputs.length ? [{ Effect: 'Allow', Action: ['s3:PutObject'], Resource: arns(props.outputs) }] : []),
+    ...(props.artifactKey
+      ? [
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey'],
+            Resource: /^arn:[^:]+:kms:[^:]+:\d{12}:key\//.test(props.artifactKey) ? props.artifactKey : '*',
+            Condition: { StringEquals: { 'kms:ViaService': `s3.${props.region}.amazonaws.com` } },
+          },
+        ]
+      : []),
+  ];
+  // A session policy that allows nothing denies everything, as an empty allow list would.
+  return { Version: '2012-10-17', Statement: statements.length ? statements : [{ Effect: 'Deny', Action: '*', Resource: '*' }] } as PolicyDocument;
 }
 
 /** AWS clients that sign as `principal` and reach the gateway. */
@@ -139,7 +182,12 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       throw denied(error);
     }
     const job = ctx.newJob();
-    const artifactCredentials = props.credentials.issue(pipelineRole);
+    // Where the function writes its output artifacts; later actions get them from there.
+    const outputs = Object.fromEntries(ctx.action.outputArtifacts.map((n) => [n, { bucket: ctx.pipeline.artifactBucket, key: ctx.outputKey(n) }] as const));
+    // The artifact credentials: a session of the pipeline's role, scoped to this job's artifacts.
+    const session = assumedRoleArn(pipelineRole, `codepipeline-job-${job.id.slice(0, 8)}`);
+    props.sessions.declareSession(session, artifactSessionPolicy({ region: props.region, inputs: [...ctx.inputs.values()], outputs: Object.values(outputs), artifactKey: ctx.pipeline.artifactKey }));
+    const artifactCredentials = props.credentials.issue(session);
     const location = (name: string, l: { bucket: string; key: string }) => ({ name, revision: null, location: { type: 'S3', s3Location: { bucketName: l.bucket, objectKey: l.key } } });
     const event = {
       'CodePipeline.job': {
@@ -148,7 +196,7 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
         data: {
           actionConfiguration: { configuration: { FunctionName: name, ...(ctx.action.configuration.UserParameters !== undefined && { UserParameters: ctx.resolve(String(ctx.action.configuration.UserParameters)) }) } },
           inputArtifacts: [...ctx.inputs].map(([n, l]) => location(n, l)),
-          outputArtifacts: ctx.action.outputArtifacts.map((n) => location(n, { bucket: ctx.pipeline.artifactBucket, key: ctx.outputKey(n) })),
+          outputArtifacts: Object.entries(outputs).map(([n, l]) => location(n, l)),
           artifactCredentials: { ...artifactCredentials, expirationTime: Date.now() + 3_600_000 },
           ...(ctx.pipeline.artifactKey && { encryptionKey: { id: ctx.pipeline.artifactKey, type: 'KMS' } }),
         },
@@ -160,7 +208,7 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       throw new ActionFailedError(`${name} reported no job result${invocation.ok ? '' : `: ${invocation.error?.name}: ${invocation.error?.message}`}\n${invocation.logs.slice(-2000)}`);
     }
     if (result.status === 'Failed') throw new ActionFailedError(result.message);
-    return { variables: result.outputVariables, summary: result.summary } satisfies ActionOutcome;
+    return { variables: result.outputVariables, summary: result.summary, outputs } satisfies ActionOutcome;
   };
 
   const codeBuild: ActionExecutor = async (ctx: ActionContext) => {
@@ -178,19 +226,26 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       throw denied(error);
     }
     const aws = roleAws(project.roleArn, props);
-    const input = [...ctx.inputs.values()][0];
+    // CodeBuild's primary source is the artifact the action names PrimarySource, or its only input.
+    const names = [...ctx.inputs.keys()];
+    const primary = names.length > 1 ? String(ctx.action.configuration.PrimarySource ?? '') : names[0];
+    if (names.length > 1 && !ctx.inputs.has(primary)) throw new ActionFailedError(`${ctx.action.name} has ${names.length} input artifacts and PrimarySource '${primary}' names none of them`);
     let source: Buffer = Buffer.alloc(0);
-    if (input) {
+    const secondarySources = new Map<string, Buffer>();
+    for (const [artifact, location] of ctx.inputs) {
+      let bytes: Buffer;
       try {
-        source = await readAll((await aws.s3.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key }))).Body);
+        bytes = await readAll((await aws.s3.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }))).Body);
       } catch (error) {
         throw denied(error);
       }
+      if (artifact === primary) source = bytes;
+      else secondarySources.set(artifact, bytes);
     }
     const variables = ctx.action.configuration.EnvironmentVariables ? (JSON.parse(String(ctx.action.configuration.EnvironmentVariables)) as { name: string; value: string }[]) : [];
     const environment = { ...project.environment, ...Object.fromEntries(variables.map((v) => [v.name, ctx.resolve(v.value)])) };
     try {
-      return { summary: await props.work(project)({ project, environment, source, aws }) };
+      return { summary: await props.work(project)({ project, environment, source, secondarySources, aws }) };
     } catch (error) {
       if (error instanceof ActionFailedError) throw error;
       throw denied(error);

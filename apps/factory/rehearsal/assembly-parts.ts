@@ -4,6 +4,7 @@
  * parameters, tables, the registry's creation templates and scanning filters). Each is
  * read from the resolved template properties as CloudFormation would create it.
  */
+import { CONTINUOUS_SCAN, REGISTRY_SETTINGS_RESOURCE_TYPES, SCAN_ON_PUSH, planScanOnPush, scanOnPushClaimOf, type RegistryScanningConfiguration } from '@devcontainer-factory/core';
 import type { RehearsalProject } from './action-executors';
 import type { Assembly, ResolvedResource } from './assembly';
 import type { RehearsalFunction } from './lambda-runner';
@@ -183,11 +184,19 @@ export function creationTemplatesOf(resources: Iterable<ResolvedResource>): { pr
   }));
 }
 
-/** The registry's scan-on-push filters (wildcards), from its scanning configuration. */
+/**
+ * The filters (wildcards) of the repositories ECR scans on push: the registry scanning
+ * configuration that the warehouses' scanning custom resources (`Custom::EcrRegistryScanning`)
+ * leave in the rehearsal's account, which starts with ECR's default (none), merged by the
+ * same rules and read from the same properties as their handler's.
+ */
 export function scanOnPushFiltersOf(resources: Iterable<ResolvedResource>): string[] {
-  return ofType(resources, 'AWS::ECR::RegistryScanningConfiguration').flatMap((r) =>
-    ((props(r).Rules as { ScanFrequency: string; RepositoryFilters: { Filter: string }[] }[]) ?? []).filter((rule) => rule.ScanFrequency === 'SCAN_ON_PUSH').flatMap((rule) => rule.RepositoryFilters.map((f) => f.Filter)),
-  );
+  let account: RegistryScanningConfiguration | undefined;
+  for (const r of ofType(resources, REGISTRY_SETTINGS_RESOURCE_TYPES.scanning)) {
+    account = planScanOnPush(account, { add: scanOnPushClaimOf(props(r), `${r.stack}/${r.logicalId}`) }).configuration;
+  }
+  // A continuous rule scans on push too.
+  return (account?.rules ?? []).filter((rule) => rule.scanFrequency === SCAN_ON_PUSH || rule.scanFrequency === CONTINUOUS_SCAN).flatMap((rule) => rule.repositoryFilters.map((f) => f.filter));
 }
 
 /** Whether the account setting `BLOB_MOUNTING` is switched on by the assembly's registry settings. */

@@ -17,8 +17,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BUILD_INPUTS_VARIABLE, OciRegistry, parseImageReference, parseInputRecord, parseManifest, readZip } from '@devcontainer-factory/core';
-import { runBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
+import { INPUTS_ARTIFACT_VARIABLE, OciRegistry, parseImageReference, parseInputsArtifact, parseManifest, readZip, type InputRecord } from '@devcontainer-factory/core';
+import { PINNED_DEVCONTAINER_CLI, npmPackFileName, pinnedNpmTarball, runBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { CodeBuildWork, RehearsalProject } from './action-executors';
 import { ActionFailedError } from './pipeline-engine';
 
@@ -82,8 +82,16 @@ export function imageBuildWork(gatewayHost: string, accountRegistryHost: string,
     const buildId = need(run.environment, 'BUILD_ID');
     const arch = need(run.environment, 'ARCH');
     if (!/^[0-9a-f]{16}$/.test(buildId)) throw new ActionFailedError(`BUILD_ID must be the 16 hex digits of #{Prepare.BuildId}, got '${buildId}'`);
-    const record = parseInputRecord(need(run.environment, BUILD_INPUTS_VARIABLE));
-    if (!record) throw new ActionFailedError(`${BUILD_INPUTS_VARIABLE} is not the input record of #{Prepare.Inputs}: '${run.environment[BUILD_INPUTS_VARIABLE]}'`);
+    // The input record: inputs.json of Prepare's output artifact, the secondary source INPUTS_ARTIFACT names.
+    const artifact = need(run.environment, INPUTS_ARTIFACT_VARIABLE);
+    const zip = run.secondarySources.get(artifact);
+    if (!zip) throw new ActionFailedError(`the action gives no secondary source ${artifact} ($CODEBUILD_SRC_DIR_${artifact} is not set): Build reads Prepare's input record from it`);
+    let record: InputRecord;
+    try {
+      record = parseInputsArtifact(zip, `the ${artifact} artifact`);
+    } catch (error) {
+      throw new ActionFailedError((error as Error).message);
+    }
     const registry = await registryOf(run, gatewayHost);
     let pulled = 0;
     for (const input of record.inputs) {
@@ -140,6 +148,8 @@ export function imageTestWork(gatewayHost: string, failure: (repository: string)
 /** The `@devcontainers/cli` of this workspace, which the buildspecs' `devcontainer` runs. */
 const WORKSPACE_BIN = join(__dirname, '..', '..', '..', 'node_modules', '.bin');
 const AWS_CLI = join(__dirname, 'aws-cli.cjs');
+/** Where npm's tarball of the pinned devcontainer CLI is kept between runs (fetched once from the npm registry). */
+const NPM_TARBALLS = join(__dirname, '..', '..', '..', 'node_modules', '.cache', 'dcf-npm-tarballs');
 /** Most time one buildspec run may take here, whatever the project's time-out says. */
 export const BUILDSPEC_RUN_LIMIT_MS = 180_000;
 
@@ -162,9 +172,11 @@ function parseBuildSpec(project: RehearsalProject): BuildSpecObject {
  * tool, the devcontainer CLI's `features package` and `features publish`), run with
  * `runBuildSpec`: the source artifact extracted as `CODEBUILD_SRC_DIR`, the project's and
  * the action's variables, the project role's credentials. What stands in for CodeBuild's
- * image: `aws` ({@link AWS_CLI}, through the gateway as the project role), `npm install
- * --global @devcontainers/cli@V` (this workspace's CLI, which must be version V), and
- * `docker` only for `login`. `REGISTRY` names the gateway's OCI endpoint, as the
+ * image: `aws` ({@link AWS_CLI}, through the gateway as the project role), `npm pack
+ * @devcontainers/cli@V` (npm's real tarball of V, so that the buildspec's own SHA-512 check
+ * runs on it; fetched once from the npm registry into the workspace's cache), `npm install
+ * --global <that tarball>` (this workspace's CLI, which must be version V), and `docker`
+ * only for `login`. `REGISTRY` names the gateway's OCI endpoint, as the
  * account's registry host would resolve to it.
  */
 export function buildSpecWork(gatewayHost: string): CodeBuildWork {
@@ -182,6 +194,11 @@ export function buildSpecWork(gatewayHost: string): CodeBuildWork {
       }
       mkdirSync(src, { recursive: true });
       const version = workspaceCliVersion();
+      if (version !== PINNED_DEVCONTAINER_CLI.version) {
+        throw new ActionFailedError(`this workspace's @devcontainers/cli is ${version}, core pins ${PINNED_DEVCONTAINER_CLI.version}: the rehearsal runs the pinned one (pnpm install)`);
+      }
+      const tarball = await pinnedNpmTarball(PINNED_DEVCONTAINER_CLI, NPM_TARBALLS);
+      const tgz = npmPackFileName(PINNED_DEVCONTAINER_CLI);
       const work = join(dir, 'work');
       const result = await runBuildSpec(spec, {
         sourceDir: src,
@@ -193,8 +210,11 @@ export function buildSpecWork(gatewayHost: string): CodeBuildWork {
         shims: {
           aws: `exec node ${JSON.stringify(AWS_CLI)} "$@"`,
           npm: [
-            `case "$*" in`,
-            `  *"@devcontainers/cli@${version}"*) echo "using this workspace's @devcontainers/cli ${version}" ;;`,
+            `case "$1 \${@: -1}" in`,
+            // npm pack --silent --pack-destination <dir> @devcontainers/cli@V: the registry's tarball, which the buildspec checks.
+            `  "pack @devcontainers/cli@${version}") cp ${JSON.stringify(tarball)} "$4/${tgz}" && echo ${tgz} ;;`,
+            // npm install --global … <dir>/<tarball>: the checked tarball is this workspace's CLI.
+            `  "install "*/${tgz}) echo "using this workspace's @devcontainers/cli ${version}" ;;`,
             `  *) echo "the rehearsal runs this workspace's @devcontainers/cli ${version}; the buildspec asks for: npm $*" >&2; exit 1 ;;`,
             `esac`,
           ].join('\n'),

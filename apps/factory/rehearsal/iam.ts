@@ -39,7 +39,8 @@ export interface Decision {
 export interface IamModelOptions {
   /**
    * Principals that are not roles of the assembly (the person running `dcf`), by ARN,
-   * with their identity policies.
+   * with their identity policies; the policies the assembly attaches to them (a pusher's
+   * grant, attached to its role by name) are added.
    * @default - none: only the assembly's roles and service principals may make requests
    */
   readonly principals?: Readonly<Record<string, readonly PolicyDocument[]>>;
@@ -119,12 +120,14 @@ export class IamModel {
    * @throws RehearsalError for a policy the rehearsal cannot model (an AWS managed policy it does not know, a policy that does not validate)
    */
   static async fromAssembly(assembly: Assembly, options: IamModelOptions = {}): Promise<IamModel> {
-    const inventory = new PolicyInventory(assembly);
+    const inventory = new PolicyInventory(assembly, Object.keys(options.principals ?? {}));
     const principals = new Map(inventory.roles);
     for (const [arn, documents] of Object.entries(options.principals ?? {})) {
       const p = principalOf(arn);
       if (p.kind === 'service') throw new RehearsalError(`${arn} is a service principal: it has no identity policies to declare`);
-      principals.set(arn, { arn, name: p.kind === 'user' ? p.userName : p.roleName, policies: documents.map((document, i) => ({ name: `${arn}#${i + 1}`, document })) });
+      // Its own policies, and those the assembly attaches to it (a pusher's grant).
+      const policies = [...documents.map((document, i) => ({ name: `${arn}#${i + 1}`, document })), ...inventory.attachedTo(arn)];
+      principals.set(arn, { arn, name: p.kind === 'user' ? p.userName : p.roleName, policies });
     }
     const actions = [...principals.values()].flatMap((p) => p.policies.flatMap((policy) => statementsOf(policy.document).flatMap((s) => [...listOf(s.Action), ...listOf(s.NotAction)])));
     const catalog = await ActionCatalog.load(servicesOf(actions));
@@ -148,6 +151,23 @@ export class IamModel {
   ) {
     this.grants = new Map([...principals.values()].map((p) => [p.arn, grantsOf(p, catalog)]));
     this.ledger = new UsageLedger(principals, this.grants);
+  }
+
+  /** Session policies of role sessions, by session ARN (see {@link declareSession}). */
+  private readonly sessionPolicies = new Map<string, PolicyDocument>();
+
+  /**
+   * Declares a session of a role of the assembly that carries a session policy, as STS's
+   * `AssumeRole` with `Policy` makes one (CodePipeline's artifact credentials for a job
+   * are such a session of the pipeline's role): a call of the session is allowed only
+   * where the role's policies and the session policy both allow it.
+   * @param sessionArn `arn:aws:sts::<account>:assumed-role/<role name>/<session name>`
+   * @throws RehearsalError when it is not a session of a role of the assembly
+   */
+  declareSession(sessionArn: string, policy: PolicyDocument): void {
+    if (principalOf(sessionArn).kind !== 'assumed-role') throw new RehearsalError(`${sessionArn} is not an assumed-role session ARN`);
+    this.identity(sessionArn);
+    this.sessionPolicies.set(sessionArn, policy);
   }
 
   /** The ARNs of the principals that have identity policies: the assembly's roles and the declared principals. */
@@ -283,6 +303,7 @@ export class IamModel {
       resourceControlPolicies: [],
       ...(resourcePolicy && { resourcePolicy: resourcePolicy.document }),
       ...(identity?.permissionsBoundary && { permissionBoundaryPolicies: [{ name: identity.permissionsBoundary.name, policy: identity.permissionsBoundary.document }] }),
+      ...(this.sessionPolicies.has(request.principal) && { sessionPolicy: this.sessionPolicies.get(request.principal) }),
     };
     const result = await runSimulation(simulation, {});
     if (result.resultType === 'error') {

@@ -14,13 +14,23 @@ const timeoutMs = Number(process.env.REHEARSAL_TIMEOUT_MS);
 const started = Date.now();
 
 const realFetch = globalThis.fetch;
-globalThis.fetch = (input, init) => {
+/** Statuses whose answer has no body (a Response with one cannot be built). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+globalThis.fetch = async (input, init) => {
   const url = new URL(typeof input === 'string' || input instanceof URL ? String(input) : input.url);
   if (registryHost && url.host === registryHost) {
     const to = new URL(gateway);
     url.protocol = to.protocol;
     url.host = to.host;
-    return realFetch(url, typeof input === 'string' || input instanceof URL ? init : { ...input, ...init });
+    const res = await realFetch(url, typeof input === 'string' || input instanceof URL ? init : { ...input, ...init });
+    // The function talks to ECR at the registry host: a Location the front gives on the
+    // gateway (an upload session, a redirect) is on the registry host for the function, as ECR's are.
+    const location = res.headers.get('location');
+    const target = location === null ? undefined : new URL(location, url);
+    if (!target || target.origin !== to.origin) return res;
+    const headers = new Headers(res.headers);
+    headers.set('location', `https://${registryHost}${target.pathname}${target.search}`);
+    return new Response(NULL_BODY.has(res.status) ? null : res.body, { status: res.status, statusText: res.statusText, headers });
   }
   return realFetch(input, init);
 };

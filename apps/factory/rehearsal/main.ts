@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEVELOPER_ROLE } from './rehearsal';
 import { rehearseAssembly, REHEARSAL_ACCOUNT, REHEARSAL_REGION } from './rehearse-assembly';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -16,7 +17,11 @@ async function main(argv: readonly string[]): Promise<number> {
   // Without a catalogue, the example one: its images/<id>/ folders are what the scenarios upload.
   const example = resolve(__dirname, '..', '..', '..', 'examples', 'catalog.yaml');
   const catalogArg = given.find((a) => a.startsWith('catalog='));
-  const context = catalogArg || given.some((a) => a.startsWith('images=')) ? given : [...given, '-c', `catalog=${example}`];
+  const withCatalogue = catalogArg || given.some((a) => a.startsWith('images=')) ? given : [...given, '-c', `catalog=${example}`];
+  // The rehearsal's dcf runs as a role of its own, which must be a pusher: the source bucket takes uploads from pushers only.
+  const developer = DEVELOPER_ROLE(REHEARSAL_ACCOUNT);
+  const pushers = withCatalogue.findIndex((a) => a.startsWith('pushers='));
+  const context = pushers < 0 ? [...withCatalogue, '-c', `pushers=${developer}`] : withCatalogue.map((a, i) => (i === pushers ? `${a},${developer}` : a));
   const out = mkdtempSync(join(tmpdir(), 'dcf-rehearsal-assembly-'));
   try {
     const started = Date.now();

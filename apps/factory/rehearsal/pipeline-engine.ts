@@ -1,10 +1,14 @@
 /**
  * CodePipeline as the templates declare it: stages in order, actions by run order,
  * variable namespaces and `#{…}` resolution, `BeforeEntry` conditions (the skip when a
- * build is released), input and output artifacts in the artifact bucket. What an action
- * does is its executor's (S3 source, Lambda invoke, CodeBuild); the engine records what
- * each stage and action did, and answers the job API (`PutJobSuccessResult`,
- * `PutJobFailureResult`) that Lambda actions call back through the gateway.
+ * build is released), input and output artifacts in the artifact bucket (keys as
+ * CodePipeline names them: `<first 20 characters of the pipeline>/<first 10 of the
+ * artifact>/<random>`). What an action does is its executor's (S3 source, Lambda invoke,
+ * CodeBuild); the engine records what each stage and action did, and answers the job API
+ * (`PutJobSuccessResult`, `PutJobFailureResult`) that Lambda actions call back through the
+ * gateway. It holds the action to CodePipeline's limit of a configuration value
+ * ({@link MAX_CONFIGURATION_VALUE_LENGTH} characters) with its variables resolved: a value
+ * that a variable makes longer fails the action before it runs, naming the value.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -118,6 +122,30 @@ export interface PipelineExecution {
 }
 
 const VARIABLE = /#\{([A-Za-z0-9@\-_]+)\.([A-Za-z0-9@\-_]+)\}/g;
+
+/**
+ * The most characters of one value of an action's configuration (`ActionConfigurationValue`
+ * of CodePipeline's API: 1,000; the variables reference repeats it for configuration
+ * fields that use variables). The engine applies it to the value as the action receives it,
+ * with every `#{…}` resolved: a value a variable makes longer fails the action.
+ */
+export const MAX_CONFIGURATION_VALUE_LENGTH = 1000;
+
+/** The configuration values of an action over {@link MAX_CONFIGURATION_VALUE_LENGTH} once resolved, in words; empty when none is. */
+export function configurationLimitProblems(action: ActionDefinition, resolve: (text: string) => string): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(action.configuration)) {
+    if (typeof value !== 'string') continue;
+    const resolved = resolve(value);
+    if (resolved.length > MAX_CONFIGURATION_VALUE_LENGTH) {
+      const variables = [...new Set(value.match(VARIABLE) ?? [])];
+      problems.push(
+        `the configuration value ${key} of action ${action.name} is ${resolved.length} characters once ${variables.join(', ') || 'its variables'} ${variables.length === 1 ? 'is' : 'are'} resolved; CodePipeline allows ${MAX_CONFIGURATION_VALUE_LENGTH}`,
+      );
+    }
+  }
+  return problems;
+}
 
 /** Runs pipelines with the executors it is given, by action provider. */
 export class PipelineEngine {
@@ -300,6 +328,8 @@ export class PipelineEngine {
               const executor = this.executors[`${action.category}/${action.provider}`] ?? this.executors[action.provider];
               try {
                 if (!executor) throw new ActionFailedError(`the rehearsal has no executor for ${action.category}/${action.provider} actions`);
+                const overLimit = configurationLimitProblems(action, resolve);
+                if (overLimit.length) throw new ActionFailedError(overLimit.join('; '));
                 const inputs = new Map(action.inputArtifacts.map((name) => [name, artifacts.get(name)!] as const).filter(([, l]) => l !== undefined));
                 const outcome = await executor({
                   pipeline,

@@ -136,6 +136,7 @@ export class Rehearsal {
       functions,
       projects,
       work: (project) => workOf(project, new URL(endpoint).host, this.registryHost, props.now ?? (() => new Date()), (repository) => this.testFailures.get(repository)),
+      sessions: props.iam,
     });
     this.engine = new PipelineEngine(executors, this.pipelines.values(), (event) => this.emit(event));
     this.topics = new Map(topicsOf(this.resources).map((t) => [t.arn, t]));

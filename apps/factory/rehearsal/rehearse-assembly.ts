@@ -7,8 +7,9 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { pipelineArnPatterns, readCatalogFile } from '@devcontainer-factory/core';
+import { readCatalogFile } from '@devcontainer-factory/core';
 import { loadAssembly } from './assembly';
+import { RehearsalError } from './errors';
 import { IamModel, type PolicyDocument, type StatementVerdict } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
 import { everyGrantNeeded, failingTest, featureBumped, firstDeploy, firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ConfigurationUnderTest, type ScenarioResult } from './scenarios';
@@ -18,28 +19,22 @@ export const REHEARSAL_ACCOUNT = '111111111111';
 export const REHEARSAL_REGION = 'eu-west-1';
 
 /**
- * What the person running `dcf push` may do: read the factory's parameters, find the
- * source bucket and write configurations of the namespace into it, encrypting them with
- * the factory's key.
+ * The person running `dcf`: the rehearsal's own role, which the app is synthesized with as
+ * a pusher (`-c pushers=…`, see main.ts). It has no policy of its own: what it may do is
+ * what the assembly grants it (`grantPushConfigurations`, attached to the role by name), so
+ * every `dcf push` and `dcf status` of the scenarios checks that grant, and the source
+ * bucket's policy that lets only pushers write.
  */
-export function developerPolicy(namespace: string, account = REHEARSAL_ACCOUNT, region = REHEARSAL_REGION): PolicyDocument {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      { Effect: 'Allow', Action: ['ssm:GetParameters', 'ssm:GetParameter'], Resource: `arn:aws:ssm:${region}:${account}:parameter/${namespace}/factory/*` },
-      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::*' },
-      { Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `arn:aws:s3:::*/${namespace}/*` },
-      { Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${region}:${account}:key/*` },
-      { Effect: 'Allow', Action: ['codepipeline:ListPipelines'], Resource: '*' },
-      { Effect: 'Allow', Action: ['codepipeline:GetPipelineState', 'codepipeline:ListPipelineExecutions', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions'], Resource: pipelineArnPatterns(namespace).map((name) => `arn:aws:codepipeline:${region}:${account}:${name}`) },
-    ],
-  } as PolicyDocument;
-}
+export const DEVELOPER_PRINCIPALS = (account = REHEARSAL_ACCOUNT): Record<string, PolicyDocument[]> => ({ [DEVELOPER_ROLE(account)]: [] });
 
 /** Loads the assembly in `dir` and starts a rehearsal of it. */
 export async function startRehearsal(dir: string, namespace: string, options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[]; ecrPublicPrefix?: string } = {}): Promise<Rehearsal> {
   const assembly = loadAssembly(dir, { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION });
-  const iam = await IamModel.fromAssembly(assembly, { principals: { [DEVELOPER_ROLE(REHEARSAL_ACCOUNT)]: [developerPolicy(namespace)] } });
+  const iam = await IamModel.fromAssembly(assembly, { principals: DEVELOPER_PRINCIPALS() });
+  const developer = DEVELOPER_ROLE(REHEARSAL_ACCOUNT);
+  if (iam.actionsOf(developer).length === 0) {
+    throw new RehearsalError(`the assembly grants the rehearsal's dcf user ${developer} nothing: synthesize it with -c pushers=${developer} (as main.ts does), so that its dcf push is an upload the source bucket takes`);
+  }
   return Rehearsal.start({ assembly, iam, dcf: DCF_ENTRY, repositories: options.repositories ?? upstreamSeeds(options.ecrPublicPrefix ?? `${namespace}/ecr-public`).map((s) => splitReference(s)[0]), ...(options.findings && { findings: options.findings }) });
 }
 

@@ -4,8 +4,11 @@
  * pipelines did and what the registry holds. A scenario fails with what it expected and
  * what it found; its time is bounded.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CONFIGURATION_ARTIFACT_TYPE, readImageConfiguration } from '@devcontainer-factory/core';
 import { pipelineName as factoryPipelineName } from '@devcontainer-factory/core';
 import type { StatementVerdict } from './iam';
 import type { Rehearsal } from './rehearsal';
@@ -204,9 +207,42 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
         const released = await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest');
         expectThat(released !== undefined, `${catalogue.namespace}/images/${image.id}:latest does not exist after the release`);
         log(`${catalogue.namespace}/images/${image.id}:latest → ${released!.digest}`);
+        await expectConfigurationKept(rehearsal, run, `${catalogue.namespace}/images/${image.id}`, released!, log);
       }
+      // What the team sees, with nothing but the pusher's grant: every release and feature.
+      const list = await rehearsal.dcf(['list', '--namespace', catalogue.namespace]);
+      expectThat(list.code === 0, `dcf list exited ${list.code}: ${list.stderr.trim()}`);
+      for (const { id } of [...catalogue.images, ...catalogue.features]) expectThat(new RegExp(`\\b${id}\\b`).test(list.stdout), `dcf list does not list ${id}:\n${list.stdout}`);
+      for (const line of list.stdout.trim().split('\n')) log(`dcf list: ${line}`);
     },
   };
+}
+
+/**
+ * What was shipped: the released index carries, as its configuration referrer, the exact
+ * zip the run's Source action read (the uploaded object version, as S3 holds it), and the
+ * index records that zip's digest.
+ */
+async function expectConfigurationKept(rehearsal: Rehearsal, run: PipelineExecution, repository: string, index: { digest: string; body: Buffer }, log: (line: string) => void): Promise<void> {
+  const pipeline = rehearsal.pipelines.get(run.pipeline);
+  const source = pipeline?.stages[0]?.actions.find((a) => a.provider === 'S3')?.configuration;
+  const versionId = run.variables.get('Source')?.get('VersionId');
+  expectThat(source !== undefined && versionId !== undefined, `${run.pipeline} has no S3 source action, or its run no source version`);
+  // S3's own read of the object version the run started from (moto checks no signature).
+  const s3 = new S3Client({ region: pipeline!.arn.split(':')[3], endpoint: rehearsal.moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'rehearsal-admin', secretAccessKey: 'rehearsal-admin' } });
+  let uploaded: Buffer;
+  try {
+    const object = await s3.send(new GetObjectCommand({ Bucket: String(source!.S3Bucket), Key: String(source!.S3ObjectKey), ...(versionId !== 'null' && { VersionId: versionId }) }));
+    uploaded = Buffer.from(await object.Body!.transformToByteArray());
+  } finally {
+    s3.destroy();
+  }
+  const digest = `sha256:${createHash('sha256').update(uploaded).digest('hex')}`;
+  const kept = await readImageConfiguration(rehearsal.registryClient(), repository, index);
+  expectThat(kept !== undefined, `${repository}@${index.digest} has no referrer of type ${CONFIGURATION_ARTIFACT_TYPE}: the release does not keep the configuration it was built from`);
+  expectThat(kept!.digest === digest && kept!.bytes.equals(uploaded), `${repository}@${index.digest} keeps the configuration ${kept!.digest}, not the uploaded zip ${digest}`);
+  expectThat(kept!.recorded, `${repository}@${index.digest} records no configuration digest to check the kept zip against`);
+  log(`${repository}@${index.digest.slice(0, 19)} keeps the uploaded zip (${digest.slice(0, 19)}, ${uploaded.length} bytes) as referrer ${kept!.referrer.digest.slice(0, 19)}`);
 }
 
 /** Scenario 3: the same uploads again: Build, Manifest and Test are skipped and no tag moves. */

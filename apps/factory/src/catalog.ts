@@ -31,8 +31,10 @@ export interface Catalog {
   /** Context ids first, in their order, then the file's other features. */
   readonly features: CatalogFeatureEntry[];
   /**
-   * Whether the warehouse owns the account's ECR scanning configuration (scan on push
-   * for `<ns>/*`): `-c registryScanning=false` leaves the account's own alone.
+   * Whether the warehouse merges scan on push for `<ns>/*` into the account's ECR
+   * scanning configuration (keeping the account's other rules and filters, and its scan
+   * type when that is ENHANCED; deleting the stack removes only `<ns>/*`):
+   * `-c registryScanning=false` leaves the account's configuration alone.
    */
   readonly registryScanning: boolean;
   /**
@@ -68,6 +70,14 @@ export interface Catalog {
    * @default - none: the topic exists, with no subscription
    */
   readonly notify?: string[];
+  /**
+   * Who may ship: the IAM roles and users (by ARN, of the deploy's account) granted push
+   * on the warehouse, from `-c pushers=arn:aws:iam::111111111111:role/platform-ci,…`. The
+   * source bucket denies every other principal's upload, so with none nobody can push
+   * (the app deploys, with a warning).
+   * @default - none
+   */
+  readonly pushers?: string[];
 }
 
 /** One credentialed pull-through cache rule of the app. */
@@ -121,6 +131,7 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const signing = optionalBoolean(context('signing'), 'signing') ?? false;
   const upstreamCaches = upstreamCachesFromContext(context, namespace);
   const notify = notifyFromContext(context('notify'));
+  const pushers = pushersFromContext(context('pushers'));
   return {
     namespace,
     images,
@@ -131,7 +142,29 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
     ...(ecrPublicCachePrefix && { ecrPublicCachePrefix }),
     ...(upstreamCaches.length && { upstreamCaches }),
     ...(notify.length && { notify }),
+    ...(pushers.length && { pushers }),
   };
+}
+
+/** An IAM role or user ARN: what `aws:PrincipalArn` is for a role's sessions and for a user. */
+const PUSHER_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
+/** The principals of `-c pushers=…`: a comma-separated list (or a list) of IAM role and user ARNs, each once. */
+function pushersFromContext(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!items || items.some((v) => typeof v !== 'string')) {
+    throw new CatalogError(`-c pushers must be a comma-separated list of IAM role and user ARNs, got ${JSON.stringify(value)}`);
+  }
+  const arns = (items as string[]).map((v) => v.trim()).filter((v) => v.length > 0);
+  const bad = arns.find((a) => !PUSHER_ARN.test(a));
+  if (bad !== undefined) {
+    const hint = /:assumed-role\//.test(bad) ? ' (that is a session: give the role it is of, arn:aws:iam::<account>:role/<path/><name>, as `aws iam get-role --role-name <name>` shows it)' : '';
+    throw new CatalogError(`-c pushers: '${bad}' is not an IAM role or user ARN${hint}: pass each as arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>, e.g. -c pushers=arn:aws:iam::111111111111:role/platform-ci`);
+  }
+  const dup = arns.find((a, i) => arns.indexOf(a) !== i);
+  if (dup !== undefined) throw new CatalogError(`-c pushers lists '${dup}' twice: name each principal once`);
+  return arns;
 }
 
 /** The endpoints of `-c notify=…`: a comma-separated list (or a list) of email addresses and https:// URLs, each once. */

@@ -5,6 +5,7 @@ import { WarehouseStack } from '@devcontainer-factory/warehouse';
 import { ImagePipelineStack } from '@devcontainer-factory/image-pipeline';
 import { FeaturePipelineStack } from '@devcontainer-factory/feature-pipeline';
 import type { Catalog } from './catalog';
+import { grantPushers } from './pushers';
 
 export interface FactoryStacks {
   readonly warehouse: WarehouseStack;
@@ -46,6 +47,8 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
     // Failed pipeline actions, retention errors and refused releases go to the warehouse's failure topic.
     notify: catalog.notify,
   });
+  // Who may ship: the source bucket takes configurations only from the pushers.
+  grantPushers(warehouse, catalog.pushers ?? []);
 
   const images = new Map<string, ImagePipelineStack>();
   for (const image of catalog.images) {
@@ -60,9 +63,13 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       dependsOn: image.dependsOn,
       releaseTags: image.releaseTags,
       refresh: image.refresh,
+      // A person approves before Release, told on the failure topic; approvers are granted ImagePipeline.grantApprove.
+      approval: image.approval,
       usesFeatures: image.usesFeatures,
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
       pullThroughCachePrefixes: catalog.upstreamCaches?.map((c) => c.prefix),
+      // Build sends docker.io pulls through the Docker Hub cache (BuildKit's mirror); without one, Prepare warns of Docker Hub bases.
+      dockerHubCachePrefix: catalog.upstreamCaches?.find((c) => c.upstream === 'docker-hub')?.prefix,
       ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),
       // The gate reads ECR's scan on push of staging, which registryScanning turns on for <ns>/*.
       vulnerabilityGate: catalog.registryScanning ? { blockAt: image.vulnerabilities?.blockAt, allow: image.vulnerabilities?.allow ? [...image.vulnerabilities.allow] : undefined } : false,
@@ -86,6 +93,7 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       namespace: catalog.namespace,
       featureId: feature.id,
       computeSize: feature.computeSize,
+      approval: feature.approval,
     });
     deployAfter(stack, warehouse);
     features.set(feature.id, stack);

@@ -15,7 +15,7 @@ function factory(context: Record<string, unknown>) {
   return addFactory(app, readCatalog((key) => ({ images: '', features: '', ...context })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
 }
 
-function registryResources(context: Record<string, unknown>, type = 'AWS::ECR::RegistryScanningConfiguration') {
+function registryResources(context: Record<string, unknown>, type = 'Custom::EcrRegistryScanning') {
   return Template.fromStack(factory(context).warehouse).findResources(type);
 }
 
@@ -27,13 +27,16 @@ function text(node: unknown): string {
 }
 
 describe('account-wide registry settings in the factory app', () => {
-  test('the app owns scan on push for its namespace by default', () => {
-    const [config] = Object.values(registryResources({ namespace: 'acme' }));
-    expect(config.Properties.Rules[0].RepositoryFilters).toEqual([{ Filter: 'acme/*', FilterType: 'WILDCARD' }]);
+  test('the app merges scan on push for its namespace into the account’s scanning configuration by default, and never replaces it', () => {
+    // addFactory adds AwsSolutionsChecks: synthesis (Template.fromStack) throws on an unacknowledged finding.
+    const [merge] = Object.values(registryResources({ namespace: 'acme' }));
+    expect(merge.Properties).toMatchObject({ ScanType: 'BASIC', ScanOnPushFilters: ['acme/*'] });
+    expect(registryResources({ namespace: 'acme' }, 'AWS::ECR::RegistryScanningConfiguration')).toEqual({});
   });
 
   test('-c registryScanning=false leaves the account’s scanning configuration alone', () => {
     expect(registryResources({ registryScanning: 'false' })).toEqual({});
+    expect(registryResources({ registryScanning: 'false', blobMounting: 'false' }, 'AWS::Lambda::Function')).toEqual({});
   });
 
   test('-c registryScanning with another value is a catalogue error', () => {
@@ -69,7 +72,7 @@ describe('images Build and Test use', () => {
     Template.fromStack(stacks.warehouse).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: 'acme/ecr-public', UpstreamRegistryUrl: 'public.ecr.aws' });
     const specs = Object.values(Template.fromStack(stacks.images.get('python')!).findResources('AWS::CodeBuild::Project')).map((p) => JSON.parse(text(p.Properties.Source.BuildSpec)));
     const build = specs.find((s) => s.env.variables.BUILDKIT_IMAGE)!;
-    expect(build.env.variables.BUILDKIT_IMAGE).toBe('<token>.dkr.ecr.<token>.<token>/acme/ecr-public/vend/moby/buildkit:buildx-stable-1');
+    expect(build.env.variables.BUILDKIT_IMAGE).toBe('<token>.dkr.ecr.<token>.<token>/acme/ecr-public/vend/moby/buildkit:v0.32.2');
   });
 
   test('no buildspec of any image stack names an image without a registry host', () => {
@@ -92,7 +95,7 @@ describe('images Build and Test use', () => {
   test('-c ecrPublicCache=false creates no pull-through cache and Build pulls BuildKit from public.ecr.aws', () => {
     const stacks = factory({ images: 'python', ecrPublicCache: 'false' });
     expect(Template.fromStack(stacks.warehouse).findResources('AWS::ECR::PullThroughCacheRule')).toEqual({});
-    expect(JSON.stringify(Template.fromStack(stacks.images.get('python')!).toJSON())).toContain('public.ecr.aws/vend/moby/buildkit:buildx-stable-1');
+    expect(JSON.stringify(Template.fromStack(stacks.images.get('python')!).toJSON())).toContain('public.ecr.aws/vend/moby/buildkit:v0.32.2');
   });
 
   test('a namespace too long for the default cache prefix is a catalogue error that says what to pass', () => {
@@ -122,6 +125,18 @@ describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app
     expect(text(rules[1].CredentialArn)).toContain(':secret:ecr-pullthroughcache/docker-hub');
     const policies = JSON.stringify(Template.fromStack(stacks.images.get('python')!).findResources('AWS::IAM::Policy'));
     for (const prefix of ['acme/docker-hub', 'acme/ghcr']) expect(policies).toContain(`:repository/${prefix}/*`);
+    // and Build sends docker.io pulls through the Docker Hub cache, which Prepare knows of
+    const image = Template.fromStack(stacks.images.get('python')!);
+    const build = Object.values(image.findResources('AWS::CodeBuild::Project')).map((p) => JSON.parse(text(p.Properties.Source.BuildSpec))).find((s) => s.env.variables.BUILDKIT_IMAGE)!;
+    expect(build.env.variables.DOCKER_HUB_MIRROR).toBe('<token>.dkr.ecr.<token>.<token>/acme/docker-hub');
+    expect(JSON.stringify(image.toJSON())).toContain('\\"dockerHubCachePrefix\\":\\"acme/docker-hub\\"');
+  });
+
+  test('without -c dockerHubCacheSecret, Build has no Docker Hub mirror (Prepare warns of Docker Hub bases instead)', () => {
+    const stacks = factory({ namespace: 'acme', images: 'python' });
+    const image = JSON.stringify(Template.fromStack(stacks.images.get('python')!).toJSON());
+    expect(image).not.toContain('DOCKER_HUB_MIRROR');
+    expect(image).not.toContain('dockerHubCachePrefix');
   });
 
   test('a secret not named ecr-pullthroughcache/… is a catalogue error that names the rule', () => {
@@ -130,10 +145,11 @@ describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app
     );
   });
 
-  test('signing is off unless -c signing=true, which signs the release and feature repositories of the namespace', () => {
-    expect(registryResources({ namespace: 'acme' }, 'AWS::ECR::SigningConfiguration')).toEqual({});
-    const [config] = Object.values(registryResources({ namespace: 'acme', signing: 'true' }, 'AWS::ECR::SigningConfiguration'));
-    expect(config.Properties.Rules[0].RepositoryFilters.map((f: { Filter: string }) => f.Filter)).toEqual(['acme/images/*', 'acme/features/*', 'acme/features']);
+  test('signing is off unless -c signing=true, which merges a rule for the release and feature repositories of the namespace into the account’s signing configuration', () => {
+    expect(registryResources({ namespace: 'acme' }, 'Custom::EcrSigningConfiguration')).toEqual({});
+    const [merge] = Object.values(registryResources({ namespace: 'acme', signing: 'true' }, 'Custom::EcrSigningConfiguration'));
+    expect(merge.Properties.RepositoryFilters).toEqual(['acme/images/*', 'acme/features/*', 'acme/features']);
+    expect(registryResources({ namespace: 'acme', signing: 'true' }, 'AWS::ECR::SigningConfiguration')).toEqual({});
     expect(Object.values(registryResources({ namespace: 'acme', signing: 'true' }, 'AWS::Signer::SigningProfile'))).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { formatProblem } from '@devcontainer-factory/core';
 import type { CliEnvironment } from './cli-environment';
+import { fetchCommand } from './commands/fetch';
 import { initCommand } from './commands/init';
 import { listCommand } from './commands/list';
 import { localCommand } from './commands/local';
@@ -33,6 +34,7 @@ Examples:
   $ dcf list                                published images and features, tags, digests
   $ dcf tags python --json                  every tagged image of python, as JSON
   $ dcf sbom python -o python.cdx.json      the SBOM (CycloneDX JSON) of python:latest
+  $ dcf fetch python:1.2.3                  the configuration zip python:1.2.3 was built from
   $ dcf local run examples/catalog.yaml     build, test and release a catalogue into a local registry, no AWS
 
 AWS: the standard SDK configuration applies (AWS_PROFILE or --profile, AWS_REGION or
@@ -70,7 +72,7 @@ export function buildProgram(app: App): Command {
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true);
-  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, sbomCommand, localCommand]) {
+  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, sbomCommand, fetchCommand, localCommand]) {
     program.addCommand(command(app));
   }
   const configure = (command: Command) => {

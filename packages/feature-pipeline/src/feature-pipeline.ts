@@ -6,17 +6,18 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { isSemver, pipelineName, validateId } from '@devcontainer-factory/core';
+import { pipelineName, validateId } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { addUploadPipeline, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, devcontainerCliPinProblem, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
+import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
 import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
 import { testStage } from './private/test-stage';
 
-export interface FeaturePipelineProps extends PipelineResourceProps {
+export interface FeaturePipelineProps extends PipelineResourceProps, ApprovalProps {
   /** The feature id: its source is `<ns>/features/<id>.zip`, its repository `<ns>/features/<id>`. */
   readonly featureId: string;
   /**
@@ -43,6 +44,12 @@ export interface FeaturePipelineProps extends PipelineResourceProps {
    */
   readonly devcontainerCliVersion?: string;
   /**
+   * The npm integrity of that version's tarball (`npm view @devcontainers/cli@<version> dist.integrity`):
+   * Test and Publish refuse to install a tarball with another SHA-512. Required with another `devcontainerCliVersion`.
+   * @default - the integrity of 0.89.0 that the factory pins
+   */
+  readonly devcontainerCliIntegrity?: string;
+  /**
    * CodeBuild compute of the Test and Publish projects.
    * @default 'small' (2 vCPU, 4 GiB)
    */
@@ -56,7 +63,8 @@ export interface FeaturePipelineProps extends PipelineResourceProps {
  * Source → Test (CodeBuild: validation, `devcontainer features test`) → Publish
  * (CodeBuild: version guard, `devcontainer features publish` to
  * `<ns>/features/<id>` with `X.Y.Z`, `X.Y`, `X`, `latest`, and the collection
- * metadata in `<ns>/features`).
+ * metadata in `<ns>/features`). With `approval`, an Approval stage (a person, see
+ * {@link grantApprove}) comes between Test and Publish.
  */
 export class FeaturePipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;
@@ -74,6 +82,8 @@ export class FeaturePipeline extends Construct {
   public readonly testRole: iam.IRole;
   /** The Publish stage's role: pushes to the feature's repository and the collection's. */
   public readonly publishRole: iam.IRole;
+  /** The pipeline's name when it has an approval stage (see {@link grantApprove}). */
+  private readonly approvalPipelineName?: string;
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
@@ -100,11 +110,8 @@ export class FeaturePipeline extends Construct {
       throw fail(`computeSize '${computeSize}' is unknown: use ${FEATURE_COMPUTE_SIZES.join(', ')}`);
     }
     const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION;
-    if (!isSemver(devcontainerCliVersion)) {
-      throw fail(
-        `devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION}, so that every run publishes with the same CLI`,
-      );
-    }
+    const cliProblem = devcontainerCliPinProblem(devcontainerCliVersion, props.devcontainerCliIntegrity);
+    if (cliProblem) throw fail(cliProblem);
 
     this.repositoryName = warehouse.repositoryName('feature', featureId);
     this.logGroup = pipelineLogGroup(this, props, removalPolicy);
@@ -118,6 +125,7 @@ export class FeaturePipeline extends Construct {
       collectionRepository: warehouse.featureCollectionRepositoryName,
       computeSize,
       devcontainerCliVersion,
+      ...(props.devcontainerCliIntegrity !== undefined && { devcontainerCliIntegrity: props.devcontainerCliIntegrity }),
       logGroup: this.logGroup,
       source,
       tool: new s3assets.Asset(this, 'FeatureTool', { path: join(bundleDir(FEATURE_TOOL), 'index.js') }),
@@ -125,6 +133,8 @@ export class FeaturePipeline extends Construct {
 
     const test = testStage(ctx);
     const publish = publishStage(ctx);
+    const approval = approvalStage(ctx, props);
+    if (approval) this.approvalPipelineName = name;
     this.testRole = test.role;
     this.publishRole = publish.role;
     const { pipeline, sourceRule, failureRule } = addUploadPipeline(this, {
@@ -133,12 +143,22 @@ export class FeaturePipeline extends Construct {
       artifactId: featureId,
       pipelineName: name,
       source,
-      stages: [test.stage, publish.stage],
+      stages: [test.stage, ...(approval ? [approval] : []), publish.stage],
       // Every upload is a version someone wants published: runs wait for each other, none is dropped.
       executionMode: codepipeline.ExecutionMode.QUEUED,
     });
     this.pipeline = pipeline;
     this.sourceRule = sourceRule;
     this.failureRule = failureRule;
+  }
+
+  /**
+   * Let a role or user approve or reject this feature's versions (with `approval`):
+   * `codepipeline:PutApprovalResult` on `<pipeline>/Approval/Approve` and the pipeline's
+   * state, which holds the token that takes. Throws for a pipeline without `approval`.
+   */
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    if (this.approvalPipelineName === undefined) throw new FeaturePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+    return grantApprove(this, grantee, this.approvalPipelineName);
   }
 }

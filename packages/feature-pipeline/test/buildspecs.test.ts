@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, readFeatureCollection } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { type BuildSpecObject, type BuildSpecShim, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
+import { PINNED_DEVCONTAINER_CLI, type BuildSpecObject, type BuildSpecShim, npmPackFileName, pinnedNpmTarball, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
 import { FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
 
 // The buildspecs run for real, every phase in bash as CodeBuild runs them (one shell,
 // stop at the first failing command; runBuildSpec of pipeline-parts), with the built
 // feature tool. Publish runs the real devcontainer CLI against a real registry. Only
-// what cannot run here is replaced by a shim that records its arguments: `npm` (the
-// CLI install), `aws` (prints a token; `s3 cp` copies the built tool), `docker` (login)
-// and, in Test, `devcontainer` (`devcontainer features test` needs a Docker daemon).
+// what cannot run here is replaced by a shim that records its arguments: `npm` (`pack`
+// answers with npm's real tarball of the pinned CLI, which the install phase checks;
+// `install` leaves the workspace's CLI of that version on PATH), `aws` (prints a token;
+// `s3 cp` copies the built tool), `docker` (login) and, in Test, `devcontainer`
+// (`devcontainer features test` needs a Docker daemon).
 
 jest.setTimeout(60_000);
 const REPO_BIN = join(__dirname, '../../../node_modules/.bin');
@@ -22,17 +24,21 @@ interface LocalRegistry {
 }
 
 let work: string;
+let cliTarball: string;
+const CLI_TGZ = npmPackFileName(PINNED_DEVCONTAINER_CLI);
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dcf-buildspec-'));
-});
+  cliTarball = await pinnedNpmTarball(PINNED_DEVCONTAINER_CLI, join(__dirname, '../../../node_modules/.cache/dcf-npm-tarballs'));
+}, 300_000);
 
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
 const SHIMS: Readonly<Record<string, string | BuildSpecShim>> = {
-  npm: '',
+  // npm pack --silent --pack-destination <dir> <spec>
+  npm: `if [ "$1" = pack ]; then cp "$FAKE_CLI_PACK" "$4/${CLI_TGZ}" && echo ${CLI_TGZ}; fi`,
   aws: [
     'case "$1 $2" in',
     '  "ecr get-login-password") echo fake-ecr-token;;',
@@ -63,7 +69,7 @@ const feature = (version: string, install = 'echo hello') => ({
 /** Runs every phase, with the work folder of its own; `extra` shims replace tools on PATH too, `path` comes after the shims. */
 async function run(spec: BuildSpecObject, src: string, extra: Readonly<Record<string, string | BuildSpecShim>> = {}, path: string[] = []) {
   const runWork = await mkdtemp(join(work, 'run-'));
-  const result = await runBuildSpec(spec, { sourceDir: src, shims: { ...SHIMS, ...extra }, path, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js') } });
+  const result = await runBuildSpec(spec, { sourceDir: src, shims: { ...SHIMS, ...extra }, path, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: cliTarball } });
   return { ...result, code: result.failed ? (result.failed.exitCode ?? 1) : 0, log: result.callLines.join('\n'), work: runWork };
 }
 
@@ -85,8 +91,30 @@ describe('the Test buildspec', () => {
     expect(await readFile(join(result.work, 'collection/src/hello/install.sh'), 'utf8')).toContain('echo hello');
     expect(result.log).toMatch(/docker login --username AWS --password-stdin unused/);
     expect(result.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')?.stdin).toBe('fake-ecr-token');
-    // The install phase: the pinned CLI, then the tool from its bucket.
-    expect(result.callLines.slice(0, 3)).toEqual(['npm install --global --no-fund --no-audit @devcontainers/cli@0.89.0', 'devcontainer --version', `aws s3 cp --only-show-errors s3://b/k ${result.work}/feature-tool.js`]);
+    // The install phase: the pinned CLI's tarball, checked, then installed; then the tool from its bucket.
+    const [pack, install, version, tool] = result.calls.map((c) => [c.command, ...c.args]);
+    expect(pack).toEqual(['npm', 'pack', '--silent', '--pack-destination', expect.any(String), '@devcontainers/cli@0.89.0']);
+    expect([install, version, tool]).toEqual([
+      ['npm', 'install', '--global', '--offline', '--ignore-scripts', '--no-fund', '--no-audit', join(pack[4], CLI_TGZ)],
+      ['devcontainer', '--version'],
+      ['aws', 's3', 'cp', '--only-show-errors', 's3://b/k', `${result.work}/feature-tool.js`],
+    ]);
+  });
+
+  test('refuses a CLI tarball that is not the pinned one before anything runs', async () => {
+    // GIVEN a registry that serves another tarball under the pinned name
+    const src = await upload('tampered-cli', feature('1.0.0'));
+    const tampered = join(work, 'tampered.tgz');
+    await writeFile(tampered, 'not the devcontainer CLI');
+
+    // WHEN
+    const runWork = await mkdtemp(join(work, 'run-'));
+    const result = await runBuildSpec(featurePublishSpecObject(OPTIONS), { sourceDir: src, shims: SHIMS, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: tampered } });
+
+    // THEN
+    expect(result.failed).toMatchObject({ phase: 'install', exitCode: 1 });
+    expect(result.stderr).toContain(`/${CLI_TGZ} is not the @devcontainers/cli@0.89.0 the factory pins (its SHA-512 differs): refusing to run it`);
+    expect(result.callLines).toEqual([expect.stringMatching(/^npm pack /)]);
   });
 
   test('validates a feature without tests and runs no devcontainer features test', async () => {

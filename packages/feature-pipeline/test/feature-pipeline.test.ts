@@ -111,16 +111,26 @@ describe('FeaturePipeline', () => {
     expect(at(/ complete /)).toBeGreaterThan(at(/devcontainer features publish/));
   });
 
-  test('both projects install the pinned devcontainer CLI and fetch the feature tool from its S3 asset', () => {
-    // GIVEN / WHEN
-    const { template } = synth({ devcontainerCliVersion: '0.88.0' });
+  test('both projects install the pinned devcontainer CLI, checked against its integrity, and fetch the feature tool from its S3 asset', () => {
+    // GIVEN / WHEN another CLI release, with the integrity of its tarball
+    const integrity = `sha512-${Buffer.alloc(64, 9).toString('base64')}`;
+    const { template } = synth({ devcontainerCliVersion: '0.88.0', devcontainerCliIntegrity: integrity });
 
     // THEN
     for (const what of [/validates and tests/, /publishes the feature/]) {
       const spec = buildSpec(template, what);
-      expect(spec.env.variables).toMatchObject({ DEVCONTAINER_CLI_VERSION: '0.88.0', TOOL_BUCKET: 'TOKEN', TOOL_KEY: expect.stringMatching(/^[0-9a-f]{64}\.js$/) });
+      expect(spec.env.variables).toMatchObject({
+        DEVCONTAINER_CLI_VERSION: '0.88.0',
+        DEVCONTAINER_CLI_SHA512: Buffer.alloc(64, 9).toString('hex'),
+        TOOL_BUCKET: 'TOKEN',
+        TOOL_KEY: expect.stringMatching(/^[0-9a-f]{64}\.js$/),
+      });
       expect(spec.phases.install.commands).toEqual(
-        expect.arrayContaining(['npm install --global --no-fund --no-audit "@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}"', 'aws s3 cp --only-show-errors "s3://${TOOL_BUCKET}/${TOOL_KEY}" "$FEATURE_TOOL"']),
+        expect.arrayContaining([
+          expect.stringContaining('sha512sum --check --strict --status'),
+          'npm install --global --offline --ignore-scripts --no-fund --no-audit "$DEVCONTAINER_CLI_TGZ" && rm -rf "$DEVCONTAINER_CLI_DIR"',
+          'aws s3 cp --only-show-errors "s3://${TOOL_BUCKET}/${TOOL_KEY}" "$FEATURE_TOOL"',
+        ]),
       );
     }
   });
@@ -190,6 +200,7 @@ describe('FeaturePipeline', () => {
     ['an empty feature id', { featureId: '' }, /feature id must not be empty/],
     ['an unknown compute size', { computeSize: 'huge' as never }, /computeSize 'huge' is unknown: use small, medium, large/],
     ['a CLI version range', { devcontainerCliVersion: '^0.89.0' }, /devcontainerCliVersion '\^0\.89\.0' must be an exact version such as 0\.89\.0/],
+    ['another CLI version without its integrity', { devcontainerCliVersion: '0.88.0' }, /devcontainerCliVersion '0\.88\.0' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/],
   ])('refuses %s with a clear error', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -40,12 +40,21 @@ export const DEFAULT_COMPUTE_SIZE: ComputeSize = 'medium';
 /** The `@devcontainers/cli` version the Build and Test projects install; the same one the repository tests with. */
 export const DEFAULT_DEVCONTAINER_CLI_VERSION: string = DEVCONTAINER_CLI_VERSION;
 /**
- * The BuildKit image of the `docker-container` builder the Build projects create (the
- * `docker` driver cannot export a registry cache): buildx's own default image, as
- * ECR Public mirrors it. Never Docker Hub, which answers `429 toomanyrequests` to
- * anonymous pulls from CodeBuild's shared addresses.
+ * The BuildKit release the Build projects' builder runs: the newest the factory could
+ * establish (moby/buildkit's signed tag v0.32.2 of 2026-08-04, which buildx v0.36.1
+ * vendors), pinned to that tag rather than buildx's floating `buildx-stable-1`. No digest
+ * of it was published where the factory could check it, so the default is pinned by tag
+ * only and a synth-time warning says so: pin `buildkitImage` by digest (`…:v0.32.2@sha256:…`,
+ * from `docker buildx imagetools inspect public.ecr.aws/vend/moby/buildkit:v0.32.2`).
  */
-export const BUILDKIT_IMAGE_PATH = 'vend/moby/buildkit:buildx-stable-1';
+export const BUILDKIT_VERSION = 'v0.32.2';
+/**
+ * The BuildKit image of the `docker-container` builder the Build projects create (the
+ * `docker` driver cannot export a registry cache): moby/buildkit, as ECR Public mirrors
+ * it. Never Docker Hub, which answers `429 toomanyrequests` to anonymous pulls from
+ * CodeBuild's shared addresses.
+ */
+export const BUILDKIT_IMAGE_PATH = `vend/moby/buildkit:${BUILDKIT_VERSION}`;
 /** ECR Public's registry host. */
 export const ECR_PUBLIC_REGISTRY = 'public.ecr.aws';
 export const DEFAULT_BUILDKIT_IMAGE = `${ECR_PUBLIC_REGISTRY}/${BUILDKIT_IMAGE_PATH}`;

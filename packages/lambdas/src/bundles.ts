@@ -17,6 +17,12 @@ export function bundleDir(name: string): string {
 /** Bundle names of the image pipeline's Lambda handlers (`bundleDir(IMAGE_HANDLERS.prepare)`). */
 export const IMAGE_HANDLERS = { prepare: 'prepare', manifest: 'manifest', release: 'release', retention: 'retention' } as const;
 
+/**
+ * Bundle names of the warehouse's Lambda handlers: `registrySettings`, the custom resource that merges a
+ * namespace's scanning filters and signing rule into the account-wide ECR settings (`bundleDir(WAREHOUSE_HANDLERS.registrySettings)`).
+ */
+export const WAREHOUSE_HANDLERS = { registrySettings: 'registry-settings' } as const;
+
 /** Bundle name of the feature pipeline's CodeBuild tool (`bundleDir(FEATURE_TOOL)`). */
 export const FEATURE_TOOL = 'feature-tool';
 

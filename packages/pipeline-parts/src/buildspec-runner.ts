@@ -12,7 +12,10 @@
  * - the first command that exits non-zero fails its phase: the phase's other commands do
  *   not run; after a failed `install` or `pre_build`, no later phase runs; `post_build`
  *   runs after a failed `build`, with `CODEBUILD_BUILD_SUCCEEDING=0`;
- * - `env.variables` and CodeBuild's own variables (`CODEBUILD_SRC_DIR`, `CODEBUILD_BUILD_ID`, …).
+ * - `env.variables` and CodeBuild's own variables (`CODEBUILD_SRC_DIR`, `CODEBUILD_BUILD_ID`, …);
+ * - secondary sources (a pipeline action's further input artifacts), each extracted in a
+ *   folder of its own named by `CODEBUILD_SRC_DIR_<source identifier>` (for CodePipeline,
+ *   the identifier is the artifact's name).
  * What it does not: `runtime-versions` (the tools on `PATH` are used), `on-failure`,
  * `finally`, artifacts, reports, `env.parameter-store`/`secrets-manager`, and commands that
  * set their own `EXIT` trap.
@@ -43,6 +46,12 @@ export interface BuildSpecShim {
 export interface RunBuildSpecProps {
   /** The extracted source artifact: `CODEBUILD_SRC_DIR` and the working folder. */
   readonly sourceDir: string;
+  /**
+   * The extracted secondary sources, by source identifier (a CodePipeline action's extra
+   * input artifacts, by artifact name): each folder is `CODEBUILD_SRC_DIR_<identifier>`.
+   * @default - none
+   */
+  readonly secondarySourceDirs?: Readonly<Record<string, string>>;
   /**
    * Tools to replace, by command name: a bash script (see {@link BuildSpecShim.script}) or a shim.
    * @default - none
@@ -129,6 +138,12 @@ export async function runBuildSpec(spec: BuildSpecObject, props: RunBuildSpecPro
     const statusFile = join(work, 'status');
     const script = await writeRunScript(spec, work, statusFile);
 
+    const secondary: Record<string, string> = {};
+    for (const [identifier, dir] of Object.entries(props.secondarySourceDirs ?? {})) {
+      // CodeBuild's rule for a source identifier: letters, digits and underscores, fewer than 128.
+      if (!/^[A-Za-z0-9_]{1,127}$/.test(identifier)) throw new Error(`secondary source identifier '${identifier}' is not one CodeBuild accepts: use letters, digits and underscores`);
+      secondary[`CODEBUILD_SRC_DIR_${identifier}`] = dir;
+    }
     const projectName = props.projectName ?? 'project';
     const region = props.region ?? 'us-east-1';
     const codebuildBuildId = `${projectName}:${randomUUID()}`;
@@ -139,6 +154,7 @@ export async function runBuildSpec(spec: BuildSpecObject, props: RunBuildSpecPro
       AWS_DEFAULT_REGION: region,
       CODEBUILD_CI: 'true',
       CODEBUILD_SRC_DIR: props.sourceDir,
+      ...secondary,
       CODEBUILD_BUILD_ID: codebuildBuildId,
       CODEBUILD_BUILD_ARN: `arn:aws:codebuild:${region}:123456789012:build/${codebuildBuildId}`,
       CODEBUILD_BUILD_NUMBER: '1',

@@ -7,3 +7,5 @@ export * from './service-principals';
 export * from './buildspec';
 export * from './buildspec-runner';
 export * from './pipeline-resource-props';
+export * from './pinned-npm-tarball';
+export * from './approval-stage';

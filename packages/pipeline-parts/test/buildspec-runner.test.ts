@@ -42,6 +42,22 @@ test('runs every phase in one shell in CODEBUILD_SRC_DIR, with env.variables, Co
   expect(run.codebuildBuildId).toMatch(/^Python-Test:[0-9a-f-]{36}$/);
 });
 
+test('each secondary source is CODEBUILD_SRC_DIR_<identifier>, beside the primary source the build starts in; an identifier CodeBuild refuses is refused', async () => {
+  // GIVEN a pipeline action's extra input artifact, extracted in a folder of its own
+  const inputs = await mkdtemp(join(tmpdir(), 'dcf-runner-inputs-'));
+  await writeFile(join(inputs, 'inputs.json'), '{"from": "the Inputs artifact"}');
+
+  // WHEN
+  const run = await runBuildSpec(spec({ build: ['cat "$CODEBUILD_SRC_DIR_Inputs/inputs.json"', 'echo "pwd=$PWD"'] }), { sourceDir: src, secondarySourceDirs: { Inputs: inputs } });
+
+  // THEN
+  expect(run.succeeded).toBe(true);
+  expect(run.stdout).toContain('{"from": "the Inputs artifact"}');
+  expect(run.stdout).toContain(`pwd=${src}`);
+  await expect(runBuildSpec(spec({ build: ['true'] }), { sourceDir: src, secondarySourceDirs: { 'In-puts': inputs } })).rejects.toThrow(/secondary source identifier 'In-puts' is not one CodeBuild accepts/);
+  await rm(inputs, { recursive: true, force: true });
+});
+
 test('shims record their arguments (spaces, quotes, newlines kept) and stdin, in call order, and emulate output', async () => {
   // WHEN
   const run = await runBuildSpec(spec({ build: ['TOKEN="$(aws ecr get-login-password)"', 'printf %s "$TOKEN" | docker login --username AWS --password-stdin host', 'docker tag "a b" "it\'s"$\'\\n\'x'] }), {

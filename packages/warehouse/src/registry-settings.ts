@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,14 +6,35 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as signer from 'aws-cdk-lib/aws-signer';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { Construct, type IConstruct } from 'constructs';
-import { isPullThroughCachePrefix } from '@devcontainer-factory/core';
+import {
+  REGISTRY_SCANNING_LIMITS,
+  REGISTRY_SCAN_TYPES,
+  REGISTRY_SETTINGS_RESOURCE_TYPES,
+  SIGNING_LIMITS,
+  isPullThroughCachePrefix,
+  isRegistryRepositoryFilter,
+  scanningResourceProperties,
+  signingResourceProperties,
+  type RegistryScanType,
+} from '@devcontainer-factory/core';
 import { acknowledgeNag, nagText } from './nag';
+import { REGISTRY_SETTINGS_SERVICE_TIMEOUT, RegistrySettingsProvider } from './private/registry-settings-provider';
 
-/** ECR's scan types: `BASIC` (free, OS packages) or `ENHANCED` (Amazon Inspector, also language packages). */
-export type RegistryScanType = 'BASIC' | 'ENHANCED';
-const SCAN_TYPES: readonly RegistryScanType[] = ['BASIC', 'ENHANCED'];
-/** What ECR accepts in a repository filter of a scanning rule: repository name characters and `*`. */
-const REPOSITORY_FILTER = /^[a-z0-9*][a-z0-9._/*-]*$/;
+export type { RegistryScanType } from '@devcontainer-factory/core';
+
+/** What the scanning custom resource may do: read and write the registry scanning configuration (account-wide, `*` only). */
+export const REGISTRY_SCANNING_ACTIONS: readonly string[] = ['ecr:GetRegistryScanningConfiguration', 'ecr:PutRegistryScanningConfiguration'];
+
+/**
+ * What ECR asks of the caller when the configuration it puts is `ENHANCED`, as the merge
+ * does whenever the account is on ENHANCED (it never downgrades) or `scanType` asks for
+ * it: ECR turns on Amazon Inspector's ECR scanning with the caller's permissions. No
+ * `inspector2:Disable`: the merge never turns it off.
+ */
+export const ENHANCED_SCANNING_ACTIONS: readonly string[] = ['inspector2:Enable', 'inspector2:ListAccountPermissions'];
+
+/** What the signing custom resource may do: read, write and (when its rule was the last) delete the signing configuration. */
+export const REGISTRY_SIGNING_ACTIONS: readonly string[] = ['ecr:GetSigningConfiguration', 'ecr:PutSigningConfiguration', 'ecr:DeleteSigningConfiguration'];
 
 /** Upstream registries a credentialed pull-through cache rule can serve, with the host ECR pulls from. */
 export const CREDENTIALED_UPSTREAMS = {
@@ -41,29 +62,44 @@ export interface UpstreamCacheRule {
 
 export interface RegistrySettingsProps {
   /**
-   * Repository filters (ECR wildcards, e.g. `devcontainers/*`) whose repositories are
-   * scanned on push. Setting any creates the account's one
-   * `AWS::ECR::RegistryScanningConfiguration`, which replaces whatever scanning
-   * configuration the account and region had, and deleting the stack resets it.
-   * @default - no scanning configuration: the account's own stays as it is
+   * Repository filters (ECR wildcards, e.g. `devcontainers/*`, 1 to 100) whose
+   * repositories are scanned on push. They are merged into the account's one registry
+   * scanning configuration by a custom resource (`Custom::EcrRegistryScanning`), never
+   * replacing it: it reads what the account and region have and adds these filters to
+   * the `SCAN_ON_PUSH` rule, leaving every other rule and filter (another namespace's,
+   * the account's own `CONTINUOUS_SCAN` rule) and the scan type as they are. An update
+   * removes only the filters its previous deploy added and drops; deleting the stack
+   * removes only these filters. A filter is this stack's own once it names it: two stacks
+   * that name the same filter share it, and the first deleted removes it.
+   * @default - no scanning filters: the account's scanning configuration stays as it is
    */
   readonly scanOnPushFilters?: string[];
   /**
-   * The scan type of that configuration.
+   * The scan type these filters need at least. The merge never downgrades: an account on
+   * `ENHANCED` (Amazon Inspector) stays on it with `BASIC` here (Inspector scans on push
+   * too, and the vulnerability gate reads its findings). `ENHANCED` upgrades an account
+   * on `BASIC`: Amazon Inspector then scans every filter of the account, the other
+   * namespaces' too, and deleting the stack does not downgrade it again.
    * @default 'BASIC'
    */
   readonly scanType?: RegistryScanType;
   /**
    * The repository prefix of an ECR pull-through cache rule for ECR Public (which
    * needs no credentials): `<registry>/<prefix>/<path>` serves `public.ecr.aws/<path>`
-   * from the account's own registry. A prefix is unique in the account and region.
+   * from the account's own registry. Each rule is a resource of its own
+   * (`AWS::ECR::PullThroughCacheRule`), so nothing is merged: a prefix is unique in the
+   * account and region, and a deploy whose prefix the account has already (another
+   * namespace's or its own rule) fails, as ECR refuses a second rule, rather than take
+   * the rule over. Deleting the stack deletes only its own rule.
    * @default - no pull-through cache rule
    */
   readonly ecrPublicCachePrefix?: string;
   /**
    * Pull-through cache rules for upstream registries that need credentials: Docker Hub
    * (authenticated, so not subject to the anonymous pull limits of CodeBuild's shared
-   * addresses), GHCR or Quay. Each prefix is unique in the account and region.
+   * addresses), GHCR or Quay. Each prefix is unique in the account and region: as for
+   * `ecrPublicCachePrefix`, a deploy whose prefix exists already fails, and deleting the
+   * stack deletes only its own rules.
    * @default - none
    */
   readonly upstreamCaches?: UpstreamCacheRule[];
@@ -90,8 +126,12 @@ export interface RegistrySettingsProps {
    * ECR managed signing: every image pushed to a repository matching
    * `repositoryFilters` is signed by ECR with an AWS Signer profile (Notation, OCI
    * SHA384 ECDSA), the signature stored beside it as an OCI referrer. One signing
-   * configuration exists per account and region, so this replaces the account's own.
-   * @default - no signing configuration: the account's own is left as it is
+   * configuration exists per account and region: a custom resource
+   * (`Custom::EcrSigningConfiguration`) merges these filters into the rule of the profile
+   * (a new rule when the account has none for it), leaving the other rules as they are;
+   * deleting the stack removes only these filters (the rule when it has no others, the
+   * configuration when no rule is left).
+   * @default - no signing rule: the account's signing configuration is left as it is
    */
   readonly signing?: RegistrySigning;
 }
@@ -119,30 +159,41 @@ const AWS_CUSTOM_RESOURCE_PROVIDER_ID = `AWS${AwsCustomResource.PROVIDER_FUNCTIO
  * The ECR settings that exist once per account and region, gathered in one place so
  * that none is set by accident: a reusable construct creates none of them unless
  * asked (each prop is off by default), and each one that is switched on is named
- * in a synth-time info annotation, since it overrides the account's own setting.
+ * in a synth-time info annotation. None is silently overwritten: scanning filters and
+ * signing rules are merged into the account's configuration (and only this stack's are
+ * taken out again), a pull-through cache prefix that exists already fails the deploy
+ * (ECR refuses a second rule for it), and blob mounting is only ever switched on.
  */
 export class RegistrySettings extends Construct {
-  /** The scanning configuration, when `scanOnPushFilters` asked for one. */
-  public readonly scanningConfiguration?: ecr.CfnRegistryScanningConfiguration;
+  /**
+   * The custom resource that merges `scanOnPushFilters` into the account's scanning
+   * configuration, when asked; `getAttString('ScanType')` is the account's scan type after the merge.
+   */
+  public readonly scanningConfiguration?: CustomResource;
   /** The pull-through cache rule for ECR Public, when `ecrPublicCachePrefix` asked for one. */
   public readonly ecrPublicCacheRule?: ecr.CfnPullThroughCacheRule;
   /** The pull-through cache rules of `upstreamCaches`, by prefix. */
   public readonly upstreamCacheRules: Readonly<Record<string, ecr.CfnPullThroughCacheRule>> = {};
   /** The custom resource that enables blob mounting, when `blobMounting` asked for it. */
   public readonly blobMountingSetting?: AwsCustomResource;
-  /** The signing configuration, when `signing` asked for one. */
-  public readonly signingConfiguration?: ecr.CfnSigningConfiguration;
+  /** The custom resource that merges `signing` into the account's signing configuration, when asked. */
+  public readonly signingConfiguration?: CustomResource;
   /** The profile images are signed with, when `signing` asked for it. */
   public readonly signingProfile?: signer.ISigningProfile;
 
+  private provider?: RegistrySettingsProvider;
+
   constructor(scope: Construct, id: string, props: RegistrySettingsProps = {}) {
     super(scope, id);
-    const filters = props.scanOnPushFilters ?? [];
+    const filters = [...new Set(props.scanOnPushFilters ?? [])];
     const scanType = props.scanType ?? 'BASIC';
-    if (!SCAN_TYPES.includes(scanType)) throw new Error(`RegistrySettings: scanType '${scanType}' is unknown: use ${SCAN_TYPES.join(' or ')}`);
-    const bad = filters.filter((f) => !REPOSITORY_FILTER.test(f) || f.length > 256);
+    if (!REGISTRY_SCAN_TYPES.includes(scanType)) throw new Error(`RegistrySettings: scanType '${scanType}' is unknown: use ${REGISTRY_SCAN_TYPES.join(' or ')}`);
+    const bad = filters.filter((f) => !isRegistryRepositoryFilter(f));
     if (bad.length) {
       throw new Error(`RegistrySettings: scanOnPushFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards, e.g. 'devcontainers/*'`);
+    }
+    if (filters.length > REGISTRY_SCANNING_LIMITS.filtersPerRule) {
+      throw new Error(`RegistrySettings: scanOnPushFilters has ${filters.length} filters, and ECR allows ${REGISTRY_SCANNING_LIMITS.filtersPerRule} in its scan-on-push rule (the account's and other namespaces' included): use fewer, wider wildcards`);
     }
     if (props.scanType !== undefined && filters.length === 0) {
       throw new Error('RegistrySettings: scanType is set but scanOnPushFilters is empty: name the repositories to scan, or leave both out to keep the account’s own scanning configuration');
@@ -186,29 +237,62 @@ export class RegistrySettings extends Construct {
     if (props.signing) [this.signingConfiguration, this.signingProfile] = this.sign(props.signing);
     if (filters.length === 0) return;
 
-    this.scanningConfiguration = new ecr.CfnRegistryScanningConfiguration(this, 'Scanning', {
-      scanType,
-      rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD' })) }],
+    const provider = this.settingsProvider();
+    provider.allow(REGISTRY_SCANNING_ACTIONS, ['*']);
+    provider.allow(ENHANCED_SCANNING_ACTIONS, ['*']);
+    if (scanType === 'ENHANCED') {
+      // Upgrading a BASIC account: Amazon Inspector creates its service-linked role with the caller's permissions.
+      provider.allow(['iam:CreateServiceLinkedRole'], [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2' })], {
+        StringEquals: { 'iam:AWSServiceName': 'inspector2.amazonaws.com' },
+      });
+    }
+    this.scanningConfiguration = new CustomResource(this, 'Scanning', {
+      serviceToken: provider.serviceToken,
+      resourceType: REGISTRY_SETTINGS_RESOURCE_TYPES.scanning,
+      serviceTimeout: REGISTRY_SETTINGS_SERVICE_TIMEOUT,
+      properties: { ...scanningResourceProperties({ scanType, filters }) },
     });
     Annotations.of(this).addInfo(
-      `account-wide: this stack owns the ECR registry scanning configuration of its account and region (${scanType}, ${filters.join(', ')}); another one deployed in the same account and region replaces it`,
+      `account-wide: this stack merges its scan-on-push filters (${filters.join(', ')}) into the ECR registry scanning configuration of its account and region, ` +
+        "keeping the account's other rules and filters and never downgrading an ENHANCED account; deleting the stack removes only these filters" +
+        (scanType === 'ENHANCED' ? '; scanType ENHANCED upgrades a BASIC account to ENHANCED (Amazon Inspector then scans every filter of the account), and deleting the stack does not downgrade it' : ''),
     );
   }
 
-  /** The signing configuration of `signing`, with its profile. */
-  private sign(props: RegistrySigning): [ecr.CfnSigningConfiguration, signer.ISigningProfile] {
-    const filters = props.repositoryFilters;
-    if (filters.length === 0 || filters.length > 100) throw new Error(`RegistrySettings: signing.repositoryFilters has ${filters.length} filters: name 1 to 100 repositories or wildcards, e.g. 'devcontainers/images/*'`);
-    const bad = filters.filter((f) => !REPOSITORY_FILTER.test(f) || f.length > 256);
+  /** The one provider of this construct's merged settings, created on first use. */
+  private settingsProvider(): RegistrySettingsProvider {
+    if (this.provider) return this.provider;
+    this.provider = new RegistrySettingsProvider(this, 'MergeProvider');
+    acknowledgeNag(
+      this.provider.role,
+      'IAM5',
+      'the registry scanning and signing configurations are account-wide, and so are inspector2:Enable and ListAccountPermissions (ECR turns on Inspector with the caller\'s permissions when it puts ENHANCED): none takes a resource narrower than *',
+      'Resource::*',
+    );
+    return this.provider;
+  }
+
+  /** The merged signing rule of `signing`, with its profile. */
+  private sign(props: RegistrySigning): [CustomResource, signer.ISigningProfile] {
+    const filters = [...new Set(props.repositoryFilters)];
+    if (filters.length === 0 || filters.length > SIGNING_LIMITS.filtersPerRule) {
+      throw new Error(`RegistrySettings: signing.repositoryFilters has ${filters.length} filters: name 1 to ${SIGNING_LIMITS.filtersPerRule} repositories or wildcards, e.g. 'devcontainers/images/*'`);
+    }
+    const bad = filters.filter((f) => !isRegistryRepositoryFilter(f));
     if (bad.length) throw new Error(`RegistrySettings: signing.repositoryFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards`);
     const profile =
       props.signingProfile ??
       new signer.SigningProfile(this, 'SigningProfile', { platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA, signatureValidity: props.signatureValidity ?? Duration.days(135) });
-    const configuration = new ecr.CfnSigningConfiguration(this, 'Signing', {
-      rules: [{ signingProfileArn: profile.signingProfileArn, repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD_MATCH' })) }],
+    const provider = this.settingsProvider();
+    provider.allow(REGISTRY_SIGNING_ACTIONS, ['*']);
+    const configuration = new CustomResource(this, 'Signing', {
+      serviceToken: provider.serviceToken,
+      resourceType: REGISTRY_SETTINGS_RESOURCE_TYPES.signing,
+      serviceTimeout: REGISTRY_SETTINGS_SERVICE_TIMEOUT,
+      properties: { ...signingResourceProperties({ signingProfileArn: profile.signingProfileArn, filters }) },
     });
     Annotations.of(this).addInfo(
-      `account-wide: this stack owns the ECR signing configuration of its account and region (${filters.join(', ')}); another one deployed in the same account and region replaces it`,
+      `account-wide: this stack merges a signing rule for its profile (${filters.join(', ')}) into the ECR signing configuration of its account and region, keeping the account's other rules; deleting the stack removes only these filters`,
     );
     return [configuration, profile];
   }

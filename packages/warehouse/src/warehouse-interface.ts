@@ -43,11 +43,35 @@ export interface IWarehouse extends IResource {
 
   /** Read one configuration's object (every version) and decrypt it. */
   grantReadSource(grantee: iam.IGrantable, kind: ArtifactKind, id: string): iam.Grant;
-  /** Upload configurations of a kind (one id, or all with `*`). */
+  /**
+   * Let a role or user ship configurations of the namespace: exactly what `dcf push`,
+   * `dcf push --wait`, `dcf status` and `dcf list` call. `s3:PutObject` and
+   * `s3:AbortMultipartUpload` on `<ns>/images/*.zip` and `<ns>/features/*.zip` (and
+   * `s3:GetObject` there, for `dcf status`), `s3:ListBucket` on the source bucket,
+   * `kms:GenerateDataKey` and `kms:Decrypt` on the S3 key through S3 only,
+   * `ssm:GetParameters` on `/<ns>/factory/*`, `codepipeline:ListPipelines` and the reads of
+   * the namespace's pipelines (state, executions, action executions),
+   * `ecr:DescribeRepositories` and `ecr:DescribeImages` of `<ns>/images/*` and
+   * `<ns>/features/*`. Nothing else: no delete, no pipeline start, no pull.
+   *
+   * The warehouse's source bucket denies every change of a configuration to any principal
+   * not granted this (or {@link grantWriteSource}); the grant also lets the grantee's ARN
+   * (`aws:PrincipalArn`: the role's, for every session of it) through that statement. The
+   * grantee must be an IAM role or user of the warehouse's account: anything else (an
+   * account, service or organization principal) throws. A warehouse that cannot change the
+   * bucket's policy (`fromNamespace`, an imported bucket) grants the identity part and warns.
+   */
+  grantPushConfigurations(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Upload configurations of a kind (one id, or all with `*`): `s3:PutObject` on the key and
+   * encryption with the S3 key, for a role that writes configurations without `dcf`. Like
+   * {@link grantPushConfigurations}, it lets the grantee (an IAM role or user) through the
+   * source bucket's policy; unlike it, it reads nothing.
+   */
   grantWriteSource(grantee: iam.IGrantable, kind: ArtifactKind, id?: string): iam.Grant;
   /** Pull from repositories (and log in to the registry). */
   grantPull(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
-  /** Push to repositories, creating them on first push from the warehouse's creation template. */
+  /** Push images to repositories, creating them on first push from the warehouse's creation template (for the pipelines' roles; a person shipping configurations needs {@link grantPushConfigurations}). */
   grantPush(grantee: iam.IGrantable, ...repositoryNames: string[]): iam.Grant;
   /**
    * Pull through the pull-through cache rule of `prefix`: read its repositories and

@@ -15,6 +15,7 @@ import { KMS_ECR_GRANT_ACTIONS, KMS_ECR_KEY_ACTIONS } from './private/actions';
 import { allowFailurePublishers, checkNotify, subscribeToFailures } from './private/failure-notifications';
 import { IMMUTABLE_RELEASE_TAG_FILTERS, RELEASE_TAG_MUTABILITY, releaseRepositoryPolicy } from './private/release-repository';
 import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
+import { keepSourceToWriters } from './private/source-writers';
 import { WarehouseBase } from './private/warehouse-base';
 import { WarehousePropsError } from './warehouse-props-error';
 import type { IWarehouse } from './warehouse-interface';
@@ -133,6 +134,11 @@ export interface WarehouseProps {
  * S3 and ECR, the ECR repository creation template for `<ns>/…`, the topic failures
  * are sent to, and SSM parameters under `/<ns>/factory/` that pipelines and the CLI read.
  *
+ * An upload is a release, so the source bucket's policy denies every change of its objects
+ * (put, delete, ACL, tags) to every principal but the roles and users granted
+ * {@link grantPushConfigurations} (or `grantWriteSource`); with none granted, nobody can
+ * upload. The bucket itself (its policy among it) stays the deployment role's.
+ *
  * Its size does not depend on the catalogue: repositories are created on first
  * push from the creation template, so the stack holds the same ~25 resources for 5
  * images or 5,000. The construct emits no outputs and sets no context: `WarehouseStack`
@@ -224,6 +230,9 @@ export class Warehouse extends WarehouseBase {
       ...secureBucketProps({ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(sourceVersionDays) }),
       versioned: true,
     });
+
+    // Only the principals granted push (grantPushConfigurations, grantWriteSource) may change a configuration: an upload is a release.
+    keepSourceToWriters(this.sourceBucket, ['*']);
 
     // EventBridge notifications set on the bucket itself: the `eventBridgeEnabled`
     // prop would add a custom-resource Lambda to do what CloudFormation does natively.
@@ -365,7 +374,12 @@ export function signedRepositoryFilters(namespace: string): string[] {
 export interface WarehouseAttributes {
   /** Prefix of the source keys, repositories and parameters, e.g. `devcontainers`. */
   readonly namespace: string;
-  /** Where configurations are uploaded (`<ns>/images/<id>.zip`); versioned, with EventBridge notifications. */
+  /**
+   * Where configurations are uploaded (`<ns>/images/<id>.zip`); versioned, with EventBridge
+   * notifications. A bucket of the app is kept to its granted writers under `<ns>/` once a
+   * role or user is granted push (`grantPushConfigurations`); an imported bucket's policy
+   * is yours to keep (a grant on it warns).
+   */
   readonly sourceBucket: s3.IBucket;
   /** CodePipeline's artifact store. */
   readonly artifactBucket: s3.IBucket;
@@ -427,6 +441,16 @@ class WarehouseOfResources extends WarehouseBase {
 
   public repositoryArn(name: string): string {
     return this.repositories.find((r) => r.repositoryName === name)?.repositoryArn ?? super.repositoryArn(name);
+  }
+
+  /**
+   * A bucket of the app (not imported) is kept to its granted writers under `<ns>/` from
+   * the first grant on: the bucket is the caller's, so other prefixes, and a bucket nobody
+   * was granted on, stay as the caller made them.
+   */
+  protected letThroughSourcePolicy(grantee: iam.IGrantable, method: string): void {
+    keepSourceToWriters(this.sourceBucket, [`${this.namespace}/*`]);
+    super.letThroughSourcePolicy(grantee, method);
   }
 }
 

@@ -1,7 +1,9 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, FileSystem, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { WAREHOUSE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
 import { RegistrySettings } from '../src';
 
 describe('RegistrySettings', () => {
@@ -11,14 +13,60 @@ describe('RegistrySettings', () => {
     expect(Object.keys(Template.fromStack(stack).toJSON().Resources ?? {})).toEqual([]);
   });
 
-  test('GIVEN scan-on-push filters THEN one scanning configuration with those filters, and an info note that it is account-wide', () => {
+  test('GIVEN scan-on-push filters THEN a custom resource merges them into the account’s configuration, which the stack never replaces, and an info note says so', () => {
+    // GIVEN
     const stack = new Stack();
-    new RegistrySettings(stack, 'Settings', { scanOnPushFilters: ['acme/*', 'tools/*'], scanType: 'ENHANCED' });
-    Template.fromStack(stack).hasResourceProperties('AWS::ECR::RegistryScanningConfiguration', {
-      ScanType: 'ENHANCED',
-      Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: 'acme/*', FilterType: 'WILDCARD' }, { Filter: 'tools/*', FilterType: 'WILDCARD' }] }],
-    });
-    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('account-wide: this stack owns the ECR registry scanning configuration'));
+    // WHEN
+    const settings = new RegistrySettings(stack, 'Settings', { scanOnPushFilters: ['acme/*', 'tools/*', 'acme/*'] });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+    template.resourceCountIs('Custom::EcrRegistryScanning', 1);
+    template.hasResourceProperties('Custom::EcrRegistryScanning', { ServiceToken: Match.anyValue(), ScanType: 'BASIC', ScanOnPushFilters: ['acme/*', 'tools/*'] });
+    // Deleting the stack must reach the handler, which takes out only these filters.
+    template.hasResource('Custom::EcrRegistryScanning', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    expect(settings.scanningConfiguration).toBeDefined();
+    Annotations.fromStack(stack).hasInfo(
+      '/Default/Settings',
+      Match.stringLikeRegexp("account-wide: this stack merges its scan-on-push filters \\(acme/\\*, tools/\\*\\) into the ECR registry scanning configuration .*keeping the account's other rules and filters and never downgrading an ENHANCED account; deleting the stack removes only these filters$"),
+    );
+  });
+
+  test('GIVEN scan-on-push filters THEN the handler is the registry-settings bundle, whose role may read and write the scanning configuration (and turn on Inspector for ENHANCED), nothing else', () => {
+    const stack = new Stack();
+    const settings = new RegistrySettings(stack, 'Settings', { scanOnPushFilters: ['acme/*'] });
+    const template = Template.fromStack(stack);
+    // One function, which is the custom resource's service token and answers CloudFormation itself.
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    const [fn] = Object.entries(template.findResources('AWS::Lambda::Function'));
+    expect(fn[1].Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/MergeProviderLogs/) } } });
+    expect(fn[1].Properties.Code.S3Key).toBe(`${FileSystem.fingerprint(bundleDir(WAREHOUSE_HANDLERS.registrySettings))}.zip`);
+    template.hasResourceProperties('Custom::EcrRegistryScanning', { ServiceToken: { 'Fn::GetAtt': [fn[0], 'Arn'] }, ServiceTimeout: '900' });
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    const policy = (role: unknown) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(role)]));
+    const statements = policy((settings.node.findChild('MergeProvider').node.findChild('Role') as iam.Role).roleName).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((s) => s.Resource === '*')).toEqual([
+      { Action: ['ecr:GetRegistryScanningConfiguration', 'ecr:PutRegistryScanningConfiguration'], Effect: 'Allow', Resource: '*' },
+      { Action: ['inspector2:Enable', 'inspector2:ListAccountPermissions'], Effect: 'Allow', Resource: '*' },
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/Signing|iam:CreateServiceLinkedRole|inspector2:Disable/);
+    // Its role carries no managed policy.
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  test('GIVEN scanType ENHANCED THEN the property says so, the role may create only Inspector’s service-linked role, and the note says a BASIC account is upgraded', () => {
+    const stack = new Stack();
+    new RegistrySettings(stack, 'Settings', { scanOnPushFilters: ['acme/*'], scanType: 'ENHANCED' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::EcrRegistryScanning', { ScanType: 'ENHANCED', ScanOnPushFilters: ['acme/*'] });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const linked = statements.filter((s) => s.Action === 'iam:CreateServiceLinkedRole');
+    expect(linked).toHaveLength(1);
+    expect(linked[0].Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'inspector2.amazonaws.com' } });
+    expect(JSON.stringify(linked[0].Resource)).toContain(':role/aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2');
+    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('scanType ENHANCED upgrades a BASIC account to ENHANCED .*deleting the stack does not downgrade it'));
   });
 
   test('GIVEN an ECR Public cache prefix THEN one pull-through cache rule for public.ecr.aws under it, noted as account-wide', () => {
@@ -33,10 +81,16 @@ describe('RegistrySettings', () => {
   test.each([
     [{ ecrPublicCachePrefix: 'a-very-long-namespace-name/ecr-public' }, /ecrPublicCachePrefix 'a-very-long-namespace-name\/ecr-public' is not an ECR pull-through cache prefix: use 2 to 30/],
     [{ scanOnPushFilters: ['Acme/*'] }, /'Acme\/\*' are not ECR repository filters/],
+    [{ scanOnPushFilters: ['acme/'] }, /'acme\/' are not ECR repository filters/],
     [{ scanOnPushFilters: ['acme/*'], scanType: 'FULL' as never }, /scanType 'FULL' is unknown: use BASIC or ENHANCED/],
     [{ scanType: 'BASIC' as const }, /scanType is set but scanOnPushFilters is empty/],
   ])('GIVEN %j THEN a clear error', (props, message) => {
     expect(() => new RegistrySettings(new Stack(), 'Settings', props)).toThrow(message);
+  });
+
+  test('GIVEN more scan-on-push filters than ECR allows in a rule THEN a clear error at synth', () => {
+    const scanOnPushFilters = Array.from({ length: 101 }, (_, i) => `team${i}/*`);
+    expect(() => new RegistrySettings(new Stack(), 'Settings', { scanOnPushFilters })).toThrow(/scanOnPushFilters has 101 filters, and ECR allows 100/);
   });
 });
 

@@ -8,33 +8,40 @@ import * as signer from 'aws-cdk-lib/aws-signer';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { RegistrySettings, Warehouse, signedRepositoryFilters } from '../src';
 
-// Opt-in ECR managed signing: one account-wide signing configuration, in the one construct for such settings.
+// Opt-in ECR managed signing: a rule merged into the one account-wide signing configuration, in the one construct for such settings.
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-test('GIVEN no signing THEN neither a signing configuration nor a Signer profile is created', () => {
+test('GIVEN no signing THEN neither a signing rule nor a Signer profile is created', () => {
   const stack = new Stack();
   new Warehouse(stack, 'Warehouse', { namespace: 'acme', registryScanning: true });
   const template = Template.fromStack(stack);
-  template.resourceCountIs('AWS::ECR::SigningConfiguration', 0);
+  template.resourceCountIs('Custom::EcrSigningConfiguration', 0);
   template.resourceCountIs('AWS::Signer::SigningProfile', 0);
+  expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/SigningConfiguration/);
 });
 
-test('GIVEN signing on the warehouse THEN the release and feature repositories are signed with a Notation profile, staging is not', () => {
+test('GIVEN signing on the warehouse THEN a custom resource merges a rule for the release and feature repositories (never staging) with a Notation profile into the account’s configuration', () => {
   const stack = new Stack(new App(), 'Acme', { env: ENV });
   new Warehouse(stack, 'Warehouse', { namespace: 'acme', signing: true });
   const template = Template.fromStack(stack);
   template.hasResourceProperties('AWS::Signer::SigningProfile', { PlatformId: 'Notation-OCI-SHA384-ECDSA', SignatureValidityPeriod: { Type: 'DAYS', Value: 135 } });
-  const [config] = Object.values(template.findResources('AWS::ECR::SigningConfiguration'));
-  const [rule] = config.Properties.Rules;
-  expect(rule.RepositoryFilters).toEqual([
-    { Filter: 'acme/images/*', FilterType: 'WILDCARD_MATCH' },
-    { Filter: 'acme/features/*', FilterType: 'WILDCARD_MATCH' },
-    { Filter: 'acme/features', FilterType: 'WILDCARD_MATCH' },
-  ]);
-  expect(rule.SigningProfileArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SigningProfile/), 'Arn'] });
+  template.resourceCountIs('AWS::ECR::SigningConfiguration', 0);
+  const [merge] = Object.values(template.findResources('Custom::EcrSigningConfiguration'));
+  expect(merge.Properties.RepositoryFilters).toEqual(['acme/images/*', 'acme/features/*', 'acme/features']);
+  expect(merge.Properties.SigningProfileArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SigningProfile/), 'Arn'] });
   expect(signedRepositoryFilters('acme').some((f) => f.includes('builds'))).toBe(false);
-  Annotations.fromStack(stack).hasInfo('*', Match.stringLikeRegexp('account-wide: this stack owns the ECR signing configuration'));
+  Annotations.fromStack(stack).hasInfo('*', Match.stringLikeRegexp("account-wide: this stack merges a signing rule for its profile .* keeping the account's other rules; deleting the stack removes only these filters"));
+});
+
+test('GIVEN signing THEN the merge may read, write and delete the signing configuration, and nothing about scanning', () => {
+  const stack = new Stack();
+  new RegistrySettings(stack, 'Settings', { signing: { repositoryFilters: ['team/images/*'] } });
+  const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  expect(statements.filter((s) => s.Resource === '*')).toEqual([
+    { Action: ['ecr:GetSigningConfiguration', 'ecr:PutSigningConfiguration', 'ecr:DeleteSigningConfiguration'], Effect: 'Allow', Resource: '*' },
+  ]);
+  expect(JSON.stringify(statements)).not.toMatch(/Scanning|inspector2/);
 });
 
 test("GIVEN a team's own Signer profile THEN it is used and none is created", () => {
@@ -43,7 +50,9 @@ test("GIVEN a team's own Signer profile THEN it is used and none is created", ()
   new RegistrySettings(stack, 'Settings', { signing: { repositoryFilters: ['team/images/*'], signingProfile: profile, signatureValidity: Duration.days(30) } });
   const template = Template.fromStack(stack);
   template.resourceCountIs('AWS::Signer::SigningProfile', 0);
-  template.resourceCountIs('AWS::ECR::SigningConfiguration', 1);
+  template.resourceCountIs('Custom::EcrSigningConfiguration', 1);
+  const [merge] = Object.values(template.findResources('Custom::EcrSigningConfiguration'));
+  expect(JSON.stringify(merge.Properties.SigningProfileArn)).toMatch(/\/signing-profiles\/team"/);
 });
 
 test.each([

@@ -169,12 +169,10 @@ describe('ECR', () => {
     expect(JSON.stringify(policy)).not.toMatch(/"tagged"|tagPrefixList|tagPatternList|"any"/);
   });
 
-  test('registryScanning: true turns on scan on push for every repository of the namespace', () => {
+  test('registryScanning: true merges scan on push for every repository of the namespace into the account’s configuration, never replacing it', () => {
     const { template } = synth({ namespace: 'acme', registryScanning: true });
-    template.hasResourceProperties('AWS::ECR::RegistryScanningConfiguration', {
-      ScanType: 'BASIC',
-      Rules: [{ ScanFrequency: 'SCAN_ON_PUSH', RepositoryFilters: [{ Filter: 'acme/*', FilterType: 'WILDCARD' }] }],
-    });
+    template.hasResourceProperties('Custom::EcrRegistryScanning', { ScanType: 'BASIC', ScanOnPushFilters: ['acme/*'] });
+    template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
   });
 
   test('by default no registry-level resource is created: scanning, pull-through cache, registry policy, replication, signing', () => {
@@ -185,6 +183,8 @@ describe('ECR', () => {
       'AWS::ECR::RegistryPolicy',
       'AWS::ECR::ReplicationConfiguration',
       'AWS::ECR::SigningConfiguration',
+      'Custom::EcrRegistryScanning',
+      'Custom::EcrSigningConfiguration',
     ]) {
       template.resourceCountIs(type, 0);
     }
@@ -198,8 +198,10 @@ describe('ECR', () => {
   });
 
   test('by default, and with registryScanning: false, the account-wide scanning configuration is left alone', () => {
-    synth().template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
-    synth({ registryScanning: false }).template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+    for (const template of [synth().template, synth({ registryScanning: false }).template]) {
+      template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
+      template.resourceCountIs('Custom::EcrRegistryScanning', 0);
+    }
   });
 
   test('only ECR acting for this account may assume the creation role (aws:SourceAccount)', () => {

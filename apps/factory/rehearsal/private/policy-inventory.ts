@@ -45,32 +45,55 @@ export class PolicyInventory {
   private readonly topicPolicies = new Map<string, ResourcePolicy>();
   private readonly creationTemplates: { prefix: string; policy?: ResourcePolicy }[] = [];
   private readonly functionStatements = new Map<string, PolicyStatement[]>();
+  /** Policies the assembly attaches to a declared principal (a role or user of the account's own, e.g. a pusher), by its ARN. */
+  private readonly declaredAttachments = new Map<string, IdentityPolicy[]>();
 
-  constructor(private readonly assembly: Assembly) {
+  /**
+   * @param declared ARNs of the roles and users that are not the assembly's but that the
+   * rehearsal declares (the person running `dcf`): a policy the assembly attaches to one of
+   * them (by name, as `grantPushConfigurations` attaches to an imported role) is theirs;
+   * attaching to any other role, user or group the assembly does not have is an error
+   */
+  constructor(
+    private readonly assembly: Assembly,
+    declared: readonly string[] = [],
+  ) {
+    const declaredByName = new Map<string, string>();
+    for (const arn of declared) {
+      const m = /:iam::\d{12}:(role|user)\/(?:.*\/)?([^/]+)$/.exec(arn);
+      if (m) declaredByName.set(`${m[1]}/${m[2]}`, arn);
+    }
     const attached = new Map<string, IdentityPolicy[]>();
+    const toDeclared = (arn: string, policy: IdentityPolicy) => this.declaredAttachments.set(arn, [...(this.declaredAttachments.get(arn) ?? []), policy]);
     const attach = (roleName: string, policy: IdentityPolicy, from: ResolvedResource, path: string) => {
       if (!assembly.resourcesOfType('AWS::IAM::Role').some((r) => r.physicalName === roleName)) {
-        throw new RehearsalError(`attaches to the role ${roleName}, which is not a role of the assembly`, { stackName: from.stack, logicalId: from.logicalId, path });
+        const declaredArn = declaredByName.get(`role/${roleName}`);
+        if (!declaredArn) throw new RehearsalError(`attaches to the role ${roleName}, which is not a role of the assembly`, { stackName: from.stack, logicalId: from.logicalId, path });
+        toDeclared(declaredArn, policy);
+        return;
       }
       attached.set(roleName, [...(attached.get(roleName) ?? []), policy]);
     };
-    const noUsersOrGroups = (r: ResolvedResource) => {
-      for (const key of ['Users', 'Groups']) {
-        if (listOf(r.properties[key] as string[] | undefined).length > 0) {
-          throw new RehearsalError(`attaches to IAM ${key.toLowerCase()}, which the rehearsal does not model`, { stackName: r.stack, logicalId: r.logicalId, path: `Properties.${key}` });
-        }
+    const attachToUsers = (r: ResolvedResource, policy: IdentityPolicy) => {
+      listOf(r.properties.Users as string[] | undefined).forEach((user, i) => {
+        const declaredArn = declaredByName.get(`user/${user}`);
+        if (!declaredArn) throw new RehearsalError(`attaches to the IAM user ${user}, which the rehearsal does not model (declare it as a principal)`, { stackName: r.stack, logicalId: r.logicalId, path: `Properties.Users.${i}` });
+        toDeclared(declaredArn, policy);
+      });
+      if (listOf(r.properties.Groups as string[] | undefined).length > 0) {
+        throw new RehearsalError('attaches to IAM groups, which the rehearsal does not model', { stackName: r.stack, logicalId: r.logicalId, path: 'Properties.Groups' });
       }
     };
     const managed = new Map<string, IdentityPolicy>();
     for (const mp of assembly.resourcesOfType('AWS::IAM::ManagedPolicy')) {
-      noUsersOrGroups(mp);
       const policy = { name: `${mp.stack}/${mp.logicalId}`, document: document(mp, 'PolicyDocument') };
+      attachToUsers(mp, policy);
       managed.set(mp.arn as string, policy);
       listOf(mp.properties.Roles as string[] | undefined).forEach((role, i) => attach(role, policy, mp, `Properties.Roles.${i}`));
     }
     for (const p of assembly.resourcesOfType('AWS::IAM::Policy')) {
-      noUsersOrGroups(p);
       const policy = { name: `${p.stack}/${p.logicalId}`, document: document(p, 'PolicyDocument') };
+      attachToUsers(p, policy);
       listOf(p.properties.Roles as string[] | undefined).forEach((role, i) => attach(role, policy, p, `Properties.Roles.${i}`));
     }
 
@@ -135,6 +158,11 @@ export class PolicyInventory {
       const arn = this.functionArn(String(permission.properties.FunctionName));
       this.functionStatements.set(arn, [...(this.functionStatements.get(arn) ?? []), permissionStatement(permission, arn)]);
     }
+  }
+
+  /** The policies the assembly attaches to a declared principal (see the constructor), by its ARN. */
+  attachedTo(arn: string): readonly IdentityPolicy[] {
+    return this.declaredAttachments.get(arn) ?? [];
   }
 
   /** The role named `name` (its last ARN segment). */

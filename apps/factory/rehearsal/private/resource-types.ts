@@ -5,6 +5,7 @@
  * guessed `Ref` would be worse than none.
  */
 import { createHash } from 'node:crypto';
+import { registrySettingKindOf, registrySettingPhysicalId, type RegistrySettingKind } from '@devcontainer-factory/core';
 
 /** What a type's rules may read about one resource. */
 export interface ResourceFacts {
@@ -104,6 +105,16 @@ function awsCustomResourceId(facts: ResourceFacts): string | undefined {
 const CUSTOM_RESOURCE: ResourceTypeModel = {
   physicalName: (f) => awsCustomResourceId(f) ?? generatedName(f.stackName, f.logicalId, { maxLength: 255 }),
 };
+
+/**
+ * A `RegistrySettings` merge (`Custom::EcrRegistryScanning`, `Custom::EcrSigningConfiguration`):
+ * the physical id its handler returns, and, for scanning, the scan type it reports, which in
+ * the rehearsal's account (ECR's default: BASIC, no rules) is the one the resource asks for.
+ */
+const registrySetting = (kind: RegistrySettingKind): ResourceTypeModel => ({
+  physicalName: (f) => registrySettingPhysicalId(kind, `arn:${f.partition}:cloudformation:${f.region}:${f.account}:stack/${f.stackName}/${uuidOf(`${f.account}/${f.region}/${f.stackName}`)}`, f.logicalId),
+  ...(kind === 'scanning' && { attributes: { ScanType: (_name, f) => String(f.prop('ScanType')) } }),
+});
 
 const TYPES: Readonly<Record<string, ResourceTypeModel>> = {
   'AWS::S3::Bucket': {
@@ -230,6 +241,8 @@ const TYPES: Readonly<Record<string, ResourceTypeModel>> = {
 
 /** The model of a resource type; undefined for a type the rehearsal does not model. */
 export function resourceTypeModel(type: string): ResourceTypeModel | undefined {
+  const setting = registrySettingKindOf(type);
+  if (setting) return registrySetting(setting);
   if (type.startsWith('Custom::')) return CUSTOM_RESOURCE;
   return TYPES[type];
 }

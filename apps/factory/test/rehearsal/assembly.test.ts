@@ -143,6 +143,9 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
 
   test('gives the physical id an AwsCustomResource declares to the custom resource, and generated names the stack name and logical id', () => {
     expect(warehouseResource('Custom::EcrAccountSetting', 'WarehouseRegistrySettingsBlobMounting').physicalName).toBe('ecr-account-setting-BLOB_MOUNTING');
+    // The scanning merge: the id its handler returns.
+    const scanning = warehouseResource('Custom::EcrRegistryScanning', 'WarehouseRegistrySettingsScanning');
+    expect(scanning.physicalName).toBe(`ecr-registry-scanning/devcontainers-warehouse/${scanning.logicalId}`);
     const role = warehouseResource('AWS::IAM::Role', 'WarehouseRepositoryCreationRole');
     expect(role.physicalName).toMatch(/^devcontainers-warehouse-WarehouseRepositoryCreation-[0-9A-Z]{12}$/);
     // Deterministic: the same assembly resolves to the same names.

@@ -1,5 +1,6 @@
 import { loadAssembly, type Assembly } from '../../rehearsal/assembly';
 import { RehearsalError } from '../../rehearsal/errors';
+import { artifactSessionPolicy } from '../../rehearsal/action-executors';
 import { IamModel, assumedRoleArn, principalOf } from '../../rehearsal/iam';
 import { ACCOUNT, ENV, REGION, editedCopy, logicalIdOf, removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
 import { artifactPrefix, pipelineName } from '@devcontainer-factory/core';
@@ -109,6 +110,30 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
       expect(await allowed(role('ImagePipelineBuildRole'), 's3:GetObject', `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`)).toBe(true);
     });
 
+    test("a Lambda job's artifact credentials (a session of the pipeline role with a session policy) reach its input and output artifacts only", async () => {
+      // GIVEN Manifest's job: the Source and Inputs artifacts in, nothing out; Prepare's: Source in, Inputs out
+      const at = (key: string) => ({ bucket: artifactBucket().replace('arn:aws:s3:::', ''), key: `${GREETER_ARTIFACTS}/${key}` });
+      const manifest = assumedRoleArn(pipelineRole(), 'codepipeline-job-manifest');
+      const prepare = assumedRoleArn(pipelineRole(), 'codepipeline-job-prepare');
+      iam.declareSession(manifest, artifactSessionPolicy({ region: REGION, inputs: [at('Source/aaa'), at('Inputs/bbb')], outputs: [], artifactKey: s3Key() }));
+      iam.declareSession(prepare, artifactSessionPolicy({ region: REGION, inputs: [at('Source/aaa')], outputs: [at('Inputs/bbb')], artifactKey: s3Key() }));
+      const object = (key: string) => `${artifactBucket()}/${GREETER_ARTIFACTS}/${key}`;
+      const viaS3 = { 'kms:ViaService': `s3.${REGION}.amazonaws.com` };
+      // THEN each reads its inputs and writes its outputs, with the key through S3
+      expect(await allowed(manifest, 's3:GetObject', object('Inputs/bbb'))).toBe(true);
+      expect(await allowed(manifest, 's3:GetObject', object('Source/aaa'))).toBe(true);
+      expect(await allowed(prepare, 's3:PutObject', object('Inputs/bbb'))).toBe(true);
+      expect(await allowed(prepare, 'kms:GenerateDataKey', s3Key(), viaS3)).toBe(true);
+      expect(await allowed(manifest, 'kms:Decrypt', s3Key(), viaS3)).toBe(true);
+      // AND nothing else the pipeline role may: another artifact, a write of an input, the key outside S3
+      expect(await allowed(pipelineRole(), 's3:GetObject', object('Build/ccc'))).toBe(true);
+      expect(await allowed(manifest, 's3:GetObject', object('Build/ccc'))).toBe(false);
+      expect(await allowed(manifest, 's3:PutObject', object('Source/aaa'))).toBe(false);
+      expect(await allowed(prepare, 's3:GetObject', object('Inputs/bbb'))).toBe(false);
+      expect(await allowed(manifest, 'kms:Decrypt', s3Key())).toBe(false);
+      expect(() => iam.declareSession(pipelineRole(), artifactSessionPolicy({ region: REGION, inputs: [], outputs: [] }))).toThrow(/is not an assumed-role session ARN/);
+    });
+
     test('a role without access to the key is denied kms:Decrypt', async () => {
       const decision = await iam.authorize({ principal: role('ImagePipelinePipelineEventsRole'), action: 'kms:Decrypt', resource: s3Key() });
       expect(decision.allowed).toBe(false);
@@ -179,9 +204,9 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
   test('a declared principal (the person running dcf) is evaluated with its own policies', async () => {
     const person = `arn:aws:iam::${ACCOUNT}:user/engineer`;
     const source = warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket');
-    const withPerson = await IamModel.fromAssembly(assembly, { principals: { [person]: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:PutObject', Resource: `${source}/devcontainers/*` }] }] } });
-    expect((await withPerson.authorize({ principal: person, action: 's3:PutObject', resource: `${source}/devcontainers/images/greeter.zip` })).allowed).toBe(true);
-    expect((await withPerson.authorize({ principal: person, action: 's3:PutObject', resource: `${source}/other/greeter.zip` })).allowed).toBe(false);
+    const withPerson = await IamModel.fromAssembly(assembly, { principals: { [person]: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${source}/devcontainers/*` }] }] } });
+    expect((await withPerson.authorize({ principal: person, action: 's3:GetObject', resource: `${source}/devcontainers/images/greeter.zip` })).allowed).toBe(true);
+    expect((await withPerson.authorize({ principal: person, action: 's3:GetObject', resource: `${source}/other/greeter.zip` })).allowed).toBe(false);
   });
 
   test('fails clearly on an AWS managed policy it does not model', async () => {

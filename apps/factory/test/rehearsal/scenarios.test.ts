@@ -2,7 +2,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rehearseAssembly, type RehearsalReport } from '../../rehearsal/rehearse-assembly';
-import { removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
+import { DEVELOPER_ROLE } from '../../rehearsal/rehearsal';
+import { ACCOUNT, removeAssemblies, synthesizeAssembly } from './synthesized-assembly';
 import { pipelineName } from '@devcontainer-factory/core';
 
 // The deploy rehearsal on the example catalogue, as `nx run factory:rehearse` runs it:
@@ -63,7 +64,7 @@ test.each([
   // ECR takes cache prefixes of at most 30 characters: with a 32-character namespace the ECR Public cache gets a
   // shorter prefix of its own, and the example's base image names it, as a team with such a namespace would write it.
   const catalogueFile = namespace ? catalogueWithCachePrefix(SHORT_CACHE_PREFIX) : EXAMPLES;
-  const dir = synthesizeAssembly({ catalog: catalogueFile, ...(namespace && { namespace, ecrPublicCache: SHORT_CACHE_PREFIX }) });
+  const dir = synthesizeAssembly({ pushers: DEVELOPER_ROLE(ACCOUNT), catalog: catalogueFile, ...(namespace && { namespace, ecrPublicCache: SHORT_CACHE_PREFIX }) });
 
   // WHEN
   const report = await rehearse(dir, namespace, { catalogueFile, ...(namespace && { ecrPublicPrefix: SHORT_CACHE_PREFIX }) });
@@ -121,7 +122,7 @@ test('GIVEN a statement the rehearsal judged needed taken out of its policy WHEN
 
 test("GIVEN the Release role's scan-findings grant on staging only (as it was) WHEN the refresh runs after staging expired THEN Release fails with AccessDenied on the release repository", async () => {
   // GIVEN: the assembly with the release repository taken out of the grant.
-  const dir = synthesizeAssembly({ catalog: EXAMPLES });
+  const dir = synthesizeAssembly({ pushers: DEVELOPER_ROLE(ACCOUNT), catalog: EXAMPLES });
   const copy = copyWithAssets(dir);
   let edited = 0;
   for (const file of readdirSync(copy).filter((f) => /^devcontainers-image-.*\.template\.json$/.test(f))) {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { DevcontainerCli } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { hostPlatform } from '../local/container-engine';
-import { readLocalCatalog } from '../local/local-catalog';
+import { approvalNote, readLocalCatalog } from '../local/local-catalog';
 import { localRegistryHostProblem, openLocalRegistry } from '../local/local-registry';
 import { runLocalCatalog, type LocalRunResult } from '../local/local-run';
 import { parseRetentionFlags, retentionSummary, runLocalRetention } from '../local/local-retention';
@@ -88,6 +88,8 @@ export function localCommand(app: App): Command {
         out.note(
           `dcf local: ${shownCatalog}, namespace ${catalog.namespace}, registry ${registry.host} (${registry.started ? 'started' : 'already running'}), platform ${platform}`,
         );
+        const approvals = approvalNote(catalog);
+        if (approvals) out.note(out.errStyle.dim(approvals));
         let result: LocalRunResult;
         let current = '';
         try {

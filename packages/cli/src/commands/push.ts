@@ -26,6 +26,14 @@ interface PushOptions {
   readonly timeout: number;
 }
 
+/**
+ * What a denied push says: the factory takes configurations only from the principals
+ * granted push, so it names how a platform team grants it.
+ */
+export const PUSH_DENIED_ADVICE =
+  "the factory takes configurations only from the roles and users granted push: ask the platform team to add your role's ARN (arn:aws:iam::<account>:role/<name>, not the session's) to its pushers " +
+  '(nx deploy factory -c pushers=…,<role ARN>; in CDK, warehouse.grantPushConfigurations(role))';
+
 /** How long `--wait` waits for the upload to start an execution before it says the trigger is broken. */
 const START_TIMEOUT_MS = 5 * 60_000;
 
@@ -59,8 +67,8 @@ async function push(session: Session, dir: string, options: PushOptions): Promis
   const sha256 = createHash('sha256').update(zip).digest('hex');
 
   // Everything that can stop the push is checked before the first write.
-  const factory = await findFactory(session.aws, namespace);
-  await assertSourceBucket(session.aws, factory);
+  const factory = await findFactory(session.aws, namespace, PUSH_DENIED_ADVICE);
+  await assertSourceBucket(session.aws, factory, PUSH_DENIED_ADVICE);
   const pipeline = pipelineName(namespace, config.kind, config.id);
   const noPipeline =
     `no pipeline ${pipeline} for ${config.kind} '${config.id}' in namespace '${namespace}': add '${config.id}' to the catalog ` +
@@ -147,7 +155,7 @@ async function upload(session: Session, factory: FactoryLocation, key: string, z
   });
   transfer.on('httpUploadProgress', (p) => bar.update(p.loaded ?? 0, p.total ?? zip.length));
   try {
-    const result = await aws(`uploading to s3://${factory.sourceBucket}/${key}`, () => transfer.done());
+    const result = await aws(`uploading to s3://${factory.sourceBucket}/${key}`, () => transfer.done(), PUSH_DENIED_ADVICE);
     return { ...(result.VersionId ? { versionId: result.VersionId } : {}), ...(result.ETag ? { etag: result.ETag } : {}) };
   } finally {
     bar.done();

@@ -3,22 +3,17 @@
  * per-arch image of a released image, read from the OCI 1.1 referrer stored beside it,
  * printed to stdout byte for byte or written to a file.
  */
-import { linkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 import {
   OciRegistry,
-  RegistryError,
   SBOM_ARTIFACT_TYPE,
   UnsupportedPlatformError,
   formatPlatform,
-  idProblem,
   listReferrers,
   parseManifest,
   parsePlatform,
   platformMatches,
   readArtifact,
-  registryAnswers,
   repositoryName,
   sha256Digest,
   type Descriptor,
@@ -27,9 +22,8 @@ import {
 } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { hostPlatform } from '../local/container-engine';
-import { localRegistryHostProblem } from '../local/local-registry';
-import { aws } from '../private/aws-errors';
-import { findFactory } from '../private/factory';
+import { checkTarget, writeAtomically } from '../private/output-file';
+import { checkRegistryOption, parseImageArgument, readingFrom, releaseRegistry, releasedManifest } from '../private/released-image';
 import type { App, Session } from '../private/session';
 
 interface SbomOptions {
@@ -38,11 +32,6 @@ interface SbomOptions {
   readonly force?: boolean;
   readonly registry?: string;
 }
-
-/** The tag of a release when none is given. */
-const DEFAULT_TAG = 'latest';
-/** A tag as the OCI distribution spec allows it. */
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 const EXAMPLES = `
 Examples:
@@ -71,18 +60,16 @@ export function sbomCommand(app: App): Command {
 
 async function sbom(session: Session, image: string, options: SbomOptions): Promise<number> {
   // Check the whole command line before the first request.
-  const { id, tag } = parseImageArgument(image);
+  // A tag only: an SBOM is about a per-arch image of a release, found by its tag.
+  const { id, reference: tag } = parseImageArgument(image, { usage: '<id>[:<tag>]', examples: 'python or python:1.2.3' });
   const wanted = options.platform === undefined ? undefined : platformOption(options.platform);
-  if (options.registry !== undefined) {
-    const problem = localRegistryHostProblem(options.registry);
-    if (problem) throw new DcfError(`--registry: ${problem}`, ExitCode.Usage);
-  }
+  checkRegistryOption(options.registry);
   if (options.force && options.output === undefined) throw new DcfError('--force only applies to --output: pass the file to write with --output', ExitCode.Usage);
-  const target = options.output === undefined ? undefined : checkTarget(session.path(options.output), options.output, options.force === true);
+  const target = options.output === undefined ? undefined : checkTarget(session.path(options.output), options.output, options.force === true, 'sbom.cdx.json');
 
   const { namespace } = session.options;
   const repository = repositoryName(namespace, 'image', id);
-  const registry = options.registry === undefined ? await ecrRegistry(session) : await localRegistry(options.registry);
+  const registry = await releaseRegistry(session, options.registry);
   const where = `${registry.host}/${repository}`;
   const found = await readingFrom(where, () => findSbom(registry, repository, id, tag, wanted));
   const { out } = session;
@@ -120,55 +107,11 @@ async function sbom(session: Session, image: string, options: SbomOptions): Prom
   return ExitCode.Ok;
 }
 
-/** `<id>[:<tag>]`, checked. */
-function parseImageArgument(image: string): { id: string; tag: string } {
-  const colon = image.indexOf(':');
-  const id = colon < 0 ? image : image.slice(0, colon);
-  const tag = colon < 0 ? DEFAULT_TAG : image.slice(colon + 1);
-  const problem = idProblem(id);
-  if (problem) throw new DcfError(`${problem} (give <id>[:<tag>], e.g. python or python:1.2.3)`, ExitCode.Usage);
-  if (!TAG_PATTERN.test(tag)) {
-    throw new DcfError(`'${tag}' is not a tag: give <id>[:<tag>] with a tag of letters, digits, '_', '.' and '-' (at most 128), e.g. ${id}:latest or ${id}:1.2.3`, ExitCode.Usage);
-  }
-  return { id, tag };
-}
-
 function platformOption(name: string): Platform {
   try {
     return parsePlatform(name);
   } catch (e) {
     if (e instanceof UnsupportedPlatformError) throw new DcfError(`--platform: ${e.message}`, ExitCode.Usage, { cause: e });
-    throw e;
-  }
-}
-
-/** The factory's ECR registry, with the basic credentials of ECR's `GetAuthorizationToken`. */
-async function ecrRegistry(session: Session): Promise<OciRegistry> {
-  const factory = await findFactory(session.aws, session.options.namespace);
-  const { GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
-  const ecr = await session.aws.ecr();
-  const doing = `getting a token to read ${factory.registry} (ecr:GetAuthorizationToken)`;
-  const answer = await aws(doing, () => ecr.send(new GetAuthorizationTokenCommand({})));
-  const token = answer.authorizationData?.[0]?.authorizationToken;
-  const decoded = token ? Buffer.from(token, 'base64').toString('utf8') : '';
-  const colon = decoded.indexOf(':');
-  if (colon < 1) throw new DcfError(`ECR answered ${doing} without a usable token: try again, or check the region (--region)`, ExitCode.Aws);
-  return new OciRegistry({ host: factory.registry, username: decoded.slice(0, colon), password: decoded.slice(colon + 1) });
-}
-
-async function localRegistry(host: string): Promise<OciRegistry> {
-  if (!(await registryAnswers(host))) {
-    throw new DcfError(`no registry answers at http://${host}/v2/: start it (e.g. dcf local run --keep-running) or pass the --registry it runs at`, ExitCode.Aws);
-  }
-  return new OciRegistry({ host });
-}
-
-/** Registry failures (network, refused credentials, broken manifests) as user errors that name the registry. */
-async function readingFrom<T>(where: string, read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (e) {
-    if (e instanceof RegistryError && !(e instanceof DcfError)) throw new DcfError(`reading ${where} failed: ${e.message}`, ExitCode.Aws, { cause: e });
     throw e;
   }
 }
@@ -186,16 +129,7 @@ interface FoundSbom {
 async function findSbom(registry: OciRegistry, repository: string, id: string, tag: string, wanted: Platform | undefined): Promise<FoundSbom> {
   const shown = `${id}:${tag}`;
   const where = `${registry.host}/${repository}`;
-  const stored = await registry.getManifest(repository, tag);
-  if (!stored) {
-    const tags = await registry.listTags(repository);
-    if (tags.length === 0) {
-      throw new DcfError(`there is no image '${id}' in ${registry.host} (no repository ${repository}): check the id and --namespace, or release it first`, ExitCode.Aws);
-    }
-    const releaseTags = tags.filter((t) => !/^sha256-/.test(t)).sort();
-    const listed = releaseTags.slice(0, 20).join(', ') + (releaseTags.length > 20 ? `, … (${releaseTags.length} in all)` : '');
-    throw new DcfError(`${where} has no tag '${tag}': it has ${listed} (dcf tags ${id})`, ExitCode.Aws);
-  }
+  const stored = await releasedManifest(registry, repository, { id, reference: tag, shown, tag });
   const parsed = parseManifest(stored, `${where}:${tag}`);
   const chosen =
     parsed.kind === 'index' ? choosePlatform(parsed.index.manifests, shown, wanted) : await singleImage(registry, repository, stored.digest, parsed.manifest.config.digest, shown, wanted);
@@ -272,37 +206,4 @@ function countComponents(bytes: Buffer, where: string): number {
     throw new DcfError(`the SBOM ${where} is not a CycloneDX document (no "bomFormat": "CycloneDX"): release the image again to store a new one`, ExitCode.Aws);
   }
   return Array.isArray(bom.components) ? bom.components.length : 0;
-}
-
-/** Refuses an --output whose folder is missing, that names a folder, or that exists (unless `force`). */
-function checkTarget(target: string, shown: string, force: boolean): string {
-  const parent = statSync(dirname(target), { throwIfNoEntry: false });
-  if (!parent) throw new DcfError(`the folder of '${shown}' does not exist: create it (mkdir -p ${dirname(shown)}) or pass another --output`, ExitCode.Usage);
-  if (!parent.isDirectory()) throw new DcfError(`'${dirname(shown)}' is not a folder: pass an --output inside a folder`, ExitCode.Usage);
-  const existing = statSync(target, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) throw new DcfError(`'${shown}' is a folder: pass the path of the file to write, e.g. --output ${join(shown, 'sbom.cdx.json')}`, ExitCode.Usage);
-  if (existing && !existing.isFile()) throw new DcfError(`'${shown}' exists and is not a regular file: pass another --output`, ExitCode.Usage);
-  if (existing && !force) throw new DcfError(`'${shown}' exists: pass --force to overwrite it, or another --output`, ExitCode.Usage);
-  return target;
-}
-
-/**
- * Writes `bytes` to a temp file beside `target`, then moves it into place: a rename
- * with `force`; otherwise a hard link, which fails when the target appeared meanwhile.
- */
-function writeAtomically(target: string, shown: string, bytes: Buffer, force: boolean): void {
-  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
-  let placing = false;
-  try {
-    writeFileSync(temporary, bytes, { flag: 'wx' });
-    placing = true;
-    if (force) renameSync(temporary, target);
-    else linkSync(temporary, target);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    if (placing && code === 'EEXIST' && !force) throw new DcfError(`'${shown}' exists: pass --force to overwrite it, or another --output`, ExitCode.Usage, { cause: e });
-    throw new DcfError(`cannot write '${shown}' (${code}): check that its folder is writable and has space, or pass another --output`, ExitCode.Aws, { cause: e });
-  } finally {
-    rmSync(temporary, { force: true });
-  }
 }

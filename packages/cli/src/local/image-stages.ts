@@ -2,15 +2,15 @@
  * One image through the stages of the image pipeline, on this machine: validate,
  * pack, Prepare, Build (host platform), Manifest, Test, Release. Build, Manifest
  * and Test work in the staging repository `<ns>/builds/<id>`; Release promotes the
- * tested build into `<ns>/images/<id>`, as in the cloud. Prepare,
- * Manifest and Release are the functions the Lambdas run; Build and Test are
- * what CodeBuild runs, with podman and buildah instead of Docker; Test runs the
- * checks of the cloud Test stage (`IMAGE_CHECKS`, see local-image-checks.ts).
+ * tested build into `<ns>/images/<id>`, as in the cloud, with the configuration zip
+ * it was built from beside its index. Prepare, Manifest and Release are the functions
+ * the Lambdas run; Build and Test are what CodeBuild runs, with podman and buildah
+ * instead of Docker; Test runs the checks of the cloud Test stage (`IMAGE_CHECKS`, see local-image-checks.ts).
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { INPUTS_ANNOTATION, archTag, assembleIndex, formatInputRecord, formatSize, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry, formatVulnerabilityPolicy } from '@devcontainer-factory/core';
+import { archTag, formatSize, manifestImage, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry, formatVulnerabilityPolicy } from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
 import { formatLocalChecks, runLocalImageChecks } from './local-image-checks';
@@ -120,9 +120,11 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         const note = skipped.length ? `; ${skipped.map((p) => `${p} skipped: no emulation`).join(', ')}` : '';
         return { value: pushed, detail: `${props.platform} → ${perArch} (${pushed.digest.slice(0, 19)})${note}` };
       });
+      // The Manifest action's function: the index, and the zip it was built from beside it (Release promotes both).
       await rec.run('manifest', async () => {
-        const index = await assembleIndex(registry, staging, prepared.buildId, [props.platform], { [INPUTS_ANNOTATION]: formatInputRecord(prepared.record) });
-        return { value: index, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}` };
+        const manifested = await manifestImage(registry, { repository: staging, buildId: prepared.buildId, platforms: [props.platform], record: prepared.record, configuration: zip });
+        const { index, configuration } = manifested;
+        return { value: manifested, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}, configuration kept beside it (${configuration.digest.slice(0, 19)})` };
       });
       // The checks of the cloud Test stage (IMAGE_CHECKS), each said to have run differently or not at all where this machine cannot do what CodeBuild does.
       await rec.run('test', async () => {
@@ -149,7 +151,8 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         rules: { latest: image.releaseTags.includes('latest'), semver: image.releaseTags.includes('semver'), date: image.releaseTags.includes('date') },
         now: new Date(props.now()),
       });
-      const sboms = result.promotion?.referrers ? `, ${result.promotion.referrers} SBOM${result.promotion.referrers > 1 ? 's' : ''}` : '';
+      // Referrers: the index's configuration and the per-arch images' SBOMs.
+      const sboms = result.promotion?.referrers ? `, ${result.promotion.referrers} referrer${result.promotion.referrers > 1 ? 's' : ''}` : '';
       const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied${sboms}); ` : '';
       const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`) + (result.pinned ? `; a refresh: ${result.pinned} stays on its first build` : '') +
         // This machine has no vulnerability database: the gate's rules run in the cloud, on ECR's scan of staging.

@@ -24,12 +24,22 @@ export interface LocalImageEntry {
   readonly keepDateTags?: number;
   /** The catalogue's vulnerability policy, defaults filled in. */
   readonly vulnerabilities: VulnerabilityPolicy;
+  /**
+   * Whether the catalogue asks for a manual approval before Release: `dcf local` treats it as given (see {@link approvalNote}).
+   * @default false
+   */
+  readonly approval?: boolean;
 }
 
 export interface LocalFeatureEntry {
   readonly id: string;
   /** Absolute path of the configuration folder. */
   readonly dir: string;
+  /**
+   * Whether the catalogue asks for a manual approval before Publish: `dcf local` treats it as given.
+   * @default false
+   */
+  readonly approval?: boolean;
 }
 
 export interface LocalCatalog {
@@ -126,7 +136,19 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
       platforms: i.platforms ?? CATALOG_PLATFORMS,
       ...(i.keepDateTags !== undefined && { keepDateTags: i.keepDateTags }),
       vulnerabilities: resolveVulnerabilityPolicy(i.vulnerabilities),
+      ...(i.approval && { approval: true }),
     })),
-    features: catalog.features.map((f) => ({ id: f.id, dir: folder('feature', f.id) })),
+    features: catalog.features.map((f) => ({ id: f.id, dir: folder('feature', f.id), ...(f.approval && { approval: true }) })),
   };
+}
+
+/**
+ * What `dcf local run` says of the catalogue's approvals, or undefined when nothing asks
+ * for one. Local mode does not model them: whoever runs `dcf local` is the one who would
+ * approve, so each approval is treated as given and Release (Publish) follows Test.
+ */
+export function approvalNote(catalog: LocalCatalog): string | undefined {
+  const asking = [...catalog.features.filter((f) => f.approval).map((f) => `feature ${f.id}`), ...catalog.images.filter((i) => i.approval).map((i) => `image ${i.id}`)];
+  if (asking.length === 0) return undefined;
+  return `approval: ${asking.join(', ')} ${asking.length === 1 ? 'asks' : 'ask'} for a manual approval before Release (Publish for a feature) in the cloud; dcf local treats it as given, since you run it`;
 }

@@ -32,11 +32,20 @@ function networkCode(e: unknown): string | undefined {
   return undefined;
 }
 
+/** Whether AWS refused the call for want of a permission (or an explicit deny). */
+export function isAccessDenied(e: unknown): boolean {
+  return /AccessDenied|UnauthorizedOperation|Forbidden/.test(errorName(e)) || httpStatus(e) === 403;
+}
+
+/** What a denial tells the user to do, unless the call knows better (see {@link awsError}). */
+export const ACCESS_DENIED_ADVICE = 'use a role that may do this, or ask the platform team for access';
+
 /**
  * A user error for a failed AWS call.
  * @param doing what dcf was doing, e.g. "reading the factory's SSM parameters"
+ * @param deniedAdvice what to do when AWS denied it (default {@link ACCESS_DENIED_ADVICE})
  */
-export function awsError(e: unknown, doing: string): DcfError {
+export function awsError(e: unknown, doing: string, deniedAdvice = ACCESS_DENIED_ADVICE): DcfError {
   if (e instanceof DcfError) return e;
   const name = errorName(e);
   const message = (e as SdkError)?.message ?? String(e);
@@ -53,8 +62,8 @@ export function awsError(e: unknown, doing: string): DcfError {
   if (/ExpiredToken|TokenRefreshRequired|ExpiredTokenException/.test(name) || /token.*expired/i.test(message)) {
     return new DcfError(`your AWS session expired while ${doing}: sign in again (e.g. "aws sso login")`, ExitCode.Aws, { cause: e });
   }
-  if (/AccessDenied|UnauthorizedOperation|Forbidden/.test(name) || httpStatus(e) === 403) {
-    return new DcfError(`AWS denied access while ${doing} (${name}: ${message}): use a role that may do this, or ask the platform team for access`, ExitCode.Aws, { cause: e });
+  if (isAccessDenied(e)) {
+    return new DcfError(`AWS denied access while ${doing} (${name}: ${message}): ${deniedAdvice}`, ExitCode.Aws, { cause: e });
   }
   if (/UnrecognizedClient|InvalidClientTokenId|InvalidAccessKeyId|SignatureDoesNotMatch|InvalidSignature/.test(name)) {
     return new DcfError(`AWS rejected your credentials while ${doing} (${name}): check AWS_PROFILE / --profile and sign in again`, ExitCode.Aws, { cause: e });
@@ -66,11 +75,11 @@ export function awsError(e: unknown, doing: string): DcfError {
   return new DcfError(`AWS failed while ${doing}: ${name}: ${message}`, ExitCode.Aws, { cause: e });
 }
 
-/** Runs an AWS call and turns its failure into a user error. */
-export async function aws<T>(doing: string, call: () => Promise<T>): Promise<T> {
+/** Runs an AWS call and turns its failure into a user error (see {@link awsError}). */
+export async function aws<T>(doing: string, call: () => Promise<T>, deniedAdvice?: string): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    throw awsError(e, doing);
+    throw awsError(e, doing, deniedAdvice);
   }
 }

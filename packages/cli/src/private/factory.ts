@@ -25,13 +25,16 @@ async function regionOf(client: { config: { region: unknown } }): Promise<string
   }
 }
 
-/** The factory's names, from SSM. Fails with what to deploy when the namespace has none. */
-export async function findFactory(clients: AwsClients, namespace: string): Promise<FactoryLocation> {
+/**
+ * The factory's names, from SSM. Fails with what to deploy when the namespace has none.
+ * @param deniedAdvice what to do when AWS denies the read (see `awsError`)
+ */
+export async function findFactory(clients: AwsClients, namespace: string, deniedAdvice?: string): Promise<FactoryLocation> {
   const { GetParametersCommand } = await import('@aws-sdk/client-ssm');
   const ssm = await clients.ssm();
   const names = parameterNames(namespace);
   const wanted = [names.sourceBucketName, names.registry];
-  const response = await aws(`reading the factory's SSM parameters for namespace '${namespace}'`, () => ssm.send(new GetParametersCommand({ Names: wanted })));
+  const response = await aws(`reading the factory's SSM parameters for namespace '${namespace}'`, () => ssm.send(new GetParametersCommand({ Names: wanted })), deniedAdvice);
   const values = new Map((response.Parameters ?? []).map((p) => [p.Name, p.Value]));
   const missing = wanted.filter((n) => !values.get(n));
   if (missing.length > 0) {
@@ -45,8 +48,11 @@ export async function findFactory(clients: AwsClients, namespace: string): Promi
   return { namespace, region: await regionOf(ssm), sourceBucket: values.get(names.sourceBucketName)!, registry: values.get(names.registry)! };
 }
 
-/** Checks that the source bucket the parameters name exists and can be reached. */
-export async function assertSourceBucket(clients: AwsClients, factory: FactoryLocation): Promise<void> {
+/**
+ * Checks that the source bucket the parameters name exists and can be reached.
+ * @param deniedAdvice what to do when AWS denies the check (see `awsError`)
+ */
+export async function assertSourceBucket(clients: AwsClients, factory: FactoryLocation, deniedAdvice?: string): Promise<void> {
   const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
   const s3 = await clients.s3();
   try {
@@ -60,6 +66,6 @@ export async function assertSourceBucket(clients: AwsClients, factory: FactoryLo
         { cause: e },
       );
     }
-    throw awsError(e, `checking the source bucket '${factory.sourceBucket}'`);
+    throw awsError(e, `checking the source bucket '${factory.sourceBucket}'`, deniedAdvice);
   }
 }

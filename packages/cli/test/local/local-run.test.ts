@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogError, IMAGE_CHECKS, OciRegistry, SBOM_ARTIFACT_TYPE, featureCollectionRepositoryName, listReferrers, readArtifact, readFeatureCollection, referrersTag, repositoryName, stagingRepositoryName, type CycloneDxBom } from '@devcontainer-factory/core';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { CatalogError, CONFIGURATION_ARTIFACT_TYPE, IMAGE_CHECKS, OciRegistry, SBOM_ARTIFACT_TYPE, featureCollectionRepositoryName, listReferrers, readArtifact, readFeatureCollection, readImageConfiguration, referrersTag, repositoryName, stagingRepositoryName, type CycloneDxBom } from '@devcontainer-factory/core';
 import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
@@ -75,19 +77,21 @@ describe('dcf local run on the example catalogue', () => {
     const tools = await registry.getManifest(toolsRepo, 'latest');
     expect(tools?.digest).toBe(first.images[1].digest);
     const [toolsAmd64] = (JSON.parse(tools!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
-    // The release tags, the build's tags, and the referrers fallback tag of the per-arch image's SBOM.
-    expect((await registry.listTags(toolsRepo)).sort()).toEqual([first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest', referrersTag(toolsAmd64.digest)].sort());
+    // The release tags, the build's tags, and the referrers fallback tags of the per-arch image's SBOM and of the index's configuration.
+    expect((await registry.listTags(toolsRepo)).sort()).toEqual(
+      [first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest', referrersTag(toolsAmd64.digest), referrersTag(tools!.digest)].sort(),
+    );
   });
 
   test('builds in the staging repository <ns>/builds/<id>, and Release promotes the tested index into <ns>/images/<id>: same digest, no release tag in staging', async () => {
     const base = first.images[0];
     const staging = stagingRepositoryName(NS, 'base');
     const [amd64] = (JSON.parse((await registry.getManifest(staging, base.buildId))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
-    // The build, its per-arch image, and the referrers fallback tag of that image's SBOM.
-    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest)].sort());
+    // The build, its per-arch image, and the referrers fallback tags of that image's SBOM and of the index's configuration.
+    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest), referrersTag(base.digest)].sort());
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
-    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied, 1 SBOM\\); tagged`));
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied, 2 referrers\\); tagged`));
     // No vulnerability database here: the gate says it was skipped, and what policy the cloud applies.
     expect(base.stages.find((s) => s.stage === 'release')!.detail).toContain("vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: CRITICAL blocks, 0 allowances)");
   });
@@ -103,6 +107,29 @@ describe('dcf local run on the example catalogue', () => {
       const inputs = (bom.components ?? []).flatMap((c) => c.properties?.filter((p) => p.name === 'devcontainer-factory:input').map((p) => `${p.value} ${c.name}`) ?? []);
       expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/^base /)]));
       if (image.id === 'greeter') expect(inputs).toContain(`feature ${first.registry}/${NS}/features/hello`);
+    }
+  });
+
+  test('leaves on every released index the exact zip it was built from (the one dcf pack writes), and dcf fetch downloads it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dcf-fetch-'));
+    try {
+      for (const image of first.images) {
+        const repository = repositoryName(NS, 'image', image.id);
+        const latest = (await registry.getManifest(repository, 'latest'))!;
+        expect(image.stages.find((s) => s.stage === 'manifest')!.detail).toContain('configuration kept beside it');
+        // What dcf push would upload: the same bytes, the digest the index records.
+        const packed = await dcf('pack', `examples/images/${image.id}`, '-o', join(dir, `${image.id}.packed.zip`));
+        expect(packed.code).toBe(0);
+        const zip = readFileSync(join(dir, `${image.id}.packed.zip`));
+        const stored = await readImageConfiguration(registry, repository, latest);
+        expect(stored).toMatchObject({ recorded: true, digest: `sha256:${createHash('sha256').update(zip).digest('hex')}`, referrer: { artifactType: CONFIGURATION_ARTIFACT_TYPE } });
+        expect(stored!.bytes.equals(zip)).toBe(true);
+        const fetched = await dcf('fetch', `${image.id}@${latest.digest}`, '--registry', first.registry, '-o', join(dir, `${image.id}.fetched.zip`));
+        expect(fetched.code).toBe(0);
+        expect(readFileSync(join(dir, `${image.id}.fetched.zip`)).equals(zip)).toBe(true);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

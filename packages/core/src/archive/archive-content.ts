@@ -7,6 +7,13 @@ import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../
 /** Largest configuration, in bytes of file content, that is packed or unpacked: 50 MiB. */
 export const DEFAULT_MAX_CONFIGURATION_SIZE = 50 * 1024 * 1024;
 
+/**
+ * Largest configuration zip, in bytes of the zip itself: 50 MiB, the size limit of
+ * `dcf push`. Prepare reads no larger source artifact, Manifest keeps no larger
+ * configuration with a build, and `dcf fetch` downloads no larger one.
+ */
+export const MAX_SOURCE_ZIP_SIZE = 50 * 1024 * 1024;
+
 /** The files of a configuration and which of them are executable (`install.sh`, `test.sh`). */
 export interface ArchiveContent {
   readonly files: FileSet;

@@ -78,6 +78,14 @@ export interface CatalogImageEntry {
    * @default - DEFAULT_VULNERABILITY_POLICY: any CRITICAL finding blocks
    */
   readonly vulnerabilities?: Partial<VulnerabilityPolicy>;
+  /**
+   * Whether a person approves each release before Release promotes and tags it: the
+   * pipeline waits after Test for a manual approval (up to 7 days), announced on the
+   * namespace's failure topic. A build that is already released (an unchanged upload, a
+   * refresh in which nothing moved) is not asked again. `dcf local` treats it as given.
+   * @default false - Release follows a passed Test
+   */
+  readonly approval?: boolean;
 }
 
 /** A feature of the catalogue; an entry may also be written as the bare id. */
@@ -89,6 +97,13 @@ export interface CatalogFeatureEntry {
    * @default - the feature pipeline's default (small)
    */
   readonly computeSize?: FeatureComputeSize;
+  /**
+   * Whether a person approves each version before Publish pushes it: the pipeline waits
+   * after Test for a manual approval (up to 7 days), announced on the namespace's failure
+   * topic. `dcf local` treats it as given.
+   * @default false - Publish follows a passed Test
+   */
+  readonly approval?: boolean;
 }
 
 /** A catalogue file as read and checked by `readCatalogFile`. */

@@ -17,8 +17,11 @@
  *       blockAt: HIGH
  *       allow:
  *         - { id: CVE-2024-12345, reason: "not reachable: the tool is never run", expires: 2027-01-31 }
+ *     approval: true
  * features:
  *   - hello
+ *   - id: tools
+ *     approval: true
  * ```
  */
 import { readFileSync } from 'node:fs';
@@ -38,12 +41,12 @@ import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../registry/retention';
 import { BLOCK_AT_VALUES, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
-import { arrayValue, asObject, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
+import { arrayValue, asObject, booleanValue, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
 export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
-export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures', 'vulnerabilities'] as const;
-export const CATALOG_FEATURE_KEYS = ['id', 'computeSize'] as const;
+export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures', 'vulnerabilities', 'approval'] as const;
+export const CATALOG_FEATURE_KEYS = ['id', 'computeSize', 'approval'] as const;
 
 /**
  * Reads and checks a catalogue file: JSON for `.json`, YAML otherwise; known keys
@@ -112,6 +115,7 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
     ...(o.refresh !== undefined && { refresh: enumValue(o.refresh, REFRESH_SCHEDULES, of('refresh')) }),
     ...(o.usesFeatures !== undefined && { usesFeatures: uniqueStrings(o.usesFeatures, of('usesFeatures')) }),
     ...(o.vulnerabilities !== undefined && { vulnerabilities: vulnerabilityPolicy(o.vulnerabilities, of('vulnerabilities')) }),
+    ...(o.approval !== undefined && { approval: approvalValue(o.approval, `${of('approval')} (${where})`, 'Release') }),
   };
 }
 
@@ -157,5 +161,11 @@ function featureEntry(raw: unknown, where: string): CatalogFeatureEntry {
   return {
     id: o.id,
     ...(o.computeSize !== undefined && { computeSize: enumValue(o.computeSize, FEATURE_COMPUTE_SIZES, `'computeSize' of feature '${o.id}'`) }),
+    ...(o.approval !== undefined && { approval: approvalValue(o.approval, `'approval' of feature '${o.id}' (${where})`, 'Publish') }),
   };
+}
+
+/** `approval: true` or `false`; anything else (a YAML `yes`, a string, a mapping) says what to write. */
+function approvalValue(v: unknown, where: string, stage: 'Release' | 'Publish'): boolean {
+  return booleanValue(v, where, `write approval: true for a manual approval before ${stage}, or leave it out`);
 }

@@ -173,15 +173,12 @@ export interface InputRecord {
 }
 
 /**
- * The record as one line without quotes (it travels inside CodePipeline's JSON
- * parameters): `configuration@sha256:… base:<ref>@sha256:… feature:<ref>@sha256:…`.
+ * The record as one line without quotes, as the index annotation {@link INPUTS_ANNOTATION}
+ * holds it: `configuration@sha256:… base:<ref>@sha256:… feature:<ref>@sha256:…`.
  */
 export function formatInputRecord(record: InputRecord): string {
   return [`configuration@${record.configuration}`, ...record.inputs.map((i) => `${i.kind}:${i.reference}@${i.digest}`)].join(' ');
 }
-
-/** The variable a Build action sets from `#{Prepare.Inputs}` ({@link formatInputRecord}'s line), for the SBOM step. */
-export const BUILD_INPUTS_VARIABLE = 'BUILD_INPUTS';
 
 /** Reads {@link formatInputRecord}'s line; undefined when it is not one. */
 export function parseInputRecord(text: string | undefined): InputRecord | undefined {

@@ -7,7 +7,12 @@
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
 import { BLOCK_AT_VALUES, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
 
-/** Output variables of the Prepare action. */
+/**
+ * Output variables of the Prepare action. The build's input record is not one: it grows
+ * with the configuration's inputs past CodePipeline's 1,000 characters of a configuration
+ * value, so Prepare writes it as its output artifact (`inputsArtifactBytes`), which Manifest
+ * and Build take as an input artifact.
+ */
 export const PREPARE_VARIABLES = {
   /** 16 hex digits: sha256 of the zip and the base digests (see `imageBuildId`). */
   buildId: 'BuildId',
@@ -17,8 +22,6 @@ export const PREPARE_VARIABLES = {
   released: 'Released',
   /** `repo@sha256:…` of each base image, comma-separated, or {@link NO_BASES}. */
   baseDigests: 'BaseDigests',
-  /** The build's input record (`formatInputRecord`): the configuration's digest and every base image and feature with its digest. */
-  inputs: 'Inputs',
   /** Why this build (what moved since the release `latest` points at), or that nothing moved. */
   reason: 'Reason',
 } as const;
@@ -60,9 +63,14 @@ export interface PrepareParameters {
   readonly baseRepositories: readonly string[];
   /** The factory's namespace, the value of `${localEnv:DCF_NAMESPACE}` in configurations. */
   readonly namespace: string;
+  /** The repository prefix of the Docker Hub pull-through cache Build pulls `docker.io` bases through; absent without one (Prepare then warns of them). */
+  readonly dockerHubCachePrefix?: string;
 }
 
-/** UserParameters of the Manifest action. */
+/**
+ * UserParameters of the Manifest action. The build's input record is not among them: it
+ * comes as Prepare's output artifact (`inputsArtifact`), beside the source artifact.
+ */
 export interface ManifestParameters {
   readonly registryHost: string;
   /** The staging repository, `<ns>/builds/<id>`, where Build pushed `<build>-<arch>`. */
@@ -71,8 +79,10 @@ export interface ManifestParameters {
   readonly buildId: string;
   /** The platforms built, e.g. `['linux/amd64', 'linux/arm64']`. */
   readonly platforms: readonly string[];
-  /** `#{Prepare.Inputs}`: the build's input record, put on the index as an annotation. */
-  readonly inputs: string;
+  /** The name of the input artifact that is the uploaded configuration zip (the source action's output): kept beside the index. */
+  readonly sourceArtifact: string;
+  /** The name of the input artifact that is Prepare's input record (`inputsArtifactBytes`): put on the index as an annotation. */
+  readonly inputsArtifact: string;
 }
 
 /** UserParameters of the Release action. */
@@ -95,13 +105,22 @@ function common(params: Record<string, unknown>) {
 }
 
 export function parsePrepareParameters(params: Record<string, unknown>): PrepareParameters {
-  return { ...common(params), baseRepositories: stringListParameter(params, 'baseRepositories'), namespace: stringParameter(params, 'namespace') };
+  const dockerHubCachePrefix = params.dockerHubCachePrefix === undefined ? undefined : stringParameter(params, 'dockerHubCachePrefix');
+  return {
+    ...common(params),
+    baseRepositories: stringListParameter(params, 'baseRepositories'),
+    namespace: stringParameter(params, 'namespace'),
+    ...(dockerHubCachePrefix !== undefined && { dockerHubCachePrefix }),
+  };
 }
 
 export function parseManifestParameters(params: Record<string, unknown>): ManifestParameters {
   const platforms = stringListParameter(params, 'platforms');
   if (platforms.length === 0) throw new JobParametersError('UserParameters.platforms must name at least one platform');
-  return { ...common(params), buildId: stringParameter(params, 'buildId'), platforms, inputs: stringParameter(params, 'inputs') };
+  const sourceArtifact = stringParameter(params, 'sourceArtifact');
+  const inputsArtifact = stringParameter(params, 'inputsArtifact');
+  if (sourceArtifact === inputsArtifact) throw new JobParametersError(`UserParameters.sourceArtifact and inputsArtifact both name the artifact ${sourceArtifact}: redeploy the pipeline stack`);
+  return { ...common(params), buildId: stringParameter(params, 'buildId'), platforms, sourceArtifact, inputsArtifact };
 }
 
 export function parseReleaseParameters(params: Record<string, unknown>): ReleaseParameters {

@@ -4,3 +4,5 @@ export * from './image-build-id';
 export * from './image-source';
 export * from './prepare-image';
 export * from './build-inputs';
+export * from './inputs-artifact';
+export * from './manifest-image';

@@ -90,6 +90,25 @@ export function stringListParameter(params: Record<string, unknown>, name: strin
   return value as string[];
 }
 
+/** The input artifact of a job with the given name (CodePipeline passes each under the name the pipeline gives it). */
+export function namedInputArtifact(job: CodePipelineJob, name: string): JobArtifact {
+  const inputs = job.data.inputArtifacts ?? [];
+  const artifact = inputs.find((a) => a.name === name);
+  if (!artifact || artifact.location?.type !== 'S3') {
+    throw new JobParametersError(`the action has no S3 input artifact ${name} (it has ${inputs.map((a) => a.name).join(', ') || 'none'}): redeploy the pipeline stack`);
+  }
+  return artifact;
+}
+
+/** The one output artifact of a job that has exactly one. */
+export function singleOutputArtifact(job: CodePipelineJob): JobArtifact {
+  const outputs = job.data.outputArtifacts ?? [];
+  if (outputs.length !== 1 || outputs[0].location?.type !== 'S3') {
+    throw new JobParametersError(`the action must have exactly one S3 output artifact (it has ${outputs.length}): redeploy the pipeline stack`);
+  }
+  return outputs[0];
+}
+
 /** The one input artifact of a job that has exactly one. */
 export function singleInputArtifact(job: CodePipelineJob): JobArtifact {
   const inputs = job.data.inputArtifacts ?? [];

@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { FactoryVariableValues } from '../config/factory-variables';
+import { isDockerHubReference, parseImageReference } from '../registry/image-reference';
 import { OciRegistry } from '../registry/oci-registry';
 import { RegistryError, type Registry } from '../registry/registry';
 import { isReleased } from '../registry/release';
 import {
   buildInputReferences,
-  formatInputRecord,
   indexInputRecord,
   inputChanges,
   resolveBuildInputs,
@@ -39,6 +39,13 @@ export interface PrepareImageInput {
    * @default - an anonymous {@link OciRegistry} of that host
    */
   readonly registryFor?: (host: string) => Registry;
+  /**
+   * The repository prefix of a Docker Hub pull-through cache in the factory's registry,
+   * through which Build pulls the `docker.io` bases (BuildKit's registry mirror).
+   * @default - none: each base image from Docker Hub is named in a warning, since Build
+   * would pull it anonymously
+   */
+  readonly dockerHubCachePrefix?: string;
 }
 
 export interface PreparedImage {
@@ -60,6 +67,11 @@ export interface PreparedImage {
   readonly changes: readonly string[];
   /** True when the release repository has no `latest` with a recorded build to compare with. */
   readonly firstBuild: boolean;
+  /**
+   * What the build will likely trip over, one line each, for people (the summary names
+   * them): base images that Build would pull anonymously from Docker Hub. Empty when released.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** Thrown when a base image this image depends on has not been released yet. */
@@ -98,7 +110,24 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
   const record: InputRecord = { configuration: `sha256:${createHash('sha256').update(input.zip).digest('hex')}`, inputs };
   const previous = released ? undefined : await releasedRecord(registry, input.repository);
   const changes = previous ? inputChanges(previous, record) : [];
-  return { buildId, source, bases, released, inputs, record, changes, firstBuild: !released && !previous };
+  const dockerHub = released || input.dockerHubCachePrefix ? [] : inputs.filter((i) => i.kind === 'base' && isDockerHubReference(i.reference)).map((i) => i.reference);
+  const warnings = dockerHub.length ? [dockerHubBaseWarning(dockerHub)] : [];
+  return { buildId, source, bases, released, inputs, record, changes, firstBuild: !released && !previous, warnings };
+}
+
+/**
+ * The warning for base images on Docker Hub without a Docker Hub pull-through cache:
+ * Build would pull them anonymously, and Docker Hub limits anonymous pulls per address
+ * (CodeBuild's are shared), so a build fails with `429 Too Many Requests` at random.
+ */
+export function dockerHubBaseWarning(references: readonly string[]): string {
+  const official = references.map((r) => parseImageReference(r)).find((r) => r?.repository.startsWith('library/'));
+  const ecrPublic = official ? `, e.g. public.ecr.aws/docker/${official.repository}:${official.tag ?? 'latest'}` : '';
+  return (
+    `${references.length > 1 ? 'base images' : 'base image'} ${references.join(', ')} ${references.length > 1 ? 'are' : 'is'} on Docker Hub, which Build pulls anonymously ` +
+    `(Docker Hub limits anonymous pulls per address and CodeBuild's addresses are shared, so builds fail at random with 429 Too Many Requests): ` +
+    `give the pipeline a Docker Hub pull-through cache (dockerHubCachePrefix), or build on the image's copy in another registry${ecrPublic}`
+  );
 }
 
 /** The input record on the index `latest` points at; undefined when there is none (or it records nothing). */
@@ -107,11 +136,12 @@ async function releasedRecord(registry: Registry, repository: string): Promise<I
   return latest ? indexInputRecord(latest.body) : undefined;
 }
 
-/** One line for people: why Prepare builds (or does not). */
+/** One line for people: why Prepare builds (or does not), then its warnings. */
 export function prepareSummary(prepared: PreparedImage): string {
   if (prepared.released) return `build ${prepared.buildId} is released: nothing moved`;
-  if (prepared.firstBuild) return `build ${prepared.buildId}: no earlier release records its inputs`;
-  return `build ${prepared.buildId}: ${prepared.changes.length ? prepared.changes.join('; ') : 'the dependsOn bases moved'}`;
+  const warnings = prepared.warnings.map((w) => `; warning: ${w}`).join('');
+  if (prepared.firstBuild) return `build ${prepared.buildId}: no earlier release records its inputs${warnings}`;
+  return `build ${prepared.buildId}: ${prepared.changes.length ? prepared.changes.join('; ') : 'the dependsOn bases moved'}${warnings}`;
 }
 
 /** The output variables of the Prepare action for a prepared image. */
@@ -121,7 +151,6 @@ export function prepareOutputVariables(prepared: PreparedImage): Record<string, 
     [PREPARE_VARIABLES.version]: prepared.source.version ?? NO_VERSION,
     [PREPARE_VARIABLES.released]: String(prepared.released),
     [PREPARE_VARIABLES.baseDigests]: prepared.bases.length ? prepared.bases.map((b) => `${b.repository}@${b.digest}`).join(',') : NO_BASES,
-    [PREPARE_VARIABLES.inputs]: formatInputRecord(prepared.record),
     [PREPARE_VARIABLES.reason]: truncate(prepareSummary(prepared), MAX_REASON_LENGTH),
   };
 }

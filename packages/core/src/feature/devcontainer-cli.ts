@@ -1,7 +1,8 @@
 /**
  * Running the devcontainer CLI (`@devcontainers/cli`), which packages, publishes
- * and tests features. The factory pins its version; CodeBuild installs that
- * version, `dcf local` and the tests run the one in `node_modules`.
+ * and tests features. The factory pins its version and the integrity of its npm
+ * tarball; CodeBuild installs that tarball only after checking it, `dcf local` and the
+ * tests run the one in `node_modules` (the same version, from the lockfile).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,16 @@ import { FactoryError } from '../factory-error';
 
 /** The `@devcontainers/cli` version the factory is tested with and installs in CodeBuild. */
 export const DEVCONTAINER_CLI_VERSION = '0.89.0';
+
+/** The devcontainer CLI's npm package. */
+export const DEVCONTAINER_CLI_PACKAGE = '@devcontainers/cli';
+
+/**
+ * The npm `dist.integrity` of the {@link DEVCONTAINER_CLI_PACKAGE} tarball at {@link DEVCONTAINER_CLI_VERSION}
+ * (`npm view @devcontainers/cli@0.89.0 dist.integrity`; the lockfile's entry, which a test compares).
+ * The package has no dependencies, so this one tarball is all CodeBuild installs.
+ */
+export const DEVCONTAINER_CLI_INTEGRITY = 'sha512-LzaoOGKQ/Zql6PsiZ4hVIYVZagzWkD65aG/1ou5/Kly5Y1PtjLg1yn7qu+LZCzVoAl6DZZ/pbz8qOO4RLNlqMg==';
 
 /** How to start the devcontainer CLI. */
 export interface DevcontainerCli {

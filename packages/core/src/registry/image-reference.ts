@@ -53,3 +53,22 @@ export function parseImageReference(ref: string): ImageReference | undefined {
   }
   return { host, repository: path.join('/'), ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
 }
+
+/** Whether a reference names an image on Docker Hub: no registry host, or `docker.io`, `index.docker.io`, `registry-1.docker.io`. */
+export function isDockerHubReference(ref: string): boolean {
+  return parseImageReference(ref)?.host === DOCKER_HUB_REGISTRY;
+}
+
+/**
+ * Where a registry mirror of Docker Hub serves a Docker Hub image, as BuildKit's
+ * `[registry."docker.io"] mirrors = ["<host>/<path>"]` reaches it: the mirror, then the
+ * image's path on Docker Hub (official images under `library/`), then its tag or digest;
+ * `python:3.12` behind `<account>.dkr.ecr.<region>.amazonaws.com/devcontainers/docker-hub`
+ * (an ECR pull-through cache) is `<…>/devcontainers/docker-hub/library/python:3.12`.
+ * @returns undefined for a reference that does not name a Docker Hub image
+ */
+export function dockerHubMirrorReference(ref: string, mirror: string): string | undefined {
+  const parsed = parseImageReference(ref);
+  if (parsed?.host !== DOCKER_HUB_REGISTRY) return undefined;
+  return `${mirror.replace(/\/+$/, '')}/${parsed.repository}${parsed.tag !== undefined ? `:${parsed.tag}` : ''}${parsed.digest !== undefined ? `@${parsed.digest}` : ''}`;
+}

@@ -20,3 +20,6 @@ export * from './referrers';
 export * from './sbom';
 export * from './sbom-generator';
 export * from './image-sbom';
+export * from './image-configuration';
+export * from './registry-settings-merge';
+export * from './registry-settings-resource';

@@ -1,7 +1,7 @@
 import { archTag } from '../naming';
 import { sha256Digest } from './digest';
 import { parseManifest, type Descriptor } from './manifest';
-import { copyReferrers } from './referrers';
+import { copyReferrers, listReferrers } from './referrers';
 import { type BlobCopy, Registry, RegistryError, type StoredManifest } from './registry';
 
 /** What {@link promoteBuild} did. */
@@ -14,7 +14,7 @@ export interface PromotionResult {
   readonly manifests: readonly string[];
   /** How each blob (configs and layers) got there: already present, mounted, or copied. */
   readonly blobs: Readonly<Record<BlobCopy, number>>;
-  /** Artifacts about the per-platform images (their SBOMs) brought along as referrers. */
+  /** Artifacts brought along as referrers: those of the index (the configuration it was built from) and of the per-platform images (their SBOMs). */
   readonly referrers: number;
 }
 
@@ -39,10 +39,12 @@ interface CheckedImage {
  * Promotes build `buildId` from the staging repository into the release repository of
  * the same registry: every blob of every per-platform image (mounted where the registry
  * allows it, else copied in chunks), each per-platform manifest under `<build>-<arch>`,
- * then the exact index bytes under `<build>`. The index goes last, so the release
+ * then the exact index bytes under `<build>`, then the referrers of the index (the
+ * configuration zip it was built from). The index goes after its images, so the release
  * repository never holds an index whose images are missing; the release tags are put by
- * {@link releaseImage} afterwards. Running it again writes nothing
- * (`alreadyPromoted`); a run that failed midway completes on the next.
+ * {@link releaseImage} afterwards. Running it again writes nothing but what is missing
+ * (`alreadyPromoted`: only referrers of the index that a run which failed midway did not
+ * bring over); a run that failed midway completes on the next.
  *
  * What it trusts, and where it checks: every manifest it reads (the index, each image)
  * must hash to the digest it is read by, and have the size its descriptor gives. A blob
@@ -72,7 +74,11 @@ export async function promoteBuild(registry: Registry, staging: string, release:
   if (parsed.kind !== 'index') throw new PromotionError(`${registry.host}/${staging}:${buildId} is a single image manifest, not the image index of a build`);
   const promoted = await registry.getManifest(release, buildId);
   const blobs: Record<BlobCopy, number> = { present: 0, mounted: 0, copied: 0 };
-  if (promoted?.digest === index.digest) return { digest: index.digest, alreadyPromoted: true, manifests: [], blobs, referrers: 0 };
+  if (promoted?.digest === index.digest) {
+    // The index went over before its referrers: bring over what a run that stopped between them left behind.
+    const referrers = (await missingReferrers(registry, staging, release, index.digest)) ? await copyIndexReferrers(registry, staging, release, buildId, index.digest) : 0;
+    return { digest: index.digest, alreadyPromoted: true, manifests: [], blobs, referrers };
+  }
 
   // Plan: every image read and checked.
   const images: CheckedImage[] = [];
@@ -108,7 +114,25 @@ export async function promoteBuild(registry: Registry, staging: string, release:
   }
   const digest = await registry.putManifest(release, buildId, index.mediaType, index.body);
   if (digest !== index.digest) throw new PromotionError(`${registry.host}/${release}:${buildId} was stored as ${digest}, not as the staging index ${index.digest}`);
+  referrers += await copyIndexReferrers(registry, staging, release, buildId, index.digest);
   return { digest, alreadyPromoted: false, manifests, blobs, referrers };
+}
+
+/** Brings the referrers of the index (its configuration) from staging into the release repository. */
+async function copyIndexReferrers(registry: Registry, staging: string, release: string, buildId: string, digest: string): Promise<number> {
+  try {
+    return await copyReferrers(registry, staging, release, digest);
+  } catch (cause) {
+    throw new PromotionError(`cannot bring the artifacts (configuration) of the index ${buildId} (${digest}) into ${release}: ${(cause as Error).message}; promote again to complete it`, { cause });
+  }
+}
+
+/** True when staging lists a referrer of `subject` that the release repository does not. */
+async function missingReferrers(registry: Registry, staging: string, release: string, subject: string): Promise<boolean> {
+  const staged = await listReferrers(registry, staging, subject);
+  if (staged.length === 0) return false;
+  const present = new Set((await listReferrers(registry, release, subject)).map((r) => r.digest));
+  return staged.some((r) => !present.has(r.digest));
 }
 
 /** A per-platform manifest must be the bytes its descriptor in the index names: their digest and their size. */

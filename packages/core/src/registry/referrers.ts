@@ -1,6 +1,7 @@
 /**
- * Artifacts about an image — its software bill of materials — stored beside it as OCI
- * 1.1 referrers: an artifact manifest whose `subject` is the image. A registry with the
+ * Artifacts about an image — its software bill of materials, the configuration it was
+ * built from — stored beside it as OCI 1.1 referrers: an artifact manifest whose
+ * `subject` is the image. A registry with the
  * referrers API (ECR) lists them by the image's digest; for one without it (the CNCF
  * distribution registry used locally) the spec's fallback applies: an index under the
  * tag `sha256-<hex>` of the image lists its referrers, and every writer keeps it up to date.
@@ -102,14 +103,17 @@ export async function attachArtifact(registry: ReferrerRegistry, repository: str
   return referrer;
 }
 
-/** The bytes of a referrer's one layer (an SBOM's JSON), read back and checked. */
-export async function readArtifact(registry: Registry, repository: string, referrer: Descriptor): Promise<{ bytes: Buffer; mediaType: string }> {
+/**
+ * The bytes of a referrer's one layer (an SBOM's JSON, a configuration zip), read back and checked.
+ * @param maxBytes the largest layer read; a larger one is refused before it is downloaded
+ */
+export async function readArtifact(registry: Registry, repository: string, referrer: Descriptor, maxBytes = MAX_ARTIFACT_BYTES): Promise<{ bytes: Buffer; mediaType: string }> {
   const stored = await registry.getManifest(repository, referrer.digest);
   if (!stored) throw new ReferrerError(`${registry.host}/${repository}@${referrer.digest} is listed as a referrer but does not exist`);
   const parsed = parseManifest(stored, `${repository}@${referrer.digest}`);
   if (parsed.kind !== 'image' || parsed.manifest.layers.length !== 1) throw new ReferrerError(`${registry.host}/${repository}@${referrer.digest} is not an artifact manifest with one layer`);
   const layer = parsed.manifest.layers[0];
-  if (layer.size > MAX_ARTIFACT_BYTES) throw new ReferrerError(`the artifact ${referrer.digest} is ${layer.size} bytes, over the limit of ${MAX_ARTIFACT_BYTES}`);
+  if (layer.size > maxBytes) throw new ReferrerError(`the artifact ${referrer.digest} is ${layer.size} bytes, over the limit of ${maxBytes}`);
   const bytes = await registry.getBlob(repository, layer.digest);
   if (sha256Digest(bytes) !== layer.digest) throw new ReferrerError(`the artifact blob ${layer.digest} of ${repository} does not match its digest`);
   return { bytes, mediaType: layer.mediaType };

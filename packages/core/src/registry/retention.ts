@@ -432,15 +432,15 @@ async function planFor(registry: Registry, repository: string, options: Retentio
       }
     }
   }
-  // The referrers fallback tags (`sha256-<hex>`, an image's SBOM and other artifacts) follow their image.
+  // The referrers fallback tags (`sha256-<hex>`: an image's SBOM, an index's configuration) follow their image.
   for (const [digest, list] of tagsOf) {
     const subjects = list.map(referrersSubject);
     if (subjects.some((d) => d === undefined)) continue;
     const keptSubjects = (subjects as string[]).filter((d) => kept.has(d));
-    if (keptSubjects.length) kept.set(digest, `artifacts (SBOM) of kept image ${keptSubjects.map(short).join(', ')}`);
+    if (keptSubjects.length) kept.set(digest, `artifacts (SBOM, configuration) of kept image ${keptSubjects.map(short).join(', ')}`);
     else {
       kept.delete(digest);
-      decision.unkept.set(digest, `artifacts (SBOM) of ${(subjects as string[]).map(short).join(', ')}, which ${subjects.length > 1 ? 'are' : 'is'} not kept`);
+      decision.unkept.set(digest, `artifacts (SBOM, configuration) of ${(subjects as string[]).map(short).join(', ')}, which ${subjects.length > 1 ? 'are' : 'is'} not kept`);
     }
   }
   const keep: RetentionEntry[] = [];

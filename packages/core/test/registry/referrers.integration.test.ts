@@ -91,7 +91,7 @@ test('GIVEN a released build with an SBOM THEN staging retention deletes the bui
 
   const releasePlan = await planRetention(local.registry, release, { kind: 'release', now: new Date() });
   expect(releasePlan.delete).toEqual([]);
-  expect(releasePlan.keep.find((e) => e.tags.includes(referrersTag(subject.digest)))?.reason).toMatch(/^artifacts \(SBOM\) of kept image sha256:/);
+  expect(releasePlan.keep.find((e) => e.tags.includes(referrersTag(subject.digest)))?.reason).toMatch(/^artifacts \(SBOM, configuration\) of kept image sha256:/);
 
   const stagingResult = await applyRetention(local.registry, staging, { kind: 'staging', releaseRepository: release, now: new Date() });
   expect(stagingResult.deleted.flatMap((e) => e.tags).sort()).toEqual([buildId, `${buildId}-amd64`, referrersTag(subject.digest)].sort());

@@ -17,6 +17,8 @@ export interface FeatureSpecOptions {
   readonly featureId: string;
   /** Exact `@devcontainers/cli` version. */
   readonly devcontainerCliVersion: string;
+  /** The npm integrity of its tarball; core's pin when absent (for core's version only). */
+  readonly devcontainerCliIntegrity?: string;
   /** Bucket and key of the feature tool's `index.js`. */
   readonly toolBucket: string;
   readonly toolKey: string;
@@ -46,7 +48,14 @@ function registryLogin(docker: boolean): string[] {
 }
 
 function spec(o: FeatureSpecOptions, preBuild: string[], build: string[]): BuildSpecObject {
-  return buildSpec({ variables: variables(o), devcontainerCliVersion: o.devcontainerCliVersion, install: fetchToolCommands('"$FEATURE_TOOL"'), preBuild, build });
+  return buildSpec({
+    variables: variables(o),
+    devcontainerCliVersion: o.devcontainerCliVersion,
+    devcontainerCliIntegrity: o.devcontainerCliIntegrity,
+    install: fetchToolCommands('"$FEATURE_TOOL"'),
+    preBuild,
+    build,
+  });
 }
 
 /** Lays the extracted upload out as a collection in `$WORK/collection`; prints the test arguments (or nothing). */

@@ -18,6 +18,8 @@ export interface StageContext {
   readonly collectionRepository: string;
   readonly computeSize: FeatureComputeSize;
   readonly devcontainerCliVersion: string;
+  /** The npm integrity of its tarball; absent for core's pinned version. */
+  readonly devcontainerCliIntegrity?: string;
   /** Where the CodeBuild projects log. */
   readonly logGroup: logs.ILogGroup;
   /** The uploaded feature zip (CodeBuild extracts it into its source folder). */

@@ -45,6 +45,7 @@ export function stageProject(
       namespace: ctx.warehouse.namespace,
       featureId: ctx.featureId,
       devcontainerCliVersion: ctx.devcontainerCliVersion,
+      devcontainerCliIntegrity: ctx.devcontainerCliIntegrity,
       toolBucket: ctx.tool.s3BucketName,
       toolKey: ctx.tool.s3ObjectKey,
     }),

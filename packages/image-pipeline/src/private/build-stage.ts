@@ -4,7 +4,6 @@ import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { join } from 'node:path';
-import { BUILD_INPUTS_VARIABLE } from '@devcontainer-factory/core';
 import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { codeBuildInAccount } from '@devcontainer-factory/pipeline-parts';
 import { imageBuildSpec } from './buildspecs';
@@ -19,7 +18,8 @@ export const BUILD_TIMEOUT = Duration.minutes(60);
  * x86 CodeBuild images, no emulation), run in parallel. They share one role that
  * can push to the image's staging repository (per-arch images and the registry
  * caches, and each image's SBOM beside it) and pull the base images, and read the
- * image tool; it cannot write the release repository.
+ * image tool; it cannot write the release repository. Each action takes the
+ * configuration as its primary source and Prepare's input record as a secondary one.
  */
 export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'BuildRole', {
@@ -46,12 +46,16 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
         repository: ctx.stagingRepository,
         namespace: ctx.warehouse.namespace,
         devcontainerCliVersion: ctx.devcontainerCliVersion,
+        devcontainerCliIntegrity: ctx.devcontainerCliIntegrity,
         buildkitImage: ctx.buildkitImage,
+        dockerHubCachePrefix: ctx.dockerHubCachePrefix,
         toolBucket: tool.s3BucketName,
         toolKey: tool.s3ObjectKey,
+        inputsArtifact: prepare.inputsArtifact.artifactName!,
       }),
-    // The bases and features with their digests, for the SBOM.
-    variables: { [BUILD_INPUTS_VARIABLE]: prepare.inputs },
+    // The bases and features with their digests, for the SBOM: Prepare's output artifact, read
+    // with the pipeline's other artifacts (the role reads its pipeline's artifact prefix).
+    extraInputs: [prepare.inputsArtifact],
     timeout: BUILD_TIMEOUT,
     privilegedReason: 'devcontainer build runs Docker (buildx with a docker-container builder), which needs privileged mode',
   });

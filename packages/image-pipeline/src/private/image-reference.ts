@@ -22,3 +22,10 @@ export function hasRegistryHost(reference: string): boolean {
   const first = reference.slice(0, slash);
   return first.includes('.') || first.includes(':') || first === 'localhost';
 }
+
+/** How a reference pins what it names: by `@sha256:` digest, by tag only, or not at all (Docker then pulls `:latest`). */
+export function referencePin(reference: string): 'digest' | 'tag' | 'none' {
+  if (/@sha256:[0-9a-f]{64}$/.test(reference)) return 'digest';
+  const lastSlash = reference.lastIndexOf('/');
+  return reference.indexOf(':', lastSlash + 1) >= 0 ? 'tag' : 'none';
+}

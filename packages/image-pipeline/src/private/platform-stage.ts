@@ -6,6 +6,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import { PROJECT_CONCURRENT_BUILD_LIMIT, PROJECT_QUEUED_TIMEOUT, artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
 import type { Platform } from '../image-pipeline-options';
+import { ImagePipelinePropsError } from '../image-pipeline-props-error';
+import { environmentVariablesProblem } from './configuration-values';
 import { computeType, platformHardware, type PlatformHardware } from './platform-hardware';
 import { skipWhenReleased } from './skip-when-released';
 import type { PrepareOutputs, StageContext } from './stage-context';
@@ -24,10 +26,20 @@ export interface PlatformStageProps {
   /** Why the projects run privileged, for the cdk-nag acknowledgement. */
   readonly privilegedReason: string;
   /**
-   * Variables each action sets besides `BUILD_ID` (values may be `#{Prepare.X}` expressions).
+   * Variables each action sets besides `BUILD_ID` (values may be `#{Prepare.X}` expressions
+   * with a known longest value: the action's `EnvironmentVariables` must fit CodePipeline's
+   * 1,000 characters once resolved).
    * @default - none
    */
   readonly variables?: Readonly<Record<string, string>>;
+  /**
+   * Input artifacts of each action besides the source, which stays the primary source (the
+   * buildspec runs in `$CODEBUILD_SRC_DIR`): CodeBuild unpacks each at
+   * `$CODEBUILD_SRC_DIR_<artifact name>`. The projects' role reads them with the rest of the
+   * pipeline's artifacts.
+   * @default - none
+   */
+  readonly extraInputs?: readonly codepipeline.Artifact[];
 }
 
 /**
@@ -56,16 +68,19 @@ export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props:
       concurrentBuildLimit: PROJECT_CONCURRENT_BUILD_LIMIT,
     });
     acknowledgeNag(project, 'CB3', props.privilegedReason);
+    const actionName = `${stageName}${hw.label}`;
+    const variables = { BUILD_ID: prepare.buildId, ...props.variables };
+    const problem = environmentVariablesProblem(actionName, variables);
+    if (problem) throw new ImagePipelinePropsError(`${problem}: pass long values as an input artifact`);
     stageActions.push(
       new actions.CodeBuildAction({
-        actionName: `${stageName}${hw.label}`,
+        actionName,
         project,
+        // The configuration: the buildspec runs in it. With extra inputs, CDK names it the action's PrimarySource.
         input: ctx.source,
+        ...(props.extraInputs?.length && { extraInputs: [...props.extraInputs] }),
         runOrder: 1,
-        environmentVariables: {
-          BUILD_ID: { value: prepare.buildId },
-          ...Object.fromEntries(Object.entries(props.variables ?? {}).map(([name, value]) => [name, { value }])),
-        },
+        environmentVariables: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, { value }])),
       }),
     );
     return project;

@@ -4,7 +4,9 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import { RELEASE_GATE_ENVIRONMENT, formatReleaseGateSettings, type ReleaseParameters } from '@devcontainer-factory/core';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { acknowledgeNag, acknowledgeRegistryLogin, releaseWriterRolePath } from '@devcontainer-factory/warehouse';
+import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { JobFunction } from './job-function';
+import { userParametersProblem } from './user-parameters';
 import type { PrepareOutputs, StageContext } from './stage-context';
 
 /** What promotion reads in staging: manifests, and blobs to mount or copy. */
@@ -61,6 +63,8 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
     version: prepare.version,
     rules: ctx.releaseTags,
   };
+  const problem = userParametersProblem('Release', parameters);
+  if (problem) throw new ImagePipelinePropsError(`${problem}: use a shorter namespace or image id`);
   return {
     stage: {
       stageName: 'Release',

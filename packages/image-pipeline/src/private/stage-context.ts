@@ -25,8 +25,12 @@ export interface StageContext {
   readonly computeSize: ComputeSize;
   readonly releaseTags: readonly ReleaseTagRule[];
   readonly devcontainerCliVersion: string;
+  /** The npm integrity of its tarball; absent for core's pinned version. */
+  readonly devcontainerCliIntegrity?: string;
   /** The BuildKit image of the Build projects' builder. */
   readonly buildkitImage: string;
+  /** The prefix of the Docker Hub pull-through cache Build sends `docker.io` pulls through; absent without one. */
+  readonly dockerHubCachePrefix?: string;
   /** Where the pipeline's Lambdas and CodeBuild projects log. */
   readonly logGroup: logs.ILogGroup;
   /** The uploaded configuration zip. */
@@ -44,11 +48,15 @@ export interface ResolvedVulnerabilityGate {
   readonly enhancedScanning: boolean;
 }
 
-/** The variables of the Prepare action, as `#{Prepare.X}` expressions for later actions. */
+/** The variables of the Prepare action, as `#{Prepare.X}` expressions for later actions, and its output artifact. */
 export interface PrepareOutputs {
   readonly buildId: string;
   readonly version: string;
   readonly released: string;
-  /** `#{Prepare.Inputs}`: the build's input record, for Manifest's index annotation. */
-  readonly inputs: string;
+  /**
+   * Prepare's output artifact: the build's input record (`inputsArtifactBytes`), for Manifest's
+   * index annotation and Build's SBOMs. It grows with the configuration's inputs past what a
+   * configuration value holds (1,000 characters), so it is no variable.
+   */
+  readonly inputsArtifact: codepipeline.Artifact;
 }

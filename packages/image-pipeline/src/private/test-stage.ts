@@ -27,7 +27,7 @@ export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: 
     stageName: 'Test',
     role,
     description: (_platform, hw) => `devcontainer-factory: tests ${ctx.repository} on native ${hw.arch} hardware`,
-    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.stagingRepository, namespace: ctx.warehouse.namespace, devcontainerCliVersion: ctx.devcontainerCliVersion }),
+    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.stagingRepository, namespace: ctx.warehouse.namespace, devcontainerCliVersion: ctx.devcontainerCliVersion, devcontainerCliIntegrity: ctx.devcontainerCliIntegrity }),
     timeout: TEST_TIMEOUT,
     privilegedReason: 'the test runs the image with Docker and starts it as a dev container, which needs privileged mode',
   });

@@ -73,7 +73,8 @@ class BatchGetImageFailure extends RegistryError {
  * The {@link Registry} of the Lambdas: the ECR API. Manifests are read with
  * `BatchGetImage` and written with `PutImage` as exact bytes (ECR takes them as a
  * UTF-8 string, so the digest given to `PutImage` is the sha256 of those bytes),
- * blobs through `GetDownloadUrlForLayer`, tags with `ListImages`.
+ * blobs through `GetDownloadUrlForLayer`, tags with `ListImages`; blob copies and
+ * uploads through ECR's OCI endpoint.
  */
 export class EcrRegistry implements Registry {
   readonly host: string;
@@ -217,6 +218,18 @@ export class EcrRegistry implements Registry {
    */
   async copyBlob(from: string, repository: string, digest: string, size: number): Promise<BlobCopy> {
     return (await this.ociEndpoint()).copyBlob(from, repository, digest, size);
+  }
+
+  /**
+   * Uploads a blob (a referrer's layer: the configuration zip Manifest keeps) through ECR's
+   * OCI endpoint, in one POST and PUT, as `OciRegistry.pushBlob` does; nothing when the
+   * repository holds it already. (The ECR API's own layer upload takes parts of at least
+   * 5 MiB but the last, and is meant for registry clients.) Needs `ecr:GetAuthorizationToken`
+   * and, on `repository`, `ecr:BatchCheckLayerAvailability`, `ecr:InitiateLayerUpload`,
+   * `ecr:UploadLayerPart` and `ecr:CompleteLayerUpload`.
+   */
+  async pushBlob(repository: string, bytes: Uint8Array): Promise<{ digest: string; size: number }> {
+    return (await this.ociEndpoint()).pushBlob(repository, bytes);
   }
 
   private ociEndpoint(): Promise<OciRegistry> {

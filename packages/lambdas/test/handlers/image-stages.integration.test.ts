@@ -1,4 +1,4 @@
-import { assembleIndex, releaseImage, imageBuildId, INPUTS_ANNOTATION, prepareImage, prepareOutputVariables } from '@devcontainer-factory/core';
+import { assembleIndex, formatInputRecord, releaseImage, imageBuildId, INPUTS_ANNOTATION, prepareImage, prepareOutputVariables } from '@devcontainer-factory/core';
 import { pushTestImage } from '../../../core/test/support/test-image';
 import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
 import { configZip } from './job-fixtures';
@@ -30,14 +30,13 @@ test('an upload is built once: after its release, Prepare on the same bytes says
     Version: '2.0.0',
     Released: 'false',
     BaseDigests: `${BASE}@${base.digest}`,
-    Inputs: `configuration@${first.record.configuration} base:${live.host}/${BASE}:latest@${base.digest}`,
     Reason: `build ${first.buildId}: no earlier release records its inputs`,
   });
 
   // WHEN Build pushes the per-arch images, Manifest assembles the index and Release tags it
   await pushTestImage(live.host, IMAGE, `${first.buildId}-amd64`, 'amd64');
   await pushTestImage(live.host, IMAGE, `${first.buildId}-arm64`, 'arm64');
-  const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64'], { [INPUTS_ANNOTATION]: prepareOutputVariables(first).Inputs });
+  const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64'], { [INPUTS_ANNOTATION]: formatInputRecord(first.record) });
   const release = await releaseImage(live.registry, IMAGE, { buildId: first.buildId, version: '2.0.0', rules: RULES, now: new Date('2025-01-02T03:04:05Z') });
   expect(release.digest).toBe(index.digest);
   expect(release.tags).toEqual(['2.0.0', '2.0', '2', 'latest', '20250102']);

@@ -4,27 +4,43 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { S3Client } from '@aws-sdk/client-s3';
 import { strToU8, zipSync } from 'fflate';
-import type { CodePipelineJobEvent } from '@devcontainer-factory/core';
+import type { CodePipelineJobEvent, JobArtifact } from '@devcontainer-factory/core';
 
 export const REGISTRY_HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 export const REPOSITORY = 'devcontainers/images/python';
 
 export const digestOf = (text: string | Uint8Array) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 
-/** A CodePipeline job event with the given UserParameters and one S3 input artifact. */
-export function jobEvent(userParameters: unknown, options: { id?: string; withInput?: boolean } = {}): CodePipelineJobEvent {
+/** The artifact bucket of {@link jobEvent}'s artifacts. */
+export const ARTIFACT_BUCKET = 'artifacts';
+/** The artifact store's KMS key that {@link jobEvent} names. */
+export const ARTIFACT_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+
+/** An artifact of a job, in the artifact bucket. */
+export function artifact(name: string, objectKey: string, bucketName = ARTIFACT_BUCKET): JobArtifact {
+  return { name, revision: null, location: { type: 'S3', s3Location: { bucketName, objectKey } } };
+}
+
+/** The Source artifact of {@link jobEvent}: the uploaded zip. */
+export const SOURCE_ARTIFACT: JobArtifact = { ...artifact('Source', 'pipeline/Source/abc.zip'), revision: 'v1' };
+/** Prepare's output artifact in {@link jobEvent}: the build's input record. */
+export const INPUTS_ARTIFACT = artifact('Inputs', 'pipeline/Inputs/def');
+
+/**
+ * A CodePipeline job event with the given UserParameters, the Source input artifact
+ * (or `inputs`), Prepare's output artifact (or `outputs`), and the artifact store's key.
+ */
+export function jobEvent(userParameters: unknown, options: { id?: string; withInput?: boolean; inputs?: JobArtifact[]; outputs?: JobArtifact[] } = {}): CodePipelineJobEvent {
   return {
     'CodePipeline.job': {
       id: options.id ?? 'job-1',
       accountId: '123456789012',
       data: {
         actionConfiguration: { configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
-        inputArtifacts:
-          options.withInput === false
-            ? []
-            : [{ name: 'Source', revision: 'v1', location: { type: 'S3', s3Location: { bucketName: 'artifacts', objectKey: 'pipeline/Source/abc.zip' } } }],
-        outputArtifacts: [],
+        inputArtifacts: options.inputs ?? (options.withInput === false ? [] : [SOURCE_ARTIFACT]),
+        outputArtifacts: options.outputs ?? [INPUTS_ARTIFACT],
         artifactCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
+        encryptionKey: { id: ARTIFACT_KEY, type: 'KMS' },
       },
     },
   };

@@ -1,11 +1,11 @@
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { BatchGetImageCommand, ECRClient, ListImagesCommand } from '@aws-sdk/client-ecr';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
-import { imageBuildId } from '@devcontainer-factory/core';
+import { imageBuildId, parseInputsArtifact } from '@devcontainer-factory/core';
 import { runPrepareJob } from '../../src/handlers/prepare';
-import { REGISTRY_HOST, REPOSITORY, UPSTREAM_MANIFEST, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
+import { ARTIFACT_KEY, INPUTS_ARTIFACT, REGISTRY_HOST, REPOSITORY, UPSTREAM_MANIFEST, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
@@ -46,11 +46,31 @@ test('a new upload gets the content-hash build id, its version, and Released=fal
     Version: '1.2.3',
     Released: 'false',
     BaseDigests: 'none',
-    Inputs: `configuration@${digestOf(zip)} base:${UBUNTU.reference}@${UBUNTU.digest}`,
     Reason: `build ${buildId}: no earlier release records its inputs`,
   });
   // The zip was read with the job's artifact credentials' client, from the artifact's location.
   expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'artifacts', Key: 'pipeline/Source/abc.zip' });
+});
+
+test('the input record goes to the action\'s output artifact, with the job\'s credentials, encrypted with the artifact store\'s key', async () => {
+  await runPrepareJob(jobEvent(params), clients);
+  successVariables();
+  const put = s3.commandCalls(PutObjectCommand);
+  expect(put).toHaveLength(1);
+  const input = put[0].args[0].input;
+  expect(input).toMatchObject({ Bucket: 'artifacts', Key: INPUTS_ARTIFACT.location.s3Location.objectKey, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARTIFACT_KEY, ContentType: 'application/zip' });
+  expect(parseInputsArtifact(input.Body as Uint8Array, 'the artifact')).toEqual({ configuration: digestOf(zip), inputs: [UBUNTU] });
+});
+
+test('an action without its output artifact fails and says to redeploy', async () => {
+  await runPrepareJob(jobEvent(params, { outputs: [] }), clients);
+  expect(failureMessage()).toMatch(/exactly one S3 output artifact \(it has 0\): redeploy the pipeline stack/);
+});
+
+test('a failed write of the output artifact fails the action, naming where', async () => {
+  s3.on(PutObjectCommand).rejects(sdkError('AccessDenied', 403));
+  await runPrepareJob(jobEvent(params), clients);
+  expect(failureMessage()).toMatch(/cannot write s3:\/\/artifacts\/pipeline\/Inputs\/def \(artifact Inputs\): AccessDenied/);
 });
 
 test('the same bytes uploaded twice give the same build id', async () => {

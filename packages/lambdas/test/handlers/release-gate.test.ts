@@ -49,6 +49,8 @@ beforeEach(() => {
   // The build is in staging and was promoted by an earlier try whose tagging failed: Release
   // gates it on its staging findings, then tags it (a promotion's blob copy on a real
   // registry is tested in core).
+  // Any other tag or digest is not there, as ECR answers (the referrers fallback tags among them).
+  ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: BUILD }] }).resolves({
     images: [{ imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }],
   });

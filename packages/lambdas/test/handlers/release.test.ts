@@ -29,6 +29,8 @@ beforeEach(() => {
   codepipeline.reset();
   ecr.reset();
   codepipeline.onAnyCommand().resolves({});
+  // Any other tag or digest is not there, as ECR answers (the referrers fallback tags among them).
+  ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: BUILD }] }).resolves({
     images: [{ imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }],
   });

@@ -61,3 +61,53 @@ export const KMS_TOPIC_PUBLISH_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey*']
 
 /** Read the warehouse's SSM parameters. */
 export const SSM_READ_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'] as const;
+
+/**
+ * Every change of a source object that a principal not granted to write configurations
+ * is denied by the source bucket's policy: a new object or version (a single or multipart
+ * upload, a copy into the bucket, a replica), a deleted object or version (which would
+ * bring back the previous configuration), its ACL and its tags. Reads stay with IAM.
+ */
+export const S3_SOURCE_OBJECT_CHANGE_ACTIONS = [
+  's3:PutObject',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:DeleteObjectTagging',
+  's3:DeleteObjectVersionTagging',
+  's3:AbortMultipartUpload',
+  's3:ReplicateObject',
+  's3:ReplicateDelete',
+] as const;
+
+/** `dcf status`: HeadObject of a pipeline's configuration, which tells a pipeline waiting for its first upload from a failed one. */
+export const S3_HEAD_SOURCE_ACTIONS = ['s3:GetObject'] as const;
+
+/** `dcf push`: HeadBucket of the source bucket; it also makes S3 answer 404, not 403, for a configuration not uploaded yet. */
+export const S3_LIST_SOURCE_BUCKET_ACTIONS = ['s3:ListBucket'] as const;
+
+/** SSE-KMS of an upload, through S3: a data key, and Decrypt, which S3 asks for to complete a multipart upload (a zip over 5 MiB). */
+export const KMS_UPLOAD_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as const;
+
+/** What `dcf` reads of the warehouse's parameters: the source bucket's name and the registry, in one call. */
+export const SSM_DCF_READ_ACTIONS = ['ssm:GetParameters'] as const;
+
+/** `dcf status`: list the pipelines of the account (CodePipeline allows no resource narrower than `*`). */
+export const CODEPIPELINE_LIST_ACTIONS = ['codepipeline:ListPipelines'] as const;
+
+/** `dcf push --wait` and `dcf status`: a pipeline's stages, its executions and their actions. */
+export const CODEPIPELINE_READ_ACTIONS = [
+  'codepipeline:GetPipelineState',
+  'codepipeline:ListPipelineExecutions',
+  'codepipeline:GetPipelineExecution',
+  'codepipeline:ListActionExecutions',
+] as const;
+
+/** `dcf list`: list the registry's repositories (ECR authorizes a listing on `repository/*`). */
+export const ECR_LIST_REPOSITORIES_ACTIONS = ['ecr:DescribeRepositories'] as const;
+
+/** `dcf list`: the tagged images of a release or feature repository. */
+export const ECR_DESCRIBE_IMAGES_ACTIONS = ['ecr:DescribeImages'] as const;

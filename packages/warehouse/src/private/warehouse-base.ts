@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -18,6 +18,8 @@ import {
   S3_WRITE_SOURCE_ACTIONS,
   SSM_READ_ACTIONS,
 } from './actions';
+import { grantPushConfigurations } from './push-grant';
+import { allowSourceWriter, writerArnOf } from './source-writers';
 
 /** The key prefix of a pipeline's objects in its artifact bucket (core's rule, re-exported for the constructs). */
 export { artifactPrefix };
@@ -66,7 +68,13 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
     return grant;
   }
 
+  public grantPushConfigurations(grantee: iam.IGrantable): iam.Grant {
+    this.letThroughSourcePolicy(grantee, 'grantPushConfigurations');
+    return grantPushConfigurations(this, grantee);
+  }
+
   public grantWriteSource(grantee: iam.IGrantable, kind: ArtifactKind, id = '*'): iam.Grant {
+    this.letThroughSourcePolicy(grantee, 'grantWriteSource');
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: [...S3_WRITE_SOURCE_ACTIONS],
@@ -123,6 +131,21 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
         Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${prefix.slice(1)}/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
       ],
     });
+  }
+
+  /**
+   * Lets the grantee's role or user through the statement of the source bucket's policy that
+   * denies changes of configurations to everyone else (see `keepSourceToWriters`); warns where
+   * this app cannot change that policy. Refuses a grantee that is no role or user.
+   */
+  protected letThroughSourcePolicy(grantee: iam.IGrantable, method: string): void {
+    const arn = writerArnOf(this, grantee, method);
+    if (allowSourceWriter(this.sourceBucket, arn)) return;
+    Annotations.of(this).addWarningV2(
+      'devcontainer-factory:source-bucket-writers',
+      `${method}: the source bucket ${this.sourceBucket.node.path} is not a bucket of this app, so its policy cannot be told here to let ${arn} write: ` +
+        "grant it on the Warehouse that owns the bucket (in the factory app: -c pushers=…); a bucket of your own whose policy keeps uploads to some principals must name it itself",
+    );
   }
 
   /** The actions on the repositories, and `docker login` (registry-wide). */

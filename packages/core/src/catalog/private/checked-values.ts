@@ -17,6 +17,12 @@ export function stringValue(v: unknown, where: string): string {
   return v;
 }
 
+/** `true` or `false` (YAML's `yes` and `on` are strings in YAML 1.2, and refused with the rest). */
+export function booleanValue(v: unknown, where: string, fix: string): boolean {
+  if (typeof v !== 'boolean') throw new CatalogError(`${where} must be true or false, got ${JSON.stringify(v)}: ${fix}`);
+  return v;
+}
+
 export function wholeNumber(v: unknown, min: number, max: number, where: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new CatalogError(`${where} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return v;

@@ -1,12 +1,15 @@
 /**
  * Manifest action of the image pipeline: puts the OCI image index `<build>` over
  * the per-arch images `<build>-<arch>` that the Build actions pushed, annotated
- * with the build's inputs as Prepare resolved them.
+ * with the build's inputs as Prepare resolved them (its output artifact), and keeps
+ * the uploaded configuration zip (the source artifact) beside the index as its
+ * referrer, so that every release carries the exact configuration it was built from.
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
-import { INPUTS_ANNOTATION, formatInputRecord, parseInputRecord, MANIFEST_VARIABLES, parseManifestParameters, JobParametersError, userParameters, assembleIndex } from '@devcontainer-factory/core';
+import { MAX_INPUTS_ARTIFACT_SIZE, manifestImage, manifestOutputVariables, manifestSummary, namedInputArtifact, parseInputsArtifact, parseManifestParameters, userParameters } from '@devcontainer-factory/core';
+import { readInputArtifact } from '../../codepipeline/job-artifact';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
 
@@ -14,15 +17,13 @@ import type { ImageJobClients } from '../private/image-job-clients';
 export async function runManifestJob(event: unknown, clients: ImageJobClients): Promise<JobOutcome> {
   return runJob(event, clients, async (job) => {
     const params = parseManifestParameters(userParameters(job));
+    const inputs = namedInputArtifact(job, params.inputsArtifact);
+    const where = `s3://${inputs.location.s3Location.bucketName}/${inputs.location.s3Location.objectKey} (artifact ${inputs.name})`;
+    const record = parseInputsArtifact(await readInputArtifact(job, clients.s3ClientFor, { name: params.inputsArtifact, maxSize: MAX_INPUTS_ARTIFACT_SIZE }), where);
+    const configuration = await readInputArtifact(job, clients.s3ClientFor, { name: params.sourceArtifact });
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
-    const record = parseInputRecord(params.inputs);
-    if (!record) throw new JobParametersError(`UserParameters.inputs is not an input record of Prepare (configuration@sha256:… base:…@sha256:… …): ${params.inputs.slice(0, 200)}`);
-    const index = await assembleIndex(registry, params.repository, params.buildId, params.platforms, { [INPUTS_ANNOTATION]: formatInputRecord(record) });
-    const platforms = index.manifests.map((m) => [m.platform?.os, m.platform?.architecture, m.platform?.variant].filter(Boolean).join('/'));
-    return {
-      outputVariables: { [MANIFEST_VARIABLES.indexDigest]: index.digest },
-      summary: `${params.repository}:${params.buildId} is the image index ${index.digest} over ${platforms.join(', ')}`,
-    };
+    const result = await manifestImage(registry, { repository: params.repository, buildId: params.buildId, platforms: params.platforms, record, configuration });
+    return { outputVariables: manifestOutputVariables(result), summary: manifestSummary(params.repository, params.buildId, result) };
   });
 }
 

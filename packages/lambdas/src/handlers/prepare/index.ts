@@ -3,12 +3,14 @@
  * zip and the digests of every input (the dependsOn bases, the base images and
  * features the configuration names), reads the version, says whether the build is
  * already released (then Build, Manifest and Test are skipped) and, if not, what
- * moved since the release `latest` points at.
+ * moved since the release `latest` points at. The build's input record goes to
+ * Manifest as the action's output artifact (too long for a variable Manifest's
+ * configuration could hold); the short values are output variables.
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { readInputArtifact } from '../../codepipeline/job-artifact';
-import { userParameters, parsePrepareParameters, prepareImage, prepareOutputVariables, prepareSummary, OciRegistry } from '@devcontainer-factory/core';
+import { readInputArtifact, writeOutputArtifact } from '../../codepipeline/job-artifact';
+import { inputsArtifactBytes, userParameters, parsePrepareParameters, prepareImage, prepareOutputVariables, prepareSummary, OciRegistry } from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
@@ -24,9 +26,12 @@ export async function runPrepareJob(event: unknown, clients: ImageJobClients): P
       repository: params.repository,
       baseRepositories: params.baseRepositories,
       namespace: params.namespace,
+      dockerHubCachePrefix: params.dockerHubCachePrefix,
       // Base images and features from other registries (mcr.microsoft.com, ghcr.io, …), anonymously.
       registryFor: (host) => new OciRegistry({ host, retry: clients.retry, fetch: clients.fetch }),
     });
+    // Written also for a released build (Manifest is skipped then): the action's output is always there.
+    await writeOutputArtifact(job, inputsArtifactBytes(prepared.record), clients.s3ClientFor);
     const version = prepared.source.version ? `version ${prepared.source.version}` : 'no version';
     const state = prepared.released ? 'already released: Build, Manifest and Test are skipped' : 'not released yet: building';
     return {

@@ -6,21 +6,45 @@
  *   resolve --registry <host> --repository <repo> --tag <tag> --platform <os/arch>
  *       prints the digest of the image manifest the tag names (the per-arch image Build pushed)
  *   sbom --registry <host> --repository <repo> --digest <sha256:…> --build <id> --platform <os/arch>
- *        --rootfs <dir> --plugins <dir> [--work <dir>]
+ *        --rootfs <dir> --plugins <dir> --inputs <inputs.json> [--work <dir>]
  *       runs Trivy of the unpacked cdxgen plugins package on the image's root file system, adds the
- *       bases and features of BUILD_INPUTS (the `#{Prepare.Inputs}` record) and stores the SBOM as an
- *       OCI 1.1 referrer of the image; prints the referrer as JSON
+ *       bases and features of the build's input record and stores the SBOM as an OCI 1.1 referrer of
+ *       the image; prints the referrer as JSON
+ *   docker-hub-bases --mirror <host>/<prefix> --inputs <inputs.json>
+ *       prints `<mirrored> <original>`, one line each, for the Docker Hub bases of the build's input
+ *       record named by tag: where the Docker Hub pull-through cache serves each, so that Build can pull
+ *       it from there into Docker under its own name (the devcontainer CLI reads a base's metadata from
+ *       Docker, or else from Docker Hub itself); a base pinned by digest is said on stderr and left to the CLI
+ *
+ * `--inputs` is the build's input record: `inputs.json` of Prepare's output artifact, which the
+ * Build action takes as a secondary input (CodeBuild unpacks it at `$CODEBUILD_SRC_DIR_Inputs`).
+ * It is read with core's checks (`parseInputsFile`): what is not a record Prepare could have
+ * written is refused before it is used.
  *
  * The registry login comes from REGISTRY_USERNAME and REGISTRY_PASSWORD (for ECR:
  * `AWS` and `aws ecr get-login-password`); without them the registry is anonymous.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILD_ID_LENGTH, BUILD_INPUTS_VARIABLE, FactoryError, parseInputRecord, parseManifest, parsePlatform, pluginsTrivyGenerator, storeImageSbom, type Descriptor } from '@devcontainer-factory/core';
+import {
+  BUILD_ID_LENGTH,
+  DOCKER_HUB_REGISTRY,
+  FactoryError,
+  MAX_INPUTS_ARTIFACT_SIZE,
+  dockerHubMirrorReference,
+  parseImageReference,
+  parseInputsFile,
+  parseManifest,
+  parsePlatform,
+  pluginsTrivyGenerator,
+  storeImageSbom,
+  type Descriptor,
+  type InputRecord,
+} from '@devcontainer-factory/core';
 import { type Flags, type ToolIo, ToolUsageError, requiredFlags, runTool, toolRegistry } from '../private/tool-command';
 
-const USAGE = 'usage: image-tool <resolve|sbom> [options] (see the package README)';
+const USAGE = 'usage: image-tool <resolve|sbom|docker-hub-bases> [options] (see the package README)';
 
 const required = (flags: Flags, ...names: string[]) => requiredFlags(flags, USAGE, ...names);
 
@@ -45,13 +69,10 @@ async function resolve(flags: Flags, io: ToolIo): Promise<number> {
 }
 
 async function sbom(flags: Flags, io: ToolIo): Promise<number> {
-  const [host, repository, digest, buildId, platform, rootfs, plugins] = required(flags, 'registry', 'repository', 'digest', 'build', 'platform', 'rootfs', 'plugins');
+  const [host, repository, digest, buildId, platform, rootfs, plugins, inputs] = required(flags, 'registry', 'repository', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'inputs');
   if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new ToolUsageError(`--digest must be a sha256:<64 hex> digest, got '${digest}'\n${USAGE}`);
   if (!new RegExp(`^[0-9a-f]{${BUILD_ID_LENGTH}}$`).test(buildId)) throw new ToolUsageError(`--build must be the ${BUILD_ID_LENGTH} hex digits of #{Prepare.BuildId}, got '${buildId}'\n${USAGE}`);
-  const record = parseInputRecord(io.env[BUILD_INPUTS_VARIABLE]);
-  if (!record) {
-    throw new ImageToolError(`${BUILD_INPUTS_VARIABLE} is not the build's input record (set it from #{Prepare.Inputs} in the pipeline action), got '${(io.env[BUILD_INPUTS_VARIABLE] ?? '').slice(0, 80)}'`);
-  }
+  const record = await buildInputs(inputs);
   const arch = parsePlatform(platform).architecture;
   if (arch !== 'amd64' && arch !== 'arm64') throw new ImageToolError(`no SBOM generator for ${platform}: cdxgen's plugins have Trivy for linux/amd64 and linux/arm64`);
   const generator = pluginsTrivyGenerator(plugins, arch);
@@ -71,10 +92,45 @@ async function sbom(flags: Flags, io: ToolIo): Promise<number> {
   }
 }
 
+/** The build's input record, from `inputs.json` of Prepare's output artifact (`--inputs`), checked by core. */
+async function buildInputs(file: string): Promise<InputRecord> {
+  let bytes: Buffer;
+  try {
+    // Refused before it is read whole: the file comes from the artifact bucket, not from this tool.
+    const { size } = await stat(file);
+    if (size > MAX_INPUTS_ARTIFACT_SIZE) throw new ImageToolError(`${file} is ${size} bytes, over the limit of ${MAX_INPUTS_ARTIFACT_SIZE} bytes of a build's input record`);
+    bytes = await readFile(file);
+  } catch (cause) {
+    if (cause instanceof ImageToolError) throw cause;
+    throw new ImageToolError(
+      `cannot read the build's input record ${file} (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}): Build reads it from Prepare's output artifact, which the pipeline action gives the project as a secondary input; start this project from its pipeline`,
+      { cause },
+    );
+  }
+  return parseInputsFile(bytes, file);
+}
+
+async function dockerHubBases(flags: Flags, io: ToolIo): Promise<number> {
+  const [mirror, inputs] = required(flags, 'mirror', 'inputs');
+  const probe = parseImageReference(`${mirror}/library/x`);
+  if (!probe || probe.host === DOCKER_HUB_REGISTRY) throw new ToolUsageError(`--mirror must be <registry host>/<prefix>, got '${mirror}'\n${USAGE}`);
+  for (const input of (await buildInputs(inputs)).inputs) {
+    const mirrored = input.kind === 'base' ? dockerHubMirrorReference(input.reference, mirror) : undefined;
+    if (mirrored === undefined) continue;
+    if (parseImageReference(input.reference)!.digest) io.err(`${input.reference} is pinned by digest: the devcontainer CLI reads its metadata from Docker Hub itself (BuildKit still pulls it through ${mirror})`);
+    else io.out(`${mirrored} ${input.reference}`);
+  }
+  return 0;
+}
+
 /** Thrown when the image, the generator or the build's inputs are not what the SBOM step needs. */
 export class ImageToolError extends FactoryError {}
 
 /** Runs one subcommand; returns the exit code (0 done, 1 the image, the generator or the registry refused, 2 a usage error). */
 export function runImageTool(argv: readonly string[], io: ToolIo): Promise<number> {
-  return runTool({ usage: USAGE, commands: { resolve, sbom }, flags: ['registry', 'repository', 'tag', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'work'] }, argv, io);
+  return runTool(
+    { usage: USAGE, commands: { resolve, sbom, 'docker-hub-bases': dockerHubBases }, flags: ['registry', 'repository', 'tag', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'work', 'mirror', 'inputs'] },
+    argv,
+    io,
+  );
 }
