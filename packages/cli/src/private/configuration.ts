@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { InvalidConfigurationError, collectFiles, idProblem, validateFeatureFiles, formatProblem, validateImageFiles, type ArchiveContent, type ArtifactKind, type ConfigProblem } from '@devcontainer-factory/core';
+import { InvalidConfigurationError, checkImageFiles, collectFiles, idProblem, validateFeatureFiles, formatProblem, type ArchiveContent, type ArtifactKind, type ConfigProblem, type ConfigurationInput } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import type { Output } from './output';
 
@@ -31,6 +31,8 @@ export interface LoadedConfiguration {
   readonly size: number;
   /** Unsafe entries, or validation problems of the content. */
   readonly problems: readonly ConfigProblem[];
+  /** For a valid image: the inputs its build would record, as Prepare reads them. */
+  readonly inputs: readonly ConfigurationInput[];
 }
 
 /** `feature` when the folder holds devcontainer-feature.json at its root. */
@@ -57,13 +59,13 @@ export async function loadConfiguration(dir: string, shown: string, options: Loa
     content = await collectFiles(dir, { maxSize: options.maxSize });
   } catch (e) {
     const problems = e instanceof InvalidConfigurationError ? e.problems : readProblem(e, dir);
-    if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems };
+    if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems, inputs: [] };
     throw e;
   }
-  const problems = kind === 'image' ? validateImageFiles(content.files) : validateFeatureFiles(content.files, { expectedId: id });
+  const { problems, inputs } = kind === 'image' ? checkImageFiles(content.files) : { problems: validateFeatureFiles(content.files, { expectedId: id }), inputs: [] };
   let size = 0;
   for (const bytes of content.files.values()) size += bytes.length;
-  return { dir, shownDir: shown, kind, id, content, size, problems };
+  return { dir, shownDir: shown, kind, id, content, size, problems, inputs };
 }
 
 /**

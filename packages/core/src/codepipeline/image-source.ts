@@ -7,8 +7,9 @@
 import { UnsafeArchiveError } from '../archive/archive-content';
 import { readZip, type ReadZipOptions } from '../archive/read-zip';
 import { DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT, factoryCustomization, parseJsonc } from '../config/devcontainer-json';
-import { InvalidConfigurationError, folderOf, resolveInside } from '../config/files';
+import { InvalidConfigurationError } from '../config/files';
 import { isSemver } from '../semver';
+import { readConfigurationFiles } from './build-inputs';
 
 /** What the pipeline needs to know about a configuration before it builds it. */
 export interface ImageSource {
@@ -20,9 +21,13 @@ export interface ImageSource {
   readonly hasTests: boolean;
   /** The parsed `devcontainer.json`. */
   readonly config: Record<string, unknown>;
+  /** The text of `devcontainer.json`. */
+  readonly configText: string;
   /**
-   * The files the configuration builds from, by path in the zip: its Dockerfile
-   * (`build.dockerfile`) and compose files (`dockerComposeFile`), as text, when they exist.
+   * The files the configuration builds from, by path in the zip, as text, when they
+   * exist: its Dockerfile, lockfile, local features' definitions, compose files with their
+   * `.env`, and the Dockerfile of the dev container's compose service
+   * (`configurationFilePaths`).
    */
   readonly buildFiles: ReadonlyMap<string, string>;
 }
@@ -47,7 +52,8 @@ export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 's
     ]);
   }
   const decoder = new TextDecoder('utf-8');
-  const parsed = parseJsonc(decoder.decode(byPath.get(configPath)));
+  const configText = decoder.decode(byPath.get(configPath));
+  const parsed = parseJsonc(configText);
   if (!parsed.value) {
     throw new InvalidConfigurationError(parsed.problems.map((p) => ({ file: configPath, line: p.line, column: p.column, message: p.message })));
   }
@@ -63,11 +69,10 @@ export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 's
       { file: configPath, message: `customizations["devcontainer-factory"].version '${version}' is not a semantic version: use X.Y.Z, e.g. "1.2.3"` },
     ]);
   }
-  // A second pass for the files it builds from: their paths are known only now.
-  const buildPaths = new Set(buildFilePaths(parsed.value, configPath));
-  const buildBytes = buildPaths.size ? readSelected(zip, limits, buildPaths) : new Map<string, Uint8Array>();
-  const buildFiles = new Map([...buildBytes].map(([path, bytes]) => [path, decoder.decode(bytes)]));
-  return { configPath, ...(version !== undefined ? { version } : {}), hasTests: byPath.has(IMAGE_TEST_SCRIPT), config: parsed.value, buildFiles };
+  // More passes for the files it builds from: their paths are known only now, and a compose
+  // service's Dockerfile only once the compose files are read.
+  const buildFiles = readConfigurationFiles(parsed.value, configPath, (wanted) => new Map([...readSelected(zip, limits, wanted)].map(([path, bytes]) => [path, decoder.decode(bytes)])));
+  return { configPath, ...(version !== undefined ? { version } : {}), hasTests: byPath.has(IMAGE_TEST_SCRIPT), config: parsed.value, configText, buildFiles };
 }
 
 /** The zip's entries whose paths are in `wanted`; every entry is still checked. */
@@ -82,17 +87,4 @@ function readSelected(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'>, w
     // The same error, renamed for the pipeline: keep what caused it, not a second copy of its problems.
     throw new UnsafeArchiveError(problems, { cause: cause.cause });
   }
-}
-
-/** Zip paths of the Dockerfile and compose files a configuration names (relative to its folder) that stay inside the zip. */
-function buildFilePaths(config: Record<string, unknown>, configPath: string): string[] {
-  const dir = folderOf(configPath);
-  const build = config.build;
-  const compose = config.dockerComposeFile;
-  const named = [
-    typeof build === 'object' && build !== null ? (build as Record<string, unknown>).dockerfile : undefined,
-    config.dockerFile ?? config.dockerfile,
-    ...(Array.isArray(compose) ? compose : [compose]),
-  ].filter((p): p is string => typeof p === 'string' && p !== '');
-  return named.map((p) => resolveInside(dir, p)).filter((p): p is string => p !== undefined);
 }

@@ -30,7 +30,7 @@ export const INPUTS_ARTIFACT_VARIABLE = 'INPUTS_ARTIFACT';
 export class InputsArtifactError extends FactoryError {}
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
-const KINDS: readonly BuildInputKind[] = ['base', 'feature'];
+const KINDS: readonly BuildInputKind[] = ['base', 'frontend', 'feature'];
 
 /** The artifact's bytes: a deterministic zip of `inputs.json` (the same record gives the same bytes). */
 export function inputsArtifactBytes(record: InputRecord): Uint8Array {
@@ -64,7 +64,7 @@ export function parseInputsArtifact(bytes: Uint8Array, where: string): InputReco
 
 /**
  * Reads {@link INPUTS_ARTIFACT_FILE} as CodeBuild unpacks it from the artifact, checked:
- * the configuration's digest, and at most {@link MAX_BUILD_INPUTS} inputs, each a base or
+ * the configuration's digest, and at most {@link MAX_BUILD_INPUTS} inputs, each a base, frontend or
  * feature with an image reference and a `sha256:` digest.
  * @param where what the bytes are, for messages (e.g. the file's path)
  * @throws InputsArtifactError for anything else
@@ -93,7 +93,7 @@ function checkedRecord(file: Uint8Array, fail: (problem: string, cause?: unknown
   const inputs: ResolvedInput[] = record.inputs.map((entry: unknown, i: number) => {
     const e = entry as { kind?: unknown; reference?: unknown; digest?: unknown };
     if (typeof e !== 'object' || e === null) return fail(`input ${i + 1} is not an object`);
-    if (typeof e.kind !== 'string' || !(KINDS as readonly string[]).includes(e.kind)) return fail(`input ${i + 1} is of kind ${JSON.stringify(e.kind)}, not base or feature`);
+    if (typeof e.kind !== 'string' || !(KINDS as readonly string[]).includes(e.kind)) return fail(`input ${i + 1} is of kind ${JSON.stringify(e.kind)}, not ${KINDS.join(', ')}`);
     if (typeof e.reference !== 'string' || !parseImageReference(e.reference)) return fail(`input ${i + 1} has no image reference (${JSON.stringify(e.reference)})`);
     if (typeof e.digest !== 'string' || !DIGEST.test(e.digest)) return fail(`input ${i + 1} (${e.reference}) has no sha256 digest`);
     return { kind: e.kind as BuildInputKind, reference: e.reference, digest: e.digest };

@@ -2,7 +2,7 @@
  * Reading `devcontainer.json` the way the devcontainer CLI does: JSON with comments
  * and trailing commas (JSONC). Problems come back with their line and column.
  */
-import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, parse, parseTree, printParseErrorCode, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
 
 /** Where, inside an image configuration, the factory keeps its own settings. */
 export const FACTORY_CUSTOMIZATION_KEY = 'devcontainer-factory';
@@ -38,6 +38,26 @@ export function positionOf(text: string, offset: number): { line: number; column
     }
   }
   return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Where a value of a JSONC document is: `locate(['features', ref])` gives the line and
+ * column of that property (its key), or of the nearest enclosing one that exists; `{}` for
+ * a text that does not parse. The tree is built once, for all the lookups.
+ */
+export function jsonLocator(text: string): (path: JSONPath) => { line?: number; column?: number } {
+  let tree: Node | undefined;
+  try {
+    tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
+  } catch {
+    tree = undefined;
+  }
+  return (path) => {
+    if (!tree) return {};
+    let node: Node | undefined;
+    for (let depth = path.length; depth >= 0 && !node; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
+    return node ? positionOf(text, node.parent?.type === 'property' ? node.parent.offset : node.offset) : {};
+  };
 }
 
 /** Deepest nesting of objects and arrays that {@link parseJsonc} reads: 64 (real configurations nest less than 10). */

@@ -4,3 +4,5 @@ export * from './dockerfile';
 export * from './validate-image';
 export * from './factory-variables';
 export * from './image-checks';
+export * from './lockfile';
+export * from './compose';

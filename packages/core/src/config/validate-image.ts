@@ -5,12 +5,12 @@
  * carries a semantic version when it carries one at all. Every problem says
  * where it is and what to change.
  */
-import { findNodeAtLocation, parseTree, type JSONPath, type Node } from 'jsonc-parser';
+import type { JSONPath } from 'jsonc-parser';
+import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from '../codepipeline/build-inputs';
 import { isSemver } from '../semver';
-import { dockerfileBases } from './dockerfile';
-import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, parseJsonc, positionOf } from './devcontainer-json';
+import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from './devcontainer-json';
 import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
-import { folderOf, resolveInside, type ConfigProblem, type FileSet } from './files';
+import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem, type FileSet } from './files';
 
 /** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
 const TAG = String.raw`(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;
@@ -51,39 +51,83 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
 
 /** Every problem of an image configuration; empty when it is valid. */
-export function validateImageFiles(files: FileSet): ConfigProblem[] {
+export function validateImageFiles(files: FileSet): readonly ConfigProblem[] {
+  return checkImageFiles(files).problems;
+}
+
+/** What {@link checkImageFiles} finds. */
+export interface ImageFilesCheck {
+  /** Every problem; empty when the configuration is valid. */
+  readonly problems: readonly ConfigProblem[];
+  /**
+   * The inputs a build would record, as Prepare reads them (with the example values of the
+   * factory variables: `registry.example.com`, `devcontainers`); empty when there are problems.
+   */
+  readonly inputs: readonly ConfigurationInput[];
+}
+
+/**
+ * The problems of an image configuration and, when it has none, the inputs its build
+ * would record: read by Prepare's own function (`configurationInputs`), so whatever
+ * Prepare would refuse is refused here first, with the same message, file and line.
+ */
+export function checkImageFiles(files: FileSet): ImageFilesCheck {
+  const problems = imageFileProblems(files);
+  if (problems.problems.length || !problems.config) return { problems: problems.problems, inputs: [] };
+  const { config, configPath, text } = problems.config;
+  const buildFiles = readConfigurationFiles(config, configPath, (wanted) => {
+    const found = new Map<string, string>();
+    for (const path of wanted) {
+      const bytes = files.get(path);
+      if (bytes !== undefined) found.set(path, lenientDecoder.decode(bytes));
+    }
+    return found;
+  });
+  try {
+    return { problems: [], inputs: configurationInputs({ configPath, config, configText: text, buildFiles }, EXAMPLE_FACTORY_VALUES) };
+  } catch (error) {
+    if (!(error instanceof InvalidConfigurationError)) throw error;
+    return { problems: error.problems, inputs: [] };
+  }
+}
+
+/** The checks of the configuration's own shape, and the parsed devcontainer.json when it parses. */
+function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; config?: { config: Record<string, unknown>; configPath: string; text: string } } {
+  const fail = (problems: ConfigProblem[]) => ({ problems });
   if (files.size === 0) {
-    return [{ file: DEVCONTAINER_JSON_PATHS[0], message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)` }];
+    return fail([{ file: DEVCONTAINER_JSON_PATHS[0], message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)` }]);
   }
   const configPath = DEVCONTAINER_JSON_PATHS.find((p) => files.has(p));
-  if (!configPath) return [missingConfigProblem(files)];
+  if (!configPath) return fail([missingConfigProblem(files)]);
 
   const problems: ConfigProblem[] = [];
   const text = decodeText(files.get(configPath)!);
   if (text === undefined) {
-    return [{ file: configPath, message: 'is not valid UTF-8 text: save it as UTF-8' }];
+    return fail([{ file: configPath, message: 'is not valid UTF-8 text: save it as UTF-8' }]);
   }
   const parsed = parseJsonc(text);
   if (!parsed.value) {
     // jsonc-parser can report the same error twice at one place (e.g. a missing brace that closes two objects).
     const unique = parsed.problems.filter((p, i, all) => all.findIndex((q) => q.line === p.line && q.column === p.column && q.message === p.message) === i);
-    return unique.map((p) => ({
-      file: configPath,
-      line: p.line,
-      column: p.column,
-      message: `${p.message}: fix the JSON syntax here (comments and trailing commas are allowed)`,
-    }));
+    return fail(
+      unique.map((p) => ({
+        file: configPath,
+        line: p.line,
+        column: p.column,
+        message: `${p.message}: fix the JSON syntax here (comments and trailing commas are allowed)`,
+      })),
+    );
   }
   const config = parsed.value;
-  const tree = parseTree(text, [], { allowTrailingComma: true, disallowComments: false });
-  const at = (path: JSONPath, message: string): ConfigProblem => ({ file: configPath, ...locate(text, tree, path), message });
+  const locate = jsonLocator(text);
+  const at = (path: JSONPath, message: string): ConfigProblem => ({ file: configPath, ...locate(path), message });
   const configDir = folderOf(configPath);
 
   checkSource(config, configDir, files, at, problems);
   checkFeatures(config, configDir, files, at, problems);
   checkFactoryCustomization(config, at, problems);
   checkTestProject(files, problems);
-  return problems;
+  return { problems, config: { config, configPath, text } };
 }
 
 type At = (path: JSONPath, message: string) => ConfigProblem;
@@ -104,14 +148,6 @@ function missingConfigProblem(files: FileSet): ConfigProblem {
       ? '; this folder holds a feature (devcontainer-feature.json): push it with --kind feature'
       : ` (dcf init image <dir> writes a starting point)`;
   return { file: DEVCONTAINER_JSON_PATHS[0], message: `missing: add ${DEVCONTAINER_JSON_PATHS[0]} or ${DEVCONTAINER_JSON_PATHS[1]}${hint}` };
-}
-
-/** Line and column of a value in the document, when the path exists. */
-function locate(text: string, tree: Node | undefined, path: JSONPath): { line?: number; column?: number } {
-  if (!tree) return {};
-  let node: Node | undefined;
-  for (let depth = path.length; depth >= 0 && !node; depth--) node = findNodeAtLocation(tree, path.slice(0, depth));
-  return node ? positionOf(text, node.parent?.type === 'property' ? node.parent.offset : node.offset) : {};
 }
 
 function folderExists(files: FileSet, folder: string): boolean {
@@ -152,8 +188,6 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
         problems.push(at(dockerfileKey, `"${dockerfile}" points outside the configuration folder: only this folder is uploaded, so move the Dockerfile inside it`));
       } else if (!files.has(resolved)) {
         problems.push(at(dockerfileKey, `the Dockerfile "${dockerfile}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
-      } else {
-        checkDockerfile(files.get(resolved)!, isObject(build) ? build.args : undefined, resolved, problems);
       }
     }
     const context = isObject(build) && 'context' in build ? build.context : config.context;
@@ -199,19 +233,6 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
   } else if (sources.length > 1) {
     problems.push(at([sources[1] === 'build.dockerfile' ? 'build' : sources[1]], `more than one image source (${sources.join(', ')}): keep only one`));
   }
-}
-
-/**
- * The Dockerfile as Prepare reads it ({@link dockerfileBases}): a `FROM` whose `ARG` has
- * no value, or global `ARG`s past the reader's limits, are refused here too, before upload.
- * Build args get the example values of the factory variables; other `${localEnv:…}` count as set.
- */
-function checkDockerfile(bytes: Uint8Array, args: unknown, path: string, problems: ConfigProblem[]): void {
-  const buildArgs: Record<string, string> = {};
-  for (const [name, value] of Object.entries(isObject(args) ? args : {})) {
-    if (typeof value === 'string') buildArgs[name] = substituteFactoryVariables(value, EXAMPLE_FACTORY_VALUES).text;
-  }
-  dockerfileBases(lenientDecoder.decode(bytes), buildArgs, path, problems);
 }
 
 function checkFeatures(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[]): void {

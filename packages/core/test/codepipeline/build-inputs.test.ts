@@ -42,7 +42,7 @@ describe('buildInputReferences', () => {
     ]);
   });
 
-  test('GIVEN a Dockerfile with global ARGs, build args, stages and scratch THEN its FROM images, with the args resolved', () => {
+  test('GIVEN a Dockerfile with global ARGs, build args, stages and scratch THEN the images of the stages the last one needs, with the args resolved, and the frontend', () => {
     const dockerfile = [
       '# syntax=docker/dockerfile:1',
       'ARG REGISTRY',
@@ -59,13 +59,17 @@ describe('buildInputReferences', () => {
       configuration({ build: { dockerfile: 'Dockerfile', args: { REGISTRY: '${localEnv:DCF_REGISTRY}' } } }, { '.devcontainer/Dockerfile': dockerfile }),
       VALUES,
     );
-    expect(refs.map((r) => r.reference)).toEqual(['localhost:5000/tools/builder:1', 'mcr.microsoft.com/devcontainers/base:bookworm']);
+    // The last stage starts from `build`: BuildKit builds neither `empty` nor `final`.
+    expect(refs).toEqual([
+      { kind: 'base', reference: 'localhost:5000/tools/builder:1' },
+      { kind: 'frontend', reference: 'docker/dockerfile:1' },
+    ]);
   });
 
-  test('GIVEN compose files THEN the image of each service is an input', () => {
+  test('GIVEN compose files THEN only the image of the dev container service is an input, not the other services', () => {
     const compose = 'services:\n  app:\n    image: debian:12\n  db:\n    image: ${localEnv:DCF_REGISTRY}/acme/images/db:1\n  built:\n    build: .\n';
     const refs = buildInputReferences(configuration({ dockerComposeFile: ['compose.yaml'], service: 'app' }, { '.devcontainer/compose.yaml': compose }), VALUES);
-    expect(refs.map((r) => r.reference)).toEqual(['debian:12', 'localhost:5000/acme/images/db:1']);
+    expect(refs.map((r) => r.reference)).toEqual(['debian:12']);
   });
 
   test.each([

@@ -32,7 +32,7 @@ function registryOf(host: string, digest: string, asked: string[] = []): Registr
 const zipOf = (files: Record<string, string>) => zipSync(Object.fromEntries(Object.entries(files).map(([p, t]) => [p, strToU8(t)])), { mtime: new Date('2020-01-01T00:00:00Z') });
 const DOCKERFILE_CONFIG = zipOf({
   '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "Dockerfile" } }',
-  '.devcontainer/Dockerfile': 'FROM python:3.12 AS build\nFROM docker.io/library/node:20\nFROM mcr.microsoft.com/devcontainers/base:bookworm\n',
+  '.devcontainer/Dockerfile': 'FROM python:3.12 AS build\nFROM docker.io/library/node:20 AS node\nFROM mcr.microsoft.com/devcontainers/base:bookworm\nCOPY --from=build /usr/local /opt/python\nCOPY --from=node /usr/local /opt/node\n',
 });
 
 describe('Prepare with base images from Docker Hub', () => {

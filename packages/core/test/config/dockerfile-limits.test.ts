@@ -120,7 +120,7 @@ describe('in a process with a small heap', () => {
       "  console.log(JSON.stringify({ outcome: 'refused', name: e.name, message: e.message }));",
       '}',
     ].join('\n');
-    buildSync({ stdin: { contents, resolveDir: __dirname, loader: 'ts' }, bundle: true, platform: 'node', target: 'node20', outfile: child, logLevel: 'error' });
+    buildSync({ stdin: { contents, resolveDir: __dirname, loader: 'ts' }, bundle: true, platform: 'node', target: 'node20', outfile: child, logLevel: 'error', mainFields: ['module', 'main'] });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

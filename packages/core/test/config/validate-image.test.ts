@@ -28,7 +28,7 @@ describe('validateImageFiles', () => {
   test('accepts a Dockerfile build with a context, the root .devcontainer.json and a compose source', () => {
     expect(problems({ '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'Dockerfile', context: '..' } }), '.devcontainer/Dockerfile': 'FROM x' })).toEqual([]);
     expect(problems({ '.devcontainer.json': json({ build: { dockerfile: 'docker/Dockerfile' } }), 'docker/Dockerfile': 'FROM x' })).toEqual([]);
-    expect(problems({ '.devcontainer/devcontainer.json': json({ dockerComposeFile: ['compose.yml'], service: 'app' }), '.devcontainer/compose.yml': '' })).toEqual([]);
+    expect(problems({ '.devcontainer/devcontainer.json': json({ dockerComposeFile: ['compose.yml'], service: 'app' }), '.devcontainer/compose.yml': 'services:\n  app:\n    image: debian:12\n' })).toEqual([]);
   });
 
   test('reports JSON syntax errors with line and column', () => {
