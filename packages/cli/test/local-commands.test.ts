@@ -89,13 +89,15 @@ describe('dcf init', () => {
 });
 
 describe('dcf validate', () => {
-  test('says a valid image is valid, with its size', async () => {
+  test('says a valid image is valid, with its size, and lists the inputs a build records', async () => {
     ws.write('python', IMAGE_FILES);
 
     const { code, stdout } = await ws.run(['validate', 'python']);
 
     expect(code).toBe(ExitCode.Ok);
-    expect(stdout).toMatch(/^✔ image python is valid \(2 files, \d+ B\)\n$/);
+    expect(stdout).toMatch(
+      /^✔ image python is valid \(2 files, \d+ B\)\n {2}1 input a build records \(a moved tag rebuilds it, a pinned digest does not move\):\n {2}base {2}mcr\.microsoft\.com\/devcontainers\/base:bookworm {2}python\/\.devcontainer\/devcontainer\.json:3\n$/,
+    );
   });
 
   test('lists every problem with file, line and what to change, and exits 1', async () => {
