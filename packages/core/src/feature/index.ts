@@ -9,3 +9,4 @@ export * from './feature-collection';
 export * from './devcontainer-cli';
 export * from './publish-plan';
 export * from './publish-feature';
+export * from './feature-options';

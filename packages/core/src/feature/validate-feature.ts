@@ -9,6 +9,8 @@ import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../
 import { parseJsonc, positionOf } from '../config/devcontainer-json';
 import { idProblem } from '../naming';
 import { parseSemver } from '../semver';
+import { featureOptionVariable } from './feature-options';
+import { featureVersionProblem } from './feature-tags';
 import { referenceProblem } from './feature-reference';
 
 /** The metadata file at the root of a feature. */
@@ -246,14 +248,19 @@ function checkVersion(version: unknown, doc: Located): void {
     return;
   }
   const parsed = parseSemver(version);
-  if (!parsed) {
+  const published = featureVersionProblem(version);
+  if (published?.includes('is not a version the factory publishes')) {
+    // v1.2.3, 1.2.3+build.1: the devcontainer CLI would publish them; say why the factory does not.
+    doc.at(node, `"version" ${published}`);
+  } else if (!parsed) {
     const parts = version.replace(/^v/, '').split('.');
     const hint = /^v?\d+(\.\d+)?$/.test(version) ? ` (try "${[...parts, '0', '0'].slice(0, 3).join('.')}")` : '';
     doc.at(node, `"version" '${version}' is not a semantic version: use MAJOR.MINOR.PATCH, e.g. "1.0.0"${hint}`);
   } else if (parsed.prerelease.length > 0) {
     doc.at(
       node,
-      `"version" '${version}' is a pre-release: the devcontainer CLI would move the '${parsed.major}', '${parsed.major}.${parsed.minor}' and 'latest' tags to it; publish a release version (MAJOR.MINOR.PATCH) instead`,
+      // Which tags the CLI would move depends on the registry's releases: the publish check names them.
+      `"version" '${version}' is a pre-release, and the factory publishes feature releases only (devcontainer features publish treats a pre-release as a release and would move the 'X', 'X.Y' or 'latest' tags it is newest of): publish a release version (MAJOR.MINOR.PATCH) instead`,
     );
   }
 }
@@ -311,10 +318,17 @@ function checkOptions(options: unknown, doc: Located): void {
     } else if (!OPTION_ID.test(optionId)) {
       doc.at(doc.keyOf(node), `${where}: an option id becomes an environment variable of install.sh; use letters, digits, '_' and '-', starting with a letter or '_'`);
     } else {
-      const env = optionId.replace(/[^\w]/g, '_').toUpperCase();
+      // As the devcontainer CLI names it (getSafeId): "_a" and "__a" both become _A, "a-b" and "a_b" both A_B.
+      const env = featureOptionVariable(optionId);
       const clash = envNames.get(env);
-      if (clash) doc.at(doc.keyOf(node), `${where} and option "${clash}" both become the environment variable ${env}: rename one of them`);
-      envNames.set(env, optionId);
+      if (clash) {
+        doc.at(
+          doc.keyOf(node),
+          `${where} and option "${clash}" both become the environment variable ${env}: the devcontainer CLI writes a line for each into devcontainer-features.env and install.sh sees only the last, so a value given for the other is lost; rename one of them`,
+        );
+      } else {
+        envNames.set(env, optionId);
+      }
     }
     if (!isObject(option)) {
       doc.at(node, `${where} must be an object like { "type": "string", "default": "…" }, not ${describe(option)}`);

@@ -52,9 +52,10 @@ describe('validateFeatureFiles', () => {
     ['an id other than the catalogue id', feature({ ...VALID, id: 'helo' }), /^devcontainer-feature\.json:2:9: "id" is 'helo' but the feature is catalogued and uploaded as 'hello': set "id": "hello"/],
     ['a missing version', feature({ id: 'hello', name: 'Hello' }), /"version" is missing: add a semantic version, e.g. "version": "1.0.0"/],
     ['a two-part version', feature({ ...VALID, version: '1.2' }), /^devcontainer-feature\.json:3:14: "version" '1\.2' is not a semantic version: use MAJOR\.MINOR\.PATCH, e\.g\. "1\.0\.0" \(try "1\.2\.0"\)/],
-    ['a v-prefixed version', feature({ ...VALID, version: 'v1.0.0' }), /"version" 'v1\.0\.0' is not a semantic version/],
+    ['a v-prefixed version', feature({ ...VALID, version: 'v1.0.0' }), /"version" 'v1\.0\.0' is not a version the factory publishes: the devcontainer CLI would publish it as the tag 'v1\.0\.0', a second name for 1\.0\.0 .*Write "1\.0\.0"/],
+    ['a version with build metadata', feature({ ...VALID, version: '1.0.0+build.1' }), /"version" '1\.0\.0\+build\.1' is not a version the factory publishes: build metadata .* '\+' is not allowed in a registry tag .*bump PATCH for each new build/],
     ['a numeric version', feature({ ...VALID, version: 1 }), /"version" must be a string holding a semantic version/],
-    ['a pre-release version', feature({ ...VALID, version: '2.0.0-rc.1' }), /"version" '2\.0\.0-rc\.1' is a pre-release: the devcontainer CLI would move the '2', '2\.0' and 'latest' tags to it/],
+    ['a pre-release version', feature({ ...VALID, version: '2.0.0-rc.1' }), /"version" '2\.0\.0-rc\.1' is a pre-release, and the factory publishes feature releases only .*: publish a release version/],
     ['options that are not an object', feature({ ...VALID, options: [] }), /"options" must be an object, not an array/],
     ['an option that is not an object', feature({ ...VALID, options: { a: 'x' } }), /option "a" must be an object like \{ "type": "string", "default": "…" \}, not string "x"/],
     ['an option without a type', feature({ ...VALID, options: { a: { default: 'x' } } }), /option "a": "type" must be "string" or "boolean" \(it is missing\)/],
@@ -102,6 +103,24 @@ describe('validateFeatureFiles', () => {
 
     // THEN
     expect(found.map((p) => p.line)).toEqual([2, 3, 7]);
+  });
+
+  test('option ids that the devcontainer CLI maps to one variable are refused, as it names them ("_a", "__a" and "_1a" are all _A)', () => {
+    // GIVEN: "a" (A) and "_a" differ; the CLI's getSafeId turns a leading run of digits and '_' into one '_'
+    const files = feature({
+      ...VALID,
+      options: { a: { type: 'string', default: '' }, _a: { type: 'string', default: '' }, __a: { type: 'string', default: '' }, _1a: { type: 'string', default: '' } },
+    });
+
+    // WHEN
+    const found = problems(files);
+
+    // THEN
+    const lost = 'the devcontainer CLI writes a line for each into devcontainer-features.env and install.sh sees only the last, so a value given for the other is lost; rename one of them';
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(`^devcontainer-feature\\.json:\\d+:\\d+: option "__a" and option "_a" both become the environment variable _A: ${lost.replace(/[.;]/g, '\\$&')}$`)),
+      expect.stringMatching(/^devcontainer-feature\.json:\d+:\d+: option "_1a" and option "_a" both become the environment variable _A: /),
+    ]);
   });
 
   test('without an expected id, any valid id is accepted', () => {
