@@ -52,3 +52,30 @@ test('a lockfile that does not lock a feature devcontainer.json names is refused
   expect(stdout).toContain(`python/.devcontainer/devcontainer.json:9: the feature "${NODE}:1" is not in the lockfile .devcontainer/devcontainer-lock.json`);
   expect(stdout).toContain('devcontainer upgrade --workspace-folder .');
 });
+
+describe('options of a local feature, against its definition', () => {
+  const feature = JSON.stringify({ id: 'greeting', version: '1.0.0', name: 'Greeting', options: { greeting: { type: 'string', default: 'hello', enum: ['hello', 'hi'] }, loud: { type: 'boolean', default: false } } });
+  const image = (options: unknown) => ({
+    '.devcontainer/devcontainer.json': JSON.stringify({ image: 'mcr.microsoft.com/devcontainers/base:bookworm', features: { './greeting': options } }, null, 2),
+    '.devcontainer/greeting/devcontainer-feature.json': feature,
+    '.devcontainer/greeting/install.sh': '#!/bin/sh\necho "$GREETING"\n',
+  });
+
+  test('what the devcontainer CLI tolerates is a warning: the image is still valid', async () => {
+    ws.write('greeter', image({ greting: 'hi', loud: 'true' }));
+    const { code, stdout } = await ws.run(['validate', 'greeter']);
+    expect(code).toBe(ExitCode.Ok);
+    expect(stdout).toMatch(/⚠ greeter\/\.devcontainer\/devcontainer\.json:\d+:\d+: .*"greting"/);
+    expect(stdout).toMatch(/⚠ greeter\/\.devcontainer\/devcontainer\.json:\d+:\d+: .*"loud"/);
+    const json = JSON.parse((await ws.run(['validate', 'greeter', '--json'])).stdout);
+    expect(json.valid).toBe(true);
+    expect(json.warnings.map((w: { message: string }) => w.message).join('\n')).toContain('greting');
+  });
+
+  test('what the devcontainer CLI fails on is a problem: an object as an option value', async () => {
+    ws.write('greeter', image({ greeting: { nested: true } }));
+    const { code, stdout } = await ws.run(['validate', 'greeter']);
+    expect(code).toBe(ExitCode.ValidationFailed);
+    expect(stdout).toMatch(/greeter\/\.devcontainer\/devcontainer\.json:\d+:\d+: .*greeting/);
+  });
+});

@@ -40,6 +40,7 @@ export function validateCommand(app: App): Command {
             files,
             size: config.size,
             problems: [],
+            warnings: config.warnings,
             ...(config.kind === 'image' && {
               inputs: config.inputs.map((i) => ({ kind: i.kind, reference: i.written, resolved: i.reference, file: i.file, ...(i.line !== undefined && { line: i.line }), pinned: i.pinned })),
             }),
@@ -47,6 +48,10 @@ export function validateCommand(app: App): Command {
           return ExitCode.Ok;
         }
         out.print(`${out.style.green('✔')} ${config.kind} ${out.style.bold(config.id)} is valid (${plural(files, 'file')}, ${formatSize(config.size)})`);
+        for (const w of config.warnings) {
+          const where = formatProblem({ ...w, file: posix.join(config.shownDir, w.file), message: '' }).slice(0, -2);
+          out.print(`  ${out.style.yellow('⚠')} ${out.style.bold(where)}: ${w.message}`);
+        }
         if (config.kind === 'image') printInputs(out, config.shownDir, config.inputs);
         return ExitCode.Ok;
       }),

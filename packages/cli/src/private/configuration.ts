@@ -33,6 +33,8 @@ export interface LoadedConfiguration {
   readonly problems: readonly ConfigProblem[];
   /** For a valid image: the inputs its build would record, as Prepare reads them. */
   readonly inputs: readonly ConfigurationInput[];
+  /** What the devcontainer CLI tolerates but is likely a mistake (options of a local feature its definition does not declare, …). */
+  readonly warnings: readonly ConfigProblem[];
 }
 
 /** `feature` when the folder holds devcontainer-feature.json at its root. */
@@ -59,13 +61,13 @@ export async function loadConfiguration(dir: string, shown: string, options: Loa
     content = await collectFiles(dir, { maxSize: options.maxSize });
   } catch (e) {
     const problems = e instanceof InvalidConfigurationError ? e.problems : readProblem(e, dir);
-    if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems, inputs: [] };
+    if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems, inputs: [], warnings: [] };
     throw e;
   }
-  const { problems, inputs } = kind === 'image' ? checkImageFiles(content.files) : { problems: validateFeatureFiles(content.files, { expectedId: id }), inputs: [] };
+  const { problems, inputs, warnings } = kind === 'image' ? checkImageFiles(content.files) : { problems: validateFeatureFiles(content.files, { expectedId: id }), inputs: [], warnings: [] };
   let size = 0;
   for (const bytes of content.files.values()) size += bytes.length;
-  return { dir, shownDir: shown, kind, id, content, size, problems, inputs };
+  return { dir, shownDir: shown, kind, id, content, size, problems, inputs, warnings };
 }
 
 /**

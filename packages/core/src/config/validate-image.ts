@@ -7,6 +7,7 @@
  */
 import type { JSONPath } from 'jsonc-parser';
 import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from '../codepipeline/build-inputs';
+import { checkFeatureOptions } from '../feature/feature-options';
 import { isSemver } from '../semver';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from './devcontainer-json';
 import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
@@ -64,6 +65,11 @@ export interface ImageFilesCheck {
    * factory variables: `registry.example.com`, `devcontainers`); empty when there are problems.
    */
   readonly inputs: readonly ConfigurationInput[];
+  /**
+   * What the devcontainer CLI tolerates but is likely a mistake: options of a local feature
+   * that its definition does not declare, a boolean given as "true", a value not in `enum`.
+   */
+  readonly warnings: readonly ConfigProblem[];
 }
 
 /**
@@ -73,7 +79,8 @@ export interface ImageFilesCheck {
  */
 export function checkImageFiles(files: FileSet): ImageFilesCheck {
   const problems = imageFileProblems(files);
-  if (problems.problems.length || !problems.config) return { problems: problems.problems, inputs: [] };
+  const { warnings } = problems;
+  if (problems.problems.length || !problems.config) return { problems: problems.problems, inputs: [], warnings };
   const { config, configPath, text } = problems.config;
   const buildFiles = readConfigurationFiles(config, configPath, (wanted) => {
     const found = new Map<string, string>();
@@ -84,16 +91,16 @@ export function checkImageFiles(files: FileSet): ImageFilesCheck {
     return found;
   });
   try {
-    return { problems: [], inputs: configurationInputs({ configPath, config, configText: text, buildFiles }, EXAMPLE_FACTORY_VALUES) };
+    return { problems: [], inputs: configurationInputs({ configPath, config, configText: text, buildFiles }, EXAMPLE_FACTORY_VALUES), warnings };
   } catch (error) {
     if (!(error instanceof InvalidConfigurationError)) throw error;
-    return { problems: error.problems, inputs: [] };
+    return { problems: error.problems, inputs: [], warnings };
   }
 }
 
 /** The checks of the configuration's own shape, and the parsed devcontainer.json when it parses. */
-function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; config?: { config: Record<string, unknown>; configPath: string; text: string } } {
-  const fail = (problems: ConfigProblem[]) => ({ problems });
+function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; warnings: ConfigProblem[]; config?: { config: Record<string, unknown>; configPath: string; text: string } } {
+  const fail = (problems: ConfigProblem[]) => ({ problems, warnings: [] });
   if (files.size === 0) {
     return fail([{ file: DEVCONTAINER_JSON_PATHS[0], message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)` }]);
   }
@@ -101,6 +108,7 @@ function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; config?
   if (!configPath) return fail([missingConfigProblem(files)]);
 
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const text = decodeText(files.get(configPath)!);
   if (text === undefined) {
     return fail([{ file: configPath, message: 'is not valid UTF-8 text: save it as UTF-8' }]);
@@ -124,10 +132,10 @@ function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; config?
   const configDir = folderOf(configPath);
 
   checkSource(config, configDir, files, at, problems);
-  checkFeatures(config, configDir, files, at, problems);
+  checkFeatures(config, configDir, files, at, problems, warnings);
   checkFactoryCustomization(config, at, problems);
   checkTestProject(files, problems);
-  return { problems, config: { config, configPath, text } };
+  return { problems, warnings, config: { config, configPath, text } };
 }
 
 type At = (path: JSONPath, message: string) => ConfigProblem;
@@ -235,7 +243,7 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
   }
 }
 
-function checkFeatures(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[]): void {
+function checkFeatures(config: Record<string, unknown>, configDir: string, files: FileSet, at: At, problems: ConfigProblem[], warnings: ConfigProblem[]): void {
   if (!('features' in config)) return;
   const features = config.features;
   if (!isObject(features)) {
@@ -248,8 +256,25 @@ function checkFeatures(config: Record<string, unknown>, configDir: string, files
     if (problem) problems.push(at(key, problem));
     if (!(isObject(options) || typeof options === 'string' || typeof options === 'boolean')) {
       problems.push(at(key, `the options of "${ref}" must be an object ({ "version": "latest" }), a version string or true`));
+    } else if (!problem) {
+      checkLocalFeatureOptions(ref, options, configDir, files, (severity, message) => (severity === 'error' ? problems : warnings).push(at(key, message)));
     }
   }
+}
+
+/**
+ * The options given to a local feature (`./x`), against its definition in the
+ * configuration (`checkFeatureOptions`): what the devcontainer CLI fails on is a problem,
+ * what it tolerates a warning. OCI features' definitions are not in the folder.
+ */
+function checkLocalFeatureOptions(ref: string, options: unknown, configDir: string, files: FileSet, report: (severity: 'error' | 'warning', message: string) => void): void {
+  if (!ref.startsWith('./') && !ref.startsWith('../')) return;
+  const folder = resolveInside(configDir, ref);
+  const bytes = folder === undefined ? undefined : files.get(`${folder}/devcontainer-feature.json`);
+  const text = bytes === undefined ? undefined : decodeText(bytes);
+  const definition = text === undefined ? undefined : parseJsonc(text).value;
+  if (!definition) return;
+  for (const p of checkFeatureOptions(ref, definition, options)) report(p.severity, p.message);
 }
 
 function featureReferenceProblem(ref: string, configDir: string, files: FileSet): string | undefined {
