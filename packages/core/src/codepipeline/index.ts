@@ -6,3 +6,4 @@ export * from './prepare-image';
 export * from './build-inputs';
 export * from './inputs-artifact';
 export * from './manifest-image';
+export * from './feature-option-check';

@@ -9,14 +9,16 @@ import { isDockerHubReference, parseImageReference } from '../registry/image-ref
 import { OciRegistry } from '../registry/oci-registry';
 import { RegistryError, type Registry } from '../registry/registry';
 import { isReleased } from '../registry/release';
+import { InvalidConfigurationError } from '../config/files';
 import {
-  buildInputReferences,
+  configurationInputs,
   indexInputRecord,
   inputChanges,
   resolveBuildInputs,
   type InputRecord,
   type ResolvedInput,
 } from './build-inputs';
+import { checkOciFeatureOptions } from './feature-option-check';
 import { imageBuildId, type BaseImageDigest } from './image-build-id';
 import { BASE_IMAGE_TAG, NO_BASES, NO_VERSION, PREPARE_VARIABLES } from './image-jobs';
 import { readImageSource, type ImageSource } from './image-source';
@@ -69,7 +71,9 @@ export interface PreparedImage {
   readonly firstBuild: boolean;
   /**
    * What the build will likely trip over, one line each, for people (the summary names
-   * them): base images that Build would pull anonymously from Docker Hub. Empty when released.
+   * them): base images that Build would pull anonymously from Docker Hub, and options given
+   * to a feature that its definition does not declare or allow (which the devcontainer CLI
+   * passes on all the same). Empty when released.
    */
   readonly warnings: readonly string[];
 }
@@ -96,7 +100,8 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
     }
     bases.push({ repository, digest: manifest.digest });
   }
-  const references = buildInputReferences(source, { registry: registry.host, namespace: input.namespace } satisfies FactoryVariableValues);
+  const named = configurationInputs(source, { registry: registry.host, namespace: input.namespace } satisfies FactoryVariableValues);
+  const references = named.map(({ kind, reference, locked }) => ({ kind, reference, ...(locked !== undefined && { locked }) }));
   const others = new Map<string, Registry>();
   const registryFor = (host: string): Registry => {
     if (host === registry.host) return registry;
@@ -112,6 +117,12 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
   const changes = previous ? inputChanges(previous, record) : [];
   const dockerHub = released || input.dockerHubCachePrefix ? [] : inputs.filter((i) => i.kind === 'base' && isDockerHubReference(i.reference)).map((i) => i.reference);
   const warnings = dockerHub.length ? [dockerHubBaseWarning(dockerHub)] : [];
+  if (!released) {
+    // Only a build to come installs the features: a released one is not checked again.
+    const options = await checkOciFeatureOptions(source, named, inputs, registryFor);
+    if (options.problems.length) throw new InvalidConfigurationError(options.problems);
+    warnings.push(...options.warnings);
+  }
   return { buildId, source, bases, released, inputs, record, changes, firstBuild: !released && !previous, warnings };
 }
 

@@ -34,17 +34,34 @@ beforeEach(() => {
   codepipeline.onAnyCommand().resolves({});
 });
 
-/** A configuration that names the most inputs a build may have: a base image and features, each pinned by digest (no registry is asked). */
-function fullConfiguration(): Uint8Array {
-  const pinned = (i: number) => `@sha256:${i.toString(16).padStart(64, 'a')}`;
-  const features = Object.fromEntries(Array.from({ length: MAX_BUILD_INPUTS - 1 }, (_, i) => [`ghcr.io/devcontainers-contrib/features/feature-number-${i}${pinned(i + 1)}`, {}]));
-  return configZip(JSON.stringify({ image: `mcr.microsoft.com/devcontainers/base${pinned(0)}`, features, customizations: { 'devcontainer-factory': { version: '1.0.0' } } }));
+/**
+ * A configuration that names the most inputs a build may have: a base image, pinned by
+ * digest (no registry is asked), and features, each pinned to a manifest in the factory's
+ * registry that carries its definition as `devcontainer features publish` writes it
+ * (Prepare reads it to check the options given).
+ */
+function fullConfiguration(ecr: MemoryEcr): Uint8Array {
+  const features = Object.fromEntries(
+    Array.from({ length: MAX_BUILD_INPUTS - 1 }, (_, i) => {
+      const repository = `devcontainers/features/feature-number-${i}`;
+      const definition = { id: `feature-number-${i}`, version: '1.0.0', options: { version: { type: 'string', default: 'latest' } } };
+      const manifest = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.devcontainers', digest: digestOf('{}'), size: 2 },
+        layers: [{ mediaType: 'application/vnd.devcontainers.layer.v1+tar', digest: digestOf(`layer ${i}`), size: 10 }],
+        annotations: { 'dev.containers.metadata': JSON.stringify(definition) },
+      });
+      return [`${REGISTRY_HOST}/${repository}@${ecr.put(repository, manifest, 'application/vnd.oci.image.manifest.v1+json')}`, { version: '1.2' }];
+    }),
+  );
+  return configZip(JSON.stringify({ image: `mcr.microsoft.com/devcontainers/base@sha256:${'a'.repeat(64)}`, features, customizations: { 'devcontainer-factory': { version: '1.0.0' } } }));
 }
 
 test('GIVEN a configuration with 64 inputs WHEN Prepare then Manifest run THEN the record goes through the inputs artifact, and the index records every input and keeps the zip', async () => {
-  const zip = fullConfiguration();
-  await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: SOURCE_ARTIFACT.location.s3Location.objectKey, Body: zip }));
   const ecr = new MemoryEcr(REGISTRY_HOST);
+  const zip = fullConfiguration(ecr);
+  await s3.send(new PutObjectCommand({ Bucket: ARTIFACT_BUCKET, Key: SOURCE_ARTIFACT.location.s3Location.objectKey, Body: zip }));
   const seen: string[] = [];
   const clients = {
     codepipeline: new CodePipelineClient({ region: 'eu-west-1' }),
