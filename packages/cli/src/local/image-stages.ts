@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { archTag, formatSize, manifestImage, prepareImage, releaseImage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry, formatVulnerabilityPolicy } from '@devcontainer-factory/core';
+import { archTag, formatSize, manifestImage, prepareImage, runReleaseStage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry, formatVulnerabilityPolicy } from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
 import { formatLocalChecks, runLocalImageChecks } from './local-image-checks';
@@ -144,19 +144,16 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
       }
     }
     const released = await rec.run('release', async () => {
-      const result = await releaseImage(registry, repository, {
-        buildId: prepared.buildId,
+      const { result, detail } = await runReleaseStage(registry, {
+        repository,
         staging,
+        buildId: prepared.buildId,
         version: prepared.source.version,
-        rules: { latest: image.releaseTags.includes('latest'), semver: image.releaseTags.includes('semver'), date: image.releaseTags.includes('date') },
+        rules: image.releaseTags,
         now: new Date(props.now()),
-      });
-      // Referrers: the index's configuration and the per-arch images' SBOMs.
-      const sboms = result.promotion?.referrers ? `, ${result.promotion.referrers} referrer${result.promotion.referrers > 1 ? 's' : ''}` : '';
-      const promoted = result.promotion && !result.promotion.alreadyPromoted ? `promoted from ${staging} (${result.promotion.blobs.mounted} blobs mounted, ${result.promotion.blobs.copied} copied${sboms}); ` : '';
-      const detail = promoted + (result.moved.length ? `tagged ${result.moved.join(', ')}${result.unchanged.length ? ` (already: ${result.unchanged.join(', ')})` : ''}` : `unchanged: ${result.tags.join(', ')}`) + (result.pinned ? `; a refresh: ${result.pinned} stays on its first build` : '') +
         // This machine has no vulnerability database: the gate's rules run in the cloud, on ECR's scan of staging.
-        `; vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: ${formatVulnerabilityPolicy(image.vulnerabilities)})`;
+        gateOff: `vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: ${formatVulnerabilityPolicy(image.vulnerabilities)})`,
+      });
       return { value: result, detail };
     });
     const tag = released.tags.includes('latest') ? 'latest' : released.tags[0];

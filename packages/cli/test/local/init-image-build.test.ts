@@ -43,6 +43,6 @@ describe('dcf init image, then dcf local run', () => {
       stages: ['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'sbom:ok', 'release:ok'],
     });
     expect(starter!.stages.find((s) => s.stage === 'test')!.detail).toContain('test-project/test.sh passed ("all checks passed")');
-    expect(starter!.stages.find((s) => s.stage === 'release')!.detail).toContain('tagged 0.1.0, 0.1, 0, latest');
+    expect(starter!.stages.find((s) => s.stage === 'release')!.detail).toContain('moved 0.1.0, 0.1, 0, latest');
   });
 });

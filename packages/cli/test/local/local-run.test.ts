@@ -91,7 +91,7 @@ describe('dcf local run on the example catalogue', () => {
     expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest), referrersTag(base.digest)].sort());
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
-    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(\\d+ blobs mounted, 0 copied, 2 referrers\\); tagged`));
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(blobs: \\d+ mounted, 0 copied, \\d+ present; 2 referrers\\), released as [^;]*latest[^;]*; moved `));
     // No vulnerability database here: the gate says it was skipped, and what policy the cloud applies.
     expect(base.stages.find((s) => s.stage === 'release')!.detail).toContain("vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: CRITICAL blocks, 0 allowances)");
   });
@@ -144,7 +144,7 @@ describe('dcf local run on the example catalogue', () => {
     const tagsBefore = await registry.listTags(repositoryName(NS, 'image', 'base'));
     const run = await dcf('local', 'run', 'examples', '--registry', first.registry);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}– sbom .*\n {2}✔ release +unchanged: 1\.0\.0, 1\.0, 1, latest, \d{8}/);
+    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}– sbom .*\n {2}✔ release +promoted from devcontainers\/builds\/base before, released as 1\.0\.0,1\.0,1,latest,\d{8}; every tag already pointed here;/);
     expect(run.stderr).toContain('– publish       version 1.0.0 is already published with this content');
     expect(run.stdout).toMatch(/image +base +unchanged +1\.0\.0 +localhost:\d+\/devcontainers\/images\/base:latest/);
     expect(run.stdout).toMatch(/feature +hello +unchanged +1\.0\.0/);

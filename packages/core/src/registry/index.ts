@@ -7,6 +7,7 @@ export * from './page-limit';
 export * from './oci-registry';
 export * from './image-index';
 export * from './release';
+export * from './release-stage';
 export * from './promote';
 export * from './release-lock';
 export * from './resolve-platform';

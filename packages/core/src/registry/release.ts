@@ -56,6 +56,12 @@ export interface ReleaseOptions {
    * @default - no gate
    */
   readonly gate?: (plan: ReleasePlan, repository: string) => Promise<GateOutcome>;
+  /**
+   * Refuse ({@link ReleaseRulesError}), before the gate, the promotion or any tag, a release
+   * whose rules give the build no tag: nothing would ever be pullable by a name.
+   * @default false - such a release moves nothing and succeeds (a back-port with only `latest`)
+   */
+  readonly requireTag?: boolean;
 }
 
 /** What a release does, worked out before anything is written. */
@@ -109,6 +115,9 @@ export interface ReleaseResult {
 
 /** Thrown when a release cannot go ahead (missing build, bad version); nothing was tagged. */
 export class ReleaseError extends RegistryError {}
+
+/** Thrown when the tag rules give a build no tag at all ({@link ReleaseOptions.requireTag}): nothing was promoted or tagged. */
+export class ReleaseRulesError extends ReleaseError {}
 
 /** Thrown when `X.Y.Z` is already released as another image; nothing was tagged. */
 export class VersionConflictError extends ReleaseError {
@@ -263,6 +272,19 @@ export async function planRelease(registry: Registry, repository: string, option
   };
 }
 
+function untaggedError(options: ReleaseOptions, plan: ReleasePlan): ReleaseRulesError {
+  const names = (Object.keys(options.rules) as (keyof ReleaseRules)[]).filter((r) => options.rules[r]);
+  const why =
+    options.rules.semver && options.version === undefined
+      ? ": the 'semver' rule needs a version: set customizations['devcontainer-factory'].version in devcontainer.json, or add the 'latest' or 'date' rule in the catalogue"
+      : plan.pinned
+        ? `: ${plan.pinned} stays on its first build, and the rules move no other tag to this refresh`
+        : names.length === 0
+          ? ': add a release tag rule in the catalogue'
+          : ': a newer version is released, so neither latest nor the date tag moves back; add the semver rule in the catalogue to tag back-ports';
+  return new ReleaseRulesError(`the release tag rules (${names.join(', ') || 'none'}) give build ${options.buildId} no tag${why}; nothing was promoted and no tag moved`);
+}
+
 /** True when the build is a refresh of the released one: both record the same configuration. */
 async function isRefresh(registry: Registry, repository: string, releasedDigest: string, build: StoredManifest): Promise<boolean> {
   const mine = indexInputRecord(build.body)?.configuration;
@@ -286,6 +308,7 @@ export async function releaseImage(registry: Registry, repository: string, optio
   return withRepositoryLock(options.lock ?? DEFAULT_RELEASE_LOCK, registry.host, repository, async () => {
     // Planned under the lock: a release that finished meanwhile is seen.
     const plan = await planRelease(registry, repository, options);
+    if (options.requireTag && plan.tags.length === 0) throw untaggedError(options, plan);
     const where = `${registry.host}/${repository}`;
     // Promoted when staging holds the build; one released before may have expired there.
     const gate = options.gate ? await options.gate(plan, plan.staged && options.staging ? options.staging : repository) : undefined;

@@ -153,3 +153,17 @@ describe('the release lock shared with Retention', () => {
     expect(putTags()).toEqual(['1.2.3', '1.2', '1', 'latest', '20250304']);
   });
 });
+
+test('rules that give the build no tag fail the action before anything is promoted or tagged, and say what to set', async () => {
+  // GIVEN the build only in staging, the semver rule alone, and no version
+  ecr.on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] }).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+  tags({});
+
+  // WHEN
+  await runReleaseJob(jobEvent({ ...params, version: 'none', rules: ['semver'] }, { withInput: false }), clients);
+
+  // THEN
+  const message = codepipeline.commandCalls(PutJobFailureResultCommand)[0].args[0].input.failureDetails!.message;
+  expect(message).toMatch(/^the release tag rules \(semver\) give build fedcba9876543210 no tag: the 'semver' rule needs a version/);
+  expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
+});
