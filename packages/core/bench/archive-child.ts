@@ -8,7 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UnsafeArchiveError } from '../src/archive/archive-content';
-import { readImageSource } from '../src/codepipeline/image-source';
+import { readImageSource } from '../src/image/image-source';
 import { featureContentFromTar } from '../src/feature/feature-content';
 import { craftZip, deflateBomb, gzipBomb, type CraftedEntry } from '../test/support/crafted-zip';
 

@@ -3,8 +3,8 @@
  * pipeline, and the per-image settings that must be known at deploy time. The
  * factory app and `dcf local` read the same format.
  */
-import type { ReleaseTagRuleName } from '../codepipeline/image-jobs';
-import type { VulnerabilityPolicy } from '../registry/vulnerability-gate';
+import type { ReleaseTagRuleName } from '../wire/image-jobs';
+import type { VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
 
 /** The platforms a catalogue image may be built for, each on native hardware. */
 export const CATALOG_PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;

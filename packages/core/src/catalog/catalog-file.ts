@@ -27,7 +27,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { RELEASE_TAG_RULES } from '../codepipeline/image-jobs';
+import { RELEASE_TAG_RULES } from '../wire/image-jobs';
 import {
   CATALOG_PLATFORMS,
   COMPUTE_SIZES,
@@ -39,8 +39,8 @@ import {
 } from './catalog-entry';
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
-import { RETENTION_LIMITS } from '../registry/retention';
-import { BLOCK_AT_VALUES, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../registry/vulnerability-gate';
+import { RETENTION_LIMITS } from '../image/retention';
+import { BLOCK_AT_VALUES, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
 import { arrayValue, asObject, booleanValue, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */

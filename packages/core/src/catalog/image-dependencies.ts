@@ -1,4 +1,4 @@
-import { BASE_IMAGE_TAG } from '../codepipeline/image-jobs';
+import { BASE_IMAGE_TAG } from '../wire/image-jobs';
 import { CatalogError } from './catalog-error';
 
 /** What {@link checkDependencies} and {@link buildOrder} need of an image. */

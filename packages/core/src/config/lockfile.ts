@@ -17,8 +17,8 @@
  *     "dependsOn": ["ghcr.io/devcontainers/features/common-utils"] } } }
  * ```
  */
-import { isDigest } from '../registry/digest';
-import { parseImageReference } from '../registry/image-reference';
+import { isDigest } from '../oci/digest';
+import { parseImageReference } from '../oci/image-reference';
 import { folderOf, type ConfigProblem } from './files';
 
 /** What the lockfile says of one feature. */

@@ -6,7 +6,7 @@
  * where it is and what to change.
  */
 import type { JSONPath } from 'jsonc-parser';
-import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from '../codepipeline/build-inputs';
+import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from '../image/build-inputs';
 import { checkFeatureOptions } from '../feature/feature-options';
 import { isSemver } from '../semver';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from './devcontainer-json';

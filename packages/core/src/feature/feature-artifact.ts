@@ -10,8 +10,8 @@
  * `devcontainer-collection.json`.
  */
 import { parseJsonc } from '../config/devcontainer-json';
-import { parseManifest } from '../registry/manifest';
-import type { Registry } from '../registry/registry';
+import { parseManifest } from '../oci/manifest';
+import type { Registry } from '../oci/registry';
 import { featureContentFromTar, FeatureArtifactError, type FeatureContent } from './feature-content';
 import { FEATURE_METADATA_FILE, type FeatureMetadata } from './validate-feature';
 

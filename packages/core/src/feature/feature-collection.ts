@@ -8,8 +8,8 @@
  * has a `latest` tag, with the metadata of that `latest` version.
  */
 import { featureCollectionRepositoryName, repositoryName, validateNamespace } from '../naming';
-import { MEDIA_TYPES, RegistryError, type Registry } from '../registry/registry';
-import { parseManifest } from '../registry/manifest';
+import { MEDIA_TYPES, RegistryError, type Registry } from '../oci/registry';
+import { parseManifest } from '../oci/manifest';
 import { DEVCONTAINER_ARTIFACT, readPublishedFeature } from './feature-artifact';
 import { canonicalJson } from './private/canonical-json';
 import type { FeatureMetadata } from './validate-feature';

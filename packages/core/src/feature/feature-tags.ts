@@ -9,7 +9,7 @@
  * so a CLI that tags otherwise fails the pipeline instead of moving tags by a rule
  * nobody agreed on.
  */
-import type { Registry } from '../registry/registry';
+import type { Registry } from '../oci/registry';
 import { compareSemver, parseSemver, semverProblem, type SemVer } from '../semver';
 import { FactoryError } from '../factory-error';
 

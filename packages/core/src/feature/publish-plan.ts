@@ -6,7 +6,7 @@
  * listing every feature). {@link publishFeature} runs the whole flow in one call.
  */
 import { repositoryName } from '../naming';
-import type { Registry } from '../registry/registry';
+import type { Registry } from '../oci/registry';
 import type { FeatureContent } from './feature-content';
 import { publishFeatureCollection, readFeatureCollection, type CollectionRegistry, type PublishedCollection } from './feature-collection';
 import { featureReleaseTags, FeatureTagMismatchError, verifyFeatureTags } from './feature-tags';

@@ -9,7 +9,7 @@
  */
 import { InvalidConfigurationError } from '../config/files';
 import { repositoryName } from '../naming';
-import type { Registry } from '../registry/registry';
+import type { Registry } from '../oci/registry';
 import { MAX_VERSION_PART, compareSemver, formatSemver, parseSemver, type SemVer } from '../semver';
 import { readPublishedFeature } from './feature-artifact';
 import { featureContentDifferences, type FeatureContent } from './feature-content';

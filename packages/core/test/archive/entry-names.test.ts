@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MAX_ARCHIVE_NAME_BYTES, MAX_ARCHIVE_PATH_BYTES, UnsafeArchiveError, collectFiles, readZip, writeZip } from '../../src/archive';
-import { readImageSource } from '../../src/codepipeline/image-source';
+import { readImageSource } from '../../src/image/image-source';
 import { FeatureArtifactError, featureContentFromTar } from '../../src/feature/feature-content';
 import { craftTar, paxRecord, type CraftedTarEntry } from '../support/crafted-tar';
 import { craftZip, type CraftedEntry } from '../support/crafted-zip';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { UnsafeArchiveError, collectFiles, readZip, writeZip } from '../../src/archive';
-import { readImageSource } from '../../src/codepipeline/image-source';
+import { readImageSource } from '../../src/image/image-source';
 import { craftZip, crcOf, deflateBomb, type CraftedEntry } from '../support/crafted-zip';
 import { refusal } from '../support/archive-refusal';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { buildInputReferences } from '../../src/codepipeline/build-inputs';
+import { buildInputReferences } from '../../src/image/build-inputs';
 import { MAX_DOCKERFILE_SUBSTITUTIONS, MAX_DOCKERFILE_VALUE_LENGTH } from '../../src/config/dockerfile';
 import { InvalidConfigurationError, type ConfigProblem } from '../../src/config/files';
 import { validateImageFiles } from '../../src/config/validate-image';
@@ -111,7 +111,7 @@ describe('in a process with a small heap', () => {
     child = join(dir, 'dockerfile-child.js');
     const contents = [
       "import { readFileSync } from 'node:fs';",
-      "import { buildInputReferences } from '../../src/codepipeline/build-inputs';",
+      "import { buildInputReferences } from '../../src/image/build-inputs';",
       "const buildFiles = new Map([['.devcontainer/Dockerfile', readFileSync(process.argv[2], 'utf8')]]);",
       'try {',
       "  buildInputReferences({ configPath: '.devcontainer/devcontainer.json', config: { build: { dockerfile: 'Dockerfile' } }, buildFiles }, { registry: 'localhost:5000', namespace: 'acme' });",

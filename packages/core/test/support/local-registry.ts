@@ -1,6 +1,6 @@
-import { RegistryBinaryMissingError, startLocalRegistryServer, type LocalRegistryServer, type LocalRegistryServerProps } from '../../src/registry/local-registry-server';
+import { RegistryBinaryMissingError, startLocalRegistryServer, type LocalRegistryServer, type LocalRegistryServerProps } from '../../src/process/local-registry-server';
 
-export { DOCKER_REGISTRY_BINARY } from '../../src/registry/local-registry-server';
+export { DOCKER_REGISTRY_BINARY } from '../../src/process/local-registry-server';
 
 /** A running local OCI registry (plain HTTP, no auth, deletes enabled); `host` is `localhost:<port>`. */
 export type LocalRegistry = LocalRegistryServer;

@@ -1,5 +1,5 @@
-import { sha256Digest } from '../../src/registry/digest';
-import { Registry, StoredManifest } from '../../src/registry/registry';
+import { sha256Digest } from '../../src/oci/digest';
+import { Registry, StoredManifest } from '../../src/oci/registry';
 
 /**
  * A {@link Registry} held in memory, for unit tests of logic that runs on the

@@ -5,7 +5,7 @@
  * then prints one JSON line: `{ ok: true, result }` or `{ ok: false, name, message }`.
  * Bundled by esbuild from the sources in the test that uses it.
  */
-import { FileReleaseLock, OciRegistry, releaseImage } from '../../src/registry';
+import { FileReleaseLock, OciRegistry, releaseImage } from '../../src';
 
 async function main(): Promise<void> {
   const [host, repository, buildId, version, startAt, lockDir] = process.argv.slice(2);

@@ -24,7 +24,7 @@ const INDEX = JSON.stringify({
     { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: ARM64, size: 100, platform: { os: 'linux', architecture: 'arm64' } },
   ],
 });
-const recorded = JSON.parse(readFileSync(join(__dirname, '../../../core/test/registry/fixtures/ecr-basic-findings.json'), 'utf8')) as object;
+const recorded = JSON.parse(readFileSync(join(__dirname, '../../../core/test/supply-chain/fixtures/ecr-basic-findings.json'), 'utf8')) as object;
 const NOW = new Date('2026-12-02T09:00:00Z');
 const sleeps: number[] = [];
 const clients = {

@@ -1,0 +1,165 @@
+import { MEDIA_TYPES } from '../../src/oci/registry';
+import { ReleaseError, VersionConflictError, dateTag, isReleased, planRelease, releaseImage } from '../../src/image/release';
+import { MemoryRegistry } from '../support/memory-registry';
+
+const REPO = 'devcontainers/images/python';
+const ALL = { latest: true, semver: true, date: true };
+const NOW = new Date('2025-05-01T12:00:00Z');
+
+/** Puts an index-like manifest under `<buildId>` and returns its digest. */
+async function build(registry: MemoryRegistry, buildId: string): Promise<string> {
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [], annotations: { build: buildId } }));
+  return registry.putManifest(REPO, buildId, MEDIA_TYPES.ociIndex, body);
+}
+
+describe('planRelease / releaseImage', () => {
+  test('GIVEN a released 1.2.3 WHEN another build is released as 1.2.3 THEN VersionConflictError is thrown before any tag is put', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    const first = await build(registry, 'b1');
+    const second = await build(registry, 'b2');
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '1.2.3', rules: ALL, now: NOW });
+    const before = registry.snapshot(REPO);
+    const putsBefore = registry.puts.length;
+
+    // WHEN
+    const releasing = releaseImage(registry, REPO, { buildId: 'b2', version: '1.2.3', rules: ALL, now: new Date('2025-05-02T00:00:00Z') });
+
+    // THEN
+    await expect(releasing).rejects.toThrow(VersionConflictError);
+    await expect(releasing).rejects.toMatchObject({ version: '1.2.3', releasedDigest: first, digest: second });
+    expect(registry.puts.length).toBe(putsBefore);
+    expect(registry.snapshot(REPO)).toEqual(before);
+  });
+
+  test('GIVEN a conflict WHEN only planning THEN the same error is thrown, and a plan without conflict writes nothing', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry(true);
+    const first = await build(registry, 'b1');
+    await build(registry, 'b2');
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '1.2.3', rules: ALL, now: NOW });
+    const putsBefore = registry.puts.length;
+
+    // WHEN
+    const conflict = planRelease(registry, REPO, { buildId: 'b2', version: '1.2.3', rules: ALL, now: NOW });
+    const plan = await planRelease(registry, REPO, { buildId: 'b2', version: '1.3.0', rules: ALL, now: NOW });
+
+    // THEN
+    await expect(conflict).rejects.toThrow(/^1\.2\.3 is already released as sha256:[a-f0-9]{64}; this build is sha256:[a-f0-9]{64}\. .*bump the version/);
+    expect(plan.tags).toEqual(['1.3.0', '1.3', '1', 'latest', '20250501']);
+    expect(plan.moved).toEqual(['1.3.0', '1.3', '1', 'latest', '20250501']);
+    expect(plan.previous).toEqual({ '1': first, latest: first, '20250501': first });
+    expect(registry.puts.length).toBe(putsBefore);
+  });
+
+  test('GIVEN no index under the build id WHEN released THEN ReleaseError says to assemble it first', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+
+    // WHEN / THEN
+    await expect(releaseImage(registry, REPO, { buildId: 'missing', version: '1.0.0', rules: ALL, now: NOW })).rejects.toThrow(
+      /devcontainers\/images\/python:missing does not exist: assemble the image index of build missing/,
+    );
+    expect(registry.puts).toEqual([]);
+  });
+
+  test('GIVEN a version that is not semver WHEN released THEN ReleaseError names the setting to fix and nothing is put', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    await build(registry, 'b1');
+    const putsBefore = registry.puts.length;
+
+    // WHEN
+    const releasing = releaseImage(registry, REPO, { buildId: 'b1', version: 'v1.2', rules: ALL, now: NOW });
+
+    // THEN
+    await expect(releasing).rejects.toThrow(ReleaseError);
+    await expect(releasing).rejects.toThrow(/version 'v1.2' in customizations\['devcontainer-factory'\]\.version is not a semantic version/);
+    expect(registry.puts.length).toBe(putsBefore);
+  });
+
+  test('GIVEN no version WHEN released with every rule THEN latest and the date move, and no semver tag', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    const digest = await build(registry, 'b1');
+
+    // WHEN
+    const result = await releaseImage(registry, REPO, { buildId: 'b1', rules: ALL, now: NOW });
+
+    // THEN
+    expect(result).toEqual({ digest, tags: ['latest', '20250501'], moved: ['latest', '20250501'], unchanged: [] });
+  });
+
+  test('GIVEN a newer release WHEN an older version is released with semver off THEN latest does not move back', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    await build(registry, 'b1');
+    await build(registry, 'b2');
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '2.0.0', rules: ALL, now: NOW });
+
+    // WHEN
+    const result = await releaseImage(registry, REPO, { buildId: 'b2', version: '1.9.0', rules: { latest: true, semver: false, date: false }, now: NOW });
+
+    // THEN
+    expect(result.tags).toEqual([]);
+    expect(registry.snapshot(REPO).latest).toBe((await registry.getManifest(REPO, 'b1'))!.digest);
+  });
+
+  test('GIVEN a pre-release WHEN released THEN only its own tag is applied: latest and the date tag stay with the newest release', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    await build(registry, 'b1');
+
+    // WHEN
+    const result = await releaseImage(registry, REPO, { buildId: 'b1', version: '2.0.0-rc.1', rules: ALL, now: NOW });
+
+    // THEN
+    expect(result.tags).toEqual(['2.0.0-rc.1']);
+  });
+
+  test('GIVEN a release WHEN it runs again THEN it gives the same digest and tags and puts nothing', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry(true);
+    await build(registry, 'b1');
+    const first = await releaseImage(registry, REPO, { buildId: 'b1', version: '1.0.0', rules: ALL, now: NOW });
+    const putsBefore = registry.puts.length;
+
+    // WHEN
+    const again = await releaseImage(registry, REPO, { buildId: 'b1', version: '1.0.0', rules: ALL, now: NOW });
+
+    // THEN
+    expect(again).toEqual({ digest: first.digest, tags: first.tags, moved: [], unchanged: first.tags });
+    expect(registry.puts.length).toBe(putsBefore);
+  });
+});
+
+describe('dateTag', () => {
+  test('GIVEN a time late in the evening west of UTC WHEN tagged THEN the UTC date is used', () => {
+    expect(dateTag(new Date('2025-05-01T23:30:00-05:00'))).toBe('20250502');
+  });
+
+  test('GIVEN an invalid date WHEN tagged THEN ReleaseError is thrown', () => {
+    expect(() => dateTag(new Date('not a date'))).toThrow(ReleaseError);
+  });
+});
+
+describe('isReleased', () => {
+  test.each([
+    ['listing tags with digests', true],
+    ['reading each tag', false],
+  ])('GIVEN a registry %s WHEN a build is only assembled, then released THEN it is released only after the release', async (_how, listsDigests) => {
+    // GIVEN
+    const registry = new MemoryRegistry(listsDigests);
+    await build(registry, 'b1');
+    await registry.putManifest(REPO, 'b1-amd64', MEDIA_TYPES.ociIndex, (await registry.getManifest(REPO, 'b1'))!.body);
+    const assembled = await isReleased(registry, REPO, 'b1');
+
+    // WHEN
+    await releaseImage(registry, REPO, { buildId: 'b1', rules: { latest: false, semver: false, date: true }, now: NOW });
+
+    // THEN
+    expect(assembled).toBe(false);
+    expect(await isReleased(registry, REPO, 'b1')).toBe(true);
+    expect(await isReleased(registry, REPO, 'b2')).toBe(false);
+  });
+});
