@@ -2,7 +2,7 @@
  * What a configuration zip holds, and the one error every unsafe entry raises,
  * whether it comes from a folder on disk or from a zip.
  */
-import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../config/files';
+import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../config-files';
 
 /** Largest configuration, in bytes of file content, that is packed or unpacked: 50 MiB. */
 export const DEFAULT_MAX_CONFIGURATION_SIZE = 50 * 1024 * 1024;

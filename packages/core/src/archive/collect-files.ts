@@ -10,7 +10,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import type { ConfigProblem } from '../config/files';
+import type { ConfigProblem } from '../config-files';
 import { DEFAULT_MAX_CONFIGURATION_SIZE, UnsafeArchiveError, formatSize, type ArchiveContent } from './archive-content';
 import { DEFAULT_MAX_ARCHIVE_ENTRIES } from './archive-limits';
 import { pathClashProblems } from './path-clash';

@@ -14,7 +14,7 @@
  * Either way one entry would silently replace the other, so which content is built
  * would depend on the machine. Exact duplicates are the readers' own check.
  */
-import type { ConfigProblem } from '../config/files';
+import type { ConfigProblem } from '../config-files';
 import { displayPath } from './safe-path';
 
 /** A path of an archive entry (already safe by {@link pathProblem}) and whether it is a folder entry. */

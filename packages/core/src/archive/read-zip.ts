@@ -18,7 +18,7 @@
  * the end record, names that are not plain UTF-8.
  */
 import { Inflate } from 'fflate';
-import type { ConfigProblem } from '../config/files';
+import type { ConfigProblem } from '../config-files';
 import { UnsafeArchiveError, formatSize, type ArchiveContent } from './archive-content';
 import { COMPRESSION_RATIO_FLOOR, resolveArchiveLimits, type ArchiveLimits, type ResolvedArchiveLimits } from './archive-limits';
 import { pathClashProblems } from './path-clash';

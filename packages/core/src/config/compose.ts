@@ -15,7 +15,7 @@
  */
 import { LineCounter, isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import { MAX_DOCKERFILE_VALUE_LENGTH } from './dockerfile';
-import { folderOf, resolveInside, type ConfigProblem } from './files';
+import { folderOf, resolveInside, type ConfigProblem } from '../config-files';
 
 /** A compose file of the configuration: its path in the zip and its text. */
 export interface ComposeFile {

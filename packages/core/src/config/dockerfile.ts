@@ -10,7 +10,7 @@
  * the whole file to {@link MAX_DOCKERFILE_SUBSTITUTIONS}, so that reading one costs at
  * most their product in characters, and a file past either is refused with its line.
  */
-import type { ConfigProblem } from './files';
+import type { ConfigProblem } from '../config-files';
 
 /**
  * Longest value, in characters, that a global `ARG` or a `FROM` reference may expand

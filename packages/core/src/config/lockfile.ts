@@ -19,7 +19,7 @@
  */
 import { isDigest } from '../oci/digest';
 import { parseImageReference } from '../oci/image-reference';
-import { folderOf, type ConfigProblem } from './files';
+import { folderOf, type ConfigProblem } from '../config-files';
 
 /** What the lockfile says of one feature. */
 export interface LockedFeature {

@@ -6,7 +6,6 @@ export * from './feature-artifact';
 export * from './feature-tags';
 export * from './version-guard';
 export * from './feature-collection';
-export * from '../process/devcontainer-cli';
 export * from './publish-plan';
 export * from './publish-feature';
 export * from './feature-options';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArchiveContent } from '../archive/archive-content';
 import { featureCollectionRepositoryName } from '../naming';
-import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../image/release-lock';
+import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../oci/release-lock';
 import { featureCollectionLayout, writeFeatureCollection } from './collection-layout';
 import { runDevcontainer, type DevcontainerCli } from '../process/devcontainer-cli';
 import { featureTarballName } from './feature-artifact';

@@ -5,7 +5,7 @@
  * `dcf local` all run these rules, so a feature fails the same way everywhere.
  */
 import { getNodeValue, parseTree, type Node } from 'jsonc-parser';
-import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../config/files';
+import { InvalidConfigurationError, type ConfigProblem, type FileSet } from '../config-files';
 import { parseJsonc, positionOf } from '../config/devcontainer-json';
 import { idProblem } from '../naming';
 import { parseSemver } from '../semver';

@@ -7,7 +7,7 @@
  * accept but the factory does not publish (`v1.2.3`, `1.2.3+build.1`, pre-releases)
  * are refused here too, before anything is written, with the reason.
  */
-import { InvalidConfigurationError } from '../config/files';
+import { InvalidConfigurationError } from '../config-files';
 import { repositoryName } from '../naming';
 import type { Registry } from '../oci/registry';
 import { MAX_VERSION_PART, compareSemver, formatSemver, parseSemver, type SemVer } from '../semver';

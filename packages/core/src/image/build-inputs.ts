@@ -16,7 +16,7 @@ import { composeService, parseComposeEnvFile, type ComposeFile } from '../config
 import { jsonLocator } from '../config/devcontainer-json';
 import { dockerfileInputs } from '../config/dockerfile';
 import { substituteFactoryVariables, type FactoryVariableValues } from '../config/factory-variables';
-import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config/files';
+import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config-files';
 import { lockfilePath, parseLockfile, type FeatureLockfile } from '../config/lockfile';
 import { isDigest } from '../oci/digest';
 import { parseImageReference } from '../oci/image-reference';

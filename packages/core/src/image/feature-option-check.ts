@@ -5,7 +5,7 @@
  * from the folder; an OCI feature's definition is only in its registry.
  */
 import { mapLimit } from '../concurrency';
-import type { ConfigProblem } from '../config/files';
+import type { ConfigProblem } from '../config-files';
 import { readPublishedFeature } from '../feature/feature-artifact';
 import { checkFeatureOptions, featureDefinitionOfManifest } from '../feature/feature-options';
 import { parseImageReference } from '../oci/image-reference';

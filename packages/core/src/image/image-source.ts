@@ -7,7 +7,7 @@
 import { UnsafeArchiveError } from '../archive/archive-content';
 import { readZip, type ReadZipOptions } from '../archive/read-zip';
 import { DEVCONTAINER_JSON_PATHS, IMAGE_TEST_SCRIPT, factoryCustomization, parseJsonc } from '../config/devcontainer-json';
-import { InvalidConfigurationError } from '../config/files';
+import { InvalidConfigurationError } from '../config-files';
 import { isSemver } from '../semver';
 import { readConfigurationFiles } from './build-inputs';
 

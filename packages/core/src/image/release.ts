@@ -3,9 +3,8 @@ import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '
 import { indexInputRecord } from './build-inputs';
 import { SUPPORTED_PLATFORMS } from '../oci/platform';
 import { promoteBuild, type PromotionResult } from './promote';
-import type { GateOutcome } from '../supply-chain/scan-gate';
 import { Registry, RegistryError, type StoredManifest } from '../oci/registry';
-import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
+import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../oci/release-lock';
 
 /** Which release tags an image gets (per image, from the catalog). */
 export interface ReleaseRules {
@@ -55,13 +54,19 @@ export interface ReleaseOptions {
    * and before anything is promoted or tagged, so a build it refuses moves nothing.
    * @default - no gate
    */
-  readonly gate?: (plan: ReleasePlan, repository: string) => Promise<GateOutcome>;
+  readonly gate?: (plan: ReleasePlan, repository: string) => Promise<ReleaseGateOutcome>;
   /**
    * Refuse ({@link ReleaseRulesError}), before the gate, the promotion or any tag, a release
    * whose rules give the build no tag: nothing would ever be pullable by a name.
    * @default false - such a release moves nothing and succeeds (a back-port with only `latest`)
    */
   readonly requireTag?: boolean;
+}
+
+/** What the release's gate decided, as the release reports it (the vulnerability gate's `GateOutcome` is one). */
+export interface ReleaseGateOutcome {
+  /** For people, e.g. `linux/amd64: 0 blocking, 1 allowed (CVE-…)`. */
+  readonly summary: string;
 }
 
 /** What a release does, worked out before anything is written. */
@@ -108,7 +113,7 @@ export interface ReleaseResult {
   /** What the promotion from staging did, when `staging` was given. */
   readonly promotion?: PromotionResult;
   /** What the vulnerability gate decided, when `gate` was given. */
-  readonly gate?: GateOutcome;
+  readonly gate?: ReleaseGateOutcome;
   /** `X.Y.Z` when this was a refresh of a released version: it stayed on that version's first build (see {@link ReleasePlan.pinned}). */
   readonly pinned?: string;
 }

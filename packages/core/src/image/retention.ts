@@ -9,7 +9,7 @@ import { isSemver, parseSemver } from '../semver';
 import { parseManifest, type ParsedManifest } from '../oci/manifest';
 import { SUPPORTED_PLATFORMS } from '../oci/platform';
 import { MEDIA_TYPES, Registry, RegistryError } from '../oci/registry';
-import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from './release-lock';
+import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../oci/release-lock';
 import { mapLimit } from '../concurrency';
 
 /** How many date tags a release repository keeps when the caller does not say. */

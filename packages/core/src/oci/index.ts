@@ -9,4 +9,4 @@ export * from './image-index';
 export * from './resolve-platform';
 export * from './image-reference';
 export * from './referrers';
-export * from './image-configuration';
+export * from './release-lock';

@@ -1,3 +1,4 @@
+import type { Descriptor } from './descriptor';
 import { MEDIA_TYPES, RegistryError, StoredManifest } from './registry';
 
 /** Media types of image configs that a runnable image manifest points to. */
@@ -12,21 +13,7 @@ const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.docker
 /** Every manifest media type the registry logic reads, for `Accept` headers and ECR's `acceptedMediaTypes`. */
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [...IMAGE_MANIFEST_TYPES, ...INDEX_TYPES];
 
-/** Where a manifest runs; as in an OCI index's `platform` field. */
-export interface OciPlatform {
-  readonly os: string;
-  readonly architecture: string;
-  readonly variant?: string;
-}
-
-/** A reference to a blob or manifest by digest (OCI content descriptor). */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly platform?: OciPlatform;
-  readonly annotations?: Readonly<Record<string, string>>;
-}
+export type { Descriptor, OciPlatform } from './descriptor';
 
 /** An OCI image manifest or Docker v2 schema 2 manifest. */
 export interface ImageManifest {

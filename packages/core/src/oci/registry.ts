@@ -4,7 +4,7 @@
  * HTTP API for `dcf local` and for tests against a real registry.
  */
 import { FactoryError } from '../factory-error';
-import type { Descriptor } from './manifest';
+import type { Descriptor } from './descriptor';
 
 export const MEDIA_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UnsafeArchiveError, collectFiles } from '../../src/archive';
-import { InvalidConfigurationError } from '../../src/config';
+import { InvalidConfigurationError } from '../../src';
 
 let root: string;
 beforeEach(() => {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { buildInputReferences } from '../../src/image/build-inputs';
 import { MAX_DOCKERFILE_SUBSTITUTIONS, MAX_DOCKERFILE_VALUE_LENGTH } from '../../src/config/dockerfile';
-import { InvalidConfigurationError, type ConfigProblem } from '../../src/config/files';
-import { validateImageFiles } from '../../src/config/validate-image';
+import { InvalidConfigurationError, type ConfigProblem } from '../../src/config-files';
+import { validateImageFiles } from '../../src/image/validate-image';
 
 // Hostile Dockerfiles whose global ARGs refer to earlier ARGs: without a bound, 30 doubling
 // lines (some 650 bytes) expand to 2^30 characters per value and kill Prepare with a fatal

@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH, parseJsonc } from '../../src/config/devcontainer-json';
-import { validateImageFiles } from '../../src/config/validate-image';
+import { validateImageFiles } from '../../src/image/validate-image';
 import { validateFeatureFiles } from '../../src/feature/validate-feature';
 
 const enc = (s: string) => new TextEncoder().encode(s);

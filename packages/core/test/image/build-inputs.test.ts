@@ -1,5 +1,5 @@
 import { dockerfileBases } from '../../src/config/dockerfile';
-import { InvalidConfigurationError } from '../../src/config/files';
+import { InvalidConfigurationError } from '../../src/config-files';
 import {
   BuildInputError,
   buildInputReferences,

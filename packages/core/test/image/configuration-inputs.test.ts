@@ -8,9 +8,9 @@
  * other refuses with the same problems.
  */
 import { writeZip } from '../../src/archive/write-zip';
-import { InvalidConfigurationError, type ConfigProblem } from '../../src/config/files';
+import { InvalidConfigurationError, type ConfigProblem } from '../../src/config-files';
 import { EXAMPLE_FACTORY_VALUES } from '../../src/config/factory-variables';
-import { checkImageFiles } from '../../src/config/validate-image';
+import { checkImageFiles } from '../../src/image/validate-image';
 import { configurationInputs, resolveBuildInputs, type ConfigurationInput } from '../../src/image/build-inputs';
 import { readImageSource } from '../../src/image/image-source';
 import type { Registry } from '../../src/oci/registry';

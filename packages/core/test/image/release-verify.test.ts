@@ -1,6 +1,6 @@
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { ReleaseError, ReleaseRaceError, releaseImage } from '../../src/image/release';
-import { NO_RELEASE_LOCK } from '../../src/image/release-lock';
+import { NO_RELEASE_LOCK } from '../../src/oci/release-lock';
 import { MemoryRegistry } from '../support/memory-registry';
 
 // After writing, a release reads every tag back: a tag at another digest means

@@ -1,4 +1,4 @@
-import { InvalidConfigurationError } from '../../src/config/files';
+import { InvalidConfigurationError } from '../../src/config-files';
 
 /** Every problem of the error a read throws, one `file: message` line each; fails the test when the read is not refused. */
 export function refusal(read: () => unknown): string {

@@ -6,12 +6,12 @@
  * where it is and what to change.
  */
 import type { JSONPath } from 'jsonc-parser';
-import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from '../image/build-inputs';
+import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from './build-inputs';
 import { checkFeatureOptions } from '../feature/feature-options';
 import { isSemver } from '../semver';
-import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from './devcontainer-json';
-import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from './factory-variables';
-import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem, type FileSet } from './files';
+import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from '../config/devcontainer-json';
+import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from '../config/factory-variables';
+import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem, type FileSet } from '../config-files';
 
 /** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
 const TAG = String.raw`(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;

@@ -7,7 +7,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegistryError } from '../oci/registry';
+import { RegistryError } from './registry';
 
 /** A lock held by {@link ReleaseLock.acquire}; `release()` gives it up (safe to call twice). */
 export interface HeldReleaseLock {

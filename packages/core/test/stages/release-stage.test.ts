@@ -1,6 +1,6 @@
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { ReleaseRulesError, releaseImage } from '../../src/image/release';
-import { promotionSummary, releaseRulesOf, runReleaseStage, type ReleaseStageInput } from '../../src/image/release-stage';
+import { promotionSummary, releaseRulesOf, runReleaseStage, type ReleaseStageInput } from '../../src/stages/release-stage';
 import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
 
 // The Release stage as the Lambda and `dcf local` both run it: the refusal of rules that

@@ -1,4 +1,4 @@
-import { formatProblem, validateImageFiles, type FileSet } from '../../src/config';
+import { formatProblem, validateImageFiles, type FileSet } from '../../src';
 
 const files = (entries: Record<string, string>): FileSet => new Map(Object.entries(entries).map(([k, v]) => [k, new Uint8Array(Buffer.from(v))]));
 const problems = (entries: Record<string, string>) => validateImageFiles(files(entries)).map(formatProblem);

@@ -1,5 +1,5 @@
 import { strToU8, zipSync } from 'fflate';
-import { prepareImage, prepareOutputVariables, prepareSummary } from '../../src/image/prepare-image';
+import { prepareImage, prepareOutputVariables, prepareSummary } from '../../src/stages/prepare-image';
 import { DOCKER_HUB_REGISTRY, dockerHubMirrorReference, isDockerHubReference } from '../../src/oci/image-reference';
 import type { Registry, StoredManifest } from '../../src/oci/registry';
 

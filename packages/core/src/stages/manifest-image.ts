@@ -7,10 +7,10 @@
 import { MAX_SOURCE_ZIP_SIZE, formatSize } from '../archive/archive-content';
 import { sha256Digest } from '../oci/digest';
 import { assembleIndex, type AssembledIndex } from '../oci/image-index';
-import { storeImageConfiguration } from '../oci/image-configuration';
+import { storeImageConfiguration } from '../image/image-configuration';
 import type { Referrer, ReferrerRegistry } from '../oci/referrers';
 import { RegistryError } from '../oci/registry';
-import { INPUTS_ANNOTATION, formatInputRecord, type InputRecord } from './build-inputs';
+import { INPUTS_ANNOTATION, formatInputRecord, type InputRecord } from '../image/build-inputs';
 import { MANIFEST_VARIABLES } from '../wire/image-jobs';
 
 export interface ManifestImageInput {

@@ -5,7 +5,7 @@
  * `Record<ImageCheckId, …>` and run the checks in the order of {@link IMAGE_CHECKS},
  * so a check added here fails to compile until both sides run it.
  */
-import { IMAGE_TEST_SCRIPT } from './devcontainer-json';
+import { IMAGE_TEST_SCRIPT } from '../config/devcontainer-json';
 
 /** The label the devcontainer CLI writes into every image it builds: a JSON array of metadata entries. */
 export const DEVCONTAINER_METADATA_LABEL = 'devcontainer.metadata';

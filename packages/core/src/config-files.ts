@@ -1,4 +1,4 @@
-import { FactoryError } from '../factory-error';
+import { FactoryError } from './factory-error';
 
 /**
  * A configuration as a set of files: POSIX relative paths (no leading `./`) to

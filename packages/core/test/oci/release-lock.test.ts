@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileReleaseLock, NO_RELEASE_LOCK, ReleaseLockTimeoutError, withRepositoryLock } from '../../src/image/release-lock';
+import { FileReleaseLock, NO_RELEASE_LOCK, ReleaseLockTimeoutError, withRepositoryLock } from '../../src/oci/release-lock';
 
 // The lock that serialises writers of one repository in local mode: exclusive
 // lock files, stale locks of dead processes broken, bounded waits.

@@ -5,12 +5,12 @@
  * into the release repository, and `dcf fetch` reads it back. The source bucket's object
  * versions expire; the referrer lives as long as the release it belongs to.
  */
-import { indexInputRecord } from '../image/build-inputs';
+import { indexInputRecord } from './build-inputs';
 import { MAX_SOURCE_ZIP_SIZE, formatSize } from '../archive/archive-content';
-import { sha256Digest } from './digest';
-import type { Descriptor } from './manifest';
-import { attachArtifact, listReferrers, readArtifact, ReferrerError, type Referrer, type ReferrerRegistry } from './referrers';
-import type { Registry } from './registry';
+import { sha256Digest } from '../oci/digest';
+import type { Descriptor } from '../oci/manifest';
+import { attachArtifact, listReferrers, readArtifact, ReferrerError, type Referrer, type ReferrerRegistry } from '../oci/referrers';
+import type { Registry } from '../oci/registry';
 
 /** The artifact type (and layer media type) of a build's configuration zip. */
 export const CONFIGURATION_ARTIFACT_TYPE = 'application/vnd.devcontainer-factory.configuration.v1+zip';

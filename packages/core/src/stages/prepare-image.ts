@@ -8,8 +8,8 @@ import type { FactoryVariableValues } from '../config/factory-variables';
 import { isDockerHubReference, parseImageReference } from '../oci/image-reference';
 import { OciRegistry } from '../oci/oci-registry';
 import { RegistryError, type Registry } from '../oci/registry';
-import { isReleased } from './release';
-import { InvalidConfigurationError } from '../config/files';
+import { isReleased } from '../image/release';
+import { InvalidConfigurationError } from '../config-files';
 import {
   configurationInputs,
   indexInputRecord,
@@ -17,11 +17,11 @@ import {
   resolveBuildInputs,
   type InputRecord,
   type ResolvedInput,
-} from './build-inputs';
-import { checkOciFeatureOptions } from './feature-option-check';
-import { imageBuildId, type BaseImageDigest } from './image-build-id';
+} from '../image/build-inputs';
+import { checkOciFeatureOptions } from '../image/feature-option-check';
+import { imageBuildId, type BaseImageDigest } from '../image/image-build-id';
 import { BASE_IMAGE_TAG, NO_BASES, NO_VERSION, PREPARE_VARIABLES } from '../wire/image-jobs';
-import { readImageSource, type ImageSource } from './image-source';
+import { readImageSource, type ImageSource } from '../image/image-source';
 
 export interface PrepareImageInput {
   /** The uploaded configuration zip, exactly as stored. */

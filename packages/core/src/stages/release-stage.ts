@@ -4,9 +4,9 @@
  * and `dcf local` both call it, so a release the cloud refuses is refused locally too.
  */
 import { RELEASE_VARIABLES, type ReleaseTagRuleName } from '../wire/image-jobs';
-import type { PromotionResult } from './promote';
-import { releaseImage, type ReleaseOptions, type ReleaseResult, type ReleaseRules } from './release';
-import type { ReleaseLock } from './release-lock';
+import type { PromotionResult } from '../image/promote';
+import { releaseImage, type ReleaseOptions, type ReleaseResult, type ReleaseRules } from '../image/release';
+import type { ReleaseLock } from '../oci/release-lock';
 import type { Registry } from '../oci/registry';
 
 export interface ReleaseStageInput {
