@@ -211,8 +211,3 @@ export function pipelineStackName(namespace: string, kind: ArtifactKind, id: str
 function stackName(namespace: string, kind: ArtifactKind, id: string): string {
   return kind === 'image' ? stackNames(namespace).image(id) : stackNames(namespace).feature(id);
 }
-
-/** Per-architecture tag of a build: `<build>-amd64`. */
-export function archTag(buildId: string, arch: string): string {
-  return `${buildId}-${arch}`;
-}

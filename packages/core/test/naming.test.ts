@@ -4,7 +4,6 @@ import {
   MAX_ID_LENGTH,
   MAX_NAMESPACE_LENGTH,
   MAX_PIPELINE_NAME_LENGTH,
-  archTag,
   artifactPrefix,
   featureCollectionRepositoryName,
   idProblem,
@@ -67,7 +66,6 @@ describe('names derived from a namespace and id', () => {
     expect(stackNames('devcontainers').warehouse).toBe('devcontainers-warehouse');
     expect(stackNames('devcontainers').image('python')).toBe('devcontainers-image-python');
     expect(stackNames('devcontainers').feature('hello')).toBe('devcontainers-feature-hello');
-    expect(archTag('0f3a9c', 'arm64')).toBe('0f3a9c-arm64');
   });
 
   test('GIVEN two namespaces WHEN SSM parameter names are derived THEN they do not collide', () => {

@@ -4,7 +4,7 @@
  * registry with the token of `ecr:GetAuthorizationToken`, or a local one), and registry
  * failures as user errors that name the registry.
  */
-import { OciRegistry, RegistryError, idProblem, isDigest, registryAnswers } from '@devcontainer-factory/core';
+import { OciRegistry, RegistryError, idProblem, isDigest, isTag, registryAnswers } from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { localRegistryHostProblem } from '../local/local-registry';
 import { aws } from './aws-errors';
@@ -13,8 +13,6 @@ import type { Session } from './session';
 
 /** The tag of a release when none is given. */
 export const DEFAULT_TAG = 'latest';
-/** A tag as the OCI distribution spec allows it. */
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** An image argument: the id, and the tag or digest it names (`reference`). */
 export interface ImageArgument {
@@ -44,7 +42,7 @@ export function parseImageArgument(image: string, options: { digests?: boolean; 
   const id = colon < 0 ? image : image.slice(0, colon);
   const tag = colon < 0 ? DEFAULT_TAG : image.slice(colon + 1);
   checkId(id, options);
-  if (!TAG_PATTERN.test(tag)) {
+  if (!isTag(tag)) {
     throw new DcfError(`'${tag}' is not a tag: give ${options.usage} with a tag of letters, digits, '_', '.' and '-' (at most 128), e.g. ${id}:latest or ${id}:1.2.3`, ExitCode.Usage);
   }
   return { id, reference: tag, shown: `${id}:${tag}`, tag };

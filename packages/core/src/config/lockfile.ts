@@ -17,7 +17,7 @@
  *     "dependsOn": ["ghcr.io/devcontainers/features/common-utils"] } } }
  * ```
  */
-import { isDigest } from '../oci/digest';
+import { isDigest } from '../oci/names';
 import { parseImageReference } from '../oci/image-reference';
 import { folderOf, type ConfigProblem } from '../config-files';
 

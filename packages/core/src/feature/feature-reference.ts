@@ -4,10 +4,7 @@
  * `@sha256:<digest>`, or an `https://` URL of a feature tarball.
  */
 
-const HOST = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+|[A-Za-z0-9-]+(?=:))(?::\d{1,5})?$/;
-const PATH_SEGMENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+import { isDigest, isPathComponent, isRegistryHost, isTag, namesRegistryHost } from '../oci/names';
 
 /** A feature reference split into its parts. */
 export interface FeatureReference {
@@ -67,7 +64,7 @@ function parse(ref: string): { reference?: FeatureReference; problem?: string } 
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return { problem: `'@${digest}' is not a digest: use @sha256:<64 hex digits>, or a tag such as ':1'` };
+    if (!isDigest(digest)) return { problem: `'@${digest}' is not a digest: use @sha256:<64 hex digits>, or a tag such as ':1'` };
   }
   const segments = rest.split('/');
   if (segments.length < 3) {
@@ -82,10 +79,11 @@ function parse(ref: string): { reference?: FeatureReference; problem?: string } 
     tag = last.slice(colon + 1);
     path[path.length - 1] = last.slice(0, colon);
     if (digest) return { problem: 'has both a tag and a digest: keep one' };
-    if (!TAG.test(tag)) return { problem: `':${tag}' is not a valid tag: use letters, digits, '_', '.' and '-', e.g. ':1'` };
+    if (!isTag(tag)) return { problem: `':${tag}' is not a valid tag: use letters, digits, '_', '.' and '-', e.g. ':1'` };
   }
-  if (!HOST.test(registry)) return { problem: `'${registry}' is not a registry host: the reference starts with the registry, e.g. ghcr.io or 123456789012.dkr.ecr.eu-west-1.amazonaws.com` };
-  const bad = path.find((s) => !PATH_SEGMENT.test(s));
+  // As Docker reads it: a host has a '.' or a ':port', or is localhost; else the reference would name Docker Hub.
+  if (!isRegistryHost(registry) || !namesRegistryHost(rest)) return { problem: `'${registry}' is not a registry host: the reference starts with the registry, e.g. ghcr.io or 123456789012.dkr.ecr.eu-west-1.amazonaws.com` };
+  const bad = path.find((s) => !isPathComponent(s));
   if (bad !== undefined) return { problem: `'${bad}' is not a valid repository path segment: use lowercase letters, digits and single '.', '_' or '-' separators` };
   return { reference: { registry, path: path.join('/'), id: path[path.length - 1], tag, digest } };
 }

@@ -18,7 +18,7 @@ import { dockerfileInputs } from '../config/dockerfile';
 import { substituteFactoryVariables, type FactoryVariableValues } from '../config/factory-variables';
 import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config-files';
 import { lockfilePath, parseLockfile, type FeatureLockfile } from '../config/lockfile';
-import { isDigest } from '../oci/digest';
+import { DIGEST_SOURCE, isDigest } from '../oci/names';
 import { parseImageReference } from '../oci/image-reference';
 import { RegistryError, type Registry } from '../oci/registry';
 
@@ -359,15 +359,18 @@ export function formatInputRecord(record: InputRecord): string {
   return [`configuration@${record.configuration}`, ...record.inputs.map((i) => `${i.kind}:${i.reference}@${i.digest}`)].join(' ');
 }
 
+const RECORD_CONFIGURATION = new RegExp(`^configuration@(${DIGEST_SOURCE})$`);
+const RECORD_INPUT = new RegExp(`^(base|frontend|feature):(.+)@(${DIGEST_SOURCE})$`);
+
 /** Reads {@link formatInputRecord}'s line; undefined when it is not one. */
 export function parseInputRecord(text: string | undefined): InputRecord | undefined {
   if (!text) return undefined;
   const [first, ...rest] = text.trim().split(/\s+/);
-  const configuration = /^configuration@(sha256:[a-f0-9]{64})$/.exec(first)?.[1];
+  const configuration = RECORD_CONFIGURATION.exec(first)?.[1];
   if (!configuration) return undefined;
   const inputs: ResolvedInput[] = [];
   for (const entry of rest) {
-    const m = /^(base|frontend|feature):(.+)@(sha256:[a-f0-9]{64})$/.exec(entry);
+    const m = RECORD_INPUT.exec(entry);
     if (!m) return undefined;
     inputs.push({ kind: m[1] as BuildInputKind, reference: m[2], digest: m[3] });
   }

@@ -4,9 +4,8 @@
  * released and skips Build, Manifest and Test.
  */
 import { createHash } from 'node:crypto';
+import { BUILD_ID_LENGTH } from './release-tags';
 
-/** Length of a build id, in hex digits (64 bits: collisions are out of reach for one image's history). */
-export const BUILD_ID_LENGTH = 16;
 
 /** A base image the build is on, as it was when the build started. */
 export interface BaseImageDigest {

@@ -7,3 +7,5 @@ export * from './feature-option-check';
 export * from './promote';
 export * from './release';
 export * from './retention';
+export * from './image-index';
+export * from './release-tags';

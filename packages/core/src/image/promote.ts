@@ -1,4 +1,4 @@
-import { archTag } from '../naming';
+import { archTag } from './release-tags';
 import { sha256Digest } from '../oci/digest';
 import { parseManifest, type Descriptor } from '../oci/manifest';
 import { copyReferrers, listReferrers } from '../oci/referrers';

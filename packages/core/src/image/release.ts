@@ -1,4 +1,4 @@
-import { archTag } from '../naming';
+import { archTag, dateTag } from './release-tags';
 import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '../semver';
 import { indexInputRecord } from './build-inputs';
 import { SUPPORTED_PLATFORMS } from '../oci/platform';
@@ -200,11 +200,6 @@ export class ReleaseIncompleteError extends ReleaseError {
 }
 
 
-/** The date tag of a release: `YYYYMMDD` in UTC. */
-export function dateTag(now: Date): string {
-  if (Number.isNaN(now.getTime())) throw new ReleaseError('the release time is not a valid date');
-  return now.toISOString().slice(0, 10).replace(/-/g, '');
-}
 
 /**
  * Works out a release without writing anything: resolves the `<buildId>` index,
@@ -222,6 +217,7 @@ export async function planRelease(registry: Registry, repository: string, option
         : `version in customizations['devcontainer-factory'].version: ${problem}`,
     );
   }
+  if (rules.date && Number.isNaN(now.getTime())) throw new ReleaseError('the release time is not a valid date');
   const date = rules.date ? dateTag(now) : undefined;
   // The tested build is the one in staging; a build released before may have expired there.
   const staged = options.staging ? await registry.getManifest(options.staging, buildId) : undefined;

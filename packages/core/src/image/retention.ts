@@ -5,12 +5,13 @@
  * of the staging repositories' expiry by age. Plan first ({@link planRetention}
  * writes nothing), then delete ({@link applyRetention}).
  */
-import { isSemver, parseSemver } from '../semver';
+import { isSemver } from '../semver';
 import { parseManifest, type ParsedManifest } from '../oci/manifest';
-import { SUPPORTED_PLATFORMS } from '../oci/platform';
 import { MEDIA_TYPES, Registry, RegistryError } from '../oci/registry';
 import { DEFAULT_RELEASE_LOCK, withRepositoryLock, type ReleaseLock } from '../oci/release-lock';
 import { mapLimit } from '../concurrency';
+import { referrersSubject } from '../oci/referrers';
+import { BUILD_ARCHES, archTag, buildIdOfTag, classifyReleaseTags } from './release-tags';
 
 /** How many date tags a release repository keeps when the caller does not say. */
 export const DEFAULT_KEEP_DATE_TAGS = 10;
@@ -132,65 +133,10 @@ export class RetentionUnsupportedError extends RetentionError {
   }
 }
 
-const BUILD_TAG = /^[0-9a-f]{16}$/;
-const ARCHES = [...new Set(SUPPORTED_PLATFORMS.map((p) => p.split('/')[1]))];
-const ARCH_TAG = new RegExp(`^([0-9a-f]{16})-(${ARCHES.join('|')})$`);
-const DATE_TAG = /^(\d{4})(\d{2})(\d{2})$/;
 const INDEX_MEDIA_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
 /** Most manifests read at once. */
 const CONCURRENCY = 8;
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** The image digest whose referrers a fallback tag `sha256-<hex>` lists; undefined for any other tag. */
-export function referrersSubject(tag: string): string | undefined {
-  return /^sha256-[0-9a-f]{64}$/.test(tag) ? tag.replace('-', ':') : undefined;
-}
-
-/** The build id of a `<build>` or `<build>-<arch>` tag; undefined for any other tag. */
-export function buildIdOfTag(tag: string): string | undefined {
-  if (BUILD_TAG.test(tag)) return tag;
-  return ARCH_TAG.exec(tag)?.[1];
-}
-
-function isValidDate(tag: string): boolean {
-  const m = DATE_TAG.exec(tag);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  return y >= 1970 && date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
-}
-
-/**
- * Sorts the tags of a release repository by the vocabulary Release writes:
- * `semver` (`X.Y.Z` and prereleases, and the lines `X.Y` and `X` of a version the
- * repository holds as `X.Y.Z`), `latest`, `date` (`YYYYMMDD`), `build` (`<build>`,
- * `<build>-<arch>`), `other`. A tag is read as what Release would have written it
- * as, never by its shape alone: `X` and `X.Y` are semver lines only beside an
- * `X.Y.Z` of theirs (Release writes them together, and retention never deletes an
- * `X.Y.Z`), so a build id made only of digits is a build tag and eight digits that
- * form a date are a date tag unless an `X.Y.Z` has them as its major. A tag shaped
- * like a line but with no `X.Y.Z` is `other` (kept: not a tag retention manages).
- */
-export function classifyReleaseTags(tags: Iterable<string>): Map<string, ReleaseTagClass> {
-  const all = [...tags];
-  const lines = new Set<string>();
-  for (const tag of all) {
-    const v = parseSemver(tag);
-    if (v) lines.add(String(v.major)).add(`${v.major}.${v.minor}`);
-  }
-  const out = new Map<string, ReleaseTagClass>();
-  for (const tag of all) {
-    if (tag === 'latest') out.set(tag, 'latest');
-    else if (isSemver(tag) || lines.has(tag)) out.set(tag, 'semver');
-    else if (isValidDate(tag)) out.set(tag, 'date');
-    else if (buildIdOfTag(tag)) out.set(tag, 'build');
-    else out.set(tag, 'other');
-  }
-  return out;
-}
-
-/** What a tag of a release repository is, by {@link classifyReleaseTags}. */
-export type ReleaseTagClass = 'semver' | 'latest' | 'date' | 'build' | 'other';
 
 function checkCount(value: number, what: string, max: number): number {
   if (!Number.isSafeInteger(value) || value < 1 || value > max) {
@@ -377,13 +323,13 @@ async function isReleasedBuild(registry: Registry, releaseRepository: string, bu
   if (!released) return false;
   const index = tags.get(build);
   if (index) return index === released.digest;
-  const images = ARCHES.map((a) => tags.get(`${build}-${a}`)).filter((d): d is string => d !== undefined);
+  const images = BUILD_ARCHES.map((a) => tags.get(archTag(build, a))).filter((d): d is string => d !== undefined);
   return images.length > 0 && images.every((d) => released.children.has(d));
 }
 
 /** The `created` time of a build's image config: from `<build>-<arch>`, else from the index's first image. */
 async function createdOf(registry: Registry, repository: string, build: string, tags: ReadonlyMap<string, string>, cache: PlanCache): Promise<Date | undefined> {
-  const candidates = ARCHES.map((a) => tags.get(`${build}-${a}`)).filter((d): d is string => d !== undefined);
+  const candidates = BUILD_ARCHES.map((a) => tags.get(archTag(build, a))).filter((d): d is string => d !== undefined);
   const index = tags.get(build);
   if (index) {
     const parsed = await manifestOf(registry, repository, index, cache);

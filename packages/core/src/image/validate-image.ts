@@ -8,15 +8,16 @@
 import type { JSONPath } from 'jsonc-parser';
 import { configurationInputs, readConfigurationFiles, type ConfigurationInput } from './build-inputs';
 import { checkFeatureOptions } from '../feature/feature-options';
+import { DIGEST_SOURCE, HOST_SOURCE, PATH_COMPONENT_SOURCE, TAG_SOURCE } from '../oci/names';
 import { isSemver } from '../semver';
 import { DEVCONTAINER_JSON_PATHS, FACTORY_CUSTOMIZATION_KEY, IMAGE_TEST_SCRIPT, jsonLocator, parseJsonc } from '../config/devcontainer-json';
 import { EXAMPLE_FACTORY_VALUES, FACTORY_VARIABLES, substituteFactoryVariables } from '../config/factory-variables';
 import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem, type FileSet } from '../config-files';
 
 /** Tag or digest part of a reference: `:1.2`, `@sha256:…`. */
-const TAG = String.raw`(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?`;
-const PATH_COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?)`;
+const TAG = `(?::${TAG_SOURCE})?(?:@${DIGEST_SOURCE})?`;
+const PATH_COMPONENT = PATH_COMPONENT_SOURCE;
+const HOST = HOST_SOURCE;
 /** A container image reference: `[host[:port]/]path[:tag][@digest]`. */
 const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*${TAG}$`);
 /** An OCI feature reference: `host/path/name[:tag][@digest]` (the registry is required). */

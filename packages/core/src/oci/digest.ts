@@ -4,8 +4,3 @@ import { createHash } from 'node:crypto';
 export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
-
-/** True for `sha256:` followed by 64 lowercase hex digits. */
-export function isDigest(reference: string): boolean {
-  return /^sha256:[a-f0-9]{64}$/.test(reference);
-}

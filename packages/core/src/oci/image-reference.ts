@@ -3,6 +3,8 @@
  * where a first component without `.` or `:` (and not `localhost`) is a Docker Hub path.
  */
 
+import { isDigest, isPathComponent, isRegistryHost, isTag, namesRegistryHost } from './names';
+
 /** Where Docker Hub's registry API answers (`docker.io` is only a name). */
 export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
 
@@ -16,10 +18,6 @@ export interface ImageReference {
   readonly digest?: string;
 }
 
-const HOST = /^(?:localhost|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::\d{1,5})?$/;
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** Parses an image (or feature) reference; undefined when it is not one. */
 export function parseImageReference(ref: string): ImageReference | undefined {
@@ -30,7 +28,7 @@ export function parseImageReference(ref: string): ImageReference | undefined {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) return undefined;
+    if (!isDigest(digest)) return undefined;
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');
@@ -38,15 +36,15 @@ export function parseImageReference(ref: string): ImageReference | undefined {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) return undefined;
+    if (!isTag(tag)) return undefined;
   }
   const components = rest.split('/');
   const first = components[0];
-  const named = components.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost');
+  const named = namesRegistryHost(rest);
   let host = named ? first : 'docker.io';
   const path = named ? components.slice(1) : components;
-  if (named && !HOST.test(host)) return undefined;
-  if (path.length === 0 || !path.every((c) => COMPONENT.test(c))) return undefined;
+  if (named && !isRegistryHost(host)) return undefined;
+  if (path.length === 0 || !path.every(isPathComponent)) return undefined;
   if (host === 'docker.io' || host === 'index.docker.io') {
     host = DOCKER_HUB_REGISTRY;
     if (path.length === 1) path.unshift('library');

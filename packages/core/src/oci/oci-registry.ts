@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { isDigest, sha256Digest } from './digest';
+import { sha256Digest } from './digest';
+import { isDigest, isTag } from './names';
 import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageManifest, MANIFEST_MEDIA_TYPES } from './manifest';
 import { tokenRealmProblem } from './private/origin-policy';
 import { parseWwwAuthenticate } from './private/www-authenticate';
@@ -94,8 +95,6 @@ const MAX_REDIRECTS = 5;
 const EXCERPT_CHARS = 200;
 /** The digest of zero bytes. */
 const EMPTY_DIGEST = sha256Digest(new Uint8Array());
-/** A tag as the OCI distribution spec allows it. */
-const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /** An HTTP answer the registry logic did not expect; `status` drives retries, `code` is the registry's error code (e.g. `NAME_UNKNOWN`). */
 export class RegistryHttpError extends RegistryError {
@@ -900,7 +899,7 @@ function tagsOf(res: Answer): string[] {
   const json = parseJson(res.body, 'the tags list', res.url);
   const tags = isObject(json) ? json.tags : undefined;
   if (isObject(json) && (tags === null || tags === undefined)) return [];
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && TAG_PATTERN.test(t))) {
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && isTag(t))) {
     throw new RegistryResponseError(`the tags list from ${res.url} is not {"tags": [<tag>, …]}; the registry sent ${excerpt(res.body)}`, res.url);
   }
   return tags as string[];

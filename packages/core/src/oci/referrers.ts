@@ -7,6 +7,7 @@
  * tag `sha256-<hex>` of the image lists its referrers, and every writer keeps it up to date.
  */
 import { sha256Digest } from './digest';
+import { DIGEST_SOURCE } from './names';
 import { parseManifest, type Descriptor } from './manifest';
 import { MEDIA_TYPES, Registry, RegistryError } from './registry';
 
@@ -28,6 +29,13 @@ export class ReferrerError extends RegistryError {}
 /** The fallback tag of the referrers of `digest`: `sha256-<hex>`. */
 export function referrersTag(digest: string): string {
   return digest.replace(':', '-');
+}
+
+const REFERRERS_TAG = new RegExp(`^${DIGEST_SOURCE.replace(':', '-')}$`);
+
+/** The image digest whose referrers a fallback tag {@link referrersTag} lists; undefined for any other tag. */
+export function referrersSubject(tag: string): string | undefined {
+  return REFERRERS_TAG.test(tag) ? tag.replace('-', ':') : undefined;
 }
 
 /** A referrer as listed: its manifest's descriptor, with the artifact type and annotations. */

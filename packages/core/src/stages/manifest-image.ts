@@ -6,7 +6,7 @@
  */
 import { MAX_SOURCE_ZIP_SIZE, formatSize } from '../archive/archive-content';
 import { sha256Digest } from '../oci/digest';
-import { assembleIndex, type AssembledIndex } from '../oci/image-index';
+import { assembleIndex, type AssembledIndex } from '../image/image-index';
 import { storeImageConfiguration } from '../image/image-configuration';
 import type { Referrer, ReferrerRegistry } from '../oci/referrers';
 import { RegistryError } from '../oci/registry';

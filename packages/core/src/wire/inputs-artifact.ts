@@ -13,6 +13,7 @@ import { readZip } from '../archive/read-zip';
 import { writeZip } from '../archive/write-zip';
 import { FactoryError } from '../factory-error';
 import { parseImageReference } from '../oci/image-reference';
+import { isDigest } from '../oci/names';
 import { MAX_BUILD_INPUTS, type BuildInputKind, type InputRecord, type ResolvedInput } from '../image/build-inputs';
 
 /** The one file of the inputs artifact. */
@@ -29,7 +30,6 @@ export const INPUTS_ARTIFACT_VARIABLE = 'INPUTS_ARTIFACT';
 /** Thrown when an inputs artifact is not one Prepare wrote. */
 export class InputsArtifactError extends FactoryError {}
 
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const KINDS: readonly BuildInputKind[] = ['base', 'frontend', 'feature'];
 
 /** The artifact's bytes: a deterministic zip of `inputs.json` (the same record gives the same bytes). */
@@ -87,7 +87,7 @@ function checkedRecord(file: Uint8Array, fail: (problem: string, cause?: unknown
   }
   const record = json as { configuration?: unknown; inputs?: unknown };
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return fail(`${INPUTS_ARTIFACT_FILE} is not a JSON object`);
-  if (typeof record.configuration !== 'string' || !DIGEST.test(record.configuration)) fail('its configuration is not a sha256 digest');
+  if (typeof record.configuration !== 'string' || !isDigest(record.configuration)) fail('its configuration is not a sha256 digest');
   if (!Array.isArray(record.inputs)) return fail('its inputs are not a list');
   if (record.inputs.length > MAX_BUILD_INPUTS) fail(`it lists ${record.inputs.length} inputs; a build has at most ${MAX_BUILD_INPUTS} (MAX_BUILD_INPUTS)`);
   const inputs: ResolvedInput[] = record.inputs.map((entry: unknown, i: number) => {
@@ -95,7 +95,7 @@ function checkedRecord(file: Uint8Array, fail: (problem: string, cause?: unknown
     if (typeof e !== 'object' || e === null) return fail(`input ${i + 1} is not an object`);
     if (typeof e.kind !== 'string' || !(KINDS as readonly string[]).includes(e.kind)) return fail(`input ${i + 1} is of kind ${JSON.stringify(e.kind)}, not ${KINDS.join(', ')}`);
     if (typeof e.reference !== 'string' || !parseImageReference(e.reference)) return fail(`input ${i + 1} has no image reference (${JSON.stringify(e.reference)})`);
-    if (typeof e.digest !== 'string' || !DIGEST.test(e.digest)) return fail(`input ${i + 1} (${e.reference}) has no sha256 digest`);
+    if (typeof e.digest !== 'string' || !isDigest(e.digest)) return fail(`input ${i + 1} (${e.reference}) has no sha256 digest`);
     return { kind: e.kind as BuildInputKind, reference: e.reference, digest: e.digest };
   });
   return { configuration: record.configuration as string, inputs };

@@ -1,5 +1,5 @@
 import { MEDIA_TYPES } from '../../src/oci/registry';
-import { ReleaseError, VersionConflictError, dateTag, isReleased, planRelease, releaseImage } from '../../src/image/release';
+import { ReleaseError, VersionConflictError, isReleased, planRelease, releaseImage } from '../../src/image/release';
 import { MemoryRegistry } from '../support/memory-registry';
 
 const REPO = 'devcontainers/images/python';
@@ -133,13 +133,10 @@ describe('planRelease / releaseImage', () => {
   });
 });
 
-describe('dateTag', () => {
-  test('GIVEN a time late in the evening west of UTC WHEN tagged THEN the UTC date is used', () => {
-    expect(dateTag(new Date('2025-05-01T23:30:00-05:00'))).toBe('20250502');
-  });
-
-  test('GIVEN an invalid date WHEN tagged THEN ReleaseError is thrown', () => {
-    expect(() => dateTag(new Date('not a date'))).toThrow(ReleaseError);
+describe('the date tag of a release', () => {
+  test('GIVEN an invalid release time WHEN the date rule applies THEN ReleaseError is thrown before anything is read', async () => {
+    const registry = new MemoryRegistry();
+    await expect(planRelease(registry, REPO, { buildId: 'b1', rules: ALL, now: new Date('not a date') })).rejects.toThrow(new ReleaseError('the release time is not a valid date'));
   });
 });
 

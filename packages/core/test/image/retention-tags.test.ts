@@ -1,4 +1,5 @@
-import { classifyReleaseTags, planRetention } from '../../src/image/retention';
+import { planRetention } from '../../src/image/retention';
+import { classifyReleaseTags } from '../../src/image/release-tags';
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { MemoryRegistry } from '../support/memory-registry';
 

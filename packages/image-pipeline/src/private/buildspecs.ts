@@ -18,6 +18,8 @@ import {
   IMAGE_TEST_SCRIPT,
   SBOM_PLUGINS_INTEGRITY,
   SBOM_PLUGINS_VERSION,
+  BUILD_ID_LENGTH,
+  BUILD_ID_SOURCE,
   archTag,
   integritySha512Hex,
   sbomPluginsPackage,
@@ -100,7 +102,7 @@ export function substituteFactoryVariablesCommand(): string {
 /** Fails early, with a message, when the pipeline did not pass a build id. */
 function requireBuildId(): string[] {
   return [
-    'if ! [[ "${BUILD_ID:-}" =~ ^[0-9a-f]{16}$ ]]; then echo "BUILD_ID must be the 16 hex digits of #{Prepare.BuildId}, got \'${BUILD_ID:-}\': start this project from its pipeline" >&2; exit 1; fi',
+    `if ! [[ "\${BUILD_ID:-}" =~ ^${BUILD_ID_SOURCE}$ ]]; then echo "BUILD_ID must be the ${BUILD_ID_LENGTH} hex digits of #{Prepare.BuildId}, got '\${BUILD_ID:-}': start this project from its pipeline" >&2; exit 1; fi`,
   ];
 }
 

@@ -1,15 +1,13 @@
 /**
- * Whether a string is a container image reference as Docker parses it:
- * `[host[:port]/]name[/name…][:tag][@sha256:digest]`, names in lowercase.
+ * Image references in the construct's props, read by core's one reference grammar
+ * (`parseImageReference`), as Docker parses them: `[host[:port]/]name[/name…][:tag][@sha256:digest]`.
  */
-export function isImageReference(value: string): boolean {
-  return IMAGE_REFERENCE.test(value);
-}
+import { namesRegistryHost, parseImageReference } from '@devcontainer-factory/core';
 
-const LABEL = '[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?';
-const HOST = `${LABEL}(?:\\.${LABEL})*(?::[0-9]+)?`;
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*(?::\\w[\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+/** Whether a string is a container image reference as Docker parses it. */
+export function isImageReference(value: string): boolean {
+  return parseImageReference(value) !== undefined;
+}
 
 /**
  * Whether a reference names its registry host (`public.ecr.aws/…`, `<account>.dkr.ecr…/…`,
@@ -17,15 +15,11 @@ const IMAGE_REFERENCE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*
  * `localhost`. Without one, Docker pulls from Docker Hub.
  */
 export function hasRegistryHost(reference: string): boolean {
-  const slash = reference.indexOf('/');
-  if (slash < 0) return false;
-  const first = reference.slice(0, slash);
-  return first.includes('.') || first.includes(':') || first === 'localhost';
+  return namesRegistryHost(reference);
 }
 
 /** How a reference pins what it names: by `@sha256:` digest, by tag only, or not at all (Docker then pulls `:latest`). */
 export function referencePin(reference: string): 'digest' | 'tag' | 'none' {
-  if (/@sha256:[0-9a-f]{64}$/.test(reference)) return 'digest';
-  const lastSlash = reference.lastIndexOf('/');
-  return reference.indexOf(':', lastSlash + 1) >= 0 ? 'tag' : 'none';
+  const parsed = parseImageReference(reference);
+  return parsed?.digest ? 'digest' : parsed?.tag !== undefined ? 'tag' : 'none';
 }

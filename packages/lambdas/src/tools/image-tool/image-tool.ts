@@ -29,6 +29,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BUILD_ID_LENGTH,
+  isBuildId,
+  isDigest,
   DOCKER_HUB_REGISTRY,
   FactoryError,
   MAX_INPUTS_ARTIFACT_SIZE,
@@ -70,8 +72,8 @@ async function resolve(flags: Flags, io: ToolIo): Promise<number> {
 
 async function sbom(flags: Flags, io: ToolIo): Promise<number> {
   const [host, repository, digest, buildId, platform, rootfs, plugins, inputs] = required(flags, 'registry', 'repository', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'inputs');
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new ToolUsageError(`--digest must be a sha256:<64 hex> digest, got '${digest}'\n${USAGE}`);
-  if (!new RegExp(`^[0-9a-f]{${BUILD_ID_LENGTH}}$`).test(buildId)) throw new ToolUsageError(`--build must be the ${BUILD_ID_LENGTH} hex digits of #{Prepare.BuildId}, got '${buildId}'\n${USAGE}`);
+  if (!isDigest(digest)) throw new ToolUsageError(`--digest must be a sha256:<64 hex> digest, got '${digest}'\n${USAGE}`);
+  if (!isBuildId(buildId)) throw new ToolUsageError(`--build must be the ${BUILD_ID_LENGTH} hex digits of #{Prepare.BuildId}, got '${buildId}'\n${USAGE}`);
   const record = await buildInputs(inputs);
   const arch = parsePlatform(platform).architecture;
   if (arch !== 'amd64' && arch !== 'arm64') throw new ImageToolError(`no SBOM generator for ${platform}: cdxgen's plugins have Trivy for linux/amd64 and linux/arm64`);

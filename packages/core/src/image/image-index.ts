@@ -1,8 +1,8 @@
-import { archTag } from '../naming';
-import { sha256Digest } from './digest';
-import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageConfig, OciPlatform, parseManifest } from './manifest';
-import { Platform, formatPlatform, parsePlatform } from './platform';
-import { MEDIA_TYPES, Registry, RegistryError } from './registry';
+import { archTag } from './release-tags';
+import { sha256Digest } from '../oci/digest';
+import { Descriptor, IMAGE_CONFIG_MEDIA_TYPES, ImageConfig, OciPlatform, parseManifest } from '../oci/manifest';
+import { Platform, formatPlatform, parsePlatform } from '../oci/platform';
+import { MEDIA_TYPES, Registry, RegistryError } from '../oci/registry';
 
 /** The image index {@link assembleIndex} put under `<build>`. */
 export interface AssembledIndex {

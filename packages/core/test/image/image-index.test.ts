@@ -1,4 +1,4 @@
-import { ImageIndexError, assembleIndex } from '../../src/oci/image-index';
+import { ImageIndexError, assembleIndex } from '../../src/image/image-index';
 import { UnsupportedPlatformError, parsePlatform, platformMatches } from '../../src/oci/platform';
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { MemoryRegistry } from '../support/memory-registry';
