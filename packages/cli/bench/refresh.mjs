@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OciRegistry, prepareImage, startLocalRegistryServer, writeZip } from '@devcontainer-factory/core';
+import { DEVCONTAINER_ARTIFACT, OciRegistry, prepareImage, startLocalRegistryServer, writeZip } from '@devcontainer-factory/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dcf = join(root, 'packages/cli/dist/bin/dcf.js');
@@ -49,11 +49,22 @@ try {
   await server.stop();
 }
 
-/** A one-layer image or feature artifact pushed to the local registry, as a stand-in for a real one. */
+/** A one-layer image pushed to the local registry, as a stand-in for a real one. */
 async function pushStandIn(registry, repository, tag, content) {
   const pushed = await registry.pushImage(repository, tag, {
     config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
     layers: [{ bytes: Buffer.from(content) }],
+  });
+  return pushed.digest;
+}
+
+/** A feature artifact shaped as `devcontainer features publish` writes it (its definition in the manifest's annotation), as Prepare reads its options from it. */
+async function pushFeatureStandIn(registry, repository, tag, id) {
+  const pushed = await registry.pushImage(repository, tag, {
+    config: Buffer.from('{}'),
+    configMediaType: DEVCONTAINER_ARTIFACT.configMediaType,
+    layers: [{ bytes: Buffer.from(`feature ${id}`), mediaType: DEVCONTAINER_ARTIFACT.featureLayerMediaType }],
+    annotations: { [DEVCONTAINER_ARTIFACT.metadataAnnotation]: JSON.stringify({ id, version: '1.0.0', options: {} }) },
   });
   return pushed.digest;
 }
@@ -64,7 +75,7 @@ async function prepareBench(host) {
   await pushStandIn(registry, 'bench/upstream/python', '3.12', 'python 3.12');
   const features = ['node', 'python', 'common-utils'];
   const locked = {};
-  for (const id of features) locked[id] = await pushStandIn(registry, `bench/features/${id}`, '1', `feature ${id}`);
+  for (const id of features) locked[id] = await pushFeatureStandIn(registry, `bench/features/${id}`, '1', id);
   const ref = (id) => `\${localEnv:DCF_REGISTRY}/bench/features/${id}:1`;
   const resolved = (id) => `${host}/bench/features/${id}`;
   const configurations = {

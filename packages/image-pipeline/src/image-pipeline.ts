@@ -7,7 +7,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { BLOCK_AT_VALUES, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, SEVERITIES, isAllowanceExpiry, resolveVulnerabilityPolicy, isPullThroughCachePrefix, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
+import { DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, resolveVulnerabilityPolicy, vulnerabilityPolicyProblems, isPullThroughCachePrefix, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
 import { addUploadPipeline, devcontainerCliPinProblem, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
@@ -238,18 +238,11 @@ function atPath(scope: Construct, error: unknown): unknown {
 function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedStaging: boolean): { vulnerabilityGate: ResolvedVulnerabilityGate } | undefined {
   if (props === false || (props === undefined && !scannedStaging)) return undefined;
   const gate = props ?? {};
-  if (gate.blockAt !== undefined && !BLOCK_AT_VALUES.includes(gate.blockAt)) {
-    throw new ImagePipelinePropsError(`vulnerabilityGate.blockAt is '${String(gate.blockAt)}': use one of ${SEVERITIES.join(', ')} or none`);
-  }
-  for (const a of gate.allow ?? []) {
-    if (!isAllowanceExpiry(a.expires)) {
-      throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} expires '${a.expires}': write the last day the allowance holds as YYYY-MM-DD`);
-    }
-    if (!a.reason?.trim()) throw new ImagePipelinePropsError(`vulnerabilityGate.allow: ${a.id} has no reason: say why the finding is acceptable`);
-  }
+  const problems = vulnerabilityPolicyProblems(gate);
+  if (problems.length) throw new ImagePipelinePropsError(problems.map((p) => `vulnerabilityGate.${p}`).join('; '));
   const maxWaitSeconds = gate.maxWait?.toSeconds() ?? SCAN_GATE_LIMITS.maxWaitSeconds;
-  if (!Number.isInteger(maxWaitSeconds) || maxWaitSeconds < 0 || maxWaitSeconds > 840) {
-    throw new ImagePipelinePropsError(`vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to 14 minutes (the Release Lambda runs 15)`);
+  if (!Number.isInteger(maxWaitSeconds) || maxWaitSeconds < 0 || maxWaitSeconds > SCAN_GATE_LIMITS.maxWaitLimitSeconds) {
+    throw new ImagePipelinePropsError(`vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to ${SCAN_GATE_LIMITS.maxWaitLimitSeconds / 60} minutes (the Release Lambda runs 15)`);
   }
   return {
     vulnerabilityGate: {

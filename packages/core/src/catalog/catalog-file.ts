@@ -40,7 +40,7 @@ import {
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../image/retention';
-import { BLOCK_AT_VALUES, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
+import { BLOCK_AT_VALUES, VULNERABILITY_ID_PATTERN, VULNERABILITY_POLICY_LIMITS, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
 import { arrayValue, asObject, booleanValue, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
@@ -119,10 +119,9 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
   };
 }
 
-/** The most allowances one image's policy may list. */
-export const MAX_VULNERABILITY_ALLOWANCES = 200;
-const VULNERABILITY_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{2,127}$/;
-const MAX_REASON_LENGTH = 500;
+/** The most allowances one image's policy may list ({@link VULNERABILITY_POLICY_LIMITS}). */
+export const MAX_VULNERABILITY_ALLOWANCES = VULNERABILITY_POLICY_LIMITS.maxAllowances;
+const MAX_REASON_LENGTH = VULNERABILITY_POLICY_LIMITS.maxReasonLength;
 
 function vulnerabilityPolicy(raw: unknown, where: string): Partial<VulnerabilityPolicy> {
   const o = asObject(raw, where);
@@ -139,7 +138,7 @@ function vulnerabilityPolicy(raw: unknown, where: string): Partial<Vulnerability
       if (a[key] === undefined) throw new CatalogError(`${at} has no '${key}': each allowance needs an id, a reason and an expiry date (YYYY-MM-DD)`);
     }
     const id = stringValue(a.id, `'id' of ${at}`);
-    if (!VULNERABILITY_ID.test(id)) throw new CatalogError(`'id' of ${at} is ${JSON.stringify(id)}: give the id the scanner reports, e.g. CVE-2024-12345`);
+    if (!VULNERABILITY_ID_PATTERN.test(id)) throw new CatalogError(`'id' of ${at} is ${JSON.stringify(id)}: give the id the scanner reports, e.g. CVE-2024-12345`);
     const reason = stringValue(a.reason, `'reason' of ${at}`).trim();
     if (reason === '' || reason.length > MAX_REASON_LENGTH) throw new CatalogError(`'reason' of ${at} must say in 1 to ${MAX_REASON_LENGTH} characters why the finding is acceptable`);
     const expires = stringValue(a.expires, `'expires' of ${at}`);

@@ -182,6 +182,11 @@ export interface ImageContent {
   readonly layers: readonly ImageLayer[];
   /** @default - the OCI image config media type */
   readonly configMediaType?: string;
+  /**
+   * The manifest's annotations (a devcontainer feature carries its definition in `dev.containers.metadata`).
+   * @default - none
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** The manifest {@link OciRegistry.pushImage} wrote. */
@@ -653,6 +658,7 @@ export class OciRegistry implements Registry {
       mediaType: MEDIA_TYPES.ociManifest,
       config: { mediaType: content.configMediaType ?? IMAGE_CONFIG_MEDIA_TYPES[0], ...config },
       layers,
+      ...(content.annotations && { annotations: content.annotations }),
     };
     const body = Buffer.from(JSON.stringify(manifest));
     const digest = await this.putManifest(repository, tag, MEDIA_TYPES.ociManifest, body);

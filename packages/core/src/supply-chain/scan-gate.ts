@@ -38,6 +38,8 @@ export const SCAN_GATE_LIMITS = {
   maxWaitSeconds: 600,
   /** Between two reads of a scan in progress. */
   pollSeconds: 10,
+  /** The longest wait that may be set: 14 minutes, so the Release function (15 minutes) still has time to release after it. */
+  maxWaitLimitSeconds: 840,
   /** Pages of findings read per image (1,000 findings a page in ECR). */
   maxPages: 20,
 } as const;

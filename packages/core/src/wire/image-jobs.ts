@@ -5,7 +5,8 @@
  * renamed variable breaks the build, not a deployed pipeline.
  */
 import { JobParametersError, stringListParameter, stringParameter } from './job-event';
-import { BLOCK_AT_VALUES, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
+import { SCAN_GATE_LIMITS } from '../supply-chain/scan-gate';
+import { BLOCK_AT_VALUES, vulnerabilityPolicyProblems, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
 
 /**
  * Output variables of the Prepare action. The build's input record is not one: it grows
@@ -152,6 +153,10 @@ export interface ReleaseGateSettings {
 
 /** The settings as the construct writes them into the Release function's environment; throws when they do not fit. */
 export function formatReleaseGateSettings(settings: ReleaseGateSettings, imageId: string): string {
+  const problems = vulnerabilityPolicyProblems(settings.policy);
+  const limit = SCAN_GATE_LIMITS.maxWaitLimitSeconds;
+  if (!Number.isSafeInteger(settings.maxWaitSeconds) || settings.maxWaitSeconds < 0 || settings.maxWaitSeconds > limit) problems.push(`the wait is ${settings.maxWaitSeconds} s: use 0 to ${limit} s`);
+  if (problems.length) throw new JobParametersError(`the vulnerability policy of image '${imageId}': ${problems.join('; ')}`);
   const text = JSON.stringify({ b: settings.policy.blockAt, w: settings.maxWaitSeconds, a: settings.policy.allow.map((a) => [a.id, a.expires, a.reason]) });
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_RELEASE_GATE_SETTINGS_BYTES) {
@@ -173,10 +178,13 @@ export function parseReleaseGateSettings(text: string | undefined): ReleaseGateS
   }
   const blockAt = raw.b;
   if (typeof blockAt !== 'string' || !(BLOCK_AT_VALUES as readonly string[]).includes(blockAt)) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
-  if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > 840) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to 840 s): redeploy the image pipeline`);
+  const limit = SCAN_GATE_LIMITS.maxWaitLimitSeconds;
+  if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > limit) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to ${limit} s): redeploy the image pipeline`);
   if (!Array.isArray(raw.a) || !raw.a.every((e) => Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string'))) {
     throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid allow list: redeploy the image pipeline`);
   }
   const allow = (raw.a as [string, string, string][]).map(([id, expires, reason]) => ({ id, expires, reason }));
+  const problems = vulnerabilityPolicyProblems({ blockAt, allow });
+  if (problems.length) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} holds a policy the gate cannot apply (${problems.join('; ')}): redeploy the image pipeline`);
   return { policy: { blockAt: blockAt as VulnerabilityPolicy['blockAt'], allow }, maxWaitSeconds: raw.w };
 }
