@@ -20,7 +20,7 @@ import {
 } from '../image/build-inputs';
 import { checkOciFeatureOptions } from '../image/feature-option-check';
 import { imageBuildId, type BaseImageDigest } from '../image/image-build-id';
-import { BASE_IMAGE_TAG, NO_BASES, NO_VERSION, PREPARE_VARIABLES } from '../wire/image-jobs';
+import { BASE_IMAGE_TAG, NO_VERSION, PREPARE_VARIABLES } from '../wire/image-jobs';
 import { readImageSource, type ImageSource } from '../image/image-source';
 
 export interface PrepareImageInput {
@@ -161,7 +161,6 @@ export function prepareOutputVariables(prepared: PreparedImage): Record<string, 
     [PREPARE_VARIABLES.buildId]: prepared.buildId,
     [PREPARE_VARIABLES.version]: prepared.source.version ?? NO_VERSION,
     [PREPARE_VARIABLES.released]: String(prepared.released),
-    [PREPARE_VARIABLES.baseDigests]: prepared.bases.length ? prepared.bases.map((b) => `${b.repository}@${b.digest}`).join(',') : NO_BASES,
     [PREPARE_VARIABLES.reason]: truncate(prepareSummary(prepared), MAX_REASON_LENGTH),
   };
 }

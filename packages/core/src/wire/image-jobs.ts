@@ -21,8 +21,6 @@ export const PREPARE_VARIABLES = {
   version: 'Version',
   /** `'true'` when the build id is already released: Build, Manifest and Test are skipped. */
   released: 'Released',
-  /** `repo@sha256:…` of each base image, comma-separated, or {@link NO_BASES}. */
-  baseDigests: 'BaseDigests',
   /** Why this build (what moved since the release `latest` points at), or that nothing moved. */
   reason: 'Reason',
 } as const;
@@ -45,8 +43,6 @@ export const RELEASE_VARIABLES = {
 
 /** The value of `Version` when the configuration has none (output variables are never empty). */
 export const NO_VERSION = 'none';
-/** The value of `BaseDigests` for an image that depends on no factory image. */
-export const NO_BASES = 'none';
 /** The tag of a base image whose push starts a dependent image's pipeline and whose digest enters the build id. */
 export const BASE_IMAGE_TAG = 'latest';
 

@@ -29,7 +29,6 @@ test('an upload is built once: after its release, Prepare on the same bytes says
     BuildId: first.buildId,
     Version: '2.0.0',
     Released: 'false',
-    BaseDigests: `${BASE}@${base.digest}`,
     Reason: `build ${first.buildId}: no earlier release records its inputs`,
   });
 
