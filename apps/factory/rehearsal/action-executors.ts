@@ -81,7 +81,12 @@ export interface ExecutorProps {
  * the output artifacts, and use the artifact store's key through S3 (the object key ARN,
  * or any key when the store names its key otherwise), nothing else.
  */
-export function artifactSessionPolicy(props: { region: string; inputs: readonly ArtifactLocation[]; outputs: readonly ArtifactLocation[]; artifactKey?: string }): PolicyDocument {
+export function artifactSessionPolicy(props: {
+  region: string;
+  inputs: readonly ArtifactLocation[];
+  outputs: readonly ArtifactLocation[];
+  artifactKey?: string;
+}): PolicyDocument {
   const arns = (list: readonly ArtifactLocation[]) => list.map((l) => `arn:aws:s3:::${l.bucket}/${l.key}`);
   const statements = [
     ...(props.inputs.length ? [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: arns(props.inputs) }] : []),
@@ -113,7 +118,9 @@ export function roleAws(principal: string, props: Pick<ExecutorProps, 'credentia
     environment: { ...props.credentials.environment(principal), AWS_ENDPOINT_URL: props.endpoint, AWS_REGION: props.region, AWS_DEFAULT_REGION: props.region },
     async registryLogin() {
       const out = await ecr.send(new GetAuthorizationTokenCommand({}));
-      const [username, password] = Buffer.from(out.authorizationData?.[0]?.authorizationToken ?? '', 'base64').toString('utf8').split(/:(.*)/s);
+      const [username, password] = Buffer.from(out.authorizationData?.[0]?.authorizationToken ?? '', 'base64')
+        .toString('utf8')
+        .split(/:(.*)/s);
       return { username, password };
     },
   };
@@ -142,7 +149,9 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
     } catch (error) {
       // What CodePipeline's S3 source says when there is nothing to start from.
       if ((error as { name?: string }).name === 'NotFound' || (error as { name?: string }).name === 'NoSuchKey') {
-        throw new ActionFailedError(`The object with key '${key}' does not exist in s3://${bucket} (NoSuchKey): upload a configuration first (dcf push)`, { cause: error });
+        throw new ActionFailedError(`The object with key '${key}' does not exist in s3://${bucket} (NoSuchKey): upload a configuration first (dcf push)`, {
+          cause: error,
+        });
       }
       throw denied(error);
     }
@@ -186,15 +195,27 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
     const outputs = Object.fromEntries(ctx.action.outputArtifacts.map((n) => [n, { bucket: ctx.pipeline.artifactBucket, key: ctx.outputKey(n) }] as const));
     // The artifact credentials: a session of the pipeline's role, scoped to this job's artifacts.
     const session = assumedRoleArn(pipelineRole, `codepipeline-job-${job.id.slice(0, 8)}`);
-    props.sessions.declareSession(session, artifactSessionPolicy({ region: props.region, inputs: [...ctx.inputs.values()], outputs: Object.values(outputs), artifactKey: ctx.pipeline.artifactKey }));
+    props.sessions.declareSession(
+      session,
+      artifactSessionPolicy({ region: props.region, inputs: [...ctx.inputs.values()], outputs: Object.values(outputs), artifactKey: ctx.pipeline.artifactKey }),
+    );
     const artifactCredentials = props.credentials.issue(session);
-    const location = (name: string, l: { bucket: string; key: string }) => ({ name, revision: null, location: { type: 'S3', s3Location: { bucketName: l.bucket, objectKey: l.key } } });
+    const location = (name: string, l: { bucket: string; key: string }) => ({
+      name,
+      revision: null,
+      location: { type: 'S3', s3Location: { bucketName: l.bucket, objectKey: l.key } },
+    });
     const event = {
       'CodePipeline.job': {
         id: job.id,
         accountId: props.account,
         data: {
-          actionConfiguration: { configuration: { FunctionName: name, ...(ctx.action.configuration.UserParameters !== undefined && { UserParameters: ctx.resolve(String(ctx.action.configuration.UserParameters)) }) } },
+          actionConfiguration: {
+            configuration: {
+              FunctionName: name,
+              ...(ctx.action.configuration.UserParameters !== undefined && { UserParameters: ctx.resolve(String(ctx.action.configuration.UserParameters)) }),
+            },
+          },
           inputArtifacts: [...ctx.inputs].map(([n, l]) => location(n, l)),
           outputArtifacts: Object.entries(outputs).map(([n, l]) => location(n, l)),
           artifactCredentials: { ...artifactCredentials, expirationTime: Date.now() + 3_600_000 },
@@ -202,10 +223,20 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
         },
       },
     };
-    const invocation = await invokeFunction(fn, event, { credentials: props.credentials, endpoint: props.endpoint, region: props.region, registryHost: props.registryHost, account: props.account, authorize: props.authorize, assume: (service, role) => props.assume(service, role, fn.arn) });
+    const invocation = await invokeFunction(fn, event, {
+      credentials: props.credentials,
+      endpoint: props.endpoint,
+      region: props.region,
+      registryHost: props.registryHost,
+      account: props.account,
+      authorize: props.authorize,
+      assume: (service, role) => props.assume(service, role, fn.arn),
+    });
     const result = job.result();
     if (!result) {
-      throw new ActionFailedError(`${name} reported no job result${invocation.ok ? '' : `: ${invocation.error?.name}: ${invocation.error?.message}`}\n${invocation.logs.slice(-2000)}`);
+      throw new ActionFailedError(
+        `${name} reported no job result${invocation.ok ? '' : `: ${invocation.error?.name}: ${invocation.error?.message}`}\n${invocation.logs.slice(-2000)}`,
+      );
     }
     if (result.status === 'Failed') throw new ActionFailedError(result.message);
     return { variables: result.outputVariables, summary: result.summary, outputs } satisfies ActionOutcome;
@@ -221,7 +252,13 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       await props.authorize(pipelineRole, 'codebuild:BatchGetBuilds', project.arn);
       await props.assume('codebuild.amazonaws.com', project.roleArn, project.arn);
       const build = randomUUID();
-      if (project.logs) await writeLogs(props.authorize, project.roleArn, { region: props.region, account: props.account, group: project.logs.group, stream: project.logs.streamPrefix ? `${project.logs.streamPrefix}/${build}` : build });
+      if (project.logs)
+        await writeLogs(props.authorize, project.roleArn, {
+          region: props.region,
+          account: props.account,
+          group: project.logs.group,
+          stream: project.logs.streamPrefix ? `${project.logs.streamPrefix}/${build}` : build,
+        });
     } catch (error) {
       throw denied(error);
     }
@@ -229,7 +266,8 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
     // CodeBuild's primary source is the artifact the action names PrimarySource, or its only input.
     const names = [...ctx.inputs.keys()];
     const primary = names.length > 1 ? String(ctx.action.configuration.PrimarySource ?? '') : names[0];
-    if (names.length > 1 && !ctx.inputs.has(primary)) throw new ActionFailedError(`${ctx.action.name} has ${names.length} input artifacts and PrimarySource '${primary}' names none of them`);
+    if (names.length > 1 && !ctx.inputs.has(primary))
+      throw new ActionFailedError(`${ctx.action.name} has ${names.length} input artifacts and PrimarySource '${primary}' names none of them`);
     let source: Buffer = Buffer.alloc(0);
     const secondarySources = new Map<string, Buffer>();
     for (const [artifact, location] of ctx.inputs) {
@@ -242,7 +280,9 @@ export function actionExecutors(props: ExecutorProps): Record<string, ActionExec
       if (artifact === primary) source = bytes;
       else secondarySources.set(artifact, bytes);
     }
-    const variables = ctx.action.configuration.EnvironmentVariables ? (JSON.parse(String(ctx.action.configuration.EnvironmentVariables)) as { name: string; value: string }[]) : [];
+    const variables = ctx.action.configuration.EnvironmentVariables
+      ? (JSON.parse(String(ctx.action.configuration.EnvironmentVariables)) as { name: string; value: string }[])
+      : [];
     const environment = { ...project.environment, ...Object.fromEntries(variables.map((v) => [v.name, ctx.resolve(v.value)])) };
     try {
       return { summary: await props.work(project)({ project, environment, source, secondarySources, aws }) };

@@ -4,7 +4,14 @@
  * parameters, tables, the registry's creation templates and scanning filters). Each is
  * read from the resolved template properties as CloudFormation would create it.
  */
-import { CONTINUOUS_SCAN, REGISTRY_SETTINGS_RESOURCE_TYPES, SCAN_ON_PUSH, planScanOnPush, scanOnPushClaimOf, type RegistryScanningConfiguration } from '@devcontainer-factory/core';
+import {
+  CONTINUOUS_SCAN,
+  REGISTRY_SETTINGS_RESOURCE_TYPES,
+  SCAN_ON_PUSH,
+  planScanOnPush,
+  scanOnPushClaimOf,
+  type RegistryScanningConfiguration,
+} from '@devcontainer-factory/core';
 import type { RehearsalProject } from './action-executors';
 import type { Assembly, ResolvedResource } from './assembly';
 import type { RehearsalFunction } from './lambda-runner';
@@ -41,8 +48,13 @@ export function topicsOf(resources: Iterable<ResolvedResource>): RehearsalTopic[
     name: r.physicalName,
     ...(props(r).KmsMasterKeyId !== undefined && { kmsKey: String(props(r).KmsMasterKeyId) }),
     subscriptions: [
-      ...((props(r).Subscription as { Protocol: string; Endpoint: string }[] | undefined) ?? []).map((s) => ({ protocol: s.Protocol, endpoint: String(s.Endpoint) })),
-      ...ofType(all, 'AWS::SNS::Subscription').filter((s) => String(props(s).TopicArn) === r.arn).map((s) => ({ protocol: String(props(s).Protocol), endpoint: String(props(s).Endpoint) })),
+      ...((props(r).Subscription as { Protocol: string; Endpoint: string }[] | undefined) ?? []).map((s) => ({
+        protocol: s.Protocol,
+        endpoint: String(s.Endpoint),
+      })),
+      ...ofType(all, 'AWS::SNS::Subscription')
+        .filter((s) => String(props(s).TopicArn) === r.arn)
+        .map((s) => ({ protocol: String(props(s).Protocol), endpoint: String(props(s).Endpoint) })),
     ],
   }));
 }
@@ -63,25 +75,31 @@ const ofType = (resources: Iterable<ResolvedResource>, type: string) => [...reso
 export function pipelinesOf(resources: Iterable<ResolvedResource>): PipelineDefinition[] {
   return ofType(resources, 'AWS::CodePipeline::Pipeline').map((r) => {
     const p = props(r);
-    const stages: StageDefinition[] = (p.Stages as { Name: string; Actions: Record<string, unknown>[]; BeforeEntry?: { Conditions: { Result: string; Rules: { Configuration: { Variable: string; Operator: string; Value: string } }[] }[] } }[]).map((s) => ({
+    const stages: StageDefinition[] = (
+      p.Stages as {
+        Name: string;
+        Actions: Record<string, unknown>[];
+        BeforeEntry?: { Conditions: { Result: string; Rules: { Configuration: { Variable: string; Operator: string; Value: string } }[] }[] };
+      }[]
+    ).map((s) => ({
       name: s.Name,
-      actions: s.Actions.map(
-        (a): ActionDefinition => ({
-          name: String(a.Name),
-          category: (a.ActionTypeId as { Category: string }).Category,
-          provider: (a.ActionTypeId as { Provider: string }).Provider,
-          configuration: (a.Configuration as Record<string, unknown>) ?? {},
-          inputArtifacts: ((a.InputArtifacts as { Name: string }[]) ?? []).map((x) => x.Name),
-          outputArtifacts: ((a.OutputArtifacts as { Name: string }[]) ?? []).map((x) => x.Name),
-          ...(a.Namespace ? { namespace: String(a.Namespace) } : {}),
-          runOrder: Number(a.RunOrder ?? 1),
-          ...(a.RoleArn ? { roleArn: String(a.RoleArn) } : {}),
-        }),
-      ),
+      actions: s.Actions.map((a): ActionDefinition => ({
+        name: String(a.Name),
+        category: (a.ActionTypeId as { Category: string }).Category,
+        provider: (a.ActionTypeId as { Provider: string }).Provider,
+        configuration: (a.Configuration as Record<string, unknown>) ?? {},
+        inputArtifacts: ((a.InputArtifacts as { Name: string }[]) ?? []).map((x) => x.Name),
+        outputArtifacts: ((a.OutputArtifacts as { Name: string }[]) ?? []).map((x) => x.Name),
+        ...(a.Namespace ? { namespace: String(a.Namespace) } : {}),
+        runOrder: Number(a.RunOrder ?? 1),
+        ...(a.RoleArn ? { roleArn: String(a.RoleArn) } : {}),
+      })),
       ...(s.BeforeEntry && {
         beforeEntry: {
           result: s.BeforeEntry.Conditions[0].Result,
-          rules: s.BeforeEntry.Conditions.flatMap((c) => c.Rules.map((rule) => ({ variable: rule.Configuration.Variable, operator: rule.Configuration.Operator, value: rule.Configuration.Value }))),
+          rules: s.BeforeEntry.Conditions.flatMap((c) =>
+            c.Rules.map((rule) => ({ variable: rule.Configuration.Variable, operator: rule.Configuration.Operator, value: rule.Configuration.Value })),
+          ),
         },
       }),
     }));
@@ -105,7 +123,19 @@ export function functionsOf(assembly: Assembly): Map<string, RehearsalFunction &
       .filter((r) => props(r).Code?.S3Key !== undefined)
       .map((r) => {
         const fn = assembly.lambdaFunction(r.stack, r.logicalId);
-        return [fn.name, { name: fn.name, arn: fn.arn, roleArn: fn.roleArn, codeDir: fn.codeDir, handler: fn.handler, environment: fn.environment, timeoutSeconds: fn.timeoutSeconds, logGroup: fn.logGroup }] as const;
+        return [
+          fn.name,
+          {
+            name: fn.name,
+            arn: fn.arn,
+            roleArn: fn.roleArn,
+            codeDir: fn.codeDir,
+            handler: fn.handler,
+            environment: fn.environment,
+            timeoutSeconds: fn.timeoutSeconds,
+            logGroup: fn.logGroup,
+          },
+        ] as const;
       }),
   );
 }
@@ -117,7 +147,18 @@ export function projectsOf(assembly: Assembly): Map<string, RehearsalProject> {
       const p = assembly.buildProject(r.stack, r.logicalId);
       // CodeBuild's precedence: the buildspec's `env.variables`, then the project's (then the action's, at the start of a build).
       const spec = (p.buildSpecObject as { env?: { variables?: Record<string, string> } } | undefined)?.env?.variables ?? {};
-      return [p.name, { name: p.name, arn: p.arn, roleArn: p.roleArn, environment: { ...spec, ...p.environment }, buildSpec: p.buildSpec ?? '', timeoutMinutes: p.timeoutMinutes, ...(p.logs && { logs: p.logs }) }] as const;
+      return [
+        p.name,
+        {
+          name: p.name,
+          arn: p.arn,
+          roleArn: p.roleArn,
+          environment: { ...spec, ...p.environment },
+          buildSpec: p.buildSpec ?? '',
+          timeoutMinutes: p.timeoutMinutes,
+          ...(p.logs && { logs: p.logs }),
+        },
+      ] as const;
     }),
   );
 }
@@ -130,7 +171,14 @@ export function rulesOf(resources: Iterable<ResolvedResource>): RehearsalRule[] 
     service: 'events.amazonaws.com' as const,
     ...(props(r).EventPattern && { pattern: props(r).EventPattern }),
     ...(props(r).ScheduleExpression && { schedule: String(props(r).ScheduleExpression) }),
-    targets: ((props(r).Targets as { Arn: string; RoleArn?: string; Input?: string; InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string } }[]) ?? []).map((t) => ({
+    targets: (
+      (props(r).Targets as {
+        Arn: string;
+        RoleArn?: string;
+        Input?: string;
+        InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string };
+      }[]) ?? []
+    ).map((t) => ({
       arn: t.Arn,
       ...(t.RoleArn && { roleArn: t.RoleArn }),
       ...(t.Input && { input: t.Input }),
@@ -143,7 +191,9 @@ export function rulesOf(resources: Iterable<ResolvedResource>): RehearsalRule[] 
     stack: r.stack,
     service: 'scheduler.amazonaws.com' as const,
     schedule: String(props(r).ScheduleExpression),
-    targets: [{ arn: String(props(r).Target.Arn), roleArn: String(props(r).Target.RoleArn), ...(props(r).Target.Input && { input: String(props(r).Target.Input) }) }],
+    targets: [
+      { arn: String(props(r).Target.Arn), roleArn: String(props(r).Target.RoleArn), ...(props(r).Target.Input && { input: String(props(r).Target.Input) }) },
+    ],
   }));
   return [...rules, ...schedules];
 }
@@ -173,12 +223,16 @@ export function tablesOf(resources: Iterable<ResolvedResource>): { name: string;
 }
 
 /** The prefixes of the registry's creation templates (`ROOT` for every repository), with their lifecycle rules. */
-export function creationTemplatesOf(resources: Iterable<ResolvedResource>): { prefix: string; lifecyclePolicy?: string; repositoryPolicy?: string; roleArn?: string; kmsKey?: string; tagged: boolean }[] {
+export function creationTemplatesOf(
+  resources: Iterable<ResolvedResource>,
+): { prefix: string; lifecyclePolicy?: string; repositoryPolicy?: string; roleArn?: string; kmsKey?: string; tagged: boolean }[] {
   return ofType(resources, 'AWS::ECR::RepositoryCreationTemplate').map((r) => ({
     prefix: String(props(r).Prefix),
     tagged: Array.isArray(props(r).ResourceTags) && (props(r).ResourceTags as unknown[]).length > 0,
     ...(props(r).CustomRoleArn && { roleArn: String(props(r).CustomRoleArn) }),
-    ...((props(r).EncryptionConfiguration as { EncryptionType?: string; KmsKey?: string } | undefined)?.EncryptionType === 'KMS' && { kmsKey: String((props(r).EncryptionConfiguration as { KmsKey?: string }).KmsKey ?? 'alias/aws/ecr') }),
+    ...((props(r).EncryptionConfiguration as { EncryptionType?: string; KmsKey?: string } | undefined)?.EncryptionType === 'KMS' && {
+      kmsKey: String((props(r).EncryptionConfiguration as { KmsKey?: string }).KmsKey ?? 'alias/aws/ecr'),
+    }),
     ...(props(r).LifecyclePolicy && { lifecyclePolicy: String(props(r).LifecyclePolicy) }),
     ...(props(r).RepositoryPolicy && { repositoryPolicy: String(props(r).RepositoryPolicy) }),
   }));
@@ -196,7 +250,9 @@ export function scanOnPushFiltersOf(resources: Iterable<ResolvedResource>): stri
     account = planScanOnPush(account, { add: scanOnPushClaimOf(props(r), `${r.stack}/${r.logicalId}`) }).configuration;
   }
   // A continuous rule scans on push too.
-  return (account?.rules ?? []).filter((rule) => rule.scanFrequency === SCAN_ON_PUSH || rule.scanFrequency === CONTINUOUS_SCAN).flatMap((rule) => rule.repositoryFilters.map((f) => f.filter));
+  return (account?.rules ?? [])
+    .filter((rule) => rule.scanFrequency === SCAN_ON_PUSH || rule.scanFrequency === CONTINUOUS_SCAN)
+    .flatMap((rule) => rule.repositoryFilters.map((f) => f.filter));
 }
 
 /** Whether the account setting `BLOB_MOUNTING` is switched on by the assembly's registry settings. */

@@ -10,7 +10,14 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RehearsalError } from './errors';
 import { readCloudAssembly, type AssetFile, type StackArtifact } from './private/cloud-assembly-files';
-import { REHEARSAL_BOOTSTRAP_VERSION, StackResolver, type AssemblyLookups, type Environment, type ResolvedOutputData, type ResolvedResourceData } from './private/stack-resolver';
+import {
+  REHEARSAL_BOOTSTRAP_VERSION,
+  StackResolver,
+  type AssemblyLookups,
+  type Environment,
+  type ResolvedOutputData,
+  type ResolvedResourceData,
+} from './private/stack-resolver';
 
 export type { AssetFile } from './private/cloud-assembly-files';
 export { REHEARSAL_BOOTSTRAP_VERSION } from './private/stack-resolver';
@@ -160,7 +167,10 @@ export class Assembly {
     const asset = code.S3Key === undefined ? undefined : this.asset(code.S3Key, code.S3Bucket);
     const dir = typeof fromMetadata === 'string' ? resolve(this.dir, fromMetadata) : asset?.path;
     if (!dir) {
-      throw new RehearsalError(`the function's code (s3://${code.S3Bucket}/${code.S3Key}) is no asset of this assembly: it has no aws:asset:path metadata and no asset manifest publishes that key`, at);
+      throw new RehearsalError(
+        `the function's code (s3://${code.S3Bucket}/${code.S3Key}) is no asset of this assembly: it has no aws:asset:path metadata and no asset manifest publishes that key`,
+        at,
+      );
     }
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RehearsalError(`the function's asset folder ${dir} is missing from the assembly`, at);
     return dir;
@@ -202,7 +212,13 @@ export class Assembly {
     const p = project.properties as {
       ServiceRole?: string;
       Source?: { BuildSpec?: string };
-      Environment?: { Image?: string; ComputeType?: string; Type?: string; PrivilegedMode?: boolean; EnvironmentVariables?: { Name: string; Value: unknown; Type?: string }[] };
+      Environment?: {
+        Image?: string;
+        ComputeType?: string;
+        Type?: string;
+        PrivilegedMode?: boolean;
+        EnvironmentVariables?: { Name: string; Value: unknown; Type?: string }[];
+      };
       TimeoutInMinutes?: number;
       EncryptionKey?: string;
       LogsConfig?: { CloudWatchLogs?: { Status?: string; GroupName?: string; StreamName?: string } };
@@ -227,7 +243,12 @@ export class Assembly {
       privilegedMode: p.Environment?.PrivilegedMode === true,
       timeoutMinutes: Number(p.TimeoutInMinutes ?? 60),
       ...(p.EncryptionKey !== undefined && { encryptionKey: p.EncryptionKey }),
-      ...(logs?.Status !== 'DISABLED' && { logs: { group: logs?.GroupName !== undefined ? String(logs.GroupName) : `/aws/codebuild/${project.physicalName}`, ...(logs?.StreamName !== undefined && { streamPrefix: String(logs.StreamName) }) } }),
+      ...(logs?.Status !== 'DISABLED' && {
+        logs: {
+          group: logs?.GroupName !== undefined ? String(logs.GroupName) : `/aws/codebuild/${project.physicalName}`,
+          ...(logs?.StreamName !== undefined && { streamPrefix: String(logs.StreamName) }),
+        },
+      }),
     };
   }
 
@@ -281,13 +302,22 @@ function checkEnvironment(artifact: StackArtifact, env: AssemblyEnvironment): vo
   const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '') ?? [];
   const at = { stackName: artifact.stackName };
   if (account && account !== 'unknown-account' && account !== env.account) {
-    throw new RehearsalError(`the stack was synthesized for account ${account}, not ${env.account}: its templates name that account literally (synthesize with CDK_DEFAULT_ACCOUNT=${env.account})`, at);
+    throw new RehearsalError(
+      `the stack was synthesized for account ${account}, not ${env.account}: its templates name that account literally (synthesize with CDK_DEFAULT_ACCOUNT=${env.account})`,
+      at,
+    );
   }
   if (region && region !== 'unknown-region' && region !== env.region) {
-    throw new RehearsalError(`the stack was synthesized for region ${region}, not ${env.region}: its templates name that region literally (synthesize with AWS_REGION=${env.region} CDK_DEFAULT_REGION=${env.region})`, at);
+    throw new RehearsalError(
+      `the stack was synthesized for region ${region}, not ${env.region}: its templates name that region literally (synthesize with AWS_REGION=${env.region} CDK_DEFAULT_REGION=${env.region})`,
+      at,
+    );
   }
   if ((artifact.requiresBootstrapStackVersion ?? 0) > Number(REHEARSAL_BOOTSTRAP_VERSION)) {
-    throw new RehearsalError(`the stack requires CDK bootstrap version ${artifact.requiresBootstrapStackVersion}; the rehearsal models version ${REHEARSAL_BOOTSTRAP_VERSION}`, at);
+    throw new RehearsalError(
+      `the stack requires CDK bootstrap version ${artifact.requiresBootstrapStackVersion}; the rehearsal models version ${REHEARSAL_BOOTSTRAP_VERSION}`,
+      at,
+    );
   }
 }
 
@@ -310,17 +340,33 @@ class SsmLookups implements AssemblyLookups {
     const writers = this.writers().get(name) ?? [];
     const others = writers.filter((w) => w.stack !== reader);
     if (others.length === 0) {
-      if (writers.length > 0) throw new RehearsalError(`reads the SSM parameter ${name}, which the same stack writes: CloudFormation reads parameters before it creates resources`, at);
+      if (writers.length > 0)
+        throw new RehearsalError(
+          `reads the SSM parameter ${name}, which the same stack writes: CloudFormation reads parameters before it creates resources`,
+          at,
+        );
       const written = [...this.writers().keys()];
-      throw new RehearsalError(`reads the SSM parameter ${name}, which no stack of the assembly writes (they write ${written.length > 0 ? written.join(', ') : 'no SSM parameters'})`, at);
+      throw new RehearsalError(
+        `reads the SSM parameter ${name}, which no stack of the assembly writes (they write ${written.length > 0 ? written.join(', ') : 'no SSM parameters'})`,
+        at,
+      );
     }
-    if (others.length > 1) throw new RehearsalError(`reads the SSM parameter ${name}, which several stacks write: ${others.map((w) => `${w.stack}/${w.logicalId}`).join(', ')}`, at);
+    if (others.length > 1)
+      throw new RehearsalError(`reads the SSM parameter ${name}, which several stacks write: ${others.map((w) => `${w.stack}/${w.logicalId}`).join(', ')}`, at);
     const [writer] = others;
     if (!this.deploysAfter(reader, writer.stack)) {
-      throw new RehearsalError(`reads the SSM parameter ${name}, which ${writer.stack} writes, but does not deploy after ${writer.stack} (add a stack dependency)`, at);
+      throw new RehearsalError(
+        `reads the SSM parameter ${name}, which ${writer.stack} writes, but does not deploy after ${writer.stack} (add a stack dependency)`,
+        at,
+      );
     }
     const value = (this.resolvers.get(writer.stack) as StackResolver).property(writer.logicalId, 'Value');
-    if (typeof value !== 'string') throw new RehearsalError(`the SSM parameter ${name} has no string Value`, { stackName: writer.stack, logicalId: writer.logicalId, path: 'Properties.Value' });
+    if (typeof value !== 'string')
+      throw new RehearsalError(`the SSM parameter ${name} has no string Value`, {
+        stackName: writer.stack,
+        logicalId: writer.logicalId,
+        path: 'Properties.Value',
+      });
     return value;
   }
 

@@ -13,7 +13,12 @@ import { signatureScope, type CredentialBook } from './credentials';
 
 /** What the gateway asks before it answers. */
 export interface GatewayAuthorizer {
-  authorize(request: { principal: string; action: string; resource: string; context?: Record<string, string | string[]> }): Promise<{ allowed: boolean; why: string }>;
+  authorize(request: {
+    principal: string;
+    action: string;
+    resource: string;
+    context?: Record<string, string | string[]>;
+  }): Promise<{ allowed: boolean; why: string }>;
 }
 
 /** The ECR service behind the gateway (see ecr-front.ts). */
@@ -39,7 +44,14 @@ export interface AwsGatewayProps {
   /** The partition key attribute of a DynamoDB table, for `dynamodb:LeadingKeys`. */
   readonly partitionKeyOf?: (table: string) => string | undefined;
   /** Called after an S3 `PutObject` that succeeded (the source bucket's EventBridge notification). */
-  readonly onObjectCreated?: (event: { bucket: string; key: string; versionId?: string; etag?: string; size: number; principal: string }) => Promise<void> | void;
+  readonly onObjectCreated?: (event: {
+    bucket: string;
+    key: string;
+    versionId?: string;
+    etag?: string;
+    size: number;
+    principal: string;
+  }) => Promise<void> | void;
 }
 
 /** Largest request body the gateway reads: an uploaded configuration is at most 50 MiB. */
@@ -56,11 +68,11 @@ class GatewayRequestError extends Error {
 }
 
 const JSON_TARGET_PREFIX: Readonly<Record<string, string>> = {
-  'AmazonEC2ContainerRegistry_V20150921': 'ecr',
-  'DynamoDB_20120810': 'dynamodb',
-  'AmazonSSM': 'ssm',
-  'TrentService': 'kms',
-  'CodePipeline_20150709': 'codepipeline',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
+  DynamoDB_20120810: 'dynamodb',
+  AmazonSSM: 'ssm',
+  TrentService: 'kms',
+  CodePipeline_20150709: 'codepipeline',
 };
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -68,14 +80,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_GATEWAY_BODY_BYTES) throw new GatewayRequestError(413, 'EntityTooLarge', `the request body is over ${MAX_GATEWAY_BODY_BYTES} bytes, the rehearsal gateway's limit`);
+    if (size > MAX_GATEWAY_BODY_BYTES)
+      throw new GatewayRequestError(413, 'EntityTooLarge', `the request body is over ${MAX_GATEWAY_BODY_BYTES} bytes, the rehearsal gateway's limit`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
 /** What AWS says when IAM says no. */
-const deniedMessage = (principal: string, action: string, resource: string, why: string) => `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because ${why}`;
+const deniedMessage = (principal: string, action: string, resource: string, why: string) =>
+  `User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because ${why}`;
 
 /**
  * The gateway. `start()` listens on a loopback port; `endpoint` is what the SDK's
@@ -95,7 +109,10 @@ export class AwsGateway {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       this.route(req, res).catch((error: unknown) => {
-        const e = error instanceof GatewayRequestError ? error : new GatewayRequestError(500, 'InternalFailure', error instanceof Error ? error.message : String(error));
+        const e =
+          error instanceof GatewayRequestError
+            ? error
+            : new GatewayRequestError(500, 'InternalFailure', error instanceof Error ? error.message : String(error));
         if (!res.headersSent) res.writeHead(e.status, { 'content-type': 'application/json', 'x-amzn-errortype': e.code });
         res.end(JSON.stringify({ __type: e.code, message: e.message }));
       });
@@ -115,7 +132,12 @@ export class AwsGateway {
   /** Checks one action and records it; throws the service's AccessDenied when IAM says no. */
   async check(principal: string, service: string, action: string, resource: string, context?: Record<string, string | string[]>): Promise<void> {
     const decision = await this.props.authorizer.authorize({ principal, action, resource, context: { 'aws:SecureTransport': 'true', ...context } });
-    if (!decision.allowed) throw new GatewayRequestError(service === 's3' ? 403 : 400, service === 's3' ? 'AccessDenied' : 'AccessDeniedException', deniedMessage(principal, action, resource, decision.why));
+    if (!decision.allowed)
+      throw new GatewayRequestError(
+        service === 's3' ? 403 : 400,
+        service === 's3' ? 'AccessDenied' : 'AccessDeniedException',
+        deniedMessage(principal, action, resource, decision.why),
+      );
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -146,7 +168,15 @@ export class AwsGateway {
     return `arn:aws:${service}:${this.props.region}:${this.props.account}:${resource}`;
   }
 
-  private async json(service: string, operation: string, json: Record<string, unknown>, raw: Buffer, req: IncomingMessage, res: ServerResponse, principal: string): Promise<void> {
+  private async json(
+    service: string,
+    operation: string,
+    json: Record<string, unknown>,
+    raw: Buffer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    principal: string,
+  ): Promise<void> {
     const reply = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...headers });
       res.end(body);
@@ -175,7 +205,13 @@ export class AwsGateway {
         const pk = this.props.partitionKeyOf?.(table);
         const item = (json.Item ?? json.Key) as Record<string, { S?: string }> | undefined;
         const leading = pk && item?.[pk]?.S;
-        await this.check(principal, service, `dynamodb:${operation}`, this.arn('dynamodb', `table/${table}`), leading ? { 'dynamodb:LeadingKeys': [leading] } : undefined);
+        await this.check(
+          principal,
+          service,
+          `dynamodb:${operation}`,
+          this.arn('dynamodb', `table/${table}`),
+          leading ? { 'dynamodb:LeadingKeys': [leading] } : undefined,
+        );
       } else if (service === 'ssm') {
         const names = operation === 'GetParameters' ? ((json.Names as string[]) ?? []) : [String(json.Name ?? json.Path ?? '')];
         for (const name of names) await this.check(principal, service, `ssm:${operation}`, this.arn('ssm', `parameter/${name.replace(/^\//, '')}`));
@@ -183,7 +219,8 @@ export class AwsGateway {
         await this.check(principal, service, `kms:${operation}`, String(json.KeyId ?? '*'));
       }
     } catch (error) {
-      if (error instanceof GatewayRequestError) return reply(error.status, JSON.stringify({ __type: error.code, message: error.message }), { 'x-amzn-errortype': error.code });
+      if (error instanceof GatewayRequestError)
+        return reply(error.status, JSON.stringify({ __type: error.code, message: error.message }), { 'x-amzn-errortype': error.code });
       throw error;
     }
     const forwarded = await this.forward(req, raw);
@@ -213,7 +250,15 @@ export class AwsGateway {
     try {
       if (!key) {
         const action =
-          method === 'PUT' ? 's3:CreateBucket' : q.has('versions') ? 's3:ListBucketVersions' : q.has('location') ? 's3:GetBucketLocation' : q.has('encryption') ? 's3:GetEncryptionConfiguration' : 's3:ListBucket';
+          method === 'PUT'
+            ? 's3:CreateBucket'
+            : q.has('versions')
+              ? 's3:ListBucketVersions'
+              : q.has('location')
+                ? 's3:GetBucketLocation'
+                : q.has('encryption')
+                  ? 's3:GetEncryptionConfiguration'
+                  : 's3:ListBucket';
         await this.check(principal, 's3', action, bucketArn, q.get('prefix') ? { 's3:prefix': q.get('prefix')! } : undefined);
       } else if (method === 'GET' || method === 'HEAD') {
         await this.check(principal, 's3', q.has('versionId') ? 's3:GetObjectVersion' : 's3:GetObject', objectArn);
@@ -231,21 +276,35 @@ export class AwsGateway {
     } catch (error) {
       if (!(error instanceof GatewayRequestError)) throw error;
       res.writeHead(error.status, { 'content-type': 'application/xml' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message><RequestId>rehearsal</RequestId></Error>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message><RequestId>rehearsal</RequestId></Error>`,
+      );
       return;
     }
     const forwarded = await this.forward(req, raw);
     res.writeHead(forwarded.status, forwarded.headers);
     res.end(forwarded.body);
     if (method === 'PUT' && key && forwarded.status === 200 && !q.has('tagging') && !q.has('uploadId') && this.props.onObjectCreated) {
-      await this.props.onObjectCreated({ bucket, key, versionId: forwarded.headers['x-amz-version-id'] as string | undefined, etag: forwarded.headers.etag as string | undefined, size: raw.length, principal });
+      await this.props.onObjectCreated({
+        bucket,
+        key,
+        versionId: forwarded.headers['x-amz-version-id'] as string | undefined,
+        etag: forwarded.headers.etag as string | undefined,
+        size: raw.length,
+        principal,
+      });
     }
   }
 
   /** The KMS key of an object (moto records what S3 was told), read without a principal: S3's own look-up. */
   private async objectKey(bucket: string, key: string, versionId?: string): Promise<string | undefined> {
-    const head = await this.motoRequest('HEAD', `/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''}`);
-    return head.status === 200 && head.headers['x-amz-server-side-encryption'] === 'aws:kms' ? (head.headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined) : undefined;
+    const head = await this.motoRequest(
+      'HEAD',
+      `/${bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''}`,
+    );
+    return head.status === 200 && head.headers['x-amz-server-side-encryption'] === 'aws:kms'
+      ? (head.headers['x-amz-server-side-encryption-aws-kms-key-id'] as string | undefined)
+      : undefined;
   }
 
   /** The default KMS key of a bucket (its encryption configuration in moto). */
@@ -257,11 +316,18 @@ export class AwsGateway {
   private motoRequest(method: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
     const target = new URL(path, this.props.moto);
     return new Promise((resolve, reject) => {
-      const r = httpRequest(target, { method, headers: { authorization: `AWS4-HMAC-SHA256 Credential=REHEARSAL/20260101/${this.props.region}/s3/aws4_request, SignedHeaders=host, Signature=0` } }, (out) => {
-        const chunks: Buffer[] = [];
-        out.on('data', (c: Buffer) => chunks.push(c));
-        out.on('end', () => resolve({ status: out.statusCode ?? 500, headers: out.headers, body: Buffer.concat(chunks) }));
-      });
+      const r = httpRequest(
+        target,
+        {
+          method,
+          headers: { authorization: `AWS4-HMAC-SHA256 Credential=REHEARSAL/20260101/${this.props.region}/s3/aws4_request, SignedHeaders=host, Signature=0` },
+        },
+        (out) => {
+          const chunks: Buffer[] = [];
+          out.on('data', (c: Buffer) => chunks.push(c));
+          out.on('end', () => resolve({ status: out.statusCode ?? 500, headers: out.headers, body: Buffer.concat(chunks) }));
+        },
+      );
       r.on('error', reject);
       r.end();
     });

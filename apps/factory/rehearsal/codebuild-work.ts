@@ -17,7 +17,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { INPUTS_ARTIFACT_VARIABLE, OciRegistry, parseImageReference, parseInputsArtifact, parseManifest, readZip, type InputRecord } from '@devcontainer-factory/core';
+import {
+  INPUTS_ARTIFACT_VARIABLE,
+  OciRegistry,
+  parseImageReference,
+  parseInputsArtifact,
+  parseManifest,
+  readZip,
+  type InputRecord,
+} from '@devcontainer-factory/core';
 import { PINNED_DEVCONTAINER_CLI, npmPackFileName, pinnedNpmTarball, runBuildSpec, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
 import type { CodeBuildWork, RehearsalProject } from './action-executors';
 import { ActionFailedError } from './pipeline-engine';
@@ -85,7 +93,10 @@ export function imageBuildWork(gatewayHost: string, accountRegistryHost: string,
     // The input record: inputs.json of Prepare's output artifact, the secondary source INPUTS_ARTIFACT names.
     const artifact = need(run.environment, INPUTS_ARTIFACT_VARIABLE);
     const zip = run.secondarySources.get(artifact);
-    if (!zip) throw new ActionFailedError(`the action gives no secondary source ${artifact} ($CODEBUILD_SRC_DIR_${artifact} is not set): Build reads Prepare's input record from it`);
+    if (!zip)
+      throw new ActionFailedError(
+        `the action gives no secondary source ${artifact} ($CODEBUILD_SRC_DIR_${artifact} is not set): Build reads Prepare's input record from it`,
+      );
     let record: InputRecord;
     try {
       record = parseInputsArtifact(zip, `the ${artifact} artifact`);
@@ -135,15 +146,19 @@ export function imageTestWork(gatewayHost: string, failure: (repository: string)
     const image = await registry.getManifest(repository, entry.digest);
     const manifest = image && parseManifest(image, entry.digest);
     if (manifest?.kind !== 'image') throw new ActionFailedError(`${repository}@${entry.digest} is not an image manifest`);
-    const config = JSON.parse((await registry.getBlob(repository, manifest.manifest.config.digest)).toString('utf8')) as { architecture?: string; config?: { Labels?: Record<string, string> } };
-    if (config.architecture !== architecture) throw new ActionFailedError(`${repository}@${entry.digest} is a ${config.architecture} image where ${platform} was expected`);
+    const config = JSON.parse((await registry.getBlob(repository, manifest.manifest.config.digest)).toString('utf8')) as {
+      architecture?: string;
+      config?: { Labels?: Record<string, string> };
+    };
+    if (config.architecture !== architecture)
+      throw new ActionFailedError(`${repository}@${entry.digest} is a ${config.architecture} image where ${platform} was expected`);
     if (!config.config?.Labels?.['devcontainer.metadata']) throw new ActionFailedError(`${repository}@${entry.digest} has no devcontainer.metadata label`);
     const failed = failure(repository);
-    if (failed !== undefined) throw new ActionFailedError(`Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: ${failed}`);
+    if (failed !== undefined)
+      throw new ActionFailedError(`Build terminated with state: FAILED. Phase: BUILD, Code: COMMAND_EXECUTION_ERROR, Message: ${failed}`);
     return `${platform}: platform and label checks passed on ${repository}@${entry.digest}`;
   };
 }
-
 
 /** The `@devcontainers/cli` of this workspace, which the buildspecs' `devcontainer` runs. */
 const WORKSPACE_BIN = join(__dirname, '..', '..', '..', 'node_modules', '.bin');
@@ -195,7 +210,9 @@ export function buildSpecWork(gatewayHost: string): CodeBuildWork {
       mkdirSync(src, { recursive: true });
       const version = workspaceCliVersion();
       if (version !== PINNED_DEVCONTAINER_CLI.version) {
-        throw new ActionFailedError(`this workspace's @devcontainers/cli is ${version}, core pins ${PINNED_DEVCONTAINER_CLI.version}: the rehearsal runs the pinned one (pnpm install)`);
+        throw new ActionFailedError(
+          `this workspace's @devcontainers/cli is ${version}, core pins ${PINNED_DEVCONTAINER_CLI.version}: the rehearsal runs the pinned one (pnpm install)`,
+        );
       }
       const tarball = await pinnedNpmTarball(PINNED_DEVCONTAINER_CLI, NPM_TARBALLS);
       const tgz = npmPackFileName(PINNED_DEVCONTAINER_CLI);
@@ -226,7 +243,13 @@ export function buildSpecWork(gatewayHost: string): CodeBuildWork {
         const f = result.failed!;
         throw new ActionFailedError(`${run.project.name}: phase ${f.phase} failed at '${f.failedCommand}' (exit ${f.exitCode})\n${result.stderr.slice(-1500)}`);
       }
-      return `${result.phases.map((p) => p.phase).join(', ')} succeeded (${calls} tool calls); ${result.stdout.trim().split('\n').filter((l) => !l.startsWith('[Container]')).slice(-1)[0] ?? ''}`;
+      return `${result.phases.map((p) => p.phase).join(', ')} succeeded (${calls} tool calls); ${
+        result.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => !l.startsWith('[Container]'))
+          .slice(-1)[0] ?? ''
+      }`;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -234,9 +257,15 @@ export function buildSpecWork(gatewayHost: string): CodeBuildWork {
 }
 
 /** The work of a project, by what its buildspec does. */
-export function workOf(project: RehearsalProject, gatewayHost: string, accountRegistryHost: string, now: () => Date, testFailure?: (repository: string) => string | undefined): CodeBuildWork {
+export function workOf(
+  project: RehearsalProject,
+  gatewayHost: string,
+  accountRegistryHost: string,
+  now: () => Date,
+  testFailure?: (repository: string) => string | undefined,
+): CodeBuildWork {
   if (project.buildSpec.includes('devcontainer build')) return imageBuildWork(gatewayHost, accountRegistryHost, now);
-  if (project.buildSpec.includes("Check platform")) return imageTestWork(gatewayHost, testFailure);
+  if (project.buildSpec.includes('Check platform')) return imageTestWork(gatewayHost, testFailure);
   if (project.buildSpec.includes('FEATURE_TOOL')) return buildSpecWork(gatewayHost);
   return async () => {
     throw new ActionFailedError(`the rehearsal does not model what project ${project.name} does yet`);

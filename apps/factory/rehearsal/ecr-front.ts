@@ -14,7 +14,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { FactoryError, MANIFEST_MEDIA_TYPES, isDigest, mapLimit, sha256Digest } from '@devcontainer-factory/core';
-import { TAG, imageIdProblem, imageIdsOf, isObject, listField, maxResultsOf, registryIdOf, stringField, tagStatusOf, type ImageId, type Json } from './ecr/api-input';
+import {
+  TAG,
+  imageIdProblem,
+  imageIdsOf,
+  isObject,
+  listField,
+  maxResultsOf,
+  registryIdOf,
+  stringField,
+  tagStatusOf,
+  type ImageId,
+  type Json,
+} from './ecr/api-input';
 import { EcrApiError, accessDenied, accessDeniedMessage, imageNotFound, invalidParameter, quoteImageId, repositoryNotFound } from './ecr/ecr-api-error';
 import { ManifestShapeProblem, isScannableImage, manifestFacts, type ManifestFacts } from './ecr/manifest-facts';
 import { decodeSegment, forwardToUpstream, parseRoute, readBoundedBody, sendOciError } from './ecr/oci-http';
@@ -161,7 +173,11 @@ const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921';
 /** ECR's repository name grammar. */
 const REPOSITORY_NAME = /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** Every manifest type, for reads that must see whatever is stored (the registry answers 404 to an Accept that leaves a stored type out). */
-const ACCEPT_ALL = [...MANIFEST_MEDIA_TYPES, 'application/vnd.docker.distribution.manifest.v1+prettyjws', 'application/vnd.docker.distribution.manifest.v1+json'].join(', ');
+const ACCEPT_ALL = [
+  ...MANIFEST_MEDIA_TYPES,
+  'application/vnd.docker.distribution.manifest.v1+prettyjws',
+  'application/vnd.docker.distribution.manifest.v1+json',
+].join(', ');
 /** The path of the layer URLs of `GetDownloadUrlForLayer` (no repository name can start with `_`). */
 const LAYER_URL_PATH = '/v2/_ecr-layer/';
 const ACCOUNT_SETTINGS: Readonly<Record<string, readonly string[]>> = {
@@ -230,7 +246,8 @@ export class EcrFront {
 
   constructor(props: EcrFrontProps) {
     if (!/^\d{12}$/.test(props.account)) throw new EcrFrontError(`EcrFront account must be 12 digits, not ${JSON.stringify(props.account)}`);
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region)) throw new EcrFrontError(`EcrFront region must be a region name such as eu-west-1, not ${JSON.stringify(props.region)}`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region))
+      throw new EcrFrontError(`EcrFront region must be a region name such as eu-west-1, not ${JSON.stringify(props.region)}`);
     this.props = props;
     const timeoutMs = props.upstreamTimeoutMs ?? 30_000;
     if (!(timeoutMs > 0)) throw new EcrFrontError(`EcrFront upstreamTimeoutMs must be a positive number of milliseconds, not ${timeoutMs}`);
@@ -319,7 +336,8 @@ export class EcrFront {
     if (body === undefined || body === null) return {};
     if (typeof body === 'string' || body instanceof Uint8Array) {
       const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-      if (size > ECR_FRONT_LIMITS.maxJsonBytes) throw new EcrApiError('SerializationException', `the request body is ${size} bytes, over the ${ECR_FRONT_LIMITS.maxJsonBytes} allowed`);
+      if (size > ECR_FRONT_LIMITS.maxJsonBytes)
+        throw new EcrApiError('SerializationException', `the request body is ${size} bytes, over the ${ECR_FRONT_LIMITS.maxJsonBytes} allowed`);
       if (size === 0) return {};
       try {
         return this.apiInput(JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8')));
@@ -367,7 +385,10 @@ export class EcrFront {
         return this.accountSetting(op, input, principal);
       default:
         return Promise.reject(
-          new EcrApiError('UnknownOperationException', `the deploy rehearsal's ECR does not model ${op}: it answers the operations the factory uses (see apps/factory/rehearsal/ecr-front.ts)`),
+          new EcrApiError(
+            'UnknownOperationException',
+            `the deploy rehearsal's ECR does not model ${op}: it answers the operations the factory uses (see apps/factory/rehearsal/ecr-front.ts)`,
+          ),
         );
     }
   }
@@ -400,7 +421,9 @@ export class EcrFront {
     const expiresAt = new Date(this.now().getTime() + ECR_FRONT_LIMITS.tokenTtlMs);
     const token = this.signer.sign('registry', { p: principal }, expiresAt);
     return {
-      authorizationData: [{ authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epochSeconds(expiresAt), proxyEndpoint: this.proxyEndpoint }],
+      authorizationData: [
+        { authorizationToken: Buffer.from(`AWS:${token}`).toString('base64'), expiresAt: epochSeconds(expiresAt), proxyEndpoint: this.proxyEndpoint },
+      ],
     };
   }
 
@@ -442,7 +465,8 @@ export class EcrFront {
     await this.require(principal, 'ecr:PutImage', this.repositoryArn(name, registryId));
     const manifest = stringField(input, 'imageManifest', true);
     const tag = stringField(input, 'imageTag', false);
-    if (tag !== undefined && !TAG.test(tag)) throw invalidParameter('imageTag', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}');
+    if (tag !== undefined && !TAG.test(tag))
+      throw invalidParameter('imageTag', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_][a-zA-Z0-9_.-]{0,127}');
     if (registryId !== this.props.account) throw repositoryNotFound(name, registryId);
     const repo = await this.pushTarget(name, principal);
     const written = await this.writeManifest(repo, {
@@ -483,7 +507,8 @@ export class EcrFront {
     const inventory = await this.inventory(repo);
     const requested = input.imageIds === undefined || input.imageIds === null ? undefined : imageIdsOf(input, 'imageIds', ECR_FRONT_LIMITS.maxBatch);
     if (requested) {
-      if (input.nextToken !== undefined || input.maxResults !== undefined) throw invalidParameter('imageIds', 'nextToken and maxResults cannot be used with imageIds');
+      if (input.nextToken !== undefined || input.maxResults !== undefined)
+        throw invalidParameter('imageIds', 'nextToken and maxResults cannot be used with imageIds');
       const details: Json[] = [];
       for (const id of requested) {
         const problem = imageIdProblem(id);
@@ -499,7 +524,14 @@ export class EcrFront {
     const entries = [...inventory.values()]
       .filter((e) => (status === 'TAGGED' ? e.tags.length > 0 : status === 'UNTAGGED' ? e.tags.length === 0 : true))
       .sort((a, b) => (a.record.digest < b.record.digest ? -1 : 1));
-    const { page, nextToken } = pageOf(entries, (e) => e.record.digest, maxResultsOf(input, ECR_FRONT_LIMITS.defaultResults, ECR_FRONT_LIMITS.maxResults), 'DescribeImages', repo.name, stringField(input, 'nextToken', false));
+    const { page, nextToken } = pageOf(
+      entries,
+      (e) => e.record.digest,
+      maxResultsOf(input, ECR_FRONT_LIMITS.defaultResults, ECR_FRONT_LIMITS.maxResults),
+      'DescribeImages',
+      repo.name,
+      stringField(input, 'nextToken', false),
+    );
     return { imageDetails: page.map((e) => this.imageDetail(repo, e, inventory)), ...(nextToken && { nextToken }) };
   }
 
@@ -564,7 +596,11 @@ export class EcrFront {
           continue;
         }
         if (id.imageTag !== undefined && !entry.tags.includes(id.imageTag)) {
-          fail(id, id.imageDigest !== undefined ? 'ImageTagDoesNotMatchDigest' : 'ImageNotFound', id.imageDigest !== undefined ? 'Invalid image tag and digest combination' : 'Requested image not found');
+          fail(
+            id,
+            id.imageDigest !== undefined ? 'ImageTagDoesNotMatchDigest' : 'ImageNotFound',
+            id.imageDigest !== undefined ? 'Invalid image tag and digest combination' : 'Requested image not found',
+          );
           continue;
         }
         const untagOnly = id.imageTag !== undefined && entry.tags.length > 1;
@@ -572,7 +608,13 @@ export class EcrFront {
           await this.untag(repo, entry, id.imageTag!);
           entry.tags.splice(entry.tags.indexOf(id.imageTag!), 1);
           deleted.push({ imageDigest: entry.record.digest, imageTag: id.imageTag });
-          this.emit('ECR Image Action', { result: 'SUCCESS', 'repository-name': repo.name, 'image-digest': entry.record.digest, 'action-type': 'DELETE', 'image-tag': id.imageTag });
+          this.emit('ECR Image Action', {
+            result: 'SUCCESS',
+            'repository-name': repo.name,
+            'image-digest': entry.record.digest,
+            'action-type': 'DELETE',
+            'image-tag': id.imageTag,
+          });
           continue;
         }
         const parents = [...inventory.values()].filter((e) => e.record.digest !== entry.record.digest && e.record.facts.children.includes(entry.record.digest));
@@ -581,13 +623,20 @@ export class EcrFront {
           continue;
         }
         const res = await this.upstream.fetch('DELETE', `/v2/${repo.name}/manifests/${entry.record.digest}`, { maxBytes: 64 * 1024 });
-        if (res.status !== 202 && res.status !== 200 && res.status !== 404) throw this.upstreamFailure(res, `DELETE manifest ${repo.name}@${entry.record.digest}`);
+        if (res.status !== 202 && res.status !== 200 && res.status !== 404)
+          throw this.upstreamFailure(res, `DELETE manifest ${repo.name}@${entry.record.digest}`);
         inventory.delete(entry.record.digest);
         repo.images.delete(entry.record.digest);
         if (entry.tags.length === 0) deleted.push({ imageDigest: entry.record.digest });
         for (const tag of entry.tags) deleted.push({ imageDigest: entry.record.digest, imageTag: tag });
         for (const tag of entry.tags.length > 0 ? entry.tags : [undefined]) {
-          this.emit('ECR Image Action', { result: 'SUCCESS', 'repository-name': repo.name, 'image-digest': entry.record.digest, 'action-type': 'DELETE', ...(tag !== undefined && { 'image-tag': tag }) });
+          this.emit('ECR Image Action', {
+            result: 'SUCCESS',
+            'repository-name': repo.name,
+            'image-digest': entry.record.digest,
+            'action-type': 'DELETE',
+            ...(tag !== undefined && { 'image-tag': tag }),
+          });
         }
       }
       return { imageIds: deleted, failures };
@@ -600,13 +649,20 @@ export class EcrFront {
    */
   private async untag(repo: RepositoryState, entry: ImageEntry, tag: string): Promise<void> {
     const digest = entry.record.digest;
-    const stored = await this.upstream.fetch('GET', `/v2/${repo.name}/manifests/${digest}`, { headers: { accept: ACCEPT_ALL }, maxBytes: ECR_FRONT_LIMITS.maxManifestBytes });
+    const stored = await this.upstream.fetch('GET', `/v2/${repo.name}/manifests/${digest}`, {
+      headers: { accept: ACCEPT_ALL },
+      maxBytes: ECR_FRONT_LIMITS.maxManifestBytes,
+    });
     if (stored.status !== 200) throw this.upstreamFailure(stored, `GET manifest ${repo.name}@${digest}`);
     const mediaType = contentType(stored.headers) ?? entry.record.facts.mediaType;
     const removed = await this.upstream.fetch('DELETE', `/v2/${repo.name}/manifests/${digest}`, { maxBytes: 64 * 1024 });
     if (removed.status !== 202 && removed.status !== 200) throw this.upstreamFailure(removed, `DELETE manifest ${repo.name}@${digest}`);
     for (const ref of [digest, ...entry.tags.filter((t) => t !== tag)]) {
-      const put = await this.upstream.fetch('PUT', `/v2/${repo.name}/manifests/${ref}`, { headers: { 'content-type': mediaType }, body: stored.body, maxBytes: 64 * 1024 });
+      const put = await this.upstream.fetch('PUT', `/v2/${repo.name}/manifests/${ref}`, {
+        headers: { 'content-type': mediaType },
+        body: stored.body,
+        maxBytes: 64 * 1024,
+      });
       if (put.status !== 201) throw this.upstreamFailure(put, `PUT manifest ${repo.name}:${ref} (putting back the tags of ${digest} that stay)`);
     }
   }
@@ -616,9 +672,16 @@ export class EcrFront {
     const digest = stringField(input, 'layerDigest', true);
     if (!isDigest(digest)) throw invalidParameter('layerDigest', "Member must satisfy regular expression pattern: '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
     if ((await this.blobSize(repo.name, digest)) === undefined) {
-      throw new EcrApiError('LayersNotFoundException', `The layer with digest '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${this.props.account}'`);
+      throw new EcrApiError(
+        'LayersNotFoundException',
+        `The layer with digest '${digest}' does not exist in the repository with name '${repo.name}' in the registry with id '${this.props.account}'`,
+      );
     }
-    if (!this.baseUrl) throw new EcrApiError('ServerException', 'the ECR front has no publicBaseUrl, so it cannot hand out layer URLs: pass publicBaseUrl or call setPublicBaseUrl()');
+    if (!this.baseUrl)
+      throw new EcrApiError(
+        'ServerException',
+        'the ECR front has no publicBaseUrl, so it cannot hand out layer URLs: pass publicBaseUrl or call setPublicBaseUrl()',
+      );
     const token = this.signer.sign('layer', { r: repo.name, d: digest }, new Date(this.now().getTime() + ECR_FRONT_LIMITS.layerUrlTtlMs));
     return { downloadUrl: `${this.baseUrl}${LAYER_URL_PATH}${token}`, layerDigest: digest };
   }
@@ -641,7 +704,8 @@ export class EcrFront {
     const registryId = registryIdOf(input, this.props.account);
     const names = listField(input, 'repositoryNames', false, 100)?.map(String);
     if (names) {
-      if (input.nextToken !== undefined || input.maxResults !== undefined) throw invalidParameter('repositoryNames', 'nextToken and maxResults cannot be used with repositoryNames');
+      if (input.nextToken !== undefined || input.maxResults !== undefined)
+        throw invalidParameter('repositoryNames', 'nextToken and maxResults cannot be used with repositoryNames');
       const found: Json[] = [];
       for (const name of names) {
         await this.require(principal, 'ecr:DescribeRepositories', this.repositoryArn(name, registryId));
@@ -654,7 +718,14 @@ export class EcrFront {
     // Without names, IAM is asked about every repository of the registry.
     await this.require(principal, 'ecr:DescribeRepositories', this.repositoryArn('*', registryId));
     const all = registryId === this.props.account ? [...this.repositories.values()].sort((a, b) => (a.name < b.name ? -1 : 1)) : [];
-    const { page, nextToken } = pageOf(all, (r) => r.name, maxResultsOf(input, ECR_FRONT_LIMITS.defaultResults, ECR_FRONT_LIMITS.maxResults), 'DescribeRepositories', registryId, stringField(input, 'nextToken', false));
+    const { page, nextToken } = pageOf(
+      all,
+      (r) => r.name,
+      maxResultsOf(input, ECR_FRONT_LIMITS.defaultResults, ECR_FRONT_LIMITS.maxResults),
+      'DescribeRepositories',
+      registryId,
+      stringField(input, 'nextToken', false),
+    );
     return { repositories: page.map((r) => this.repositoryJson(r)), ...(nextToken && { nextToken }) };
   }
 
@@ -676,10 +747,15 @@ export class EcrFront {
     const registryId = registryIdOf(input, this.props.account);
     await this.require(principal, 'ecr:CreateRepository', this.repositoryArn(name, registryId));
     if (!REPOSITORY_NAME.test(name)) {
-      throw invalidParameter('repositoryName', "Member must satisfy regular expression pattern: '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*'");
+      throw invalidParameter(
+        'repositoryName',
+        "Member must satisfy regular expression pattern: '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*'",
+      );
     }
-    if (registryId !== this.props.account) throw new EcrApiError('InvalidParameterException', `the rehearsal's registry is ${this.props.account}; it cannot create repositories in ${registryId}`);
-    if (this.repositories.has(name)) throw new EcrApiError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
+    if (registryId !== this.props.account)
+      throw new EcrApiError('InvalidParameterException', `the rehearsal's registry is ${this.props.account}; it cannot create repositories in ${registryId}`);
+    if (this.repositories.has(name))
+      throw new EcrApiError('RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${registryId}'`);
     const repo = this.newRepository(name);
     repo.tagMutability = this.mutabilityOf(input);
     const scanning = input.imageScanningConfiguration;
@@ -691,7 +767,10 @@ export class EcrFront {
   private mutabilityOf(input: Json): TagMutability {
     const value = input.imageTagMutability ?? 'MUTABLE';
     if (value !== 'MUTABLE' && value !== 'IMMUTABLE') {
-      throw invalidParameter('imageTagMutability', "Member must satisfy enum value set: [MUTABLE, IMMUTABLE] (the rehearsal does not model the *_WITH_EXCLUSION settings)");
+      throw invalidParameter(
+        'imageTagMutability',
+        'Member must satisfy enum value set: [MUTABLE, IMMUTABLE] (the rehearsal does not model the *_WITH_EXCLUSION settings)',
+      );
     }
     return value;
   }
@@ -735,7 +814,8 @@ export class EcrFront {
     const problem = imageIdProblem(id);
     if (problem) throw new EcrApiError('InvalidParameterException', `Invalid parameter at 'imageId': ${problem.failureReason}`);
     const digest = id.imageDigest ?? (await this.resolveTag(repo.name, id.imageTag!));
-    if (digest === undefined || (id.imageTag !== undefined && (await this.resolveTag(repo.name, id.imageTag)) !== digest)) throw imageNotFound(id, repo.name, this.props.account);
+    if (digest === undefined || (id.imageTag !== undefined && (await this.resolveTag(repo.name, id.imageTag)) !== digest))
+      throw imageNotFound(id, repo.name, this.props.account);
     const record = repo.images.get(digest) ?? (await this.learn(repo, digest));
     if (!record) throw imageNotFound(id, repo.name, this.props.account);
     return { id, record };
@@ -752,7 +832,11 @@ export class EcrFront {
       );
     }
     const max = maxResultsOf(input, ECR_FRONT_LIMITS.defaultResults, ECR_FRONT_LIMITS.maxResults);
-    const head = { registryId: this.props.account, repositoryName: repo.name, imageId: { imageDigest: record.digest, ...(id.imageTag !== undefined && { imageTag: id.imageTag }) } };
+    const head = {
+      registryId: this.props.account,
+      repositoryName: repo.name,
+      imageId: { imageDigest: record.digest, ...(id.imageTag !== undefined && { imageTag: id.imageTag }) },
+    };
     if (scan.status !== 'COMPLETE') return { ...head, imageScanStatus: { status: scan.status, description: scan.description } };
     const answer = this.scanAnswer(repo.name, record.digest);
     if (answer.replaced) return { ...head, ...answer.replaced };
@@ -809,7 +893,10 @@ export class EcrFront {
     const repo = await this.authorizedRepository(input, principal, 'ecr:StartImageScan');
     const { id, record } = await this.imageOf(repo, input);
     if (!isScannableImage(record.facts)) {
-      throw new EcrApiError('UnsupportedImageTypeException', `The image with imageId ${quoteImageId(id)} is of a type basic scanning does not support (${record.facts.mediaType}, config ${record.facts.configMediaType ?? 'none'})`);
+      throw new EcrApiError(
+        'UnsupportedImageTypeException',
+        `The image with imageId ${quoteImageId(id)} is of a type basic scanning does not support (${record.facts.mediaType}, config ${record.facts.configMediaType ?? 'none'})`,
+      );
     }
     if (record.scan && this.now().getTime() - record.scan.at.getTime() < ECR_FRONT_LIMITS.scanIntervalMs) {
       throw new EcrApiError('LimitExceededException', 'The scan quota per image has been exceeded. Wait and try again.');
@@ -855,7 +942,8 @@ export class EcrFront {
     const existing = this.repositories.get(name);
     if (existing) return existing;
     // ECR applies the most specific template: the longest prefix that covers the name, ROOT last.
-    const template = this.templatePrefixes.filter((p) => name.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0] ?? this.templatePrefixes.find((p) => p === 'ROOT');
+    const template =
+      this.templatePrefixes.filter((p) => name.startsWith(`${p}/`)).sort((a, b) => b.length - a.length)[0] ?? this.templatePrefixes.find((p) => p === 'ROOT');
     if (!template || !REPOSITORY_NAME.test(name)) throw repositoryNotFound(name, this.props.account);
     await this.require(principal, 'ecr:CreateRepository', this.repositoryArn(name));
     if (this.props.onCreateFromTemplate && !this.repositories.has(name)) await this.props.onCreateFromTemplate(name, template);
@@ -883,7 +971,10 @@ export class EcrFront {
 
   /** Records an image the front has not seen pushed (it was in the upstream registry already); undefined when it is not there. */
   private async learn(repo: RepositoryState, digest: string): Promise<ImageRecord | undefined> {
-    const res = await this.upstream.fetch('GET', `/v2/${repo.name}/manifests/${digest}`, { headers: { accept: ACCEPT_ALL }, maxBytes: ECR_FRONT_LIMITS.maxManifestBytes });
+    const res = await this.upstream.fetch('GET', `/v2/${repo.name}/manifests/${digest}`, {
+      headers: { accept: ACCEPT_ALL },
+      maxBytes: ECR_FRONT_LIMITS.maxManifestBytes,
+    });
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw this.upstreamFailure(res, `GET manifest ${repo.name}@${digest}`);
     const mediaType = contentType(res.headers);
@@ -892,7 +983,10 @@ export class EcrFront {
       digest,
       size: res.body.length,
       pushedAt: this.now(),
-      facts: facts instanceof ManifestShapeProblem ? { kind: 'image', mediaType: mediaType ?? 'application/octet-stream', children: [], blobs: [], layersSize: 0 } : facts,
+      facts:
+        facts instanceof ManifestShapeProblem
+          ? { kind: 'image', mediaType: mediaType ?? 'application/octet-stream', children: [], blobs: [], layersSize: 0 }
+          : facts,
     };
     return repo.images.get(digest) ?? (repo.images.set(digest, record), record);
   }
@@ -911,7 +1005,8 @@ export class EcrFront {
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw this.upstreamFailure(res, `HEAD manifest ${repository}:${reference}`);
     const digest = res.headers['docker-content-digest'];
-    if (typeof digest !== 'string' || !isDigest(digest)) throw new UpstreamError(`the upstream registry answered HEAD ${repository}:${reference} without a Docker-Content-Digest`);
+    if (typeof digest !== 'string' || !isDigest(digest))
+      throw new UpstreamError(`the upstream registry answered HEAD ${repository}:${reference} without a Docker-Content-Digest`);
     return digest;
   }
 
@@ -942,10 +1037,14 @@ export class EcrFront {
     repo: RepositoryState,
     input: { body: Buffer; mediaType?: string; tag?: string; digest?: string; via: 'api' | 'oci' },
   ): Promise<{ digest: string; mediaType: string; facts: ManifestFacts }> {
-    if (input.body.length > ECR_FRONT_LIMITS.maxManifestBytes) throw invalidParameter('imageManifest', `Member must have length less than or equal to ${ECR_FRONT_LIMITS.maxManifestBytes}`);
+    if (input.body.length > ECR_FRONT_LIMITS.maxManifestBytes)
+      throw invalidParameter('imageManifest', `Member must have length less than or equal to ${ECR_FRONT_LIMITS.maxManifestBytes}`);
     const digest = sha256Digest(input.body);
     if (input.digest !== undefined && input.digest !== digest) {
-      throw new EcrApiError('ImageDigestDoesNotMatchException', `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest ${input.digest} does not match the manifest's digest ${digest}'`);
+      throw new EcrApiError(
+        'ImageDigestDoesNotMatchException',
+        `Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The digest ${input.digest} does not match the manifest's digest ${digest}'`,
+      );
     }
     const probe = manifestFacts(input.body, undefined);
     if (probe instanceof ManifestShapeProblem) throw invalidParameter('ImageManifest', probe.problem);
@@ -975,17 +1074,29 @@ export class EcrFront {
         return { digest, mediaType, facts };
       }
       if (input.tag !== undefined && current !== undefined && repo.tagMutability === 'IMMUTABLE') {
-        throw new EcrApiError('ImageTagAlreadyExistsException', `The image tag '${input.tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`);
+        throw new EcrApiError(
+          'ImageTagAlreadyExistsException',
+          `The image tag '${input.tag}' already exists in the '${repo.name}' repository and cannot be overwritten because the repository is immutable.`,
+        );
       }
       if (facts.kind === 'index') {
-        const missing = (await mapLimit(facts.children, ECR_FRONT_LIMITS.upstreamConcurrency, async (d) => (isDigest(d) && (await this.resolveTag(repo.name, d)) === d ? undefined : d))).filter(
-          (d): d is string => d !== undefined,
-        );
+        const missing = (
+          await mapLimit(facts.children, ECR_FRONT_LIMITS.upstreamConcurrency, async (d) =>
+            isDigest(d) && (await this.resolveTag(repo.name, d)) === d ? undefined : d,
+          )
+        ).filter((d): d is string => d !== undefined);
         if (missing.length > 0) {
-          throw new EcrApiError('ReferencedImagesNotFoundException', `Some of the images referenced by the manifest list were not found in the repository with name '${repo.name}': [${missing.join(', ')}]`);
+          throw new EcrApiError(
+            'ReferencedImagesNotFoundException',
+            `Some of the images referenced by the manifest list were not found in the repository with name '${repo.name}': [${missing.join(', ')}]`,
+          );
         }
       }
-      const res = await this.upstream.fetch('PUT', `/v2/${repo.name}/manifests/${input.tag ?? digest}`, { headers: { 'content-type': mediaType }, body: input.body, maxBytes: 64 * 1024 });
+      const res = await this.upstream.fetch('PUT', `/v2/${repo.name}/manifests/${input.tag ?? digest}`, {
+        headers: { 'content-type': mediaType },
+        body: input.body,
+        maxBytes: 64 * 1024,
+      });
       if (res.status !== 201) {
         const errors = registryErrors(res.body);
         const blobs = errors.filter((e) => e.code === 'MANIFEST_BLOB_UNKNOWN').map((e) => (typeof e.detail === 'string' ? e.detail : JSON.stringify(e.detail)));
@@ -995,7 +1106,8 @@ export class EcrFront {
             `Layers with digests '[${blobs.join(', ')}]' required for pushing image into repository with name '${repo.name}' in the registry with id '${this.props.account}' do not exist`,
           );
         }
-        if (res.status === 400) throw invalidParameter('ImageManifest', errors.map((e) => `${e.code}: ${e.message}`).join('; ') || 'the registry refused the manifest');
+        if (res.status === 400)
+          throw invalidParameter('ImageManifest', errors.map((e) => `${e.code}: ${e.message}`).join('; ') || 'the registry refused the manifest');
         throw this.upstreamFailure(res, `PUT manifest ${repo.name}:${input.tag ?? digest}`);
       }
       let record = repo.images.get(digest);
@@ -1043,7 +1155,9 @@ export class EcrFront {
       'detail-type': detailType,
       source: 'aws.ecr',
       account: this.props.account,
-      time: this.now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      time: this.now()
+        .toISOString()
+        .replace(/\.\d{3}Z$/, 'Z'),
       region: this.props.region,
       resources: detailType === 'ECR Image Scan' ? [this.repositoryArn(String(detail['repository-name']))] : [],
       detail,
@@ -1070,7 +1184,10 @@ export class EcrFront {
     try {
       await this.serveRegistry(req, res);
     } catch (error) {
-      const e = error instanceof EcrApiError ? error : new EcrApiError('ServerException', `the rehearsal's ECR front failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      const e =
+        error instanceof EcrApiError
+          ? error
+          : new EcrApiError('ServerException', `the rehearsal's ECR front failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       if (res.headersSent) {
         res.destroy(e);
         return;
@@ -1094,12 +1211,14 @@ export class EcrFront {
     }
     if (route.kind === 'catalog') return sendOciError(res, 405, 'UNSUPPORTED', 'The operation is unsupported.');
     const name = decodeSegment(route.name);
-    if (name === undefined || !REPOSITORY_NAME.test(name)) return sendOciError(res, 400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(name ?? route.name)}`);
+    if (name === undefined || !REPOSITORY_NAME.test(name))
+      return sendOciError(res, 400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(name ?? route.name)}`);
     const origin = this.clientOrigin(req);
     switch (route.kind) {
       case 'manifest': {
         const reference = decodeSegment(route.reference);
-        if (reference === undefined || !(isDigest(reference) || TAG.test(reference))) return sendOciError(res, 400, 'TAG_INVALID', `invalid tag or digest ${JSON.stringify(reference ?? route.reference)}`);
+        if (reference === undefined || !(isDigest(reference) || TAG.test(reference)))
+          return sendOciError(res, 400, 'TAG_INVALID', `invalid tag or digest ${JSON.stringify(reference ?? route.reference)}`);
         return this.serveManifest(req, res, method, principal, name, reference, origin);
       }
       case 'blob': {
@@ -1212,7 +1331,15 @@ export class EcrFront {
     return text ? `?${text}` : '';
   }
 
-  private async serveManifest(req: IncomingMessage, res: ServerResponse, method: string, principal: string, name: string, reference: string, origin: string): Promise<void> {
+  private async serveManifest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    principal: string,
+    name: string,
+    reference: string,
+    origin: string,
+  ): Promise<void> {
     if (method === 'GET' || method === 'HEAD') {
       await this.requireOci(principal, 'ecr:BatchGetImage', name);
       this.existing(name);
@@ -1228,7 +1355,12 @@ export class EcrFront {
         return void res.end();
       }
       if (failure.failureCode === 'ImageNotFound') return sendOciError(res, 404, 'MANIFEST_UNKNOWN', 'manifest unknown');
-      return sendOciError(res, failure.failureCode === 'ImageReferencedByManifestList' ? 409 : 400, 'DENIED', `${failure.failureCode}: ${failure.failureReason}`);
+      return sendOciError(
+        res,
+        failure.failureCode === 'ImageReferencedByManifestList' ? 409 : 400,
+        'DENIED',
+        `${failure.failureCode}: ${failure.failureReason}`,
+      );
     }
     if (method !== 'PUT') return sendOciError(res, 405, 'UNSUPPORTED', `${method} is not allowed on a manifest`);
     await this.requireOci(principal, 'ecr:PutImage', name);
@@ -1236,7 +1368,8 @@ export class EcrFront {
     const body = await readBoundedBody(req, res, ECR_FRONT_LIMITS.maxManifestBytes, ECR_FRONT_LIMITS.requestBodyTimeoutMs);
     if (!body) return;
     const tag = isDigest(reference) ? undefined : reference;
-    if (tag === undefined && reference !== sha256Digest(body)) return sendOciError(res, 400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
+    if (tag === undefined && reference !== sha256Digest(body))
+      return sendOciError(res, 400, 'DIGEST_INVALID', 'provided digest did not match uploaded content');
     const written = await this.writeManifest(repo, { body, mediaType: contentType(req.headers), tag, via: 'oci' });
     res.writeHead(201, {
       location: `${origin}/v2/${name}/manifests/${written.digest}`,
@@ -1252,7 +1385,8 @@ export class EcrFront {
   private async serveTags(res: ServerResponse, repo: RepositoryState, params: URLSearchParams): Promise<void> {
     const tags = (await this.upstreamTags(repo.name)).sort();
     const n = params.get('n') === null ? ECR_FRONT_LIMITS.maxResults : Number(params.get('n'));
-    if (!Number.isInteger(n) || n < 0 || n > ECR_FRONT_LIMITS.maxResults) return sendOciError(res, 400, 'PAGINATION_NUMBER_INVALID', `n must be an integer from 0 to ${ECR_FRONT_LIMITS.maxResults}`);
+    if (!Number.isInteger(n) || n < 0 || n > ECR_FRONT_LIMITS.maxResults)
+      return sendOciError(res, 400, 'PAGINATION_NUMBER_INVALID', `n must be an integer from 0 to ${ECR_FRONT_LIMITS.maxResults}`);
     const last = params.get('last');
     const rest = last === null ? tags : tags.filter((t) => t > last);
     const page = rest.slice(0, n);
@@ -1301,10 +1435,11 @@ export class EcrFront {
     if (method !== 'GET' && method !== 'HEAD') return refuse('MethodNotAllowed', 'The specified method is not allowed against this resource.');
     const verified = this.signer.verify('layer', token, this.now());
     if ('problem' in verified) {
-      return verified.problem === 'expired' ? refuse('AccessDenied', 'Request has expired') : refuse('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+      return verified.problem === 'expired'
+        ? refuse('AccessDenied', 'Request has expired')
+        : refuse('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
     }
     const { r, d } = verified.payload;
     return forwardToUpstream(this.upstream, req, res, method, `/v2/${r}/blobs/${d}`, this.clientOrigin(req));
   }
-
 }

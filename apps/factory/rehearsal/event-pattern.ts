@@ -87,13 +87,30 @@ function matchFilter(filter: Record<string, Json>, value: Json): boolean {
 }
 
 function wildcard(text: string): RegExp {
-  return new RegExp(`^${text.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  return new RegExp(
+    `^${text
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
 }
 
 function numeric(ops: Json[], value: number): boolean {
   for (let i = 0; i + 1 < ops.length; i += 2) {
     const [op, bound] = [ops[i], Number(ops[i + 1])];
-    const ok = op === '=' ? value === bound : op === '<' ? value < bound : op === '<=' ? value <= bound : op === '>' ? value > bound : op === '>=' ? value >= bound : undefined;
+    const ok =
+      op === '='
+        ? value === bound
+        : op === '<'
+          ? value < bound
+          : op === '<='
+            ? value <= bound
+            : op === '>'
+              ? value > bound
+              : op === '>='
+                ? value >= bound
+                : undefined;
     if (ok === undefined) throw new EventPatternError(`unknown numeric operator ${JSON.stringify(op)}`);
     if (!ok) return false;
   }

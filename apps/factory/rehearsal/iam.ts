@@ -129,7 +129,9 @@ export class IamModel {
       const policies = [...documents.map((document, i) => ({ name: `${arn}#${i + 1}`, document })), ...inventory.attachedTo(arn)];
       principals.set(arn, { arn, name: p.kind === 'user' ? p.userName : p.roleName, policies });
     }
-    const actions = [...principals.values()].flatMap((p) => p.policies.flatMap((policy) => statementsOf(policy.document).flatMap((s) => [...listOf(s.Action), ...listOf(s.NotAction)])));
+    const actions = [...principals.values()].flatMap((p) =>
+      p.policies.flatMap((policy) => statementsOf(policy.document).flatMap((s) => [...listOf(s.Action), ...listOf(s.NotAction)])),
+    );
     const catalog = await ActionCatalog.load(servicesOf(actions));
     const model = new IamModel(assembly, inventory, principals, catalog, options.now ?? new Date());
     await model.validate();
@@ -237,7 +239,9 @@ export class IamModel {
           const remaining = statements.filter((_, j) => j !== i);
           const without: PrincipalPolicies = {
             ...identity,
-            policies: identity.policies.flatMap((p) => (p !== policy ? [p] : remaining.length > 0 ? [{ ...p, document: { ...p.document, Statement: remaining } }] : [])),
+            policies: identity.policies.flatMap((p) =>
+              p !== policy ? [p] : remaining.length > 0 ? [{ ...p, document: { ...p.document, Statement: remaining } }] : [],
+            ),
           };
           let denied: AllowedRequest | undefined;
           for (const r of matched) {
@@ -247,7 +251,11 @@ export class IamModel {
               break;
             }
           }
-          verdicts.push(denied ? { ...base, verdict: 'needed', call: { action: denied.request.action, resource: denied.request.resource } } : { ...base, verdict: 'redundant' });
+          verdicts.push(
+            denied
+              ? { ...base, verdict: 'needed', call: { action: denied.request.action, resource: denied.request.resource } }
+              : { ...base, verdict: 'redundant' },
+          );
         }
       }
     }
@@ -267,7 +275,13 @@ export class IamModel {
     let evaluation = this.cache.get(key);
     if (!evaluation) {
       const trust = { label: `the trust policy of ${roleArn}`, document: role.trustPolicy as PolicyDocument };
-      evaluation = this.simulate({ principal: servicePrincipal, action: 'sts:AssumeRole', resource: roleArn, context }, principalOf(servicePrincipal), undefined, roleArn, trust);
+      evaluation = this.simulate(
+        { principal: servicePrincipal, action: 'sts:AssumeRole', resource: roleArn, context },
+        principalOf(servicePrincipal),
+        undefined,
+        roleArn,
+        trust,
+      );
       this.cache.set(key, evaluation);
     }
     const { allowed, why } = await evaluation;
@@ -302,7 +316,9 @@ export class IamModel {
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       ...(resourcePolicy && { resourcePolicy: resourcePolicy.document }),
-      ...(identity?.permissionsBoundary && { permissionBoundaryPolicies: [{ name: identity.permissionsBoundary.name, policy: identity.permissionsBoundary.document }] }),
+      ...(identity?.permissionsBoundary && {
+        permissionBoundaryPolicies: [{ name: identity.permissionsBoundary.name, policy: identity.permissionsBoundary.document }],
+      }),
       ...(this.sessionPolicies.has(request.principal) && { sessionPolicy: this.sessionPolicies.get(request.principal) }),
     };
     const result = await runSimulation(simulation, {});
@@ -328,7 +344,13 @@ export class IamModel {
       ? identityAllowStatements(analysis).flatMap((s) => {
           const raw = statementsOf((identity?.policies.find((p) => p.name === s.policyId) as { document: PolicyDocument }).document)[s.statement.index() - 1];
           const actionLabel = raw.NotAction !== undefined ? `NotAction:${listOf(raw.NotAction).join(',')}` : action;
-          const resources = raw.NotResource !== undefined ? [`NotResource:${listOf(raw.NotResource).join(',')}`] : [s.explain.resources ?? []].flat().filter((r) => r.matches).map((r) => r.resource);
+          const resources =
+            raw.NotResource !== undefined
+              ? [`NotResource:${listOf(raw.NotResource).join(',')}`]
+              : [s.explain.resources ?? []]
+                  .flat()
+                  .filter((r) => r.matches)
+                  .map((r) => r.resource);
           return resources.map((r) => grantKey(s.policyId, s.statement.index(), actionLabel, r));
         })
       : [];
@@ -370,7 +392,12 @@ export class IamModel {
   private async validate(): Promise<void> {
     const check = async (what: string, simulation: Omit<Simulation, 'request' | 'serviceControlPolicies' | 'resourceControlPolicies'>, principal: string) => {
       const result = await runSimulation(
-        { ...simulation, serviceControlPolicies: [], resourceControlPolicies: [], request: { principal, action: 'sts:GetCallerIdentity', resource: { resource: '*', accountId: this.assembly.account }, contextVariables: {} } },
+        {
+          ...simulation,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: { principal, action: 'sts:GetCallerIdentity', resource: { resource: '*', accountId: this.assembly.account }, contextVariables: {} },
+        },
         {},
       );
       if (result.resultType === 'error') throw new RehearsalError(`${what} does not validate: ${describeErrors(result)}`);

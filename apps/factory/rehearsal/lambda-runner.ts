@@ -52,7 +52,11 @@ export interface LambdaRunnerProps {
  * What a service writes to CloudWatch Logs with a role before it runs anything: a
  * stream in the log group, then its events (the ARN IAM checks both on).
  */
-export async function writeLogs(authorize: LambdaRunnerProps['authorize'], roleArn: string, at: { region: string; account: string; group: string; stream: string }): Promise<void> {
+export async function writeLogs(
+  authorize: LambdaRunnerProps['authorize'],
+  roleArn: string,
+  at: { region: string; account: string; group: string; stream: string },
+): Promise<void> {
   const arn = `arn:aws:logs:${at.region}:${at.account}:log-group:${at.group}:log-stream:${at.stream}`;
   await authorize(roleArn, 'logs:CreateLogStream', arn);
   await authorize(roleArn, 'logs:PutLogEvents', arn);
@@ -64,7 +68,12 @@ const CHILD = join(__dirname, 'lambda-child.cjs');
 export async function invokeFunction(fn: RehearsalFunction, event: unknown, props: LambdaRunnerProps): Promise<InvocationResult> {
   await props.assume('lambda.amazonaws.com', fn.roleArn);
   const day = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
-  await writeLogs(props.authorize, fn.roleArn, { region: props.region, account: props.account, group: fn.logGroup, stream: `${day}/[$LATEST]${randomUUID().replace(/-/g, '')}` });
+  await writeLogs(props.authorize, fn.roleArn, {
+    region: props.region,
+    account: props.account,
+    group: fn.logGroup,
+    stream: `${day}/[$LATEST]${randomUUID().replace(/-/g, '')}`,
+  });
   const dir = await mkdtemp(join(tmpdir(), 'dcf-rehearsal-lambda-'));
   const started = Date.now();
   try {
@@ -88,12 +97,21 @@ export async function invokeFunction(fn: RehearsalFunction, event: unknown, prop
       ...props.credentials.environment(fn.roleArn),
     };
     const logs = await new Promise<string>((resolve) => {
-      execFile(process.execPath, ['--no-warnings', CHILD, fn.codeDir, fn.handler, eventFile, resultFile], { env, timeout: fn.timeoutSeconds * 1000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' }, (_error, stdout, stderr) =>
-        resolve(`${stdout}${stderr}`),
+      execFile(
+        process.execPath,
+        ['--no-warnings', CHILD, fn.codeDir, fn.handler, eventFile, resultFile],
+        { env, timeout: fn.timeoutSeconds * 1000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
       );
     });
     const text = await readFile(resultFile, 'utf8').catch(() => undefined);
-    if (!text) return { ok: false, error: { name: 'Timeout', message: `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s, or crashed` }, logs, ms: Date.now() - started };
+    if (!text)
+      return {
+        ok: false,
+        error: { name: 'Timeout', message: `${fn.name} did not finish within its timeout of ${fn.timeoutSeconds} s, or crashed` },
+        logs,
+        ms: Date.now() - started,
+      };
     return { ...(JSON.parse(text) as { ok: boolean; result?: unknown; error?: { name?: string; message: string } }), logs, ms: Date.now() - started };
   } finally {
     await rm(dir, { recursive: true, force: true });

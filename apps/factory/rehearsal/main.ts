@@ -28,12 +28,24 @@ async function main(argv: readonly string[]): Promise<number> {
     execFileSync('pnpm', ['exec', 'cdk', 'synth', '-q', '--no-notices', '-o', out, ...context], {
       cwd: app,
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DEFAULT_ACCOUNT: REHEARSAL_ACCOUNT, CDK_DEFAULT_REGION: REHEARSAL_REGION, AWS_REGION: REHEARSAL_REGION },
+      env: {
+        ...process.env,
+        CDK_DISABLE_VERSION_CHECK: '1',
+        CDK_DEFAULT_ACCOUNT: REHEARSAL_ACCOUNT,
+        CDK_DEFAULT_REGION: REHEARSAL_REGION,
+        AWS_REGION: REHEARSAL_REGION,
+      },
     });
     const catalogue = catalogArg ? resolve(app, catalogArg.slice('catalog='.length)) : given.some((a) => a.startsWith('images=')) ? undefined : example;
     const namespace = context.find((a) => a.startsWith('namespace='))?.slice('namespace='.length);
     const cache = context.find((a) => a.startsWith('ecrPublicCache='))?.slice('ecrPublicCache='.length);
-    const report = await rehearseAssembly(out, { catalogueFile: catalogue, ...(namespace && { namespace }), ...(cache && cache !== 'false' && { ecrPublicPrefix: cache }), startedAt: started, log: (line) => console.log(line) });
+    const report = await rehearseAssembly(out, {
+      catalogueFile: catalogue,
+      ...(namespace && { namespace }),
+      ...(cache && cache !== 'false' && { ecrPublicPrefix: cache }),
+      startedAt: started,
+      log: (line) => console.log(line),
+    });
     return report.ok ? 0 : 1;
   } finally {
     rmSync(out, { recursive: true, force: true });

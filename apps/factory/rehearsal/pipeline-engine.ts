@@ -189,7 +189,11 @@ export class PipelineEngine {
     if (this.jobs.get(id) !== undefined) throw new Error(`InvalidJobStateException: job ${id} already has a result`);
     if (operation === 'PutJobSuccessResult') {
       const details = body.executionDetails as { summary?: string } | undefined;
-      this.jobs.set(id, { status: 'Succeeded', outputVariables: (body.outputVariables as Record<string, string>) ?? {}, ...(details?.summary && { summary: details.summary }) });
+      this.jobs.set(id, {
+        status: 'Succeeded',
+        outputVariables: (body.outputVariables as Record<string, string>) ?? {},
+        ...(details?.summary && { summary: details.summary }),
+      });
     } else {
       const failure = body.failureDetails as { message?: string } | undefined;
       this.jobs.set(id, { status: 'Failed', message: failure?.message ?? '(no message)' });
@@ -223,7 +227,16 @@ export class PipelineEngine {
       case 'GetPipelineExecution': {
         const e = executions.find((x) => x.id === body.pipelineExecutionId);
         if (!e) throw new Error(`PipelineExecutionNotFoundException: no execution ${String(body.pipelineExecutionId)} of ${name}`);
-        return { pipelineExecution: { pipelineName: name, pipelineVersion: 1, pipelineExecutionId: e.id, status: e.status, ...(e.failure && { statusSummary: e.failure }), artifactRevisions: summary(e).sourceRevisions.map((r) => ({ name: 'Source', revisionId: r.revisionId })) } };
+        return {
+          pipelineExecution: {
+            pipelineName: name,
+            pipelineVersion: 1,
+            pipelineExecutionId: e.id,
+            status: e.status,
+            ...(e.failure && { statusSummary: e.failure }),
+            artifactRevisions: summary(e).sourceRevisions.map((r) => ({ name: 'Source', revisionId: r.revisionId })),
+          },
+        };
       }
       case 'GetPipelineState':
         return {
@@ -237,7 +250,16 @@ export class PipelineEngine {
               ...(latest && { latestExecution: { pipelineExecutionId: latest.id, status } }),
               actionStates: stage.actions.map((a) => {
                 const record = latest?.actions.find((r) => r.stage === stage.name && r.action === a.name);
-                return { actionName: a.name, ...(record && { latestExecution: { status: record.status, ...(record.status === 'Failed' && { errorDetails: { message: record.summary } }), ...(record.summary && { summary: record.summary }) } }) };
+                return {
+                  actionName: a.name,
+                  ...(record && {
+                    latestExecution: {
+                      status: record.status,
+                      ...(record.status === 'Failed' && { errorDetails: { message: record.summary } }),
+                      ...(record.summary && { summary: record.summary }),
+                    },
+                  }),
+                };
               }),
             };
           }),
@@ -256,7 +278,13 @@ export class PipelineEngine {
                   stageName: a.stage,
                   actionName: a.action,
                   status: a.status,
-                  output: { executionResult: { ...(a.summary && { externalExecutionSummary: a.summary }), ...(a.status === 'Failed' && { errorDetails: { message: a.summary } }) }, ...(a.variables && { outputVariables: a.variables }) },
+                  output: {
+                    executionResult: {
+                      ...(a.summary && { externalExecutionSummary: a.summary }),
+                      ...(a.status === 'Failed' && { errorDetails: { message: a.summary } }),
+                    },
+                    ...(a.variables && { outputVariables: a.variables }),
+                  },
                 })),
             ),
         };
@@ -281,8 +309,14 @@ export class PipelineEngine {
     };
     this.definitions.set(pipeline.name, pipeline);
     this.executions.push(execution);
-    const executionEvent = (state: string) => this.event(pipeline, 'CodePipeline Pipeline Execution State Change', { 'execution-id': execution.id, state, 'execution-trigger': { 'trigger-type': trigger === 'CreatePipeline' ? 'CreatePipeline' : 'CloudWatchEvent', 'trigger-detail': trigger } });
-    const stageEvent = (stage: string, state: string) => this.event(pipeline, 'CodePipeline Stage Execution State Change', { 'execution-id': execution.id, stage, state });
+    const executionEvent = (state: string) =>
+      this.event(pipeline, 'CodePipeline Pipeline Execution State Change', {
+        'execution-id': execution.id,
+        state,
+        'execution-trigger': { 'trigger-type': trigger === 'CreatePipeline' ? 'CreatePipeline' : 'CloudWatchEvent', 'trigger-detail': trigger },
+      });
+    const stageEvent = (stage: string, state: string) =>
+      this.event(pipeline, 'CodePipeline Stage Execution State Change', { 'execution-id': execution.id, stage, state });
     const actionEvent = (stage: StageDefinition, action: ActionDefinition, state: string, summary?: string) =>
       this.event(pipeline, 'CodePipeline Action Execution State Change', {
         'execution-id': execution.id,
@@ -290,7 +324,14 @@ export class PipelineEngine {
         action: action.name,
         state,
         type: { owner: 'AWS', provider: action.provider, category: action.category, version: '1' },
-        ...(state === 'SUCCEEDED' || state === 'FAILED' ? { 'execution-result': { ...(summary !== undefined && { 'external-execution-summary': summary }), ...(state === 'FAILED' && { 'error-code': 'JobFailed' }) } } : {}),
+        ...(state === 'SUCCEEDED' || state === 'FAILED'
+          ? {
+              'execution-result': {
+                ...(summary !== undefined && { 'external-execution-summary': summary }),
+                ...(state === 'FAILED' && { 'error-code': 'JobFailed' }),
+              },
+            }
+          : {}),
       });
     executionEvent('STARTED');
     const finish = (status: 'Succeeded' | 'Failed') => {

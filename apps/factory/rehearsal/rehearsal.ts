@@ -17,7 +17,22 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { OciRegistry, startLocalRegistryServer, startMotoServer, type LocalRegistryServer, type MotoServer } from '@devcontainer-factory/core';
 import { actionExecutors } from './action-executors';
 import type { Assembly } from './assembly';
-import { blobMountingOf, bucketsOf, creationTemplatesOf, functionsOf, parametersOf, pipelinesOf, projectsOf, rulesOf, scanOnPushFiltersOf, tablesOf, topicsOf, type RehearsalRule, type RehearsalTopic, type TriggerTarget } from './assembly-parts';
+import {
+  blobMountingOf,
+  bucketsOf,
+  creationTemplatesOf,
+  functionsOf,
+  parametersOf,
+  pipelinesOf,
+  projectsOf,
+  rulesOf,
+  scanOnPushFiltersOf,
+  tablesOf,
+  topicsOf,
+  type RehearsalRule,
+  type RehearsalTopic,
+  type TriggerTarget,
+} from './assembly-parts';
 import { AwsGateway } from './aws-gateway';
 import { EcrFront, type EcrEvent } from './ecr-front';
 import type { IamModel } from './iam';
@@ -74,7 +89,14 @@ export class Rehearsal {
   readonly superseded: { rule: string; pipeline: string }[] = [];
   private readonly waiting = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
-  private readonly authorizer: { authorize(request: { principal: string; action: string; resource: string; context?: Record<string, string | string[]> }): Promise<{ allowed: boolean; why: string }> };
+  private readonly authorizer: {
+    authorize(request: {
+      principal: string;
+      action: string;
+      resource: string;
+      context?: Record<string, string | string[]>;
+    }): Promise<{ allowed: boolean; why: string }>;
+  };
   private readonly registryHost: string;
 
   readonly ecr: EcrFront;
@@ -103,7 +125,15 @@ export class Rehearsal {
       },
     };
     this.authorizer = authorizer;
-    const filters = scanOnPushFiltersOf(this.resources).map((f) => new RegExp(`^${f.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+    const filters = scanOnPushFiltersOf(this.resources).map(
+      (f) =>
+        new RegExp(
+          `^${f
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
     this.ecr = new EcrFront({
       upstream: registry.host,
       account: this.account,
@@ -135,7 +165,8 @@ export class Rehearsal {
       assume: (service, roleArn, sourceArn) => this.assume(service, roleArn, sourceArn),
       functions,
       projects,
-      work: (project) => workOf(project, new URL(endpoint).host, this.registryHost, props.now ?? (() => new Date()), (repository) => this.testFailures.get(repository)),
+      work: (project) =>
+        workOf(project, new URL(endpoint).host, this.registryHost, props.now ?? (() => new Date()), (repository) => this.testFailures.get(repository)),
       sessions: props.iam,
     });
     this.engine = new PipelineEngine(executors, this.pipelines.values(), (event) => this.emit(event));
@@ -194,7 +225,10 @@ export class Rehearsal {
       if (bucket.versioned) await s3.send(new PutBucketVersioningCommand({ Bucket: bucket.name, VersioningConfiguration: { Status: 'Enabled' } }));
       if (bucket.kmsKey) {
         await s3.send(
-          new PutBucketEncryptionCommand({ Bucket: bucket.name, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucket.kmsKey } }] } }),
+          new PutBucketEncryptionCommand({
+            Bucket: bucket.name,
+            ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: bucket.kmsKey } }] },
+          }),
         );
       }
     }
@@ -215,7 +249,12 @@ export class Rehearsal {
     const dynamo = new DynamoDBClient(admin);
     for (const t of tablesOf(this.resources)) {
       await dynamo.send(
-        new CreateTableCommand({ TableName: t.name, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: t.partitionKey, AttributeType: 'S' }], KeySchema: [{ AttributeName: t.partitionKey, KeyType: 'HASH' }] }),
+        new CreateTableCommand({
+          TableName: t.name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: t.partitionKey, AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: t.partitionKey, KeyType: 'HASH' }],
+        }),
       );
     }
     for (const c of [s3, ssm, dynamo]) c.destroy();
@@ -224,7 +263,8 @@ export class Rehearsal {
   /** A call that does not go through the gateway, checked and recorded as the gateway does. */
   async check(principal: string, action: string, resource: string, context?: Record<string, string | string[]>): Promise<void> {
     const decision = await this.authorizer.authorize({ principal, action, resource, ...(context && { context }) });
-    if (!decision.allowed) throw new RehearsalError(`AccessDenied: User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because ${decision.why}`);
+    if (!decision.allowed)
+      throw new RehearsalError(`AccessDenied: User: ${principal} is not authorized to perform: ${action} on resource: ${resource} because ${decision.why}`);
   }
 
   /**
@@ -269,7 +309,13 @@ export class Rehearsal {
       detail: {
         version: '0',
         bucket: { name: object.bucket },
-        object: { key: object.key, size: object.size, ...(object.etag && { etag: object.etag.replace(/"/g, '') }), ...(object.versionId && { 'version-id': object.versionId }), sequencer: Date.now().toString(16) },
+        object: {
+          key: object.key,
+          size: object.size,
+          ...(object.etag && { etag: object.etag.replace(/"/g, '') }),
+          ...(object.versionId && { 'version-id': object.versionId }),
+          sequencer: Date.now().toString(16),
+        },
         'request-id': randomUUID(),
         requester: this.account,
         reason: 'PutObject',
@@ -404,7 +450,9 @@ export class Rehearsal {
 
   /** The retention function of a release repository (the one whose environment names it). */
   retentionFunctionOf(releaseRepository: string): string {
-    const fn = [...functionsOf(this.props.assembly).values()].find((f) => f.environment.RELEASE_REPOSITORY === releaseRepository && f.environment.STAGING_REPOSITORY !== undefined);
+    const fn = [...functionsOf(this.props.assembly).values()].find(
+      (f) => f.environment.RELEASE_REPOSITORY === releaseRepository && f.environment.STAGING_REPOSITORY !== undefined,
+    );
     if (!fn) throw new RehearsalError(`no retention function of ${releaseRepository} in the assembly`);
     return fn.name;
   }
@@ -413,7 +461,15 @@ export class Rehearsal {
   async invoke(functionName: string, event: unknown): Promise<InvocationResult> {
     const fn = functionsOf(this.props.assembly).get(functionName);
     if (!fn) throw new RehearsalError(`no function ${functionName} in the assembly`);
-    return invokeFunction(fn, event, { credentials: this.credentials, endpoint: this.gateway.endpoint, region: this.region, registryHost: this.registryHost, account: this.account, authorize: (principal, action, resource) => this.check(principal, action, resource), assume: (s, r) => this.assume(s, r, fn.arn) });
+    return invokeFunction(fn, event, {
+      credentials: this.credentials,
+      endpoint: this.gateway.endpoint,
+      region: this.region,
+      registryHost: this.registryHost,
+      account: this.account,
+      authorize: (principal, action, resource) => this.check(principal, action, resource),
+      assume: (s, r) => this.assume(s, r, fn.arn),
+    });
   }
 
   /**

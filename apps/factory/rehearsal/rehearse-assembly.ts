@@ -12,7 +12,21 @@ import { loadAssembly } from './assembly';
 import { RehearsalError } from './errors';
 import { IamModel, type PolicyDocument, type StatementVerdict } from './iam';
 import { DCF_ENTRY, DEVELOPER_ROLE, Rehearsal } from './rehearsal';
-import { everyGrantNeeded, failingTest, featureBumped, firstDeploy, firstReleases, refreshAfterStagingExpiry, retentionAfterReleases, runScenarios, totalsLine, unchangedUploads, type CatalogueUnderTest, type ConfigurationUnderTest, type ScenarioResult } from './scenarios';
+import {
+  everyGrantNeeded,
+  failingTest,
+  featureBumped,
+  firstDeploy,
+  firstReleases,
+  refreshAfterStagingExpiry,
+  retentionAfterReleases,
+  runScenarios,
+  totalsLine,
+  unchangedUploads,
+  type CatalogueUnderTest,
+  type ConfigurationUnderTest,
+  type ScenarioResult,
+} from './scenarios';
 
 /** The made-up account and region the templates are resolved for. */
 export const REHEARSAL_ACCOUNT = '111111111111';
@@ -28,14 +42,26 @@ export const REHEARSAL_REGION = 'eu-west-1';
 export const DEVELOPER_PRINCIPALS = (account = REHEARSAL_ACCOUNT): Record<string, PolicyDocument[]> => ({ [DEVELOPER_ROLE(account)]: [] });
 
 /** Loads the assembly in `dir` and starts a rehearsal of it. */
-export async function startRehearsal(dir: string, namespace: string, options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[]; ecrPublicPrefix?: string } = {}): Promise<Rehearsal> {
+export async function startRehearsal(
+  dir: string,
+  namespace: string,
+  options: { findings?: (repository: string, digest: string) => unknown; repositories?: readonly string[]; ecrPublicPrefix?: string } = {},
+): Promise<Rehearsal> {
   const assembly = loadAssembly(dir, { account: REHEARSAL_ACCOUNT, region: REHEARSAL_REGION });
   const iam = await IamModel.fromAssembly(assembly, { principals: DEVELOPER_PRINCIPALS() });
   const developer = DEVELOPER_ROLE(REHEARSAL_ACCOUNT);
   if (iam.actionsOf(developer).length === 0) {
-    throw new RehearsalError(`the assembly grants the rehearsal's dcf user ${developer} nothing: synthesize it with -c pushers=${developer} (as main.ts does), so that its dcf push is an upload the source bucket takes`);
+    throw new RehearsalError(
+      `the assembly grants the rehearsal's dcf user ${developer} nothing: synthesize it with -c pushers=${developer} (as main.ts does), so that its dcf push is an upload the source bucket takes`,
+    );
   }
-  return Rehearsal.start({ assembly, iam, dcf: DCF_ENTRY, repositories: options.repositories ?? upstreamSeeds(options.ecrPublicPrefix ?? `${namespace}/ecr-public`).map((s) => splitReference(s)[0]), ...(options.findings && { findings: options.findings }) });
+  return Rehearsal.start({
+    assembly,
+    iam,
+    dcf: DCF_ENTRY,
+    repositories: options.repositories ?? upstreamSeeds(options.ecrPublicPrefix ?? `${namespace}/ecr-public`).map((s) => splitReference(s)[0]),
+    ...(options.findings && { findings: options.findings }),
+  });
 }
 
 /**
@@ -56,7 +82,10 @@ export function catalogueUnderTest(file: string, namespace?: string): CatalogueU
   const usersOf: Record<string, string[]> = {};
   for (const image of catalog.images) {
     const dir = join(dirname(file), 'images', image.id);
-    const missing = [...(image.usesFeatures ?? []).filter((f) => !features.some((x) => x.id === f)).map((f) => `feature ${f}`), ...(image.dependsOn ?? []).filter((d) => !images.some((x) => x.id === d)).map((d) => `image ${d}`)];
+    const missing = [
+      ...(image.usesFeatures ?? []).filter((f) => !features.some((x) => x.id === f)).map((f) => `feature ${f}`),
+      ...(image.dependsOn ?? []).filter((d) => !images.some((x) => x.id === d)).map((d) => `image ${d}`),
+    ];
     if (!existsSync(dir)) left.push(`${image.id} (no configuration at ${dir})`);
     else if (missing.length) left.push(`${image.id} (needs ${missing.join(', ')}, which is not rehearsed)`);
     else {
@@ -113,7 +142,8 @@ export async function rehearseAssembly(
   },
 ): Promise<RehearsalReport> {
   const started = options.startedAt ?? Date.now();
-  if (!options.catalogueFile) throw new Error('the rehearsal needs a catalogue file whose images/<id>/ folders hold the configurations to upload (-c catalog=…)');
+  if (!options.catalogueFile)
+    throw new Error('the rehearsal needs a catalogue file whose images/<id>/ folders hold the configurations to upload (-c catalog=…)');
   const catalogue = catalogueUnderTest(options.catalogueFile, options.namespace);
   for (const l of catalogue.left) options.log(`not rehearsed: ${l}`);
   const prefix = options.ecrPublicPrefix ?? `${catalogue.namespace}/ecr-public`;
@@ -122,7 +152,8 @@ export async function rehearseAssembly(
   const bump = (config: string, version: string) => copyWithVersion(scratch, config, version);
   let verdicts: readonly StatementVerdict[] = [];
   try {
-    for (const seed of upstreamSeeds(prefix)) options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
+    for (const seed of upstreamSeeds(prefix))
+      options.log(`seeded ${seed} (what the pull-through cache's first pull brings): ${await rehearsal.seedImage(...splitReference(seed))}`);
     const results = await runScenarios(rehearsal, [
       firstDeploy(catalogue.namespace),
       firstReleases(catalogue),

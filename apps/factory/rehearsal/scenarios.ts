@@ -47,7 +47,10 @@ function expectThat(condition: boolean, message: string): void {
 
 /** One line per stage and action of an execution. */
 export function describeExecution(e: PipelineExecution): string[] {
-  return [`${e.pipeline} (${e.trigger}): ${e.status}${e.failure ? ` — ${e.failure}` : ''}`, ...e.actions.map((a) => `  ${a.stage}.${a.action}: ${a.status}${a.summary ? ` — ${a.summary.split('\n')[0].slice(0, 300)}` : ''}`)];
+  return [
+    `${e.pipeline} (${e.trigger}): ${e.status}${e.failure ? ` — ${e.failure}` : ''}`,
+    ...e.actions.map((a) => `  ${a.stage}.${a.action}: ${a.status}${a.summary ? ` — ${a.summary.split('\n')[0].slice(0, 300)}` : ''}`),
+  ];
 }
 
 /** Runs scenarios one after another, each bounded, with what it did. */
@@ -108,24 +111,40 @@ const pipelineName = (namespace: string, id: string, kind: Kind = 'image') => fa
 
 /** The executions an upload or schedule started, since `since`, for one pipeline. */
 function runsOf(rehearsal: Rehearsal, pipeline: string, since: number): PipelineExecution[] {
-  return rehearsal.runs.slice(since).filter((r) => r.pipeline === pipeline).map((r) => r.execution);
+  return rehearsal.runs
+    .slice(since)
+    .filter((r) => r.pipeline === pipeline)
+    .map((r) => r.execution);
 }
 
 /** The execution the last upload or schedule started for a pipeline. */
 function lastRun(rehearsal: Rehearsal, namespace: string, id: string, since: number, kind: Kind = 'image'): PipelineExecution {
   const runs = runsOf(rehearsal, pipelineName(namespace, id, kind), since);
-  expectThat(runs.length > 0, `nothing started ${pipelineName(namespace, id, kind)}${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''}`);
+  expectThat(
+    runs.length > 0,
+    `nothing started ${pipelineName(namespace, id, kind)}${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''}`,
+  );
   return runs[runs.length - 1];
 }
 
 /** `dcf push` of a configuration, then the run it started, which must succeed. */
-async function pushAndSettle(rehearsal: Rehearsal, catalogue: CatalogueUnderTest, id: string, dir: string, since: number, kind: Kind = 'image'): Promise<PipelineExecution> {
+async function pushAndSettle(
+  rehearsal: Rehearsal,
+  catalogue: CatalogueUnderTest,
+  id: string,
+  dir: string,
+  since: number,
+  kind: Kind = 'image',
+): Promise<PipelineExecution> {
   const push = await rehearsal.dcf(['push', dir, '--id', id, '--kind', kind, '--namespace', catalogue.namespace]);
   expectThat(push.code === 0, `dcf push ${id} exited ${push.code}: ${push.stderr.trim()}`);
   await rehearsal.settle();
   // The upload's own run: the first one of its pipeline since the push (a feature's publish may start image pipelines after it).
   const runs = runsOf(rehearsal, pipelineName(catalogue.namespace, id, kind), since);
-  expectThat(runs.length > 0, `nothing started ${pipelineName(catalogue.namespace, id, kind)}${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''}`);
+  expectThat(
+    runs.length > 0,
+    `nothing started ${pipelineName(catalogue.namespace, id, kind)}${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''}`,
+  );
   const run = kind === 'feature' ? runs[0] : runs[runs.length - 1];
   expectThat(run.status === 'Succeeded', `${run.pipeline} did not succeed: ${run.failure}`);
   return run;
@@ -159,7 +178,10 @@ export function firstDeploy(namespace: string): Scenario {
       expectThat(runs.length === rehearsal.pipelines.size && runs.length > 0, `${runs.length} of ${rehearsal.pipelines.size} pipelines ran on creation`);
       for (const run of runs) {
         log(`${run.pipeline}: ${run.status} — ${run.failure ?? ''}`.slice(0, 300));
-        expectThat(run.status === 'Failed' && run.stages.length === 1 && run.stages[0].name === 'Source', `${run.pipeline} did not stop in Source: ${run.stages.map((st) => `${st.name} ${st.status}`).join(', ')}`);
+        expectThat(
+          run.status === 'Failed' && run.stages.length === 1 && run.stages[0].name === 'Source',
+          `${run.pipeline} did not stop in Source: ${run.stages.map((st) => `${st.name} ${st.status}`).join(', ')}`,
+        );
         expectThat(/NoSuchKey/.test(run.failure ?? ''), `${run.pipeline} failed in Source for another reason than a missing configuration: ${run.failure}`);
       }
       // What reaches the failure topic: a run that stops in Source for want of a first upload is no failure to report.
@@ -168,7 +190,7 @@ export function firstDeploy(namespace: string): Scenario {
       expectThat(noise.length === 0, `the first deploy sent ${noise.length} failure message(s) for pipelines that only wait for their first upload`);
       // What the team sees: every pipeline waits for its first upload.
       const status = await rehearsal.dcf(['status', '--namespace', namespace]);
-      for (const line of status.stdout.trim().split("\n")) log(`dcf status: ${line}`);
+      for (const line of status.stdout.trim().split('\n')) log(`dcf status: ${line}`);
       expectThat(status.code === 0, `dcf status exited ${status.code}: ${status.stderr.trim()}`);
       const waiting = status.stdout.split('\n').filter((l) => l.includes('waiting for the first upload')).length;
       expectThat(waiting === runs.length, `dcf status shows ${waiting} of ${runs.length} pipelines waiting for their first upload:\n${status.stdout}`);
@@ -189,20 +211,29 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
         const since = rehearsal.runs.length;
         const run = await pushAndSettle(rehearsal, catalogue, feature.id, feature.dir, since, 'feature');
         for (const line of describeExecution(run)) log(line);
-        for (const stage of ['Test', 'Publish']) expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
+        for (const stage of ['Test', 'Publish'])
+          expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
         const version = readFeatureVersion(feature.dir);
         const [major, minor] = version.split('.');
         const tags = await tagDigests(rehearsal, `${catalogue.namespace}/features/${feature.id}`);
-        for (const tag of [version, `${major}.${minor}`, major, 'latest']) expectThat(tags[tag] !== undefined, `${catalogue.namespace}/features/${feature.id}:${tag} does not exist after the publish (tags: ${Object.keys(tags).join(', ')})`);
+        for (const tag of [version, `${major}.${minor}`, major, 'latest'])
+          expectThat(
+            tags[tag] !== undefined,
+            `${catalogue.namespace}/features/${feature.id}:${tag} does not exist after the publish (tags: ${Object.keys(tags).join(', ')})`,
+          );
         log(`${catalogue.namespace}/features/${feature.id}: ${Object.keys(tags).join(', ')} → ${tags[version]}`);
       }
       for (const image of catalogue.images) {
         const since = rehearsal.runs.length;
         const run = await pushAndSettle(rehearsal, catalogue, image.id, image.dir, since);
         for (const line of describeExecution(run)) log(line);
-        for (const stage of ['Prepare', 'Build', 'Manifest', 'Test', 'Release']) expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
+        for (const stage of ['Prepare', 'Build', 'Manifest', 'Test', 'Release'])
+          expectThat(statusOf(run, stage) === 'Succeeded', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Succeeded`);
         const status = await rehearsal.dcf(['status', image.id, '--namespace', catalogue.namespace]);
-        expectThat(status.code === 0 && /Succeeded/.test(status.stdout.split('\n')[0] ?? ''), `dcf status ${image.id} does not say the release succeeded (exit ${status.code}): ${status.stdout}${status.stderr}`);
+        expectThat(
+          status.code === 0 && /Succeeded/.test(status.stdout.split('\n')[0] ?? ''),
+          `dcf status ${image.id} does not say the release succeeded (exit ${status.code}): ${status.stdout}${status.stderr}`,
+        );
         log(`dcf status ${image.id}: ${status.stdout.split('\n')[0].trim()}`);
         const released = await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest');
         expectThat(released !== undefined, `${catalogue.namespace}/images/${image.id}:latest does not exist after the release`);
@@ -212,7 +243,8 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
       // What the team sees, with nothing but the pusher's grant: every release and feature.
       const list = await rehearsal.dcf(['list', '--namespace', catalogue.namespace]);
       expectThat(list.code === 0, `dcf list exited ${list.code}: ${list.stderr.trim()}`);
-      for (const { id } of [...catalogue.images, ...catalogue.features]) expectThat(new RegExp(`\\b${id}\\b`).test(list.stdout), `dcf list does not list ${id}:\n${list.stdout}`);
+      for (const { id } of [...catalogue.images, ...catalogue.features])
+        expectThat(new RegExp(`\\b${id}\\b`).test(list.stdout), `dcf list does not list ${id}:\n${list.stdout}`);
       for (const line of list.stdout.trim().split('\n')) log(`dcf list: ${line}`);
     },
   };
@@ -223,26 +255,47 @@ export function firstReleases(catalogue: CatalogueUnderTest): Scenario {
  * zip the run's Source action read (the uploaded object version, as S3 holds it), and the
  * index records that zip's digest.
  */
-async function expectConfigurationKept(rehearsal: Rehearsal, run: PipelineExecution, repository: string, index: { digest: string; body: Buffer }, log: (line: string) => void): Promise<void> {
+async function expectConfigurationKept(
+  rehearsal: Rehearsal,
+  run: PipelineExecution,
+  repository: string,
+  index: { digest: string; body: Buffer },
+  log: (line: string) => void,
+): Promise<void> {
   const pipeline = rehearsal.pipelines.get(run.pipeline);
   const source = pipeline?.stages[0]?.actions.find((a) => a.provider === 'S3')?.configuration;
   const versionId = run.variables.get('Source')?.get('VersionId');
   expectThat(source !== undefined && versionId !== undefined, `${run.pipeline} has no S3 source action, or its run no source version`);
   // S3's own read of the object version the run started from (moto checks no signature).
-  const s3 = new S3Client({ region: pipeline!.arn.split(':')[3], endpoint: rehearsal.moto.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'rehearsal-admin', secretAccessKey: 'rehearsal-admin' } });
+  const s3 = new S3Client({
+    region: pipeline!.arn.split(':')[3],
+    endpoint: rehearsal.moto.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'rehearsal-admin', secretAccessKey: 'rehearsal-admin' },
+  });
   let uploaded: Buffer;
   try {
-    const object = await s3.send(new GetObjectCommand({ Bucket: String(source!.S3Bucket), Key: String(source!.S3ObjectKey), ...(versionId !== 'null' && { VersionId: versionId }) }));
+    const object = await s3.send(
+      new GetObjectCommand({ Bucket: String(source!.S3Bucket), Key: String(source!.S3ObjectKey), ...(versionId !== 'null' && { VersionId: versionId }) }),
+    );
     uploaded = Buffer.from(await object.Body!.transformToByteArray());
   } finally {
     s3.destroy();
   }
   const digest = `sha256:${createHash('sha256').update(uploaded).digest('hex')}`;
   const kept = await readImageConfiguration(rehearsal.registryClient(), repository, index);
-  expectThat(kept !== undefined, `${repository}@${index.digest} has no referrer of type ${CONFIGURATION_ARTIFACT_TYPE}: the release does not keep the configuration it was built from`);
-  expectThat(kept!.digest === digest && kept!.bytes.equals(uploaded), `${repository}@${index.digest} keeps the configuration ${kept!.digest}, not the uploaded zip ${digest}`);
+  expectThat(
+    kept !== undefined,
+    `${repository}@${index.digest} has no referrer of type ${CONFIGURATION_ARTIFACT_TYPE}: the release does not keep the configuration it was built from`,
+  );
+  expectThat(
+    kept!.digest === digest && kept!.bytes.equals(uploaded),
+    `${repository}@${index.digest} keeps the configuration ${kept!.digest}, not the uploaded zip ${digest}`,
+  );
   expectThat(kept!.recorded, `${repository}@${index.digest} records no configuration digest to check the kept zip against`);
-  log(`${repository}@${index.digest.slice(0, 19)} keeps the uploaded zip (${digest.slice(0, 19)}, ${uploaded.length} bytes) as referrer ${kept!.referrer.digest.slice(0, 19)}`);
+  log(
+    `${repository}@${index.digest.slice(0, 19)} keeps the uploaded zip (${digest.slice(0, 19)}, ${uploaded.length} bytes) as referrer ${kept!.referrer.digest.slice(0, 19)}`,
+  );
 }
 
 /** Scenario 3: the same uploads again: Build, Manifest and Test are skipped and no tag moves. */
@@ -256,7 +309,8 @@ export function unchangedUploads(catalogue: CatalogueUnderTest): Scenario {
         const since = rehearsal.runs.length;
         const run = await pushAndSettle(rehearsal, catalogue, image.id, image.dir, since);
         for (const line of describeExecution(run)) log(line);
-        for (const stage of ['Build', 'Manifest', 'Test']) expectThat(statusOf(run, stage) === 'Skipped', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Skipped`);
+        for (const stage of ['Build', 'Manifest', 'Test'])
+          expectThat(statusOf(run, stage) === 'Skipped', `${run.pipeline}'s ${stage} stage is ${statusOf(run, stage)}, not Skipped`);
         const after = (await registry.getManifest(`${catalogue.namespace}/images/${image.id}`, 'latest'))?.digest;
         expectThat(after === before, `latest of ${image.id} moved from ${before} to ${after}`);
       }
@@ -271,7 +325,7 @@ export function unchangedUploads(catalogue: CatalogueUnderTest): Scenario {
  */
 export function refreshAfterStagingExpiry(catalogue: CatalogueUnderTest): Scenario {
   return {
-    name: "staging expired, then the scheduled refresh with nothing moved: Release succeeds",
+    name: 'staging expired, then the scheduled refresh with nothing moved: Release succeeds',
     async run(rehearsal, log) {
       const registry = rehearsal.registryClient();
       for (const image of catalogue.images) {
@@ -288,7 +342,9 @@ export function refreshAfterStagingExpiry(catalogue: CatalogueUnderTest): Scenar
         log(`expired ${digests.size} manifest(s) of ${staging}`);
       }
       for (const image of catalogue.images) {
-        const rule = rehearsal.rules.find((r) => r.service === 'scheduler.amazonaws.com' && r.targets.some((t) => t.arn.endsWith(`:${pipelineName(catalogue.namespace, image.id)}`)));
+        const rule = rehearsal.rules.find(
+          (r) => r.service === 'scheduler.amazonaws.com' && r.targets.some((t) => t.arn.endsWith(`:${pipelineName(catalogue.namespace, image.id)}`)),
+        );
         expectThat(rule !== undefined, `no refresh schedule starts ${pipelineName(catalogue.namespace, image.id)}`);
         const since = rehearsal.runs.length;
         rehearsal.fire(rule!.name);
@@ -328,32 +384,59 @@ export function featureBumped(catalogue: CatalogueUnderTest, copyWithVersion: (d
       const bumped = `${major}.${minor}.${patch + 1}`;
       const repository = `${catalogue.namespace}/features/${feature!.id}`;
       const before = await tagDigests(rehearsal, repository);
-      const released = async () => Object.fromEntries(await Promise.all(catalogue.images.map(async (i) => [i.id, (await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${i.id}`, 'latest'))?.digest] as const)));
+      const released = async () =>
+        Object.fromEntries(
+          await Promise.all(
+            catalogue.images.map(
+              async (i) => [i.id, (await rehearsal.registryClient().getManifest(`${catalogue.namespace}/images/${i.id}`, 'latest'))?.digest] as const,
+            ),
+          ),
+        );
       const releasedBefore = await released();
 
       const since = rehearsal.runs.length;
       const run = await pushAndSettle(rehearsal, catalogue, feature!.id, copyWithVersion(feature!.dir, bumped), since, 'feature');
       for (const line of describeExecution(run)) log(line);
       const after = await tagDigests(rehearsal, repository);
-      log(`${repository}: ${Object.entries(after).map(([t, d]) => `${t}→${d.slice(7, 19)}`).join(', ')}`);
-      expectThat(after[version] === before[version], `${repository}:${version} moved from ${before[version]} to ${after[version]}: a released version never moves`);
-      for (const tag of [bumped, `${major}.${minor}`, `${major}`, 'latest']) expectThat(after[tag] !== undefined && after[tag] !== before[version], `${repository}:${tag} does not point at ${bumped} (${after[tag]})`);
+      log(
+        `${repository}: ${Object.entries(after)
+          .map(([t, d]) => `${t}→${d.slice(7, 19)}`)
+          .join(', ')}`,
+      );
+      expectThat(
+        after[version] === before[version],
+        `${repository}:${version} moved from ${before[version]} to ${after[version]}: a released version never moves`,
+      );
+      for (const tag of [bumped, `${major}.${minor}`, `${major}`, 'latest'])
+        expectThat(after[tag] !== undefined && after[tag] !== before[version], `${repository}:${tag} does not point at ${bumped} (${after[tag]})`);
 
       const started = new Set(rehearsal.runs.slice(since).map((r) => r.pipeline));
       started.delete(run.pipeline);
       const expected = users.map((id) => pipelineName(catalogue.namespace, id));
       log(`started by the publish: ${[...started].join(', ') || 'nothing'}`);
-      expectThat([...started].sort().join() === [...expected].sort().join(), `the publish of ${feature!.id} started ${[...started].join(', ') || 'nothing'}; expected ${expected.join(', ')}`);
+      expectThat(
+        [...started].sort().join() === [...expected].sort().join(),
+        `the publish of ${feature!.id} started ${[...started].join(', ') || 'nothing'}; expected ${expected.join(', ')}`,
+      );
       const releasedAfter = await released();
       for (const id of users) {
         const runs = runsOf(rehearsal, pipelineName(catalogue.namespace, id), since);
         for (const r of runs) for (const line of describeExecution(r)) log(line);
-        expectThat(runs.every((r) => r.status === 'Succeeded'), `a run of ${id} after the publish failed: ${runs.map((r) => r.failure).filter(Boolean).join('; ')}`);
+        expectThat(
+          runs.every((r) => r.status === 'Succeeded'),
+          `a run of ${id} after the publish failed: ${runs
+            .map((r) => r.failure)
+            .filter(Boolean)
+            .join('; ')}`,
+        );
         expectThat(statusOf(runs[0], 'Build') === 'Succeeded', `${id} was not rebuilt after ${feature!.id} ${bumped} (Build ${statusOf(runs[0], 'Build')})`);
         expectThat(releasedAfter[id] !== releasedBefore[id], `${catalogue.namespace}/images/${id}:latest did not move after its rebuild`);
       }
       for (const image of catalogue.images.filter((i) => !users.includes(i.id))) {
-        expectThat(releasedAfter[image.id] === releasedBefore[image.id], `${catalogue.namespace}/images/${image.id}:latest moved though it does not use ${feature!.id}`);
+        expectThat(
+          releasedAfter[image.id] === releasedBefore[image.id],
+          `${catalogue.namespace}/images/${image.id}:latest moved though it does not use ${feature!.id}`,
+        );
       }
     },
   };
@@ -386,16 +469,33 @@ export function failingTest(catalogue: CatalogueUnderTest, copyWithVersion: (dir
       }
       const run = lastRun(rehearsal, catalogue.namespace, image.id, since);
       for (const line of describeExecution(run)) log(line);
-      expectThat(run.status === 'Failed' && statusOf(run, 'Test') === 'Failed', `${run.pipeline} did not fail in Test: ${run.status}, Test ${statusOf(run, 'Test')}`);
+      expectThat(
+        run.status === 'Failed' && statusOf(run, 'Test') === 'Failed',
+        `${run.pipeline} did not fail in Test: ${run.status}, Test ${statusOf(run, 'Test')}`,
+      );
       expectThat(statusOf(run, 'Release') === undefined, `Release ran after a failed Test (${statusOf(run, 'Release')})`);
       const after = await tagDigests(rehearsal, release);
-      expectThat(JSON.stringify(after) === JSON.stringify(before), `${release} changed after a failed Test: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+      expectThat(
+        JSON.stringify(after) === JSON.stringify(before),
+        `${release} changed after a failed Test: ${JSON.stringify(before)} → ${JSON.stringify(after)}`,
+      );
       const messages = rehearsal.notifications.slice(sent);
       for (const m of messages) log(`to ${m.topic.split(':').pop()} (subscribers: ${m.subscribers.join(', ') || 'none'}): ${m.message.slice(0, 400)}`);
       const about = messages.map((m) => JSON.parse(m.message) as Record<string, unknown>).filter((m) => m.pipeline === run.pipeline && m.stage === 'Test');
-      expectThat(about.length > 0, `no message about ${run.pipeline}'s failed Test reached a topic (${messages.length} sent${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''})`);
-      expectThat(about.every((m) => typeof m.action === 'string' && /^Test/.test(m.action) && typeof m.summary === 'string' && m.summary.includes('test-project/test.sh')), `the message does not say which action failed and what it reported: ${JSON.stringify(about[0])}`);
-      expectThat(about.every((m) => m.executionId === run.id), `the message names execution ${String(about[0].executionId)}, not ${run.id}`);
+      expectThat(
+        about.length > 0,
+        `no message about ${run.pipeline}'s failed Test reached a topic (${messages.length} sent${rehearsal.refused.length ? `; refused: ${rehearsal.refused.map((r) => r.why).join('; ')}` : ''})`,
+      );
+      expectThat(
+        about.every(
+          (m) => typeof m.action === 'string' && /^Test/.test(m.action) && typeof m.summary === 'string' && m.summary.includes('test-project/test.sh'),
+        ),
+        `the message does not say which action failed and what it reported: ${JSON.stringify(about[0])}`,
+      );
+      expectThat(
+        about.every((m) => m.executionId === run.id),
+        `the message names execution ${String(about[0].executionId)}, not ${run.id}`,
+      );
     },
   };
 }
@@ -413,10 +513,16 @@ export function everyGrantNeeded(onVerdicts: (verdicts: readonly StatementVerdic
       const verdicts = await rehearsal.props.iam.statementVerdicts();
       expectThat(verdicts.length > 0, 'the assembly has no Allow statements to judge');
       const needed = verdicts.filter((v) => v.verdict === 'needed');
-      for (const v of needed) expectThat(v.call !== undefined && v.calls > 0, `${v.policy} statement ${v.statement} is judged needed without a call that needs it`);
+      for (const v of needed)
+        expectThat(v.call !== undefined && v.calls > 0, `${v.policy} statement ${v.statement} is judged needed without a call that needs it`);
       const spare = verdicts.filter((v) => v.verdict !== 'needed');
-      log(`${verdicts.length} statements: ${needed.length} needed, ${spare.filter((v) => v.verdict === 'redundant').length} redundant, ${spare.filter((v) => v.verdict === 'unused').length} unused`);
-      for (const v of spare) log(`never needed (${v.verdict}${v.verdict === 'redundant' ? `, ${v.calls} calls also allowed without it` : ''}): ${v.principal} ${v.policy}#${v.statement}${v.sid ? ` (${v.sid})` : ''} ${v.actions.join(',')} on ${v.resources.join(',')}`);
+      log(
+        `${verdicts.length} statements: ${needed.length} needed, ${spare.filter((v) => v.verdict === 'redundant').length} redundant, ${spare.filter((v) => v.verdict === 'unused').length} unused`,
+      );
+      for (const v of spare)
+        log(
+          `never needed (${v.verdict}${v.verdict === 'redundant' ? `, ${v.calls} calls also allowed without it` : ''}): ${v.principal} ${v.policy}#${v.statement}${v.sid ? ` (${v.sid})` : ''} ${v.actions.join(',')} on ${v.resources.join(',')}`,
+        );
       onVerdicts(verdicts);
     },
   };
@@ -464,7 +570,10 @@ export function retentionAfterReleases(catalogue: CatalogueUnderTest, copyWithVe
         const stagingTags = await registry.listTags(staging);
         expectThat(stagingTags.length === 0, `staging still holds ${stagingTags.join(', ')}: released builds stay there`);
         // Every batch of deletes took the lock Release holds: a conditional put and a delete of the repository's item.
-        const locks = rehearsal.calls().slice(before).filter((c) => c.action === 'dynamodb:PutItem' && c.allowed);
+        const locks = rehearsal
+          .calls()
+          .slice(before)
+          .filter((c) => c.action === 'dynamodb:PutItem' && c.allowed);
         const deleted = out.repositories.reduce((n, r) => n + r.deleted, 0);
         expectThat(deleted === 0 || locks.length >= 1, `retention of ${id} deleted ${deleted} image(s) without taking the release lock`);
         if (id === image.id) {
@@ -472,7 +581,8 @@ export function retentionAfterReleases(catalogue: CatalogueUnderTest, copyWithVe
           expectThat(out.repositories.find((r) => r.repository === staging)!.deleted > 0, `retention deleted nothing in ${staging}`);
           expectThat(locks.length >= 2, `retention took the release lock ${locks.length} time(s); each batch of deletes takes it`);
         }
-        if (locks.length) log(`retention of ${id} took the shared release lock ${locks.length} time(s), each put checked against its role's dynamodb:LeadingKeys`);
+        if (locks.length)
+          log(`retention of ${id} took the shared release lock ${locks.length} time(s), each put checked against its role's dynamodb:LeadingKeys`);
       }
     },
   };

@@ -122,8 +122,15 @@ export function readCatalog(context: ContextReader, cwd = process.cwd()): Catalo
   const images = merge(imageIds, file?.images ?? []);
   const features = merge(featureIds, file?.features ?? []);
   checkDependencies(images, catalogPath ? `-c images=… or the catalogue file ${catalogPath}` : '-c images=…');
-  checkFeatureUses(images, features.map((f) => f.id), catalogPath ? `-c features=… or the catalogue file ${catalogPath}` : '-c features=…');
-  const nameProblem = [...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)), ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id))].find(Boolean);
+  checkFeatureUses(
+    images,
+    features.map((f) => f.id),
+    catalogPath ? `-c features=… or the catalogue file ${catalogPath}` : '-c features=…',
+  );
+  const nameProblem = [
+    ...images.map((i) => pipelineNameProblem(namespace, 'image', i.id)),
+    ...features.map((f) => pipelineNameProblem(namespace, 'feature', f.id)),
+  ].find(Boolean);
   if (nameProblem) throw new CatalogError(nameProblem);
   const registryScanning = optionalBoolean(context('registryScanning'), 'registryScanning') ?? true;
   const ecrPublicCachePrefix = cachePrefix(context('ecrPublicCache'), namespace);
@@ -159,8 +166,12 @@ function pushersFromContext(value: unknown): string[] {
   const arns = (items as string[]).map((v) => v.trim()).filter((v) => v.length > 0);
   const bad = arns.find((a) => !PUSHER_ARN.test(a));
   if (bad !== undefined) {
-    const hint = /:assumed-role\//.test(bad) ? ' (that is a session: give the role it is of, arn:aws:iam::<account>:role/<path/><name>, as `aws iam get-role --role-name <name>` shows it)' : '';
-    throw new CatalogError(`-c pushers: '${bad}' is not an IAM role or user ARN${hint}: pass each as arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>, e.g. -c pushers=arn:aws:iam::111111111111:role/platform-ci`);
+    const hint = /:assumed-role\//.test(bad)
+      ? ' (that is a session: give the role it is of, arn:aws:iam::<account>:role/<path/><name>, as `aws iam get-role --role-name <name>` shows it)'
+      : '';
+    throw new CatalogError(
+      `-c pushers: '${bad}' is not an IAM role or user ARN${hint}: pass each as arn:aws:iam::<account>:role/<name> or arn:aws:iam::<account>:user/<name>, e.g. -c pushers=arn:aws:iam::111111111111:role/platform-ci`,
+    );
   }
   const dup = arns.find((a, i) => arns.indexOf(a) !== i);
   if (dup !== undefined) throw new CatalogError(`-c pushers lists '${dup}' twice: name each principal once`);
@@ -186,11 +197,15 @@ function upstreamCachesFromContext(context: ContextReader, namespace: string): C
     const secretName = optionalString(context(key), key);
     if (secretName === undefined) continue;
     if (!secretName.startsWith(PULL_THROUGH_SECRET_PREFIX) || secretName.length === PULL_THROUGH_SECRET_PREFIX.length) {
-      throw new CatalogError(`-c ${key}=${secretName}: the secret must be named '${PULL_THROUGH_SECRET_PREFIX}<name>' (ECR reads pull-through cache credentials only from such secrets), e.g. ${PULL_THROUGH_SECRET_PREFIX}${suffix}`);
+      throw new CatalogError(
+        `-c ${key}=${secretName}: the secret must be named '${PULL_THROUGH_SECRET_PREFIX}<name>' (ECR reads pull-through cache credentials only from such secrets), e.g. ${PULL_THROUGH_SECRET_PREFIX}${suffix}`,
+      );
     }
     const prefix = `${namespace}/${suffix}`;
     if (!isPullThroughCachePrefix(prefix)) {
-      throw new CatalogError(`-c ${key}: the pull-through cache prefix '${prefix}' is longer than the ${MAX_CACHE_PREFIX_LENGTH} characters ECR allows: use a namespace of at most ${MAX_CACHE_PREFIX_LENGTH - suffix.length - 1} characters`);
+      throw new CatalogError(
+        `-c ${key}: the pull-through cache prefix '${prefix}' is longer than the ${MAX_CACHE_PREFIX_LENGTH} characters ECR allows: use a namespace of at most ${MAX_CACHE_PREFIX_LENGTH - suffix.length - 1} characters`,
+      );
     }
     caches.push({ prefix, upstream, secretName });
   }
@@ -207,7 +222,8 @@ function merge<T extends { id: string }>(fromContext: readonly string[], fromFil
 function listFromContext(value: unknown, key: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
-  if (!items || items.some((v) => typeof v !== 'string')) throw new CatalogError(`-c ${key} must be a comma-separated list of ids, got ${JSON.stringify(value)}`);
+  if (!items || items.some((v) => typeof v !== 'string'))
+    throw new CatalogError(`-c ${key} must be a comma-separated list of ids, got ${JSON.stringify(value)}`);
   return (items as string[]).map((v) => v.trim()).filter((v) => v.length > 0);
 }
 

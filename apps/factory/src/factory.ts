@@ -72,7 +72,9 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       dockerHubCachePrefix: catalog.upstreamCaches?.find((c) => c.upstream === 'docker-hub')?.prefix,
       ...(image.keepDateTags !== undefined && { retention: { keepDateTags: image.keepDateTags } }),
       // The gate reads ECR's scan on push of staging, which registryScanning turns on for <ns>/*.
-      vulnerabilityGate: catalog.registryScanning ? { blockAt: image.vulnerabilities?.blockAt, allow: image.vulnerabilities?.allow ? [...image.vulnerabilities.allow] : undefined } : false,
+      vulnerabilityGate: catalog.registryScanning
+        ? { blockAt: image.vulnerabilities?.blockAt, allow: image.vulnerabilities?.allow ? [...image.vulnerabilities.allow] : undefined }
+        : false,
     });
     if (!catalog.registryScanning && image.vulnerabilities) {
       Annotations.of(stack).addWarningV2(

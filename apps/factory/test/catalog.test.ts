@@ -28,7 +28,15 @@ describe('context', () => {
 
   test('namespace, images and features as comma-separated lists, spaces ignored', () => {
     const catalog = readCatalog(context({ namespace: 'acme', images: 'python, node', features: 'hello' }));
-    expect(catalog).toEqual({ namespace: 'acme', images: [{ id: 'python' }, { id: 'node' }], features: [{ id: 'hello' }], registryScanning: true, blobMounting: true, signing: false, ecrPublicCachePrefix: 'acme/ecr-public' });
+    expect(catalog).toEqual({
+      namespace: 'acme',
+      images: [{ id: 'python' }, { id: 'node' }],
+      features: [{ id: 'hello' }],
+      registryScanning: true,
+      blobMounting: true,
+      signing: false,
+      ecrPublicCachePrefix: 'acme/ecr-public',
+    });
   });
 
   test('an empty images list means no images (features still as given)', () => {
@@ -100,15 +108,31 @@ describe('bad input fails with the value and the rule', () => {
     ['an invalid namespace', { namespace: 'Acme' }, /namespace 'Acme' is invalid/],
     ['a namespace with an underscore', { namespace: 'my_ns' }, /namespace 'my_ns' is invalid/],
     ['an unknown dependsOn', yaml('images: [{id: python, dependsOn: [base]}]'), /image 'python' dependsOn unknown image 'base'/],
-    ['a dependsOn cycle', yaml('images: [{id: a, dependsOn: [b]}, {id: b, dependsOn: [c]}, {id: c, dependsOn: [a]}]'), /dependsOn has a cycle: a -> b -> c -> a/],
+    [
+      'a dependsOn cycle',
+      yaml('images: [{id: a, dependsOn: [b]}, {id: b, dependsOn: [c]}, {id: c, dependsOn: [a]}]'),
+      /dependsOn has a cycle: a -> b -> c -> a/,
+    ],
     ['an image depending on itself', yaml('images: [{id: a, dependsOn: [a]}]'), /image 'a' lists itself in dependsOn/],
-    ['an unknown key in an image', yaml('images: [{id: a, platform: [linux/amd64]}]'), /unknown key 'platform' in images\[0\].*allowed keys are id, platforms, computeSize, dependsOn, releaseTags/],
+    [
+      'an unknown key in an image',
+      yaml('images: [{id: a, platform: [linux/amd64]}]'),
+      /unknown key 'platform' in images\[0\].*allowed keys are id, platforms, computeSize, dependsOn, releaseTags/,
+    ],
     ['an unknown top-level key', yaml('imagez: [a]'), /unknown key 'imagez' in catalogue file/],
     ['an unknown key in a feature', yaml('features: [{id: hello, version: 1}]'), /unknown key 'version' in features\[0\]/],
-    ['an unknown platform', yaml('images: [{id: a, platforms: [linux/s390x]}]'), /'platforms' of image 'a' is "linux\/s390x": use one of linux\/amd64, linux\/arm64/],
+    [
+      'an unknown platform',
+      yaml('images: [{id: a, platforms: [linux/s390x]}]'),
+      /'platforms' of image 'a' is "linux\/s390x": use one of linux\/amd64, linux\/arm64/,
+    ],
     ['an empty platform list', yaml('images: [{id: a, platforms: []}]'), /'platforms' of image 'a' must not be empty/],
     ['an unknown compute size', yaml('images: [{id: a, computeSize: huge}]'), /'computeSize' of image 'a' is "huge"/],
-    ['an unknown release tag rule', yaml('images: [{id: a, releaseTags: [nightly]}]'), /'releaseTags' of image 'a' is "nightly": use one of latest, semver, date/],
+    [
+      'an unknown release tag rule',
+      yaml('images: [{id: a, releaseTags: [nightly]}]'),
+      /'releaseTags' of image 'a' is "nightly": use one of latest, semver, date/,
+    ],
     ['a file that is not YAML', yaml('images: [a\n  - b: ]'), /is not valid YAML/],
     ['a file that does not exist', { catalog: '/nonexistent/catalog.yaml' }, /cannot read catalogue file \/nonexistent\/catalog.yaml/],
     ['images that are not a list', yaml('images: python'), /'images' in .* must be a list/],

@@ -22,7 +22,11 @@ const cdkJsonContext: Record<string, unknown> = require('../cdk.json').context;
 function synthFactory(context: Record<string, unknown>) {
   const app = new App({ outdir: tempOutdir('factory-'), context: cdkJsonContext });
   // A concrete account and region, as in a real deploy: findings must be acknowledged either way.
-  const stacks = addFactory(app, readCatalog((k) => context[k]), { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stacks = addFactory(
+    app,
+    readCatalog((k) => context[k]),
+    { env: { account: '123456789012', region: 'eu-west-1' } },
+  );
   // Synthesis runs cdk-nag's AwsSolutionsChecks and throws on any unacknowledged finding.
   const assembly = app.synth();
   return { app, stacks, assembly };
@@ -50,7 +54,7 @@ describe('the factory app', () => {
     expect(Object.keys(result.assembly.getStackByName('acme-warehouse').template.Outputs ?? {})).toHaveLength(4);
   });
 
-  test('in every stack of the app, no role but the image pipeline\'s Release function can write a release repository <ns>/images/<id>', () => {
+  test("in every stack of the app, no role but the image pipeline's Release function can write a release repository <ns>/images/<id>", () => {
     const templates = Object.fromEntries(result.assembly.stacks.map((s) => [s.stackName, s.template]));
     for (const id of ['python', 'node']) {
       const writers = repositoryWriters(templates, `acme/images/${id}`);
@@ -58,10 +62,11 @@ describe('the factory app', () => {
       expect(writers[0]).toMatch(new RegExp(`^acme-image-${id}/ImagePipelineReleaseFunctionRole[0-9A-F]{8}$`));
     }
     // Build (per-arch images, caches) and Manifest (the index) write staging, and nobody else.
-    expect(repositoryWriters(templates, 'acme/builds/python').map((w) => w.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
-      'acme-image-python/ImagePipelineBuildRole',
-      'acme-image-python/ImagePipelineManifestFunctionRole',
-    ]);
+    expect(
+      repositoryWriters(templates, 'acme/builds/python')
+        .map((w) => w.replace(/[0-9A-F]{8}$/, ''))
+        .sort(),
+    ).toEqual(['acme-image-python/ImagePipelineBuildRole', 'acme-image-python/ImagePipelineManifestFunctionRole']);
   });
 
   test("every role allowed to push to a release or feature repository is under the writer path that the repository's creation template admits, so its own writers are never denied", () => {

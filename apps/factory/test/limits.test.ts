@@ -36,7 +36,9 @@ describe('catalogue limits', () => {
     const imageId = id('i', 63);
     expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(CatalogError);
     expect(() => readCatalog((key) => ({ namespace, images: imageId, features: '' })[key])).toThrow(
-      new RegExp(`pipeline name 'dcf-[0-9a-f]{12}-${namespace}-image-${imageId}', 119 characters long; CodePipeline allows 100: shorten the id to at most 44 characters`),
+      new RegExp(
+        `pipeline name 'dcf-[0-9a-f]{12}-${namespace}-image-${imageId}', 119 characters long; CodePipeline allows 100: shorten the id to at most 44 characters`,
+      ),
     );
   });
 
@@ -47,19 +49,33 @@ describe('catalogue limits', () => {
   test('the longest names that fit are accepted, and one more character is refused', () => {
     // 100 characters: `dcf-` and 12 hex digits, `-`, the namespace, `-image-` or `-feature-`, the id.
     expect(readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 44), features: id('f', 42), ecrPublicCache: 'false' })[key]).images).toHaveLength(1);
-    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 45), features: '', ecrPublicCache: 'false' })[key])).toThrow(/at most 44 characters/);
-    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: '', features: id('f', 43), ecrPublicCache: 'false' })[key])).toThrow(/at most 42 characters/);
+    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: id('i', 45), features: '', ecrPublicCache: 'false' })[key])).toThrow(
+      /at most 44 characters/,
+    );
+    expect(() => readCatalog((key) => ({ namespace: id('n', 32), images: '', features: id('f', 43), ecrPublicCache: 'false' })[key])).toThrow(
+      /at most 42 characters/,
+    );
   });
 
   test('a base image whose releaseTags leave out latest is refused: its dependants build on latest', () => {
-    const catalog = catalogueFile({ images: [{ id: 'base', releaseTags: ['semver'] }, { id: 'app', dependsOn: ['base'] }] });
+    const catalog = catalogueFile({
+      images: [
+        { id: 'base', releaseTags: ['semver'] },
+        { id: 'app', dependsOn: ['base'] },
+      ],
+    });
     expect(() => readCatalog((key) => ({ catalog })[key])).toThrow(
       /image 'app' dependsOn 'base', whose releaseTags \[semver\] leave out 'latest'.*add 'latest' to the releaseTags of 'base'/,
     );
   });
 
   test('a base that releases latest among other tags is accepted', () => {
-    const catalog = catalogueFile({ images: [{ id: 'base', releaseTags: ['latest', 'semver'] }, { id: 'app', dependsOn: ['base'] }] });
+    const catalog = catalogueFile({
+      images: [
+        { id: 'base', releaseTags: ['latest', 'semver'] },
+        { id: 'app', dependsOn: ['base'] },
+      ],
+    });
     expect(readCatalog((key) => ({ catalog })[key]).images.map((i) => i.id)).toEqual(['base', 'app']);
   });
 });
@@ -73,7 +89,9 @@ describe('a catalogue with many bases', () => {
       encoding: 'utf8',
       env: { ...process.env, CDK_OUTDIR: tempDir('factory-limits-'), CDK_CONTEXT_JSON: JSON.stringify({ catalog }) },
     });
-    expect(run.stderr).toMatch(/^Error: bad catalogue: devcontainers-image-app\/ImagePipeline: dependsOn of devcontainers\/images\/app names 15 base images, .* parameters \d+ characters long; CodePipeline allows 1000/m);
+    expect(run.stderr).toMatch(
+      /^Error: bad catalogue: devcontainers-image-app\/ImagePipeline: dependsOn of devcontainers\/images\/app names 15 base images, .* parameters \d+ characters long; CodePipeline allows 1000/m,
+    );
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
   });
@@ -111,7 +129,11 @@ describe('CloudFormation schema validation', () => {
   test('the example catalogue synthesizes with no finding under it', () => {
     const outdir = tempDir('factory-schema-');
     const app = factoryApp({ outdir });
-    addFactory(app, readCatalog((key) => ({ images: 'python,node', features: 'hello' })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
+    addFactory(
+      app,
+      readCatalog((key) => ({ images: 'python,node', features: 'hello' })[key]),
+      { env: { account: '123456789012', region: 'eu-west-1' } },
+    );
     expect(() => app.synth()).not.toThrow();
   }, 120_000);
 });

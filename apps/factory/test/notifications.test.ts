@@ -19,7 +19,10 @@ afterAll(() => outdirs.splice(0).forEach((d) => rmSync(d, { recursive: true, for
 
 describe('-c notify', () => {
   test('is a comma-separated list of email addresses and https:// URLs, spaces ignored', () => {
-    expect(readCatalog(context({ notify: 'platform@example.com, https://hooks.example.com/factory' })).notify).toEqual(['platform@example.com', 'https://hooks.example.com/factory']);
+    expect(readCatalog(context({ notify: 'platform@example.com, https://hooks.example.com/factory' })).notify).toEqual([
+      'platform@example.com',
+      'https://hooks.example.com/factory',
+    ]);
     expect(readCatalog(context({ notify: ['platform@example.com'] })).notify).toEqual(['platform@example.com']);
   });
 
@@ -29,8 +32,14 @@ describe('-c notify', () => {
   });
 
   test.each<[unknown, RegExp]>([
-    ['platform', /^-c notify: 'platform' is neither an email address \(name@example.com\) nor an https:\/\/ URL, e.g. -c notify=platform@example.com,https:\/\/hooks.example.com\/factory$/],
-    ['http://hooks.example.com/factory', /^-c notify: 'http:\/\/hooks.example.com\/factory' is not an https:\/\/ URL: SNS would send the failures in clear text/],
+    [
+      'platform',
+      /^-c notify: 'platform' is neither an email address \(name@example.com\) nor an https:\/\/ URL, e.g. -c notify=platform@example.com,https:\/\/hooks.example.com\/factory$/,
+    ],
+    [
+      'http://hooks.example.com/factory',
+      /^-c notify: 'http:\/\/hooks.example.com\/factory' is not an https:\/\/ URL: SNS would send the failures in clear text/,
+    ],
     ['a@example.com,a@example.com', /^-c notify: 'a@example.com' is named more than once/],
     [42, /^-c notify must be a comma-separated list of email addresses and https:\/\/ URLs, got 42$/],
   ])('refuses %j with a CatalogError that says what to pass', (notify, message) => {
@@ -46,9 +55,13 @@ describe('the factory app with -c notify', () => {
     outdir = mkdtempSync(join(tmpdir(), 'factory-notify-'));
     outdirs.push(outdir);
     const app = factoryApp({ outdir });
-    addFactory(app, readCatalog(context({ namespace: 'acme', images: 'python', features: 'hello', notify: 'platform@example.com,https://hooks.example.com/factory' })), {
-      env: { account: '123456789012', region: 'eu-west-1' },
-    });
+    addFactory(
+      app,
+      readCatalog(context({ namespace: 'acme', images: 'python', features: 'hello', notify: 'platform@example.com,https://hooks.example.com/factory' })),
+      {
+        env: { account: '123456789012', region: 'eu-west-1' },
+      },
+    );
     // Synthesis runs cdk-nag's AwsSolutionsChecks over the whole app and throws on any unacknowledged finding.
     assembly = app.synth();
   }, 180_000);
@@ -63,17 +76,27 @@ describe('the factory app with -c notify', () => {
   });
 
   test('every pipeline sends its failed actions to that topic, and the image retention its errors', () => {
-    for (const [stackName, pipeline] of [['acme-image-python', pipelineName('acme', 'image', 'python')], ['acme-feature-hello', pipelineName('acme', 'feature', 'hello')]]) {
+    for (const [stackName, pipeline] of [
+      ['acme-image-python', pipelineName('acme', 'image', 'python')],
+      ['acme-feature-hello', pipelineName('acme', 'feature', 'hello')],
+    ]) {
       const template = Template.fromJSON(assembly.getStackByName(stackName).template);
       const parameters = template.toJSON().Parameters as Record<string, { Default: string }>;
       const [topic] = Object.entries(parameters).find(([, p]) => p.Default === '/acme/factory/failure-topic-arn')!;
       template.hasResourceProperties('AWS::Events::Rule', {
-        EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [pipeline], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] } },
+        EventPattern: {
+          source: ['aws.codepipeline'],
+          'detail-type': ['CodePipeline Action Execution State Change'],
+          detail: { pipeline: [pipeline], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
+        },
         Targets: [Match.objectLike({ Arn: { Ref: topic } })],
       });
       if (stackName.includes('-image-')) {
         template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: topic }], TreatMissingData: 'notBreaching' });
-        template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: { Ref: topic } } } });
+        template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          MaximumRetryAttempts: 0,
+          DestinationConfig: { OnFailure: { Destination: { Ref: topic } } },
+        });
       }
     }
   });

@@ -12,7 +12,11 @@ function factory(context: Record<string, unknown>) {
   const outdir = mkdtempSync(join(tmpdir(), 'factory-registry-'));
   outdirs.push(outdir);
   const app = factoryApp({ outdir });
-  return addFactory(app, readCatalog((key) => ({ images: '', features: '', ...context })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
+  return addFactory(
+    app,
+    readCatalog((key) => ({ images: '', features: '', ...context })[key]),
+    { env: { account: '123456789012', region: 'eu-west-1' } },
+  );
 }
 
 function registryResources(context: Record<string, unknown>, type = 'Custom::EcrRegistryScanning') {
@@ -69,8 +73,13 @@ describe('ECR blob mounting in the factory app', () => {
 describe('images Build and Test use', () => {
   test('the app serves ECR Public through a pull-through cache under its namespace, and Build pulls BuildKit through it', () => {
     const stacks = factory({ namespace: 'acme', images: 'python' });
-    Template.fromStack(stacks.warehouse).hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: 'acme/ecr-public', UpstreamRegistryUrl: 'public.ecr.aws' });
-    const specs = Object.values(Template.fromStack(stacks.images.get('python')!).findResources('AWS::CodeBuild::Project')).map((p) => JSON.parse(text(p.Properties.Source.BuildSpec)));
+    Template.fromStack(stacks.warehouse).hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'acme/ecr-public',
+      UpstreamRegistryUrl: 'public.ecr.aws',
+    });
+    const specs = Object.values(Template.fromStack(stacks.images.get('python')!).findResources('AWS::CodeBuild::Project')).map((p) =>
+      JSON.parse(text(p.Properties.Source.BuildSpec)),
+    );
     const build = specs.find((s) => s.env.variables.BUILDKIT_IMAGE)!;
     expect(build.env.variables.BUILDKIT_IMAGE).toBe('<token>.dkr.ecr.<token>.<token>/acme/ecr-public/vend/moby/buildkit:v0.32.2');
   });
@@ -81,7 +90,9 @@ describe('images Build and Test use', () => {
     for (const stack of all) {
       for (const project of Object.values(Template.fromStack(stack).findResources('AWS::CodeBuild::Project'))) {
         const spec = JSON.parse(text(project.Properties.Source.BuildSpec));
-        const images = Object.entries(spec.env?.variables ?? {}).filter(([name]) => name.endsWith('IMAGE')).map(([, value]) => String(value));
+        const images = Object.entries(spec.env?.variables ?? {})
+          .filter(([name]) => name.endsWith('IMAGE'))
+          .map(([, value]) => String(value));
         // Docker reads a first component without '.', ':' or 'localhost' as a Docker Hub name.
         for (const image of images) expect(image.split('/')[0]).toMatch(/[.:]|^localhost$/);
         // No docker pull / buildx image option / FROM of a literal name without a host.
@@ -113,7 +124,12 @@ describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app
 
   test('-c dockerHubCacheSecret and -c ghcrCacheSecret add a rule each with the secret, and every image’s Build may pull through them; cdk-nag stays clean', () => {
     // GIVEN / WHEN (addFactory runs cdk-nag: synthesis throws on an unacknowledged finding)
-    const stacks = factory({ namespace: 'acme', images: 'python', dockerHubCacheSecret: 'ecr-pullthroughcache/docker-hub', ghcrCacheSecret: 'ecr-pullthroughcache/ghcr' });
+    const stacks = factory({
+      namespace: 'acme',
+      images: 'python',
+      dockerHubCacheSecret: 'ecr-pullthroughcache/docker-hub',
+      ghcrCacheSecret: 'ecr-pullthroughcache/ghcr',
+    });
 
     // THEN
     const rules = Object.values(Template.fromStack(stacks.warehouse).findResources('AWS::ECR::PullThroughCacheRule')).map((r) => r.Properties);
@@ -127,7 +143,9 @@ describe('credentialed pull-through caches (Docker Hub, GHCR) in the factory app
     for (const prefix of ['acme/docker-hub', 'acme/ghcr']) expect(policies).toContain(`:repository/${prefix}/*`);
     // and Build sends docker.io pulls through the Docker Hub cache, which Prepare knows of
     const image = Template.fromStack(stacks.images.get('python')!);
-    const build = Object.values(image.findResources('AWS::CodeBuild::Project')).map((p) => JSON.parse(text(p.Properties.Source.BuildSpec))).find((s) => s.env.variables.BUILDKIT_IMAGE)!;
+    const build = Object.values(image.findResources('AWS::CodeBuild::Project'))
+      .map((p) => JSON.parse(text(p.Properties.Source.BuildSpec)))
+      .find((s) => s.env.variables.BUILDKIT_IMAGE)!;
     expect(build.env.variables.DOCKER_HUB_MIRROR).toBe('<token>.dkr.ecr.<token>.<token>/acme/docker-hub');
     expect(JSON.stringify(image.toJSON())).toContain('\\"dockerHubCachePrefix\\":\\"acme/docker-hub\\"');
   });

@@ -44,7 +44,11 @@ describe('triggers of the factory app', () => {
     });
     outdir = tempDir('factory-triggers-');
     const app = factoryApp({ outdir, context: cdkJsonContext });
-    addFactory(app, readCatalog((key) => ({ catalog })[key]), { env: { account: '123456789012', region: 'eu-west-1' } });
+    addFactory(
+      app,
+      readCatalog((key) => ({ catalog })[key]),
+      { env: { account: '123456789012', region: 'eu-west-1' } },
+    );
     // WHEN synthesized (addFactory runs cdk-nag's AwsSolutionsChecks: an unacknowledged finding throws here)
     assembly = app.synth();
   }, 180_000);
@@ -67,7 +71,10 @@ describe('triggers of the factory app', () => {
   });
 
   test('refresh: daily is passed through, and refresh: off creates no schedule', () => {
-    template(assembly, 'devcontainers-image-app').hasResourceProperties('AWS::Scheduler::Schedule', { Name: `${pipelineName('devcontainers', 'image', 'app')}-refresh`, ScheduleExpression: 'rate(1 day)' });
+    template(assembly, 'devcontainers-image-app').hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: `${pipelineName('devcontainers', 'image', 'app')}-refresh`,
+      ScheduleExpression: 'rate(1 day)',
+    });
     template(assembly, 'devcontainers-image-frozen').resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
@@ -113,6 +120,8 @@ describe('usesFeatures in the catalogue', () => {
 
   test('with -c features= leaving a used feature out, the error names the context too', () => {
     const catalog = catalogueFile({ images: [{ id: 'app', usesFeatures: ['hello'] }] });
-    expect(() => readCatalog((key) => ({ catalog, features: '' })[key])).toThrow(/usesFeatures unknown feature 'hello', which is not a feature of -c features=… or the catalogue file .*\(known: none\)$/);
+    expect(() => readCatalog((key) => ({ catalog, features: '' })[key])).toThrow(
+      /usesFeatures unknown feature 'hello', which is not a feature of -c features=… or the catalogue file .*\(known: none\)$/,
+    );
   });
 });

@@ -26,7 +26,11 @@ const ALICE = 'arn:aws:iam::123456789012:user/alice';
 
 function synthFactory(context: Record<string, unknown>) {
   const app = new App({ outdir: tempDir('factory-'), context: cdkJsonContext });
-  const stacks = addFactory(app, readCatalog((k) => context[k]), { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stacks = addFactory(
+    app,
+    readCatalog((k) => context[k]),
+    { env: { account: '123456789012', region: 'eu-west-1' } },
+  );
   // Synthesis runs cdk-nag's AwsSolutionsChecks and throws on any unacknowledged finding.
   app.synth();
   return stacks;
@@ -46,7 +50,11 @@ describe('-c pushers', () => {
   });
 
   test.each<[string, unknown, RegExp]>([
-    ['an account', 'arn:aws:iam::123456789012:root', /-c pushers: 'arn:aws:iam::123456789012:root' is not an IAM role or user ARN: pass each as arn:aws:iam::<account>:role\/<name>/],
+    [
+      'an account',
+      'arn:aws:iam::123456789012:root',
+      /-c pushers: 'arn:aws:iam::123456789012:root' is not an IAM role or user ARN: pass each as arn:aws:iam::<account>:role\/<name>/,
+    ],
     ['a role name', 'platform-ci', /'platform-ci' is not an IAM role or user ARN/],
     ['a session', 'arn:aws:sts::123456789012:assumed-role/ci/build-7', /that is a session: give the role it is of/],
     ['a group', 'arn:aws:iam::123456789012:group/devs', /is not an IAM role or user ARN/],
@@ -63,7 +71,12 @@ describe('the factory app', () => {
   beforeAll(() => {
     const dir = tempDir('catalog-');
     const catalog = join(dir, 'catalog.yaml');
-    writeFileSync(catalog, ['namespace: acme', 'images:', '  - id: python', '    approval: true', '  - node', 'features:', '  - id: hello', '    approval: true', '  - world'].join('\n'));
+    writeFileSync(
+      catalog,
+      ['namespace: acme', 'images:', '  - id: python', '    approval: true', '  - node', 'features:', '  - id: hello', '    approval: true', '  - world'].join(
+        '\n',
+      ),
+    );
     stacks = synthFactory({ catalog, pushers: `${CI},${ALICE}` });
   });
 
@@ -72,7 +85,13 @@ describe('the factory app', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'OnlyGrantedPushersChangeConfigurations', Effect: 'Deny', Principal: '*', Action: Match.arrayWith(['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject']), Condition: { ArnNotLike: { 'aws:PrincipalArn': [CI, ALICE] } } }),
+          Match.objectLike({
+            Sid: 'OnlyGrantedPushersChangeConfigurations',
+            Effect: 'Deny',
+            Principal: '*',
+            Action: Match.arrayWith(['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject']),
+            Condition: { ArnNotLike: { 'aws:PrincipalArn': [CI, ALICE] } },
+          }),
         ]),
       },
     });
@@ -100,7 +119,10 @@ describe('the factory app', () => {
 
   test('without pushers it deploys, and warns that nobody can push', () => {
     const none = synthFactory({ namespace: 'acme', images: 'python', features: '' });
-    Annotations.fromStack(none.warehouse).hasWarning('/acme-warehouse', Match.stringLikeRegexp('no pushers: .*every dcf push is denied: deploy with -c pushers='));
+    Annotations.fromStack(none.warehouse).hasWarning(
+      '/acme-warehouse',
+      Match.stringLikeRegexp('no pushers: .*every dcf push is denied: deploy with -c pushers='),
+    );
     expect(JSON.stringify(Template.fromStack(none.warehouse).toJSON())).toContain('OnlyGrantedPushersChangeConfigurations');
   });
 
@@ -129,7 +151,8 @@ describe('the source bucket as AWS evaluates it (iam-simulate, on the synthesize
     // The pusher has no policy of its own: only what the assembly grants it.
     iam = await IamModel.fromAssembly(assembly, { principals: { [PUSHER]: [], [ADMIN]: [admin] } });
   }, 180_000);
-  const decide = (principal: string, action: string, resource: string, context?: Record<string, string>) => iam.authorize({ principal, action, resource, ...(context && { context }) });
+  const decide = (principal: string, action: string, resource: string, context?: Record<string, string>) =>
+    iam.authorize({ principal, action, resource, ...(context && { context }) });
 
   test("an administrator's s3:PutObject of a configuration is denied by the bucket policy", async () => {
     const decision = await decide(ADMIN, 's3:PutObject', `${source}/devcontainers/images/greeter.zip`);

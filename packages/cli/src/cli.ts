@@ -64,7 +64,7 @@ export function buildProgram(app: App): Command {
     .description('Validate, pack and push devcontainer images and features to devcontainer-factory, and follow them through its pipelines.')
     .version(VERSION, '-V, --version', 'print the version of dcf')
     .addOption(new Option('-n, --namespace <namespace>', 'namespace of the factory (default: DCF_NAMESPACE, else "devcontainers")'))
-    .option('--region <region>', 'AWS region (default: the SDK\'s: AWS_REGION, then the profile\'s)')
+    .option('--region <region>', "AWS region (default: the SDK's: AWS_REGION, then the profile's)")
     .option('--profile <profile>', 'AWS profile (default: the SDK\'s: AWS_PROFILE, then "default")')
     .option('--json', 'print data as JSON on stdout')
     .option('--verbose', 'print stack traces of errors')
@@ -72,7 +72,18 @@ export function buildProgram(app: App): Command {
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true);
-  for (const command of [initCommand, validateCommand, packCommand, pushCommand, statusCommand, listCommand, tagsCommand, sbomCommand, fetchCommand, localCommand]) {
+  for (const command of [
+    initCommand,
+    validateCommand,
+    packCommand,
+    pushCommand,
+    statusCommand,
+    listCommand,
+    tagsCommand,
+    sbomCommand,
+    fetchCommand,
+    localCommand,
+  ]) {
     program.addCommand(command(app));
   }
   const configure = (command: Command) => {

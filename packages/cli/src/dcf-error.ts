@@ -4,7 +4,14 @@
  * trace unless `--verbose` is given. {@link classifyError} is the one place that
  * turns an error of any family into its message and exit code.
  */
-import { CatalogError, FactoryError, InvalidConfigurationError, InvalidNameError, UnsupportedPlatformError, type ConfigProblem } from '@devcontainer-factory/core';
+import {
+  CatalogError,
+  FactoryError,
+  InvalidConfigurationError,
+  InvalidNameError,
+  UnsupportedPlatformError,
+  type ConfigProblem,
+} from '@devcontainer-factory/core';
 import { EngineCommandError } from './local/container-engine';
 import { LocalRegistryError } from './local/local-registry';
 import { RetentionFlagError } from './local/local-retention';

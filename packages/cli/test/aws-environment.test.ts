@@ -81,7 +81,9 @@ test('credentials AWS rejects: says to sign in again; the only request was the S
   const { code, stderr } = await ws.run(['push', 'python'], { env: process.env });
 
   expect(code).toBe(ExitCode.Aws);
-  expect(stderr).toContain("error: AWS rejected your credentials while reading the factory's SSM parameters for namespace 'devcontainers' (UnrecognizedClientException): check AWS_PROFILE / --profile and sign in again");
+  expect(stderr).toContain(
+    "error: AWS rejected your credentials while reading the factory's SSM parameters for namespace 'devcontainers' (UnrecognizedClientException): check AWS_PROFILE / --profile and sign in again",
+  );
   expect(requests).toEqual([{ method: 'POST', url: '/', target: 'AmazonSSM.GetParameters' }]);
 });
 

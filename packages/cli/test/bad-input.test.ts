@@ -48,7 +48,9 @@ interface BadInput {
 }
 
 /** `name` → the configuration folder `name` with these files. */
-const folder = (name: string, files: Record<string, string>, ...flags: string[]) => (w: Workspace) => (w.write(name, files), [name, ...flags]);
+const folder =
+  (name: string, files: Record<string, string>, ...flags: string[]) =>
+  (w: Workspace) => (w.write(name, files), [name, ...flags]);
 
 const BAD_INPUTS: Record<string, BadInput> = {
   'broken JSONC (a missing comma)': {
@@ -185,7 +187,8 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'names that differ only in case': {
     setup: folder('python', { ...IMAGE_FILES, 'README.md': '# a', 'readme.md': '# b' }),
     code: ExitCode.ValidationFailed,
-    message: 'python/README.md: clashes with readme.md: the names differ only in case, and case-insensitive file systems (macOS, and Windows by default) store them as one file',
+    message:
+      'python/README.md: clashes with readme.md: the names differ only in case, and case-insensitive file systems (macOS, and Windows by default) store them as one file',
   },
   'a path over 1024 bytes': {
     setup: folder('python', { ...IMAGE_FILES, [`${`${'d'.repeat(200)}/`.repeat(6)}x.txt`]: 'x' }),
@@ -195,25 +198,30 @@ const BAD_INPUTS: Record<string, BadInput> = {
   'a Dockerfile whose ARGs double on every line': {
     setup: folder('python', {
       ...image({ build: { dockerfile: 'Dockerfile' } }),
-      '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join('\n'),
+      '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join(
+        '\n',
+      ),
     }),
     code: ExitCode.ValidationFailed,
-    message: 'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
+    message:
+      'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
   },
   'content over the size limit': {
     setup: folder('python', { ...IMAGE_FILES, 'data.bin': 'x'.repeat(4096) }, '--max-size', '2KiB'),
     code: ExitCode.ValidationFailed,
-    message: 'python: the configuration holds 4.2 KiB, over the limit of 2.0 KiB: leave large files out (add them to .gitignore) or raise the limit (--max-size); largest: data.bin (4.0 KiB)',
+    message:
+      'python: the configuration holds 4.2 KiB, over the limit of 2.0 KiB: leave large files out (add them to .gitignore) or raise the limit (--max-size); largest: data.bin (4.0 KiB)',
   },
   'an invalid --id': {
     setup: folder('python', IMAGE_FILES, '--id', 'Python_3'),
     code: ExitCode.Usage,
-    message: "error: image id 'Python_3' is invalid: use lowercase letters, digits and '-', starting with a letter or digit (^[a-z0-9][a-z0-9-]*$) (try 'python-3'); pass a valid --id",
+    message:
+      "error: image id 'Python_3' is invalid: use lowercase letters, digits and '-', starting with a letter or digit (^[a-z0-9][a-z0-9-]*$) (try 'python-3'); pass a valid --id",
   },
   'a folder name that is not an id': {
     setup: folder('Python_3', IMAGE_FILES),
     code: ExitCode.Usage,
-    message: "(taken from the folder name): rename the folder or pass --id",
+    message: '(taken from the folder name): rename the folder or pass --id',
   },
   'an id that is too long': {
     setup: folder('python', IMAGE_FILES, '--id', 'a'.repeat(64)),
@@ -304,7 +312,12 @@ describe('dcf push stops before any write when the factory is not there', () => 
 
   test('access denied on the parameters says what was being read', async () => {
     ws.write('python', IMAGE_FILES);
-    ssmMock.on(GetParametersCommand).rejects(Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: ssm:GetParameters'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    ssmMock.on(GetParametersCommand).rejects(
+      Object.assign(new Error('User: arn:aws:iam::1:user/x is not authorized to perform: ssm:GetParameters'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
 
     const { code, stderr } = await ws.run(['push', 'python']);
 
@@ -344,7 +357,11 @@ describe('dcf pack and validate turn file system failures into clear errors', ()
     },
     'a file name with byte 0xff (pack)': {
       command: 'pack',
-      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(Buffer.concat([Buffer.from(w.path('python/a')), Buffer.from([0xff])]), 'x'), ['python', '-o', 'python.zip']),
+      setup: (w) => (
+        w.write('python', IMAGE_FILES),
+        writeFileSync(Buffer.concat([Buffer.from(w.path('python/a')), Buffer.from([0xff])]), 'x'),
+        ['python', '-o', 'python.zip']
+      ),
       code: ExitCode.ValidationFailed,
       message: 'the file name is not valid UTF-8, so it cannot be read or stored in the zip: rename it',
     },
@@ -358,20 +375,33 @@ describe('dcf pack and validate turn file system failures into clear errors', ()
       command: 'validate',
       setup: folder('python', {
         ...image({ build: { dockerfile: 'Dockerfile' } }),
-        '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join('\n'),
+        '.devcontainer/Dockerfile': ['ARG V0=x', ...Array.from({ length: 30 }, (_, i) => `ARG V${i + 1}=\${V${i}}\${V${i}}`), 'FROM debian:${V30}', ''].join(
+          '\n',
+        ),
       }),
       code: ExitCode.ValidationFailed,
-      message: 'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
+      message:
+        'python/.devcontainer/Dockerfile:14: ARG V13 expands to more than 4096 characters, the limit of a global ARG or FROM value (MAX_DOCKERFILE_VALUE_LENGTH)',
     },
     'a sparse file over 2 GiB': {
       command: 'validate',
-      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(w.path('python/huge.bin'), ''), truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1), ['python']),
+      setup: (w) => (
+        w.write('python', IMAGE_FILES),
+        writeFileSync(w.path('python/huge.bin'), ''),
+        truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1),
+        ['python']
+      ),
       code: ExitCode.ValidationFailed,
       message: 'over the limit of 50.0 MiB',
     },
     'a sparse file over 2 GiB with --max-size raised past it': {
       command: 'pack',
-      setup: (w) => (w.write('python', IMAGE_FILES), writeFileSync(w.path('python/huge.bin'), ''), truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1), ['python', '--max-size', '3GiB', '-o', 'python.zip']),
+      setup: (w) => (
+        w.write('python', IMAGE_FILES),
+        writeFileSync(w.path('python/huge.bin'), ''),
+        truncateSync(w.path('python/huge.bin'), 2 * 1024 ** 3 + 1),
+        ['python', '--max-size', '3GiB', '-o', 'python.zip']
+      ),
       code: ExitCode.Usage,
       message: "'3GiB' is over 1024.0 MiB, the most dcf can pack",
     },
@@ -398,7 +428,8 @@ describe('dcf pack and validate turn file system failures into clear errors', ()
     ws.write('python', { ...IMAGE_FILES, 'secret.txt': 'x' });
     const realReadFile = fsPromises.readFile;
     const spy = jest.spyOn(fsPromises, 'readFile').mockImplementation(((file: string, ...rest: unknown[]) => {
-      if (String(file).endsWith('secret.txt')) return Promise.reject(Object.assign(new Error(`${errno}: open '${String(file)}'`), { code: errno, path: String(file) }));
+      if (String(file).endsWith('secret.txt'))
+        return Promise.reject(Object.assign(new Error(`${errno}: open '${String(file)}'`), { code: errno, path: String(file) }));
       return (realReadFile as (...a: unknown[]) => Promise<unknown>)(file, ...rest);
     }) as typeof fsPromises.readFile);
     try {

@@ -66,7 +66,10 @@ describe('dcf', () => {
     const json = await ws.run(['validate', 'missing', '--json']);
     expect(json.code).toBe(ExitCode.Usage);
     expect(JSON.parse(json.stdout)).toEqual({
-      error: { exitCode: 2, message: "the folder 'missing' does not exist: pass the folder that holds the configuration (dcf init image|feature <dir> writes one)" },
+      error: {
+        exitCode: 2,
+        message: "the folder 'missing' does not exist: pass the folder that holds the configuration (dcf init image|feature <dir> writes one)",
+      },
     });
   });
 

@@ -6,7 +6,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CatalogError, FactoryError, InvalidConfigurationError, InvalidNameError, RegistryHttpError, UnsupportedPlatformError } from '@devcontainer-factory/core';
+import {
+  CatalogError,
+  FactoryError,
+  InvalidConfigurationError,
+  InvalidNameError,
+  RegistryHttpError,
+  UnsupportedPlatformError,
+} from '@devcontainer-factory/core';
 import { DcfError, ExitCode, classifyError, errorDetails } from '../src';
 import { EngineCommandError, hostPlatform } from '../src/local/container-engine';
 import { LocalCatalogError } from '../src/local/local-catalog';
@@ -19,14 +26,39 @@ describe('classifyError', () => {
   test.each([
     ['a DcfError keeps its own exit code', new DcfError('no factory', ExitCode.Aws), 'no factory', ExitCode.Aws],
     ['a bad name is a usage error', new InvalidNameError("image id 'A' is not valid"), "image id 'A' is not valid", ExitCode.Usage],
-    ['a bad catalogue is a usage error', new CatalogError("image 'app' dependsOn unknown image 'x'"), "image 'app' dependsOn unknown image 'x'", ExitCode.Usage],
+    [
+      'a bad catalogue is a usage error',
+      new CatalogError("image 'app' dependsOn unknown image 'x'"),
+      "image 'app' dependsOn unknown image 'x'",
+      ExitCode.Usage,
+    ],
     ['a catalogue file dcf local cannot use is a usage error', new LocalCatalogError("'x' does not exist"), "'x' does not exist", ExitCode.Usage],
-    ['a bad retention flag is a usage error', new RetentionFlagError('--staging-days must be a whole number'), '--staging-days must be a whole number', ExitCode.Usage],
-    ['a failed image tool is an environment error', new EngineCommandError("'buildah' failed", 1, ''), "the image tools failed: 'buildah' failed", ExitCode.Aws],
+    [
+      'a bad retention flag is a usage error',
+      new RetentionFlagError('--staging-days must be a whole number'),
+      '--staging-days must be a whole number',
+      ExitCode.Usage,
+    ],
+    [
+      'a failed image tool is an environment error',
+      new EngineCommandError("'buildah' failed", 1, ''),
+      "the image tools failed: 'buildah' failed",
+      ExitCode.Aws,
+    ],
     ['a local registry that does not come up is an environment error', new LocalRegistryError('no registry answers'), 'no registry answers', ExitCode.Aws],
-    ['a host platform the factory does not build is an environment error', new UnsupportedPlatformError('ia32 is not supported'), 'ia32 is not supported', ExitCode.Aws],
+    [
+      'a host platform the factory does not build is an environment error',
+      new UnsupportedPlatformError('ia32 is not supported'),
+      'ia32 is not supported',
+      ExitCode.Aws,
+    ],
     ['anything else is an internal error', new TypeError('x is undefined'), 'internal error, please report it: x is undefined', ExitCode.Internal],
-    ['a registry error that escaped the stages is an internal error', new RegistryHttpError('GET failed', 500), 'internal error, please report it: GET failed', ExitCode.Internal],
+    [
+      'a registry error that escaped the stages is an internal error',
+      new RegistryHttpError('GET failed', 500),
+      'internal error, please report it: GET failed',
+      ExitCode.Internal,
+    ],
     ['a thrown string is an internal error', 'oops', 'internal error, please report it: oops', ExitCode.Internal],
   ])('%s', (_name, error, message, exitCode) => {
     expect(classifyError(error)).toEqual({ message, exitCode });
@@ -35,7 +67,11 @@ describe('classifyError', () => {
   test('a configuration with problems fails validation with its problems', () => {
     const problems = [{ file: 'devcontainer.json', line: 2, message: 'is not JSON' }];
 
-    expect(classifyError(new InvalidConfigurationError(problems))).toEqual({ message: 'the configuration has 1 problem:', exitCode: ExitCode.ValidationFailed, problems });
+    expect(classifyError(new InvalidConfigurationError(problems))).toEqual({
+      message: 'the configuration has 1 problem:',
+      exitCode: ExitCode.ValidationFailed,
+      problems,
+    });
   });
 
   test('an error of no known family is classified by the first known error of its cause chain', () => {
@@ -56,7 +92,9 @@ describe('classifyError', () => {
   });
 
   test('the details for --verbose hold the stack of the error and of each cause', () => {
-    const error = new DcfError('retention failed: GET failed', ExitCode.Aws, { cause: new RegistryHttpError('GET failed', 500, undefined, { cause: new Error('socket hang up') }) });
+    const error = new DcfError('retention failed: GET failed', ExitCode.Aws, {
+      cause: new RegistryHttpError('GET failed', 500, undefined, { cause: new Error('socket hang up') }),
+    });
 
     const details = errorDetails(error).split('\n');
 
@@ -80,7 +118,14 @@ test("dcf's own errors are FactoryErrors named after their class", () => {
     expect(error.name).toBe(error.constructor.name);
     expect(error.cause).toBe('why');
   }
-  expect(errors.map((e) => e.name)).toEqual(['DcfError', 'EngineCommandError', 'LocalCatalogError', 'LocalRegistryError', 'LocalStageError', 'RetentionFlagError']);
+  expect(errors.map((e) => e.name)).toEqual([
+    'DcfError',
+    'EngineCommandError',
+    'LocalCatalogError',
+    'LocalRegistryError',
+    'LocalStageError',
+    'RetentionFlagError',
+  ]);
 });
 
 test('a host that is neither amd64 nor arm64 is refused with an UnsupportedPlatformError', () => {

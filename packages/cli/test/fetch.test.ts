@@ -27,7 +27,10 @@ const OLD_BUILD = '0011223344556677';
 const ZIP = Buffer.from(
   writeZip({
     files: new Map([
-      ['.devcontainer/devcontainer.json', Buffer.from('{ "image": "mcr.microsoft.com/devcontainers/base:bookworm", "customizations": { "devcontainer-factory": { "version": "1.2.3" } } }\n')],
+      [
+        '.devcontainer/devcontainer.json',
+        Buffer.from('{ "image": "mcr.microsoft.com/devcontainers/base:bookworm", "customizations": { "devcontainer-factory": { "version": "1.2.3" } } }\n'),
+      ],
       ['test-project/test.sh', Buffer.from('#!/bin/sh\necho ok\n')],
     ]),
     executables: new Set(['test-project/test.sh']),
@@ -40,8 +43,20 @@ let amd64: string;
 async function releaseWithConfiguration(id: string, zip: Buffer, version: string): Promise<{ digest: string }> {
   const staging = stagingRepositoryName(NS, id);
   await pushTestImage(local.host, staging, `${BUILD}-amd64`, 'amd64', { content: `${id} ${version}` });
-  await manifestImage(local.registry, { repository: staging, buildId: BUILD, platforms: ['linux/amd64'], record: { configuration: sha256Digest(zip), inputs: [] }, configuration: zip });
-  const released = await releaseImage(local.registry, repositoryName(NS, 'image', id), { buildId: BUILD, staging, version, rules: { latest: true, semver: true, date: false }, now: new Date() });
+  await manifestImage(local.registry, {
+    repository: staging,
+    buildId: BUILD,
+    platforms: ['linux/amd64'],
+    record: { configuration: sha256Digest(zip), inputs: [] },
+    configuration: zip,
+  });
+  const released = await releaseImage(local.registry, repositoryName(NS, 'image', id), {
+    buildId: BUILD,
+    staging,
+    version,
+    rules: { latest: true, semver: true, date: false },
+    now: new Date(),
+  });
   return { digest: released.digest };
 }
 
@@ -59,7 +74,13 @@ beforeAll(async () => {
   await pushTestImage(local.host, tampered, `${OLD_BUILD}-amd64`, 'amd64', { content: 'tampered' });
   const recorded = await assembleIndex(local.registry, tampered, OLD_BUILD, ['linux/amd64'], { [INPUTS_ANNOTATION]: `configuration@${sha256Digest(ZIP)}` });
   await local.registry.putManifest(tampered, 'latest', MEDIA_TYPES.ociIndex, recorded.body);
-  await storeImageConfiguration(local.registry, tampered, { mediaType: recorded.mediaType, digest: recorded.digest, size: recorded.body.length }, Buffer.from('not the zip'), OLD_BUILD);
+  await storeImageConfiguration(
+    local.registry,
+    tampered,
+    { mediaType: recorded.mediaType, digest: recorded.digest, size: recorded.body.length },
+    Buffer.from('not the zip'),
+    OLD_BUILD,
+  );
 });
 beforeEach(() => {
   ws = new Workspace();
@@ -76,7 +97,9 @@ test('writes <id>.zip with the exact bytes the release was built from, and says 
   expect(run.code).toBe(ExitCode.Ok);
   expect(readFileSync(ws.path('python.zip')).equals(ZIP)).toBe(true);
   expect(run.stdout).toBe(`✔ wrote python.zip (${ZIP.length} B, ${sha256Digest(ZIP)})\n`);
-  expect(run.stderr).toBe(`python:latest ${index.digest} (build ${BUILD}): configuration ${sha256Digest(ZIP)}, ${ZIP.length} B, matches the digest the index records\n`);
+  expect(run.stderr).toBe(
+    `python:latest ${index.digest} (build ${BUILD}): configuration ${sha256Digest(ZIP)}, ${ZIP.length} B, matches the digest the index records\n`,
+  );
   expect(readdirSync(ws.root)).toEqual(['python.zip']);
 });
 
@@ -122,14 +145,20 @@ test('refuses an --output that is a folder or whose folder is missing, before re
 test('an image released before configurations were kept exits 3, says so, and writes nothing', async () => {
   const run = await fetch('legacy');
   expect(run.code).toBe(ExitCode.Aws);
-  expect(run.stderr).toMatch(new RegExp(`error: legacy:latest \\(sha256:[0-9a-f]{64}\\) has no configuration kept with it: .* has no referrer of type ${CONFIGURATION_ARTIFACT_TYPE.replace(/[.+]/g, '\\$&')} for it; it was released before the factory kept configurations`));
+  expect(run.stderr).toMatch(
+    new RegExp(
+      `error: legacy:latest \\(sha256:[0-9a-f]{64}\\) has no configuration kept with it: .* has no referrer of type ${CONFIGURATION_ARTIFACT_TYPE.replace(/[.+]/g, '\\$&')} for it; it was released before the factory kept configurations`,
+    ),
+  );
   expect(existsSync(ws.path('legacy.zip'))).toBe(false);
 });
 
 test('a kept zip that is not the one the index records exits 3 and writes nothing', async () => {
   const run = await fetch('tampered');
   expect(run.code).toBe(ExitCode.Aws);
-  expect(run.stderr).toMatch(/records its configuration as sha256:[0-9a-f]{64}, but none of its 1 configuration referrer\(s\) holds that zip.*; nothing was written/);
+  expect(run.stderr).toMatch(
+    /records its configuration as sha256:[0-9a-f]{64}, but none of its 1 configuration referrer\(s\) holds that zip.*; nothing was written/,
+  );
   expect(readdirSync(ws.root)).toEqual([]);
 });
 

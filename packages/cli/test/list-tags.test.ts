@@ -122,13 +122,20 @@ describe('dcf tags', () => {
     const { code, stdout } = await ws.run(['tags', 'hello', '--json']);
 
     expect(code).toBe(ExitCode.Ok);
-    expect(JSON.parse(stdout)).toMatchObject({ kind: 'feature', id: 'hello', repository: 'devcontainers/features/hello', images: [{ digest: digest('4'), tags: ['latest', '0.3.1', '0.3', '0'] }] });
+    expect(JSON.parse(stdout)).toMatchObject({
+      kind: 'feature',
+      id: 'hello',
+      repository: 'devcontainers/features/hello',
+      images: [{ digest: digest('4'), tags: ['latest', '0.3.1', '0.3', '0'] }],
+    });
   });
 
   test('an unknown id or a bad id is an error that says what was looked for', async () => {
     const unknown = await ws.run(['tags', 'ruby']);
     expect(unknown.code).toBe(ExitCode.Aws);
-    expect(unknown.stderr).toContain("error: no image or feature 'ruby' in namespace 'devcontainers' (looked for devcontainers/images/ruby, devcontainers/features/ruby)");
+    expect(unknown.stderr).toContain(
+      "error: no image or feature 'ruby' in namespace 'devcontainers' (looked for devcontainers/images/ruby, devcontainers/features/ruby)",
+    );
 
     const bad = await ws.run(['tags', 'Ruby']);
     expect(bad.code).toBe(ExitCode.Usage);

@@ -25,7 +25,7 @@ describe('dcf init', () => {
     expect([...readZip(readFileSync(ws.path('starter.zip'))).executables].sort()).toEqual(scripts);
   });
 
-  test('writes an image on the factory\'s own base image, named through the variables the factory sets wherever it builds', async () => {
+  test("writes an image on the factory's own base image, named through the variables the factory sets wherever it builds", async () => {
     const init = await ws.run(['init', 'image', 'starter']);
     expect(init.stdout).toContain('on ${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest');
     expect(init.stdout).toContain('Add it to the catalogue with dependsOn: [base]');
@@ -102,7 +102,8 @@ describe('dcf validate', () => {
 
   test('lists every problem with file, line and what to change, and exits 1', async () => {
     ws.write('python', {
-      '.devcontainer/devcontainer.json': '{\n  "image": "ok/image:1",\n  "features": { "node": {} },\n  "customizations": { "devcontainer-factory": { "version": "1.0" } }\n}\n',
+      '.devcontainer/devcontainer.json':
+        '{\n  "image": "ok/image:1",\n  "features": { "node": {} },\n  "customizations": { "devcontainer-factory": { "version": "1.0" } }\n}\n',
     });
 
     const { code, stdout } = await ws.run(['validate', 'python']);
@@ -146,7 +147,14 @@ describe('dcf validate', () => {
 });
 
 describe('dcf pack', () => {
-  const files = { ...IMAGE_FILES, '.devcontainer/Dockerfile.notes': 'x', 'README.md': '# python\n', '.gitignore': '*.log\nbuild/\n', 'debug.log': 'noise', 'build/out.bin': 'noise' };
+  const files = {
+    ...IMAGE_FILES,
+    '.devcontainer/Dockerfile.notes': 'x',
+    'README.md': '# python\n',
+    '.gitignore': '*.log\nbuild/\n',
+    'debug.log': 'noise',
+    'build/out.bin': 'noise',
+  };
 
   test('two packs of the same content, made at different times, in different orders and with different modes, are byte-identical', async () => {
     ws.write('one/python', files);
@@ -164,7 +172,13 @@ describe('dcf pack', () => {
     const a = readFileSync(ws.path('first.zip'));
     const b = readFileSync(ws.path('second.zip'));
     expect(a.equals(b)).toBe(true);
-    expect([...readZip(a).files.keys()]).toEqual(['.devcontainer/Dockerfile.notes', '.devcontainer/devcontainer.json', '.gitignore', 'README.md', 'test-project/test.sh']);
+    expect([...readZip(a).files.keys()]).toEqual([
+      '.devcontainer/Dockerfile.notes',
+      '.devcontainer/devcontainer.json',
+      '.gitignore',
+      'README.md',
+      'test-project/test.sh',
+    ]);
   });
 
   test('writes <id>.zip by default and reports its size and digest (--json)', async () => {
@@ -186,7 +200,9 @@ describe('dcf pack', () => {
     const { code, stderr } = await ws.run(['pack', '.'], { cwd: ws.path('python') });
 
     expect(code).toBe(ExitCode.Ok);
-    expect(stderr).toBe('warning: the zip is inside the folder it packs, so the next pack would include it: write it elsewhere (-o) or add *.zip to ./.gitignore\n');
+    expect(stderr).toBe(
+      'warning: the zip is inside the folder it packs, so the next pack would include it: write it elsewhere (-o) or add *.zip to ./.gitignore\n',
+    );
   });
 
   test('writes nothing for an invalid configuration', async () => {

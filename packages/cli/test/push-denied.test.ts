@@ -17,19 +17,26 @@ beforeEach(() => {
 afterEach(() => ws.cleanup());
 
 const denied = (message: string, name = 'AccessDenied', status = 403) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
-const GRANT_HINT = /the factory takes configurations only from the roles and users granted push: ask the platform team to add your role's ARN .* to its pushers \(nx deploy factory -c pushers=…,<role ARN>; in CDK, warehouse\.grantPushConfigurations\(role\)\)/;
+const GRANT_HINT =
+  /the factory takes configurations only from the roles and users granted push: ask the platform team to add your role's ARN .* to its pushers \(nx deploy factory -c pushers=…,<role ARN>; in CDK, warehouse\.grantPushConfigurations\(role\)\)/;
 
 test('an upload the bucket policy denies says that the user needs to be granted push, and how', async () => {
   // GIVEN a role that is no pusher: the source bucket's policy denies its PutObject
   ws.write('python', IMAGE_FILES);
   s3Mock
     .on(PutObjectCommand)
-    .rejects(denied('User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::dcf-source-123/devcontainers/images/python.zip" with an explicit deny in a resource-based policy'));
+    .rejects(
+      denied(
+        'User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized to perform: s3:PutObject on resource: "arn:aws:s3:::dcf-source-123/devcontainers/images/python.zip" with an explicit deny in a resource-based policy',
+      ),
+    );
   // WHEN it pushes
   const { code, stderr } = await ws.run(['push', 'python']);
   // THEN exit 3 with what AWS said and what to do
   expect(code).toBe(ExitCode.Aws);
-  expect(stderr).toContain('error: AWS denied access while uploading to s3://dcf-source-123/devcontainers/images/python.zip (AccessDenied: User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized');
+  expect(stderr).toContain(
+    'error: AWS denied access while uploading to s3://dcf-source-123/devcontainers/images/python.zip (AccessDenied: User: arn:aws:sts::123456789012:assumed-role/Developer/alice is not authorized',
+  );
   expect(stderr).toMatch(GRANT_HINT);
 });
 

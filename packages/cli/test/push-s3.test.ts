@@ -89,7 +89,15 @@ test('a feature goes to <ns>/features/<id>.zip of the namespace given, and --jso
 
   expect(code).toBe(ExitCode.Ok);
   const result = JSON.parse(stdout);
-  expect(result).toMatchObject({ kind: 'feature', id: 'hello', namespace: 'team-a', bucket: BUCKET, key: 'team-a/features/hello.zip', pipeline: pipelineName('team-a', 'feature', 'hello'), pull: `${REGISTRY}/team-a/features/hello:2` });
+  expect(result).toMatchObject({
+    kind: 'feature',
+    id: 'hello',
+    namespace: 'team-a',
+    bucket: BUCKET,
+    key: 'team-a/features/hello.zip',
+    pipeline: pipelineName('team-a', 'feature', 'hello'),
+    pull: `${REGISTRY}/team-a/features/hello:2`,
+  });
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'team-a/' }));
   expect(listed.Contents?.map((o) => o.Key)).toEqual(['team-a/features/hello.zip']);
   expect((await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: result.key }))).ContentLength).toBe(result.bytes);

@@ -32,7 +32,9 @@ test('follows the execution whose source revision is the uploaded version, stage
 
   expect(code).toBe(ExitCode.Ok);
   expect(s3Writes()).toBe(1);
-  expect(stderr).toContain(`Waiting for pipeline ${pipelineName('devcontainers', 'image', 'python')} to start…\nExecution exec-new of ${pipelineName('devcontainers', 'image', 'python')}:\n`);
+  expect(stderr).toContain(
+    `Waiting for pipeline ${pipelineName('devcontainers', 'image', 'python')} to start…\nExecution exec-new of ${pipelineName('devcontainers', 'image', 'python')}:\n`,
+  );
   const stageLines = stderr.split('\n').filter((l) => l.startsWith('  '));
   expect(stageLines).toEqual([
     '  … Source     InProgress',
@@ -57,10 +59,16 @@ test('a failed stage exits 4 and says which stage failed and why', async () => {
   ws.write('python', IMAGE_FILES);
   simulatePipeline({
     executionId: 'exec-1',
-    executions: [{ pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] }],
+    executions: [
+      { pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] },
+    ],
     frames: [
       { status: 'InProgress', stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'InProgress' } },
-      { status: 'Failed', stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'Failed' }, failure: 'Build failed: exit status 1 in RUN apt-get install nodejs' },
+      {
+        status: 'Failed',
+        stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'Failed' },
+        failure: 'Build failed: exit status 1 in RUN apt-get install nodejs',
+      },
     ],
   });
 
@@ -77,10 +85,15 @@ test('skipped stages (an unchanged build) show as skipped, and --json returns th
   ws.write('python', IMAGE_FILES);
   simulatePipeline({
     executionId: 'exec-1',
-    executions: [{ pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] }],
+    executions: [
+      { pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] },
+    ],
     frames: [
       { status: 'InProgress', stages: { Source: 'Succeeded', Prepare: 'InProgress' } },
-      { status: 'Succeeded', stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'Skipped', Manifest: 'Skipped', Test: 'Skipped', Release: 'Succeeded' } },
+      {
+        status: 'Succeeded',
+        stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'Skipped', Manifest: 'Skipped', Test: 'Skipped', Release: 'Succeeded' },
+      },
     ],
   });
 
@@ -89,7 +102,13 @@ test('skipped stages (an unchanged build) show as skipped, and --json returns th
   expect(code).toBe(ExitCode.Ok);
   expect(stderr).toBe('');
   const result = JSON.parse(stdout);
-  expect(result).toMatchObject({ kind: 'image', id: 'python', key: 'devcontainers/images/python.zip', versionId: 'v-1', pipeline: pipelineName('devcontainers', 'image', 'python') });
+  expect(result).toMatchObject({
+    kind: 'image',
+    id: 'python',
+    key: 'devcontainers/images/python.zip',
+    versionId: 'v-1',
+    pipeline: pipelineName('devcontainers', 'image', 'python'),
+  });
   expect(result.execution).toMatchObject({ executionId: 'exec-1', status: 'Succeeded' });
   expect(result.execution.stages.map((s: { name: string; status: string }) => `${s.name}:${s.status}`)).toEqual([
     'Source:Succeeded',
@@ -124,14 +143,18 @@ test('an execution still running at --timeout exits 5 and says how to keep follo
   ws.write('python', IMAGE_FILES);
   simulatePipeline({
     executionId: 'exec-1',
-    executions: [{ pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] }],
+    executions: [
+      { pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: at(ws, 1000), sourceRevisions: [{ actionName: 'Source', revisionId: 'v-1' }] },
+    ],
     frames: [{ status: 'InProgress', stages: { Source: 'Succeeded', Build: 'InProgress' } }],
   });
 
   const { code, stderr } = await ws.run(['push', 'python', '--wait', '--timeout', '2']);
 
   expect(code).toBe(ExitCode.Timeout);
-  expect(stderr).toContain(`error: pipeline ${pipelineName('devcontainers', 'image', 'python')} was still running after 2 minutes: follow it with "dcf status python"`);
+  expect(stderr).toContain(
+    `error: pipeline ${pipelineName('devcontainers', 'image', 'python')} was still running after 2 minutes: follow it with "dcf status python"`,
+  );
 });
 
 test('an upload that starts no execution exits 5 and points at the trigger', async () => {
@@ -153,8 +176,14 @@ test('without --wait, a pipeline that is not deployed yet is a warning: the uplo
   const { code, stdout, stderr } = await ws.run(['push', 'python']);
 
   expect(code).toBe(ExitCode.Ok);
-  expect(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'dcf-source-123', Key: 'devcontainers/images/python.zip', ContentType: 'application/zip' });
+  expect(s3Mock.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({
+    Bucket: 'dcf-source-123',
+    Key: 'devcontainers/images/python.zip',
+    ContentType: 'application/zip',
+  });
   expect(stdout).toContain('✔ uploaded image python');
-  expect(stderr).toContain(`warning: no pipeline ${pipelineName('devcontainers', 'image', 'python')} for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it`);
+  expect(stderr).toContain(
+    `warning: no pipeline ${pipelineName('devcontainers', 'image', 'python')} for image 'python' in namespace 'devcontainers': add 'python' to the catalog and deploy it`,
+  );
   expect(stderr).toContain('The upload starts nothing until then.');
 });

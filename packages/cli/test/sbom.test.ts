@@ -5,7 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { MEDIA_TYPES, SBOM_ARTIFACT_TYPE, assembleIndex, attachArtifact, parameterNames, repositoryName, sha256Digest, type Descriptor } from '@devcontainer-factory/core';
+import {
+  MEDIA_TYPES,
+  SBOM_ARTIFACT_TYPE,
+  assembleIndex,
+  attachArtifact,
+  parameterNames,
+  repositoryName,
+  sha256Digest,
+  type Descriptor,
+} from '@devcontainer-factory/core';
 import { ExitCode } from '../src';
 import { resetMocks, ssmMock } from './support/factory-mocks';
 import { Workspace } from './support/harness';
@@ -29,7 +38,12 @@ function sbomFixture(arch: string, components: number): Buffer {
     specVersion: '1.6',
     version: 1,
     metadata: { component: { type: 'container', name: `python ${arch}`, description: 'Café ☕ image' } },
-    components: Array.from({ length: components }, (_, i) => ({ type: 'library', name: `pkg-${i}`, version: `1.${i}`, purl: `pkg:deb/debian/pkg-${i}@1.${i}?arch=${arch}` })),
+    components: Array.from({ length: components }, (_, i) => ({
+      type: 'library',
+      name: `pkg-${i}`,
+      version: `1.${i}`,
+      purl: `pkg:deb/debian/pkg-${i}@1.${i}?arch=${arch}`,
+    })),
   };
   return Buffer.from(JSON.stringify(bom, null, '\t'));
 }
@@ -42,7 +56,12 @@ let sbomDigest: Record<string, string> = {};
 async function release(id: string, archs: readonly ('amd64' | 'arm64')[], tags: readonly string[]): Promise<Record<string, Descriptor>> {
   const repository = repositoryName(NS, 'image', id);
   for (const arch of archs) await pushTestImage(local.host, repository, `${BUILD}-${arch}`, arch);
-  const index = await assembleIndex(local.registry, repository, BUILD, archs.map((a) => `linux/${a}`));
+  const index = await assembleIndex(
+    local.registry,
+    repository,
+    BUILD,
+    archs.map((a) => `linux/${a}`),
+  );
   for (const tag of tags) await local.registry.putManifest(repository, tag, MEDIA_TYPES.ociIndex, index.body);
   return Object.fromEntries(index.manifests.map((m) => [m.platform!.architecture, m]));
 }
@@ -52,12 +71,20 @@ beforeAll(async () => {
   Object.assign(perArch, await release('python', ['amd64', 'arm64'], ['latest', '1.2.3']));
   sbomDigest = {};
   for (const arch of ['amd64', 'arm64']) {
-    const referrer = await attachArtifact(local.registry, repositoryName(NS, 'image', 'python'), perArch[arch], { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: SBOM[arch] });
+    const referrer = await attachArtifact(local.registry, repositoryName(NS, 'image', 'python'), perArch[arch], {
+      artifactType: SBOM_ARTIFACT_TYPE,
+      mediaType: SBOM_ARTIFACT_TYPE,
+      bytes: SBOM[arch],
+    });
     sbomDigest[arch] = referrer.digest;
   }
   // An image of one platform, with an SBOM, and one released before SBOMs were made.
   const single = await release('node', ['amd64'], ['latest']);
-  await attachArtifact(local.registry, repositoryName(NS, 'image', 'node'), single.amd64, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: SBOM.amd64 });
+  await attachArtifact(local.registry, repositoryName(NS, 'image', 'node'), single.amd64, {
+    artifactType: SBOM_ARTIFACT_TYPE,
+    mediaType: SBOM_ARTIFACT_TYPE,
+    bytes: SBOM.amd64,
+  });
   await release('bare', ['amd64'], ['latest']);
 });
 beforeEach(() => {
@@ -68,7 +95,7 @@ afterEach(() => ws.cleanup());
 const sbom = (...args: string[]) => ws.run(['-n', NS, 'sbom', ...args]);
 
 describe('from a local registry', () => {
-  test('prints the exact bytes of the SBOM of this machine\'s platform, and says on stderr which one and how many components', async () => {
+  test("prints the exact bytes of the SBOM of this machine's platform, and says on stderr which one and how many components", async () => {
     // WHEN
     const run = await sbom('python', '--registry', local.host);
 
@@ -96,7 +123,7 @@ describe('from a local registry', () => {
     expect(run.stderr).toContain('platform linux/amd64 (the only platform of node:latest)');
   });
 
-  test('a tag of one per-arch image (not an index) reads that image\'s SBOM, with the platform of its config', async () => {
+  test("a tag of one per-arch image (not an index) reads that image's SBOM, with the platform of its config", async () => {
     // WHEN
     const run = await sbom(`python:${BUILD}-${OTHER_ARCH}`, '--registry', local.host);
     const wrong = await sbom(`python:${BUILD}-${OTHER_ARCH}`, '--platform', HOST_PLATFORM, '--registry', local.host);
@@ -144,7 +171,20 @@ describe('from a local registry', () => {
     expect(readFileSync(ws.path('python.cdx.json'), 'utf8')).toBe('mine');
 
     // WHEN --force
-    const forced = await ws.run(['-n', NS, '--json', 'sbom', 'python', '--platform', `linux/${OTHER_ARCH}`, '--registry', local.host, '-o', 'python.cdx.json', '--force']);
+    const forced = await ws.run([
+      '-n',
+      NS,
+      '--json',
+      'sbom',
+      'python',
+      '--platform',
+      `linux/${OTHER_ARCH}`,
+      '--registry',
+      local.host,
+      '-o',
+      'python.cdx.json',
+      '--force',
+    ]);
 
     // THEN
     expect(forced.code).toBe(ExitCode.Ok);
@@ -166,7 +206,11 @@ describe('from a local registry', () => {
     [['Python'], ExitCode.Usage, /'Python'.*\(give <id>\[:<tag>\], e\.g\. python or python:1\.2\.3\)/],
     [['python:'], ExitCode.Usage, /'' is not a tag/],
     [['python:a/b'], ExitCode.Usage, /'a\/b' is not a tag/],
-    [['python', '--platform', 'windows/amd64'], ExitCode.Usage, /--platform: platform 'windows\/amd64' is not supported: use one of linux\/amd64, linux\/arm64/],
+    [
+      ['python', '--platform', 'windows/amd64'],
+      ExitCode.Usage,
+      /--platform: platform 'windows\/amd64' is not supported: use one of linux\/amd64, linux\/arm64/,
+    ],
     [['python', '--force'], ExitCode.Usage, /--force only applies to --output/],
     [['python', '--registry', 'example.com:5000'], ExitCode.Usage, /--registry: 'example.com:5000' is not a local registry address/],
     [['python', '--registry', 'localhost:1'], ExitCode.Aws, /no registry answers at http:\/\/localhost:1\/v2\//],
@@ -180,13 +224,17 @@ describe('from a local registry', () => {
   test('an image that does not exist exits 3 and says to check the id and namespace', async () => {
     const run = await sbom('ruby', '--registry', local.host);
     expect(run.code).toBe(ExitCode.Aws);
-    expect(run.stderr).toContain(`error: there is no image 'ruby' in ${local.host} (no repository ${repositoryName(NS, 'image', 'ruby')}): check the id and --namespace`);
+    expect(run.stderr).toContain(
+      `error: there is no image 'ruby' in ${local.host} (no repository ${repositoryName(NS, 'image', 'ruby')}): check the id and --namespace`,
+    );
   });
 
   test('a tag that does not exist exits 3 and lists the tags there are (without the referrers tags)', async () => {
     const run = await sbom('python:9.9.9', '--registry', local.host);
     expect(run.code).toBe(ExitCode.Aws);
-    expect(run.stderr).toContain(`error: ${local.host}/${repositoryName(NS, 'image', 'python')} has no tag '9.9.9': it has 1.2.3, ${BUILD}, ${BUILD}-amd64, ${BUILD}-arm64, latest (dcf tags python)`);
+    expect(run.stderr).toContain(
+      `error: ${local.host}/${repositoryName(NS, 'image', 'python')} has no tag '9.9.9': it has 1.2.3, ${BUILD}, ${BUILD}-amd64, ${BUILD}-arm64, latest (dcf tags python)`,
+    );
   });
 
   test('an image without an SBOM exits 3: it was released without one', async () => {
@@ -209,7 +257,7 @@ describe('from a local registry', () => {
   });
 });
 
-describe('from the factory\'s registry', () => {
+describe("from the factory's registry", () => {
   // The local registry behind a proxy that wants ECR's basic credentials, as ECR's Docker endpoint does.
   let proxy: Server;
   let proxyHost: string;
@@ -226,10 +274,13 @@ describe('from the factory\'s registry', () => {
         return;
       }
       authorized++;
-      const upstream = request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: local.host } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: local.host } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       req.pipe(upstream);
     });
@@ -253,7 +304,9 @@ describe('from the factory\'s registry', () => {
 
   test('without --registry it reads the registry of the factory with the credentials of ecr:GetAuthorizationToken', async () => {
     // GIVEN
-    ecrMock.on(GetAuthorizationTokenCommand).resolves({ authorizationData: [{ authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'), proxyEndpoint: `https://${proxyHost}` }] });
+    ecrMock
+      .on(GetAuthorizationTokenCommand)
+      .resolves({ authorizationData: [{ authorizationToken: Buffer.from(`AWS:${PASSWORD}`).toString('base64'), proxyEndpoint: `https://${proxyHost}` }] });
 
     // WHEN
     const run = await sbom('python', '--platform', HOST_PLATFORM);

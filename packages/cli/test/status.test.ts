@@ -17,9 +17,15 @@ afterEach(() => ws.cleanup());
 const started = new Date('2025-01-01T11:00:00Z');
 
 function threePipelines(): void {
-  codePipelineMock.on(ListPipelinesCommand).resolvesOnce({ pipelines: [{ name: pipelineName('devcontainers', 'image', 'python') }, { name: pipelineName('other', 'image', 'go') }], nextToken: 'page-2' }).resolves({
-    pipelines: [{ name: pipelineName('devcontainers', 'feature', 'hello') }, { name: pipelineName('devcontainers', 'image', 'node') }],
-  });
+  codePipelineMock
+    .on(ListPipelinesCommand)
+    .resolvesOnce({
+      pipelines: [{ name: pipelineName('devcontainers', 'image', 'python') }, { name: pipelineName('other', 'image', 'go') }],
+      nextToken: 'page-2',
+    })
+    .resolves({
+      pipelines: [{ name: pipelineName('devcontainers', 'feature', 'hello') }, { name: pipelineName('devcontainers', 'image', 'node') }],
+    });
 }
 
 test('shows the latest execution of every pipeline of the namespace, stage by stage', async () => {
@@ -44,15 +50,27 @@ test("Prepare's Reason says why the image is built: what moved since the release
   simulatePipeline({
     executionId: 'exec-2',
     executions: [{ pipelineExecutionId: 'exec-2', status: 'InProgress', startTime: started }],
-    frames: [{ status: 'InProgress', stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'InProgress' }, reason: 'build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb)' }],
+    frames: [
+      {
+        status: 'InProgress',
+        stages: { Source: 'Succeeded', Prepare: 'Succeeded', Build: 'InProgress' },
+        reason: 'build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb)',
+      },
+    ],
   });
 
   const { code, stdout } = await ws.run(['status', 'python']);
   const json = JSON.parse((await ws.run(['status', 'python', '--json'])).stdout);
 
   expect(code).toBe(ExitCode.Ok);
-  expect(stdout).toContain('    ✔ Prepare    Succeeded (build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb))');
-  expect(json[0].execution.stages[1]).toEqual({ name: 'Prepare', status: 'Succeeded', note: expect.stringMatching(/^build 0123456789abcdef: feature .* moved to/) });
+  expect(stdout).toContain(
+    '    ✔ Prepare    Succeeded (build 0123456789abcdef: feature r/devcontainers/features/hello:1 moved to sha256:aaaaaaaaaaaa (from sha256:bbbbbbbbbbbb))',
+  );
+  expect(json[0].execution.stages[1]).toEqual({
+    name: 'Prepare',
+    status: 'Succeeded',
+    note: expect.stringMatching(/^build 0123456789abcdef: feature .* moved to/),
+  });
 });
 
 test('one id, as JSON: the pipeline, its latest execution and its stages', async () => {
@@ -94,7 +112,9 @@ test('one id, as JSON: the pipeline, its latest execution and its stages', async
 
 test('finds a feature pipeline when there is no image of that id, and says when it never ran', async () => {
   simulatePipeline({ executionId: 'x', executions: [], frames: [{ status: 'InProgress', stages: {} }] });
-  codePipelineMock.on(GetPipelineStateCommand, { name: pipelineName('devcontainers', 'image', 'hello') }).rejects(Object.assign(new Error('no'), { name: 'PipelineNotFoundException' }));
+  codePipelineMock
+    .on(GetPipelineStateCommand, { name: pipelineName('devcontainers', 'image', 'hello') })
+    .rejects(Object.assign(new Error('no'), { name: 'PipelineNotFoundException' }));
 
   const { code, stdout } = await ws.run(['status', 'hello']);
 
@@ -143,7 +163,8 @@ describe('a latest execution that failed in Source', () => {
     // THEN
     expect(code).toBe(ExitCode.Ok);
     expect(stdout).toBe(
-      '◌ image python  waiting for the first upload  execution exec-0\n' + `    hint: dcf push <folder> uploads its first configuration to s3://${SOURCE_BUCKET}/devcontainers/images/python.zip\n`,
+      '◌ image python  waiting for the first upload  execution exec-0\n' +
+        `    hint: dcf push <folder> uploads its first configuration to s3://${SOURCE_BUCKET}/devcontainers/images/python.zip\n`,
     );
     expect(stdout).not.toMatch(/✖|Failed/);
     expect(s3Mock.commandCalls(HeadObjectCommand).map((c) => c.args[0].input)).toEqual([{ Bucket: SOURCE_BUCKET, Key: 'devcontainers/images/python.zip' }]);
@@ -186,7 +207,10 @@ describe('a latest execution that failed in Source', () => {
   });
 
   test.each([
-    ['403 without a body (what HeadObject gets)', new S3ServiceException({ name: '403', $fault: 'client', message: 'UnknownError', $metadata: { httpStatusCode: 403 } })],
+    [
+      '403 without a body (what HeadObject gets)',
+      new S3ServiceException({ name: '403', $fault: 'client', message: 'UnknownError', $metadata: { httpStatusCode: 403 } }),
+    ],
     ['AccessDenied', Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })],
   ])('when HeadObject is denied (%s), still a failure, with a note that the source could not be checked', async (_, denial) => {
     // GIVEN
@@ -228,7 +252,11 @@ test('--json gives a pipeline that never ran the status never-run', async () => 
 
 test('--json gives every pipeline that ran the status of its latest execution in kebab case', async () => {
   threePipelines();
-  simulatePipeline({ executionId: 'exec-1', executions: [{ pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: started }], frames: [{ status: 'InProgress', stages: { Source: 'InProgress' } }] });
+  simulatePipeline({
+    executionId: 'exec-1',
+    executions: [{ pipelineExecutionId: 'exec-1', status: 'InProgress', startTime: started }],
+    frames: [{ status: 'InProgress', stages: { Source: 'InProgress' } }],
+  });
 
   const { stdout } = await ws.run(['status', '--json']);
 

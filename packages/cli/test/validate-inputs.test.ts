@@ -15,7 +15,11 @@ const NODE = 'ghcr.io/devcontainers/features/node';
 const files = {
   '.devcontainer/devcontainer.json': JSON.stringify({ build: { dockerfile: 'Dockerfile', args: { PY: '3.12' } }, features: { [`${NODE}:1`]: {} } }, null, 2),
   '.devcontainer/Dockerfile': '# syntax=docker/dockerfile:1.7\nARG PY=3.11\nFROM mcr.microsoft.com/devcontainers/python:1-${PY}\n',
-  '.devcontainer/devcontainer-lock.json': JSON.stringify({ features: { [`${NODE}:1`]: { version: '1.6.2', resolved: `${NODE}@${D('a')}`, integrity: D('a') } } }, null, 2),
+  '.devcontainer/devcontainer-lock.json': JSON.stringify(
+    { features: { [`${NODE}:1`]: { version: '1.6.2', resolved: `${NODE}@${D('a')}`, integrity: D('a') } } },
+    null,
+    2,
+  ),
 };
 
 test('lists each input with where it is named, substituted and locked', async () => {
@@ -29,7 +33,9 @@ test('lists each input with where it is named, substituted and locked', async ()
   expect(code).toBe(ExitCode.Ok);
   expect(stdout).toContain('✔ image python is valid (3 files,');
   expect(stdout).toContain('3 inputs a build records');
-  expect(stdout).toMatch(/base {6}mcr\.microsoft\.com\/devcontainers\/python:1-\$\{PY\} → mcr\.microsoft\.com\/devcontainers\/python:1-3\.12 {2}python\/\.devcontainer\/Dockerfile:3/);
+  expect(stdout).toMatch(
+    /base {6}mcr\.microsoft\.com\/devcontainers\/python:1-\$\{PY\} → mcr\.microsoft\.com\/devcontainers\/python:1-3\.12 {2}python\/\.devcontainer\/Dockerfile:3/,
+  );
   expect(stdout).toMatch(new RegExp(`feature {3}${NODE}:1 \\(locked\\) {2}python/\\.devcontainer/devcontainer\\.json:9`));
   expect(stdout).toMatch(/frontend {2}docker\/dockerfile:1\.7 {2}python\/\.devcontainer\/Dockerfile:1/);
 });
@@ -39,7 +45,14 @@ test('--json gives the inputs as kind, reference as written, resolved, file, lin
   const { code, stdout } = await ws.run(['validate', 'python', '--json']);
   expect(code).toBe(ExitCode.Ok);
   expect(JSON.parse(stdout).inputs).toEqual([
-    { kind: 'base', reference: 'mcr.microsoft.com/devcontainers/python:1-${PY}', resolved: 'mcr.microsoft.com/devcontainers/python:1-3.12', file: '.devcontainer/Dockerfile', line: 3, pinned: false },
+    {
+      kind: 'base',
+      reference: 'mcr.microsoft.com/devcontainers/python:1-${PY}',
+      resolved: 'mcr.microsoft.com/devcontainers/python:1-3.12',
+      file: '.devcontainer/Dockerfile',
+      line: 3,
+      pinned: false,
+    },
     { kind: 'feature', reference: `${NODE}:1`, resolved: `${NODE}:1`, file: '.devcontainer/devcontainer.json', line: 9, pinned: true },
     { kind: 'frontend', reference: 'docker/dockerfile:1.7', resolved: 'docker/dockerfile:1.7', file: '.devcontainer/Dockerfile', line: 1, pinned: false },
   ]);
@@ -54,7 +67,12 @@ test('a lockfile that does not lock a feature devcontainer.json names is refused
 });
 
 describe('options of a local feature, against its definition', () => {
-  const feature = JSON.stringify({ id: 'greeting', version: '1.0.0', name: 'Greeting', options: { greeting: { type: 'string', default: 'hello', enum: ['hello', 'hi'] }, loud: { type: 'boolean', default: false } } });
+  const feature = JSON.stringify({
+    id: 'greeting',
+    version: '1.0.0',
+    name: 'Greeting',
+    options: { greeting: { type: 'string', default: 'hello', enum: ['hello', 'hi'] }, loud: { type: 'boolean', default: false } },
+  });
   const image = (options: unknown) => ({
     '.devcontainer/devcontainer.json': JSON.stringify({ image: 'mcr.microsoft.com/devcontainers/base:bookworm', features: { './greeting': options } }, null, 2),
     '.devcontainer/greeting/devcontainer-feature.json': feature,

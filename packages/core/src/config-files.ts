@@ -29,7 +29,10 @@ export function formatProblem(p: ConfigProblem): string {
 export class InvalidConfigurationError extends FactoryError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], options?: { cause?: unknown }) {
-    super(`the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, options);
+    super(
+      `the configuration has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+      options,
+    );
     this.problems = problems;
   }
 }

@@ -30,7 +30,8 @@ export function notificationEndpointProblem(endpoint: string): string | undefine
     if (!/^https:\/\//i.test(endpoint)) {
       return `'${endpoint}' is not an https:// URL: SNS would send the failures in clear text or not at all; give an https:// endpoint`;
     }
-    if (endpoint.length > MAX_NOTIFICATION_URL_LENGTH) return `the URL '${endpoint.slice(0, 60)}…' is ${endpoint.length} characters long; the limit is ${MAX_NOTIFICATION_URL_LENGTH}`;
+    if (endpoint.length > MAX_NOTIFICATION_URL_LENGTH)
+      return `the URL '${endpoint.slice(0, 60)}…' is ${endpoint.length} characters long; the limit is ${MAX_NOTIFICATION_URL_LENGTH}`;
     let url: URL;
     try {
       url = new URL(endpoint);
@@ -40,7 +41,8 @@ export function notificationEndpointProblem(endpoint: string): string | undefine
     if (!url.hostname || /\s/.test(endpoint)) return `'${endpoint}' is not a URL: give an https:// endpoint such as https://hooks.example.com/factory`;
     return undefined;
   }
-  if (endpoint.length > MAX_EMAIL_LENGTH) return `the email address '${endpoint.slice(0, 60)}…' is ${endpoint.length} characters long; the limit is ${MAX_EMAIL_LENGTH}`;
+  if (endpoint.length > MAX_EMAIL_LENGTH)
+    return `the email address '${endpoint.slice(0, 60)}…' is ${endpoint.length} characters long; the limit is ${MAX_EMAIL_LENGTH}`;
   if (!EMAIL.test(endpoint)) return `'${endpoint}' is neither an email address (name@example.com) nor an https:// URL`;
   return undefined;
 }

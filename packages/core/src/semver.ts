@@ -47,7 +47,8 @@ export function semverProblem(text: string): string | undefined {
       return `'${text}': ${names[i]} ${m[i + 1]} is larger than ${MAX_PART_DIGITS} (2^53 - 1), the largest version part the factory can tag exactly`;
     }
   }
-  if (text.length > MAX_VERSION_LENGTH) return `'${text.slice(0, 40)}…' has ${text.length} characters: a version is a registry tag, at most ${MAX_VERSION_LENGTH} characters`;
+  if (text.length > MAX_VERSION_LENGTH)
+    return `'${text.slice(0, 40)}…' has ${text.length} characters: a version is a registry tag, at most ${MAX_VERSION_LENGTH} characters`;
   return undefined;
 }
 

@@ -18,11 +18,18 @@ const errorClasses: Array<[string, ErrorClass]> = Object.entries(core)
 const ARGUMENTS: Readonly<Record<string, (cause: unknown) => unknown[]>> = {
   InvalidConfigurationError: (cause) => [[{ file: 'devcontainer.json', message: 'is not JSON' }], { cause }],
   UnsafeArchiveError: (cause) => [[{ file: '../x', message: 'leaves the folder' }], { cause }],
-  VulnerabilityGateError: (cause) => ['python', [{ platform: 'linux/amd64', blocking: [{ id: 'CVE-2024-1', severity: 'CRITICAL', packages: [] }], allowed: [], expired: [], counts: { CRITICAL: 1 } }], { cause }],
+  VulnerabilityGateError: (cause) => [
+    'python',
+    [{ platform: 'linux/amd64', blocking: [{ id: 'CVE-2024-1', severity: 'CRITICAL', packages: [] }], allowed: [], expired: [], counts: { CRITICAL: 1 } }],
+    { cause },
+  ],
   CommandFailedError: (cause) => ['buildah failed', 125, 'output', { cause }],
   DevcontainerCliError: (cause) => ['devcontainer failed', 1, 'output', { cause }],
   FeatureTagRaceError: (cause) => ['localhost:5000/ns/features/hello', '1', 'sha256:a', 'sha256:b', ['1 -> sha256:b'], ['1', '1.0', '1.0.0'], { cause }],
-  FeatureVersionConflictError: (cause) => [{ registry: 'localhost:5000', repository: 'ns/features/hello', version: '1.0.0', differences: ['install.sh changed'], suggestedVersion: '1.0.1' }, { cause }],
+  FeatureVersionConflictError: (cause) => [
+    { registry: 'localhost:5000', repository: 'ns/features/hello', version: '1.0.0', differences: ['install.sh changed'], suggestedVersion: '1.0.1' },
+    { cause },
+  ],
   RegistryHttpError: (cause) => ['GET failed', 500, 'UNKNOWN', { cause }],
   RegistryTimeoutError: (cause) => ['GET timed out', 'http://localhost:5000/v2/', 1000, { cause }],
   RegistryResponseError: (cause) => ['too large', 'http://localhost:5000/v2/', { cause }],
@@ -34,7 +41,11 @@ const ARGUMENTS: Readonly<Record<string, (cause: unknown) => unknown[]>> = {
   ReleaseRaceError: (cause) => ['localhost:5000/ns/images/python', 'latest', 'sha256:a', 'sha256:b', ['1.2.3'], { cause }],
   ReleaseIncompleteError: (cause) => ['localhost:5000/ns/images/python', 'sha256:a', ['1.2.3'], ['latest'], { cause }],
   RegistryBinaryMissingError: (cause) => ['/usr/bin/docker-registry', { cause }],
-  BlobMismatchError: (cause) => ['bytes differ', { repository: 'ns/builds/python', digest: 'sha256:a', expectedSize: 2, actualDigest: 'sha256:b', actualSize: 2 }, { cause }],
+  BlobMismatchError: (cause) => [
+    'bytes differ',
+    { repository: 'ns/builds/python', digest: 'sha256:a', expectedSize: 2, actualDigest: 'sha256:b', actualSize: 2 },
+    { cause },
+  ],
   ScanFindingsShapeError: (cause) => ['ns/builds/python@sha256:a (linux/amd64)', 'imageScanFindings', 'an object', 'text', { cause }],
 };
 

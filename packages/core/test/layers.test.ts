@@ -76,7 +76,12 @@ export function planViolations(modules: readonly Module[]): string[] {
       }
       if (isBarrel(target)) problems.push(`${m.path} imports the barrel ${target}: import the module itself`);
       if (to === from || to === '.') continue;
-      if (layerOf(to) >= layerOf(from)) problems.push(`${m.path} imports ${target}: ${from} may import only the layers below it (${LAYERS.slice(0, Math.max(0, layerOf(from))).flat().join(', ')})`);
+      if (layerOf(to) >= layerOf(from))
+        problems.push(
+          `${m.path} imports ${target}: ${from} may import only the layers below it (${LAYERS.slice(0, Math.max(0, layerOf(from)))
+            .flat()
+            .join(', ')})`,
+        );
     }
   }
   return problems;
@@ -144,8 +149,8 @@ describe('the house plan of core', () => {
       'oci/registry.ts imports image/release.ts: oci may import only the layers below it (., process)',
       'oci/registry.ts imports aws-cdk-lib: core has no AWS SDK and no CDK',
       'image/release.ts imports the barrel oci/index.ts: import the module itself',
-      'oci/index.ts re-exports image/release.ts: a folder\'s barrel exports only its own modules',
-      'elsewhere/x.ts: folder elsewhere is in no layer: add it to LAYERS (and the README\'s map)',
+      "oci/index.ts re-exports image/release.ts: a folder's barrel exports only its own modules",
+      "elsewhere/x.ts: folder elsewhere is in no layer: add it to LAYERS (and the README's map)",
     ]);
     expect(importCycles(broken)).toEqual([['image/release.ts', 'oci/registry.ts']]);
   });

@@ -106,7 +106,7 @@ describe('names derived from a namespace and id', () => {
     expect(() => pipelineName(ns, 'feature', id)).toThrow(InvalidNameError);
   });
 
-  test('GIVEN pipeline names WHEN parsed for a namespace THEN only that namespace\'s factory pipelines with a matching hash are read', () => {
+  test("GIVEN pipeline names WHEN parsed for a namespace THEN only that namespace's factory pipelines with a matching hash are read", () => {
     expect(parsePipelineName('devcontainers', pipelineName('devcontainers', 'image', 'python'))).toEqual({ kind: 'image', id: 'python' });
     expect(parsePipelineName('devcontainers', pipelineName('devcontainers', 'feature', 'hello'))).toEqual({ kind: 'feature', id: 'hello' });
     // A namespace that starts like another is told apart by the hash.
@@ -123,6 +123,7 @@ describe('names derived from a namespace and id', () => {
     expect(patterns).toEqual(['dcf-????????????-team-image-*', 'dcf-????????????-team-feature-*']);
     const ours = [pipelineName('team', 'image', 'python'), pipelineName('team', 'feature', 'hello')];
     for (const name of ours) expect(patterns.some((p) => matches(p, name))).toBe(true);
-    for (const name of [pipelineName('team-b', 'image', 'python'), pipelineName('teams', 'feature', 'hello'), 'team-image-python']) expect(patterns.some((p) => matches(p, name))).toBe(false);
+    for (const name of [pipelineName('team-b', 'image', 'python'), pipelineName('teams', 'feature', 'hello'), 'team-image-python'])
+      expect(patterns.some((p) => matches(p, name))).toBe(false);
   });
 });

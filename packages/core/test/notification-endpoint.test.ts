@@ -1,9 +1,12 @@
 import { notificationEndpointProblem, notificationEndpointsProblem, notificationProtocol } from '../src';
 
 describe('notification endpoints', () => {
-  test.each(['platform@example.com', 'first.last+factory@mail.example.co.uk', 'https://hooks.example.com/factory', 'https://example.com:8443/a?b=c'])('%s is accepted', (endpoint) => {
-    expect(notificationEndpointProblem(endpoint)).toBeUndefined();
-  });
+  test.each(['platform@example.com', 'first.last+factory@mail.example.co.uk', 'https://hooks.example.com/factory', 'https://example.com:8443/a?b=c'])(
+    '%s is accepted',
+    (endpoint) => {
+      expect(notificationEndpointProblem(endpoint)).toBeUndefined();
+    },
+  );
 
   test('an https URL is delivered over https, anything else accepted by email', () => {
     expect(notificationProtocol('https://hooks.example.com/x')).toBe('https');

@@ -21,7 +21,20 @@ describe('parseSemver / isSemver', () => {
 describe('compareSemver', () => {
   test('GIVEN the precedence example of semver.org WHEN sorted THEN the order is the spec order', () => {
     // GIVEN
-    const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.1', '1.1.0', '2.0.0', '10.0.0'];
+    const ordered = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.0.1',
+      '1.1.0',
+      '2.0.0',
+      '10.0.0',
+    ];
     const shuffled = [...ordered].reverse();
 
     // WHEN

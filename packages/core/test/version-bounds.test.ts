@@ -29,27 +29,34 @@ const MAX = String(Number.MAX_SAFE_INTEGER); // 9007199254740991
 const enc = (s: string) => new Uint8Array(Buffer.from(s));
 
 describe('version bounds', () => {
-  test.each([
-    // [version, accepted]
-    ['0.0.0', true],
-    [`${MAX}.0.0`, true],
-    [`0.${MAX}.0`, true],
-    [`0.0.${MAX}`, true],
-    [`${MAX}.${MAX}.${MAX}`, true],
-    ['9007199254740992.0.0', false],
-    ['9007199254740993.0.0', false],
-    ['0.9007199254740992.0', false],
-    ['0.0.9007199254740992', false],
-    ['1000000000000000000000.0.0', false],
-    [`1.0.${'9'.repeat(400)}`, false],
-    // Pre-release numeric identifiers are compared as digit strings, so any length is exact.
-    ['1.0.0-rc.99999999999999999999999', true],
-    // A version is a tag: at most 128 characters.
-    [`1.0.0-${'a'.repeat(122)}`, true],
-    [`1.0.0-${'a'.repeat(123)}`, false],
-  ].map(([version, accepted]) => [String(version).length > 40 ? `${String(version).slice(0, 24)}… (${String(version).length} chars)` : version, accepted, version] as [string, boolean, string]))(
-    '%s: accepted %s, and when accepted its tag is exactly the version',
-    (_label, accepted, version) => {
+  test.each(
+    [
+      // [version, accepted]
+      ['0.0.0', true],
+      [`${MAX}.0.0`, true],
+      [`0.${MAX}.0`, true],
+      [`0.0.${MAX}`, true],
+      [`${MAX}.${MAX}.${MAX}`, true],
+      ['9007199254740992.0.0', false],
+      ['9007199254740993.0.0', false],
+      ['0.9007199254740992.0', false],
+      ['0.0.9007199254740992', false],
+      ['1000000000000000000000.0.0', false],
+      [`1.0.${'9'.repeat(400)}`, false],
+      // Pre-release numeric identifiers are compared as digit strings, so any length is exact.
+      ['1.0.0-rc.99999999999999999999999', true],
+      // A version is a tag: at most 128 characters.
+      [`1.0.0-${'a'.repeat(122)}`, true],
+      [`1.0.0-${'a'.repeat(123)}`, false],
+    ].map(
+      ([version, accepted]) =>
+        [String(version).length > 40 ? `${String(version).slice(0, 24)}… (${String(version).length} chars)` : version, accepted, version] as [
+          string,
+          boolean,
+          string,
+        ],
+    ),
+  )('%s: accepted %s, and when accepted its tag is exactly the version', (_label, accepted, version) => {
     expect(isSemver(version)).toBe(accepted);
     if (accepted) {
       expect(formatSemver(parseSemver(version)!)).toBe(version);
@@ -59,11 +66,12 @@ describe('version bounds', () => {
       expect(parseSemver(version)).toBeUndefined();
       expect(semverProblem(version)).toBeDefined();
     }
-  },
-  );
+  });
 
   test('the problem names the part that is too large and the bound', () => {
-    expect(semverProblem('9007199254740992.0.0')).toBe(`'9007199254740992.0.0': MAJOR 9007199254740992 is larger than ${MAX} (2^53 - 1), the largest version part the factory can tag exactly`);
+    expect(semverProblem('9007199254740992.0.0')).toBe(
+      `'9007199254740992.0.0': MAJOR 9007199254740992 is larger than ${MAX} (2^53 - 1), the largest version part the factory can tag exactly`,
+    );
     expect(semverProblem('1.2.1e3')).toMatch(/is not a semantic version/);
     expect(semverProblem(`1.0.0-${'a'.repeat(200)}`)).toMatch(/has 206 characters: a version is a registry tag, at most 128 characters/);
   });
@@ -92,15 +100,27 @@ describe('version bounds', () => {
     // GIVEN
     const registry = new MemoryRegistry();
     const repository = 'devcontainers/images/python';
-    await registry.putManifest(repository, 'b1', MEDIA_TYPES.ociIndex, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] })));
+    await registry.putManifest(
+      repository,
+      'b1',
+      MEDIA_TYPES.ociIndex,
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [] })),
+    );
     const puts = registry.puts.length;
 
     // WHEN
-    const releasing = releaseImage(registry, repository, { buildId: 'b1', version: '9007199254740993.0.0', rules: { latest: true, semver: true, date: true }, now: new Date() });
+    const releasing = releaseImage(registry, repository, {
+      buildId: 'b1',
+      version: '9007199254740993.0.0',
+      rules: { latest: true, semver: true, date: true },
+      now: new Date(),
+    });
 
     // THEN
     await expect(releasing).rejects.toThrow(ReleaseError);
-    await expect(releasing).rejects.toThrow(/customizations\['devcontainer-factory'\]\.version: '9007199254740993\.0\.0': MAJOR 9007199254740993 is larger than 9007199254740991/);
+    await expect(releasing).rejects.toThrow(
+      /customizations\['devcontainer-factory'\]\.version: '9007199254740993\.0\.0': MAJOR 9007199254740993 is larger than 9007199254740991/,
+    );
     expect(registry.puts.length).toBe(puts);
   });
 
@@ -113,12 +133,18 @@ describe('version bounds', () => {
       ['install.sh', enc('#!/bin/sh\n')],
     ]);
     expect(validateFeatureFiles(files).map(formatProblem).join('\n')).toMatch(/"version" '1e21\.0\.0' is not a semantic version/);
-    const huge: FileSet = new Map([...files, ['devcontainer-feature.json', enc(JSON.stringify({ id: 'hello', version: '9007199254740992.0.0', name: 'Hello' }))]]);
+    const huge: FileSet = new Map([
+      ...files,
+      ['devcontainer-feature.json', enc(JSON.stringify({ id: 'hello', version: '9007199254740992.0.0', name: 'Hello' }))],
+    ]);
     expect(validateFeatureFiles(huge).map(formatProblem).join('\n')).toMatch(/"version" '9007199254740992\.0\.0' is not a semantic version/);
   });
 
   test('an image configuration with a version beyond the bound fails validation (dcf validate, dcf push) and Prepare', () => {
-    const config = JSON.stringify({ image: 'mcr.microsoft.com/devcontainers/base:bookworm', customizations: { 'devcontainer-factory': { version: '1000000000000000000000.0.0' } } });
+    const config = JSON.stringify({
+      image: 'mcr.microsoft.com/devcontainers/base:bookworm',
+      customizations: { 'devcontainer-factory': { version: '1000000000000000000000.0.0' } },
+    });
     const files: FileSet = new Map([['.devcontainer/devcontainer.json', enc(config)]]);
     expect(validateImageFiles(files).map(formatProblem).join('\n')).toMatch(/"1000000000000000000000\.0\.0" is not a semantic version/);
     expect(() => readImageSource(writeZip({ files, executables: new Set() }))).toThrow(/version '1000000000000000000000\.0\.0' is not a semantic version/);

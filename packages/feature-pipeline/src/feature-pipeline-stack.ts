@@ -3,7 +3,8 @@ import { PipelineStack, type PipelineStackProps } from '@devcontainer-factory/pi
 import { FeaturePipeline, type FeaturePipelineProps } from './feature-pipeline';
 
 /** The props of a {@link FeaturePipeline} that finds its warehouse by namespace; the stack takes no resources of its own. */
-export interface FeaturePipelineStackProps extends PipelineStackProps, Omit<FeaturePipelineProps, 'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'artifactBucket' | 'failureTopic'> {}
+export interface FeaturePipelineStackProps
+  extends PipelineStackProps, Omit<FeaturePipelineProps, 'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'artifactBucket' | 'failureTopic'> {}
 
 /** A stack that holds the {@link FeaturePipeline} of one feature; deploy it after the namespace's warehouse. */
 export class FeaturePipelineStack extends PipelineStack {

@@ -8,10 +8,21 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { pipelineName, validateId } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { addUploadPipeline, devcontainerCliPinProblem, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import {
+  addUploadPipeline,
+  devcontainerCliPinProblem,
+  pipelineLogGroup,
+  pipelineResourceProblem,
+  type PipelineResourceProps,
+} from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
-import { DEFAULT_FEATURE_COMPUTE_SIZE, DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION, FEATURE_COMPUTE_SIZES, type FeatureComputeSize } from './feature-pipeline-options';
+import {
+  DEFAULT_FEATURE_COMPUTE_SIZE,
+  DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION,
+  FEATURE_COMPUTE_SIZES,
+  type FeatureComputeSize,
+} from './feature-pipeline-options';
 import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
 import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
@@ -158,7 +169,8 @@ export class FeaturePipeline extends Construct {
    * state, which holds the token that takes. Throws for a pipeline without `approval`.
    */
   public grantApprove(grantee: iam.IGrantable): iam.Grant {
-    if (this.approvalPipelineName === undefined) throw new FeaturePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+    if (this.approvalPipelineName === undefined)
+      throw new FeaturePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
   }
 }

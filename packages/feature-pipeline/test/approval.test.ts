@@ -11,22 +11,35 @@ const ENV = { account: '123456789012', region: 'eu-west-1' };
 
 function synth(props: Partial<FeaturePipelineProps> = {}) {
   const stack = new Stack(new App({ context: { '@aws-cdk/core:enablePartitionLiterals': true } }), 'Stack', { env: ENV });
-  const featurePipeline = new FeaturePipeline(stack, 'FeaturePipeline', { warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), featureId: 'hello', ...props });
+  const featurePipeline = new FeaturePipeline(stack, 'FeaturePipeline', {
+    warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'),
+    featureId: 'hello',
+    ...props,
+  });
   return { stack, featurePipeline };
 }
 
-type Stage = { Name: string; BeforeEntry?: unknown; Actions: { Name: string; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown> }[] };
+type Stage = {
+  Name: string;
+  BeforeEntry?: unknown;
+  Actions: { Name: string; ActionTypeId: { Category: string; Provider: string }; Configuration?: Record<string, unknown> }[];
+};
 const stagesOf = (stack: Stack): Stage[] => Object.values(Template.fromStack(stack).findResources('AWS::CodePipeline::Pipeline'))[0].Properties.Stages;
 
 test('without approval, Publish follows Test and grantApprove throws', () => {
   const { stack, featurePipeline } = synth();
   expect(stagesOf(stack).map((s) => s.Name)).toEqual(['Source', 'Test', 'Publish']);
-  expect(() => featurePipeline.grantApprove(new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() }))).toThrow(/grantApprove: the pipeline has no approval to approve: pass approval: true/);
+  expect(() => featurePipeline.grantApprove(new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() }))).toThrow(
+    /grantApprove: the pipeline has no approval to approve: pass approval: true/,
+  );
 });
 
 test('approvalTopic without approval is refused', () => {
   const stack = new Stack();
-  expect(() => new FeaturePipeline(stack, 'F', { warehouse: Warehouse.fromNamespace(stack, 'W', 'acme'), featureId: 'hello', approvalTopic: new sns.Topic(stack, 'T') })).toThrow(FeaturePipelinePropsError);
+  expect(
+    () =>
+      new FeaturePipeline(stack, 'F', { warehouse: Warehouse.fromNamespace(stack, 'W', 'acme'), featureId: 'hello', approvalTopic: new sns.Topic(stack, 'T') }),
+  ).toThrow(FeaturePipelinePropsError);
 });
 
 test('with approval, every version waits for a manual approval between Test and Publish, announced on the failure topic', () => {
@@ -43,7 +56,10 @@ test('with approval, every version waits for a manual approval between Test and 
     expect.objectContaining({
       Name: 'Approve',
       ActionTypeId: expect.objectContaining({ Category: 'Approval', Provider: 'Manual' }),
-      Configuration: { NotificationArn: { Ref: expect.stringMatching(/^SsmParameterValue.*failuretopicarn/i) }, CustomData: expect.stringMatching(/^Publish the feature hello to acme\/features\/hello/) },
+      Configuration: {
+        NotificationArn: { Ref: expect.stringMatching(/^SsmParameterValue.*failuretopicarn/i) },
+        CustomData: expect.stringMatching(/^Publish the feature hello to acme\/features\/hello/),
+      },
     }),
   ]);
   template.hasResourceProperties('AWS::IAM::Policy', {

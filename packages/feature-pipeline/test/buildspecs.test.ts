@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciRegistry, readFeatureCollection } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { PINNED_DEVCONTAINER_CLI, type BuildSpecObject, type BuildSpecShim, npmPackFileName, pinnedNpmTarball, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
+import {
+  PINNED_DEVCONTAINER_CLI,
+  type BuildSpecObject,
+  type BuildSpecShim,
+  npmPackFileName,
+  pinnedNpmTarball,
+  runBuildSpec,
+} from '@devcontainer-factory/pipeline-parts';
 import { FeatureSpecOptions, featurePublishSpecObject, featureTestSpecObject } from '../src/private/buildspecs';
 
 // The buildspecs run for real, every phase in bash as CodeBuild runs them (one shell,
@@ -49,7 +56,14 @@ const SHIMS: Readonly<Record<string, string | BuildSpecShim>> = {
   docker: { recordStdin: true },
 };
 
-const OPTIONS: FeatureSpecOptions = { registryHost: 'unused', namespace: 'team', featureId: 'hello', devcontainerCliVersion: '0.89.0', toolBucket: 'b', toolKey: 'k' };
+const OPTIONS: FeatureSpecOptions = {
+  registryHost: 'unused',
+  namespace: 'team',
+  featureId: 'hello',
+  devcontainerCliVersion: '0.89.0',
+  toolBucket: 'b',
+  toolKey: 'k',
+};
 
 /** An extracted upload in a folder of its own, as CodeBuild unpacks the source artifact. */
 async function upload(name: string, files: Record<string, string>): Promise<string> {
@@ -69,7 +83,12 @@ const feature = (version: string, install = 'echo hello') => ({
 /** Runs every phase, with the work folder of its own; `extra` shims replace tools on PATH too, `path` comes after the shims. */
 async function run(spec: BuildSpecObject, src: string, extra: Readonly<Record<string, string | BuildSpecShim>> = {}, path: string[] = []) {
   const runWork = await mkdtemp(join(work, 'run-'));
-  const result = await runBuildSpec(spec, { sourceDir: src, shims: { ...SHIMS, ...extra }, path, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: cliTarball } });
+  const result = await runBuildSpec(spec, {
+    sourceDir: src,
+    shims: { ...SHIMS, ...extra },
+    path,
+    env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: cliTarball },
+  });
   return { ...result, code: result.failed ? (result.failed.exitCode ?? 1) : 0, log: result.callLines.join('\n'), work: runWork };
 }
 
@@ -109,7 +128,11 @@ describe('the Test buildspec', () => {
 
     // WHEN
     const runWork = await mkdtemp(join(work, 'run-'));
-    const result = await runBuildSpec(featurePublishSpecObject(OPTIONS), { sourceDir: src, shims: SHIMS, env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: tampered } });
+    const result = await runBuildSpec(featurePublishSpecObject(OPTIONS), {
+      sourceDir: src,
+      shims: SHIMS,
+      env: { WORK: runWork, FEATURE_TOOL: join(runWork, 'feature-tool.js'), FAKE_CLI_PACK: tampered },
+    });
 
     // THEN
     expect(result.failed).toMatchObject({ phase: 'install', exitCode: 1 });
@@ -194,7 +217,9 @@ describe('the Publish buildspec, against a real registry with the real devcontai
 
     // THEN
     expect(changed.code).not.toBe(0);
-    expect(changed.stderr).toMatch(/team\/features\/hello:1\.0\.0 is already published with different content[\s\S]*Bump "version" in devcontainer-feature\.json \(e\.g\. to "1\.0\.1"\)/);
+    expect(changed.stderr).toMatch(
+      /team\/features\/hello:1\.0\.0 is already published with different content[\s\S]*Bump "version" in devcontainer-feature\.json \(e\.g\. to "1\.0\.1"\)/,
+    );
     expect(changed.stderr).not.toContain('Published feature');
     expect(await tags()).toEqual(published);
   });

@@ -22,8 +22,17 @@ describe('a FeaturePipelineStack', () => {
     const [parameter] = Object.entries(parameters).find(([, p]) => p.Default === '/acme/factory/failure-topic-arn')!;
     expect(stack.featurePipeline.failureRule).toBeDefined();
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Action Execution State Change'], detail: { pipeline: [pipelineName('acme', 'feature', 'hello')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] } },
-      Targets: [Match.objectLike({ Arn: { Ref: parameter }, InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"kind":"feature","id":"hello"') }) })],
+      EventPattern: {
+        source: ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Action Execution State Change'],
+        detail: { pipeline: [pipelineName('acme', 'feature', 'hello')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: parameter },
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"kind":"feature","id":"hello"') }),
+        }),
+      ],
     });
   });
 
@@ -45,20 +54,28 @@ describe('a FeaturePipeline on resources of its own', () => {
   test('GIVEN a failureTopic THEN failed actions go to it; without one, nowhere', () => {
     const withTopic = ownStack();
     const failures = new FailureTopic(withTopic.stack, 'Failures');
-    new FeaturePipeline(withTopic.stack, 'Hello', { featureId: 'hello', namespace: 'team', sourceBucket: withTopic.sourceBucket, failureTopic: failures.topic });
+    new FeaturePipeline(withTopic.stack, 'Hello', {
+      featureId: 'hello',
+      namespace: 'team',
+      sourceBucket: withTopic.sourceBucket,
+      failureTopic: failures.topic,
+    });
     Template.fromStack(withTopic.stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: [pipelineName('team', 'feature', 'hello')], state: ['FAILED'] }) }),
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^FailuresTopic') } })],
     });
 
     const without = ownStack();
-    expect(new FeaturePipeline(without.stack, 'Hello', { featureId: 'hello', namespace: 'team', sourceBucket: without.sourceBucket }).failureRule).toBeUndefined();
+    expect(
+      new FeaturePipeline(without.stack, 'Hello', { featureId: 'hello', namespace: 'team', sourceBucket: without.sourceBucket }).failureRule,
+    ).toBeUndefined();
   });
 
   test('GIVEN both a warehouse and a failureTopic THEN it refuses, saying to pass one', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const failures = new FailureTopic(stack, 'Failures');
-    const make = () => new FeaturePipeline(stack, 'Hello', { featureId: 'hello', warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), failureTopic: failures.topic });
+    const make = () =>
+      new FeaturePipeline(stack, 'Hello', { featureId: 'hello', warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), failureTopic: failures.topic });
     expect(make).toThrow(FeaturePipelinePropsError);
   });
 });

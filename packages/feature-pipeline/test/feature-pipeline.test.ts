@@ -19,7 +19,9 @@ function statements(template: Template, prefix: string): Array<{ Action: string 
 }
 
 const actionsOf = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const ecrRepositoryArn = (name: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:repository/${name}`]] });
+const ecrRepositoryArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:repository/${name}`]],
+});
 
 /** The buildspec of the project whose description mentions `what`, as an object. */
 function buildSpec(template: Template, what: RegExp): { env: { variables: Record<string, unknown> }; phases: Record<string, { commands: string[] }> } {
@@ -27,7 +29,11 @@ function buildSpec(template: Template, what: RegExp): { env: { variables: Record
   expect(projects).toHaveLength(1);
   // Tokens (registry host, asset bucket and key) make the buildspec an Fn::Join: write each token as TOKEN.
   const flatten = (v: unknown): string =>
-    typeof v === 'string' ? v : Array.isArray((v as { 'Fn::Join'?: unknown })['Fn::Join']) ? (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(flatten).join('') : 'TOKEN';
+    typeof v === 'string'
+      ? v
+      : Array.isArray((v as { 'Fn::Join'?: unknown })['Fn::Join'])
+        ? (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(flatten).join('')
+        : 'TOKEN';
   return JSON.parse(flatten(projects[0].Properties.Source.BuildSpec));
 }
 
@@ -200,7 +206,11 @@ describe('FeaturePipeline', () => {
     ['an empty feature id', { featureId: '' }, /feature id must not be empty/],
     ['an unknown compute size', { computeSize: 'huge' as never }, /computeSize 'huge' is unknown: use small, medium, large/],
     ['a CLI version range', { devcontainerCliVersion: '^0.89.0' }, /devcontainerCliVersion '\^0\.89\.0' must be an exact version such as 0\.89\.0/],
-    ['another CLI version without its integrity', { devcontainerCliVersion: '0.88.0' }, /devcontainerCliVersion '0\.88\.0' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/],
+    [
+      'another CLI version without its integrity',
+      { devcontainerCliVersion: '0.88.0' },
+      /devcontainerCliVersion '0\.88\.0' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/,
+    ],
   ])('refuses %s with a clear error', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -37,7 +37,11 @@ test('GIVEN a team bucket and key THEN the feature pipeline synthesizes on them,
   const [rule] = Object.values(template.findResources('AWS::Events::Rule'));
   expect(rule.Properties.EventPattern.detail).toEqual({ bucket: { name: [{ Ref: logicalId(sourceBucket) }] }, object: { key: ['team/features/hello.zip'] } });
   template.hasResourceProperties('AWS::S3::Bucket', {
-    BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(encryptionKey), 'Arn'] } } })] },
+    BucketEncryption: {
+      ServerSideEncryptionConfiguration: [
+        Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(encryptionKey), 'Arn'] } } }),
+      ],
+    },
     LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-artifacts' })]) },
   });
 });
@@ -53,15 +57,38 @@ test('GIVEN pipelineName, logRetention and removalPolicy THEN the pipeline and w
   const { template } = pipelineIn({ pipelineName: 'team-hello', logRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
   template.hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: 'team-hello' });
   template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: { RetentionInDays: 7 } });
-  template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete', Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-artifacts' })]) } } });
+  template.hasResource('AWS::S3::Bucket', {
+    DeletionPolicy: 'Delete',
+    Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-artifacts' })]) } },
+  });
 });
 
 test.each<[string, (team: ReturnType<typeof teamStack>) => FeaturePipelineProps, RegExp]>([
-  ['neither a warehouse nor a source bucket', () => ({ featureId: 'hello' }), /^Team\/Hello: warehouse or sourceBucket is missing: pass the namespace's warehouse/],
-  ['a warehouse and a source bucket', (t) => ({ featureId: 'hello', warehouse: Warehouse.fromNamespace(t.stack, 'W', 'team'), sourceBucket: t.sourceBucket }), /^Team\/Hello: both warehouse and sourceBucket are given/],
-  ['a bad pipelineName', (t) => ({ featureId: 'hello', sourceBucket: t.sourceBucket, pipelineName: 'a b' }), /^Team\/Hello: pipelineName 'a b' is not a CodePipeline name/],
-  ['a bucket without a key', (t) => ({ featureId: 'hello', sourceBucket: s3.Bucket.fromBucketName(t.stack, 'Bare', 'bare') }), /^Team\/Hello: the source bucket Team\/Bare has no encryptionKey/],
-  ['a bad computeSize', (t) => ({ featureId: 'hello', sourceBucket: t.sourceBucket, computeSize: 'huge' as never }), /^Team\/Hello: computeSize 'huge' is unknown/],
+  [
+    'neither a warehouse nor a source bucket',
+    () => ({ featureId: 'hello' }),
+    /^Team\/Hello: warehouse or sourceBucket is missing: pass the namespace's warehouse/,
+  ],
+  [
+    'a warehouse and a source bucket',
+    (t) => ({ featureId: 'hello', warehouse: Warehouse.fromNamespace(t.stack, 'W', 'team'), sourceBucket: t.sourceBucket }),
+    /^Team\/Hello: both warehouse and sourceBucket are given/,
+  ],
+  [
+    'a bad pipelineName',
+    (t) => ({ featureId: 'hello', sourceBucket: t.sourceBucket, pipelineName: 'a b' }),
+    /^Team\/Hello: pipelineName 'a b' is not a CodePipeline name/,
+  ],
+  [
+    'a bucket without a key',
+    (t) => ({ featureId: 'hello', sourceBucket: s3.Bucket.fromBucketName(t.stack, 'Bare', 'bare') }),
+    /^Team\/Hello: the source bucket Team\/Bare has no encryptionKey/,
+  ],
+  [
+    'a bad computeSize',
+    (t) => ({ featureId: 'hello', sourceBucket: t.sourceBucket, computeSize: 'huge' as never }),
+    /^Team\/Hello: computeSize 'huge' is unknown/,
+  ],
 ])('GIVEN %s THEN FeaturePipelinePropsError names the construct path and what to pass', (_name, props, message) => {
   const make = () => {
     const team = teamStack();

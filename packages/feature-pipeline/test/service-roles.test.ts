@@ -21,17 +21,29 @@ function synth() {
 
 /** A CloudFormation value as text, `Ref` written as `<Id>`. */
 const text = (v: unknown): string =>
-  typeof v === 'string' ? v : (v as { Ref?: string }).Ref !== undefined ? `<${(v as { Ref: string }).Ref}>` : (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(text).join('');
+  typeof v === 'string'
+    ? v
+    : (v as { Ref?: string }).Ref !== undefined
+      ? `<${(v as { Ref: string }).Ref}>`
+      : (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(text).join('');
 
 describe('FeaturePipeline roles', () => {
   test('CodeBuild may assume Test and Publish only for a project of this account and region, CodePipeline the pipeline role only for this pipeline, EventBridge the start role only for a rule', () => {
     const { template } = synth();
-    const trust = Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement as { Principal: { Service: string }; Condition: Record<string, Record<string, unknown>> }[]);
-    const bySource = trust.map((st) => [st.Principal.Service, text(st.Condition.StringEquals['aws:SourceAccount']), text(st.Condition.ArnLike['aws:SourceArn'])]).sort();
+    const trust = Object.values(template.findResources('AWS::IAM::Role')).flatMap(
+      (r) => r.Properties.AssumeRolePolicyDocument.Statement as { Principal: { Service: string }; Condition: Record<string, Record<string, unknown>> }[],
+    );
+    const bySource = trust
+      .map((st) => [st.Principal.Service, text(st.Condition.StringEquals['aws:SourceAccount']), text(st.Condition.ArnLike['aws:SourceArn'])])
+      .sort();
     expect(bySource).toEqual([
       ['codebuild.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*'],
       ['codebuild.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*'],
-      ['codepipeline.amazonaws.com', '<AWS::AccountId>', `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('acme', 'feature', 'hello')}`],
+      [
+        'codepipeline.amazonaws.com',
+        '<AWS::AccountId>',
+        `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('acme', 'feature', 'hello')}`,
+      ],
       ['events.amazonaws.com', '<AWS::AccountId>', 'arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*'],
     ]);
   });

@@ -4,8 +4,12 @@ import { ImagePipeline, type ImagePipelineProps } from './image-pipeline';
 
 /** The props of an {@link ImagePipeline} that finds its warehouse by namespace; the stack takes no resources of its own. */
 export interface ImagePipelineStackProps
-  extends PipelineStackProps,
-    Omit<ImagePipelineProps, 'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'repository' | 'stagingRepository' | 'artifactBucket' | 'failureTopic'> {}
+  extends
+    PipelineStackProps,
+    Omit<
+      ImagePipelineProps,
+      'warehouse' | 'namespace' | 'sourceBucket' | 'encryptionKey' | 'repository' | 'stagingRepository' | 'artifactBucket' | 'failureTopic'
+    > {}
 
 /** A stack that holds the {@link ImagePipeline} of one image; deploy it after the namespace's warehouse. */
 export class ImagePipelineStack extends PipelineStack {

@@ -7,8 +7,26 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
-import { DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, SCAN_GATE_LIMITS, resolveVulnerabilityPolicy, vulnerabilityPolicyProblems, isPullThroughCachePrefix, pipelineName, validateId, type RefreshSchedule, type Severity, type VulnerabilityAllowance } from '@devcontainer-factory/core';
-import { addUploadPipeline, devcontainerCliPinProblem, pipelineLogGroup, pipelineResourceProblem, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
+import {
+  DEFAULT_STAGING_MAX_AGE_DAYS,
+  RELEASE_LOCK_TABLE_ENVIRONMENT,
+  SCAN_GATE_LIMITS,
+  resolveVulnerabilityPolicy,
+  vulnerabilityPolicyProblems,
+  isPullThroughCachePrefix,
+  pipelineName,
+  validateId,
+  type RefreshSchedule,
+  type Severity,
+  type VulnerabilityAllowance,
+} from '@devcontainer-factory/core';
+import {
+  addUploadPipeline,
+  devcontainerCliPinProblem,
+  pipelineLogGroup,
+  pipelineResourceProblem,
+  type PipelineResourceProps,
+} from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import {
   COMPUTE_SIZES,
@@ -222,9 +240,13 @@ export interface ImagePipelineRetention {
 function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
   if (values.length === 0) throw new ImagePipelinePropsError(`${prop} must not be empty: name at least one of ${allowed.join(', ')}`);
   const unknown = values.filter((v) => !allowed.includes(v));
-  if (unknown.length) throw new ImagePipelinePropsError(`${prop} has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => `'${v}'`).join(', ')}: use ${allowed.join(', ')}`);
+  if (unknown.length)
+    throw new ImagePipelinePropsError(
+      `${prop} has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => `'${v}'`).join(', ')}: use ${allowed.join(', ')}`,
+    );
   const duplicates = values.filter((v, i) => values.indexOf(v) !== i);
-  if (duplicates.length) throw new ImagePipelinePropsError(`${prop} names ${[...new Set(duplicates)].map((v) => `'${v}'`).join(', ')} more than once: name each once`);
+  if (duplicates.length)
+    throw new ImagePipelinePropsError(`${prop} names ${[...new Set(duplicates)].map((v) => `'${v}'`).join(', ')} more than once: name each once`);
   return [...values];
 }
 
@@ -242,7 +264,9 @@ function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedS
   if (problems.length) throw new ImagePipelinePropsError(problems.map((p) => `vulnerabilityGate.${p}`).join('; '));
   const maxWaitSeconds = gate.maxWait?.toSeconds() ?? SCAN_GATE_LIMITS.maxWaitSeconds;
   if (!Number.isInteger(maxWaitSeconds) || maxWaitSeconds < 0 || maxWaitSeconds > SCAN_GATE_LIMITS.maxWaitLimitSeconds) {
-    throw new ImagePipelinePropsError(`vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to ${SCAN_GATE_LIMITS.maxWaitLimitSeconds / 60} minutes (the Release Lambda runs 15)`);
+    throw new ImagePipelinePropsError(
+      `vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to ${SCAN_GATE_LIMITS.maxWaitLimitSeconds / 60} minutes (the Release Lambda runs 15)`,
+    );
   }
   return {
     vulnerabilityGate: {
@@ -256,14 +280,18 @@ function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedS
 function checkReservedConcurrency(value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (Token.isUnresolved(value) || !Number.isSafeInteger(value) || value < 1) {
-    throw new ImagePipelinePropsError(`releaseReservedConcurrency must be a whole number of at least 1 known at synthesis, not ${Token.isUnresolved(value) ? 'a token' : value}: use 1 for one Release at a time, or leave it out`);
+    throw new ImagePipelinePropsError(
+      `releaseReservedConcurrency must be a whole number of at least 1 known at synthesis, not ${Token.isUnresolved(value) ? 'a token' : value}: use 1 for one Release at a time, or leave it out`,
+    );
   }
   return value;
 }
 
 function checkCachePrefix(prefix: string, prop: string): void {
   if (!isPullThroughCachePrefix(prefix)) {
-    throw new ImagePipelinePropsError(`${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
+    throw new ImagePipelinePropsError(
+      `${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`,
+    );
   }
 }
 
@@ -322,12 +350,15 @@ export class ImagePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
-    if (!props) throw new ImagePipelinePropsError(`${this.node.path}: props are missing: pass at least imageId, and a warehouse or your own sourceBucket and repository`);
+    if (!props)
+      throw new ImagePipelinePropsError(`${this.node.path}: props are missing: pass at least imageId, and a warehouse or your own sourceBucket and repository`);
     try {
       const imageId = validateId(props.imageId, 'image id');
       const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
       if (!props.warehouse && props.stagingRepository && !props.repository) {
-        throw new ImagePipelinePropsError('stagingRepository is given without repository: pass the release repository too (Release promotes from staging into it)');
+        throw new ImagePipelinePropsError(
+          'stagingRepository is given without repository: pass the release repository too (Release promotes from staging into it)',
+        );
       }
       if (!props.warehouse && props.sourceBucket && !props.repository) {
         throw new ImagePipelinePropsError(
@@ -337,7 +368,8 @@ export class ImagePipeline extends Construct {
       const resourceProblem = pipelineResourceProblem(props);
       if (resourceProblem) throw new ImagePipelinePropsError(resourceProblem);
       // Without a warehouse there is no creation template to make `<ns>/builds/<id>` on first push.
-      this.createdStagingRepository = props.warehouse || props.stagingRepository || !props.repository ? undefined : this.newStagingRepository(props, removalPolicy);
+      this.createdStagingRepository =
+        props.warehouse || props.stagingRepository || !props.repository ? undefined : this.newStagingRepository(props, removalPolicy);
       const stagingRepository = props.stagingRepository ?? this.createdStagingRepository;
       const warehouse = pipelineWarehouse(this, {
         warehouse: props.warehouse,
@@ -366,13 +398,17 @@ export class ImagePipeline extends Construct {
       if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
       const dockerHubCachePrefix = props.dockerHubCachePrefix;
       if (dockerHubCachePrefix !== undefined) checkCachePrefix(dockerHubCachePrefix, 'dockerHubCachePrefix');
-      if (dockerHubCachePrefix !== undefined && dockerHubCachePrefix === cachePrefix) throw new ImagePipelinePropsError(`dockerHubCachePrefix '${dockerHubCachePrefix}' is the ECR Public cache's prefix: give the Docker Hub cache's own`);
-      const pullThroughPrefixes = [...new Set([...(props.pullThroughCachePrefixes ?? []), ...(dockerHubCachePrefix ? [dockerHubCachePrefix] : [])])].filter((p) => p !== cachePrefix);
+      if (dockerHubCachePrefix !== undefined && dockerHubCachePrefix === cachePrefix)
+        throw new ImagePipelinePropsError(`dockerHubCachePrefix '${dockerHubCachePrefix}' is the ECR Public cache's prefix: give the Docker Hub cache's own`);
+      const pullThroughPrefixes = [...new Set([...(props.pullThroughCachePrefixes ?? []), ...(dockerHubCachePrefix ? [dockerHubCachePrefix] : [])])].filter(
+        (p) => p !== cachePrefix,
+      );
       for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
       const buildkit = buildkitImage(this, props.buildkitImage, cachePrefix ? `${warehouse.registryHost}/${cachePrefix}` : undefined);
       const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
       if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
-      if (new Set(dependsOn).size !== dependsOn.length) throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
+      if (new Set(dependsOn).size !== dependsOn.length)
+        throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
       const refresh = checkRefresh(props.refresh);
       const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
       const releaseReservedConcurrency = checkReservedConcurrency(props.releaseReservedConcurrency);
@@ -474,7 +510,8 @@ export class ImagePipeline extends Construct {
    * that takes. Throws for a pipeline without `approval`.
    */
   public grantApprove(grantee: iam.IGrantable): iam.Grant {
-    if (this.approvalPipelineName === undefined) throw new ImagePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+    if (this.approvalPipelineName === undefined)
+      throw new ImagePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
   }
 

@@ -10,7 +10,14 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RELEASE_LOCK_TABLE_ENVIRONMENT, RELEASE_LOCK_TABLE_KEYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS } from '@devcontainer-factory/core';
+import {
+  DEFAULT_KEEP_DATE_TAGS,
+  DEFAULT_STAGING_MAX_AGE_DAYS,
+  RELEASE_LOCK_TABLE_ENVIRONMENT,
+  RELEASE_LOCK_TABLE_KEYS,
+  RETENTION_ENVIRONMENT,
+  RETENTION_LIMITS,
+} from '@devcontainer-factory/core';
 import { IMAGE_HANDLERS, bundleDir } from '@devcontainer-factory/lambdas';
 import { lambdaInAccount } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag } from '@devcontainer-factory/warehouse';
@@ -120,7 +127,9 @@ function checkCount(value: number, prop: string, max: number): number {
 function checkName(value: string, prop: string): string {
   if (Token.isUnresolved(value)) return value;
   if (!/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(value) || value.length > 256) {
-    throw new ImagePipelinePropsError(`${prop} '${value}' is not an ECR repository name: use lowercase '/'-separated components, e.g. 'devcontainers/images/python'`);
+    throw new ImagePipelinePropsError(
+      `${prop} '${value}' is not an ECR repository name: use lowercase '/'-separated components, e.g. 'devcontainers/images/python'`,
+    );
   }
   return value;
 }
@@ -152,17 +161,22 @@ export class ImageRetention extends Construct {
 
   constructor(scope: Construct, id: string, props: ImageRetentionProps) {
     super(scope, id);
-    if (!props.registryHost) throw new ImagePipelinePropsError('registryHost must not be empty: give the registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+    if (!props.registryHost)
+      throw new ImagePipelinePropsError('registryHost must not be empty: give the registry host, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com');
     const releaseRepository = checkName(props.releaseRepository, 'releaseRepository');
     const stagingRepository = checkName(props.stagingRepository, 'stagingRepository');
     if (!Token.isUnresolved(releaseRepository) && releaseRepository === stagingRepository) {
-      throw new ImagePipelinePropsError(`releaseRepository and stagingRepository are both '${releaseRepository}': staging builds live in a repository of their own (<ns>/builds/<id>)`);
+      throw new ImagePipelinePropsError(
+        `releaseRepository and stagingRepository are both '${releaseRepository}': staging builds live in a repository of their own (<ns>/builds/<id>)`,
+      );
     }
     const keepDateTags = checkCount(props.keepDateTags ?? DEFAULT_KEEP_DATE_TAGS, 'keepDateTags', RETENTION_LIMITS.keepDateTags);
     const stagingMaxAgeDays = checkCount(props.stagingMaxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS, 'stagingMaxAgeDays', RETENTION_LIMITS.stagingMaxAgeDays);
     const arnOf = props.repositoryArn ?? ((name: string) => Stack.of(this).formatArn({ service: 'ecr', resource: 'repository', resourceName: name }));
 
-    this.logGroup = props.logGroup ?? new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
+    this.logGroup =
+      props.logGroup ??
+      new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN });
     const description = `devcontainer-factory: retention of ${releaseRepository} and ${stagingRepository}`;
     this.role = new iam.Role(this, 'Role', { assumedBy: lambdaInAccount(this), description });
     this.logGroup.grantWrite(this.role);
@@ -211,7 +225,12 @@ export class ImageRetention extends Construct {
     if (props.failureTopic) {
       this.failureAlarm = this.newFailureAlarm(releaseRepository, props.failureTopic);
       if (props.failureTopic.masterKey) {
-        acknowledgeNag(this.role, 'IAM5', "CDK's publish grant on the failure topic's KMS key: SNS takes a data key for each message (kms:GenerateDataKey*); the grant is on that key only", 'Action::kms:GenerateDataKey*');
+        acknowledgeNag(
+          this.role,
+          'IAM5',
+          "CDK's publish grant on the failure topic's KMS key: SNS takes a data key for each message (kms:GenerateDataKey*); the grant is on that key only",
+          'Action::kms:GenerateDataKey*',
+        );
       }
     }
     acknowledgeNag(this.function, 'L1', 'the handlers are bundled for Node.js 22 (esbuild target node22) and tested on it; the runtime moves with that target');
@@ -264,7 +283,11 @@ export class ImageRetention extends Construct {
       // Holds only leases of runs in progress, each gone within minutes: nothing to keep or restore.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    acknowledgeNag(table, 'DDB3', 'the table holds only the leases of Release and Retention runs in progress (minutes each); a point-in-time restore has nothing to bring back');
+    acknowledgeNag(
+      table,
+      'DDB3',
+      'the table holds only the leases of Release and Retention runs in progress (minutes each); a point-in-time restore has nothing to bring back',
+    );
     return table;
   }
 }

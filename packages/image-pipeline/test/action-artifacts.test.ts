@@ -14,7 +14,13 @@ import { cfnText, covers, isEcrWrite, roleStatements } from './template-text';
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
 
-type Action = { Name: string; ActionTypeId: { Provider: string }; Configuration: Record<string, unknown>; InputArtifacts?: { Name: string }[]; OutputArtifacts?: { Name: string }[] };
+type Action = {
+  Name: string;
+  ActionTypeId: { Provider: string };
+  Configuration: Record<string, unknown>;
+  InputArtifacts?: { Name: string }[];
+  OutputArtifacts?: { Name: string }[];
+};
 
 function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
   const stack = new Stack(new App());
@@ -41,7 +47,10 @@ function resolvedAtMost(value: unknown): string {
 
 describe.each([
   ['the defaults', {}],
-  ['many dependsOn bases and features, and every tag rule', { dependsOn: Array.from({ length: 8 }, (_, i) => `base-image-number-${i}`), usesFeatures: ['hello', 'world'], releaseTags: ['latest', 'semver', 'date'] }],
+  [
+    'many dependsOn bases and features, and every tag rule',
+    { dependsOn: Array.from({ length: 8 }, (_, i) => `base-image-number-${i}`), usesFeatures: ['hello', 'world'], releaseTags: ['latest', 'semver', 'date'] },
+  ],
 ] as const)('an image pipeline with %s', (_name, props) => {
   let ctx: ReturnType<typeof pipelineIn>;
   beforeAll(() => {
@@ -110,7 +119,12 @@ describe('the input record and the configuration travel as artifacts', () => {
   test('the Manifest role uploads blobs and puts manifests in staging only, through a registry login', () => {
     const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.manifestFunction.role!));
     const writes = statements.filter((s) => s.actions.some(isEcrWrite));
-    expect(writes.flatMap((s) => s.actions).filter(isEcrWrite).sort()).toEqual(['ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart']);
+    expect(
+      writes
+        .flatMap((s) => s.actions)
+        .filter(isEcrWrite)
+        .sort(),
+    ).toEqual(['ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:PutImage', 'ecr:UploadLayerPart']);
     for (const s of writes) {
       for (const r of s.resources) {
         expect(covers(r, 'devcontainers/builds/python')).toBe(true);
@@ -123,5 +137,7 @@ describe('the input record and the configuration travel as artifacts', () => {
 
 test('parameters that would pass the limit are refused at synth, naming the action', () => {
   expect(() => pipelineIn({ dependsOn: Array.from({ length: 20 }, (_, i) => `a-rather-long-base-image-id-${i}`) })).toThrow(ImagePipelinePropsError);
-  expect(() => pipelineIn({ dependsOn: Array.from({ length: 20 }, (_, i) => `a-rather-long-base-image-id-${i}`) })).toThrow(/Prepare action's parameters \d+ characters long; CodePipeline allows 1000/);
+  expect(() => pipelineIn({ dependsOn: Array.from({ length: 20 }, (_, i) => `a-rather-long-base-image-id-${i}`) })).toThrow(
+    /Prepare action's parameters \d+ characters long; CodePipeline allows 1000/,
+  );
 });

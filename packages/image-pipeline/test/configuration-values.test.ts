@@ -7,7 +7,12 @@
 import { Lazy } from 'aws-cdk-lib';
 import { BUILD_ID_LENGTH, MAX_BUILD_INPUTS } from '@devcontainer-factory/core';
 import { ImagePipelinePropsError } from '../src';
-import { MAX_CONFIGURATION_VALUE_LENGTH, environmentVariablesProblem, environmentVariablesValue, resolvedValueLength } from '../src/private/configuration-values';
+import {
+  MAX_CONFIGURATION_VALUE_LENGTH,
+  environmentVariablesProblem,
+  environmentVariablesValue,
+  resolvedValueLength,
+} from '../src/private/configuration-values';
 
 test('a variable counts at its longest value, not at the length of its expression', () => {
   const value = environmentVariablesValue({ BUILD_ID: '#{Prepare.BuildId}' });
@@ -29,8 +34,12 @@ test('EnvironmentVariables that fit once resolved pass; one character more is re
 });
 
 test(`the input record (up to ${MAX_BUILD_INPUTS} inputs) has no bound a configuration value can hold: naming it is refused`, () => {
-  expect(() => environmentVariablesProblem('BuildAmd64', { BUILD_ID: '#{Prepare.BuildId}', BUILD_INPUTS: '#{Prepare.Inputs}' })).toThrow(ImagePipelinePropsError);
-  expect(() => environmentVariablesProblem('BuildAmd64', { BUILD_INPUTS: '#{Prepare.Inputs}' })).toThrow(/names #\{Prepare\.Inputs\}, whose longest value is not known/);
+  expect(() => environmentVariablesProblem('BuildAmd64', { BUILD_ID: '#{Prepare.BuildId}', BUILD_INPUTS: '#{Prepare.Inputs}' })).toThrow(
+    ImagePipelinePropsError,
+  );
+  expect(() => environmentVariablesProblem('BuildAmd64', { BUILD_INPUTS: '#{Prepare.Inputs}' })).toThrow(
+    /names #\{Prepare\.Inputs\}, whose longest value is not known/,
+  );
 });
 
 test('a value resolved at deploy time has no length at synth: refused, naming the variable', () => {

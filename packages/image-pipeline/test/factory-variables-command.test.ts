@@ -46,7 +46,17 @@ test('GIVEN feature ids and values with the factory variables THEN bash and sed 
 });
 
 test('GIVEN the Build buildspec THEN the substitution runs before devcontainer build', () => {
-  const spec = imageBuildSpecObject({ platform: 'linux/amd64', registryHost: 'r', repository: 'ns/builds/x', namespace: 'ns', devcontainerCliVersion: '0.89.0', buildkitImage: 'public.ecr.aws/x/y:1', toolBucket: 'b', toolKey: 'k.js', inputsArtifact: 'Inputs' });
+  const spec = imageBuildSpecObject({
+    platform: 'linux/amd64',
+    registryHost: 'r',
+    repository: 'ns/builds/x',
+    namespace: 'ns',
+    devcontainerCliVersion: '0.89.0',
+    buildkitImage: 'public.ecr.aws/x/y:1',
+    toolBucket: 'b',
+    toolKey: 'k.js',
+    inputsArtifact: 'Inputs',
+  });
   const commands = spec.phases.build.commands;
   const substitution = commands.indexOf(substituteFactoryVariablesCommand());
   expect(substitution).toBeGreaterThanOrEqual(0);

@@ -36,7 +36,12 @@ describe('an ImagePipeline on the warehouse of a namespace', () => {
         // Every stage after Source, Release among them: a refused release fails the Release action with the refusal as its summary.
         detail: { pipeline: [pipelineName('acme', 'image', 'python')], state: ['FAILED'], stage: [{ 'anything-but': ['Source'] }] },
       },
-      Targets: [Match.objectLike({ Arn: topicArn(), InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"summary":<detail-execution-result-external-execution-summary>') }) })],
+      Targets: [
+        Match.objectLike({
+          Arn: topicArn(),
+          InputTransformer: Match.objectLike({ InputTemplate: Match.stringLikeRegexp('"summary":<detail-execution-result-external-execution-summary>') }),
+        }),
+      ],
     });
   });
 
@@ -51,8 +56,24 @@ describe('an ImagePipeline on the warehouse of a namespace', () => {
       AlarmActions: [topicArn()],
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(errors, 0) + FILL(throttles, 0)', ReturnData: true }),
-        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(imagePipeline.retention!.function) } }] }), Stat: 'Sum', Period: 300 }), ReturnData: false }),
-        Match.objectLike({ Id: 'throttles', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Throttles', Namespace: 'AWS/Lambda' }), Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              MetricName: 'Errors',
+              Namespace: 'AWS/Lambda',
+              Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(imagePipeline.retention!.function) } }],
+            }),
+            Stat: 'Sum',
+            Period: 300,
+          }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'throttles',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Throttles', Namespace: 'AWS/Lambda' }), Stat: 'Sum' }),
+          ReturnData: false,
+        }),
       ]),
     });
     template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
@@ -83,7 +104,12 @@ describe('an ImagePipeline on resources of its own', () => {
 
   test('GIVEN no failureTopic THEN nothing is sent: no failure rule, no alarm, no on-failure destination', () => {
     const team = teamStack();
-    const imagePipeline = new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository });
+    const imagePipeline = new ImagePipeline(team.stack, 'Python', {
+      imageId: 'python',
+      namespace: 'team',
+      sourceBucket: team.sourceBucket,
+      repository: team.repository,
+    });
     const template = Template.fromStack(team.stack);
     expect(imagePipeline.failureRule).toBeUndefined();
     expect(imagePipeline.retention!.failureAlarm).toBeUndefined();
@@ -94,10 +120,19 @@ describe('an ImagePipeline on resources of its own', () => {
   test('GIVEN a FailureTopic THEN failed actions and retention errors go to it', () => {
     const team = teamStack();
     const failures = new FailureTopic(team.stack, 'Failures', { namespace: 'team' });
-    new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, failureTopic: failures.topic });
+    new ImagePipeline(team.stack, 'Python', {
+      imageId: 'python',
+      namespace: 'team',
+      sourceBucket: team.sourceBucket,
+      repository: team.repository,
+      failureTopic: failures.topic,
+    });
     const template = Template.fromStack(team.stack);
     const topic = { Ref: logicalId(failures.topic) };
-    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: [pipelineName('team', 'image', 'python')], state: ['FAILED'] }) }), Targets: [Match.objectLike({ Arn: topic })] });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: Match.objectLike({ pipeline: [pipelineName('team', 'image', 'python')], state: ['FAILED'] }) }),
+      Targets: [Match.objectLike({ Arn: topic })],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmActions: [topic] });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { DestinationConfig: { OnFailure: { Destination: topic } } });
   });
@@ -105,7 +140,13 @@ describe('an ImagePipeline on resources of its own', () => {
   test('GIVEN a FailureTopic THEN cdk-nag AwsSolutionsChecks stay clean', () => {
     const team = teamStack();
     const failures = new FailureTopic(team.stack, 'Failures', { namespace: 'team', notify: ['platform@example.com'] });
-    new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, failureTopic: failures.topic });
+    new ImagePipeline(team.stack, 'Python', {
+      imageId: 'python',
+      namespace: 'team',
+      sourceBucket: team.sourceBucket,
+      repository: team.repository,
+      failureTopic: failures.topic,
+    });
     const app = team.stack.node.root as App;
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
@@ -114,16 +155,23 @@ describe('an ImagePipeline on resources of its own', () => {
   test('GIVEN both a warehouse and a failureTopic THEN it refuses, saying to pass one', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const failures = new FailureTopic(stack, 'Failures');
-    expect(() => new ImagePipeline(stack, 'Python', { imageId: 'python', warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), failureTopic: failures.topic })).toThrow(ImagePipelinePropsError);
-    expect(() => new ImagePipeline(stack, 'Node', { imageId: 'node', warehouse: Warehouse.fromNamespace(stack, 'W2', 'acme'), failureTopic: failures.topic })).toThrow(
-      /both warehouse and failureTopic are given: pass either a warehouse or your own resources/,
-    );
+    expect(
+      () =>
+        new ImagePipeline(stack, 'Python', { imageId: 'python', warehouse: Warehouse.fromNamespace(stack, 'Warehouse', 'acme'), failureTopic: failures.topic }),
+    ).toThrow(ImagePipelinePropsError);
+    expect(
+      () => new ImagePipeline(stack, 'Node', { imageId: 'node', warehouse: Warehouse.fromNamespace(stack, 'W2', 'acme'), failureTopic: failures.topic }),
+    ).toThrow(/both warehouse and failureTopic are given: pass either a warehouse or your own resources/);
   });
 });
 
 test('ImageRetention without a failure topic keeps its asynchronous invocations unretried and sends nothing', () => {
   const stack = new Stack(new App(), 'Stack', { env: ENV });
-  const retention = new ImageRetention(stack, 'Retention', { registryHost: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', releaseRepository: 'team/images/python', stagingRepository: 'team/builds/python' });
+  const retention = new ImageRetention(stack, 'Retention', {
+    registryHost: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    releaseRepository: 'team/images/python',
+    stagingRepository: 'team/builds/python',
+  });
   const template = Template.fromStack(stack);
   expect(retention.failureAlarm).toBeUndefined();
   template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: Match.absent() });

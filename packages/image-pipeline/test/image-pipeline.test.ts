@@ -19,7 +19,11 @@ function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
   return { stack, imagePipeline, template: Template.fromStack(stack) };
 }
 
-function pipelineStages(template: Template): { Name: string; BeforeEntry?: unknown; Actions: { Name: string; RunOrder: number; ActionTypeId: { Provider: string }; Configuration: Record<string, unknown>; Namespace?: string }[] }[] {
+function pipelineStages(template: Template): {
+  Name: string;
+  BeforeEntry?: unknown;
+  Actions: { Name: string; RunOrder: number; ActionTypeId: { Provider: string }; Configuration: Record<string, unknown>; Namespace?: string }[];
+}[] {
   const pipelines = Object.values(template.findResources('AWS::CodePipeline::Pipeline'));
   expect(pipelines).toHaveLength(1);
   return pipelines[0].Properties.Stages;
@@ -70,8 +74,18 @@ describe('ImagePipeline with default props', () => {
     ]);
     const projects = projectsByName(ctx.template);
     const env = (action: { Configuration: Record<string, unknown> }) => projects[(action.Configuration.ProjectName as { Ref: string }).Ref].Environment;
-    expect(env(build.Actions[0])).toMatchObject({ Type: 'LINUX_CONTAINER', Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0', ComputeType: 'BUILD_GENERAL1_MEDIUM', PrivilegedMode: true });
-    expect(env(build.Actions[1])).toMatchObject({ Type: 'ARM_CONTAINER', Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0', ComputeType: 'BUILD_GENERAL1_MEDIUM', PrivilegedMode: true });
+    expect(env(build.Actions[0])).toMatchObject({
+      Type: 'LINUX_CONTAINER',
+      Image: 'aws/codebuild/amazonlinux-x86_64-standard:5.0',
+      ComputeType: 'BUILD_GENERAL1_MEDIUM',
+      PrivilegedMode: true,
+    });
+    expect(env(build.Actions[1])).toMatchObject({
+      Type: 'ARM_CONTAINER',
+      Image: 'aws/codebuild/amazonlinux-aarch64-standard:3.0',
+      ComputeType: 'BUILD_GENERAL1_MEDIUM',
+      PrivilegedMode: true,
+    });
   });
 
   test('Test runs one CodeBuild action per platform in parallel, each on native hardware', () => {
@@ -94,8 +108,15 @@ describe('ImagePipeline with default props', () => {
   });
 
   test('the Build role reads the image tool, one object of the CDK asset bucket, and nothing else of that bucket', () => {
-    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole)).filter((s) => s.resources.some((r) => r.includes('cdk-hnb659fds-assets')));
-    expect(statements).toEqual([{ actions: ['s3:GetObject'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js$/)] }]);
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.buildRole)).filter((s) =>
+      s.resources.some((r) => r.includes('cdk-hnb659fds-assets')),
+    );
+    expect(statements).toEqual([
+      {
+        actions: ['s3:GetObject'],
+        resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-\$\{AWS::AccountId\}-\$\{AWS::Region\}\/[0-9a-f]{64}\.js$/)],
+      },
+    ]);
     const [build] = Object.entries(projectsByName(ctx.template)).filter(([id]) => id.includes('BuildAmd64'));
     const variables = JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables;
     expect(statements[0].resources[0]).toBe(`arn:<AWS::Partition>:s3:::${variables.TOOL_BUCKET}/${variables.TOOL_KEY}`);
@@ -153,7 +174,9 @@ describe('ImagePipeline with default props', () => {
     expect(pattern['detail-type']).toEqual(['Object Created']);
     expect(pattern.detail.object).toEqual({ key: ['devcontainers/images/python.zip'] });
     expect(pattern.detail.bucket.name.map(cfnText)).toEqual([expect.stringMatching(/^<SsmParameterValuedevcontainersfactorysourcebucketname/)]);
-    expect(cfnText(rule.Properties.Targets[0].Arn)).toBe(`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(ctx.imagePipeline.pipeline)}>`);
+    expect(cfnText(rule.Properties.Targets[0].Arn)).toBe(
+      `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(ctx.imagePipeline.pipeline)}>`,
+    );
   });
 
   test('the Test role can pull the image but cannot push or move tags', () => {
@@ -167,8 +190,18 @@ describe('ImagePipeline with default props', () => {
 
   test('the Release function writes the release repository and only reads staging (manifests and blobs to mount or copy)', () => {
     const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.releaseFunction.role!));
-    const on = (name: string) => [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
-    expect(on('devcontainers/images/python')).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:InitiateLayerUpload', 'ecr:ListImages', 'ecr:PutImage', 'ecr:UploadLayerPart']));
+    const on = (name: string) =>
+      [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
+    expect(on('devcontainers/images/python')).toEqual(
+      expect.arrayContaining([
+        'ecr:BatchGetImage',
+        'ecr:CompleteLayerUpload',
+        'ecr:InitiateLayerUpload',
+        'ecr:ListImages',
+        'ecr:PutImage',
+        'ecr:UploadLayerPart',
+      ]),
+    );
     expect(on('devcontainers/builds/python')).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
   });
 
@@ -188,10 +221,20 @@ describe('ImagePipeline with default props', () => {
   });
 
   test('the Manifest function reads configs and puts the index and its configuration in staging only', () => {
-    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.manifestFunction.role!)).filter((s) => s.actions.some((a) => a.startsWith('ecr:')));
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.manifestFunction.role!)).filter((s) =>
+      s.actions.some((a) => a.startsWith('ecr:')),
+    );
     expect(statements).toEqual([
       {
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:PutImage', 'ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload'],
+        actions: [
+          'ecr:BatchGetImage',
+          'ecr:GetDownloadUrlForLayer',
+          'ecr:PutImage',
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:InitiateLayerUpload',
+          'ecr:UploadLayerPart',
+          'ecr:CompleteLayerUpload',
+        ],
         resources: ['arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/builds/python'],
       },
       // The login of ECR's OCI endpoint, through which the configuration zip goes up.
@@ -199,7 +242,7 @@ describe('ImagePipeline with default props', () => {
     ]);
   });
 
-  test('the Build and Test roles read only their pipeline\'s artifacts and only decrypt: no bucket-wide read, no kms:Encrypt, no default log groups or report groups', () => {
+  test("the Build and Test roles read only their pipeline's artifacts and only decrypt: no bucket-wide read, no kms:Encrypt, no default log groups or report groups", () => {
     for (const role of [ctx.imagePipeline.buildRole, ctx.imagePipeline.testRole]) {
       const statements = roleStatements(ctx.template, logicalId(role));
       const actions = statements.flatMap((s) => s.actions);
@@ -208,10 +251,15 @@ describe('ImagePipeline with default props', () => {
       // (Build's read of the image tool, one object, has a test of its own.)
       const s3 = statements.filter((s) => s.actions.some((a) => a.startsWith('s3:')) && !s.resources.some((r) => r.includes('cdk-hnb659fds-assets')));
       expect(s3).toEqual([
-        { actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/dcf-[0-9a-f]{12}-dev\/\*$/)] },
+        {
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>\/dcf-[0-9a-f]{12}-dev\/\*$/)],
+        },
         { actions: ['s3:GetBucketLocation'], resources: [expect.stringMatching(/^arn:<AWS::Partition>:s3:::<SsmParameterValue\w+artifactbucketname\w+>$/)] },
       ]);
-      expect(statements.filter((s) => s.actions.some((a) => a.startsWith('logs:'))).flatMap((s) => s.resources)).toEqual([`<${logicalId(ctx.imagePipeline.logGroup)}.Arn>`]);
+      expect(statements.filter((s) => s.actions.some((a) => a.startsWith('logs:'))).flatMap((s) => s.resources)).toEqual([
+        `<${logicalId(ctx.imagePipeline.logGroup)}.Arn>`,
+      ]);
     }
   });
 
@@ -263,9 +311,13 @@ describe('ImagePipeline with default props', () => {
 
   test('Release and retention share the lock of the image: the Release function names the table and may take and give up only the lock items of its repositories', () => {
     const table = logicalId(ctx.imagePipeline.retention!.lockTable);
-    const release = ctx.template.findResources('AWS::Lambda::Function', { Properties: { Role: { 'Fn::GetAtt': [logicalId(ctx.imagePipeline.releaseFunction.role!), 'Arn'] } } });
+    const release = ctx.template.findResources('AWS::Lambda::Function', {
+      Properties: { Role: { 'Fn::GetAtt': [logicalId(ctx.imagePipeline.releaseFunction.role!), 'Arn'] } },
+    });
     expect(Object.values(release).map((f) => f.Properties.Environment.Variables.DCF_RELEASE_LOCK_TABLE)).toEqual([{ Ref: table }]);
-    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.releaseFunction.role!)).filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    const statements = roleStatements(ctx.template, logicalId(ctx.imagePipeline.releaseFunction.role!)).filter((s) =>
+      s.actions.some((a) => a.startsWith('dynamodb:')),
+    );
     expect(statements.map((s) => s.actions)).toEqual([['dynamodb:PutItem', 'dynamodb:DeleteItem']]);
     expect(JSON.stringify(statements)).toContain(table);
   });
@@ -273,30 +325,45 @@ describe('ImagePipeline with default props', () => {
   test('retention runs daily on the release and staging repositories of the image, keeping 10 date tags and staging builds for 14 days', () => {
     const fn = ctx.imagePipeline.retention!.function;
     const env = ctx.template.findResources('AWS::Lambda::Function')[logicalId(fn)].Properties.Environment.Variables;
-    expect(env).toMatchObject({ RELEASE_REPOSITORY: 'devcontainers/images/python', STAGING_REPOSITORY: 'devcontainers/builds/python', KEEP_DATE_TAGS: '10', STAGING_MAX_AGE_DAYS: '14' });
+    expect(env).toMatchObject({
+      RELEASE_REPOSITORY: 'devcontainers/images/python',
+      STAGING_REPOSITORY: 'devcontainers/builds/python',
+      KEEP_DATE_TAGS: '10',
+      STAGING_MAX_AGE_DAYS: '14',
+    });
     ctx.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
     expect(pipelineIn({ retention: false }).imagePipeline.retention).toBeUndefined();
     const custom = pipelineIn({ retention: { keepDateTags: 3 } });
-    expect(custom.template.findResources('AWS::Lambda::Function')[logicalId(custom.imagePipeline.retention!.function)].Properties.Environment.Variables.KEEP_DATE_TAGS).toBe('3');
+    expect(
+      custom.template.findResources('AWS::Lambda::Function')[logicalId(custom.imagePipeline.retention!.function)].Properties.Environment.Variables
+        .KEEP_DATE_TAGS,
+    ).toBe('3');
   });
 });
 
 describe('buildspecs in the template', () => {
   let projects: ReturnType<typeof projectsByName>;
   beforeAll(() => {
-    projects = projectsByName(pipelineIn({ platforms: ['linux/arm64'], devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: OTHER_CLI_INTEGRITY }).template);
+    projects = projectsByName(
+      pipelineIn({ platforms: ['linux/arm64'], devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: OTHER_CLI_INTEGRITY }).template,
+    );
   });
   const spec = (prefix: string) => JSON.parse(cfnText(Object.entries(projects).find(([id]) => id.includes(prefix))![1].Source.BuildSpec));
 
   test('Build and Test pin the devcontainer CLI and its integrity, Build turns attestations off and pushes <build>-<arch>', () => {
     const build = spec('BuildArm64');
-    const pin = { DEVCONTAINER_CLI_VERSION: '0.88.1', DEVCONTAINER_CLI_SHA512: Buffer.from(OTHER_CLI_INTEGRITY.slice('sha512-'.length), 'base64').toString('hex') };
+    const pin = {
+      DEVCONTAINER_CLI_VERSION: '0.88.1',
+      DEVCONTAINER_CLI_SHA512: Buffer.from(OTHER_CLI_INTEGRITY.slice('sha512-'.length), 'base64').toString('hex'),
+    };
     expect(build.env.variables).toMatchObject({ ...pin, BUILDX_NO_DEFAULT_ATTESTATIONS: '1', PLATFORM: 'linux/arm64', CACHE_TAG: 'buildcache-arm64' });
     expect(spec('TestArm64').env.variables).toMatchObject(pin);
     // A configuration's ${localEnv:DCF_REGISTRY} / ${localEnv:DCF_NAMESPACE} name the factory's registry and namespace in the cloud too.
     expect(cfnText(build.env.variables.DCF_REGISTRY)).toBe('<AWS::AccountId>.dkr.ecr.<AWS::Region>.<AWS::URLSuffix>');
     expect(build.env.variables.DCF_NAMESPACE).toBe('devcontainers');
-    expect(build.phases.install.commands).toContain('npm install --global --offline --ignore-scripts --no-fund --no-audit "$DEVCONTAINER_CLI_TGZ" && rm -rf "$DEVCONTAINER_CLI_DIR"');
+    expect(build.phases.install.commands).toContain(
+      'npm install --global --offline --ignore-scripts --no-fund --no-audit "$DEVCONTAINER_CLI_TGZ" && rm -rf "$DEVCONTAINER_CLI_DIR"',
+    );
     const script = build.phases.build.commands.join('\n');
     expect(script).toContain('--image-name "$REGISTRY/$REPOSITORY:${BUILD_ID}-arm64"');
     expect(script).toContain('--push');
@@ -317,7 +384,9 @@ describe('buildspecs in the template', () => {
   test('Test pulls the index for its platform and checks architecture, label and the configuration tests', () => {
     const testSpec = spec('TestArm64');
     expect(testSpec.env.variables).toMatchObject({ PLATFORM: 'linux/arm64', EXPECTED_MACHINE: 'aarch64', METADATA_LABEL: 'devcontainer.metadata' });
-    expect(testSpec.phases.pre_build.commands).toEqual(expect.arrayContaining(['IMAGE="$REGISTRY/$REPOSITORY:$BUILD_ID"', 'docker pull --platform "$PLATFORM" "$IMAGE"']));
+    expect(testSpec.phases.pre_build.commands).toEqual(
+      expect.arrayContaining(['IMAGE="$REGISTRY/$REPOSITORY:$BUILD_ID"', 'docker pull --platform "$PLATFORM" "$IMAGE"']),
+    );
     const script: string = testSpec.phases.build.commands.join('\n');
     expect(script).toContain('--entrypoint uname "$IMAGE" -m');
     expect(script).toContain('if [ -f "$CODEBUILD_SRC_DIR/test-project/test.sh" ]; then');
@@ -338,7 +407,9 @@ describe('buildspecs in the template', () => {
   test('Build creates its docker-container builder from the BuildKit image, from ECR Public by default (never Docker Hub), pinned to a release', () => {
     const build = spec('BuildArm64');
     expect(build.env.variables.BUILDKIT_IMAGE).toBe('public.ecr.aws/vend/moby/buildkit:v0.32.2');
-    expect(build.phases.pre_build.commands).toContain('docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use');
+    expect(build.phases.pre_build.commands).toContain(
+      'docker buildx create --name devcontainer-factory --driver docker-container --driver-opt "image=${BUILDKIT_IMAGE}" --bootstrap --use',
+    );
     expect(spec('TestArm64').env.variables.BUILDKIT_IMAGE).toBeUndefined();
   });
 
@@ -374,12 +445,16 @@ describe('the BuildKit image pin', () => {
 
   test('the default is pinned by tag only, and a synth-time warning says to pin it by digest', () => {
     const [warning] = warnings({});
-    expect(warning.entry.data).toMatch(/the BuildKit image of Build, the default vend\/moby\/buildkit:v0\.32\.2, is pinned by tag only, which its registry can move to other content: pin it by digest \(buildkitImage: '<image>:<tag>@sha256:<digest>'/);
+    expect(warning.entry.data).toMatch(
+      /the BuildKit image of Build, the default vend\/moby\/buildkit:v0\.32\.2, is pinned by tag only, which its registry can move to other content: pin it by digest \(buildkitImage: '<image>:<tag>@sha256:<digest>'/,
+    );
     expect(warning.entry.data).toContain('[ack: devcontainer-factory:buildkit-image-not-pinned]');
   });
 
   test('a tag of the caller is warned of too; a digest, with or without a tag, is not', () => {
-    expect(warnings({ buildkitImage: 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1' })[0].entry.data).toMatch(/'public\.ecr\.aws\/vend\/moby\/buildkit:buildx-stable-1', is pinned by tag only/);
+    expect(warnings({ buildkitImage: 'public.ecr.aws/vend/moby/buildkit:buildx-stable-1' })[0].entry.data).toMatch(
+      /'public\.ecr\.aws\/vend\/moby\/buildkit:buildx-stable-1', is pinned by tag only/,
+    );
     expect(warnings({ buildkitImage: `public.ecr.aws/vend/moby/buildkit:v0.32.2@${DIGEST}` })).toEqual([]);
     expect(warnings({ buildkitImage: `public.ecr.aws/vend/moby/buildkit@${DIGEST}` })).toEqual([]);
   });
@@ -390,7 +465,12 @@ describe('the BuildKit image pin', () => {
     new ImagePipeline(stack, 'P', { warehouse, imageId: 'python', buildkitImage: `${warehouse.registryHost}/mirror/moby/buildkit:v0.32.2@${DIGEST}` });
     new ImagePipeline(stack, 'Q', { warehouse, imageId: 'node', buildkitImage: Token.asString({ resolve: () => 'from-a-parameter' }) });
     const found = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('BuildKit image of Build'));
-    expect(found.map((w) => [w.id, w.entry.data])).toEqual([['/Default/Q', expect.stringMatching(/^the BuildKit image of Build is resolved at deploy time, so nothing checks that it names its registry and a digest/)]]);
+    expect(found.map((w) => [w.id, w.entry.data])).toEqual([
+      [
+        '/Default/Q',
+        expect.stringMatching(/^the BuildKit image of Build is resolved at deploy time, so nothing checks that it names its registry and a digest/),
+      ],
+    ]);
   });
 });
 
@@ -428,7 +508,9 @@ describe('ImagePipeline with ecrPublicCachePrefix', () => {
     // THEN the Build buildspec names BuildKit in the factory registry
     const [build] = Object.entries(projectsByName(template)).filter(([id]) => id.includes('BuildAmd64'));
     expect(cfnText(build[1].Source.BuildSpec)).toContain('.dkr.ecr.');
-    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toMatch(/^<AWS::AccountId>\.dkr\.ecr\.<AWS::Region>\.<AWS::URLSuffix>\/devcontainers\/ecr-public\/vend\/moby\/buildkit:v0\.32\.2$/);
+    expect(JSON.parse(cfnText(build[1].Source.BuildSpec)).env.variables.BUILDKIT_IMAGE).toMatch(
+      /^<AWS::AccountId>\.dkr\.ecr\.<AWS::Region>\.<AWS::URLSuffix>\/devcontainers\/ecr-public\/vend\/moby\/buildkit:v0\.32\.2$/,
+    );
     // and the Build role may import upstream images only under the prefix
     const statements = roleStatements(template, logicalId(imagePipeline.buildRole));
     const importing = statements.filter((s) => s.actions.includes('ecr:BatchImportUpstreamImage'));
@@ -447,11 +529,19 @@ describe('ImagePipeline with dependsOn', () => {
       EventPattern: {
         source: ['aws.ecr'],
         'detail-type': ['ECR Image Action'],
-        detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': ['devcontainers/images/base', 'devcontainers/images/tools'], 'image-tag': ['latest'] },
+        detail: {
+          'action-type': ['PUSH'],
+          result: ['SUCCESS'],
+          'repository-name': ['devcontainers/images/base', 'devcontainers/images/tools'],
+          'image-tag': ['latest'],
+        },
       },
     });
     const prepare = pipelineStages(template).find((s) => s.Name === 'Prepare')!;
-    expect(JSON.parse(cfnText(prepare.Actions[0].Configuration.UserParameters)).baseRepositories).toEqual(['devcontainers/images/base', 'devcontainers/images/tools']);
+    expect(JSON.parse(cfnText(prepare.Actions[0].Configuration.UserParameters)).baseRepositories).toEqual([
+      'devcontainers/images/base',
+      'devcontainers/images/tools',
+    ]);
     // and Build may pull the bases but push only its own repository
     const buildStatements = roleStatements(template, logicalId(imagePipeline.buildRole));
     const pullBases = buildStatements.filter((s) => s.resources.some((r) => r.endsWith('repository/devcontainers/images/base')));
@@ -478,13 +568,28 @@ describe('ImagePipeline validation', () => {
     [{ dependsOn: ['Base'] }, /dependsOn of image 'python': image id 'Base' is invalid/],
     [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
     [{ buildkitImage: '' }, /buildkitImage '' is not an image reference with a registry host: .* e\.g\. public\.ecr\.aws\/vend\/moby\/buildkit:v0\.32\.2/],
-    [{ buildkitImage: 'public.ecr.aws/vend/moby/buildkit' }, /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit' names neither a tag nor a digest, so every build would pull whatever :latest is then: pin a release/],
-    [{ buildkitImage: 'public.ecr.aws/vend/moby/buildkit@sha256:abc' }, /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit@sha256:abc' is not an image reference/],
-    [{ devcontainerCliVersion: '0.88.1' }, /devcontainerCliVersion '0\.88\.1' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/],
+    [
+      { buildkitImage: 'public.ecr.aws/vend/moby/buildkit' },
+      /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit' names neither a tag nor a digest, so every build would pull whatever :latest is then: pin a release/,
+    ],
+    [
+      { buildkitImage: 'public.ecr.aws/vend/moby/buildkit@sha256:abc' },
+      /buildkitImage 'public\.ecr\.aws\/vend\/moby\/buildkit@sha256:abc' is not an image reference/,
+    ],
+    [
+      { devcontainerCliVersion: '0.88.1' },
+      /devcontainerCliVersion '0\.88\.1' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity/,
+    ],
     [{ devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: 'sha512-short' }, /devcontainerCliIntegrity 'sha512-short' is not an npm sha512 integrity/],
     [{ dockerHubCachePrefix: 'Hub' }, /dockerHubCachePrefix 'Hub' is not an ECR pull-through cache prefix/],
-    [{ dockerHubCachePrefix: 'devcontainers/cache', ecrPublicCachePrefix: 'devcontainers/cache' }, /dockerHubCachePrefix 'devcontainers\/cache' is the ECR Public cache's prefix/],
-    [{ buildkitImage: 'moby/buildkit:buildx-stable-1' }, /buildkitImage 'moby\/buildkit:buildx-stable-1' is not an image reference with a registry host: .*pulled anonymously from Docker Hub/],
+    [
+      { dockerHubCachePrefix: 'devcontainers/cache', ecrPublicCachePrefix: 'devcontainers/cache' },
+      /dockerHubCachePrefix 'devcontainers\/cache' is the ECR Public cache's prefix/,
+    ],
+    [
+      { buildkitImage: 'moby/buildkit:buildx-stable-1' },
+      /buildkitImage 'moby\/buildkit:buildx-stable-1' is not an image reference with a registry host: .*pulled anonymously from Docker Hub/,
+    ],
     [{ ecrPublicCachePrefix: 'x' }, /ecrPublicCachePrefix 'x' is not an ECR pull-through cache prefix: use 2 to 30/],
     [{ ecrPublicCachePrefix: 'Devcontainers/ECR' }, /ecrPublicCachePrefix 'Devcontainers\/ECR' is not an ECR pull-through cache prefix/],
     [{ pullThroughCachePrefixes: ['acme/docker-hub', 'Hub'] }, /pullThroughCachePrefixes 'Hub' is not an ECR pull-through cache prefix/],
@@ -505,12 +610,12 @@ describe('ImagePipelineStack', () => {
     expect(stack.stackName).toBe('acme-image-node');
     const parameters = Template.fromStack(stack).toJSON().Parameters;
     const ssm = Object.values(parameters).filter((p) => (p as { Type: string }).Type === 'AWS::SSM::Parameter::Value<String>');
-    expect(ssm.map((p) => (p as { Default: string }).Default).filter((name) => name.startsWith('/acme/')).sort()).toEqual([
-      '/acme/factory/artifact-bucket-name',
-      '/acme/factory/failure-topic-arn',
-      '/acme/factory/s3-key-arn',
-      '/acme/factory/source-bucket-name',
-    ]);
+    expect(
+      ssm
+        .map((p) => (p as { Default: string }).Default)
+        .filter((name) => name.startsWith('/acme/'))
+        .sort(),
+    ).toEqual(['/acme/factory/artifact-bucket-name', '/acme/factory/failure-topic-arn', '/acme/factory/s3-key-arn', '/acme/factory/source-bucket-name']);
     Template.fromStack(stack).hasResourceProperties('AWS::CodePipeline::Pipeline', { Name: pipelineName('acme', 'image', 'node') });
   });
 

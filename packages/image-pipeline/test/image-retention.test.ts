@@ -104,7 +104,10 @@ test('the props set the schedule, numbers, dry run, log group and ARNs', () => {
   });
   template.resourceCountIs('AWS::Logs::LogGroup', 1);
   const ecr = statements(template).find((s) => [s.Action].flat().includes('ecr:BatchDeleteImage'))!;
-  expect(ecr.Resource).toEqual(['arn:aws:ecr:eu-west-1:111111111111:repository/devcontainers/images/python', 'arn:aws:ecr:eu-west-1:222222222222:repository/devcontainers/builds/python']);
+  expect(ecr.Resource).toEqual([
+    'arn:aws:ecr:eu-west-1:111111111111:repository/devcontainers/images/python',
+    'arn:aws:ecr:eu-west-1:222222222222:repository/devcontainers/builds/python',
+  ]);
   expect(ecr.Action).toEqual([...IMAGE_RETENTION_ACTIONS]);
 });
 
@@ -172,6 +175,11 @@ describe('the release lock Retention and Release share', () => {
     retention.grantLock(other);
     const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Other') }] } });
     const granted = Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement);
-    expect(granted).toEqual([expect.objectContaining({ Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`${HOST}/devcontainers/images/python`, `${HOST}/devcontainers/builds/python`] } } })]);
+    expect(granted).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`${HOST}/devcontainers/images/python`, `${HOST}/devcontainers/builds/python`] } },
+      }),
+    ]);
   });
 });

@@ -31,13 +31,23 @@ function teamStack(app = new App()) {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     serverAccessLogsPrefix: 'access-logs/',
   });
-  const repository = new ecr.Repository(stack, 'Repository', { repositoryName: 'team/images/python', imageScanOnPush: true, encryption: ecr.RepositoryEncryption.KMS });
+  const repository = new ecr.Repository(stack, 'Repository', {
+    repositoryName: 'team/images/python',
+    imageScanOnPush: true,
+    encryption: ecr.RepositoryEncryption.KMS,
+  });
   return { app, stack, encryptionKey, sourceBucket, repository };
 }
 
 function pipelineIn(props: Partial<ImagePipelineProps> = {}) {
   const team = teamStack();
-  const imagePipeline = new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, ...props });
+  const imagePipeline = new ImagePipeline(team.stack, 'Python', {
+    imageId: 'python',
+    namespace: 'team',
+    sourceBucket: team.sourceBucket,
+    repository: team.repository,
+    ...props,
+  });
   return { ...team, imagePipeline, template: Template.fromStack(team.stack) };
 }
 
@@ -55,7 +65,7 @@ describe('own bucket, key and repository, no warehouse', () => {
     expect(Template.fromStack(Stack.of(imagePipeline)).findResources('AWS::SSM::Parameter')).toEqual({});
   });
 
-  test("GIVEN a bucket of the app THEN its EventBridge notifications are switched on and there is no warning", () => {
+  test('GIVEN a bucket of the app THEN its EventBridge notifications are switched on and there is no warning', () => {
     const { stack, template, sourceBucket } = pipelineIn();
     template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
     expect(template.findResources('AWS::S3::Bucket', { Properties: { NotificationConfiguration: Match.anyValue() } })).toHaveProperty(logicalId(sourceBucket));
@@ -98,7 +108,16 @@ describe('own bucket, key and repository, no warehouse', () => {
       Properties: {
         EncryptionConfiguration: { EncryptionType: 'KMS' },
         ImageScanningConfiguration: { ScanOnPush: true },
-        LifecyclePolicy: { LifecyclePolicyText: Match.serializedJson({ rules: [Match.objectLike({ selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } })] }) },
+        LifecyclePolicy: {
+          LifecyclePolicyText: Match.serializedJson({
+            rules: [
+              Match.objectLike({
+                selection: { tagStatus: 'any', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 },
+                action: { type: 'expire' },
+              }),
+            ],
+          }),
+        },
       },
       DeletionPolicy: 'Retain',
     });
@@ -115,13 +134,23 @@ describe('own bucket, key and repository, no warehouse', () => {
     expect(staging.Properties.EmptyOnDelete).toBe(true);
     expect(staging.Properties.LifecyclePolicy.LifecyclePolicyText).toContain('"countNumber":3');
     template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
-    template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete', Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) } } });
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Delete',
+      Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7 })]) } },
+    });
   });
 
   test('GIVEN no artifactBucket THEN one is created: SSE-KMS with the source key, SSL-only, public access blocked', () => {
     const { template, encryptionKey } = pipelineIn();
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(encryptionKey), 'Arn'] } } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [logicalId(encryptionKey), 'Arn'] } },
+          },
+        ],
+      },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-artifacts', ExpirationInDays: 7 })]) },
     });
@@ -134,7 +163,13 @@ describe('own bucket, key and repository, no warehouse', () => {
     const team = teamStack();
     const artifactBucket = new s3.Bucket(team.stack, 'Artifacts', { encryptionKey: team.encryptionKey, enforceSSL: true });
     const stagingRepository = new ecr.Repository(team.stack, 'Staging');
-    const imagePipeline = new ImagePipeline(team.stack, 'Python', { imageId: 'python', sourceBucket: team.sourceBucket, repository: team.repository, stagingRepository, artifactBucket });
+    const imagePipeline = new ImagePipeline(team.stack, 'Python', {
+      imageId: 'python',
+      sourceBucket: team.sourceBucket,
+      repository: team.repository,
+      stagingRepository,
+      artifactBucket,
+    });
     const template = Template.fromStack(team.stack);
     template.resourceCountIs('AWS::ECR::Repository', 2);
     template.resourceCountIs('AWS::S3::Bucket', 2); // the source and the given artifact bucket
@@ -149,7 +184,8 @@ describe('own bucket, key and repository, no warehouse', () => {
     new ImagePipeline(team.stack, 'Python', { imageId: 'python', sourceBucket: team.sourceBucket, repository: team.repository, logGroup });
     const template = Template.fromStack(team.stack);
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
-    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(logGroup) });
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logicalId(logGroup) });
   });
 
   test('GIVEN logRetention THEN the created log group keeps events that long', () => {
@@ -179,10 +215,25 @@ describe('pipelineName', () => {
 
   test('GIVEN two pipelines of one namespace whose names share their first 20 characters THEN the second is refused', () => {
     const team = teamStack();
-    new ImagePipeline(team.stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository: team.repository, pipelineName: 'team-images-python-main-a' });
+    new ImagePipeline(team.stack, 'Python', {
+      imageId: 'python',
+      namespace: 'team',
+      sourceBucket: team.sourceBucket,
+      repository: team.repository,
+      pipelineName: 'team-images-python-main-a',
+    });
     const other = new ecr.Repository(team.stack, 'NodeRepository', { repositoryName: 'team/images/node' });
-    const make = () => new ImagePipeline(team.stack, 'Node', { imageId: 'node', namespace: 'team', sourceBucket: team.sourceBucket, repository: other, pipelineName: 'team-images-python-main-b' });
-    expect(make).toThrow(/pipelineName 'team-images-python-main-b' starts with the same 20 characters as the pipeline 'team-images-python-main-a' of namespace 'team' \('team-images-python-m'\)/);
+    const make = () =>
+      new ImagePipeline(team.stack, 'Node', {
+        imageId: 'node',
+        namespace: 'team',
+        sourceBucket: team.sourceBucket,
+        repository: other,
+        pipelineName: 'team-images-python-main-b',
+      });
+    expect(make).toThrow(
+      /pipelineName 'team-images-python-main-b' starts with the same 20 characters as the pipeline 'team-images-python-main-a' of namespace 'team' \('team-images-python-m'\)/,
+    );
   });
 
   test.each([
@@ -197,10 +248,16 @@ describe('pipelineName', () => {
 });
 
 describe('missing or inconsistent props', () => {
-  const invalid = (props: Partial<ImagePipelineProps>, withRepository = true) => () => {
-    const team = teamStack();
-    new ImagePipeline(team.stack, 'Python', { imageId: 'python', ...(withRepository ? { repository: team.repository } : {}), ...props } as ImagePipelineProps);
-  };
+  const invalid =
+    (props: Partial<ImagePipelineProps>, withRepository = true) =>
+    () => {
+      const team = teamStack();
+      new ImagePipeline(team.stack, 'Python', {
+        imageId: 'python',
+        ...(withRepository ? { repository: team.repository } : {}),
+        ...props,
+      } as ImagePipelineProps);
+    };
 
   test('the props errors are FactoryErrors', () => {
     expect(new ImagePipelinePropsError('x')).toBeInstanceOf(FactoryError);
@@ -210,7 +267,9 @@ describe('missing or inconsistent props', () => {
   test('GIVEN neither a warehouse nor a source bucket THEN the error names the path and both ways', () => {
     const make = () => new ImagePipeline(new Stack(new App(), 'Team'), 'Python', { imageId: 'python' });
     expect(make).toThrow(ImagePipelinePropsError);
-    expect(make).toThrow(/^Team\/Python: warehouse or sourceBucket is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace\(this, 'Warehouse', 'devcontainers'\), or your own sourceBucket .* and repository$/);
+    expect(make).toThrow(
+      /^Team\/Python: warehouse or sourceBucket is missing: pass the namespace's warehouse, e.g. Warehouse.fromNamespace\(this, 'Warehouse', 'devcontainers'\), or your own sourceBucket .* and repository$/,
+    );
   });
 
   test('GIVEN a repository but no source bucket THEN the error says what alone is not enough', () => {
@@ -269,7 +328,13 @@ describe('missing or inconsistent props', () => {
   test('GIVEN logGroup and logRetention THEN the error says logRetention is for the created log group', () => {
     const make = () => {
       const team = teamStack();
-      new ImagePipeline(team.stack, 'Python', { imageId: 'python', sourceBucket: team.sourceBucket, repository: team.repository, logGroup: new logs.LogGroup(team.stack, 'L'), logRetention: logs.RetentionDays.ONE_DAY });
+      new ImagePipeline(team.stack, 'Python', {
+        imageId: 'python',
+        sourceBucket: team.sourceBucket,
+        repository: team.repository,
+        logGroup: new logs.LogGroup(team.stack, 'L'),
+        logRetention: logs.RetentionDays.ONE_DAY,
+      });
     };
     expect(make).toThrow(/^Team\/Python: logRetention applies only to the log group the pipeline creates/);
   });

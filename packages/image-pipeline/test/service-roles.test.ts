@@ -30,7 +30,9 @@ function trustOf(template: Template): { role: string; service: string; condition
     (r.Properties.AssumeRolePolicyDocument.Statement as TrustStatement[]).map((st) => ({
       role,
       service: st.Principal.Service,
-      conditions: Object.fromEntries(Object.entries(st.Condition ?? {}).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, cfnText(v)]))])),
+      conditions: Object.fromEntries(
+        Object.entries(st.Condition ?? {}).map(([op, keys]) => [op, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, cfnText(v)]))]),
+      ),
     })),
   );
 }
@@ -44,14 +46,23 @@ describe('trust policies', () => {
   test('every role can be assumed only by its service acting for this account (aws:SourceAccount)', () => {
     const trust = trustOf(ctx.template);
     expect(trust.length).toBeGreaterThanOrEqual(9);
-    for (const t of trust) expect({ role: t.role, account: t.conditions.StringEquals?.['aws:SourceAccount'] }).toEqual({ role: t.role, account: '<AWS::AccountId>' });
+    for (const t of trust)
+      expect({ role: t.role, account: t.conditions.StringEquals?.['aws:SourceAccount'] }).toEqual({ role: t.role, account: '<AWS::AccountId>' });
   });
 
   test('CodeBuild only for a project, EventBridge only for a rule, CodePipeline only for this pipeline, of this account and region (aws:SourceArn)', () => {
-    const sourceArns = (service: string) => [...new Set(trustOf(ctx.template).filter((t) => t.service === service).map((t) => t.conditions.ArnLike?.['aws:SourceArn']))];
+    const sourceArns = (service: string) => [
+      ...new Set(
+        trustOf(ctx.template)
+          .filter((t) => t.service === service)
+          .map((t) => t.conditions.ArnLike?.['aws:SourceArn']),
+      ),
+    ];
     expect(sourceArns('codebuild.amazonaws.com')).toEqual(['arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*']);
     expect(sourceArns('events.amazonaws.com')).toEqual(['arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/*']);
-    expect(sourceArns('codepipeline.amazonaws.com')).toEqual([`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('devcontainers', 'image', 'python')}`]);
+    expect(sourceArns('codepipeline.amazonaws.com')).toEqual([
+      `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipelineName('devcontainers', 'image', 'python')}`,
+    ]);
     // Lambda is not documented to send aws:SourceArn for an execution role: the account alone.
     expect(sourceArns('lambda.amazonaws.com')).toEqual([undefined]);
   });
@@ -86,7 +97,8 @@ describe('Lambda functions', () => {
     const { template, imagePipeline } = pipelineIn({ releaseReservedConcurrency: 1 });
     const functions = template.findResources('AWS::Lambda::Function');
     expect(functions[logicalId(imagePipeline.releaseFunction)].Properties.ReservedConcurrentExecutions).toBe(1);
-    for (const fn of [imagePipeline.prepareFunction, imagePipeline.manifestFunction]) expect(functions[logicalId(fn)].Properties.ReservedConcurrentExecutions).toBeUndefined();
+    for (const fn of [imagePipeline.prepareFunction, imagePipeline.manifestFunction])
+      expect(functions[logicalId(fn)].Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 
   test.each([0, -1, 1.5])('releaseReservedConcurrency %p is refused', (value) => {

@@ -18,7 +18,9 @@ export function cfnText(value: unknown): string {
 type Statement = { actions: string[]; resources: string[] };
 
 function statementsOf(resource: Record<string, unknown>): Statement[] {
-  return ((resource as { Properties: { PolicyDocument: unknown } }).Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement.map((st) => ({
+  return (
+    (resource as { Properties: { PolicyDocument: unknown } }).Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] }
+  ).Statement.map((st) => ({
     actions: Array.isArray(st.Action) ? st.Action : [st.Action],
     resources: (Array.isArray(st.Resource) ? st.Resource : [st.Resource]).map(cfnText),
   }));

@@ -26,7 +26,8 @@ function schedules(template: Template) {
   return Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
 }
 
-const ecrRules = (template: Template) => Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.ecr');
+const ecrRules = (template: Template) =>
+  Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.ecr');
 
 describe('the refresh schedule', () => {
   let ctx: ReturnType<typeof pipelineIn>;
@@ -61,7 +62,10 @@ describe('the refresh schedule', () => {
     const [schedule] = schedules(ctx.template);
     const roleId = (schedule.Target.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
     expect(roleStatements(ctx.template, roleId)).toEqual([
-      { actions: ['codepipeline:StartPipelineExecution'], resources: [`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(ctx.imagePipeline.pipeline)}>`] },
+      {
+        actions: ['codepipeline:StartPipelineExecution'],
+        resources: [`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(ctx.imagePipeline.pipeline)}>`],
+      },
     ]);
     const role = ctx.template.findResources('AWS::IAM::Role')[roleId].Properties;
     expect(role.ManagedPolicyArns).toBeUndefined();
@@ -76,18 +80,24 @@ describe('the refresh schedule', () => {
     expect(statement.Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
     expect(statement.Action).toBe('sts:AssumeRole');
     expect(cfnText(statement.Condition.StringEquals['aws:SourceAccount'])).toBe('<AWS::AccountId>');
-    expect(cfnText(statement.Condition.StringEquals['aws:SourceArn'])).toBe(`arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${pipelineName('devcontainers', 'image', 'python')}-refresh`);
+    expect(cfnText(statement.Condition.StringEquals['aws:SourceArn'])).toBe(
+      `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/${pipelineName('devcontainers', 'image', 'python')}-refresh`,
+    );
   });
 
   test('daily is rate(1 day)', () => {
-    expect(schedules(pipelineIn({ refresh: 'daily' }).template)).toEqual([expect.objectContaining({ ScheduleExpression: 'rate(1 day)', ScheduleExpressionTimezone: 'Etc/UTC' })]);
+    expect(schedules(pipelineIn({ refresh: 'daily' }).template)).toEqual([
+      expect.objectContaining({ ScheduleExpression: 'rate(1 day)', ScheduleExpressionTimezone: 'Etc/UTC' }),
+    ]);
   });
 
   test("'off' creates no schedule and no role for it", () => {
     const { template, imagePipeline } = pipelineIn({ refresh: 'off' });
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     expect(imagePipeline.refreshSchedule).toBeUndefined();
-    const principals = Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) => r.Properties.AssumeRolePolicyDocument.Statement.map((s: { Principal: unknown }) => s.Principal));
+    const principals = Object.values(template.findResources('AWS::IAM::Role')).flatMap((r) =>
+      r.Properties.AssumeRolePolicyDocument.Statement.map((s: { Principal: unknown }) => s.Principal),
+    );
     expect(principals).not.toContainEqual({ Service: 'scheduler.amazonaws.com' });
   });
 
@@ -135,8 +145,12 @@ describe('the feature rule', () => {
       detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': ['devcontainers/features/hello', 'devcontainers/features/world'] },
     });
     expect(rule.Properties.Targets).toHaveLength(1);
-    expect(cfnText(rule.Properties.Targets[0].Arn)).toBe(`arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(imagePipeline.pipeline)}>`);
-    expect(logicalId(imagePipeline.featureRule!)).toBe(Object.keys(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: rule.Properties.EventPattern } }))[0]);
+    expect(cfnText(rule.Properties.Targets[0].Arn)).toBe(
+      `arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:<${logicalId(imagePipeline.pipeline)}>`,
+    );
+    expect(logicalId(imagePipeline.featureRule!)).toBe(
+      Object.keys(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: rule.Properties.EventPattern } }))[0],
+    );
   });
 
   test('sits beside the base image rule, which still matches only latest', () => {
@@ -153,7 +167,9 @@ describe('the feature rule', () => {
     const features = Array.from({ length: 40 }, (_, i) => `f${i}-${'x'.repeat(56)}`);
     const [rule] = ecrRules(pipelineIn({ usesFeatures: features }).template);
     expect(rule.Properties.Description).toBe('Starts the image pipeline when a tag of one of the 40 factory features it uses is pushed');
-    expect(ecrRules(pipelineIn({ usesFeatures: ['hello'] }).template)[0].Properties.Description).toBe('Starts the image pipeline when a tag of one of the 1 factory feature it uses is pushed');
+    expect(ecrRules(pipelineIn({ usesFeatures: ['hello'] }).template)[0].Properties.Description).toBe(
+      'Starts the image pipeline when a tag of one of the 1 factory feature it uses is pushed',
+    );
   });
 
   test('the Build role may pull each feature the image uses (the devcontainer CLI fetches its tarball), and no other', () => {
@@ -161,9 +177,16 @@ describe('the feature rule', () => {
     const { template, imagePipeline } = pipelineIn({ usesFeatures: ['hello', 'world'] });
     // THEN Build reads both feature repositories, and nothing under features/ beyond them
     const statements = roleStatements(template, logicalId(imagePipeline.buildRole));
-    const on = (name: string) => [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
-    for (const feature of ['hello', 'world']) expect(on(`devcontainers/features/${feature}`)).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
-    expect(statements.flatMap((s) => s.resources).filter((r) => r.includes(':repository/devcontainers/features/')).sort()).toEqual([
+    const on = (name: string) =>
+      [...new Set(statements.filter((s) => s.resources.some((r) => r.endsWith(`:repository/${name}`))).flatMap((s) => s.actions))].sort();
+    for (const feature of ['hello', 'world'])
+      expect(on(`devcontainers/features/${feature}`)).toEqual(expect.arrayContaining(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']));
+    expect(
+      statements
+        .flatMap((s) => s.resources)
+        .filter((r) => r.includes(':repository/devcontainers/features/'))
+        .sort(),
+    ).toEqual([
       'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/features/hello',
       'arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/devcontainers/features/world',
     ]);

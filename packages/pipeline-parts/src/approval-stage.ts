@@ -61,7 +61,10 @@ export interface ApprovalStageOptions {
 export function approvalStage(options: ApprovalStageOptions): codepipeline.StageProps | undefined {
   const { props, scope } = options;
   if (!props.approval) {
-    if (props.approvalTopic) throw options.error('approvalTopic is given without approval: true: pass approval: true to wait for an approval before publishing, or leave approvalTopic out');
+    if (props.approvalTopic)
+      throw options.error(
+        'approvalTopic is given without approval: true: pass approval: true to wait for an approval before publishing, or leave approvalTopic out',
+      );
     return undefined;
   }
   const notificationTopic = props.approvalTopic ?? options.failureTopic;
@@ -74,7 +77,13 @@ export function approvalStage(options: ApprovalStageOptions): codepipeline.Stage
   return {
     stageName: APPROVAL_STAGE_NAME,
     ...(options.beforeEntry && { beforeEntry: options.beforeEntry }),
-    actions: [new actions.ManualApprovalAction({ actionName: APPROVAL_ACTION_NAME, additionalInformation: options.additionalInformation, ...(notificationTopic && { notificationTopic }) })],
+    actions: [
+      new actions.ManualApprovalAction({
+        actionName: APPROVAL_ACTION_NAME,
+        additionalInformation: options.additionalInformation,
+        ...(notificationTopic && { notificationTopic }),
+      }),
+    ],
   };
 }
 
@@ -88,6 +97,10 @@ export function approvalStage(options: ApprovalStageOptions): codepipeline.Stage
 export function grantApprove(scope: Construct, grantee: iam.IGrantable, pipelineName: string): iam.Grant {
   const stack = Stack.of(scope);
   const pipelineArn = stack.formatArn({ service: 'codepipeline', resource: pipelineName, arnFormat: ArnFormat.NO_RESOURCE_NAME });
-  const grant = iam.Grant.addToPrincipal({ grantee, actions: [...APPROVAL_RESULT_ACTIONS], resourceArns: [`${pipelineArn}/${APPROVAL_STAGE_NAME}/${APPROVAL_ACTION_NAME}`] });
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: [...APPROVAL_RESULT_ACTIONS],
+    resourceArns: [`${pipelineArn}/${APPROVAL_STAGE_NAME}/${APPROVAL_ACTION_NAME}`],
+  });
   return grant.combine(iam.Grant.addToPrincipal({ grantee, actions: [...APPROVAL_READ_ACTIONS], resourceArns: [pipelineArn] }));
 }

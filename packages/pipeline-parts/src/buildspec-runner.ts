@@ -141,7 +141,8 @@ export async function runBuildSpec(spec: BuildSpecObject, props: RunBuildSpecPro
     const secondary: Record<string, string> = {};
     for (const [identifier, dir] of Object.entries(props.secondarySourceDirs ?? {})) {
       // CodeBuild's rule for a source identifier: letters, digits and underscores, fewer than 128.
-      if (!/^[A-Za-z0-9_]{1,127}$/.test(identifier)) throw new Error(`secondary source identifier '${identifier}' is not one CodeBuild accepts: use letters, digits and underscores`);
+      if (!/^[A-Za-z0-9_]{1,127}$/.test(identifier))
+        throw new Error(`secondary source identifier '${identifier}' is not one CodeBuild accepts: use letters, digits and underscores`);
       secondary[`CODEBUILD_SRC_DIR_${identifier}`] = dir;
     }
     const projectName = props.projectName ?? 'project';

@@ -7,7 +7,14 @@
  * commands.
  */
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import { DEVCONTAINER_CLI_INTEGRITY, DEVCONTAINER_CLI_PACKAGE, DEVCONTAINER_CLI_VERSION, FactoryError, integritySha512Hex, isSemver } from '@devcontainer-factory/core';
+import {
+  DEVCONTAINER_CLI_INTEGRITY,
+  DEVCONTAINER_CLI_PACKAGE,
+  DEVCONTAINER_CLI_VERSION,
+  FactoryError,
+  integritySha512Hex,
+  isSemver,
+} from '@devcontainer-factory/core';
 
 /** The Node.js that runs the devcontainer CLI (a runtime of the Amazon Linux 2023 CodeBuild images). */
 export const NODEJS_RUNTIME = '22';
@@ -82,13 +89,15 @@ const NPM_SHA512_INTEGRITY = /^sha512-[A-Za-z0-9+/]{86}==$/;
  */
 export function devcontainerCliPinProblem(version: string | undefined, integrity: string | undefined): string | undefined {
   const v = version ?? DEVCONTAINER_CLI_VERSION;
-  if (!isSemver(v)) return `devcontainerCliVersion '${v}' must be an exact version such as ${DEVCONTAINER_CLI_VERSION}, so that every run installs the same CLI`;
+  if (!isSemver(v))
+    return `devcontainerCliVersion '${v}' must be an exact version such as ${DEVCONTAINER_CLI_VERSION}, so that every run installs the same CLI`;
   if (integrity === undefined) {
     return v === DEVCONTAINER_CLI_VERSION
       ? undefined
       : `devcontainerCliVersion '${v}' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity, the output of 'npm view ${DEVCONTAINER_CLI_PACKAGE}@${v} dist.integrity'`;
   }
-  if (!NPM_SHA512_INTEGRITY.test(integrity)) return `devcontainerCliIntegrity '${integrity}' is not an npm sha512 integrity: use the output of 'npm view ${DEVCONTAINER_CLI_PACKAGE}@${v} dist.integrity' (sha512-…==)`;
+  if (!NPM_SHA512_INTEGRITY.test(integrity))
+    return `devcontainerCliIntegrity '${integrity}' is not an npm sha512 integrity: use the output of 'npm view ${DEVCONTAINER_CLI_PACKAGE}@${v} dist.integrity' (sha512-…==)`;
   if (v === DEVCONTAINER_CLI_VERSION && integrity !== DEVCONTAINER_CLI_INTEGRITY) {
     return `devcontainerCliIntegrity '${integrity}' is not the integrity of ${DEVCONTAINER_CLI_PACKAGE}@${v} (${DEVCONTAINER_CLI_INTEGRITY}): npm never changes a published version, so leave it out or check where it came from`;
   }

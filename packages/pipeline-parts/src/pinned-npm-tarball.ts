@@ -20,7 +20,11 @@ export interface PinnedNpmPackage {
 }
 
 /** The devcontainer CLI that every buildspec installs, as core pins it. */
-export const PINNED_DEVCONTAINER_CLI: PinnedNpmPackage = { name: DEVCONTAINER_CLI_PACKAGE, version: DEVCONTAINER_CLI_VERSION, integrity: DEVCONTAINER_CLI_INTEGRITY };
+export const PINNED_DEVCONTAINER_CLI: PinnedNpmPackage = {
+  name: DEVCONTAINER_CLI_PACKAGE,
+  version: DEVCONTAINER_CLI_VERSION,
+  integrity: DEVCONTAINER_CLI_INTEGRITY,
+};
 
 /** Thrown when the tarball cannot be had, or is not the pinned one. */
 export class PinnedTarballError extends FactoryError {}
@@ -30,7 +34,10 @@ export function npmPackFileName(pkg: Pick<PinnedNpmPackage, 'name' | 'version'>)
   return `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`;
 }
 
-const sha512Of = async (file: string) => createHash('sha512').update(await readFile(file)).digest('hex');
+const sha512Of = async (file: string) =>
+  createHash('sha512')
+    .update(await readFile(file))
+    .digest('hex');
 
 /**
  * The package's tarball in `cacheDir`: the one there when its SHA-512 is the pinned one,
@@ -54,7 +61,8 @@ export async function pinnedNpmTarball(pkg: PinnedNpmPackage, cacheDir: string):
       );
     }
     const actual = await sha512Of(join(partial, name));
-    if (actual !== expected) throw new PinnedTarballError(`npm fetched a ${name} whose SHA-512 is not the pinned ${pkg.integrity}: check the registry npm is configured with`);
+    if (actual !== expected)
+      throw new PinnedTarballError(`npm fetched a ${name} whose SHA-512 is not the pinned ${pkg.integrity}: check the registry npm is configured with`);
     await mkdir(cacheDir, { recursive: true });
     await rename(join(partial, name), file).catch(() => promisify(execFile)('mv', [join(partial, name), file]));
     return file;

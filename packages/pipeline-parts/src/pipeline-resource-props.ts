@@ -75,6 +75,10 @@ export function pipelineResourceProblem(props: Pick<PipelineResourceProps, 'logG
 }
 
 /** The pipeline's log group: the given one, or a new `Logs` kept for `logRetention` (three months) and removed by `removalPolicy`. */
-export function pipelineLogGroup(scope: Construct, props: Pick<PipelineResourceProps, 'logGroup' | 'logRetention'>, removalPolicy: RemovalPolicy): logs.ILogGroup {
+export function pipelineLogGroup(
+  scope: Construct,
+  props: Pick<PipelineResourceProps, 'logGroup' | 'logRetention'>,
+  removalPolicy: RemovalPolicy,
+): logs.ILogGroup {
   return props.logGroup ?? new logs.LogGroup(scope, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS, removalPolicy });
 }

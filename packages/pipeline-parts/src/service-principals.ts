@@ -40,5 +40,9 @@ export function eventBridgeInAccount(scope: IConstruct): iam.ServicePrincipal {
 
 /** CodePipeline running the pipeline `pipelineName` of this account and region (the name is known at synthesis). */
 export function codePipelineFor(scope: IConstruct, pipelineName: string): iam.ServicePrincipal {
-  return serviceInAccount(scope, 'codepipeline.amazonaws.com', Stack.of(scope).formatArn({ service: 'codepipeline', resource: pipelineName, arnFormat: ArnFormat.NO_RESOURCE_NAME }));
+  return serviceInAccount(
+    scope,
+    'codepipeline.amazonaws.com',
+    Stack.of(scope).formatArn({ service: 'codepipeline', resource: pipelineName, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+  );
 }

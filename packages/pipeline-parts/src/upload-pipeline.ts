@@ -82,7 +82,10 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
   });
   const name = props.pipelineName ?? pipelineName(warehouse.namespace, kind, artifactId);
   claimArtifactPrefix(scope, warehouse, name);
-  const role = new iam.Role(scope, 'PipelineRole', { assumedBy: codePipelineFor(scope, name), description: `CodePipeline runs the pipeline ${name} with this role` });
+  const role = new iam.Role(scope, 'PipelineRole', {
+    assumedBy: codePipelineFor(scope, name),
+    description: `CodePipeline runs the pipeline ${name} with this role`,
+  });
   const pipeline = new codepipeline.Pipeline(scope, 'Pipeline', {
     pipelineName: name,
     role,
@@ -96,7 +99,10 @@ export function addUploadPipeline(scope: Construct, props: UploadPipelineProps):
   });
   acknowledgeArtifactAccess(pipeline.role, warehouse, ARTIFACT_READ_WRITE_ACTIONS, `${artifactPrefix(name)}/*`);
   // One role for every rule that starts the pipeline; the target grants it StartPipelineExecution on this pipeline only.
-  const eventRole = new iam.Role(scope, 'PipelineEventsRole', { assumedBy: eventBridgeInAccount(scope), description: `EventBridge rules start the pipeline ${name} with this role` });
+  const eventRole = new iam.Role(scope, 'PipelineEventsRole', {
+    assumedBy: eventBridgeInAccount(scope),
+    description: `EventBridge rules start the pipeline ${name} with this role`,
+  });
 
   const sourceRule = new events.Rule(scope, 'SourceUploaded', {
     description: `Starts the ${kind} pipeline when ${sourceKey} is uploaded`,
@@ -142,7 +148,9 @@ export function prefixScopedBucket(bucket: s3.IBucket, prefix: string): s3.IBuck
   const pattern = `${prefix}/*`;
   const scoped: s3.IBucket = Object.create(bucket);
   for (const grant of OBJECT_GRANTS) {
-    Object.defineProperty(scoped, grant, { value: (grantee: iam.IGrantable, objectsKeyPattern?: string) => bucket[grant](grantee, objectsKeyPattern ?? pattern) });
+    Object.defineProperty(scoped, grant, {
+      value: (grantee: iam.IGrantable, objectsKeyPattern?: string) => bucket[grant](grantee, objectsKeyPattern ?? pattern),
+    });
   }
   return scoped;
 }
@@ -168,6 +176,7 @@ function claimArtifactPrefix(scope: Construct, warehouse: IWarehouse, name: stri
         `CodePipeline keeps artifacts under those characters, so each pipeline's roles could read the other's; give one a name that differs within its first ${ARTIFACT_PREFIX_LENGTH} characters, or leave pipelineName out`,
     );
   }
-  if (other === name) throw new Error(`two pipelines of namespace '${warehouse.namespace}' are named '${name}': CodePipeline names are unique in an account and region`);
+  if (other === name)
+    throw new Error(`two pipelines of namespace '${warehouse.namespace}' are named '${name}': CodePipeline names are unique in an account and region`);
   claimed.set(key, name);
 }

@@ -11,7 +11,10 @@ beforeEach(async () => {
 });
 afterEach(() => rm(src, { recursive: true, force: true }));
 
-const spec = (phases: Partial<Record<'install' | 'pre_build' | 'build' | 'post_build', string[]>>, variables: Record<string, string> = {}): BuildSpecObject => ({
+const spec = (
+  phases: Partial<Record<'install' | 'pre_build' | 'build' | 'post_build', string[]>>,
+  variables: Record<string, string> = {},
+): BuildSpecObject => ({
   version: '0.2',
   env: { shell: 'bash', variables },
   phases: {
@@ -22,16 +25,26 @@ const spec = (phases: Partial<Record<'install' | 'pre_build' | 'build' | 'post_b
   },
 });
 
-test('runs every phase in one shell in CODEBUILD_SRC_DIR, with env.variables, CodeBuild variables and the run\'s own', async () => {
+test("runs every phase in one shell in CODEBUILD_SRC_DIR, with env.variables, CodeBuild variables and the run's own", async () => {
   // GIVEN
   await writeFile(join(src, 'input.txt'), 'from the source');
 
   // WHEN
-  const run = await runBuildSpec(spec({ install: ['SET_IN_INSTALL=yes', 'cd sub 2>/dev/null || mkdir sub'], pre_build: ['echo "$SET_IN_INSTALL $FIXED $PER_RUN"'], build: ['cat input.txt', 'echo "src=$CODEBUILD_SRC_DIR pwd=$PWD id=$CODEBUILD_BUILD_ID"'] }, { FIXED: 'fixed' }), {
-    sourceDir: src,
-    env: { PER_RUN: 'per-run' },
-    projectName: 'Python-Test',
-  });
+  const run = await runBuildSpec(
+    spec(
+      {
+        install: ['SET_IN_INSTALL=yes', 'cd sub 2>/dev/null || mkdir sub'],
+        pre_build: ['echo "$SET_IN_INSTALL $FIXED $PER_RUN"'],
+        build: ['cat input.txt', 'echo "src=$CODEBUILD_SRC_DIR pwd=$PWD id=$CODEBUILD_BUILD_ID"'],
+      },
+      { FIXED: 'fixed' },
+    ),
+    {
+      sourceDir: src,
+      env: { PER_RUN: 'per-run' },
+      projectName: 'Python-Test',
+    },
+  );
 
   // THEN
   expect(run.succeeded).toBe(true);
@@ -48,22 +61,36 @@ test('each secondary source is CODEBUILD_SRC_DIR_<identifier>, beside the primar
   await writeFile(join(inputs, 'inputs.json'), '{"from": "the Inputs artifact"}');
 
   // WHEN
-  const run = await runBuildSpec(spec({ build: ['cat "$CODEBUILD_SRC_DIR_Inputs/inputs.json"', 'echo "pwd=$PWD"'] }), { sourceDir: src, secondarySourceDirs: { Inputs: inputs } });
+  const run = await runBuildSpec(spec({ build: ['cat "$CODEBUILD_SRC_DIR_Inputs/inputs.json"', 'echo "pwd=$PWD"'] }), {
+    sourceDir: src,
+    secondarySourceDirs: { Inputs: inputs },
+  });
 
   // THEN
   expect(run.succeeded).toBe(true);
   expect(run.stdout).toContain('{"from": "the Inputs artifact"}');
   expect(run.stdout).toContain(`pwd=${src}`);
-  await expect(runBuildSpec(spec({ build: ['true'] }), { sourceDir: src, secondarySourceDirs: { 'In-puts': inputs } })).rejects.toThrow(/secondary source identifier 'In-puts' is not one CodeBuild accepts/);
+  await expect(runBuildSpec(spec({ build: ['true'] }), { sourceDir: src, secondarySourceDirs: { 'In-puts': inputs } })).rejects.toThrow(
+    /secondary source identifier 'In-puts' is not one CodeBuild accepts/,
+  );
   await rm(inputs, { recursive: true, force: true });
 });
 
 test('shims record their arguments (spaces, quotes, newlines kept) and stdin, in call order, and emulate output', async () => {
   // WHEN
-  const run = await runBuildSpec(spec({ build: ['TOKEN="$(aws ecr get-login-password)"', 'printf %s "$TOKEN" | docker login --username AWS --password-stdin host', 'docker tag "a b" "it\'s"$\'\\n\'x'] }), {
-    sourceDir: src,
-    shims: { aws: 'echo secret-token', docker: { recordStdin: true, script: 'cat > /dev/null' } },
-  });
+  const run = await runBuildSpec(
+    spec({
+      build: [
+        'TOKEN="$(aws ecr get-login-password)"',
+        'printf %s "$TOKEN" | docker login --username AWS --password-stdin host',
+        'docker tag "a b" "it\'s"$\'\\n\'x',
+      ],
+    }),
+    {
+      sourceDir: src,
+      shims: { aws: 'echo secret-token', docker: { recordStdin: true, script: 'cat > /dev/null' } },
+    },
+  );
 
   // THEN
   expect(run.succeeded).toBe(true);

@@ -7,19 +7,32 @@ import { Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DEVCONTAINER_CLI_INTEGRITY, DEVCONTAINER_CLI_VERSION, integritySha512Hex } from '@devcontainer-factory/core';
-import { BuildSpecError, NODEJS_RUNTIME, PINNED_DEVCONTAINER_CLI, buildSpec, devcontainerCliInstallCommands, npmPackFileName, pinnedNpmTarball, runBuildSpec, toCodeBuildSpec } from '../src';
+import {
+  BuildSpecError,
+  NODEJS_RUNTIME,
+  PINNED_DEVCONTAINER_CLI,
+  buildSpec,
+  devcontainerCliInstallCommands,
+  npmPackFileName,
+  pinnedNpmTarball,
+  runBuildSpec,
+  toCodeBuildSpec,
+} from '../src';
 
 /** The integrity of another release, as `npm view @devcontainers/cli@0.88.1 dist.integrity` prints one (its value does not matter here). */
 const OTHER_INTEGRITY = `sha512-${createHash('sha512').update('another release').digest('base64')}`;
 
 describe('buildSpec', () => {
-  test('installs the devcontainer CLI pinned by core on the Node.js runtime, before the caller\'s install commands', () => {
+  test("installs the devcontainer CLI pinned by core on the Node.js runtime, before the caller's install commands", () => {
     // WHEN
     const spec = buildSpec({ variables: { REGISTRY: 'r' }, install: ['echo more'], preBuild: ['echo pre'], build: ['echo build'] });
 
     // THEN
     expect(spec.version).toBe('0.2');
-    expect(spec.env).toEqual({ shell: 'bash', variables: { DEVCONTAINER_CLI_VERSION, DEVCONTAINER_CLI_SHA512: integritySha512Hex(DEVCONTAINER_CLI_INTEGRITY), REGISTRY: 'r' } });
+    expect(spec.env).toEqual({
+      shell: 'bash',
+      variables: { DEVCONTAINER_CLI_VERSION, DEVCONTAINER_CLI_SHA512: integritySha512Hex(DEVCONTAINER_CLI_INTEGRITY), REGISTRY: 'r' },
+    });
     expect(spec.phases.install).toEqual({ 'runtime-versions': { nodejs: NODEJS_RUNTIME }, commands: [...devcontainerCliInstallCommands(), 'echo more'] });
     expect(spec.phases.pre_build.commands).toEqual(['echo pre']);
     expect(spec.phases.build.commands).toEqual(['echo build']);
@@ -44,9 +57,15 @@ describe('buildSpec', () => {
 
   test.each([
     [{ devcontainerCliVersion: 'latest' }, /devcontainerCliVersion 'latest' must be an exact version such as 0\.89\.0/],
-    [{ devcontainerCliVersion: '0.88.1' }, /devcontainerCliVersion '0\.88\.1' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity, the output of 'npm view @devcontainers\/cli@0\.88\.1 dist\.integrity'/],
+    [
+      { devcontainerCliVersion: '0.88.1' },
+      /devcontainerCliVersion '0\.88\.1' needs its npm integrity, which the install checks the tarball against: pass devcontainerCliIntegrity, the output of 'npm view @devcontainers\/cli@0\.88\.1 dist\.integrity'/,
+    ],
     [{ devcontainerCliVersion: '0.88.1', devcontainerCliIntegrity: 'sha1-abc' }, /devcontainerCliIntegrity 'sha1-abc' is not an npm sha512 integrity/],
-    [{ devcontainerCliIntegrity: OTHER_INTEGRITY }, /is not the integrity of @devcontainers\/cli@0\.89\.0 \(sha512-Lzao.*\): npm never changes a published version/],
+    [
+      { devcontainerCliIntegrity: OTHER_INTEGRITY },
+      /is not the integrity of @devcontainers\/cli@0\.89\.0 \(sha512-Lzao.*\): npm never changes a published version/,
+    ],
   ])('refuses the CLI pin %j', (pin, message) => {
     expect(() => buildSpec({ variables: {}, build: [], ...pin })).toThrow(BuildSpecError);
     expect(() => buildSpec({ variables: {}, build: [], ...pin })).toThrow(message);
@@ -55,7 +74,9 @@ describe('buildSpec', () => {
   test('refuses a DEVCONTAINER_CLI_VERSION or DEVCONTAINER_CLI_SHA512 variable, which would silently replace the pin', () => {
     expect(() => buildSpec({ variables: { DEVCONTAINER_CLI_VERSION: '1.0.0' }, build: [] })).toThrow(BuildSpecError);
     expect(() => buildSpec({ variables: { DEVCONTAINER_CLI_VERSION: '1.0.0' }, build: [] })).toThrow(/pass devcontainerCliVersion instead/);
-    expect(() => buildSpec({ variables: { DEVCONTAINER_CLI_SHA512: 'ab' }, build: [] })).toThrow(/DEVCONTAINER_CLI_SHA512 is set by buildSpec\(\): pass devcontainerCliIntegrity instead/);
+    expect(() => buildSpec({ variables: { DEVCONTAINER_CLI_SHA512: 'ab' }, build: [] })).toThrow(
+      /DEVCONTAINER_CLI_SHA512 is set by buildSpec\(\): pass devcontainerCliIntegrity instead/,
+    );
   });
 
   test('toCodeBuildSpec gives a project the same buildspec', () => {
@@ -113,7 +134,15 @@ describe('the install phase, run for real', () => {
     expect(run.phases.map((p) => `${p.phase} ${p.status}`)).toEqual(['install SUCCEEDED', 'pre_build SUCCEEDED', 'build SUCCEEDED']);
     const [pack, npmInstall] = run.calls.map((c) => c.args);
     expect(pack).toEqual(['pack', '--silent', '--pack-destination', expect.any(String), `@devcontainers/cli@${DEVCONTAINER_CLI_VERSION}`]);
-    expect(npmInstall).toEqual(['install', '--global', '--offline', '--ignore-scripts', '--no-fund', '--no-audit', join(pack[3], npmPackFileName(PINNED_DEVCONTAINER_CLI))]);
+    expect(npmInstall).toEqual([
+      'install',
+      '--global',
+      '--offline',
+      '--ignore-scripts',
+      '--no-fund',
+      '--no-audit',
+      join(pack[3], npmPackFileName(PINNED_DEVCONTAINER_CLI)),
+    ]);
     expect(run.stdout).toContain(`\n${DEVCONTAINER_CLI_VERSION}\n`);
     expect(run.stdout).toContain(`${join(prefix, 'bin', 'devcontainer')}\n`);
   });
@@ -130,7 +159,11 @@ describe('the install phase, run for real', () => {
     // THEN
     expect(run.failed).toMatchObject({ phase: 'install', exitCode: 1 });
     expect(run.phases.map((p) => p.phase)).toEqual(['install']);
-    expect(run.stderr).toMatch(new RegExp(`/${npmPackFileName(PINNED_DEVCONTAINER_CLI).replace(/\./g, '\\.')} is not the @devcontainers/cli@${DEVCONTAINER_CLI_VERSION.replace(/\./g, '\\.')} the factory pins \\(its SHA-512 differs\\): refusing to run it`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `/${npmPackFileName(PINNED_DEVCONTAINER_CLI).replace(/\./g, '\\.')} is not the @devcontainers/cli@${DEVCONTAINER_CLI_VERSION.replace(/\./g, '\\.')} the factory pins \\(its SHA-512 differs\\): refusing to run it`,
+      ),
+    );
     expect(run.calls.map((c) => c.args[0])).toEqual(['pack']);
   });
 });

@@ -9,7 +9,6 @@ import { withUploadPipeline } from './support/smallest-upload-pipeline';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-
 function failureRules(template: Template) {
   return Object.values(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': [ACTION_EXECUTION_STATE_CHANGE] } } }));
 }
@@ -102,8 +101,12 @@ describe('an upload pipeline on resources of its own', () => {
     withUploadPipeline(stack, ownResources(stack, failures));
     const template = Template.fromStack(stack);
     expect(failureRules(template)[0].Properties.Targets[0].Arn.Ref).toMatch(/^FailuresTopic/);
-    const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: Match.stringLikeRegexp('^FailuresTopic') }] } }));
-    const events = policy[0].Properties.PolicyDocument.Statement.filter((s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'events.amazonaws.com');
+    const policy = Object.values(
+      template.findResources('AWS::SNS::TopicPolicy', { Properties: { Topics: [{ Ref: Match.stringLikeRegexp('^FailuresTopic') }] } }),
+    );
+    const events = policy[0].Properties.PolicyDocument.Statement.filter(
+      (s: { Principal?: { Service?: string } }) => s.Principal?.Service === 'events.amazonaws.com',
+    );
     expect(events).toHaveLength(1);
     expect(events[0].Condition.StringEquals).toEqual({ 'aws:SourceAccount': '123456789012' });
   });

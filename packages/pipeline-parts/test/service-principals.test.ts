@@ -8,7 +8,11 @@ import { withUploadPipeline } from './support/smallest-upload-pipeline';
 
 /** A CloudFormation value as text: `Fn::Join` joined, `Ref` written as `<Id>`. */
 const text = (v: unknown): string =>
-  typeof v === 'string' ? v : (v as { Ref?: string }).Ref !== undefined ? `<${(v as { Ref: string }).Ref}>` : (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(text).join('');
+  typeof v === 'string'
+    ? v
+    : (v as { Ref?: string }).Ref !== undefined
+      ? `<${(v as { Ref: string }).Ref}>`
+      : (v as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map(text).join('');
 
 /** The trust statement of a role assumed by `principal`, resolved in a concrete environment. */
 function trustOf(principal: (stack: Stack) => iam.IPrincipal) {
@@ -20,14 +24,22 @@ function trustOf(principal: (stack: Stack) => iam.IPrincipal) {
 
 describe('service principals in the account', () => {
   test('Lambda: aws:SourceAccount only (Lambda is not documented to send aws:SourceArn for an execution role)', () => {
-    expect(trustOf(lambdaInAccount)).toMatchObject({ Principal: { Service: 'lambda.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } });
+    expect(trustOf(lambdaInAccount)).toMatchObject({
+      Principal: { Service: 'lambda.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+    });
     expect(trustOf(lambdaInAccount).Condition.ArnLike).toBeUndefined();
   });
 
   test.each([
     ['CodeBuild', codeBuildInAccount, 'codebuild.amazonaws.com', 'arn:aws:codebuild:eu-west-1:123456789012:project/*'],
     ['EventBridge', eventBridgeInAccount, 'events.amazonaws.com', 'arn:aws:events:eu-west-1:123456789012:rule/*'],
-    ['CodePipeline', (s: Stack) => codePipelineFor(s, 'acme-image-python'), 'codepipeline.amazonaws.com', 'arn:aws:codepipeline:eu-west-1:123456789012:acme-image-python'],
+    [
+      'CodePipeline',
+      (s: Stack) => codePipelineFor(s, 'acme-image-python'),
+      'codepipeline.amazonaws.com',
+      'arn:aws:codepipeline:eu-west-1:123456789012:acme-image-python',
+    ],
   ])('%s: aws:SourceAccount and aws:SourceArn of the account and region', (_name, principal, service, sourceArn) => {
     const statement = trustOf(principal);
     expect(statement.Principal).toEqual({ Service: service });
@@ -50,6 +62,8 @@ describe('addUploadPipeline roles', () => {
     expect(JSON.stringify(condition(pipeline.role).ArnLike['aws:SourceArn'])).toContain(`:${pipelineName('acme', 'feature', 'hello')}`);
     expect(JSON.stringify(condition(eventRole).ArnLike['aws:SourceArn'])).toContain(':rule/*');
     expect(condition(pipeline.role).StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
-    expect(template.findResources('AWS::Events::Rule')[stack.getLogicalId(sourceRule.node.defaultChild as never)].Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': [id(eventRole), 'Arn'] });
+    expect(template.findResources('AWS::Events::Rule')[stack.getLogicalId(sourceRule.node.defaultChild as never)].Properties.Targets[0].RoleArn).toEqual({
+      'Fn::GetAtt': [id(eventRole), 'Arn'],
+    });
   });
 });

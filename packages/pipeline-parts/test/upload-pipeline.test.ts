@@ -8,7 +8,6 @@ import { Warehouse } from '@devcontainer-factory/warehouse';
 import { PipelineStack, type PipelineStackProps } from '../src';
 import { withUploadPipeline } from './support/smallest-upload-pipeline';
 
-
 class HelloPipelineStack extends PipelineStack {
   constructor(scope: Construct, id: string | undefined, props: PipelineStackProps & { readonly featureId: string }) {
     super(scope, id, props, { kind: 'feature', id: props.featureId, does: 'approves' });
@@ -33,7 +32,9 @@ describe('addUploadPipeline', () => {
       Stages: [
         Match.objectLike({
           Name: 'Source',
-          Actions: [Match.objectLike({ Namespace: 'Source', Configuration: Match.objectLike({ S3ObjectKey: 'acme/features/hello.zip', PollForSourceChanges: false }) })],
+          Actions: [
+            Match.objectLike({ Namespace: 'Source', Configuration: Match.objectLike({ S3ObjectKey: 'acme/features/hello.zip', PollForSourceChanges: false }) }),
+          ],
         }),
         Match.objectLike({ Name: 'Approve' }),
       ],
@@ -53,9 +54,18 @@ describe('addUploadPipeline', () => {
       EventPattern: {
         source: ['aws.s3'],
         'detail-type': ['Object Created'],
-        detail: { bucket: { name: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueacmefactorysourcebucketname') }] }, object: { key: ['acme/images/python.zip'] } },
+        detail: {
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueacmefactorysourcebucketname') }] },
+          object: { key: ['acme/images/python.zip'] },
+        },
       },
-      Targets: [Match.objectLike({ Arn: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: stack.getLogicalId(pipeline.node.defaultChild as codepipeline.CfnPipeline) }])]) }) })],
+      Targets: [
+        Match.objectLike({
+          Arn: Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: stack.getLogicalId(pipeline.node.defaultChild as codepipeline.CfnPipeline) }])]),
+          }),
+        }),
+      ],
     });
     expect(sourceRule.node.id).toBe('SourceUploaded');
   });

@@ -46,8 +46,10 @@ export function acknowledgeResourceWildcard(scope: IConstruct, resourceArn: stri
 /** Reasons that several of the factory's constructs give, written once. */
 export const NAG_REASONS = {
   ecrAuth: 'ecr:GetAuthorizationToken is registry-wide: ECR allows no resource narrower than *',
-  artifactObjects: "CodePipeline's artifact bucket of the namespace: object keys are generated per execution, so the grant covers every object under the pipeline's prefix (the first 20 characters of its name)",
-  s3GrantActions: "CDK's standard S3 read (and, for the pipeline, write) grant on the artifact bucket, the one source object and any file asset the stage reads",
+  artifactObjects:
+    "CodePipeline's artifact bucket of the namespace: object keys are generated per execution, so the grant covers every object under the pipeline's prefix (the first 20 characters of its name)",
+  s3GrantActions:
+    "CDK's standard S3 read (and, for the pipeline, write) grant on the artifact bucket, the one source object and any file asset the stage reads",
   kmsGrantActions: "CDK's standard KMS grant, on the warehouse's S3 key only (artifacts are encrypted with it)",
 } as const;
 
@@ -63,7 +65,12 @@ export function acknowledgeRegistryLogin(role: IConstruct): void {
 }
 
 /** The wildcard findings of CDK's grants on the warehouse's artifact bucket and its KMS key. */
-export function acknowledgeArtifactAccess(role: IConstruct, warehouse: IWarehouse, actions: readonly string[] = ARTIFACT_READ_ACTIONS, objectsKeyPattern = '*'): void {
+export function acknowledgeArtifactAccess(
+  role: IConstruct,
+  warehouse: IWarehouse,
+  actions: readonly string[] = ARTIFACT_READ_ACTIONS,
+  objectsKeyPattern = '*',
+): void {
   acknowledgeResourceWildcard(role, warehouse.artifactBucket.arnForObjects(objectsKeyPattern), NAG_REASONS.artifactObjects);
   for (const action of actions) acknowledgeNag(role, 'IAM5', NAG_REASONS.s3GrantActions, `Action::${action}`);
   for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) acknowledgeNag(role, 'IAM5', NAG_REASONS.kmsGrantActions, `Action::${action}`);

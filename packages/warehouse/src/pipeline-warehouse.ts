@@ -58,7 +58,9 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
       throw error(`${path}: both warehouse and ${given.join(', ')} are given: pass either a warehouse or your own resources (sourceBucket, …), not both`);
     }
     if (options.namespace !== undefined && options.namespace !== warehouse.namespace) {
-      throw error(`${path}: namespace '${options.namespace}' differs from the warehouse's namespace '${warehouse.namespace}': leave namespace out, or pass the warehouse of that namespace`);
+      throw error(
+        `${path}: namespace '${options.namespace}' differs from the warehouse's namespace '${warehouse.namespace}': leave namespace out, or pass the warehouse of that namespace`,
+      );
     }
     return warehouse;
   }
@@ -71,7 +73,9 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
   }
   const encryptionKey = options.encryptionKey ?? sourceBucket.encryptionKey;
   if (!encryptionKey) {
-    throw error(`${path}: the source bucket ${sourceBucket.node.path} has no encryptionKey the pipeline could decrypt with: pass encryptionKey (the KMS key of its objects)`);
+    throw error(
+      `${path}: the source bucket ${sourceBucket.node.path} has no encryptionKey the pipeline could decrypt with: pass encryptionKey (the KMS key of its objects)`,
+    );
   }
   const artifactKey = options.artifactBucket?.encryptionKey;
   if (artifactKey && artifactKey !== encryptionKey) {

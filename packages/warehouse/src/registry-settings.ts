@@ -187,51 +187,78 @@ export class RegistrySettings extends Construct {
     super(scope, id);
     const filters = [...new Set(props.scanOnPushFilters ?? [])];
     const scanType = props.scanType ?? 'BASIC';
-    if (!REGISTRY_SCAN_TYPES.includes(scanType)) throw new Error(`RegistrySettings: scanType '${scanType}' is unknown: use ${REGISTRY_SCAN_TYPES.join(' or ')}`);
+    if (!REGISTRY_SCAN_TYPES.includes(scanType))
+      throw new Error(`RegistrySettings: scanType '${scanType}' is unknown: use ${REGISTRY_SCAN_TYPES.join(' or ')}`);
     const bad = filters.filter((f) => !isRegistryRepositoryFilter(f));
     if (bad.length) {
-      throw new Error(`RegistrySettings: scanOnPushFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards, e.g. 'devcontainers/*'`);
+      throw new Error(
+        `RegistrySettings: scanOnPushFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards, e.g. 'devcontainers/*'`,
+      );
     }
     if (filters.length > REGISTRY_SCANNING_LIMITS.filtersPerRule) {
-      throw new Error(`RegistrySettings: scanOnPushFilters has ${filters.length} filters, and ECR allows ${REGISTRY_SCANNING_LIMITS.filtersPerRule} in its scan-on-push rule (the account's and other namespaces' included): use fewer, wider wildcards`);
+      throw new Error(
+        `RegistrySettings: scanOnPushFilters has ${filters.length} filters, and ECR allows ${REGISTRY_SCANNING_LIMITS.filtersPerRule} in its scan-on-push rule (the account's and other namespaces' included): use fewer, wider wildcards`,
+      );
     }
     if (props.scanType !== undefined && filters.length === 0) {
-      throw new Error('RegistrySettings: scanType is set but scanOnPushFilters is empty: name the repositories to scan, or leave both out to keep the account’s own scanning configuration');
+      throw new Error(
+        'RegistrySettings: scanType is set but scanOnPushFilters is empty: name the repositories to scan, or leave both out to keep the account’s own scanning configuration',
+      );
     }
     const cachePrefix = props.ecrPublicCachePrefix;
     if (cachePrefix !== undefined) {
       if (!isPullThroughCachePrefix(cachePrefix)) {
-        throw new Error(`RegistrySettings: ecrPublicCachePrefix '${cachePrefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`);
+        throw new Error(
+          `RegistrySettings: ecrPublicCachePrefix '${cachePrefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`,
+        );
       }
       this.ecrPublicCacheRule = new ecr.CfnPullThroughCacheRule(this, 'EcrPublicCache', {
         ecrRepositoryPrefix: cachePrefix,
         upstreamRegistry: 'ecr-public',
         upstreamRegistryUrl: 'public.ecr.aws',
       });
-      Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${cachePrefix}/ serves public.ecr.aws from this account's registry; a prefix exists once per account and region`);
+      Annotations.of(this).addInfo(
+        `account-wide: the pull-through cache prefix ${cachePrefix}/ serves public.ecr.aws from this account's registry; a prefix exists once per account and region`,
+      );
     }
     const prefixes = new Set(cachePrefix ? [cachePrefix] : []);
     for (const rule of props.upstreamCaches ?? []) {
       if (!isPullThroughCachePrefix(rule.prefix)) {
-        throw new Error(`RegistrySettings: upstreamCaches prefix '${rule.prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/docker-hub'`);
+        throw new Error(
+          `RegistrySettings: upstreamCaches prefix '${rule.prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/docker-hub'`,
+        );
       }
-      if (prefixes.has(rule.prefix)) throw new Error(`RegistrySettings: the pull-through cache prefix '${rule.prefix}' is used twice: give each rule its own prefix`);
+      if (prefixes.has(rule.prefix))
+        throw new Error(`RegistrySettings: the pull-through cache prefix '${rule.prefix}' is used twice: give each rule its own prefix`);
       prefixes.add(rule.prefix);
       const url = CREDENTIALED_UPSTREAMS[rule.upstream];
-      if (!url) throw new Error(`RegistrySettings: upstream '${rule.upstream}' of prefix '${rule.prefix}' is unknown: use ${Object.keys(CREDENTIALED_UPSTREAMS).join(', ')}`);
+      if (!url)
+        throw new Error(
+          `RegistrySettings: upstream '${rule.upstream}' of prefix '${rule.prefix}' is unknown: use ${Object.keys(CREDENTIALED_UPSTREAMS).join(', ')}`,
+        );
       const credential =
-        typeof rule.credential === 'string' ? secretsmanager.Secret.fromSecretNameV2(this, `Credential${rule.prefix.replace(/[^a-z0-9]/g, '')}`, rule.credential) : rule.credential;
+        typeof rule.credential === 'string'
+          ? secretsmanager.Secret.fromSecretNameV2(this, `Credential${rule.prefix.replace(/[^a-z0-9]/g, '')}`, rule.credential)
+          : rule.credential;
       const name = credential.secretName;
       if (!Token.isUnresolved(name) && !name.startsWith(PULL_THROUGH_SECRET_PREFIX)) {
-        throw new Error(`RegistrySettings: the credential secret '${name}' of prefix '${rule.prefix}' must be named '${PULL_THROUGH_SECRET_PREFIX}…': ECR reads pull-through cache credentials only from such secrets`);
+        throw new Error(
+          `RegistrySettings: the credential secret '${name}' of prefix '${rule.prefix}' must be named '${PULL_THROUGH_SECRET_PREFIX}…': ECR reads pull-through cache credentials only from such secrets`,
+        );
       }
-      (this.upstreamCacheRules as Record<string, ecr.CfnPullThroughCacheRule>)[rule.prefix] = new ecr.CfnPullThroughCacheRule(this, `UpstreamCache${rule.prefix.replace(/[^a-z0-9]/g, '')}`, {
-        ecrRepositoryPrefix: rule.prefix,
-        upstreamRegistry: rule.upstream,
-        upstreamRegistryUrl: url,
-        credentialArn: credential.secretArn,
-      });
-      Annotations.of(this).addInfo(`account-wide: the pull-through cache prefix ${rule.prefix}/ serves ${url} with the credentials in Secrets Manager; a prefix exists once per account and region`);
+      (this.upstreamCacheRules as Record<string, ecr.CfnPullThroughCacheRule>)[rule.prefix] = new ecr.CfnPullThroughCacheRule(
+        this,
+        `UpstreamCache${rule.prefix.replace(/[^a-z0-9]/g, '')}`,
+        {
+          ecrRepositoryPrefix: rule.prefix,
+          upstreamRegistry: rule.upstream,
+          upstreamRegistryUrl: url,
+          credentialArn: credential.secretArn,
+        },
+      );
+      Annotations.of(this).addInfo(
+        `account-wide: the pull-through cache prefix ${rule.prefix}/ serves ${url} with the credentials in Secrets Manager; a prefix exists once per account and region`,
+      );
     }
     if (props.blobMounting) this.blobMountingSetting = this.enableBlobMounting();
     if (props.signing) [this.signingConfiguration, this.signingProfile] = this.sign(props.signing);
@@ -242,9 +269,20 @@ export class RegistrySettings extends Construct {
     provider.allow(ENHANCED_SCANNING_ACTIONS, ['*']);
     if (scanType === 'ENHANCED') {
       // Upgrading a BASIC account: Amazon Inspector creates its service-linked role with the caller's permissions.
-      provider.allow(['iam:CreateServiceLinkedRole'], [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: 'aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2' })], {
-        StringEquals: { 'iam:AWSServiceName': 'inspector2.amazonaws.com' },
-      });
+      provider.allow(
+        ['iam:CreateServiceLinkedRole'],
+        [
+          Stack.of(this).formatArn({
+            service: 'iam',
+            region: '',
+            resource: 'role',
+            resourceName: 'aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2',
+          }),
+        ],
+        {
+          StringEquals: { 'iam:AWSServiceName': 'inspector2.amazonaws.com' },
+        },
+      );
     }
     this.scanningConfiguration = new CustomResource(this, 'Scanning', {
       serviceToken: provider.serviceToken,
@@ -255,7 +293,9 @@ export class RegistrySettings extends Construct {
     Annotations.of(this).addInfo(
       `account-wide: this stack merges its scan-on-push filters (${filters.join(', ')}) into the ECR registry scanning configuration of its account and region, ` +
         "keeping the account's other rules and filters and never downgrading an ENHANCED account; deleting the stack removes only these filters" +
-        (scanType === 'ENHANCED' ? '; scanType ENHANCED upgrades a BASIC account to ENHANCED (Amazon Inspector then scans every filter of the account), and deleting the stack does not downgrade it' : ''),
+        (scanType === 'ENHANCED'
+          ? '; scanType ENHANCED upgrades a BASIC account to ENHANCED (Amazon Inspector then scans every filter of the account), and deleting the stack does not downgrade it'
+          : ''),
     );
   }
 
@@ -266,7 +306,7 @@ export class RegistrySettings extends Construct {
     acknowledgeNag(
       this.provider.role,
       'IAM5',
-      'the registry scanning and signing configurations are account-wide, and so are inspector2:Enable and ListAccountPermissions (ECR turns on Inspector with the caller\'s permissions when it puts ENHANCED): none takes a resource narrower than *',
+      "the registry scanning and signing configurations are account-wide, and so are inspector2:Enable and ListAccountPermissions (ECR turns on Inspector with the caller's permissions when it puts ENHANCED): none takes a resource narrower than *",
       'Resource::*',
     );
     return this.provider;
@@ -276,13 +316,21 @@ export class RegistrySettings extends Construct {
   private sign(props: RegistrySigning): [CustomResource, signer.ISigningProfile] {
     const filters = [...new Set(props.repositoryFilters)];
     if (filters.length === 0 || filters.length > SIGNING_LIMITS.filtersPerRule) {
-      throw new Error(`RegistrySettings: signing.repositoryFilters has ${filters.length} filters: name 1 to ${SIGNING_LIMITS.filtersPerRule} repositories or wildcards, e.g. 'devcontainers/images/*'`);
+      throw new Error(
+        `RegistrySettings: signing.repositoryFilters has ${filters.length} filters: name 1 to ${SIGNING_LIMITS.filtersPerRule} repositories or wildcards, e.g. 'devcontainers/images/*'`,
+      );
     }
     const bad = filters.filter((f) => !isRegistryRepositoryFilter(f));
-    if (bad.length) throw new Error(`RegistrySettings: signing.repositoryFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards`);
+    if (bad.length)
+      throw new Error(
+        `RegistrySettings: signing.repositoryFilters ${bad.map((f) => `'${f}'`).join(', ')} are not ECR repository filters: use lowercase repository names with '*' wildcards`,
+      );
     const profile =
       props.signingProfile ??
-      new signer.SigningProfile(this, 'SigningProfile', { platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA, signatureValidity: props.signatureValidity ?? Duration.days(135) });
+      new signer.SigningProfile(this, 'SigningProfile', {
+        platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA,
+        signatureValidity: props.signatureValidity ?? Duration.days(135),
+      });
     const provider = this.settingsProvider();
     provider.allow(REGISTRY_SIGNING_ACTIONS, ['*']);
     const configuration = new CustomResource(this, 'Signing', {

@@ -6,7 +6,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { type ArtifactKind, DEFAULT_NAMESPACE, featureCollectionRepositoryName, parameterNames, repositoryName, stagingRepositoryName, validateNamespace } from '@devcontainer-factory/core';
+import {
+  type ArtifactKind,
+  DEFAULT_NAMESPACE,
+  featureCollectionRepositoryName,
+  parameterNames,
+  repositoryName,
+  stagingRepositoryName,
+  validateNamespace,
+} from '@devcontainer-factory/core';
 import { FailureTopic } from './failure-topic';
 import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
@@ -256,7 +264,12 @@ export class Warehouse extends WarehouseBase {
     creationRole.addToPolicy(new iam.PolicyStatement({ actions: ['ecr:CreateRepository', 'ecr:TagResource'], resources: [repositoryArnPattern] }));
     ecrKey.grant(creationRole, ...KMS_ECR_KEY_ACTIONS);
     // The grant of each repository ECR creates; only for an AWS resource (ECR asks for it), never for the role's own use.
-    iam.Grant.addToPrincipal({ grantee: creationRole, actions: [...KMS_ECR_GRANT_ACTIONS], resourceArns: [ecrKey.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+    iam.Grant.addToPrincipal({
+      grantee: creationRole,
+      actions: [...KMS_ECR_GRANT_ACTIONS],
+      resourceArns: [ecrKey.keyArn],
+      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    });
     acknowledgeResourceWildcard(
       creationRole,
       repositoryArnPattern,
@@ -264,7 +277,10 @@ export class Warehouse extends WarehouseBase {
     );
     this.repositoryCreationRole = creationRole;
 
-    const creationTemplate = (id: string, props: { prefix: string; description: string; appliedFor: string[]; lifecyclePolicy: string; kind: string; releaseOf?: ArtifactKind }) => {
+    const creationTemplate = (
+      id: string,
+      props: { prefix: string; description: string; appliedFor: string[]; lifecyclePolicy: string; kind: string; releaseOf?: ArtifactKind },
+    ) => {
       const template = new ecr.CfnRepositoryCreationTemplate(this, id, {
         prefix: props.prefix,
         description: props.description,
@@ -342,7 +358,12 @@ export class Warehouse extends WarehouseBase {
       allowFailurePublishers(this, props.failureTopic);
       subscribeToFailures(props.failureTopic, notify);
     } else {
-      this.failureTopic = new FailureTopic(this, 'Failures', { namespace: ns, notify: [...notify], keyAlias: `alias/${ns}/factory/notifications`, removalPolicy }).topic;
+      this.failureTopic = new FailureTopic(this, 'Failures', {
+        namespace: ns,
+        notify: [...notify],
+        keyAlias: `alias/${ns}/factory/notifications`,
+        removalPolicy,
+      }).topic;
     }
 
     const names = parameterNames(ns);
@@ -494,7 +515,11 @@ class ImportedWarehouse extends WarehouseBase {
   private readonly names: ReturnType<typeof parameterNames>;
   private readonly cache = new Map<string, unknown>();
 
-  constructor(scope: Construct, id: string, public readonly namespace: string) {
+  constructor(
+    scope: Construct,
+    id: string,
+    public readonly namespace: string,
+  ) {
     super(scope, id);
     this.names = parameterNames(namespace);
   }

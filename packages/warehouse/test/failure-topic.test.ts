@@ -35,11 +35,20 @@ describe('the warehouse failure topic', () => {
   test('is one SNS topic encrypted with a key of its own, rotated, aliased alias/<ns>/factory/notifications, and retained', () => {
     ctx.template.resourceCountIs('AWS::SNS::Topic', 1);
     ctx.template.hasResource('AWS::SNS::Topic', {
-      Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WarehouseFailuresKey'), 'Arn'] }, DisplayName: 'devcontainer-factory acme failures' },
+      Properties: {
+        KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WarehouseFailuresKey'), 'Arn'] },
+        DisplayName: 'devcontainer-factory acme failures',
+      },
       DeletionPolicy: 'Retain',
     });
-    ctx.template.hasResource('AWS::KMS::Key', { Properties: { EnableKeyRotation: true, Description: Match.stringLikeRegexp('failure notifications') }, DeletionPolicy: 'Retain' });
-    ctx.template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/acme/factory/notifications', TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WarehouseFailuresKey'), 'Arn'] } });
+    ctx.template.hasResource('AWS::KMS::Key', {
+      Properties: { EnableKeyRotation: true, Description: Match.stringLikeRegexp('failure notifications') },
+      DeletionPolicy: 'Retain',
+    });
+    ctx.template.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/acme/factory/notifications',
+      TargetKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WarehouseFailuresKey'), 'Arn'] },
+    });
     expect(ctx.warehouse.failureTopic).toBeInstanceOf(sns.Topic);
   });
 
@@ -52,13 +61,19 @@ describe('the warehouse failure topic', () => {
           Effect: 'Allow',
           Action: 'sns:Publish',
           Principal: { Service: 'events.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*']] } } },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-west-1:123456789012:rule/*']] } },
+          },
         }),
         expect.objectContaining({
           Effect: 'Allow',
           Action: 'sns:Publish',
           Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']] } } },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']] } },
+          },
         }),
       ]),
     );
@@ -89,7 +104,10 @@ describe('the warehouse failure topic', () => {
   });
 
   test('its ARN is the SSM parameter /<ns>/factory/failure-topic-arn, and nobody is subscribed by default', () => {
-    ctx.template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/acme/factory/failure-topic-arn', Value: { Ref: Match.stringLikeRegexp('^WarehouseFailuresTopic') } });
+    ctx.template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/acme/factory/failure-topic-arn',
+      Value: { Ref: Match.stringLikeRegexp('^WarehouseFailuresTopic') },
+    });
     ctx.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 });
@@ -126,8 +144,14 @@ describe("a team's own failure topic", () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     expect(Object.keys(template.findResources('AWS::KMS::Alias', { Properties: { AliasName: 'alias/acme/factory/notifications' } }))).toEqual([]);
     const principals = topicPolicyStatements(template).map((s) => JSON.stringify(s.Principal));
-    expect(principals).toEqual(expect.arrayContaining([JSON.stringify({ Service: 'events.amazonaws.com' }), JSON.stringify({ Service: 'cloudwatch.amazonaws.com' })]));
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'platform@example.com', TopicArn: { Ref: Match.stringLikeRegexp('^TeamTopic') } });
+    expect(principals).toEqual(
+      expect.arrayContaining([JSON.stringify({ Service: 'events.amazonaws.com' }), JSON.stringify({ Service: 'cloudwatch.amazonaws.com' })]),
+    );
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'platform@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('^TeamTopic') },
+    });
     template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/acme/factory/failure-topic-arn', Value: { Ref: Match.stringLikeRegexp('^TeamTopic') } });
   });
 
@@ -135,14 +159,21 @@ describe("a team's own failure topic", () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const team = sns.Topic.fromTopicArn(stack, 'TeamTopic', 'arn:aws:sns:eu-west-1:123456789012:platform-alerts');
     new Warehouse(stack, 'Warehouse', { failureTopic: team });
-    Annotations.fromStack(stack).hasWarning('/Stack/Warehouse', Match.stringLikeRegexp('the failure topic .* is imported: make sure its policy lets events.amazonaws.com and cloudwatch.amazonaws.com publish'));
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Warehouse',
+      Match.stringLikeRegexp('the failure topic .* is imported: make sure its policy lets events.amazonaws.com and cloudwatch.amazonaws.com publish'),
+    );
     Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 0);
   });
 
   test('GIVEN a warehouse of own resources with a failure topic THEN pipelines see it; without one they see none', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const failures = new FailureTopic(stack, 'Failures');
-    const attrs = { namespace: 'acme', sourceBucket: s3.Bucket.fromBucketName(stack, 'Source', 'src'), artifactBucket: s3.Bucket.fromBucketName(stack, 'Artifacts', 'art') };
+    const attrs = {
+      namespace: 'acme',
+      sourceBucket: s3.Bucket.fromBucketName(stack, 'Source', 'src'),
+      artifactBucket: s3.Bucket.fromBucketName(stack, 'Artifacts', 'art'),
+    };
     const kms = failures.encryptionKey;
     expect(Warehouse.fromWarehouseAttributes(stack, 'With', { ...attrs, s3Key: kms, failureTopic: failures.topic }).failureTopic).toBe(failures.topic);
     expect(Warehouse.fromWarehouseAttributes(stack, 'Without', { ...attrs, s3Key: kms }).failureTopic).toBeUndefined();

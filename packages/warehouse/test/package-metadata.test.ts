@@ -23,16 +23,23 @@ function workspacePackageDirs(): string[] {
   const globs: string[] = [];
   let inPackages = false;
   for (const line of yaml.split('\n')) {
-    if (/^packages:\s*$/.test(line)) { inPackages = true; continue; }
+    if (/^packages:\s*$/.test(line)) {
+      inPackages = true;
+      continue;
+    }
     if (inPackages && /^\S/.test(line)) inPackages = false;
     const item = inPackages ? /^\s+-\s+['"]?([^'"#\s]+)['"]?/.exec(line) : null;
     if (item) globs.push(item[1]);
   }
-  return globs.flatMap((glob) => {
-    if (!glob.endsWith('/*')) return [join(ROOT, glob)];
-    const parent = join(ROOT, glob.slice(0, -2));
-    return readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(parent, e.name));
-  }).filter((dir) => existsSync(join(dir, 'package.json')));
+  return globs
+    .flatMap((glob) => {
+      if (!glob.endsWith('/*')) return [join(ROOT, glob)];
+      const parent = join(ROOT, glob.slice(0, -2));
+      return readdirSync(parent, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => join(parent, e.name));
+    })
+    .filter((dir) => existsSync(join(dir, 'package.json')));
 }
 
 type Version = [number, number, number];
@@ -70,10 +77,18 @@ const cdkNagPeers = (JSON.parse(readFileSync(require.resolve('cdk-nag/package.js
 describe('workspace package metadata', () => {
   test('GIVEN pnpm-workspace.yaml THEN it names every package, the private app included', () => {
     const names = packages.map(({ pkg }) => pkg.name);
-    expect(names).toEqual(expect.arrayContaining([
-      '@devcontainer-factory/core', '@devcontainer-factory/lambdas', '@devcontainer-factory/warehouse', '@devcontainer-factory/pipeline-parts', '@devcontainer-factory/image-pipeline',
-      '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/cli', '@devcontainer-factory/factory',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        '@devcontainer-factory/core',
+        '@devcontainer-factory/lambdas',
+        '@devcontainer-factory/warehouse',
+        '@devcontainer-factory/pipeline-parts',
+        '@devcontainer-factory/image-pipeline',
+        '@devcontainer-factory/feature-pipeline',
+        '@devcontainer-factory/cli',
+        '@devcontainer-factory/factory',
+      ]),
+    );
   });
 
   test('GIVEN every workspace package THEN each declares the same engines.node, >=20', () => {
@@ -86,7 +101,10 @@ describe('workspace package metadata', () => {
 
     test('GIVEN the construct packages THEN each one has it as a peer', () => {
       expect(withPeer.map(({ pkg }) => pkg.name).sort()).toEqual([
-        '@devcontainer-factory/feature-pipeline', '@devcontainer-factory/image-pipeline', '@devcontainer-factory/pipeline-parts', '@devcontainer-factory/warehouse',
+        '@devcontainer-factory/feature-pipeline',
+        '@devcontainer-factory/image-pipeline',
+        '@devcontainer-factory/pipeline-parts',
+        '@devcontainer-factory/warehouse',
       ]);
     });
 
@@ -124,7 +142,10 @@ describe('workspace package metadata', () => {
 const SCOPE = '@devcontainer-factory/';
 /** Short names (`core`, `warehouse`, …; the app is `factory`) of the workspace packages a package.json field names. */
 const workspaceDeps = (deps: Record<string, string> | undefined): string[] =>
-  Object.keys(deps ?? {}).filter((n) => n.startsWith(SCOPE)).map((n) => n.slice(SCOPE.length)).sort();
+  Object.keys(deps ?? {})
+    .filter((n) => n.startsWith(SCOPE))
+    .map((n) => n.slice(SCOPE.length))
+    .sort();
 const shortName = (pkg: PackageJson): string => pkg.name.slice(SCOPE.length);
 
 describe('the package graph the README draws', () => {
@@ -132,11 +153,18 @@ describe('the package graph the README draws', () => {
   const section = readme.slice(readme.indexOf('## Packages'), readme.indexOf('## Working on the factory'));
 
   test('GIVEN the package table THEN each row names exactly the workspace packages the package depends on at run time', () => {
-    const rows = section.split('\n').filter((l) => l.startsWith('| [')).map((l) => l.split('|').map((c) => c.trim()));
+    const rows = section
+      .split('\n')
+      .filter((l) => l.startsWith('| ['))
+      .map((l) => l.split('|').map((c) => c.trim()));
     expect(rows.map((r) => /\[(.+?)\]/.exec(r[1])![1]).sort()).toEqual(packages.map(({ dir }) => dir.slice(ROOT.length + 1)).sort());
     for (const { dir, pkg } of packages) {
       const row = rows.find((r) => r[1].startsWith(`[${dir.slice(ROOT.length + 1)}]`))!;
-      const named = row[4].split(/[,()]/).map((w) => w.trim()).filter((w) => packages.some(({ pkg: p }) => shortName(p) === w)).sort();
+      const named = row[4]
+        .split(/[,()]/)
+        .map((w) => w.trim())
+        .filter((w) => packages.some(({ pkg: p }) => shortName(p) === w))
+        .sort();
       expect({ package: pkg.name, dependsOn: named }).toEqual({ package: pkg.name, dependsOn: workspaceDeps(pkg.dependencies) });
     }
   });
@@ -144,8 +172,9 @@ describe('the package graph the README draws', () => {
   test('GIVEN the dependency picture THEN its edges are exactly the workspace dependencies, build-time ones included', () => {
     const alias = new Map([['factory[apps/factory]', 'factory']]);
     const edges = [...section.matchAll(/^\s+(\S+)\s+(?:-->|-\.[^.]*\.->)\s+(\S+)\s*$/gm)].map((m) => `${alias.get(m[1]) ?? m[1]} -> ${m[2]}`).sort();
-    const expected = packages.flatMap(({ pkg }) =>
-      [...new Set([...workspaceDeps(pkg.dependencies), ...workspaceDeps(pkg.devDependencies)])].map((d) => `${shortName(pkg)} -> ${d}`)).sort();
+    const expected = packages
+      .flatMap(({ pkg }) => [...new Set([...workspaceDeps(pkg.dependencies), ...workspaceDeps(pkg.devDependencies)])].map((d) => `${shortName(pkg)} -> ${d}`))
+      .sort();
     expect(edges).toEqual(expected);
   });
 

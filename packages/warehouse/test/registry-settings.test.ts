@@ -22,13 +22,19 @@ describe('RegistrySettings', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
     template.resourceCountIs('Custom::EcrRegistryScanning', 1);
-    template.hasResourceProperties('Custom::EcrRegistryScanning', { ServiceToken: Match.anyValue(), ScanType: 'BASIC', ScanOnPushFilters: ['acme/*', 'tools/*'] });
+    template.hasResourceProperties('Custom::EcrRegistryScanning', {
+      ServiceToken: Match.anyValue(),
+      ScanType: 'BASIC',
+      ScanOnPushFilters: ['acme/*', 'tools/*'],
+    });
     // Deleting the stack must reach the handler, which takes out only these filters.
     template.hasResource('Custom::EcrRegistryScanning', { DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
     expect(settings.scanningConfiguration).toBeDefined();
     Annotations.fromStack(stack).hasInfo(
       '/Default/Settings',
-      Match.stringLikeRegexp("account-wide: this stack merges its scan-on-push filters \\(acme/\\*, tools/\\*\\) into the ECR registry scanning configuration .*keeping the account's other rules and filters and never downgrading an ENHANCED account; deleting the stack removes only these filters$"),
+      Match.stringLikeRegexp(
+        "account-wide: this stack merges its scan-on-push filters \\(acme/\\*, tools/\\*\\) into the ECR registry scanning configuration .*keeping the account's other rules and filters and never downgrading an ENHANCED account; deleting the stack removes only these filters$",
+      ),
     );
   });
 
@@ -39,13 +45,20 @@ describe('RegistrySettings', () => {
     // One function, which is the custom resource's service token and answers CloudFormation itself.
     template.resourceCountIs('AWS::Lambda::Function', 1);
     const [fn] = Object.entries(template.findResources('AWS::Lambda::Function'));
-    expect(fn[1].Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/MergeProviderLogs/) } } });
+    expect(fn[1].Properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.stringMatching(/MergeProviderLogs/) } },
+    });
     expect(fn[1].Properties.Code.S3Key).toBe(`${FileSystem.fingerprint(bundleDir(WAREHOUSE_HANDLERS.registrySettings))}.zip`);
     template.hasResourceProperties('Custom::EcrRegistryScanning', { ServiceToken: { 'Fn::GetAtt': [fn[0], 'Arn'] }, ServiceTimeout: '900' });
     template.resourceCountIs('AWS::IAM::Role', 1);
     const policy = (role: unknown) =>
       Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([stack.resolve(role)]));
-    const statements = policy((settings.node.findChild('MergeProvider').node.findChild('Role') as iam.Role).roleName).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const statements = policy((settings.node.findChild('MergeProvider').node.findChild('Role') as iam.Role).roleName).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
     expect(statements.filter((s) => s.Resource === '*')).toEqual([
       { Action: ['ecr:GetRegistryScanningConfiguration', 'ecr:PutRegistryScanningConfiguration'], Effect: 'Allow', Resource: '*' },
       { Action: ['inspector2:Enable', 'inspector2:ListAccountPermissions'], Effect: 'Allow', Resource: '*' },
@@ -66,20 +79,30 @@ describe('RegistrySettings', () => {
     expect(linked).toHaveLength(1);
     expect(linked[0].Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'inspector2.amazonaws.com' } });
     expect(JSON.stringify(linked[0].Resource)).toContain(':role/aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2');
-    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('scanType ENHANCED upgrades a BASIC account to ENHANCED .*deleting the stack does not downgrade it'));
+    Annotations.fromStack(stack).hasInfo(
+      '/Default/Settings',
+      Match.stringLikeRegexp('scanType ENHANCED upgrades a BASIC account to ENHANCED .*deleting the stack does not downgrade it'),
+    );
   });
 
   test('GIVEN an ECR Public cache prefix THEN one pull-through cache rule for public.ecr.aws under it, noted as account-wide', () => {
     const stack = new Stack();
     new RegistrySettings(stack, 'Settings', { ecrPublicCachePrefix: 'acme/ecr-public' });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', { EcrRepositoryPrefix: 'acme/ecr-public', UpstreamRegistry: 'ecr-public', UpstreamRegistryUrl: 'public.ecr.aws' });
+    template.hasResourceProperties('AWS::ECR::PullThroughCacheRule', {
+      EcrRepositoryPrefix: 'acme/ecr-public',
+      UpstreamRegistry: 'ecr-public',
+      UpstreamRegistryUrl: 'public.ecr.aws',
+    });
     template.resourceCountIs('AWS::ECR::RegistryScanningConfiguration', 0);
     Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('account-wide: the pull-through cache prefix acme/ecr-public/'));
   });
 
   test.each([
-    [{ ecrPublicCachePrefix: 'a-very-long-namespace-name/ecr-public' }, /ecrPublicCachePrefix 'a-very-long-namespace-name\/ecr-public' is not an ECR pull-through cache prefix: use 2 to 30/],
+    [
+      { ecrPublicCachePrefix: 'a-very-long-namespace-name/ecr-public' },
+      /ecrPublicCachePrefix 'a-very-long-namespace-name\/ecr-public' is not an ECR pull-through cache prefix: use 2 to 30/,
+    ],
     [{ scanOnPushFilters: ['Acme/*'] }, /'Acme\/\*' are not ECR repository filters/],
     [{ scanOnPushFilters: ['acme/'] }, /'acme\/' are not ECR repository filters/],
     [{ scanOnPushFilters: ['acme/*'], scanType: 'FULL' as never }, /scanType 'FULL' is unknown: use BASIC or ENHANCED/],
@@ -111,16 +134,34 @@ describe('RegistrySettings upstream caches with credentials', () => {
       ['acme/ghcr', 'github-container-registry', 'ghcr.io'],
     ]);
     expect(JSON.stringify(rules[0].CredentialArn)).toContain('secret:ecr-pullthroughcache/docker-hub');
-    Annotations.fromStack(stack).hasInfo('/Default/Settings', Match.stringLikeRegexp('account-wide: the pull-through cache prefix acme/docker-hub/ serves registry-1.docker.io'));
+    Annotations.fromStack(stack).hasInfo(
+      '/Default/Settings',
+      Match.stringLikeRegexp('account-wide: the pull-through cache prefix acme/docker-hub/ serves registry-1.docker.io'),
+    );
   });
 
   test.each([
-    ['a secret not named ecr-pullthroughcache/…', { prefix: 'acme/docker-hub', upstream: 'docker-hub' as const, name: 'dockerhub' }, /the credential secret 'dockerhub' of prefix 'acme\/docker-hub' must be named 'ecr-pullthroughcache\/…'/],
-    ['an unknown upstream', { prefix: 'acme/x', upstream: 'gcr' as never, name: 'ecr-pullthroughcache/x' }, /upstream 'gcr' of prefix 'acme\/x' is unknown: use docker-hub, github-container-registry, quay/],
-    ['a bad prefix', { prefix: 'Acme/hub', upstream: 'docker-hub' as const, name: 'ecr-pullthroughcache/x' }, /upstreamCaches prefix 'Acme\/hub' is not an ECR pull-through cache prefix/],
+    [
+      'a secret not named ecr-pullthroughcache/…',
+      { prefix: 'acme/docker-hub', upstream: 'docker-hub' as const, name: 'dockerhub' },
+      /the credential secret 'dockerhub' of prefix 'acme\/docker-hub' must be named 'ecr-pullthroughcache\/…'/,
+    ],
+    [
+      'an unknown upstream',
+      { prefix: 'acme/x', upstream: 'gcr' as never, name: 'ecr-pullthroughcache/x' },
+      /upstream 'gcr' of prefix 'acme\/x' is unknown: use docker-hub, github-container-registry, quay/,
+    ],
+    [
+      'a bad prefix',
+      { prefix: 'Acme/hub', upstream: 'docker-hub' as const, name: 'ecr-pullthroughcache/x' },
+      /upstreamCaches prefix 'Acme\/hub' is not an ECR pull-through cache prefix/,
+    ],
   ])('GIVEN %s THEN a clear error', (_what, rule, message) => {
     const stack = new Stack();
-    expect(() => new RegistrySettings(stack, 'Settings', { upstreamCaches: [{ prefix: rule.prefix, upstream: rule.upstream, credential: secret(stack, rule.name) }] })).toThrow(message);
+    expect(
+      () =>
+        new RegistrySettings(stack, 'Settings', { upstreamCaches: [{ prefix: rule.prefix, upstream: rule.upstream, credential: secret(stack, rule.name) }] }),
+    ).toThrow(message);
   });
 
   test('GIVEN the ECR Public prefix again as an upstream prefix THEN a clear error', () => {

@@ -25,13 +25,21 @@ test('GIVEN signing on the warehouse THEN a custom resource merges a rule for th
   const stack = new Stack(new App(), 'Acme', { env: ENV });
   new Warehouse(stack, 'Warehouse', { namespace: 'acme', signing: true });
   const template = Template.fromStack(stack);
-  template.hasResourceProperties('AWS::Signer::SigningProfile', { PlatformId: 'Notation-OCI-SHA384-ECDSA', SignatureValidityPeriod: { Type: 'DAYS', Value: 135 } });
+  template.hasResourceProperties('AWS::Signer::SigningProfile', {
+    PlatformId: 'Notation-OCI-SHA384-ECDSA',
+    SignatureValidityPeriod: { Type: 'DAYS', Value: 135 },
+  });
   template.resourceCountIs('AWS::ECR::SigningConfiguration', 0);
   const [merge] = Object.values(template.findResources('Custom::EcrSigningConfiguration'));
   expect(merge.Properties.RepositoryFilters).toEqual(['acme/images/*', 'acme/features/*', 'acme/features']);
   expect(merge.Properties.SigningProfileArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/SigningProfile/), 'Arn'] });
   expect(signedRepositoryFilters('acme').some((f) => f.includes('builds'))).toBe(false);
-  Annotations.fromStack(stack).hasInfo('*', Match.stringLikeRegexp("account-wide: this stack merges a signing rule for its profile .* keeping the account's other rules; deleting the stack removes only these filters"));
+  Annotations.fromStack(stack).hasInfo(
+    '*',
+    Match.stringLikeRegexp(
+      "account-wide: this stack merges a signing rule for its profile .* keeping the account's other rules; deleting the stack removes only these filters",
+    ),
+  );
 });
 
 test('GIVEN signing THEN the merge may read, write and delete the signing configuration, and nothing about scanning', () => {

@@ -64,7 +64,7 @@ describe('the source bucket takes configurations only from principals granted pu
     });
   });
 
-  test('only object changes are denied: the bucket, its policy among it, stays the deployment role\'s', () => {
+  test("only object changes are denied: the bucket, its policy among it, stays the deployment role's", () => {
     const { stack } = withWarehouse();
     const statement = writersStatement(stack) as { Action: string[]; Resource: unknown };
     expect(statement.Action.every((a) => /Object|MultipartUpload|Replicate/.test(a))).toBe(true);
@@ -142,15 +142,23 @@ describe('grantPushConfigurations', () => {
     });
     expect(byActions['ssm:GetParameters'].resource).toBe('"arn:aws:ssm:eu-west-1:123456789012:parameter/acme/factory/*"');
     expect(byActions['codepipeline:ListPipelines'].resource).toBe('"*"');
-    expect(JSON.parse(byActions['codepipeline:GetPipelineExecution codepipeline:GetPipelineState codepipeline:ListActionExecutions codepipeline:ListPipelineExecutions'].resource).sort()).toEqual([
+    expect(
+      JSON.parse(
+        byActions['codepipeline:GetPipelineExecution codepipeline:GetPipelineState codepipeline:ListActionExecutions codepipeline:ListPipelineExecutions']
+          .resource,
+      ).sort(),
+    ).toEqual([
       `arn:aws:codepipeline:eu-west-1:123456789012:dcf-${lead}-acme-feature-*`,
       `arn:aws:codepipeline:eu-west-1:123456789012:dcf-${lead}-acme-image-*`,
     ]);
     expect(byActions['ecr:DescribeRepositories'].resource).toBe('"arn:aws:ecr:eu-west-1:123456789012:repository/*"');
-    expect(JSON.parse(byActions['ecr:DescribeImages'].resource).sort()).toEqual(['arn:aws:ecr:eu-west-1:123456789012:repository/acme/features/*', 'arn:aws:ecr:eu-west-1:123456789012:repository/acme/images/*']);
+    expect(JSON.parse(byActions['ecr:DescribeImages'].resource).sort()).toEqual([
+      'arn:aws:ecr:eu-west-1:123456789012:repository/acme/features/*',
+      'arn:aws:ecr:eu-west-1:123456789012:repository/acme/images/*',
+    ]);
   });
 
-  test('the pipeline patterns match the namespace\'s pipelines, not another namespace\'s', () => {
+  test("the pipeline patterns match the namespace's pipelines, not another namespace's", () => {
     const { stack, warehouse } = withWarehouse('acme');
     warehouse.grantPushConfigurations(iam.Role.fromRoleArn(stack, 'Pusher', `arn:aws:iam::${ACCOUNT}:role/pusher`));
     const reads = policyOf(stack, 'pusher').find((s) => [s.Action].flat().includes('codepipeline:GetPipelineState'))!;
@@ -173,18 +181,24 @@ describe('grantPushConfigurations', () => {
     const call = () => warehouse.grantPushConfigurations(principal(stack));
     expect(call).toThrow(WarehousePropsError);
     expect(call).toThrow(named);
-    expect(call).toThrow(/is not an IAM role or user.*pass a role or a user, e\.g\. iam\.Role\.fromRoleArn\(this, 'Pusher', 'arn:aws:iam::123456789012:role\/platform-ci'\)/);
+    expect(call).toThrow(
+      /is not an IAM role or user.*pass a role or a user, e\.g\. iam\.Role\.fromRoleArn\(this, 'Pusher', 'arn:aws:iam::123456789012:role\/platform-ci'\)/,
+    );
   });
 
   test('refuses a role of another account', () => {
     const { stack, warehouse } = withWarehouse();
     const other = iam.Role.fromRoleArn(stack, 'Other', 'arn:aws:iam::210987654321:role/ci');
-    expect(() => warehouse.grantPushConfigurations(other)).toThrow(/arn:aws:iam::210987654321:role\/ci is of account 210987654321, the warehouse of account 123456789012/);
+    expect(() => warehouse.grantPushConfigurations(other)).toThrow(
+      /arn:aws:iam::210987654321:role\/ci is of account 210987654321, the warehouse of account 123456789012/,
+    );
   });
 
   test('grantWriteSource refuses a service principal the same way', () => {
     const { warehouse } = withWarehouse();
-    expect(() => warehouse.grantWriteSource(new iam.ServicePrincipal('codebuild.amazonaws.com'), 'image')).toThrow(/grantWriteSource: .*is not an IAM role or user/);
+    expect(() => warehouse.grantWriteSource(new iam.ServicePrincipal('codebuild.amazonaws.com'), 'image')).toThrow(
+      /grantWriteSource: .*is not an IAM role or user/,
+    );
   });
 
   test('a warehouse found by namespace grants the identity part and warns that the bucket policy is not its to change', () => {
@@ -196,7 +210,7 @@ describe('grantPushConfigurations', () => {
   });
 });
 
-describe('a warehouse of the caller\'s resources', () => {
+describe("a warehouse of the caller's resources", () => {
   function ownBucket() {
     const stack = new Stack(new App(), 'Team', { env });
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
@@ -205,7 +219,9 @@ describe('a warehouse of the caller\'s resources', () => {
     return { stack, sourceBucket, artifactBucket };
   }
   const statementsOf = (stack: Stack, bucket: s3.Bucket) =>
-    Object.values(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy')).find((p) => p.Properties.Bucket.Ref === stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket))!.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Resource: unknown; Condition?: unknown }>;
+    Object.values(Template.fromStack(stack).findResources('AWS::S3::BucketPolicy')).find(
+      (p) => p.Properties.Bucket.Ref === stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket),
+    )!.Properties.PolicyDocument.Statement as Array<{ Sid?: string; Resource: unknown; Condition?: unknown }>;
 
   test('leaves a bucket of the app alone until someone is granted push', () => {
     const { stack, sourceBucket, artifactBucket } = ownBucket();
@@ -213,7 +229,7 @@ describe('a warehouse of the caller\'s resources', () => {
     expect(statementsOf(stack, sourceBucket).some((s) => s.Sid === 'OnlyGrantedPushersChangeConfigurations')).toBe(false);
   });
 
-  test('then keeps the namespace\'s objects, and only those, to the granted writers; views over one bucket share one statement', () => {
+  test("then keeps the namespace's objects, and only those, to the granted writers; views over one bucket share one statement", () => {
     // GIVEN two views of the caller's bucket, as two pipelines of the same app make them
     const { stack, sourceBucket, artifactBucket } = ownBucket();
     const a = Warehouse.fromWarehouseAttributes(stack, 'A', { namespace: 'team', sourceBucket, artifactBucket });

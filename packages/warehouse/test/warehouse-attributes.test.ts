@@ -32,16 +32,30 @@ test('GIVEN a bucket, key and artifact bucket of this app THEN the warehouse use
   expect(warehouse.s3Key).toBe(own.s3Key);
   expect(warehouse.repositoryName('image', 'python')).toBe('team/images/python');
   const template = Template.fromStack(stack);
-  template.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } }, VersioningConfiguration: { Status: 'Enabled' } });
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    VersioningConfiguration: { Status: 'Enabled' },
+  });
   template.hasResourceProperties('AWS::IAM::Policy', {
-    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['s3:GetObject', 's3:GetObjectVersion'], Resource: { 'Fn::Join': ['', [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^Source'), 'Arn'] }), '/team/images/python.zip']] } })]) },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: ['s3:GetObject', 's3:GetObjectVersion'],
+          Resource: { 'Fn::Join': ['', [Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^Source'), 'Arn'] }), '/team/images/python.zip']] },
+        }),
+      ]),
+    },
   });
 });
 
 test('GIVEN an imported source bucket THEN a warning says to switch on its EventBridge notifications', () => {
   const stack = new Stack(new App(), 'Team');
   const own = ownResources(stack);
-  Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { ...own, namespace: 'team', sourceBucket: s3.Bucket.fromBucketAttributes(stack, 'Imported', { bucketName: 'team-configs', encryptionKey: own.s3Key }) });
+  Warehouse.fromWarehouseAttributes(stack, 'Warehouse', {
+    ...own,
+    namespace: 'team',
+    sourceBucket: s3.Bucket.fromBucketAttributes(stack, 'Imported', { bucketName: 'team-configs', encryptionKey: own.s3Key }),
+  });
   Annotations.fromStack(stack).hasWarning('/Team/Warehouse', Match.stringLikeRegexp('is imported: make sure it sends events to EventBridge'));
 });
 
@@ -50,7 +64,12 @@ test('GIVEN no s3Key and a source bucket without one THEN the error names the co
     const stack = new Stack(new App(), 'Team');
     const own = ownResources(stack);
     const bare = s3.Bucket.fromBucketName(stack, 'Bare', 'team-configs');
-    return Warehouse.fromWarehouseAttributes(stack, 'Warehouse', { namespace: 'team', sourceBucket: bare, artifactBucket: own.artifactBucket, ecrKey: own.ecrKey });
+    return Warehouse.fromWarehouseAttributes(stack, 'Warehouse', {
+      namespace: 'team',
+      sourceBucket: bare,
+      artifactBucket: own.artifactBucket,
+      ecrKey: own.ecrKey,
+    });
   };
   expect(make).toThrow(/Team\/Warehouse: the source bucket has no encryptionKey .*: pass s3Key/);
   expect(make).toThrow(WarehousePropsError);
@@ -77,7 +96,10 @@ test('GIVEN repositories of your own and no ecrKey THEN a grant on one of them b
   // THEN
   expect(warehouse.ecrKey).toBeUndefined();
   expect(warehouse.repositoryArn(repository.repositoryName)).toBe(repository.repositoryArn);
-  const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[];
+  const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))[0].Properties.PolicyDocument.Statement as {
+    Action: string[];
+    Resource: unknown;
+  }[];
   const push = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('ecr:PutImage'));
   expect(JSON.stringify(push?.Resource)).toMatch(/"Fn::GetAtt":\["Repository[0-9A-F]+","Arn"\]/);
   const pull = statements.find((st) => Array.isArray(st.Action) && st.Action.includes('ecr:BatchGetImage') && !st.Action.includes('ecr:PutImage'));

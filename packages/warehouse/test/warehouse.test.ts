@@ -24,7 +24,10 @@ describe('source bucket', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [
-          { BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('S3Key'), 'Arn'] } } },
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('S3Key'), 'Arn'] } },
+          },
         ],
       },
     });
@@ -50,9 +53,7 @@ describe('source bucket', () => {
     expect(Object.keys(policies)).toHaveLength(3);
     for (const p of Object.values(policies)) {
       expect(p.Properties.PolicyDocument.Statement).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       );
     }
   });
@@ -97,9 +98,7 @@ describe('source bucket', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: logBucketId },
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' })]),
       },
     });
   });
@@ -109,7 +108,9 @@ describe('artifact bucket', () => {
   test('is SSE-KMS encrypted and expires objects after 7 days by default', () => {
     const { template } = synth();
     template.hasResourceProperties('AWS::S3::Bucket', {
-      BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } })],
+      },
       LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 7, Status: 'Enabled' })]) },
     });
   });
@@ -235,7 +236,9 @@ describe('ECR', () => {
 
   test('the creation role may create a grant on the ECR key only for an AWS resource (kms:GrantIsForAWSResource)', () => {
     const { template } = synth();
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[]);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Condition?: unknown }[],
+    );
     const createGrant = statements.filter((st) => [st.Action].flat().includes('kms:CreateGrant'));
     expect(createGrant).toEqual([expect.objectContaining({ Action: 'kms:CreateGrant', Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } })]);
   });
@@ -331,40 +334,54 @@ describe('parameters and outputs', () => {
   test('GIVEN a WarehouseStack THEN the stack has the 4 outputs, with the logical ids the construct gave them before', () => {
     const stack = new WarehouseStack(new App(), 'devcontainers-warehouse');
     const outputs = Template.fromStack(stack).toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['WarehouseParameterPrefix7BC4E557', 'WarehouseRegistryHost2EA816F5', 'WarehouseRepositoryPrefix7742E871', 'WarehouseSourceBucketName4B63F5D2']);
+    expect(Object.keys(outputs).sort()).toEqual([
+      'WarehouseParameterPrefix7BC4E557',
+      'WarehouseRegistryHost2EA816F5',
+      'WarehouseRepositoryPrefix7742E871',
+      'WarehouseSourceBucketName4B63F5D2',
+    ]);
     expect(outputs.WarehouseParameterPrefix7BC4E557.Value).toBe('/devcontainers/factory');
     Template.fromStack(stack).hasOutput('WarehouseSourceBucketName4B63F5D2', { Value: { Ref: Match.stringLikeRegexp('^WarehouseSourceBucket') } });
   });
 
-  test.each([[undefined], [false]])('GIVEN the S3 bucket-policy log delivery flag %p THEN access logs are still delivered by bucket policy, never by ACL', (flag) => {
-    // GIVEN an app that does not switch on @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy
-    const app = new App({ context: flag === undefined ? {} : { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': flag } });
-    const stack = new Stack(app, 'Logs');
-    // WHEN
-    new Warehouse(stack, 'Warehouse');
-    // THEN no bucket has an ACL, and the log bucket's policy lets S3 logging put each data bucket's logs under its prefix
-    const template = Template.fromStack(stack);
-    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) expect(bucket.Properties.AccessControl).toBeUndefined();
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') }, LogFilePrefix: 'source/' },
-    });
-    for (const [prefix, bucket] of [['source', 'WarehouseSourceBucket'], ['artifacts', 'WarehouseArtifactBucket']]) {
-      template.hasResourceProperties('AWS::S3::BucketPolicy', {
-        Bucket: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') },
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Allow',
-              Principal: { Service: 'logging.s3.amazonaws.com' },
-              Action: 's3:PutObject',
-              Resource: { 'Fn::Join': ['', [Match.anyValue(), `/${prefix}/*`]] },
-              Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${bucket}`), 'Arn'] } }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-            }),
-          ]),
-        },
+  test.each([[undefined], [false]])(
+    'GIVEN the S3 bucket-policy log delivery flag %p THEN access logs are still delivered by bucket policy, never by ACL',
+    (flag) => {
+      // GIVEN an app that does not switch on @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy
+      const app = new App({ context: flag === undefined ? {} : { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': flag } });
+      const stack = new Stack(app, 'Logs');
+      // WHEN
+      new Warehouse(stack, 'Warehouse');
+      // THEN no bucket has an ACL, and the log bucket's policy lets S3 logging put each data bucket's logs under its prefix
+      const template = Template.fromStack(stack);
+      for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) expect(bucket.Properties.AccessControl).toBeUndefined();
+      template.hasResourceProperties('AWS::S3::Bucket', {
+        LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') }, LogFilePrefix: 'source/' },
       });
-    }
-  });
+      for (const [prefix, bucket] of [
+        ['source', 'WarehouseSourceBucket'],
+        ['artifacts', 'WarehouseArtifactBucket'],
+      ]) {
+        template.hasResourceProperties('AWS::S3::BucketPolicy', {
+          Bucket: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') },
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Allow',
+                Principal: { Service: 'logging.s3.amazonaws.com' },
+                Action: 's3:PutObject',
+                Resource: { 'Fn::Join': ['', [Match.anyValue(), `/${prefix}/*`]] },
+                Condition: {
+                  ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${bucket}`), 'Arn'] } },
+                  StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+                },
+              }),
+            ]),
+          },
+        });
+      }
+    },
+  );
 });
 
 describe('validation', () => {
@@ -403,7 +420,9 @@ describe('grants', () => {
     const { stack, warehouse, role } = withRole();
     warehouse.grantPush(role, 'devcontainers/images/python');
     const actions = statements(stack).flatMap((x) => [x.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage', 'ecr:CreateRepository']),
+    );
   });
 
   test('grantRetag allows moving tags without uploading layers', () => {

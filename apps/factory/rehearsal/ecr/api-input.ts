@@ -78,9 +78,12 @@ export function imageIdsOf(input: Json, field: string, max: number): ImageId[] {
 
 /** The failure code and reason of an image id that cannot name an image, or undefined when it can. */
 export function imageIdProblem(id: ImageId): { failureCode: string; failureReason: string } | undefined {
-  if (id.imageDigest === undefined && id.imageTag === undefined) return { failureCode: 'MissingDigestAndTag', failureReason: 'Invalid request parameters: both tag and digest cannot be null' };
-  if (id.imageDigest !== undefined && !isDigest(id.imageDigest)) return { failureCode: 'InvalidImageDigest', failureReason: 'Invalid request parameters: image digest should satisfy the regex' };
-  if (id.imageTag !== undefined && !TAG.test(id.imageTag)) return { failureCode: 'InvalidImageTag', failureReason: 'Invalid request parameters: image tag should satisfy the regex' };
+  if (id.imageDigest === undefined && id.imageTag === undefined)
+    return { failureCode: 'MissingDigestAndTag', failureReason: 'Invalid request parameters: both tag and digest cannot be null' };
+  if (id.imageDigest !== undefined && !isDigest(id.imageDigest))
+    return { failureCode: 'InvalidImageDigest', failureReason: 'Invalid request parameters: image digest should satisfy the regex' };
+  if (id.imageTag !== undefined && !TAG.test(id.imageTag))
+    return { failureCode: 'InvalidImageTag', failureReason: 'Invalid request parameters: image tag should satisfy the regex' };
   return undefined;
 }
 
@@ -90,6 +93,7 @@ export function tagStatusOf(input: Json): 'TAGGED' | 'UNTAGGED' | 'ANY' {
   if (filter === undefined || filter === null) return 'ANY';
   if (!isObject(filter)) throw new EcrApiError('SerializationException', "'filter' must be an object");
   const status = filter.tagStatus ?? 'ANY';
-  if (status !== 'TAGGED' && status !== 'UNTAGGED' && status !== 'ANY') throw invalidParameter('filter.tagStatus', 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]');
+  if (status !== 'TAGGED' && status !== 'UNTAGGED' && status !== 'ANY')
+    throw invalidParameter('filter.tagStatus', 'Member must satisfy enum value set: [TAGGED, UNTAGGED, ANY]');
   return status;
 }

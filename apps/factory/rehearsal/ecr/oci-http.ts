@@ -50,7 +50,12 @@ export function decodeSegment(segment: string): string | undefined {
 /** Answers `{"errors": [{"code", "message"}]}` (no body to a HEAD). */
 export function sendOciError(res: ServerResponse, status: number, code: string, message: string, headers: OutgoingHttpHeaders = {}): void {
   const body = JSON.stringify({ errors: [{ code, message }] });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'docker-distribution-api-version': 'registry/2.0', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'docker-distribution-api-version': 'registry/2.0',
+    ...headers,
+  });
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
@@ -93,7 +98,14 @@ const DROPPED_ANSWER_HEADERS = ['connection', 'keep-alive', 'transfer-encoding',
  * ways (nothing is held in memory); a `Location` on the upstream registry is pointed at
  * `origin`, where the client reached the front. A client that goes away ends the exchange.
  */
-export async function forwardToUpstream(upstream: Upstream, req: IncomingMessage, res: ServerResponse, method: string, path: string, origin: string): Promise<void> {
+export async function forwardToUpstream(
+  upstream: Upstream,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  origin: string,
+): Promise<void> {
   const headers: OutgoingHttpHeaders = {};
   for (const name of FORWARDED_REQUEST_HEADERS) {
     const value = req.headers[name];

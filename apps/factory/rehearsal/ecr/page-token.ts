@@ -23,12 +23,20 @@ export function pageAfter(operation: string, scope: string, token: string): stri
   } catch {
     throw invalidParameter('nextToken', 'Invalid NextToken');
   }
-  if (typeof body !== 'object' || body === null || body.o !== operation || body.s !== scope || typeof body.k !== 'string') throw invalidParameter('nextToken', 'Invalid NextToken');
+  if (typeof body !== 'object' || body === null || body.o !== operation || body.s !== scope || typeof body.k !== 'string')
+    throw invalidParameter('nextToken', 'Invalid NextToken');
   return body.k;
 }
 
 /** One page of `items` (sorted by `key`) after the key of `nextToken`, at most `max` long, and the token of the next page. */
-export function pageOf<T>(items: readonly T[], key: (item: T) => string, max: number, operation: string, scope: string, nextToken: string | undefined): { page: T[]; nextToken?: string } {
+export function pageOf<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  max: number,
+  operation: string,
+  scope: string,
+  nextToken: string | undefined,
+): { page: T[]; nextToken?: string } {
   const after = nextToken === undefined ? undefined : pageAfter(operation, scope, nextToken);
   const start = after === undefined ? 0 : items.findIndex((item) => key(item) > after);
   const rest = start < 0 ? [] : items.slice(start);

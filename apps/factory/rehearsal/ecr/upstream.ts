@@ -42,7 +42,8 @@ export class Upstream {
     } catch (cause) {
       throw new UpstreamError(`the upstream registry must be given as host:port (e.g. localhost:5000), not ${JSON.stringify(host)}`, { cause });
     }
-    if (url.pathname !== '/' || url.username || url.search) throw new UpstreamError(`the upstream registry must be given as host:port, not ${JSON.stringify(host)}`);
+    if (url.pathname !== '/' || url.username || url.search)
+      throw new UpstreamError(`the upstream registry must be given as host:port, not ${JSON.stringify(host)}`);
     this.host = url.host;
     this.hostname = url.hostname.replace(/^\[|\]$/g, '');
     this.port = Number(url.port || 80);
@@ -55,12 +56,17 @@ export class Upstream {
       if (options.body) headers['content-length'] = String(options.body.length);
       const req = request({ hostname: this.hostname, port: this.port, method, path, headers, agent: this.agent });
       const timer = setTimeout(
-        () => req.destroy(new UpstreamError(`${method} ${path} on the upstream registry ${this.host} got no complete answer within ${this.options.timeoutMs} ms`)),
+        () =>
+          req.destroy(new UpstreamError(`${method} ${path} on the upstream registry ${this.host} got no complete answer within ${this.options.timeoutMs} ms`)),
         this.options.timeoutMs,
       );
       const fail = (error: Error) => {
         clearTimeout(timer);
-        reject(error instanceof UpstreamError ? error : new UpstreamError(`${method} ${path} on the upstream registry ${this.host} failed: ${error.message}`, { cause: error }));
+        reject(
+          error instanceof UpstreamError
+            ? error
+            : new UpstreamError(`${method} ${path} on the upstream registry ${this.host} failed: ${error.message}`, { cause: error }),
+        );
       };
       req.on('error', fail);
       req.on('response', (res) => {
@@ -103,7 +109,13 @@ export class Upstream {
     );
     const response = new Promise<IncomingMessage>((resolve, reject) => {
       req.on('response', resolve);
-      req.on('error', (error) => reject(error instanceof UpstreamError ? error : new UpstreamError(`${method} ${path} on the upstream registry ${this.host} failed: ${error.message}`, { cause: error })));
+      req.on('error', (error) =>
+        reject(
+          error instanceof UpstreamError
+            ? error
+            : new UpstreamError(`${method} ${path} on the upstream registry ${this.host} failed: ${error.message}`, { cause: error }),
+        ),
+      );
     });
     return { req, response };
   }

@@ -36,7 +36,14 @@ export class ActionCatalog {
     if (colon < 0) return [pattern];
     const service = pattern.slice(0, colon).toLowerCase();
     const actions = this.byService.get(service) ?? [];
-    const matcher = new RegExp(`^${pattern.slice(colon + 1).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    const matcher = new RegExp(
+      `^${pattern
+        .slice(colon + 1)
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+      'i',
+    );
     const matched = actions.filter((a) => matcher.test(a)).map((a) => `${service}:${a}`);
     return matched.length > 0 ? matched : [pattern];
   }

@@ -45,15 +45,25 @@ interface ManifestArtifact {
 }
 
 interface AssetManifest {
-  readonly files?: Record<string, { source: { path: string; packaging?: 'zip' | 'file' }; destinations: Record<string, { bucketName: string; objectKey: string }> }>;
+  readonly files?: Record<
+    string,
+    { source: { path: string; packaging?: 'zip' | 'file' }; destinations: Record<string, { bucketName: string; objectKey: string }> }
+  >;
 }
 
 /** The stacks and file assets of the assembly in `dir`. */
-export function readCloudAssembly(dir: string, env: { readonly account: string; readonly region: string; readonly partition: string }): { stacks: StackArtifact[]; assets: AssetFile[] } {
+export function readCloudAssembly(
+  dir: string,
+  env: { readonly account: string; readonly region: string; readonly partition: string },
+): { stacks: StackArtifact[]; assets: AssetFile[] } {
   const manifestFile = join(dir, 'manifest.json');
   if (!existsSync(manifestFile)) throw new RehearsalError(`${dir} is not a cloud assembly: it has no manifest.json (run cdk synth -o ${dir})`);
   const artifacts = (readJson(manifestFile) as { artifacts?: Record<string, ManifestArtifact> }).artifacts ?? {};
-  const stackIds = new Set(Object.entries(artifacts).filter(([, a]) => a.type === 'aws:cloudformation:stack').map(([id]) => id));
+  const stackIds = new Set(
+    Object.entries(artifacts)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id]) => id),
+  );
 
   const stacks: StackArtifact[] = [];
   const assets: AssetFile[] = [];
@@ -67,7 +77,10 @@ export function readCloudAssembly(dir: string, env: { readonly account: string; 
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const templateFile = artifact.properties?.templateFile;
     if (!templateFile) throw new RehearsalError(`stack artifact ${artifactId} names no templateFile`);
-    const requirements = [artifact.properties?.requiresBootstrapStackVersion, ...(artifact.dependencies ?? []).map((d) => artifacts[d]?.properties?.requiresBootstrapStackVersion)];
+    const requirements = [
+      artifact.properties?.requiresBootstrapStackVersion,
+      ...(artifact.dependencies ?? []).map((d) => artifacts[d]?.properties?.requiresBootstrapStackVersion),
+    ];
     const required = requirements.filter((v): v is number => typeof v === 'number');
     stacks.push({
       artifactId,
@@ -85,7 +98,11 @@ export function readCloudAssembly(dir: string, env: { readonly account: string; 
 function readAssetManifest(dir: string, file: string, env: { readonly account: string; readonly region: string; readonly partition: string }): AssetFile[] {
   const manifest = readJson(join(dir, file)) as AssetManifest;
   // Environment-agnostic asset manifests name the bootstrap bucket with placeholders.
-  const place = (s: string) => s.replace(/\$\{AWS::AccountId\}/g, env.account).replace(/\$\{AWS::Region\}/g, env.region).replace(/\$\{AWS::Partition\}/g, env.partition);
+  const place = (s: string) =>
+    s
+      .replace(/\$\{AWS::AccountId\}/g, env.account)
+      .replace(/\$\{AWS::Region\}/g, env.region)
+      .replace(/\$\{AWS::Partition\}/g, env.partition);
   return Object.entries(manifest.files ?? {}).flatMap(([id, asset]) =>
     Object.values(asset.destinations).map((destination) => ({
       id,

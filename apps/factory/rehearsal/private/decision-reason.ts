@@ -63,7 +63,8 @@ function notAllowed(input: ReasonInput, analysis: RequestAnalysis | undefined): 
   const identityAllows = analysis?.identityAnalysis?.result === 'Allowed';
   const resourceAllows = (analysis?.resourceAnalysis?.allowStatements ?? []).length > 0;
   if (input.kmsKey && identityAllows && !resourceAllows) {
-    if (!input.resourcePolicy) return `the key is not a key of the assembly, so the rehearsal knows no key policy that would allow it (identity policies alone never give access to a KMS key)`;
+    if (!input.resourcePolicy)
+      return `the key is not a key of the assembly, so the rehearsal knows no key policy that would allow it (identity policies alone never give access to a KMS key)`;
     return `${input.resourcePolicy.label} neither allows the principal nor delegates to IAM (no statement allows arn:aws:iam::${input.account}:root), so ${analysis?.identityAnalysis?.allowStatements.map((s) => statementName(s, s.policyId)).join(' and ')} does not count`;
   }
   if (identityAllows && analysis?.permissionBoundaryAnalysis && analysis.permissionBoundaryAnalysis.result !== 'Allowed') {
@@ -113,7 +114,13 @@ function failedConditions(conditions: readonly ConditionExplain[]): string {
 
 /** The conditions of a matching Deny statement, e.g. ` (Bool aws:SecureTransport false)`. */
 function heldConditions(s: StatementAnalysis): string {
-  const conditions = (s.explain.conditions ?? []).map((c) => `${c.operator} ${c.conditionKeyValue} ${[c.values].flat().map((v) => v.value).join('|')}`);
+  const conditions = (s.explain.conditions ?? []).map(
+    (c) =>
+      `${c.operator} ${c.conditionKeyValue} ${[c.values]
+        .flat()
+        .map((v) => v.value)
+        .join('|')}`,
+  );
   return conditions.length > 0 ? ` (${conditions.join(', ')})` : '';
 }
 

@@ -113,7 +113,8 @@ function callIntrinsic(call: Record<string, unknown>, path: string, scope: Intri
  * the rule functions `Fn::Contains`, `Fn::EachMemberEquals`, `Fn::EachMemberIn`.
  */
 export function evaluateCondition(expression: unknown, path: string, scope: IntrinsicScope): boolean {
-  if (!isObject(expression) || Object.keys(expression).length !== 1) scope.fail(`a condition must be one condition function, got ${JSON.stringify(expression)}`, path);
+  if (!isObject(expression) || Object.keys(expression).length !== 1)
+    scope.fail(`a condition must be one condition function, got ${JSON.stringify(expression)}`, path);
   const [fn, arg] = Object.entries(expression)[0];
   const at = `${path}.${fn}`;
   const list = (v: unknown, p: string) => {

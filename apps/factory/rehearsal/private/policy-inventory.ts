@@ -68,7 +68,12 @@ export class PolicyInventory {
     const attach = (roleName: string, policy: IdentityPolicy, from: ResolvedResource, path: string) => {
       if (!assembly.resourcesOfType('AWS::IAM::Role').some((r) => r.physicalName === roleName)) {
         const declaredArn = declaredByName.get(`role/${roleName}`);
-        if (!declaredArn) throw new RehearsalError(`attaches to the role ${roleName}, which is not a role of the assembly`, { stackName: from.stack, logicalId: from.logicalId, path });
+        if (!declaredArn)
+          throw new RehearsalError(`attaches to the role ${roleName}, which is not a role of the assembly`, {
+            stackName: from.stack,
+            logicalId: from.logicalId,
+            path,
+          });
         toDeclared(declaredArn, policy);
         return;
       }
@@ -77,11 +82,20 @@ export class PolicyInventory {
     const attachToUsers = (r: ResolvedResource, policy: IdentityPolicy) => {
       listOf(r.properties.Users as string[] | undefined).forEach((user, i) => {
         const declaredArn = declaredByName.get(`user/${user}`);
-        if (!declaredArn) throw new RehearsalError(`attaches to the IAM user ${user}, which the rehearsal does not model (declare it as a principal)`, { stackName: r.stack, logicalId: r.logicalId, path: `Properties.Users.${i}` });
+        if (!declaredArn)
+          throw new RehearsalError(`attaches to the IAM user ${user}, which the rehearsal does not model (declare it as a principal)`, {
+            stackName: r.stack,
+            logicalId: r.logicalId,
+            path: `Properties.Users.${i}`,
+          });
         toDeclared(declaredArn, policy);
       });
       if (listOf(r.properties.Groups as string[] | undefined).length > 0) {
-        throw new RehearsalError('attaches to IAM groups, which the rehearsal does not model', { stackName: r.stack, logicalId: r.logicalId, path: 'Properties.Groups' });
+        throw new RehearsalError('attaches to IAM groups, which the rehearsal does not model', {
+          stackName: r.stack,
+          logicalId: r.logicalId,
+          path: 'Properties.Groups',
+        });
       }
     };
     const managed = new Map<string, IdentityPolicy>();
@@ -105,7 +119,9 @@ export class PolicyInventory {
         document: document(role, `Policies.${i}.PolicyDocument`, p.PolicyDocument),
       }));
       const boundary = role.properties.PermissionsBoundary;
-      const policies = [...inline, ...(attached.get(role.physicalName) ?? []), ...fromArns].filter((p, i, all) => all.findIndex((q) => q.name === p.name) === i);
+      const policies = [...inline, ...(attached.get(role.physicalName) ?? []), ...fromArns].filter(
+        (p, i, all) => all.findIndex((q) => q.name === p.name) === i,
+      );
       const model: PrincipalPolicies = {
         arn: role.arn as string,
         name: role.physicalName,
@@ -121,7 +137,8 @@ export class PolicyInventory {
 
     for (const bp of assembly.resourcesOfType('AWS::S3::BucketPolicy')) {
       const bucket = String(bp.properties.Bucket);
-      if (this.bucketPolicies.has(bucket)) throw new RehearsalError(`a second bucket policy for ${bucket}: a bucket has one`, { stackName: bp.stack, logicalId: bp.logicalId });
+      if (this.bucketPolicies.has(bucket))
+        throw new RehearsalError(`a second bucket policy for ${bucket}: a bucket has one`, { stackName: bp.stack, logicalId: bp.logicalId });
       this.bucketPolicies.set(bucket, { label: `the bucket policy of ${bucket}`, document: document(bp, 'PolicyDocument') });
     }
     for (const key of assembly.resourcesOfType('AWS::KMS::Key')) {
@@ -131,18 +148,26 @@ export class PolicyInventory {
     }
     for (const alias of assembly.resourcesOfType('AWS::KMS::Alias')) {
       const target = String(alias.properties.TargetKeyId);
-      this.aliases.set(alias.physicalName, target.startsWith('arn:') ? target : `arn:${assembly.partition}:kms:${assembly.region}:${assembly.account}:key/${target}`);
+      this.aliases.set(
+        alias.physicalName,
+        target.startsWith('arn:') ? target : `arn:${assembly.partition}:kms:${assembly.region}:${assembly.account}:key/${target}`,
+      );
     }
     for (const repository of assembly.resourcesOfType('AWS::ECR::Repository')) {
       if (repository.properties.RepositoryPolicyText === undefined) continue;
-      this.repositoryPolicies.set(repository.arn as string, { label: `the repository policy of ${repository.physicalName}`, document: document(repository, 'RepositoryPolicyText') });
+      this.repositoryPolicies.set(repository.arn as string, {
+        label: `the repository policy of ${repository.physicalName}`,
+        document: document(repository, 'RepositoryPolicyText'),
+      });
     }
     for (const template of assembly.resourcesOfType('AWS::ECR::RepositoryCreationTemplate')) {
       const prefix = template.physicalName;
       const policy = template.properties.RepositoryPolicy;
       this.creationTemplates.push({
         prefix,
-        ...(policy !== undefined && { policy: { label: `the repository policy of the creation template ${prefix}`, document: document(template, 'RepositoryPolicy') } }),
+        ...(policy !== undefined && {
+          policy: { label: `the repository policy of the creation template ${prefix}`, document: document(template, 'RepositoryPolicy') },
+        }),
       });
     }
     // ECR applies the template with the longest matching prefix.
@@ -150,7 +175,8 @@ export class PolicyInventory {
     for (const tp of assembly.resourcesOfType('AWS::SNS::TopicPolicy')) {
       for (const topic of (tp.properties.Topics as unknown[] | undefined) ?? []) {
         const arn = String(topic);
-        if (this.topicPolicies.has(arn)) throw new RehearsalError(`a second topic policy for ${arn}: the later one would replace it`, { stackName: tp.stack, logicalId: tp.logicalId });
+        if (this.topicPolicies.has(arn))
+          throw new RehearsalError(`a second topic policy for ${arn}: the later one would replace it`, { stackName: tp.stack, logicalId: tp.logicalId });
         this.topicPolicies.set(arn, { label: `the topic policy of ${arn}`, document: document(tp, 'PolicyDocument') });
       }
     }
@@ -174,7 +200,8 @@ export class PolicyInventory {
   keyArn(resource: string): string {
     const alias = /:(alias\/.+)$/.exec(resource)?.[1] ?? (resource.startsWith('alias/') ? resource : undefined);
     if (alias) return this.aliases.get(alias) ?? resource;
-    if (!resource.startsWith('arn:') && resource !== '*') return `arn:${this.assembly.partition}:kms:${this.assembly.region}:${this.assembly.account}:key/${resource}`;
+    if (!resource.startsWith('arn:') && resource !== '*')
+      return `arn:${this.assembly.partition}:kms:${this.assembly.region}:${this.assembly.account}:key/${resource}`;
     return resource;
   }
 
@@ -260,12 +287,23 @@ function managedPolicy(arn: string, customer: ReadonlyMap<string, IdentityPolicy
 }
 
 function defaultKeyPolicy(account: string): PolicyDocument {
-  return { Version: '2012-10-17', Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }] };
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }],
+  };
 }
 
 /** The statement Lambda adds to a function's policy for an `AWS::Lambda::Permission`. */
 function permissionStatement(permission: ResolvedResource, functionArn: string): PolicyStatement {
-  const p = permission.properties as { Action?: string; Principal?: string; SourceArn?: string; SourceAccount?: string; PrincipalOrgID?: string; FunctionUrlAuthType?: string; EventSourceToken?: string };
+  const p = permission.properties as {
+    Action?: string;
+    Principal?: string;
+    SourceArn?: string;
+    SourceAccount?: string;
+    PrincipalOrgID?: string;
+    FunctionUrlAuthType?: string;
+    EventSourceToken?: string;
+  };
   const at = { stackName: permission.stack, logicalId: permission.logicalId };
   if (p.EventSourceToken !== undefined) throw new RehearsalError('EventSourceToken (Alexa) permissions are not modelled', at);
   const principal = String(p.Principal);

@@ -112,7 +112,12 @@ const CUSTOM_RESOURCE: ResourceTypeModel = {
  * the rehearsal's account (ECR's default: BASIC, no rules) is the one the resource asks for.
  */
 const registrySetting = (kind: RegistrySettingKind): ResourceTypeModel => ({
-  physicalName: (f) => registrySettingPhysicalId(kind, `arn:${f.partition}:cloudformation:${f.region}:${f.account}:stack/${f.stackName}/${uuidOf(`${f.account}/${f.region}/${f.stackName}`)}`, f.logicalId),
+  physicalName: (f) =>
+    registrySettingPhysicalId(
+      kind,
+      `arn:${f.partition}:cloudformation:${f.region}:${f.account}:stack/${f.stackName}/${uuidOf(`${f.account}/${f.region}/${f.stackName}`)}`,
+      f.logicalId,
+    ),
   ...(kind === 'scanning' && { attributes: { ScanType: (_name, f) => String(f.prop('ScanType')) } }),
 });
 

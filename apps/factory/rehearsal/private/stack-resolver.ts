@@ -84,7 +84,11 @@ export class StackResolver {
   ) {
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (!resourceTypeModel(resource.Type)) {
-        throw new RehearsalError(`the rehearsal does not model resources of type ${resource.Type} (it models ${MODELLED_RESOURCE_TYPES.join(', ')})`, { stackName, logicalId, path: 'Type' });
+        throw new RehearsalError(`the rehearsal does not model resources of type ${resource.Type} (it models ${MODELLED_RESOURCE_TYPES.join(', ')})`, {
+          stackName,
+          logicalId,
+          path: 'Type',
+        });
       }
     }
   }
@@ -106,7 +110,10 @@ export class StackResolver {
       if (rule.RuleCondition !== undefined && !evaluateCondition(rule.RuleCondition, `${path}.RuleCondition`, this.scope(undefined))) continue;
       (rule.Assertions ?? []).forEach((assertion, i) => {
         if (!evaluateCondition(assertion.Assert, `${path}.Assertions.${i}.Assert`, this.scope(undefined))) {
-          throw new RehearsalError(`rule ${name} fails: ${assertion.AssertDescription ?? JSON.stringify(assertion.Assert)}`, { stackName: this.stackName, path: `${path}.Assertions.${i}` });
+          throw new RehearsalError(`rule ${name} fails: ${assertion.AssertDescription ?? JSON.stringify(assertion.Assert)}`, {
+            stackName: this.stackName,
+            path: `${path}.Assertions.${i}`,
+          });
         }
       });
     }
@@ -208,11 +215,13 @@ export class StackResolver {
       const split = (value: string) => (list ? value.split(',') : value);
       const ssm = /^AWS::SSM::Parameter::Value<(.+)>$/.exec(declared.Type);
       if (ssm) {
-        if (typeof declared.Default !== 'string') return this.fail(`parameter ${name} (${declared.Type}) names no SSM parameter in its Default`, `Parameters.${name}`);
+        if (typeof declared.Default !== 'string')
+          return this.fail(`parameter ${name} (${declared.Type}) names no SSM parameter in its Default`, `Parameters.${name}`);
         if (BOOTSTRAP_VERSION_PARAMETER.test(declared.Default)) return REHEARSAL_BOOTSTRAP_VERSION;
         return split(this.lookups.ssmParameter(declared.Default, this.stackName, `Parameters.${name}`));
       }
-      if (declared.Default === undefined) return this.fail(`parameter ${name} has no Default, and the rehearsal passes no parameter values`, `Parameters.${name}`);
+      if (declared.Default === undefined)
+        return this.fail(`parameter ${name} has no Default, and the rehearsal passes no parameter values`, `Parameters.${name}`);
       return split(String(declared.Default));
     });
   }

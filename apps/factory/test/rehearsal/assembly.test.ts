@@ -54,7 +54,8 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
   }, 120_000);
 
   const warehouse = () => assembly.stack('devcontainers-warehouse');
-  const warehouseResource = (type: string, prefix: string) => [...warehouse().resources.values()].find((r) => r.type === type && r.logicalId.startsWith(prefix))!;
+  const warehouseResource = (type: string, prefix: string) =>
+    [...warehouse().resources.values()].find((r) => r.type === type && r.logicalId.startsWith(prefix))!;
 
   test('reads every stack artifact of the manifest, for the account and region it is given', () => {
     expect([...assembly.stacks.keys()].sort()).toEqual(
@@ -79,7 +80,9 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     expect(artifactBucket.physicalName).toMatch(/^devcontainers-warehouse-warehouseartifactbucket/);
     expect(s3Key.arn).toMatch(new RegExp(`^arn:aws:kms:${REGION}:${ACCOUNT}:key/[0-9a-f-]{36}$`));
     for (const stack of [...assembly.stacks.values()].filter((s) => s.name !== 'devcontainers-warehouse')) {
-      const values = Object.fromEntries([...stack.parameters].filter(([name]) => name.startsWith('SsmParameterValue')).map(([name, v]) => [name.replace(/C96584B6.*$/, ''), v]));
+      const values = Object.fromEntries(
+        [...stack.parameters].filter(([name]) => name.startsWith('SsmParameterValue')).map(([name, v]) => [name.replace(/C96584B6.*$/, ''), v]),
+      );
       expect(values).toEqual({
         SsmParameterValuedevcontainersfactorysourcebucketname: sourceBucket.physicalName,
         SsmParameterValuedevcontainersfactoryartifactbucketname: artifactBucket.physicalName,
@@ -95,7 +98,12 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     const s3Key = warehouseResource('AWS::KMS::Key', 'WarehouseS3Key');
     const pipelines = assembly.resourcesOfType('AWS::CodePipeline::Pipeline');
     expect(pipelines.map((p) => p.physicalName).sort()).toEqual(
-      [pipelineName('devcontainers', 'feature', 'hello'), pipelineName('devcontainers', 'image', 'base'), pipelineName('devcontainers', 'image', 'greeter'), pipelineName('devcontainers', 'image', 'tools')].sort(),
+      [
+        pipelineName('devcontainers', 'feature', 'hello'),
+        pipelineName('devcontainers', 'image', 'base'),
+        pipelineName('devcontainers', 'image', 'greeter'),
+        pipelineName('devcontainers', 'image', 'tools'),
+      ].sort(),
     );
     for (const pipeline of pipelines) {
       expect(pipeline.properties.ArtifactStore).toEqual({ Type: 'S3', Location: artifactBucket.physicalName, EncryptionKey: { Type: 'KMS', Id: s3Key.arn } });
@@ -120,11 +128,16 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     expect(releaseRole.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/devcontainer-factory/devcontainers/image-release/${releaseRole.physicalName}`);
     expect(releaseRole.ref).toBe(releaseRole.physicalName);
     expect(release.properties.Role).toBe(releaseRole.arn);
-    expect((release.properties.Environment as { Variables: Record<string, string> }).Variables.DCF_RELEASE_LOCK_TABLE).toBe(byPrefix('ImagePipelineRetentionLockTable').physicalName);
+    expect((release.properties.Environment as { Variables: Record<string, string> }).Variables.DCF_RELEASE_LOCK_TABLE).toBe(
+      byPrefix('ImagePipelineRetentionLockTable').physicalName,
+    );
     expect(release.arn).toBe(`arn:aws:lambda:${REGION}:${ACCOUNT}:function:${release.physicalName}`);
     // Lambda permissions name the function and the rule by ARN; log groups' Arn ends in :*.
     const permission = byPrefix('ImagePipelineRetentionScheduleAllowEventRule');
-    expect(permission.properties).toMatchObject({ FunctionName: byPrefix('ImagePipelineRetentionFunction').arn, SourceArn: byPrefix('ImagePipelineRetentionSchedule8').arn });
+    expect(permission.properties).toMatchObject({
+      FunctionName: byPrefix('ImagePipelineRetentionFunction').arn,
+      SourceArn: byPrefix('ImagePipelineRetentionSchedule8').arn,
+    });
     expect(byPrefix('ImagePipelineLogs').arn).toBe(`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${byPrefix('ImagePipelineLogs').physicalName}:*`);
     // A KMS alias targets its key's ARN; Ref of a key is its id.
     const s3Key = warehouseResource('AWS::KMS::Key', 'WarehouseS3Key8');
@@ -138,7 +151,9 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     expect(source.arn).toBe(`arn:aws:s3:::${source.physicalName}`);
     // The registry parameter: account, region and URL suffix.
     expect(warehouseResource('AWS::SSM::Parameter', 'WarehouseRegistryParameter').properties.Value).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`);
-    expect(warehouse().outputs.get([...warehouse().outputs.keys()].find((k) => k.startsWith('WarehouseRegistryHost'))!)?.value).toBe(`${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`);
+    expect(warehouse().outputs.get([...warehouse().outputs.keys()].find((k) => k.startsWith('WarehouseRegistryHost'))!)?.value).toBe(
+      `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+    );
   });
 
   test('gives the physical id an AwsCustomResource declares to the custom resource, and generated names the stack name and logical id', () => {
@@ -162,7 +177,10 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
       expect(code.S3Bucket).toBe(`cdk-hnb659fds-assets-${ACCOUNT}-${REGION}`);
       expect(assembly.asset(code.S3Key, code.S3Bucket)?.path).toBe(folder);
     }
-    const release = assembly.lambdaFunction('devcontainers-image-greeter', functions.find((f) => f.stack === 'devcontainers-image-greeter' && f.logicalId.startsWith('ImagePipelineReleaseFunction'))!.logicalId);
+    const release = assembly.lambdaFunction(
+      'devcontainers-image-greeter',
+      functions.find((f) => f.stack === 'devcontainers-image-greeter' && f.logicalId.startsWith('ImagePipelineReleaseFunction'))!.logicalId,
+    );
     expect(release).toMatchObject({ handler: 'index.handler', architectures: ['arm64'], timeoutSeconds: 900 });
     // Under the path the release repositories' policy lets write.
     expect(release.roleArn).toMatch(new RegExp(`^arn:aws:iam::${ACCOUNT}:role/devcontainer-factory/devcontainers/image-release/devcontainers-image-greet`));
@@ -175,12 +193,25 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     const build = projects.find((p) => p.stack === 'devcontainers-image-greeter' && p.logicalId.startsWith('ImagePipelineBuildAmd64'))!;
     const spec = assembly.buildProject(build.stack, build.logicalId);
     const variables = (spec.buildSpecObject as { env: { variables: Record<string, string> } }).env.variables;
-    expect(variables).toMatchObject({ REGISTRY: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`, REPOSITORY: 'devcontainers/builds/greeter', ARCH: 'amd64', TOOL_BUCKET: `cdk-hnb659fds-assets-${ACCOUNT}-${REGION}` });
+    expect(variables).toMatchObject({
+      REGISTRY: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`,
+      REPOSITORY: 'devcontainers/builds/greeter',
+      ARCH: 'amd64',
+      TOOL_BUCKET: `cdk-hnb659fds-assets-${ACCOUNT}-${REGION}`,
+    });
     expect(spec.buildSpec).toContain('devcontainer build');
     // The tool the buildspec downloads is a file asset of the assembly.
     expect(existsSync(assembly.asset(variables.TOOL_KEY, variables.TOOL_BUCKET)?.path ?? '')).toBe(true);
-    const role = assembly.resource(build.stack, [...assembly.stack(build.stack).resources.keys()].find((k) => k.startsWith('ImagePipelineBuildRole') && !k.includes('DefaultPolicy'))!);
-    expect(spec).toMatchObject({ roleArn: role.arn, privilegedMode: true, timeoutMinutes: 60, encryptionKey: warehouseResource('AWS::KMS::Key', 'WarehouseS3Key8').arn });
+    const role = assembly.resource(
+      build.stack,
+      [...assembly.stack(build.stack).resources.keys()].find((k) => k.startsWith('ImagePipelineBuildRole') && !k.includes('DefaultPolicy'))!,
+    );
+    expect(spec).toMatchObject({
+      roleArn: role.arn,
+      privilegedMode: true,
+      timeoutMinutes: 60,
+      encryptionKey: warehouseResource('AWS::KMS::Key', 'WarehouseS3Key8').arn,
+    });
   });
 
   describe('refuses what it cannot resolve, naming stack, logical id and path', () => {
@@ -198,7 +229,9 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
     test('an SSM parameter that no stack writes', () => {
       const error = errorOf(
         load((t) => {
-          delete t['devcontainers-warehouse'].Resources[logicalIdOf(t['devcontainers-warehouse'], 'AWS::SSM::Parameter', 'WarehouseArtifactBucketNameParameter')];
+          delete t['devcontainers-warehouse'].Resources[
+            logicalIdOf(t['devcontainers-warehouse'], 'AWS::SSM::Parameter', 'WarehouseArtifactBucketNameParameter')
+          ];
         }),
       );
       expect(error.message).toMatch(/reads the SSM parameter \/devcontainers\/factory\/artifact-bucket-name, which no stack of the assembly writes/);
@@ -210,10 +243,16 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
       const error = errorOf(
         load((t) => {
           const greeter = t['devcontainers-image-greeter'];
-          greeter.Resources[logicalIdOf(greeter, 'AWS::Lambda::Function', 'ImagePipelineReleaseFunction')].Properties.Description = { 'Fn::ImportValue': 'devcontainers-warehouse:Bucket' };
+          greeter.Resources[logicalIdOf(greeter, 'AWS::Lambda::Function', 'ImagePipelineReleaseFunction')].Properties.Description = {
+            'Fn::ImportValue': 'devcontainers-warehouse:Bucket',
+          };
         }),
       );
-      expect(error).toMatchObject({ stackName: 'devcontainers-image-greeter', logicalId: expect.stringMatching(/^ImagePipelineReleaseFunction/), path: 'Properties.Description.Fn::ImportValue' });
+      expect(error).toMatchObject({
+        stackName: 'devcontainers-image-greeter',
+        logicalId: expect.stringMatching(/^ImagePipelineReleaseFunction/),
+        path: 'Properties.Description.Fn::ImportValue',
+      });
       expect(error.message).toMatch(/must not import/);
     });
 
@@ -221,7 +260,9 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
       const error = errorOf(
         load((t) => {
           const greeter = t['devcontainers-image-greeter'];
-          const policy = greeter.Resources[logicalIdOf(greeter, 'AWS::IAM::Policy', 'ImagePipelineReleaseFunctionRoleDefaultPolicy')].Properties as { PolicyDocument: { Statement: { Resource: unknown }[] } };
+          const policy = greeter.Resources[logicalIdOf(greeter, 'AWS::IAM::Policy', 'ImagePipelineReleaseFunctionRoleDefaultPolicy')].Properties as {
+            PolicyDocument: { Statement: { Resource: unknown }[] };
+          };
           policy.PolicyDocument.Statement[0].Resource = { 'Fn::GetAtt': [logicalIdOf(greeter, 'AWS::Logs::LogGroup', 'ImagePipelineLogs'), 'Nonsense'] };
         }),
       );
@@ -257,14 +298,23 @@ describe('loadAssembly, on the example catalogue as cdk synth writes it', () => 
       hello.Conditions = { InIreland: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] }, Elsewhere: { 'Fn::Not': [{ Condition: 'InIreland' }] } };
       hello.Resources.Skipped = { Type: 'AWS::SSM::Parameter', Condition: 'Elsewhere', Properties: { Type: 'String', Value: 'x' } } as never;
       hello.Resources.CDKMetadata.Properties = {
-        Analytics: { 'Fn::If': ['InIreland', { 'Fn::Sub': ['${AWS::StackName}/${Bucket}/${!Literal}', { Bucket: { 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] } }] }, 'no'] },
+        Analytics: {
+          'Fn::If': [
+            'InIreland',
+            { 'Fn::Sub': ['${AWS::StackName}/${Bucket}/${!Literal}', { Bucket: { 'Fn::Select': [1, { 'Fn::Split': ['/', 'a/b/c'] }] } }] },
+            'no',
+          ],
+        },
         Gone: { Ref: 'AWS::NoValue' },
         Zones: { 'Fn::GetAZs': '' },
       };
     });
     const hello = loadAssembly(copy, ENV).stack('devcontainers-feature-hello');
     expect(hello.resources.has('Skipped')).toBe(false);
-    expect(hello.resources.get('CDKMetadata')?.properties).toEqual({ Analytics: 'devcontainers-feature-hello/b/${Literal}', Zones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] });
+    expect(hello.resources.get('CDKMetadata')?.properties).toEqual({
+      Analytics: 'devcontainers-feature-hello/b/${Literal}',
+      Zones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+    });
   });
 });
 

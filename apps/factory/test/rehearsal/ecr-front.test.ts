@@ -85,7 +85,15 @@ async function harness(props: Partial<EcrFrontProps> = {}): Promise<Harness> {
   const authorizer = new TestAuthorizer();
   const events: EcrEvent[] = [];
   let clock = Date.parse('2026-01-01T00:00:00Z');
-  const front = new EcrFront({ upstream: upstream.host, account: ACCOUNT, region: REGION, authorizer, now: () => new Date(clock), onEvent: (e) => events.push(e), ...props });
+  const front = new EcrFront({
+    upstream: upstream.host,
+    account: ACCOUNT,
+    region: REGION,
+    authorizer,
+    now: () => new Date(clock),
+    onEvent: (e) => events.push(e),
+    ...props,
+  });
   fronts.push(front);
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target'];
@@ -106,7 +114,12 @@ async function harness(props: Partial<EcrFrontProps> = {}): Promise<Harness> {
   await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
   const host = `localhost:${(server.address() as AddressInfo).port}`;
   front.setPublicBaseUrl(`http://${host}`);
-  const ecr = new ECRClient({ endpoint: `http://${host}`, region: REGION, credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  const ecr = new ECRClient({
+    endpoint: `http://${host}`,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
   const password = async () => {
     const out = await ecr.send(new GetAuthorizationTokenCommand({}));
     return Buffer.from(out.authorizationData![0].authorizationToken!, 'base64').toString('utf8').replace(/^AWS:/, '');
@@ -144,7 +157,12 @@ function indexOf(...images: { text: string; digest: string }[]): { text: string;
   const text = JSON.stringify({
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
-    manifests: images.map((i, n) => ({ mediaType: MEDIA_TYPES.ociManifest, digest: i.digest, size: Buffer.byteLength(i.text), platform: { os: 'linux', architecture: n === 0 ? 'amd64' : 'arm64' } })),
+    manifests: images.map((i, n) => ({
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: i.digest,
+      size: Buffer.byteLength(i.text),
+      platform: { os: 'linux', architecture: n === 0 ? 'amd64' : 'arm64' },
+    })),
   });
   return { text, digest: sha256Digest(text) };
 }
@@ -159,8 +177,22 @@ describe('PutImage and BatchGetImage', () => {
     const h = await harness({ repositories: [repo] });
     const image = await seedImage(repo, 'roundtrip');
     // WHEN
-    const putOut = await h.ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: image.text, imageManifestMediaType: MEDIA_TYPES.ociManifest, imageTag: 'v1', imageDigest: image.digest }));
-    const got = await h.ecr.send(new BatchGetImageCommand({ repositoryName: repo, imageIds: [{ imageTag: 'v1' }, { imageTag: 'missing' }], acceptedMediaTypes: [MEDIA_TYPES.ociManifest] }));
+    const putOut = await h.ecr.send(
+      new PutImageCommand({
+        repositoryName: repo,
+        imageManifest: image.text,
+        imageManifestMediaType: MEDIA_TYPES.ociManifest,
+        imageTag: 'v1',
+        imageDigest: image.digest,
+      }),
+    );
+    const got = await h.ecr.send(
+      new BatchGetImageCommand({
+        repositoryName: repo,
+        imageIds: [{ imageTag: 'v1' }, { imageTag: 'missing' }],
+        acceptedMediaTypes: [MEDIA_TYPES.ociManifest],
+      }),
+    );
     // THEN
     expect(putOut.image?.imageId).toEqual({ imageDigest: image.digest, imageTag: 'v1' });
     expect(got.images).toHaveLength(1);
@@ -187,11 +219,19 @@ describe('PutImage and BatchGetImage', () => {
     lacking.layers[0].digest = sha256Digest('not uploaded');
     // WHEN / THEN
     await expect(put(h, repo, image, 'v1')).rejects.toMatchObject({ name: 'ImageAlreadyExistsException', $metadata: { httpStatusCode: 400 } });
-    await expect(h.ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: image.text, imageTag: 'v2', imageDigest: sha256Digest('other') }))).rejects.toMatchObject({
+    await expect(
+      h.ecr.send(new PutImageCommand({ repositoryName: repo, imageManifest: image.text, imageTag: 'v2', imageDigest: sha256Digest('other') })),
+    ).rejects.toMatchObject({
       name: 'ImageDigestDoesNotMatchException',
     });
-    await expect(put(h, repo, { text: JSON.stringify(lacking) }, 'v3')).rejects.toMatchObject({ name: 'LayersNotFoundException', message: expect.stringContaining(sha256Digest('not uploaded')) });
-    await expect(put(h, repo, indexOf(image, other), 'index')).rejects.toMatchObject({ name: 'ReferencedImagesNotFoundException', message: expect.stringContaining(other.digest) });
+    await expect(put(h, repo, { text: JSON.stringify(lacking) }, 'v3')).rejects.toMatchObject({
+      name: 'LayersNotFoundException',
+      message: expect.stringContaining(sha256Digest('not uploaded')),
+    });
+    await expect(put(h, repo, indexOf(image, other), 'index')).rejects.toMatchObject({
+      name: 'ReferencedImagesNotFoundException',
+      message: expect.stringContaining(other.digest),
+    });
     await expect(put(h, 'devcontainers/images/none', image, 'v1')).rejects.toMatchObject({ name: 'RepositoryNotFoundException' });
     await h.ecr.send(new CreateRepositoryCommand({ repositoryName: 'devcontainers/images/frozen', imageTagMutability: 'IMMUTABLE' }));
     await seedImage('devcontainers/images/frozen', 'refusals');
@@ -256,7 +296,9 @@ describe('ListImages', () => {
       imageScanStatus: { status: 'COMPLETE' },
     });
     expect(detail.imagePushedAt?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
-    await expect(h.ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'buildcache-amd64' }] }))).rejects.toMatchObject({ name: 'ImageNotFoundException' });
+    await expect(h.ecr.send(new DescribeImagesCommand({ repositoryName: repo, imageIds: [{ imageTag: 'buildcache-amd64' }] }))).rejects.toMatchObject({
+      name: 'ImageNotFoundException',
+    });
   });
 });
 
@@ -274,7 +316,10 @@ describe('BatchDeleteImage', () => {
     await put(h, repo, b, 'b1');
     await put(h, repo, index, 'idx');
     await put(h, repo, lone, 'only');
-    const tagsOf = async () => Object.fromEntries((await h.ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'TAGGED' } }))).imageIds!.map((i) => [i.imageTag, i.imageDigest]));
+    const tagsOf = async () =>
+      Object.fromEntries(
+        (await h.ecr.send(new ListImagesCommand({ repositoryName: repo, filter: { tagStatus: 'TAGGED' } }))).imageIds!.map((i) => [i.imageTag, i.imageDigest]),
+      );
 
     // WHEN an image the index lists is deleted by digest
     const referenced = await h.ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: a.digest }] }));
@@ -291,7 +336,10 @@ describe('BatchDeleteImage', () => {
 
     // WHEN the index and an image it lists go in one batch, index first, and an image by its last tag
     const batch = await h.ecr.send(
-      new BatchDeleteImageCommand({ repositoryName: repo, imageIds: [{ imageDigest: index.digest }, { imageDigest: a.digest }, { imageTag: 'only' }, { imageDigest: sha256Digest('gone') }] }),
+      new BatchDeleteImageCommand({
+        repositoryName: repo,
+        imageIds: [{ imageDigest: index.digest }, { imageDigest: a.digest }, { imageTag: 'only' }, { imageDigest: sha256Digest('gone') }],
+      }),
     );
     // THEN all three are deleted, with their tags; the unknown digest is ImageNotFound
     expect(batch.imageIds).toEqual([
@@ -299,13 +347,17 @@ describe('BatchDeleteImage', () => {
       { imageDigest: a.digest, imageTag: 'a2' },
       { imageDigest: lone.digest, imageTag: 'only' },
     ]);
-    expect(batch.failures).toEqual([{ imageId: { imageDigest: sha256Digest('gone') }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }]);
+    expect(batch.failures).toEqual([
+      { imageId: { imageDigest: sha256Digest('gone') }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' },
+    ]);
     expect(await tagsOf()).toEqual({ b1: b.digest });
     const any = await h.ecr.send(new ListImagesCommand({ repositoryName: repo }));
     expect(any.imageIds).toEqual([{ imageDigest: b.digest, imageTag: 'b1' }]);
     expect(await direct.getManifest(repo, lone.digest)).toBeUndefined();
     expect(h.events.filter((e) => e.detail['action-type'] === 'DELETE').map((e) => e.detail['image-tag'])).toEqual(['a1', 'idx', 'a2', 'only']);
-    await expect(h.ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: Array.from({ length: 101 }, (_, i) => ({ imageTag: `t${i}` })) }))).rejects.toMatchObject({
+    await expect(
+      h.ecr.send(new BatchDeleteImageCommand({ repositoryName: repo, imageIds: Array.from({ length: 101 }, (_, i) => ({ imageTag: `t${i}` })) })),
+    ).rejects.toMatchObject({
       name: 'InvalidParameterException',
     });
   });
@@ -374,7 +426,9 @@ describe('authorization', () => {
     ]);
     const described = await h.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: [repo] }));
     expect(described.repositories![0]).toMatchObject({ repositoryName: repo, repositoryArn: arn(repo), imageTagMutability: 'MUTABLE' });
-    expect(h.events.map((e) => [e['detail-type'], e.detail['action-type'], e.detail['repository-name'], e.detail['image-tag']])).toEqual([['ECR Image Action', 'PUSH', repo, 'amd64']]);
+    expect(h.events.map((e) => [e['detail-type'], e.detail['action-type'], e.detail['repository-name'], e.detail['image-tag']])).toEqual([
+      ['ECR Image Action', 'PUSH', repo, 'amd64'],
+    ]);
   });
 
   test('the OCI endpoint challenges without credentials, refuses a made-up or foreign token, and says an expired one expired', async () => {
@@ -410,7 +464,10 @@ describe('authorization', () => {
     // WHEN
     const attempt = oci.pushBlob(repo, Buffer.from('forbidden bytes'));
     // THEN
-    await expect(attempt).rejects.toMatchObject({ status: 403, message: expect.stringContaining(`is not authorized to perform: ecr:InitiateLayerUpload on resource: ${arn(repo)}`) });
+    await expect(attempt).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining(`is not authorized to perform: ecr:InitiateLayerUpload on resource: ${arn(repo)}`),
+    });
     expect(await direct.hasBlob(repo, sha256Digest('forbidden bytes'))).toBe(false);
   });
 });
@@ -468,8 +525,12 @@ describe('scanning', () => {
     expect(h.events.filter((e) => e['detail-type'] === 'ECR Image Scan').map((e) => e.detail['repository-name'])).toEqual([scanned]);
     // A manual scan of the unscanned image is then reported (an empty scan), and a second within 24 hours is refused.
     await h.ecr.send(new StartImageScanCommand({ repositoryName: plain, imageId: { imageTag: 'x' } }));
-    expect((await h.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: plain, imageId: { imageTag: 'x' } }))).imageScanFindings?.findings).toEqual([]);
-    await expect(h.ecr.send(new StartImageScanCommand({ repositoryName: plain, imageId: { imageTag: 'x' } }))).rejects.toMatchObject({ name: 'LimitExceededException' });
+    expect((await h.ecr.send(new DescribeImageScanFindingsCommand({ repositoryName: plain, imageId: { imageTag: 'x' } }))).imageScanFindings?.findings).toEqual(
+      [],
+    );
+    await expect(h.ecr.send(new StartImageScanCommand({ repositoryName: plain, imageId: { imageTag: 'x' } }))).rejects.toMatchObject({
+      name: 'LimitExceededException',
+    });
   });
 });
 
@@ -490,8 +551,12 @@ describe('layers', () => {
     expect((await fetch(tampered)).status).toBe(403);
     h.advance(60 * 60 * 1000);
     expect((await fetch(out.downloadUrl!)).status).toBe(403);
-    await expect(h.ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: sha256Digest('absent') }))).rejects.toMatchObject({ name: 'LayersNotFoundException' });
-    const check = await h.ecr.send(new BatchCheckLayerAvailabilityCommand({ repositoryName: repo, layerDigests: [sha256Digest(image.layer), sha256Digest('absent')] }));
+    await expect(h.ecr.send(new GetDownloadUrlForLayerCommand({ repositoryName: repo, layerDigest: sha256Digest('absent') }))).rejects.toMatchObject({
+      name: 'LayersNotFoundException',
+    });
+    const check = await h.ecr.send(
+      new BatchCheckLayerAvailabilityCommand({ repositoryName: repo, layerDigests: [sha256Digest(image.layer), sha256Digest('absent')] }),
+    );
     expect(check.layers).toEqual([{ layerDigest: sha256Digest(image.layer), layerAvailability: 'AVAILABLE', layerSize: image.layer.length }]);
     expect(check.failures).toEqual([{ layerDigest: sha256Digest('absent'), failureCode: 'MissingLayerDigest', failureReason: 'Could not find layer' }]);
   });
@@ -521,7 +586,9 @@ describe('referrers', () => {
     const upstreamReferrers = await direct.referrers(repo, image.digest);
     // THEN
     expect(upstreamReferrers).toBeUndefined();
-    expect(referrers).toEqual([{ mediaType: MEDIA_TYPES.ociManifest, digest: sha256Digest(artifact), size: Buffer.byteLength(artifact), artifactType: 'application/vnd.cyclonedx+json' }]);
+    expect(referrers).toEqual([
+      { mediaType: MEDIA_TYPES.ociManifest, digest: sha256Digest(artifact), size: Buffer.byteLength(artifact), artifactType: 'application/vnd.cyclonedx+json' },
+    ]);
     expect(await oci.referrers(repo, sha256Digest(artifact))).toEqual([]);
     expect(h.front.calls.at(-1)).toMatchObject({ action: 'ecr:BatchGetImage', resource: arn(repo) });
   });

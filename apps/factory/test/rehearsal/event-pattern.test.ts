@@ -47,7 +47,11 @@ test.each([
 });
 
 test('the factory rule shape: an S3 Object Created event of the exact key starts the pipeline; another key does not', () => {
-  const pattern = { source: ['aws.s3'], 'detail-type': ['Object Created'], detail: { bucket: { name: ['src'] }, object: { key: ['devcontainers/images/base.zip'] } } };
+  const pattern = {
+    source: ['aws.s3'],
+    'detail-type': ['Object Created'],
+    detail: { bucket: { name: ['src'] }, object: { key: ['devcontainers/images/base.zip'] } },
+  };
   const event = (key: string) => ({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: 'src' }, object: { key } } });
   expect(matchesEventPattern(pattern, event('devcontainers/images/base.zip'))).toBe(true);
   expect(matchesEventPattern(pattern, event('devcontainers/images/base.zip.tmp'))).toBe(false);

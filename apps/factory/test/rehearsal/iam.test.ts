@@ -31,7 +31,8 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
   const role = (prefix: string, stack = GREETER) => arnOf(stack, 'AWS::IAM::Role', prefix);
   const warehouse = (type: string, prefix: string) => arnOf('devcontainers-warehouse', type, prefix);
   const releaseRole = () => role('ImagePipelineReleaseFunctionRole');
-  const allowed = async (principal: string, action: string, resource: string, context?: Record<string, string | string[]>) => (await iam.authorize({ principal, action, resource, ...(context && { context }) })).allowed;
+  const allowed = async (principal: string, action: string, resource: string, context?: Record<string, string | string[]>) =>
+    (await iam.authorize({ principal, action, resource, ...(context && { context }) })).allowed;
 
   test('models every role of the assembly, with its policies', () => {
     expect(iam.principalArns()).toHaveLength(assembly.resourcesOfType('AWS::IAM::Role').length);
@@ -82,19 +83,33 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     test("the artifact bucket's policy denies a request without TLS, which the pipeline role's identity policy allows", async () => {
       const object = `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`;
       expect(await allowed(pipelineRole(), 's3:GetObject', object)).toBe(true);
-      const decision = await iam.authorize({ principal: pipelineRole(), action: 's3:GetObject', resource: object, context: { 'aws:SecureTransport': 'false' } });
+      const decision = await iam.authorize({
+        principal: pipelineRole(),
+        action: 's3:GetObject',
+        resource: object,
+        context: { 'aws:SecureTransport': 'false' },
+      });
       expect(decision.allowed).toBe(false);
-      expect(decision.why).toMatch(/explicitly denied by the bucket policy of devcontainers-warehouse-warehouseartifactbucket\S+ statement 1 \(Bool aws:SecureTransport false\)/);
+      expect(decision.why).toMatch(
+        /explicitly denied by the bucket policy of devcontainers-warehouse-warehouseartifactbucket\S+ statement 1 \(Bool aws:SecureTransport false\)/,
+      );
       expect(await allowed(pipelineRole(), 's3:GetObject', object, { 's3:TlsVersion': '1.1' })).toBe(false);
     });
 
     test('the pipeline role may s3:PutObject into the artifact bucket and kms:GenerateDataKey with its key (the key policy delegates to IAM)', async () => {
       expect(await allowed(pipelineRole(), 's3:PutObject', `${artifactBucket()}/${GREETER_ARTIFACTS}/Source/abc.zip`)).toBe(true);
       const decision = await iam.authorize({ principal: pipelineRole(), action: 'kms:GenerateDataKey', resource: s3Key() });
-      expect(decision).toEqual({ allowed: true, why: expect.stringMatching(/allowed by .*ImagePipelinePipelineRoleDefaultPolicy\w+ statement 2 and the key policy of arn:aws:kms:\S+ statement 1, which delegates to IAM/) });
+      expect(decision).toEqual({
+        allowed: true,
+        why: expect.stringMatching(
+          /allowed by .*ImagePipelinePipelineRoleDefaultPolicy\w+ statement 2 and the key policy of arn:aws:kms:\S+ statement 1, which delegates to IAM/,
+        ),
+      });
       // By the key's alias, as the SDK may name it.
       expect(await allowed(pipelineRole(), 'kms:GenerateDataKey', 'alias/devcontainers/factory/s3')).toBe(true);
-      expect(await allowed(pipelineRole(), 's3:PutObject', `${warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket')}/devcontainers/images/greeter.zip`)).toBe(false);
+      expect(await allowed(pipelineRole(), 's3:PutObject', `${warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket')}/devcontainers/images/greeter.zip`)).toBe(
+        false,
+      );
     });
 
     test("a pipeline's roles reach only its own artifacts: no other pipeline's, of the namespace or any other", async () => {
@@ -131,7 +146,9 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
       expect(await allowed(manifest, 's3:PutObject', object('Source/aaa'))).toBe(false);
       expect(await allowed(prepare, 's3:GetObject', object('Inputs/bbb'))).toBe(false);
       expect(await allowed(manifest, 'kms:Decrypt', s3Key())).toBe(false);
-      expect(() => iam.declareSession(pipelineRole(), artifactSessionPolicy({ region: REGION, inputs: [], outputs: [] }))).toThrow(/is not an assumed-role session ARN/);
+      expect(() => iam.declareSession(pipelineRole(), artifactSessionPolicy({ region: REGION, inputs: [], outputs: [] }))).toThrow(
+        /is not an assumed-role session ARN/,
+      );
     });
 
     test('a role without access to the key is denied kms:Decrypt', async () => {
@@ -147,7 +164,10 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
       const events = role('ImagePipelinePipelineEventsRole');
       const copy = editedCopy(dir, (t) => {
         const key = t['devcontainers-warehouse'].Resources[logicalIdOf(t['devcontainers-warehouse'], 'AWS::KMS::Key', 'WarehouseS3Key')];
-        key.Properties.KeyPolicy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: events }, Action: 'kms:Decrypt', Resource: '*' }] };
+        key.Properties.KeyPolicy = {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: events }, Action: 'kms:Decrypt', Resource: '*' }],
+        };
       });
       const strict = await IamModel.fromAssembly(loadAssembly(copy, ENV));
       const denied = await strict.authorize({ principal: pipeline, action: 'kms:GenerateDataKey', resource: s3Key() });
@@ -165,7 +185,9 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
       expect((await iam.assume('lambda.amazonaws.com', releaseRole(), { 'aws:SourceAccount': '222222222222' })).allowed).toBe(false);
       const decision = await iam.assume('codebuild.amazonaws.com', releaseRole(), { 'aws:SourceAccount': ACCOUNT });
       expect(decision.allowed).toBe(false);
-      expect(decision.why).toMatch(/^codebuild\.amazonaws\.com may not sts:AssumeRole on arn:aws:iam::111111111111:role\/\S+: no statement of the trust policy/);
+      expect(decision.why).toMatch(
+        /^codebuild\.amazonaws\.com may not sts:AssumeRole on arn:aws:iam::111111111111:role\/\S+: no statement of the trust policy/,
+      );
     });
 
     test('the scheduler may assume the refresh role only for its own schedule in its own account', async () => {
@@ -173,15 +195,25 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
       const schedule = assembly.resourcesOfType('AWS::Scheduler::Schedule').find((s) => s.stack === GREETER)!.arn as string;
       expect((await iam.assume('scheduler.amazonaws.com', refresh)).allowed).toBe(false);
       expect((await iam.assume('scheduler.amazonaws.com', refresh, { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': schedule })).allowed).toBe(true);
-      expect((await iam.assume('scheduler.amazonaws.com', refresh, { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': schedule.replace('greeter', 'base') })).allowed).toBe(false);
+      expect(
+        (await iam.assume('scheduler.amazonaws.com', refresh, { 'aws:SourceAccount': ACCOUNT, 'aws:SourceArn': schedule.replace('greeter', 'base') })).allowed,
+      ).toBe(false);
     });
 
     test('EventBridge may invoke the retention function from its rule only (the Lambda permission)', async () => {
       const fn = arnOf(GREETER, 'AWS::Lambda::Function', 'ImagePipelineRetentionFunction');
       const rule = arnOf(GREETER, 'AWS::Events::Rule', 'ImagePipelineRetentionSchedule');
       expect(await allowed('events.amazonaws.com', 'lambda:InvokeFunction', fn, { 'aws:SourceArn': rule })).toBe(true);
-      expect(await allowed('events.amazonaws.com', 'lambda:InvokeFunction', fn, { 'aws:SourceArn': arnOf(GREETER, 'AWS::Events::Rule', 'ImagePipelineSourceUploaded') })).toBe(false);
-      expect(await allowed('events.amazonaws.com', 'lambda:InvokeFunction', arnOf(GREETER, 'AWS::Lambda::Function', 'ImagePipelineReleaseFunction'), { 'aws:SourceArn': rule })).toBe(false);
+      expect(
+        await allowed('events.amazonaws.com', 'lambda:InvokeFunction', fn, {
+          'aws:SourceArn': arnOf(GREETER, 'AWS::Events::Rule', 'ImagePipelineSourceUploaded'),
+        }),
+      ).toBe(false);
+      expect(
+        await allowed('events.amazonaws.com', 'lambda:InvokeFunction', arnOf(GREETER, 'AWS::Lambda::Function', 'ImagePipelineReleaseFunction'), {
+          'aws:SourceArn': rule,
+        }),
+      ).toBe(false);
     });
   });
 
@@ -196,25 +228,37 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
   });
 
   test('refuses a principal that is neither a role of the assembly nor declared, and a request iam-simulate cannot evaluate', async () => {
-    await expect(iam.authorize({ principal: `arn:aws:iam::${ACCOUNT}:role/nobody`, action: 'ecr:PutImage', resource: repository('images/greeter') })).rejects.toThrow(RehearsalError);
-    await expect(iam.authorize({ principal: releaseRole(), action: 'ecr:NoSuchAction', resource: repository('images/greeter') })).rejects.toThrow(/invalid\.action/);
+    await expect(
+      iam.authorize({ principal: `arn:aws:iam::${ACCOUNT}:role/nobody`, action: 'ecr:PutImage', resource: repository('images/greeter') }),
+    ).rejects.toThrow(RehearsalError);
+    await expect(iam.authorize({ principal: releaseRole(), action: 'ecr:NoSuchAction', resource: repository('images/greeter') })).rejects.toThrow(
+      /invalid\.action/,
+    );
     expect(principalOf('lambda.amazonaws.com')).toEqual({ kind: 'service', arn: 'lambda.amazonaws.com', service: 'lambda.amazonaws.com' });
   });
 
   test('a declared principal (the person running dcf) is evaluated with its own policies', async () => {
     const person = `arn:aws:iam::${ACCOUNT}:user/engineer`;
     const source = warehouse('AWS::S3::Bucket', 'WarehouseSourceBucket');
-    const withPerson = await IamModel.fromAssembly(assembly, { principals: { [person]: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${source}/devcontainers/*` }] }] } });
-    expect((await withPerson.authorize({ principal: person, action: 's3:GetObject', resource: `${source}/devcontainers/images/greeter.zip` })).allowed).toBe(true);
+    const withPerson = await IamModel.fromAssembly(assembly, {
+      principals: { [person]: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `${source}/devcontainers/*` }] }] },
+    });
+    expect((await withPerson.authorize({ principal: person, action: 's3:GetObject', resource: `${source}/devcontainers/images/greeter.zip` })).allowed).toBe(
+      true,
+    );
     expect((await withPerson.authorize({ principal: person, action: 's3:GetObject', resource: `${source}/other/greeter.zip` })).allowed).toBe(false);
   });
 
   test('fails clearly on an AWS managed policy it does not model', async () => {
     const copy = editedCopy(dir, (t) => {
       const greeter = t[GREETER];
-      greeter.Resources[logicalIdOf(greeter, 'AWS::IAM::Role', 'ImagePipelineTestRole')].Properties.ManagedPolicyArns = ['arn:aws:iam::aws:policy/AdministratorAccess'];
+      greeter.Resources[logicalIdOf(greeter, 'AWS::IAM::Role', 'ImagePipelineTestRole')].Properties.ManagedPolicyArns = [
+        'arn:aws:iam::aws:policy/AdministratorAccess',
+      ];
     });
-    await expect(IamModel.fromAssembly(loadAssembly(copy, ENV))).rejects.toThrow(/ImagePipelineTestRole\w+ at Properties\.ManagedPolicyArns\.0: attaches the AWS managed policy arn:aws:iam::aws:policy\/AdministratorAccess, which the rehearsal does not model/);
+    await expect(IamModel.fromAssembly(loadAssembly(copy, ENV))).rejects.toThrow(
+      /ImagePipelineTestRole\w+ at Properties\.ManagedPolicyArns\.0: attaches the AWS managed policy arn:aws:iam::aws:policy\/AdministratorAccess, which the rehearsal does not model/,
+    );
   });
 
   test('report(): lists the grants a role never used, and not the ones it used', async () => {
@@ -225,11 +269,17 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/greeter') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
     await fresh.authorize({ principal: release, action: 'ecr:PutImage', resource: repository('images/base') });
-    await fresh.authorize({ principal: role('ImagePipelinePipelineRole'), action: 's3:GetObjectVersion', resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/${GREETER_ARTIFACTS}/x.zip` });
+    await fresh.authorize({
+      principal: role('ImagePipelinePipelineRole'),
+      action: 's3:GetObjectVersion',
+      resource: `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/${GREETER_ARTIFACTS}/x.zip`,
+    });
 
     const report = fresh.report();
     expect(report).toMatchObject({ calls: 6, allowed: 4 });
-    expect(report.denied).toEqual([expect.objectContaining({ principal: release, action: 'ecr:PutImage', resource: repository('images/base'), allowed: false, count: 2 })]);
+    expect(report.denied).toEqual([
+      expect.objectContaining({ principal: release, action: 'ecr:PutImage', resource: repository('images/base'), allowed: false, count: 2 }),
+    ]);
 
     const usage = report.roles.find((r) => r.roleArn === release)!;
     expect(usage).toMatchObject({ stack: GREETER, calls: 5 });
@@ -253,7 +303,9 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
 
   test('actionsOf(role) expands wildcard actions through the action catalogue', () => {
     const actions = iam.actionsOf(role('ImagePipelinePipelineRole'));
-    expect(actions).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'codebuild:StartBuild']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 'kms:GenerateDataKey', 'kms:ReEncryptFrom', 'codebuild:StartBuild']),
+    );
     expect(actions).not.toContain('s3:PutBucketPolicy');
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
   });
@@ -263,7 +315,12 @@ describe('IamModel, on the example catalogue as cdk synth writes it', () => {
     const roles = timed.principalArns();
     const requests = roles.flatMap((principal) =>
       ['ecr:PutImage', 'ecr:BatchGetImage', 's3:GetObject', 'kms:Decrypt'].flatMap((action) =>
-        [repository('images/greeter'), repository('builds/base'), `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/x/y.zip`, warehouse('AWS::KMS::Key', 'WarehouseS3Key8')]
+        [
+          repository('images/greeter'),
+          repository('builds/base'),
+          `${warehouse('AWS::S3::Bucket', 'WarehouseArtifactBucket')}/x/y.zip`,
+          warehouse('AWS::KMS::Key', 'WarehouseS3Key8'),
+        ]
           .filter((resource) => resource.split(':')[2] === action.split(':')[0])
           .map((resource) => ({ principal, action, resource })),
       ),

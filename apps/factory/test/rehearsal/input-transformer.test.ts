@@ -21,7 +21,10 @@ test('a value inside a quoted string goes in as text', () => {
 });
 
 test('a value outside quotes goes in as JSON: a string quoted, a number and an object as they are', () => {
-  const out = transformInput(event, { paths: { ...paths, count: '$.detail.count', tags: '$.detail.tags' }, template: '{"instance": <instance>, "state": <state>, "count": <count>, "tags": <tags>}' });
+  const out = transformInput(event, {
+    paths: { ...paths, count: '$.detail.count', tags: '$.detail.tags' },
+    template: '{"instance": <instance>, "state": <state>, "count": <count>, "tags": <tags>}',
+  });
   expect(JSON.parse(out)).toEqual({ instance: 'i-0123456789', state: 'RUNNING', count: 3, tags: { team: 'platform' } });
 });
 

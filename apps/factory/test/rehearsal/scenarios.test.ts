@@ -20,9 +20,18 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function rehearse(dir: string, namespace?: string, options: { catalogueFile?: string; ecrPublicPrefix?: string } = {}): Promise<RehearsalReport & { lines: string[] }> {
+async function rehearse(
+  dir: string,
+  namespace?: string,
+  options: { catalogueFile?: string; ecrPublicPrefix?: string } = {},
+): Promise<RehearsalReport & { lines: string[] }> {
   const lines: string[] = [];
-  const report = await rehearseAssembly(dir, { catalogueFile: options.catalogueFile ?? EXAMPLES, ...(namespace && { namespace }), ...(options.ecrPublicPrefix && { ecrPublicPrefix: options.ecrPublicPrefix }), log: (line) => lines.push(line) });
+  const report = await rehearseAssembly(dir, {
+    catalogueFile: options.catalogueFile ?? EXAMPLES,
+    ...(namespace && { namespace }),
+    ...(options.ecrPublicPrefix && { ecrPublicPrefix: options.ecrPublicPrefix }),
+    log: (line) => lines.push(line),
+  });
   return { ...report, lines };
 }
 
@@ -59,51 +68,61 @@ const failures = (r: RehearsalReport & { lines: string[] }) => r.results.filter(
 test.each([
   ['the default namespace', undefined],
   ['a 32-character namespace', 'platform-team-devcontainers-0032'],
-])('with %s: every example feature is published and image released, an unchanged upload is skipped, a refresh after staging expired releases, a bumped feature rebuilds only its users, retention keeps what it promises, a failed Test is reported; no call is denied', async (_name, namespace) => {
-  // GIVEN
-  // ECR takes cache prefixes of at most 30 characters: with a 32-character namespace the ECR Public cache gets a
-  // shorter prefix of its own, and the example's base image names it, as a team with such a namespace would write it.
-  const catalogueFile = namespace ? catalogueWithCachePrefix(SHORT_CACHE_PREFIX) : EXAMPLES;
-  const dir = synthesizeAssembly({ pushers: DEVELOPER_ROLE(ACCOUNT), catalog: catalogueFile, ...(namespace && { namespace, ecrPublicCache: SHORT_CACHE_PREFIX }) });
+])(
+  'with %s: every example feature is published and image released, an unchanged upload is skipped, a refresh after staging expired releases, a bumped feature rebuilds only its users, retention keeps what it promises, a failed Test is reported; no call is denied',
+  async (_name, namespace) => {
+    // GIVEN
+    // ECR takes cache prefixes of at most 30 characters: with a 32-character namespace the ECR Public cache gets a
+    // shorter prefix of its own, and the example's base image names it, as a team with such a namespace would write it.
+    const catalogueFile = namespace ? catalogueWithCachePrefix(SHORT_CACHE_PREFIX) : EXAMPLES;
+    const dir = synthesizeAssembly({
+      pushers: DEVELOPER_ROLE(ACCOUNT),
+      catalog: catalogueFile,
+      ...(namespace && { namespace, ecrPublicCache: SHORT_CACHE_PREFIX }),
+    });
 
-  // WHEN
-  const report = await rehearse(dir, namespace, { catalogueFile, ...(namespace && { ecrPublicPrefix: SHORT_CACHE_PREFIX }) });
+    // WHEN
+    const report = await rehearse(dir, namespace, { catalogueFile, ...(namespace && { ecrPublicPrefix: SHORT_CACHE_PREFIX }) });
 
-  // THEN
-  expect(failures(report)).toEqual([]);
-  expect(report.results.map((r) => r.name)).toEqual([
-    'first deploy, nothing uploaded: each pipeline runs once and stops in Source',
-    'dcf push of every feature and image: each feature is published, each image built, tested and released',
-    'the same uploads again: Build, Manifest and Test skipped, nothing moves',
-    'staging expired, then the scheduled refresh with nothing moved: Release succeeds',
-    'a feature changed and bumped: only the images that use it are rebuilt and released',
-    'retention after several releases keeps every X.Y.Z and latest, and deletes the released staging builds',
-    'a failing Test: the pipeline fails, nothing is promoted, the failure reaches the failure topic',
-    'every grant is needed: removing any one statement denies a call, or it is listed as never needed',
-  ]);
-  expect(report.results.flatMap((r) => r.denied)).toEqual([]);
-  expect(report.line).toMatch(/^rehearsal: 8 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
-  const ns = namespace ?? 'devcontainers';
-  // The feature is published by the real devcontainer CLI with its semantic version tags; the image that uses it is released.
-  expect(report.results[1].details.join('\n')).toMatch(/Publish\.Publish: Succeeded — .*"version":"1\.0\.0","status":"published"/);
-  expect(report.results[1].details.join('\n')).toMatch(new RegExp(`${ns}/features/hello: 1, 1\\.0, 1\\.0\\.0, latest`));
-  expect(report.results[1].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
-  // The bumped feature started the pipeline of the image that uses it, and no other.
-  expect(report.results[4].details).toContain(`started by the publish: ${pipelineName(ns, 'image', 'greeter')}`);
-  // The failed Test reached the failure topic, naming stage and action.
-  expect(report.results[6].details.join('\n')).toMatch(/"stage":"Test","action":"TestAmd64"/);
-  // Every Allow statement was judged, and the totals count the ones never needed.
-  const spare = report.verdicts.filter((v) => v.verdict !== 'needed').length;
-  expect(report.verdicts.filter((v) => v.verdict === 'needed').length).toBeGreaterThan(100);
-  expect(report.line).toContain(`; ${spare} grants never used;`);
-  reports.set(ns, { dir, report });
-});
+    // THEN
+    expect(failures(report)).toEqual([]);
+    expect(report.results.map((r) => r.name)).toEqual([
+      'first deploy, nothing uploaded: each pipeline runs once and stops in Source',
+      'dcf push of every feature and image: each feature is published, each image built, tested and released',
+      'the same uploads again: Build, Manifest and Test skipped, nothing moves',
+      'staging expired, then the scheduled refresh with nothing moved: Release succeeds',
+      'a feature changed and bumped: only the images that use it are rebuilt and released',
+      'retention after several releases keeps every X.Y.Z and latest, and deletes the released staging builds',
+      'a failing Test: the pipeline fails, nothing is promoted, the failure reaches the failure topic',
+      'every grant is needed: removing any one statement denies a call, or it is listed as never needed',
+    ]);
+    expect(report.results.flatMap((r) => r.denied)).toEqual([]);
+    expect(report.line).toMatch(/^rehearsal: 8 scenarios passed, 0 failed; \d+ calls checked, 0 denied; \d+ grants never used; \d+ s$/);
+    const ns = namespace ?? 'devcontainers';
+    // The feature is published by the real devcontainer CLI with its semantic version tags; the image that uses it is released.
+    expect(report.results[1].details.join('\n')).toMatch(/Publish\.Publish: Succeeded — .*"version":"1\.0\.0","status":"published"/);
+    expect(report.results[1].details.join('\n')).toMatch(new RegExp(`${ns}/features/hello: 1, 1\\.0, 1\\.0\\.0, latest`));
+    expect(report.results[1].details.join('\n')).toMatch(/Release\.Release: Succeeded — .*released as 1\.0\.0,1\.0,1,latest/);
+    // The bumped feature started the pipeline of the image that uses it, and no other.
+    expect(report.results[4].details).toContain(`started by the publish: ${pipelineName(ns, 'image', 'greeter')}`);
+    // The failed Test reached the failure topic, naming stage and action.
+    expect(report.results[6].details.join('\n')).toMatch(/"stage":"Test","action":"TestAmd64"/);
+    // Every Allow statement was judged, and the totals count the ones never needed.
+    const spare = report.verdicts.filter((v) => v.verdict !== 'needed').length;
+    expect(report.verdicts.filter((v) => v.verdict === 'needed').length).toBeGreaterThan(100);
+    expect(report.line).toContain(`; ${spare} grants never used;`);
+    reports.set(ns, { dir, report });
+  },
+);
 
 test('GIVEN a statement the rehearsal judged needed taken out of its policy WHEN the rehearsal runs again THEN the call it named is denied and the rehearsal fails', async () => {
   // GIVEN: the default rehearsal's verdict on the statement that lets greeter's Build pull the feature it installs.
   const done = reports.get('devcontainers');
   expect(done).toBeDefined();
-  const verdict = done!.report.verdicts.find((v) => v.verdict === 'needed' && /image-greet.*BuildRole/.test(v.principal) && v.resources.some((r) => r.endsWith(':repository/devcontainers/features/hello')));
+  const verdict = done!.report.verdicts.find(
+    (v) =>
+      v.verdict === 'needed' && /image-greet.*BuildRole/.test(v.principal) && v.resources.some((r) => r.endsWith(':repository/devcontainers/features/hello')),
+  );
   expect(verdict).toBeDefined();
   const [stack, policyId] = verdict!.policy.split('/');
   const copy = copyWithAssets(done!.dir);
@@ -126,7 +145,9 @@ test("GIVEN the Release role's scan-findings grant on staging only (as it was) W
   const copy = copyWithAssets(dir);
   let edited = 0;
   for (const file of readdirSync(copy).filter((f) => /^devcontainers-image-.*\.template\.json$/.test(f))) {
-    const template = JSON.parse(readFileSync(join(copy, file), 'utf8')) as { Resources: Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown; Resource: unknown }[] } } }> };
+    const template = JSON.parse(readFileSync(join(copy, file), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: { PolicyDocument?: { Statement: { Action: unknown; Resource: unknown }[] } } }>;
+    };
     for (const resource of Object.values(template.Resources)) {
       for (const statement of resource.Properties.PolicyDocument?.Statement ?? []) {
         if (statement.Action === 'ecr:DescribeImageScanFindings' && Array.isArray(statement.Resource)) {
@@ -144,7 +165,11 @@ test("GIVEN the Release role's scan-findings grant on staging only (as it was) W
 
   // THEN
   expect(report.results.map((r) => r.passed)).toEqual([true, true, true, false, true, true, true, true]);
-  expect(report.results[3].failure).toMatch(/is not authorized to perform: ecr:DescribeImageScanFindings on resource: arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
-  expect(report.results[3].denied[0]).toMatch(/ImagePipelineReleaseFuncti.* ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/);
+  expect(report.results[3].failure).toMatch(
+    /is not authorized to perform: ecr:DescribeImageScanFindings on resource: arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/,
+  );
+  expect(report.results[3].denied[0]).toMatch(
+    /ImagePipelineReleaseFuncti.* ecr:DescribeImageScanFindings arn:aws:ecr:eu-west-1:111111111111:repository\/devcontainers\/images\/base/,
+  );
   expect(report.ok).toBe(false);
 });

@@ -35,7 +35,11 @@ export function removeAssemblies(): void {
 export function synthesizeAssembly(context: Record<string, string>): string {
   const outdir = tempDir('rehearsal-asm-');
   const app = factoryApp({ outdir, context: { ...cdkJsonContext, ...CLI_CONTEXT, ...context } });
-  addFactory(app, readCatalog((key) => app.node.tryGetContext(key), appRoot), { env: ENV });
+  addFactory(
+    app,
+    readCatalog((key) => app.node.tryGetContext(key), appRoot),
+    { env: ENV },
+  );
   app.synth();
   return outdir;
 }

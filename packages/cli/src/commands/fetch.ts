@@ -4,7 +4,17 @@
  * image index, checked against the digest the index records, and written to a file.
  */
 import { Command } from 'commander';
-import { CONFIGURATION_ARTIFACT_TYPE, CONFIGURATION_BUILD_ANNOTATION, ImageConfigurationError, formatSize, parseManifest, readImageConfiguration, repositoryName, type OciRegistry, type StoredConfiguration } from '@devcontainer-factory/core';
+import {
+  CONFIGURATION_ARTIFACT_TYPE,
+  CONFIGURATION_BUILD_ANNOTATION,
+  ImageConfigurationError,
+  formatSize,
+  parseManifest,
+  readImageConfiguration,
+  repositoryName,
+  type OciRegistry,
+  type StoredConfiguration,
+} from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { checkTarget, writeAtomically } from '../private/output-file';
 import { checkRegistryOption, parseImageArgument, readingFrom, releaseRegistry, releasedManifest, type ImageArgument } from '../private/released-image';
@@ -31,13 +41,16 @@ export function fetchCommand(app: App): Command {
     .summary('download the configuration zip a released image was built from')
     .description(
       'Download the exact configuration zip (as it was uploaded) that a released image was built from: the pipeline keeps it beside the image index ' +
-        'as an OCI referrer, so it outlives the source bucket\'s object versions. The zip is checked against the digest the index records before it is written. ' +
-        'Reads the factory\'s ECR registry, or a local registry with --registry.',
+        "as an OCI referrer, so it outlives the source bucket's object versions. The zip is checked against the digest the index records before it is written. " +
+        "Reads the factory's ECR registry, or a local registry with --registry.",
     )
-    .argument('<id[:tag|@digest]>', 'image id, with a tag after a colon (default tag: latest) or a digest after an @, e.g. python, python:1.2.3 or python@sha256:…')
+    .argument(
+      '<id[:tag|@digest]>',
+      'image id, with a tag after a colon (default tag: latest) or a digest after an @, e.g. python, python:1.2.3 or python@sha256:…',
+    )
     .option('-o, --output <file>', 'zip to write, atomically (default: <id>.zip in the current folder)')
     .option('--force', 'overwrite the file if it exists')
-    .option('--registry <host>', 'read from the local registry at localhost:<port> instead of the factory\'s ECR registry')
+    .option('--registry <host>', "read from the local registry at localhost:<port> instead of the factory's ECR registry")
     .addHelpText('after', EXAMPLES)
     .action(app.action(async (session, image: string, options: FetchOptions) => fetchConfiguration(session, image, options)));
 }
@@ -58,7 +71,9 @@ async function fetchConfiguration(session: Session, image: string, options: Fetc
   const { stored, configuration } = found;
   const build = configuration.referrer.annotations?.[CONFIGURATION_BUILD_ANNOTATION];
   const checked = configuration.recorded ? 'the digest the index records' : 'its own digest (the index records none)';
-  out.note(`${wanted.shown} ${stored.digest}${build ? ` (build ${build})` : ''}: configuration ${configuration.digest}, ${formatSize(configuration.bytes.length)}, matches ${checked}`);
+  out.note(
+    `${wanted.shown} ${stored.digest}${build ? ` (build ${build})` : ''}: configuration ${configuration.digest}, ${formatSize(configuration.bytes.length)}, matches ${checked}`,
+  );
 
   writeAtomically(target, shownFile, configuration.bytes, force);
   if (out.json) {
@@ -69,7 +84,12 @@ async function fetchConfiguration(session: Session, image: string, options: Fetc
       registry: registry.host,
       digest: stored.digest,
       ...(build ? { build } : {}),
-      configuration: { digest: configuration.digest, bytes: configuration.bytes.length, referrer: configuration.referrer.digest, recorded: configuration.recorded },
+      configuration: {
+        digest: configuration.digest,
+        bytes: configuration.bytes.length,
+        referrer: configuration.referrer.digest,
+        recorded: configuration.recorded,
+      },
       file: target,
     });
   } else {
@@ -78,7 +98,11 @@ async function fetchConfiguration(session: Session, image: string, options: Fetc
   return ExitCode.Ok;
 }
 
-async function findConfiguration(registry: OciRegistry, repository: string, wanted: ImageArgument): Promise<{ stored: { digest: string; body: Buffer }; configuration: StoredConfiguration }> {
+async function findConfiguration(
+  registry: OciRegistry,
+  repository: string,
+  wanted: ImageArgument,
+): Promise<{ stored: { digest: string; body: Buffer }; configuration: StoredConfiguration }> {
   const where = `${registry.host}/${repository}`;
   const stored = await releasedManifest(registry, repository, wanted);
   let configuration: StoredConfiguration | undefined;

@@ -36,7 +36,7 @@ export function initCommand(app: App): Command {
         '(devcontainer-feature.json, install.sh, test/test.sh) that validates and builds as it is.\n\n' +
         `An image is built on this factory's own image --base (default: ${DEFAULT_IMAGE_BASE}), written as ${PORTABLE_BASE}: ` +
         'the factory sets DCF_REGISTRY and DCF_NAMESPACE wherever it builds (localhost:PORT in dcf local, its ECR registry ' +
-        "in the cloud), so it builds in both; give the image dependsOn: [<id>] in the catalogue. A full image reference " +
+        'in the cloud), so it builds in both; give the image dependsOn: [<id>] in the catalogue. A full image reference ' +
         'as --base is written as it is: pass e.g. mcr.microsoft.com/devcontainers/base:bookworm for a cloud factory without ' +
         'a base image of its own (dcf local is offline and cannot pull it).',
     )
@@ -45,14 +45,20 @@ export function initCommand(app: App): Command {
     .option('--id <id>', 'id of the image or feature (default: the folder name)')
     .option('--base <ref-or-id>', `image: the factory image (id) or image reference to build on (default: ${DEFAULT_IMAGE_BASE})`)
     .option('--force', 'write into a folder that is not empty, replacing files of the same name')
-    .addHelpText('after', '\nExamples:\n  $ dcf init image ./python\n  $ dcf init image ./python --base tools\n  $ dcf init image ./python --base mcr.microsoft.com/devcontainers/base:bookworm\n  $ dcf init feature ./features/hello\n  $ dcf init feature ./hello-feature --id hello\n')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ dcf init image ./python\n  $ dcf init image ./python --base tools\n  $ dcf init image ./python --base mcr.microsoft.com/devcontainers/base:bookworm\n  $ dcf init feature ./features/hello\n  $ dcf init feature ./hello-feature --id hello\n',
+    )
     .action(
       app.action(async (session, kind: ArtifactKind, dir: string, options: InitOptions) => {
         const target = session.path(dir);
         const id = options.id ?? basename(target);
         const problem = idProblem(id, `${kind} id`);
         if (problem) {
-          throw new DcfError(options.id ? `${problem}; pass a valid --id` : `${problem} (taken from the folder name): choose another folder name or pass --id`, ExitCode.Usage);
+          throw new DcfError(
+            options.id ? `${problem}; pass a valid --id` : `${problem} (taken from the folder name): choose another folder name or pass --id`,
+            ExitCode.Usage,
+          );
         }
         if (options.base !== undefined && kind !== 'image') throw new DcfError('--base is for images: a feature has no base image', ExitCode.Usage);
         const base = kind === 'image' ? baseOption(options.base) : undefined;
@@ -79,7 +85,10 @@ export function initCommand(app: App): Command {
         for (const f of files) out.print(`  ${f.path}`);
         if (base) out.print(`  on ${base.image}`);
         out.print('');
-        if (base?.factoryImage) out.print(`Add it to the catalogue with dependsOn: [${base.factoryImage}] (it is built after ${base.factoryImage}, and again when ${base.factoryImage} moves).`);
+        if (base?.factoryImage)
+          out.print(
+            `Add it to the catalogue with dependsOn: [${base.factoryImage}] (it is built after ${base.factoryImage}, and again when ${base.factoryImage} moves).`,
+          );
         out.print('Next: edit it, then');
         out.print(`  dcf validate ${dir}`);
         out.print(`  dcf push ${dir} --wait`);

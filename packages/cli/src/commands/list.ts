@@ -30,7 +30,9 @@ export interface ListedArtifact {
 export function listCommand(app: App): Command {
   return new Command('list')
     .summary('list published images and features with their release tags and digests')
-    .description('List the images and features published in the namespace: the highest version, the release tags and digest of the latest image, and when it was pushed.')
+    .description(
+      'List the images and features published in the namespace: the highest version, the release tags and digest of the latest image, and when it was pushed.',
+    )
     .addOption(kindOption())
     .addHelpText('after', '\nExamples:\n  $ dcf list\n  $ dcf list --kind feature --json\n')
     .action(app.action(async (session, options: ListOptions) => list(session, options)));
@@ -70,7 +72,14 @@ async function list(session: Session, options: ListOptions): Promise<number> {
   }
   const rows = [
     ['KIND', 'ID', 'VERSION', 'DIGEST', 'PUSHED', 'TAGS'],
-    ...listed.map((a) => [a.kind, a.id, a.version ?? '-', a.digest ? shortDigest(a.digest) : '(nothing released)', a.pushedAt?.slice(0, 16).replace('T', ' ') ?? '-', a.tags.join(' ')]),
+    ...listed.map((a) => [
+      a.kind,
+      a.id,
+      a.version ?? '-',
+      a.digest ? shortDigest(a.digest) : '(nothing released)',
+      a.pushedAt?.slice(0, 16).replace('T', ' ') ?? '-',
+      a.tags.join(' '),
+    ]),
   ];
   table(rows).forEach((line, i) => out.print(i === 0 ? out.style.bold(line) : line));
   return ExitCode.Ok;

@@ -55,10 +55,10 @@ function seconds(ms: number): string {
 
 export function localCommand(app: App): Command {
   const local = new Command('local')
-    .summary('run the factory\'s stages on this machine, against a local registry')
+    .summary("run the factory's stages on this machine, against a local registry")
     .description(
       'Run the image and feature pipelines of devcontainer-factory on this machine, without AWS: a local OCI registry ' +
-        '(Debian\'s docker-registry), podman and buildah for the images, the devcontainer CLI for builds and features, and the ' +
+        "(Debian's docker-registry), podman and buildah for the images, the devcontainer CLI for builds and features, and the " +
         'same Prepare, Manifest, Release and publish logic as the cloud stages.',
     )
     .addHelpText('after', RUN_EXAMPLES);
@@ -72,7 +72,10 @@ export function localCommand(app: App): Command {
     .argument('[catalog]', 'catalogue file, or a folder holding catalog.yaml', '.')
     .option('--registry <host>', 'use the registry running at localhost:<port> instead of starting one (it is left running)')
     .option('--keep-running', 'leave the registry that dcf local started running, to pull from it')
-    .option('--devcontainer <command>', 'devcontainer CLI to run (default: DCF_DEVCONTAINER_CLI, else the nearest node_modules/.bin/devcontainer, else devcontainer on the PATH)')
+    .option(
+      '--devcontainer <command>',
+      'devcontainer CLI to run (default: DCF_DEVCONTAINER_CLI, else the nearest node_modules/.bin/devcontainer, else devcontainer on the PATH)',
+    )
     .addHelpText('after', RUN_EXAMPLES)
     .action(
       app.action(async (session, catalogPath: string, options: LocalRunOptions) => {
@@ -127,7 +130,9 @@ export function localCommand(app: App): Command {
         }
         if (!result.ok) {
           const failed = [...result.images, ...result.features].filter((r) => r.status === 'failed').map((r) => r.id);
-          out.error(`${failed.join(', ')} failed: see the stages above${out.json ? ' (in "stages")' : ''}; fix the configuration and run again (released builds are skipped)`);
+          out.error(
+            `${failed.join(', ')} failed: see the stages above${out.json ? ' (in "stages")' : ''}; fix the configuration and run again (released builds are skipped)`,
+          );
           return ExitCode.PipelineFailed;
         }
         return ExitCode.Ok;
@@ -135,7 +140,7 @@ export function localCommand(app: App): Command {
     );
   local.addCommand(run);
   const retention: Command = new Command('retention')
-    .summary('plan and apply retention of the catalogue\'s repositories in a local registry')
+    .summary("plan and apply retention of the catalogue's repositories in a local registry")
     .description(
       'For each image: plans its staging repository <ns>/builds/<id> (deletes builds released or older than --staging-days) and its ' +
         'release repository <ns>/images/<id> (keeps every X.Y.Z, X.Y, X, latest, the newest --keep-date-tags date tags and what a kept ' +
@@ -144,7 +149,10 @@ export function localCommand(app: App): Command {
     .argument('[catalog]', 'catalogue file, or a folder holding catalog.yaml', '.')
     .requiredOption('--registry <host>', 'the registry to clean, localhost:<port> (e.g. the one dcf local run --keep-running left running)')
     .option('--dry-run', 'print the plans, delete nothing')
-    .option('--keep-date-tags <n>', "date tags (YYYYMMDD) to keep per release repository, newest first (default: the image's keepDateTags in the catalogue, else 10)")
+    .option(
+      '--keep-date-tags <n>',
+      "date tags (YYYYMMDD) to keep per release repository, newest first (default: the image's keepDateTags in the catalogue, else 10)",
+    )
     .option('--staging-days <n>', 'delete staging builds created more than this many days ago (default: 14)')
     .action(
       app.action(async (session, catalogPath: string, options: { registry: string; dryRun?: boolean; keepDateTags?: string; stagingDays?: string }) => {
@@ -156,7 +164,14 @@ export function localCommand(app: App): Command {
         await openLocalRegistry({ host: options.registry });
         let result;
         try {
-          result = await runLocalRetention({ catalog, registryHost: options.registry, dryRun: options.dryRun === true, ...counts, now: new Date(env.clock.now()), log: (line) => (out.json ? undefined : out.print(line)) });
+          result = await runLocalRetention({
+            catalog,
+            registryHost: options.registry,
+            dryRun: options.dryRun === true,
+            ...counts,
+            now: new Date(env.clock.now()),
+            log: (line) => (out.json ? undefined : out.print(line)),
+          });
         } catch (e) {
           throw new DcfError(`retention failed: ${(e as Error).message}`, ExitCode.Aws, { cause: e });
         }

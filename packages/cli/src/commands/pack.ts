@@ -44,7 +44,9 @@ export function packCommand(app: App): Command {
           renameSync(temporary, target);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code ?? String(e);
-          throw new DcfError(`cannot write '${shownTarget}' (${code}): check that its folder is writable and has space, or pass another -o`, ExitCode.Aws, { cause: e });
+          throw new DcfError(`cannot write '${shownTarget}' (${code}): check that its folder is writable and has space, or pass another -o`, ExitCode.Aws, {
+            cause: e,
+          });
         } finally {
           rmSync(temporary, { force: true });
         }
@@ -55,7 +57,9 @@ export function packCommand(app: App): Command {
         if (out.json) {
           out.data({ kind: config.kind, id: config.id, file: target, files: config.content.files.size, bytes: zip.length, sha256 });
         } else {
-          out.print(`${out.style.green('✔')} wrote ${options.output ?? `${config.id}.zip`} (${config.kind} ${config.id}, ${config.content.files.size} files, ${formatSize(zip.length)}, sha256 ${sha256.slice(0, 12)})`);
+          out.print(
+            `${out.style.green('✔')} wrote ${options.output ?? `${config.id}.zip`} (${config.kind} ${config.id}, ${config.content.files.size} files, ${formatSize(zip.length)}, sha256 ${sha256.slice(0, 12)})`,
+          );
         }
         return ExitCode.Ok;
       }),
@@ -68,6 +72,10 @@ function checkTarget(target: string, shown: string): void {
   if (!parent) throw new DcfError(`the folder of '${shown}' does not exist: create it (mkdir -p ${dirname(shown)}) or pass another -o`, ExitCode.Usage);
   if (!parent.isDirectory()) throw new DcfError(`'${dirname(shown)}' is not a folder: pass an -o inside a folder`, ExitCode.Usage);
   const existing = statSync(target, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) throw new DcfError(`'${shown}' is a folder: pass the path of the zip to write, e.g. -o ${posix.join(shown.split(sep).join('/'), 'out.zip')}`, ExitCode.Usage);
+  if (existing?.isDirectory())
+    throw new DcfError(
+      `'${shown}' is a folder: pass the path of the zip to write, e.g. -o ${posix.join(shown.split(sep).join('/'), 'out.zip')}`,
+      ExitCode.Usage,
+    );
   if (existing && !existing.isFile()) throw new DcfError(`'${shown}' exists and is not a regular file: pass another -o`, ExitCode.Usage);
 }

@@ -5,7 +5,19 @@
  */
 import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { FEATURE_METADATA_FILE, factoryCustomization, formatSize, parseJsonc, parseSemver, pipelineName, repositoryName, sourceKey, writeZip, DEVCONTAINER_JSON_PATHS, type ArtifactKind } from '@devcontainer-factory/core';
+import {
+  FEATURE_METADATA_FILE,
+  factoryCustomization,
+  formatSize,
+  parseJsonc,
+  parseSemver,
+  pipelineName,
+  repositoryName,
+  sourceKey,
+  writeZip,
+  DEVCONTAINER_JSON_PATHS,
+  type ArtifactKind,
+} from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import { aws } from '../private/aws-errors';
 import { loadConfiguration, reportProblems, type LoadedConfiguration } from '../private/configuration';
@@ -41,7 +53,7 @@ export function pushCommand(app: App): Command {
   return new Command('push')
     .summary('validate, pack and upload a configuration to the factory')
     .description(
-      'Validate and pack a configuration, then upload it to the factory\'s source bucket as <namespace>/images/<id>.zip (or features/<id>.zip), ' +
+      "Validate and pack a configuration, then upload it to the factory's source bucket as <namespace>/images/<id>.zip (or features/<id>.zip), " +
         'which starts its pipeline. Bad input never uploads. With --wait, follow the pipeline execution the upload started, stage by stage; ' +
         'the exit code is 0 only when it succeeded.',
     )
@@ -105,7 +117,9 @@ async function push(session: Session, dir: string, options: PushOptions): Promis
   };
   const s = out.style;
   if (!out.json) {
-    out.print(`${s.green('✔')} uploaded ${config.kind} ${s.bold(config.id)} (${config.content.files.size} files, ${formatSize(zip.length)}) to s3://${factory.sourceBucket}/${key}${uploaded.versionId ? ` (version ${uploaded.versionId})` : ''}`);
+    out.print(
+      `${s.green('✔')} uploaded ${config.kind} ${s.bold(config.id)} (${config.content.files.size} files, ${formatSize(zip.length)}) to s3://${factory.sourceBucket}/${key}${uploaded.versionId ? ` (version ${uploaded.versionId})` : ''}`,
+    );
   }
   if (pipelineExists === false) out.warn(`${noPipeline}. The upload starts nothing until then.`);
 
@@ -143,7 +157,13 @@ async function push(session: Session, dir: string, options: PushOptions): Promis
   return finish(session, summary, report, config.kind, pull, env.clock.now() - uploadedAt);
 }
 
-async function upload(session: Session, factory: FactoryLocation, key: string, zip: Uint8Array, sha256: string): Promise<{ versionId?: string; etag?: string }> {
+async function upload(
+  session: Session,
+  factory: FactoryLocation,
+  key: string,
+  zip: Uint8Array,
+  sha256: string,
+): Promise<{ versionId?: string; etag?: string }> {
   const { Upload } = await import('@aws-sdk/lib-storage');
   const s3 = await session.aws.s3();
   const { out } = session;
@@ -194,7 +214,9 @@ function finish(session: Session, summary: Record<string, unknown>, report: Exec
   } else {
     const failed = report.stages.find((stage) => stage.status === 'Failed' || stage.status === 'Stopped' || stage.status === 'Cancelled');
     const where = failed ? ` at stage ${failed.name}${failed.message ? ` (${failed.message})` : ''}` : report.statusSummary ? ` (${report.statusSummary})` : '';
-    out.error(`pipeline ${report.pipeline} ended ${report.status}${where}: see the stage's logs in the CodePipeline console, fix the configuration and push again`);
+    out.error(
+      `pipeline ${report.pipeline} ended ${report.status}${where}: see the stage's logs in the CodePipeline console, fix the configuration and push again`,
+    );
   }
   return ok ? ExitCode.Ok : ExitCode.PipelineFailed;
 }

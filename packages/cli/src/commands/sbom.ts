@@ -47,13 +47,13 @@ export function sbomCommand(app: App): Command {
       'Print the software bill of materials of a released image, as the pipeline stored it beside the image (an OCI referrer): ' +
         'CycloneDX JSON, byte for byte, on stdout or in --output. An image of several platforms has one SBOM per platform: ' +
         'the only one is taken, else the one of this machine, unless --platform names another. ' +
-        'Reads the factory\'s ECR registry, or a local registry with --registry.',
+        "Reads the factory's ECR registry, or a local registry with --registry.",
     )
     .argument('<id[:tag]>', 'image id, with a tag after a colon (default tag: latest), e.g. python or python:1.2.3')
-    .option('--platform <os/arch>', 'platform of the image, e.g. linux/arm64 (default: the only one, else this machine\'s)')
+    .option('--platform <os/arch>', "platform of the image, e.g. linux/arm64 (default: the only one, else this machine's)")
     .option('-o, --output <file>', 'write the SBOM to this file (atomically) instead of stdout')
     .option('--force', 'overwrite the --output file if it exists')
-    .option('--registry <host>', 'read from the local registry at localhost:<port> instead of the factory\'s ECR registry')
+    .option('--registry <host>', "read from the local registry at localhost:<port> instead of the factory's ECR registry")
     .addHelpText('after', EXAMPLES)
     .action(app.action(async (session, image: string, options: SbomOptions) => sbom(session, image, options)));
 }
@@ -64,7 +64,8 @@ async function sbom(session: Session, image: string, options: SbomOptions): Prom
   const { id, reference: tag } = parseImageArgument(image, { usage: '<id>[:<tag>]', examples: 'python or python:1.2.3' });
   const wanted = options.platform === undefined ? undefined : platformOption(options.platform);
   checkRegistryOption(options.registry);
-  if (options.force && options.output === undefined) throw new DcfError('--force only applies to --output: pass the file to write with --output', ExitCode.Usage);
+  if (options.force && options.output === undefined)
+    throw new DcfError('--force only applies to --output: pass the file to write with --output', ExitCode.Usage);
   const target = options.output === undefined ? undefined : checkTarget(session.path(options.output), options.output, options.force === true, 'sbom.cdx.json');
 
   const { namespace } = session.options;
@@ -132,7 +133,9 @@ async function findSbom(registry: OciRegistry, repository: string, id: string, t
   const stored = await releasedManifest(registry, repository, { id, reference: tag, shown, tag });
   const parsed = parseManifest(stored, `${where}:${tag}`);
   const chosen =
-    parsed.kind === 'index' ? choosePlatform(parsed.index.manifests, shown, wanted) : await singleImage(registry, repository, stored.digest, parsed.manifest.config.digest, shown, wanted);
+    parsed.kind === 'index'
+      ? choosePlatform(parsed.index.manifests, shown, wanted)
+      : await singleImage(registry, repository, stored.digest, parsed.manifest.config.digest, shown, wanted);
   const referrers = await listReferrers(registry, repository, chosen.digest, SBOM_ARTIFACT_TYPE);
   if (referrers.length === 0) {
     throw new DcfError(
@@ -178,11 +181,19 @@ function choosePlatform(manifests: readonly Descriptor[], shown: string, wanted:
 }
 
 /** A tag that names one image manifest, not an index: its platform is its config's. */
-async function singleImage(registry: OciRegistry, repository: string, digest: string, configDigest: string, shown: string, wanted: Platform | undefined): Promise<ChosenImage> {
+async function singleImage(
+  registry: OciRegistry,
+  repository: string,
+  digest: string,
+  configDigest: string,
+  shown: string,
+  wanted: Platform | undefined,
+): Promise<ChosenImage> {
   let platform: OciPlatform | undefined;
   try {
     const config = JSON.parse((await registry.getBlob(repository, configDigest)).toString('utf8')) as Partial<OciPlatform>;
-    if (typeof config.os === 'string' && typeof config.architecture === 'string') platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+    if (typeof config.os === 'string' && typeof config.architecture === 'string')
+      platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   } catch {
     // A config that cannot be read or parsed leaves the platform unknown; the SBOM is still the image's.
     platform = undefined;

@@ -80,7 +80,13 @@ async function status(session: Session, id: string | undefined, options: StatusO
     if (!failedInSource(execution)) return seen;
     const check = await sources(t);
     if ('found' in check) {
-      return check.found ? seen : { ...seen, status: 'waiting-for-upload', hint: `dcf push <folder>${namespaceOption(namespace)} uploads its first configuration to s3://${check.bucket}/${check.key}` };
+      return check.found
+        ? seen
+        : {
+            ...seen,
+            status: 'waiting-for-upload',
+            hint: `dcf push <folder>${namespaceOption(namespace)} uploads its first configuration to s3://${check.bucket}/${check.key}`,
+          };
     }
     return { ...seen, note: check.unknown };
   });
@@ -141,7 +147,9 @@ function sourceChecker(session: Session): (t: Target) => Promise<SourceCheck> {
     try {
       bucket = (await (factory ??= findFactory(session.aws, namespace))).sourceBucket;
     } catch (e) {
-      return { unknown: `the source object ${key} could not be checked, so this may only be the pipeline's first run before any upload: ${e instanceof Error ? e.message : String(e)}` };
+      return {
+        unknown: `the source object ${key} could not be checked, so this may only be the pipeline's first run before any upload: ${e instanceof Error ? e.message : String(e)}`,
+      };
     }
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     const s3 = await session.aws.s3();

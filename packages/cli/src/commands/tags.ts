@@ -15,7 +15,9 @@ interface TagsOptions {
 export function tagsCommand(app: App): Command {
   return new Command('tags')
     .summary('list the tags and digests of one image or feature')
-    .description('List every tagged image of an image or feature, newest first: its digest, when it was pushed, and all its tags (release tags and per-build tags).')
+    .description(
+      'List every tagged image of an image or feature, newest first: its digest, when it was pushed, and all its tags (release tags and per-build tags).',
+    )
     .argument('<id>', 'image or feature id')
     .addOption(kindOption())
     .addHelpText('after', '\nExamples:\n  $ dcf tags python\n  $ dcf tags hello --kind feature --json\n')

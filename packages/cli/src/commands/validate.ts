@@ -19,7 +19,7 @@ export function validateCommand(app: App): Command {
     .description(
       'Check an image configuration (devcontainer.json as JSONC, an image source that exists, well-formed feature references, a lockfile that agrees, a semantic version) ' +
         'or a feature (the rules of the feature pipeline). Every problem is listed with its file and line; the exit code is 1 when there is any. ' +
-        'For a valid image, lists the inputs a build records (bases, the Dockerfile frontend, features), read as the pipeline\'s Prepare reads them.',
+        "For a valid image, lists the inputs a build records (bases, the Dockerfile frontend, features), read as the pipeline's Prepare reads them.",
     )
     .argument('<dir>', 'folder that holds the configuration')
     .addOption(kindOption())
@@ -42,7 +42,14 @@ export function validateCommand(app: App): Command {
             problems: [],
             warnings: config.warnings,
             ...(config.kind === 'image' && {
-              inputs: config.inputs.map((i) => ({ kind: i.kind, reference: i.written, resolved: i.reference, file: i.file, ...(i.line !== undefined && { line: i.line }), pinned: i.pinned })),
+              inputs: config.inputs.map((i) => ({
+                kind: i.kind,
+                reference: i.written,
+                resolved: i.reference,
+                file: i.file,
+                ...(i.line !== undefined && { line: i.line }),
+                pinned: i.pinned,
+              })),
             }),
           });
           return ExitCode.Ok;

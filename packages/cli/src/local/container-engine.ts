@@ -86,7 +86,14 @@ export class ContainerEngine {
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
       child.on('error', (cause) =>
-        reject(new EngineCommandError(`cannot run '${shown}': ${cause.message} (install ${ENGINE_TOOLS[command] ?? command}: apt-get install -y buildah podman)`, null, '', { cause })),
+        reject(
+          new EngineCommandError(
+            `cannot run '${shown}': ${cause.message} (install ${ENGINE_TOOLS[command] ?? command}: apt-get install -y buildah podman)`,
+            null,
+            '',
+            { cause },
+          ),
+        ),
       );
       child.on('close', (code) => {
         if (code === 0) return resolve(stdout);

@@ -6,7 +6,21 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { completeFeaturePublish, featureCollectionRepositoryName, featureContentFromTar, packageFeature, parsePublishOutput, planFeaturePublish, repositoryName, runDevcontainer, DEFAULT_RELEASE_LOCK, type CliPublishResult, type CollectionRegistry, type HeldReleaseLock, type ReleaseLock } from '@devcontainer-factory/core';
+import {
+  completeFeaturePublish,
+  featureCollectionRepositoryName,
+  featureContentFromTar,
+  packageFeature,
+  parsePublishOutput,
+  planFeaturePublish,
+  repositoryName,
+  runDevcontainer,
+  DEFAULT_RELEASE_LOCK,
+  type CliPublishResult,
+  type CollectionRegistry,
+  type HeldReleaseLock,
+  type ReleaseLock,
+} from '@devcontainer-factory/core';
 import type { LocalFeatureEntry } from './local-catalog';
 import { StageRecorder, type LocalStageProps, type StageReport } from './local-stages';
 
@@ -61,7 +75,10 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
       });
       return {
         value: p,
-        detail: p.action === 'publish' ? `${packaged.version} is new: will tag ${p.tags.join(', ')}` : `${packaged.version} is published with this content (${p.digest?.slice(0, 19)})`,
+        detail:
+          p.action === 'publish'
+            ? `${packaged.version} is new: will tag ${p.tags.join(', ')}`
+            : `${packaged.version} is published with this content (${p.digest?.slice(0, 19)})`,
       };
     });
     let cliResult: CliPublishResult | undefined;
@@ -77,14 +94,20 @@ export async function runLocalFeature(props: LocalFeatureProps): Promise<LocalFe
           join(packaged.collectionDir, 'src'),
         ]);
         const r = parsePublishOutput(stdout, feature.id);
-        return { value: r, detail: `devcontainer features publish → ${registry.host}/${repositoryName(namespace, 'feature', feature.id)} (${r.publishedTags?.join(', ')})` };
+        return {
+          value: r,
+          detail: `devcontainer features publish → ${registry.host}/${repositoryName(namespace, 'feature', feature.id)} (${r.publishedTags?.join(', ')})`,
+        };
       });
     } else {
       rec.skip('publish', `version ${packaged.version} is already published with this content`);
     }
     const result = await rec.run('collection', async () => {
       const r = await completeFeaturePublish({ registry, plan, cliResult });
-      return { value: r, detail: `${r.collection.pushed ? 'updated' : 'unchanged'}: ${registry.host}/${featureCollectionRepositoryName(namespace)} lists ${r.collection.features.join(', ')}` };
+      return {
+        value: r,
+        detail: `${r.collection.pushed ? 'updated' : 'unchanged'}: ${registry.host}/${featureCollectionRepositoryName(namespace)} lists ${r.collection.features.join(', ')}`,
+      };
     });
     const major = result.version.split('.')[0];
     return {

@@ -10,7 +10,22 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { archTag, formatSize, manifestImage, prepareImage, runReleaseStage, repositoryName, stagingRepositoryName, substituteFactoryVariables, runDevcontainer, writeZip, type ArchiveContent, type FactoryVariableValues, type ReferrerRegistry, formatVulnerabilityPolicy } from '@devcontainer-factory/core';
+import {
+  archTag,
+  formatSize,
+  manifestImage,
+  prepareImage,
+  runReleaseStage,
+  repositoryName,
+  stagingRepositoryName,
+  substituteFactoryVariables,
+  runDevcontainer,
+  writeZip,
+  type ArchiveContent,
+  type FactoryVariableValues,
+  type ReferrerRegistry,
+  formatVulnerabilityPolicy,
+} from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import type { LocalImageEntry } from './local-catalog';
 import { formatLocalChecks, runLocalImageChecks } from './local-image-checks';
@@ -93,7 +108,11 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         namespace: props.namespace,
       });
       const inputs = p.inputs.length ? `, ${p.inputs.length} input${p.inputs.length > 1 ? 's' : ''}` : '';
-      const why = p.released ? 'already released: nothing moved' : p.firstBuild ? 'not released yet' : `rebuilding: ${p.changes.join('; ') || 'a dependsOn base moved'}`;
+      const why = p.released
+        ? 'already released: nothing moved'
+        : p.firstBuild
+          ? 'not released yet'
+          : `rebuilding: ${p.changes.join('; ') || 'a dependsOn base moved'}`;
       return { value: p, detail: `build ${p.buildId}, version ${p.source.version ?? '(none)'}${inputs}, ${why}` };
     });
     buildId = prepared.buildId;
@@ -109,10 +128,17 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
       await substituteConfigurationFile(join(srcDir, prepared.source.configPath), { registry: registry.host, namespace: props.namespace });
       const perArch = `${registry.host}/${staging}:${archTag(prepared.buildId, arch)}`;
       await rec.run('build', async () => {
-        await runDevcontainer(
-          { ...props.devcontainer, env: { ...props.devcontainer.env, ...engine.env } },
-          ['build', '--workspace-folder', srcDir, '--config', join(srcDir, prepared.source.configPath), '--docker-path', 'podman', '--image-name', perArch],
-        );
+        await runDevcontainer({ ...props.devcontainer, env: { ...props.devcontainer.env, ...engine.env } }, [
+          'build',
+          '--workspace-folder',
+          srcDir,
+          '--config',
+          join(srcDir, prepared.source.configPath),
+          '--docker-path',
+          'podman',
+          '--image-name',
+          perArch,
+        ]);
         // `devcontainer build --push` needs BuildKit; podman pushes what the devcontainer CLI built.
         await engine.run('podman', ['push', '--quiet', '--tls-verify=false', perArch]);
         const pushed = await registry.getManifest(staging, archTag(prepared.buildId, arch));
@@ -122,13 +148,30 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
       });
       // The Manifest action's function: the index, and the zip it was built from beside it (Release promotes both).
       await rec.run('manifest', async () => {
-        const manifested = await manifestImage(registry, { repository: staging, buildId: prepared.buildId, platforms: [props.platform], record: prepared.record, configuration: zip });
+        const manifested = await manifestImage(registry, {
+          repository: staging,
+          buildId: prepared.buildId,
+          platforms: [props.platform],
+          record: prepared.record,
+          configuration: zip,
+        });
         const { index, configuration } = manifested;
-        return { value: manifested, detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}, configuration kept beside it (${configuration.digest.slice(0, 19)})` };
+        return {
+          value: manifested,
+          detail: `index ${registry.host}/${staging}:${prepared.buildId} (${index.digest.slice(0, 19)}) over ${props.platform}, configuration kept beside it (${configuration.digest.slice(0, 19)})`,
+        };
       });
       // The checks of the cloud Test stage (IMAGE_CHECKS), each said to have run differently or not at all where this machine cannot do what CodeBuild does.
       await rec.run('test', async () => {
-        const results = await runLocalImageChecks({ registry, engine, platform: props.platform, repository: staging, buildId: prepared.buildId, srcDir, hasTests: prepared.source.hasTests });
+        const results = await runLocalImageChecks({
+          registry,
+          engine,
+          platform: props.platform,
+          repository: staging,
+          buildId: prepared.buildId,
+          srcDir,
+          hasTests: prepared.source.hasTests,
+        });
         return { value: results, detail: formatLocalChecks(props.platform, results) };
       });
       // The SBOM of the tested image, stored beside it in staging; Release promotes it with the image.
@@ -137,7 +180,15 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
         rec.skip('sbom', `no SBOM generator: install ${SBOM_PLUGIN_PACKAGE()} (an optional dependency of dcf), or set DCF_SBOM_TRIVY to a trivy binary`);
       } else {
         await rec.run('sbom', async () => {
-          const sbom = await generateLocalSbom({ registry, engine, platform: props.platform, repository: staging, buildId: prepared.buildId, generator, now: new Date(props.now()) });
+          const sbom = await generateLocalSbom({
+            registry,
+            engine,
+            platform: props.platform,
+            repository: staging,
+            buildId: prepared.buildId,
+            generator,
+            now: new Date(props.now()),
+          });
           const counts = `${sbom.packages} package${sbom.packages === 1 ? '' : 's'}, ${sbom.bases} base${sbom.bases === 1 ? '' : 's'}, ${sbom.features} feature${sbom.features === 1 ? '' : 's'}`;
           return { value: sbom, detail: `${props.platform}: ${counts}, by ${generator.name} → referrer ${sbom.referrer.digest.slice(0, 19)} in ${staging}` };
         });

@@ -5,7 +5,19 @@
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CATALOG_PLATFORMS, CatalogError, DEFAULT_NAMESPACE, RELEASE_TAG_RULES, buildOrder, checkFeatureUses, namespaceProblem, readCatalogFile, type ReleaseTagRule, resolveVulnerabilityPolicy, type VulnerabilityPolicy } from '@devcontainer-factory/core';
+import {
+  CATALOG_PLATFORMS,
+  CatalogError,
+  DEFAULT_NAMESPACE,
+  RELEASE_TAG_RULES,
+  buildOrder,
+  checkFeatureUses,
+  namespaceProblem,
+  readCatalogFile,
+  type ReleaseTagRule,
+  resolveVulnerabilityPolicy,
+  type VulnerabilityPolicy,
+} from '@devcontainer-factory/core';
 
 /** Names `dcf local run <dir>` looks for in a folder, in this order. */
 export const CATALOG_FILE_NAMES = ['catalog.yaml', 'catalog.yml', 'catalog.json'] as const;
@@ -63,7 +75,8 @@ export const MAX_CATALOG_FILE_SIZE = 1024 * 1024;
 
 /** The catalogue file of a path: the file itself, or `catalog.yaml|yml|json` in a folder; a regular file of bounded size. */
 export function catalogFileOf(path: string): string {
-  if (!existsSync(path)) throw new LocalCatalogError(`'${path}' does not exist: pass a catalogue file (e.g. examples/catalog.yaml) or the folder that holds one`);
+  if (!existsSync(path))
+    throw new LocalCatalogError(`'${path}' does not exist: pass a catalogue file (e.g. examples/catalog.yaml) or the folder that holds one`);
   if (!statSync(path).isDirectory()) return checkCatalogFile(path);
   const found = CATALOG_FILE_NAMES.map((n) => join(path, n)).find((f) => existsSync(f));
   if (!found) throw new LocalCatalogError(`'${path}' holds no ${CATALOG_FILE_NAMES.join(', ')}: write one (see examples/catalog.yaml) or pass the file`);
@@ -80,16 +93,27 @@ function checkCatalogFile(file: string): string {
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    throw new LocalCatalogError(`cannot open the catalogue file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): check that it exists and is readable`, { cause: e });
+    throw new LocalCatalogError(
+      `cannot open the catalogue file ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}): check that it exists and is readable`,
+      { cause: e },
+    );
   }
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) {
-      const what = stats.isFIFO() ? 'a FIFO (named pipe)' : stats.isCharacterDevice() || stats.isBlockDevice() ? 'a device' : stats.isSocket() ? 'a socket' : 'not a regular file';
+      const what = stats.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : stats.isCharacterDevice() || stats.isBlockDevice()
+          ? 'a device'
+          : stats.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
       throw new LocalCatalogError(`the catalogue ${file} is ${what}: pass a regular catalogue file (e.g. examples/catalog.yaml)`);
     }
     if (stats.size > MAX_CATALOG_FILE_SIZE) {
-      throw new LocalCatalogError(`the catalogue file ${file} is ${stats.size} bytes, over the limit of ${MAX_CATALOG_FILE_SIZE}: is it the right file? A catalogue lists ids and settings only`);
+      throw new LocalCatalogError(
+        `the catalogue file ${file} is ${stats.size} bytes, over the limit of ${MAX_CATALOG_FILE_SIZE}: is it the right file? A catalogue lists ids and settings only`,
+      );
     }
   } finally {
     closeSync(fd);
@@ -109,7 +133,11 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
   const file = catalogFileOf(path);
   const catalog = readCatalogFile(file);
   const ordered = buildOrder(catalog.images, `the catalogue file ${file}`);
-  checkFeatureUses(catalog.images, catalog.features.map((f) => f.id), `the catalogue file ${file}`);
+  checkFeatureUses(
+    catalog.images,
+    catalog.features.map((f) => f.id),
+    `the catalogue file ${file}`,
+  );
   const ns = namespace ?? catalog.namespace ?? DEFAULT_NAMESPACE;
   const nsProblem = namespaceProblem(ns);
   if (nsProblem) throw new LocalCatalogError(`${nsProblem} (${namespace === undefined ? `catalogue ${file}` : '--namespace or DCF_NAMESPACE'})`);
@@ -118,7 +146,10 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
     const dir = join(dirname(file), `${kind}s`, id);
     const stats = statSync(dir, { throwIfNoEntry: false });
     if (!stats) throw new LocalCatalogError(`the configuration of ${kind} '${id}' is missing: expected the folder ${dir} (next to ${file})`);
-    if (!stats.isDirectory()) throw new LocalCatalogError(`the configuration of ${kind} '${id}' must be a folder, but ${dir} is a file: put its configuration in a folder of that name`);
+    if (!stats.isDirectory())
+      throw new LocalCatalogError(
+        `the configuration of ${kind} '${id}' must be a folder, but ${dir} is a file: put its configuration in a folder of that name`,
+      );
     const configs = kind === 'image' ? ['.devcontainer/devcontainer.json', '.devcontainer.json'] : ['devcontainer-feature.json'];
     if (!configs.some((c) => statSync(join(dir, c), { throwIfNoEntry: false })?.isFile())) {
       throw new LocalCatalogError(`the folder of ${kind} '${id}' (${dir}) has no ${configs.join(' or ')}: add it (dcf init ${kind} ${dir} writes one)`);
@@ -148,7 +179,10 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
  * approve, so each approval is treated as given and Release (Publish) follows Test.
  */
 export function approvalNote(catalog: LocalCatalog): string | undefined {
-  const asking = [...catalog.features.filter((f) => f.approval).map((f) => `feature ${f.id}`), ...catalog.images.filter((i) => i.approval).map((i) => `image ${i.id}`)];
+  const asking = [
+    ...catalog.features.filter((f) => f.approval).map((f) => `feature ${f.id}`),
+    ...catalog.images.filter((i) => i.approval).map((i) => `image ${i.id}`),
+  ];
   if (asking.length === 0) return undefined;
   return `approval: ${asking.join(', ')} ${asking.length === 1 ? 'asks' : 'ask'} for a manual approval before Release (Publish for a feature) in the cloud; dcf local treats it as given, since you run it`;
 }

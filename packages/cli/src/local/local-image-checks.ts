@@ -6,7 +6,15 @@
  * did not run, in the Test stage's detail.
  */
 import { dirname, join } from 'node:path';
-import { DEVCONTAINER_METADATA_LABEL, IMAGE_CHECKS, IMAGE_TEST_SCRIPT, parseManifest, resolvePlatform, type ImageCheckId, type Registry } from '@devcontainer-factory/core';
+import {
+  DEVCONTAINER_METADATA_LABEL,
+  IMAGE_CHECKS,
+  IMAGE_TEST_SCRIPT,
+  parseManifest,
+  resolvePlatform,
+  type ImageCheckId,
+  type Registry,
+} from '@devcontainer-factory/core';
 import type { ContainerEngine } from './container-engine';
 import { LocalStageError } from './local-stages';
 
@@ -76,13 +84,14 @@ function machineArch(uname: string): string {
 
 /** Why test.sh does not run in a dev container here. */
 const NO_DEV_CONTAINER =
-  'it ran with buildah run --isolation chroot in a copy of test-project/, not in a dev container started by devcontainer up and exec as in the cloud (that needs a container runtime): lifecycle commands, feature entrypoints and the metadata\'s remoteUser and containerEnv did not apply';
+  "it ran with buildah run --isolation chroot in a copy of test-project/, not in a dev container started by devcontainer up and exec as in the cloud (that needs a container runtime): lifecycle commands, feature entrypoints and the metadata's remoteUser and containerEnv did not apply";
 
 /** Each check of `IMAGE_CHECKS` as `dcf local` runs it; a check added to the list does not compile until it is here. */
 const LOCAL_CHECKS: Readonly<Record<ImageCheckId, LocalCheck>> = {
   platform: async ({ props, config, reference }) => {
     const actual = `${config.os}/${config.architecture}`;
-    if (actual !== props.platform) throw new LocalStageError(`${reference} is a ${actual} image where ${props.platform} was expected: the index points at the wrong manifest`);
+    if (actual !== props.platform)
+      throw new LocalStageError(`${reference} is a ${actual} image where ${props.platform} was expected: the index points at the wrong manifest`);
     return { outcome: 'passed', detail: actual };
   },
   runs: async ({ props, arch, container, reference }) => {
@@ -92,7 +101,8 @@ const LOCAL_CHECKS: Readonly<Record<ImageCheckId, LocalCheck>> = {
   },
   'metadata-label': async ({ config, reference }) => {
     const label = config.config?.Labels?.[DEVCONTAINER_METADATA_LABEL];
-    if (label === undefined || label === '') throw new LocalStageError(`${reference} has no ${DEVCONTAINER_METADATA_LABEL} label: it was not built by the devcontainer CLI`);
+    if (label === undefined || label === '')
+      throw new LocalStageError(`${reference} has no ${DEVCONTAINER_METADATA_LABEL} label: it was not built by the devcontainer CLI`);
     let entries: unknown;
     try {
       entries = JSON.parse(label);

@@ -5,7 +5,14 @@
  * user gave.
  */
 import { onInterrupt } from '../private/interrupt-cleanup';
-import { FactoryError, LocalRegistryServerError, RegistryBinaryMissingError, registryAnswers, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
+import {
+  FactoryError,
+  LocalRegistryServerError,
+  RegistryBinaryMissingError,
+  registryAnswers,
+  startLocalRegistryServer,
+  type LocalRegistryServer,
+} from '@devcontainer-factory/core';
 
 /** Thrown when no registry could be started or reached; the message says what to install or pass. */
 export class LocalRegistryError extends FactoryError {}
@@ -57,7 +64,8 @@ export interface LocalRegistryProps {
 
 /** Checks `--registry`: the devcontainer CLI and the image tools only treat `localhost` as plain HTTP. */
 export function localRegistryHostProblem(host: string): string | undefined {
-  if (!/^localhost:\d{1,5}$/.test(host)) return `'${host}' is not a local registry address: use localhost:<port>, e.g. localhost:5000 (the devcontainer CLI speaks plain HTTP only to a host named localhost)`;
+  if (!/^localhost:\d{1,5}$/.test(host))
+    return `'${host}' is not a local registry address: use localhost:<port>, e.g. localhost:5000 (the devcontainer CLI speaks plain HTTP only to a host named localhost)`;
   const port = Number(host.split(':')[1]);
   if (port < 1 || port > 65535) return `'${host}' has no valid port: use a port between 1 and 65535`;
   return undefined;
@@ -78,16 +86,26 @@ export async function openLocalRegistry(props: LocalRegistryProps = {}): Promise
   let server: LocalRegistryServer;
   // Interrupted while it starts: abort the start (which kills it and removes its folder); once it runs: stop it.
   const starting = new AbortController();
-  const start = startLocalRegistryServer({ binary: props.binary, storageDir: props.storageDir, startTimeoutMs: props.startTimeoutMs, detached: props.keepRunning, signal: starting.signal });
+  const start = startLocalRegistryServer({
+    binary: props.binary,
+    storageDir: props.storageDir,
+    startTimeoutMs: props.startTimeoutMs,
+    detached: props.keepRunning,
+    signal: starting.signal,
+  });
   const forgetStart = onInterrupt(async () => {
     starting.abort();
     // Wait until the start gave up and cleaned up, or stop the registry if it came up just now.
-    await start.then((s) => s.stop(), () => undefined);
+    await start.then(
+      (s) => s.stop(),
+      () => undefined,
+    );
   });
   try {
     server = await start;
   } catch (e) {
-    if (e instanceof RegistryBinaryMissingError) throw new LocalRegistryError(`${e.message}, or pass --registry localhost:<port> of a running one`, { cause: e });
+    if (e instanceof RegistryBinaryMissingError)
+      throw new LocalRegistryError(`${e.message}, or pass --registry localhost:<port> of a running one`, { cause: e });
     if (e instanceof LocalRegistryServerError) throw new LocalRegistryError(e.message, { cause: e });
     throw e;
   } finally {

@@ -4,7 +4,22 @@
  * `<ns>/images/<id>` (the same `planRetention` / `applyRetention` as the cloud's
  * scheduled Lambda), and applies each plan unless it is a dry run.
  */
-import { DEFAULT_KEEP_DATE_TAGS, FactoryError, DEFAULT_STAGING_MAX_AGE_DAYS, OciRegistry, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, repositoryName, stagingRepositoryName, type ReleaseLock, type Registry, type RetentionOptions, type RetentionPlan } from '@devcontainer-factory/core';
+import {
+  DEFAULT_KEEP_DATE_TAGS,
+  FactoryError,
+  DEFAULT_STAGING_MAX_AGE_DAYS,
+  OciRegistry,
+  RETENTION_LIMITS,
+  applyRetention,
+  formatRetentionPlan,
+  planRetention,
+  repositoryName,
+  stagingRepositoryName,
+  type ReleaseLock,
+  type Registry,
+  type RetentionOptions,
+  type RetentionPlan,
+} from '@devcontainer-factory/core';
 import type { LocalCatalog } from './local-catalog';
 
 export interface LocalRetentionProps {
@@ -63,10 +78,14 @@ export interface LocalRetentionResult {
 export class RetentionFlagError extends FactoryError {}
 
 /** Reads `--keep-date-tags N` and `--staging-days N`: whole numbers from 1 to the limits of `RETENTION_LIMITS`. */
-export function parseRetentionFlags(flags: { readonly keepDateTags?: string; readonly stagingDays?: string }): { keepDateTags?: number; stagingMaxAgeDays?: number } {
+export function parseRetentionFlags(flags: { readonly keepDateTags?: string; readonly stagingDays?: string }): {
+  keepDateTags?: number;
+  stagingMaxAgeDays?: number;
+} {
   const count = (text: string | undefined, flag: string, max: number): number | undefined => {
     if (text === undefined) return undefined;
-    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new RetentionFlagError(`${flag} must be a whole number from 1 to ${max}, not '${text}'`);
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+      throw new RetentionFlagError(`${flag} must be a whole number from 1 to ${max}, not '${text}'`);
     return Number(text);
   };
   const keepDateTags = count(flags.keepDateTags, '--keep-date-tags', RETENTION_LIMITS.keepDateTags);

@@ -68,7 +68,10 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
     throw e;
   }
   // The devcontainer CLI reads DCF_REGISTRY and DCF_NAMESPACE through ${localEnv:…} (see FACTORY_VARIABLES).
-  const devcontainer: DevcontainerCli = { ...props.devcontainer, env: { ...props.devcontainer.env, ...factoryEnvironment({ registry: props.registryHost, namespace: catalog.namespace }) } };
+  const devcontainer: DevcontainerCli = {
+    ...props.devcontainer,
+    env: { ...props.devcontainer.env, ...factoryEnvironment({ registry: props.registryHost, namespace: catalog.namespace }) },
+  };
   try {
     let upstream: UpstreamImage | undefined;
     if (catalog.images.length > 0) {
@@ -78,7 +81,17 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
     // Features first: an image of the catalogue may use one (built with the version just published).
     const features: LocalFeatureResult[] = [];
     for (const feature of catalog.features) {
-      features.push(await runLocalFeature({ feature, namespace: catalog.namespace, registry, devcontainer, workDir: join(workDir, 'features'), listener: props.listener, now }));
+      features.push(
+        await runLocalFeature({
+          feature,
+          namespace: catalog.namespace,
+          registry,
+          devcontainer,
+          workDir: join(workDir, 'features'),
+          listener: props.listener,
+          now,
+        }),
+      );
     }
     const images: LocalImageResult[] = [];
     for (const image of catalog.images) {
@@ -86,11 +99,28 @@ export async function runLocalCatalog(props: LocalRunProps): Promise<LocalRunRes
       if (failedBase) {
         const report = { stage: 'prepare', status: 'skipped' as const, detail: `base image '${failedBase}' failed`, ms: 0 };
         props.listener({ kind: 'image', id: image.id }, report);
-        images.push({ id: image.id, status: 'failed', repository: repositoryName(catalog.namespace, 'image', image.id), moved: [], tags: [], stages: [report] });
+        images.push({
+          id: image.id,
+          status: 'failed',
+          repository: repositoryName(catalog.namespace, 'image', image.id),
+          moved: [],
+          tags: [],
+          stages: [report],
+        });
         continue;
       }
       images.push(
-        await runLocalImage({ image, namespace: catalog.namespace, registry, engine, devcontainer, platform: props.platform, workDir: join(workDir, 'images'), listener: props.listener, now }),
+        await runLocalImage({
+          image,
+          namespace: catalog.namespace,
+          registry,
+          engine,
+          devcontainer,
+          platform: props.platform,
+          workDir: join(workDir, 'images'),
+          listener: props.listener,
+          now,
+        }),
       );
     }
     const ok = images.every((i) => i.status !== 'failed') && features.every((f) => f.status !== 'failed');

@@ -74,7 +74,18 @@ export async function generateLocalSbom(props: LocalSbomProps): Promise<LocalSbo
   const container = (await engine.buildah('from', '--quiet', '--pull-always', '--tls-verify=false', `${registry.host}/${repository}@${image.digest}`)).trim();
   try {
     const rootfs = (await engine.buildah('mount', container)).trim();
-    return await storeImageSbom({ registry, repository, buildId, platform: props.platform, image, inputs, generator: props.generator, rootfs, workDir: dir, now: props.now });
+    return await storeImageSbom({
+      registry,
+      repository,
+      buildId,
+      platform: props.platform,
+      image,
+      inputs,
+      generator: props.generator,
+      rootfs,
+      workDir: dir,
+      now: props.now,
+    });
   } finally {
     await engine.buildah('umount', container).catch(() => undefined);
     await engine.buildah('rm', container).catch(() => undefined);

@@ -28,19 +28,37 @@ export interface UpstreamImage {
  * Pushes the upstream image unless the registry has it already.
  * @param busybox a statically linked busybox for the host's architecture
  */
-export async function ensureUpstreamImage(engine: ContainerEngine, registry: Registry, namespace: string, busybox: string = BUSYBOX_BINARY): Promise<UpstreamImage> {
+export async function ensureUpstreamImage(
+  engine: ContainerEngine,
+  registry: Registry,
+  namespace: string,
+  busybox: string = BUSYBOX_BINARY,
+): Promise<UpstreamImage> {
   const repository = upstreamRepository(namespace);
   const reference = `${registry.host}/${repository}:latest`;
   if (await registry.getManifest(repository, 'latest')) return { reference, created: false };
   if (!existsSync(busybox)) {
-    throw new EngineCommandError(`${busybox} is missing: the offline upstream image is made from Debian's busybox-static (apt-get install -y busybox-static)`, null, '');
+    throw new EngineCommandError(
+      `${busybox} is missing: the offline upstream image is made from Debian's busybox-static (apt-get install -y busybox-static)`,
+      null,
+      '',
+    );
   }
   const container = (await engine.buildah('from', '--quiet', 'scratch')).trim();
   try {
     await engine.buildah('copy', '--quiet', '--chmod', '0755', container, busybox, '/bin/busybox');
     await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/busybox', '--install', '-s', '/bin');
     await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/busybox', 'mkdir', '-p', '/tmp', '/root', '/usr/local/bin', '/etc');
-    await engine.buildah('run', '--isolation', 'chroot', container, '--', '/bin/sh', '-c', 'echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd && echo "root:x:0:" > /etc/group');
+    await engine.buildah(
+      'run',
+      '--isolation',
+      'chroot',
+      container,
+      '--',
+      '/bin/sh',
+      '-c',
+      'echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd && echo "root:x:0:" > /etc/group',
+    );
     await engine.buildah('config', '--cmd', '/bin/sh', '--env', 'PATH=/usr/local/bin:/usr/bin:/bin', container);
     await engine.buildah('commit', '--quiet', '--format', 'oci', container, reference);
     await engine.buildah('push', '--quiet', '--tls-verify=false', reference, `docker://${reference}`);

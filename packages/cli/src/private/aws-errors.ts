@@ -70,7 +70,9 @@ export function awsError(e: unknown, doing: string, deniedAdvice = ACCESS_DENIED
   }
   const network = networkCode(e);
   if (network) {
-    return new DcfError(`cannot reach AWS while ${doing} (${network}): check your network, proxy and any AWS_ENDPOINT_URL* setting`, ExitCode.Aws, { cause: e });
+    return new DcfError(`cannot reach AWS while ${doing} (${network}): check your network, proxy and any AWS_ENDPOINT_URL* setting`, ExitCode.Aws, {
+      cause: e,
+    });
   }
   return new DcfError(`AWS failed while ${doing}: ${name}: ${message}`, ExitCode.Aws, { cause: e });
 }

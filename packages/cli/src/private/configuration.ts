@@ -5,7 +5,18 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { InvalidConfigurationError, checkImageFiles, collectFiles, idProblem, validateFeatureFiles, formatProblem, type ArchiveContent, type ArtifactKind, type ConfigProblem, type ConfigurationInput } from '@devcontainer-factory/core';
+import {
+  InvalidConfigurationError,
+  checkImageFiles,
+  collectFiles,
+  idProblem,
+  validateFeatureFiles,
+  formatProblem,
+  type ArchiveContent,
+  type ArtifactKind,
+  type ConfigProblem,
+  type ConfigurationInput,
+} from '@devcontainer-factory/core';
 import { DcfError, ExitCode } from '../dcf-error';
 import type { Output } from './output';
 
@@ -47,13 +58,20 @@ export function inferKind(dir: string): ArtifactKind {
  * @param shown the folder as the user wrote it, for messages
  */
 export async function loadConfiguration(dir: string, shown: string, options: LoadOptions = {}): Promise<LoadedConfiguration> {
-  if (!existsSync(dir)) throw new DcfError(`the folder '${shown}' does not exist: pass the folder that holds the configuration (dcf init image|feature <dir> writes one)`, ExitCode.Usage);
+  if (!existsSync(dir))
+    throw new DcfError(
+      `the folder '${shown}' does not exist: pass the folder that holds the configuration (dcf init image|feature <dir> writes one)`,
+      ExitCode.Usage,
+    );
   if (!statSync(dir).isDirectory()) throw new DcfError(`'${shown}' is a file: pass the folder that holds the configuration`, ExitCode.Usage);
   const kind = options.kind ?? inferKind(dir);
   const id = options.id ?? basename(dir);
   const problem = idProblem(id, `${kind} id`);
   if (problem) {
-    throw new DcfError(options.id ? `${problem}; pass a valid --id` : `${problem} (taken from the folder name): rename the folder or pass --id`, ExitCode.Usage);
+    throw new DcfError(
+      options.id ? `${problem}; pass a valid --id` : `${problem} (taken from the folder name): rename the folder or pass --id`,
+      ExitCode.Usage,
+    );
   }
 
   let content: ArchiveContent;
@@ -64,7 +82,8 @@ export async function loadConfiguration(dir: string, shown: string, options: Loa
     if (problems) return { dir, shownDir: shown, kind, id, content: { files: new Map(), executables: new Set() }, size: 0, problems, inputs: [], warnings: [] };
     throw e;
   }
-  const { problems, inputs, warnings } = kind === 'image' ? checkImageFiles(content.files) : { problems: validateFeatureFiles(content.files, { expectedId: id }), inputs: [], warnings: [] };
+  const { problems, inputs, warnings } =
+    kind === 'image' ? checkImageFiles(content.files) : { problems: validateFeatureFiles(content.files, { expectedId: id }), inputs: [], warnings: [] };
   let size = 0;
   for (const bytes of content.files.values()) size += bytes.length;
   return { dir, shownDir: shown, kind, id, content, size, problems, inputs, warnings };

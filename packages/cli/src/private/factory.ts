@@ -34,7 +34,11 @@ export async function findFactory(clients: AwsClients, namespace: string, denied
   const ssm = await clients.ssm();
   const names = parameterNames(namespace);
   const wanted = [names.sourceBucketName, names.registry];
-  const response = await aws(`reading the factory's SSM parameters for namespace '${namespace}'`, () => ssm.send(new GetParametersCommand({ Names: wanted })), deniedAdvice);
+  const response = await aws(
+    `reading the factory's SSM parameters for namespace '${namespace}'`,
+    () => ssm.send(new GetParametersCommand({ Names: wanted })),
+    deniedAdvice,
+  );
   const values = new Map((response.Parameters ?? []).map((p) => [p.Name, p.Value]));
   const missing = wanted.filter((n) => !values.get(n));
   if (missing.length > 0) {

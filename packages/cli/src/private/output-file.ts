@@ -13,7 +13,8 @@ export function checkTarget(target: string, shown: string, force: boolean, examp
   if (!parent) throw new DcfError(`the folder of '${shown}' does not exist: create it (mkdir -p ${dirname(shown)}) or pass another --output`, ExitCode.Usage);
   if (!parent.isDirectory()) throw new DcfError(`'${dirname(shown)}' is not a folder: pass an --output inside a folder`, ExitCode.Usage);
   const existing = statSync(target, { throwIfNoEntry: false });
-  if (existing?.isDirectory()) throw new DcfError(`'${shown}' is a folder: pass the path of the file to write, e.g. --output ${join(shown, example)}`, ExitCode.Usage);
+  if (existing?.isDirectory())
+    throw new DcfError(`'${shown}' is a folder: pass the path of the file to write, e.g. --output ${join(shown, example)}`, ExitCode.Usage);
   if (existing && !existing.isFile()) throw new DcfError(`'${shown}' exists and is not a regular file: pass another --output`, ExitCode.Usage);
   if (existing && !force) throw new DcfError(`'${shown}' exists: pass --force to overwrite it, or another --output`, ExitCode.Usage);
   return target;
@@ -33,8 +34,11 @@ export function writeAtomically(target: string, shown: string, bytes: Uint8Array
     else linkSync(temporary, target);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    if (placing && code === 'EEXIST' && !force) throw new DcfError(`'${shown}' exists: pass --force to overwrite it, or another --output`, ExitCode.Usage, { cause: e });
-    throw new DcfError(`cannot write '${shown}' (${code}): check that its folder is writable and has space, or pass another --output`, ExitCode.Aws, { cause: e });
+    if (placing && code === 'EEXIST' && !force)
+      throw new DcfError(`'${shown}' exists: pass --force to overwrite it, or another --output`, ExitCode.Usage, { cause: e });
+    throw new DcfError(`cannot write '${shown}' (${code}): check that its folder is writable and has space, or pass another --output`, ExitCode.Aws, {
+      cause: e,
+    });
   } finally {
     rmSync(temporary, { force: true });
   }

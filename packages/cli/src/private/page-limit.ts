@@ -13,6 +13,7 @@ export const MAX_LIST_PAGES = 1000;
 export function awsListingLimit(what: string, max = MAX_LIST_PAGES): PageLimit {
   return new PageLimit(max, {
     repeated: () => new DcfError(`${what}: AWS sent the same page token twice, so the listing would never end; try again`, ExitCode.Aws),
-    tooMany: (_token, limit) => new DcfError(`${what} runs past ${limit} pages, the limit dcf reads; narrow the namespace or clean up the repositories`, ExitCode.Aws),
+    tooMany: (_token, limit) =>
+      new DcfError(`${what} runs past ${limit} pages, the limit dcf reads; narrow the namespace or clean up the repositories`, ExitCode.Aws),
   });
 }

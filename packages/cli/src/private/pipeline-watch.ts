@@ -82,7 +82,12 @@ function stageReport(stage: StageState, executionId: string, actions: readonly A
   if (stage.latestExecution?.pipelineExecutionId === executionId && stage.latestExecution.status) {
     const status = stage.latestExecution.status as StageStatus;
     const stateMessage = stage.actionStates?.map((a) => a.latestExecution?.errorDetails?.message).find(Boolean);
-    return { name, status, ...(status === 'Failed' && (actionMessage ?? stateMessage) ? { message: actionMessage ?? stateMessage } : {}), ...(note ? { note } : {}) };
+    return {
+      name,
+      status,
+      ...(status === 'Failed' && (actionMessage ?? stateMessage) ? { message: actionMessage ?? stateMessage } : {}),
+      ...(note ? { note } : {}),
+    };
   }
   if (mine.length === 0) return { name, status: executionEnded ? 'NotRun' : 'Pending' };
   if (failedAction) return { name, status: 'Failed', message: actionMessage };
@@ -93,10 +98,17 @@ function stageReport(stage: StageState, executionId: string, actions: readonly A
 }
 
 /** One execution, stage by stage. */
-export async function executionReport(cp: CodePipelineClient, pipeline: string, executionId: string, summary?: PipelineExecutionSummary): Promise<ExecutionReport> {
+export async function executionReport(
+  cp: CodePipelineClient,
+  pipeline: string,
+  executionId: string,
+  summary?: PipelineExecutionSummary,
+): Promise<ExecutionReport> {
   const { GetPipelineExecutionCommand } = await import('@aws-sdk/client-codepipeline');
   const [execution, actions, stages] = await Promise.all([
-    aws(`reading execution ${executionId} of pipeline ${pipeline}`, () => cp.send(new GetPipelineExecutionCommand({ pipelineName: pipeline, pipelineExecutionId: executionId }))),
+    aws(`reading execution ${executionId} of pipeline ${pipeline}`, () =>
+      cp.send(new GetPipelineExecutionCommand({ pipelineName: pipeline, pipelineExecutionId: executionId })),
+    ),
     actionExecutions(cp, pipeline, executionId),
     pipelineState(cp, pipeline),
   ]);
@@ -117,7 +129,9 @@ export async function executionReport(cp: CodePipelineClient, pipeline: string, 
 /** The newest executions of a pipeline, newest first. */
 export async function recentExecutions(cp: CodePipelineClient, pipeline: string, maxResults: number): Promise<PipelineExecutionSummary[]> {
   const { ListPipelineExecutionsCommand } = await import('@aws-sdk/client-codepipeline');
-  const page = await aws(`listing the executions of pipeline ${pipeline}`, () => cp.send(new ListPipelineExecutionsCommand({ pipelineName: pipeline, maxResults })));
+  const page = await aws(`listing the executions of pipeline ${pipeline}`, () =>
+    cp.send(new ListPipelineExecutionsCommand({ pipelineName: pipeline, maxResults })),
+  );
   return page.pipelineExecutionSummaries ?? [];
 }
 

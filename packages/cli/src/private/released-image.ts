@@ -35,7 +35,11 @@ export function parseImageArgument(image: string, options: { digests?: boolean; 
     const id = image.slice(0, at);
     const digest = image.slice(at + 1);
     checkId(id, options);
-    if (!isDigest(digest)) throw new DcfError(`'${digest}' is not a digest: give ${options.usage} with sha256: and 64 lowercase hex digits after the @, e.g. ${id}@sha256:${'0'.repeat(64)}`, ExitCode.Usage);
+    if (!isDigest(digest))
+      throw new DcfError(
+        `'${digest}' is not a digest: give ${options.usage} with sha256: and 64 lowercase hex digits after the @, e.g. ${id}@sha256:${'0'.repeat(64)}`,
+        ExitCode.Usage,
+      );
     return { id, reference: digest, shown: `${id}@${digest}`, digest };
   }
   const colon = image.indexOf(':');
@@ -43,7 +47,10 @@ export function parseImageArgument(image: string, options: { digests?: boolean; 
   const tag = colon < 0 ? DEFAULT_TAG : image.slice(colon + 1);
   checkId(id, options);
   if (!isTag(tag)) {
-    throw new DcfError(`'${tag}' is not a tag: give ${options.usage} with a tag of letters, digits, '_', '.' and '-' (at most 128), e.g. ${id}:latest or ${id}:1.2.3`, ExitCode.Usage);
+    throw new DcfError(
+      `'${tag}' is not a tag: give ${options.usage} with a tag of letters, digits, '_', '.' and '-' (at most 128), e.g. ${id}:latest or ${id}:1.2.3`,
+      ExitCode.Usage,
+    );
   }
   return { id, reference: tag, shown: `${id}:${tag}`, tag };
 }
@@ -81,7 +88,10 @@ async function ecrRegistry(session: Session): Promise<OciRegistry> {
 
 async function localRegistry(host: string): Promise<OciRegistry> {
   if (!(await registryAnswers(host))) {
-    throw new DcfError(`no registry answers at http://${host}/v2/: start it (e.g. dcf local run --keep-running) or pass the --registry it runs at`, ExitCode.Aws);
+    throw new DcfError(
+      `no registry answers at http://${host}/v2/: start it (e.g. dcf local run --keep-running) or pass the --registry it runs at`,
+      ExitCode.Aws,
+    );
   }
   return new OciRegistry({ host });
 }
@@ -100,15 +110,23 @@ export async function readingFrom<T>(where: string, read: () => Promise<T>): Pro
  * The manifest an image argument names in `repository`; a user error when there is none:
  * no repository (check the id and namespace), no such tag (the tags there are), no such digest.
  */
-export async function releasedManifest(registry: OciRegistry, repository: string, image: ImageArgument): Promise<NonNullable<Awaited<ReturnType<OciRegistry['getManifest']>>>> {
+export async function releasedManifest(
+  registry: OciRegistry,
+  repository: string,
+  image: ImageArgument,
+): Promise<NonNullable<Awaited<ReturnType<OciRegistry['getManifest']>>>> {
   const where = `${registry.host}/${repository}`;
   const stored = await registry.getManifest(repository, image.reference);
   if (stored) return stored;
   const tags = await registry.listTags(repository);
   if (tags.length === 0) {
-    throw new DcfError(`there is no image '${image.id}' in ${registry.host} (no repository ${repository}): check the id and --namespace, or release it first`, ExitCode.Aws);
+    throw new DcfError(
+      `there is no image '${image.id}' in ${registry.host} (no repository ${repository}): check the id and --namespace, or release it first`,
+      ExitCode.Aws,
+    );
   }
-  if (image.digest) throw new DcfError(`${where} has no manifest ${image.digest}: check the digest (dcf tags ${image.id} lists the released ones)`, ExitCode.Aws);
+  if (image.digest)
+    throw new DcfError(`${where} has no manifest ${image.digest}: check the digest (dcf tags ${image.id} lists the released ones)`, ExitCode.Aws);
   const releaseTags = tags.filter((t) => !/^sha256-/.test(t)).sort();
   const listed = releaseTags.slice(0, 20).join(', ') + (releaseTags.length > 20 ? `, … (${releaseTags.length} in all)` : '');
   throw new DcfError(`${where} has no tag '${image.reference}': it has ${listed} (dcf tags ${image.id})`, ExitCode.Aws);

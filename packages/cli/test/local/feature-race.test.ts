@@ -1,7 +1,14 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileReleaseLock, OciRegistry, readPublishedFeature, repositoryName, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
+import {
+  FileReleaseLock,
+  OciRegistry,
+  readPublishedFeature,
+  repositoryName,
+  startLocalRegistryServer,
+  type LocalRegistryServer,
+} from '@devcontainer-factory/core';
 import { runLocalFeature, type LocalFeatureResult } from '../../src/local/feature-stages';
 
 // Two `dcf local` feature runs publishing one version with different content at
@@ -44,7 +51,16 @@ test('GIVEN two local feature runs of one version with different content at once
     // WHEN
     const results: LocalFeatureResult[] = await Promise.all(
       dirs.map((dir, i) =>
-        runLocalFeature({ feature: { id, dir }, registry, namespace: NS, devcontainer, workDir: join(work, `w-${id}-${i}`), listener: () => undefined, now: Date.now, releaseLock }),
+        runLocalFeature({
+          feature: { id, dir },
+          registry,
+          namespace: NS,
+          devcontainer,
+          workDir: join(work, `w-${id}-${i}`),
+          listener: () => undefined,
+          now: Date.now,
+          releaseLock,
+        }),
       ),
     );
 
@@ -52,7 +68,10 @@ test('GIVEN two local feature runs of one version with different content at once
     expect(results.map((r) => r.status).sort()).toEqual(['failed', 'published']);
     const winner = results.findIndex((r) => r.status === 'published');
     const loser = results[1 - winner];
-    expect(loser.stages.find((s) => s.status === 'failed')).toMatchObject({ stage: 'version guard', detail: expect.stringMatching(/1\.0\.0 is already published with different content/) });
+    expect(loser.stages.find((s) => s.status === 'failed')).toMatchObject({
+      stage: 'version guard',
+      detail: expect.stringMatching(/1\.0\.0 is already published with different content/),
+    });
     const stored = await readPublishedFeature(registry, repositoryName(NS, 'feature', id), '1.0.0');
     expect(stored!.digest).toBe(results[winner].digest);
     expect(Buffer.from(stored!.content.get('install.sh')!.data).toString()).toContain(winner === 0 ? 'echo a' : 'echo b');

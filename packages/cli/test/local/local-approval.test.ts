@@ -18,11 +18,19 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('GIVEN catalogue entries with approval: true THEN the local catalogue keeps it and the run says it is treated as given', () => {
-  writeFileSync(join(dir, 'catalog.yaml'), ['images:', '  - id: python', '    approval: true', '  - node', 'features:', '  - id: hello', '    approval: true'].join('\n'));
+  writeFileSync(
+    join(dir, 'catalog.yaml'),
+    ['images:', '  - id: python', '    approval: true', '  - node', 'features:', '  - id: hello', '    approval: true'].join('\n'),
+  );
   const catalog = readLocalCatalog(dir);
-  expect(catalog.images.map((i) => [i.id, i.approval ?? false])).toEqual([['python', true], ['node', false]]);
+  expect(catalog.images.map((i) => [i.id, i.approval ?? false])).toEqual([
+    ['python', true],
+    ['node', false],
+  ]);
   expect(catalog.features.map((f) => [f.id, f.approval ?? false])).toEqual([['hello', true]]);
-  expect(approvalNote(catalog)).toBe('approval: feature hello, image python ask for a manual approval before Release (Publish for a feature) in the cloud; dcf local treats it as given, since you run it');
+  expect(approvalNote(catalog)).toBe(
+    'approval: feature hello, image python ask for a manual approval before Release (Publish for a feature) in the cloud; dcf local treats it as given, since you run it',
+  );
 });
 
 test('GIVEN no entry with approval THEN nothing is said', () => {

@@ -13,7 +13,14 @@ const LABEL = JSON.stringify([{ id: 'feature-a' }, { remoteUser: 'vscode' }]);
 /** One image under `<build>`: its manifest and config, as the registry serves them. */
 function registryWith(config: Record<string, unknown>): Registry {
   const configBlob = Buffer.from(JSON.stringify(config));
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(configBlob), size: configBlob.length }, layers: [] }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digest(configBlob), size: configBlob.length },
+      layers: [],
+    }),
+  );
   const stored: StoredManifest = { digest: digest(manifest), mediaType: 'application/vnd.oci.image.manifest.v1+json', body: manifest };
   return {
     host: 'localhost:5000',
@@ -61,7 +68,9 @@ test('runs every check of IMAGE_CHECKS in order; test.sh passes but says how it 
     'metadata-label passed: 2 entries',
     'test-script passed differently: test-project/test.sh passed ("all checks passed")',
   ]);
-  expect(results[3].differs).toMatch(/buildah run --isolation chroot .* not in a dev container started by devcontainer up and exec as in the cloud \(that needs a container runtime\): lifecycle commands, feature entrypoints/);
+  expect(results[3].differs).toMatch(
+    /buildah run --isolation chroot .* not in a dev container started by devcontainer up and exec as in the cloud \(that needs a container runtime\): lifecycle commands, feature entrypoints/,
+  );
   expect(calls.map((c) => c.slice(0, 2).join(' '))).toEqual(['from --quiet', 'run --isolation', 'copy --quiet', 'run --isolation', 'rm container-1']);
   expect(calls[0].at(-1)).toMatch(/^localhost:5000\/ns\/builds\/python@sha256:[0-9a-f]{64}$/);
   expect(calls[2]).toEqual(['copy', '--quiet', 'container-1', '/src/python/test-project', '/workspaces/test-project']);
@@ -80,10 +89,25 @@ test('without test-project/test.sh the script check is skipped, and says why', a
 });
 
 test.each([
-  ['an image of another platform', { ...GOOD, architecture: 'arm64' }, {}, /^platform: localhost:5000\/ns\/builds\/python@sha256:\w+ is a linux\/arm64 image where linux\/amd64 was expected/],
+  [
+    'an image of another platform',
+    { ...GOOD, architecture: 'arm64' },
+    {},
+    /^platform: localhost:5000\/ns\/builds\/python@sha256:\w+ is a linux\/arm64 image where linux\/amd64 was expected/,
+  ],
   ['another machine in uname -m', GOOD, { machine: 'aarch64' }, /^runs: .* runs as aarch64, expected the machine of linux\/amd64/],
-  ['no metadata label', { ...GOOD, config: { Labels: {} } }, {}, /^metadata-label: .* has no devcontainer\.metadata label: it was not built by the devcontainer CLI/],
-  ['a metadata label that is not a JSON array', { ...GOOD, config: { Labels: { 'devcontainer.metadata': '{}' } } }, {}, /^metadata-label: the devcontainer\.metadata label of .* is not a JSON array/],
+  [
+    'no metadata label',
+    { ...GOOD, config: { Labels: {} } },
+    {},
+    /^metadata-label: .* has no devcontainer\.metadata label: it was not built by the devcontainer CLI/,
+  ],
+  [
+    'a metadata label that is not a JSON array',
+    { ...GOOD, config: { Labels: { 'devcontainer.metadata': '{}' } } },
+    {},
+    /^metadata-label: the devcontainer\.metadata label of .* is not a JSON array/,
+  ],
   ['a failing test.sh', GOOD, { testFails: true }, /^test-script: test-project\/test\.sh failed: 'buildah run' exited 1: expected hello/],
 ])('fails on %s with the check and its reason, and removes its container', async (_name, config, buildah, message) => {
   // GIVEN

@@ -12,7 +12,9 @@ test('a missing registry binary says how to install it or which option to pass, 
   const error = await openLocalRegistry({ binary }).catch((e: unknown) => e);
 
   expect(error).toBeInstanceOf(LocalRegistryError);
-  expect((error as Error).message).toBe(`${binary} is missing: install the registry (apt-get install -y docker-registry), or pass --registry localhost:<port> of a running one`);
+  expect((error as Error).message).toBe(
+    `${binary} is missing: install the registry (apt-get install -y docker-registry), or pass --registry localhost:<port> of a running one`,
+  );
   expect((error as Error).cause).toBeInstanceOf(RegistryBinaryMissingError);
 });
 

@@ -1,4 +1,12 @@
-import { OciRegistry, assembleIndex, releaseImage, repositoryName, stagingRepositoryName, startLocalRegistryServer, type LocalRegistryServer } from '@devcontainer-factory/core';
+import {
+  OciRegistry,
+  assembleIndex,
+  releaseImage,
+  repositoryName,
+  stagingRepositoryName,
+  startLocalRegistryServer,
+  type LocalRegistryServer,
+} from '@devcontainer-factory/core';
 import { dcfInRepo } from '../support/repo-run';
 
 // `dcf local retention` on the example catalogue, against a real docker-registry
@@ -80,7 +88,10 @@ test('without --dry-run it deletes what it planned; a second run deletes nothing
 
   // THEN
   expect(run.code).toBe(0);
-  const result = JSON.parse(run.stdout) as { dryRun: boolean; images: { id: string; repositories: { repository: string; deleted: string[]; kept: string[] }[] }[] };
+  const result = JSON.parse(run.stdout) as {
+    dryRun: boolean;
+    images: { id: string; repositories: { repository: string; deleted: string[]; kept: string[] }[] }[];
+  };
   expect(result.dryRun).toBe(false);
   const base = result.images.find((i) => i.id === 'base')!;
   expect(base.repositories.map((r) => [r.repository, r.deleted.length, r.kept.length])).toEqual([

@@ -4,7 +4,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CatalogError, CONFIGURATION_ARTIFACT_TYPE, IMAGE_CHECKS, OciRegistry, SBOM_ARTIFACT_TYPE, featureCollectionRepositoryName, listReferrers, readArtifact, readFeatureCollection, readImageConfiguration, referrersTag, repositoryName, stagingRepositoryName, type CycloneDxBom } from '@devcontainer-factory/core';
+import {
+  CatalogError,
+  CONFIGURATION_ARTIFACT_TYPE,
+  IMAGE_CHECKS,
+  OciRegistry,
+  SBOM_ARTIFACT_TYPE,
+  featureCollectionRepositoryName,
+  listReferrers,
+  readArtifact,
+  readFeatureCollection,
+  readImageConfiguration,
+  referrersTag,
+  repositoryName,
+  stagingRepositoryName,
+  type CycloneDxBom,
+} from '@devcontainer-factory/core';
 import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
 
@@ -16,7 +31,6 @@ jest.setTimeout(240_000);
 const EXAMPLES = join(REPO_ROOT, 'examples');
 const NS = 'devcontainers';
 
-
 const dcf = dcfInRepo;
 
 interface RunJson {
@@ -24,7 +38,14 @@ interface RunJson {
   registryPid?: number;
   registryDir?: string;
   ok: boolean;
-  images: Array<{ id: string; status: string; buildId: string; digest: string; reference: string; stages: Array<{ stage: string; status: string; detail: string }> }>;
+  images: Array<{
+    id: string;
+    status: string;
+    buildId: string;
+    digest: string;
+    reference: string;
+    stages: Array<{ stage: string; status: string; detail: string }>;
+  }>;
   features: Array<{ id: string; status: string; version: string; reference: string; stages: Array<{ stage: string; status: string }> }>;
 }
 
@@ -56,13 +77,26 @@ describe('dcf local run on the example catalogue', () => {
       ['greeter', 'released'],
     ]);
     const base = first.images[0];
-    expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual(['validate:ok', 'pack:ok', 'prepare:ok', 'build:ok', 'manifest:ok', 'test:ok', 'sbom:ok', 'release:ok']);
+    expect(base.stages.map((s) => `${s.stage}:${s.status}`)).toEqual([
+      'validate:ok',
+      'pack:ok',
+      'prepare:ok',
+      'build:ok',
+      'manifest:ok',
+      'test:ok',
+      'sbom:ok',
+      'release:ok',
+    ]);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain('linux/arm64 skipped: no emulation');
     // The checks of the cloud Test stage, each named; test.sh says that it ran under buildah, not in a dev container.
     const testDetail = base.stages.find((s) => s.stage === 'test')!.detail;
     for (const check of IMAGE_CHECKS) expect(testDetail).toContain(`${check.id}`);
-    expect(testDetail).toMatch(/^linux\/(amd64|arm64): platform: linux\/\1; runs: uname -m says (x86_64|aarch64); metadata-label: \d+ entr(y|ies); test-script: test-project\/test\.sh passed/);
-    expect(testDetail).toContain('but it ran with buildah run --isolation chroot in a copy of test-project/, not in a dev container started by devcontainer up');
+    expect(testDetail).toMatch(
+      /^linux\/(amd64|arm64): platform: linux\/\1; runs: uname -m says (x86_64|aarch64); metadata-label: \d+ entr(y|ies); test-script: test-project\/test\.sh passed/,
+    );
+    expect(testDetail).toContain(
+      'but it ran with buildah run --isolation chroot in a copy of test-project/, not in a dev container started by devcontainer up',
+    );
 
     const baseRepo = repositoryName(NS, 'image', 'base');
     const index = await registry.getManifest(baseRepo, base.buildId);
@@ -79,7 +113,16 @@ describe('dcf local run on the example catalogue', () => {
     const [toolsAmd64] = (JSON.parse(tools!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
     // The release tags, the build's tags, and the referrers fallback tags of the per-arch image's SBOM and of the index's configuration.
     expect((await registry.listTags(toolsRepo)).sort()).toEqual(
-      [first.images[1].buildId, `${first.images[1].buildId}-amd64`, '0', '0.1', '0.1.0', 'latest', referrersTag(toolsAmd64.digest), referrersTag(tools!.digest)].sort(),
+      [
+        first.images[1].buildId,
+        `${first.images[1].buildId}-amd64`,
+        '0',
+        '0.1',
+        '0.1.0',
+        'latest',
+        referrersTag(toolsAmd64.digest),
+        referrersTag(tools!.digest),
+      ].sort(),
     );
   });
 
@@ -88,12 +131,18 @@ describe('dcf local run on the example catalogue', () => {
     const staging = stagingRepositoryName(NS, 'base');
     const [amd64] = (JSON.parse((await registry.getManifest(staging, base.buildId))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
     // The build, its per-arch image, and the referrers fallback tags of that image's SBOM and of the index's configuration.
-    expect((await registry.listTags(staging)).sort()).toEqual([base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest), referrersTag(base.digest)].sort());
+    expect((await registry.listTags(staging)).sort()).toEqual(
+      [base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest), referrersTag(base.digest)].sort(),
+    );
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
     expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
-    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(new RegExp(`^promoted from ${staging} \\(blobs: \\d+ mounted, 0 copied, \\d+ present; 2 referrers\\), released as [^;]*latest[^;]*; moved `));
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(
+      new RegExp(`^promoted from ${staging} \\(blobs: \\d+ mounted, 0 copied, \\d+ present; 2 referrers\\), released as [^;]*latest[^;]*; moved `),
+    );
     // No vulnerability database here: the gate says it was skipped, and what policy the cloud applies.
-    expect(base.stages.find((s) => s.stage === 'release')!.detail).toContain("vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: CRITICAL blocks, 0 allowances)");
+    expect(base.stages.find((s) => s.stage === 'release')!.detail).toContain(
+      "vulnerability gate skipped: dcf local has no scanner (in the cloud Release reads ECR's scan of staging; policy: CRITICAL blocks, 0 allowances)",
+    );
   });
 
   test('leaves an SBOM referrer of every released image, promoted into the release repository: the image, its base and the features it uses', async () => {
@@ -104,7 +153,9 @@ describe('dcf local run on the example catalogue', () => {
       expect(referrer).toBeDefined();
       const bom = JSON.parse((await readArtifact(registry, repository, referrer)).bytes.toString('utf8')) as CycloneDxBom;
       expect(bom.metadata?.component?.hashes).toEqual([{ alg: 'SHA-256', content: amd64.digest.slice(7) }]);
-      const inputs = (bom.components ?? []).flatMap((c) => c.properties?.filter((p) => p.name === 'devcontainer-factory:input').map((p) => `${p.value} ${c.name}`) ?? []);
+      const inputs = (bom.components ?? []).flatMap(
+        (c) => c.properties?.filter((p) => p.name === 'devcontainer-factory:input').map((p) => `${p.value} ${c.name}`) ?? [],
+      );
       expect(inputs).toEqual(expect.arrayContaining([expect.stringMatching(/^base /)]));
       if (image.id === 'greeter') expect(inputs).toContain(`feature ${first.registry}/${NS}/features/hello`);
     }
@@ -122,7 +173,11 @@ describe('dcf local run on the example catalogue', () => {
         expect(packed.code).toBe(0);
         const zip = readFileSync(join(dir, `${image.id}.packed.zip`));
         const stored = await readImageConfiguration(registry, repository, latest);
-        expect(stored).toMatchObject({ recorded: true, digest: `sha256:${createHash('sha256').update(zip).digest('hex')}`, referrer: { artifactType: CONFIGURATION_ARTIFACT_TYPE } });
+        expect(stored).toMatchObject({
+          recorded: true,
+          digest: `sha256:${createHash('sha256').update(zip).digest('hex')}`,
+          referrer: { artifactType: CONFIGURATION_ARTIFACT_TYPE },
+        });
         expect(stored!.bytes.equals(zip)).toBe(true);
         const fetched = await dcf('fetch', `${image.id}@${latest.digest}`, '--registry', first.registry, '-o', join(dir, `${image.id}.fetched.zip`));
         expect(fetched.code).toBe(0);
@@ -134,7 +189,9 @@ describe('dcf local run on the example catalogue', () => {
   });
 
   test('publishes the hello feature with the devcontainer CLI and lists it in the collection', async () => {
-    expect(first.features).toEqual([expect.objectContaining({ id: 'hello', status: 'published', version: '1.0.0', reference: `${first.registry}/${NS}/features/hello:1` })]);
+    expect(first.features).toEqual([
+      expect.objectContaining({ id: 'hello', status: 'published', version: '1.0.0', reference: `${first.registry}/${NS}/features/hello:1` }),
+    ]);
     expect((await registry.listTags(repositoryName(NS, 'feature', 'hello'))).sort()).toEqual(['1', '1.0', '1.0.0', 'latest']);
     expect((await readFeatureCollection(registry, NS))?.features.map((f) => f.id)).toEqual(['hello']);
     expect(await registry.getManifest(featureCollectionRepositoryName(NS), 'latest')).toBeDefined();
@@ -144,7 +201,9 @@ describe('dcf local run on the example catalogue', () => {
     const tagsBefore = await registry.listTags(repositoryName(NS, 'image', 'base'));
     const run = await dcf('local', 'run', 'examples', '--registry', first.registry);
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}– sbom .*\n {2}✔ release +promoted from devcontainers\/builds\/base before, released as 1\.0\.0,1\.0,1,latest,\d{8}; every tag already pointed here;/);
+    expect(run.stderr).toMatch(
+      /image base\n(.*\n){3} {2}– build +build [0-9a-f]{16} is already released\n {2}– manifest .*\n {2}– test .*\n {2}– sbom .*\n {2}✔ release +promoted from devcontainers\/builds\/base before, released as 1\.0\.0,1\.0,1,latest,\d{8}; every tag already pointed here;/,
+    );
     expect(run.stderr).toContain('– publish       version 1.0.0 is already published with this content');
     expect(run.stdout).toMatch(/image +base +unchanged +1\.0\.0 +localhost:\d+\/devcontainers\/images\/base:latest/);
     expect(run.stdout).toMatch(/feature +hello +unchanged +1\.0\.0/);
@@ -220,9 +279,24 @@ describe('dcf local run refuses bad input before starting anything', () => {
   });
 
   test.each([
-    ['an image "folder" that is a regular file', 'images:\n  - app\n', async () => (await mkdir(join(dir, 'images'), { recursive: true }), writeFile(join(dir, 'images', 'app'), 'not a folder')), "the configuration of image 'app' must be a folder, but"],
-    ['an image folder without devcontainer.json', 'images:\n  - app\n', () => mkdir(join(dir, 'images', 'app', '.devcontainer'), { recursive: true }), "the folder of image 'app' (" ],
-    ['a feature folder without devcontainer-feature.json', 'features: [hello]\n', () => mkdir(join(dir, 'features', 'hello'), { recursive: true }), "has no devcontainer-feature.json: add it (dcf init feature"],
+    [
+      'an image "folder" that is a regular file',
+      'images:\n  - app\n',
+      async () => (await mkdir(join(dir, 'images'), { recursive: true }), writeFile(join(dir, 'images', 'app'), 'not a folder')),
+      "the configuration of image 'app' must be a folder, but",
+    ],
+    [
+      'an image folder without devcontainer.json',
+      'images:\n  - app\n',
+      () => mkdir(join(dir, 'images', 'app', '.devcontainer'), { recursive: true }),
+      "the folder of image 'app' (",
+    ],
+    [
+      'a feature folder without devcontainer-feature.json',
+      'features: [hello]\n',
+      () => mkdir(join(dir, 'features', 'hello'), { recursive: true }),
+      'has no devcontainer-feature.json: add it (dcf init feature',
+    ],
   ])('%s is refused before the registry starts', async (_name, catalog, setup, message) => {
     await setup();
     await writeFile(join(dir, 'catalog.yaml'), catalog);

@@ -72,7 +72,7 @@ async function sbomOf(repository: string, digest: string): Promise<CycloneDxBom>
   return JSON.parse((await readArtifact(local.registry, repository, referrer)).bytes.toString('utf8')) as CycloneDxBom;
 }
 
-test('GIVEN cdxgen\'s plugins installed THEN dcf finds its Trivy', () => {
+test("GIVEN cdxgen's plugins installed THEN dcf finds its Trivy", () => {
   expect(findSbomGenerator()?.name).toMatch(/^trivy \(cdxgen plugins 2\.5\.1\)$/);
 });
 
@@ -82,7 +82,15 @@ test('GIVEN an image of a debootstrap Debian root WHEN its SBOM is made THEN it 
   const index = JSON.parse((await local.registry.getManifest(staging, 'd1'))!.body.toString('utf8')) as { manifests: { digest: string }[] };
   const image = index.manifests[0].digest;
 
-  const result = await generateLocalSbom({ registry: local.registry, engine, platform: 'linux/amd64', repository: staging, buildId: 'd1', generator: findSbomGenerator()!, now: NOW });
+  const result = await generateLocalSbom({
+    registry: local.registry,
+    engine,
+    platform: 'linux/amd64',
+    repository: staging,
+    buildId: 'd1',
+    generator: findSbomGenerator()!,
+    now: NOW,
+  });
 
   expect(result.packages).toBeGreaterThan(80);
   expect([result.bases, result.features]).toEqual([1, 1]);
@@ -106,9 +114,19 @@ test('GIVEN an image of a debootstrap Debian root WHEN its SBOM is made THEN it 
 test('GIVEN a busybox image (no package database) WHEN its SBOM is made THEN it lists no packages but still the image and its inputs', async () => {
   const staging = 'devcontainers/builds/tiny';
   const pushed = await pushTestImage(local.host, staging, 't1-amd64', 'amd64');
-  await assembleIndex(local.registry, staging, 't1', ['linux/amd64'], { [INPUTS_ANNOTATION]: formatInputRecord({ configuration: CONFIGURATION, inputs: [{ kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }) });
+  await assembleIndex(local.registry, staging, 't1', ['linux/amd64'], {
+    [INPUTS_ANNOTATION]: formatInputRecord({ configuration: CONFIGURATION, inputs: [{ kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }),
+  });
 
-  const result = await generateLocalSbom({ registry: local.registry, engine, platform: 'linux/amd64', repository: staging, buildId: 't1', generator: findSbomGenerator()!, now: NOW });
+  const result = await generateLocalSbom({
+    registry: local.registry,
+    engine,
+    platform: 'linux/amd64',
+    repository: staging,
+    buildId: 't1',
+    generator: findSbomGenerator()!,
+    now: NOW,
+  });
 
   expect([result.packages, result.bases, result.features]).toEqual([0, 0, 1]);
   const bom = await sbomOf(staging, pushed.digest);

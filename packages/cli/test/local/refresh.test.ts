@@ -22,7 +22,9 @@ let catalog: string;
 async function run(): Promise<RunJson> {
   const result = await dcfInRepo('local', 'run', catalog, '--registry', server.host, '--json');
   if (result.code !== 0) {
-    const failed = (JSON.parse(result.stdout || '{"images":[]}') as RunJson).images.flatMap((i) => i.stages.filter((s) => s.status === 'failed').map((s) => `${i.id} ${s.stage}: ${s.detail}`));
+    const failed = (JSON.parse(result.stdout || '{"images":[]}') as RunJson).images.flatMap((i) =>
+      i.stages.filter((s) => s.status === 'failed').map((s) => `${i.id} ${s.stage}: ${s.detail}`),
+    );
     throw new Error(`dcf local run exited ${result.code}:\n${failed.join('\n').slice(-3000)}\n${result.stderr.slice(-1000)}`);
   }
   return JSON.parse(result.stdout) as RunJson;
@@ -62,7 +64,9 @@ test('a fresh run builds everything; a second run builds nothing; a bumped featu
   expect(statuses(third)).toEqual({ base: 'unchanged', tools: 'unchanged', greeter: 'released' });
   const greeterBefore = first.images.find((i) => i.id === 'greeter')!.buildId;
   expect(third.images.find((i) => i.id === 'greeter')!.buildId).not.toBe(greeterBefore);
-  expect(prepareDetail(third, 'greeter')).toMatch(new RegExp(`rebuilding: feature ${server.host}/devcontainers/features/hello:1 moved to sha256:[0-9a-f]{12} \\(from sha256:[0-9a-f]{12}\\)`));
+  expect(prepareDetail(third, 'greeter')).toMatch(
+    new RegExp(`rebuilding: feature ${server.host}/devcontainers/features/hello:1 moved to sha256:[0-9a-f]{12} \\(from sha256:[0-9a-f]{12}\\)`),
+  );
 
   // WHEN the upstream base moves (same layers, a new manifest digest)
   const registry = new OciRegistry({ host: server.host });
@@ -72,7 +76,9 @@ test('a fresh run builds everything; a second run builds nothing; a bumped featu
   const fourth = await run();
   // THEN base is rebuilt because its FROM moved, and the images built on base because base's latest moved
   expect(statuses(fourth)).toEqual({ base: 'released', tools: 'released', greeter: 'released' });
-  expect(prepareDetail(fourth, 'base')).toMatch(new RegExp(`rebuilding: base ${server.host}/devcontainers/ecr-public/docker/library/busybox:latest moved to sha256:`));
+  expect(prepareDetail(fourth, 'base')).toMatch(
+    new RegExp(`rebuilding: base ${server.host}/devcontainers/ecr-public/docker/library/busybox:latest moved to sha256:`),
+  );
   expect(prepareDetail(fourth, 'tools')).toMatch(new RegExp(`base ${server.host}/devcontainers/images/base:latest moved to sha256:`));
   expect(prepareDetail(fourth, 'greeter')).toMatch(new RegExp(`base ${server.host}/devcontainers/images/base:latest moved to sha256:`));
 });

@@ -3,7 +3,14 @@
  * parameters, its source bucket and its pipelines.
  */
 import { CodePipelineClient, GetPipelineStateCommand } from '@aws-sdk/client-codepipeline';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadBucketCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parameterNames } from '@devcontainer-factory/core';

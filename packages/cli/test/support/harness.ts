@@ -72,7 +72,15 @@ export class Workspace {
   async run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
     const stdout = new CapturedStream(options.tty);
     const stderr = new CapturedStream(options.tty);
-    const code = await exec(argv, { stdout, stderr, cwd: this.root, env: { ...process.env, NO_COLOR: '1' }, clock: this.clock, pollIntervalMs: 1000, ...options });
+    const code = await exec(argv, {
+      stdout,
+      stderr,
+      cwd: this.root,
+      env: { ...process.env, NO_COLOR: '1' },
+      clock: this.clock,
+      pollIntervalMs: 1000,
+      ...options,
+    });
     return { code, stdout: stdout.text, stderr: stderr.text };
   }
 

@@ -42,7 +42,8 @@ export function simulatePipeline(options: {
 
   codePipelineMock.on(ListPipelineExecutionsCommand).callsFake((input: { maxResults?: number }) => {
     state.listings++;
-    const visible = state.listings <= (options.notStartedPolls ?? 0) ? options.executions.filter((e) => e.pipelineExecutionId !== options.executionId) : options.executions;
+    const visible =
+      state.listings <= (options.notStartedPolls ?? 0) ? options.executions.filter((e) => e.pipelineExecutionId !== options.executionId) : options.executions;
     return { pipelineExecutionSummaries: visible.slice(0, input.maxResults ?? 100) };
   });
   codePipelineMock.on(GetPipelineExecutionCommand).callsFake((input: { pipelineName: string; pipelineExecutionId: string }) => {
@@ -56,7 +57,12 @@ export function simulatePipeline(options: {
         stageName,
         // Stages not reached yet still show the previous execution.
         latestExecution: status ? { pipelineExecutionId: options.executionId, status } : { pipelineExecutionId: 'previous', status: 'Succeeded' },
-        actionStates: [{ actionName: stageName, latestExecution: status === 'Failed' ? { status: 'Failed', errorDetails: { code: 'JobFailed', message: frame().failure } } : {} }],
+        actionStates: [
+          {
+            actionName: stageName,
+            latestExecution: status === 'Failed' ? { status: 'Failed', errorDetails: { code: 'JobFailed', message: frame().failure } } : {},
+          },
+        ],
       };
     }),
   }));

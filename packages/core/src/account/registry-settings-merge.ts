@@ -126,12 +126,15 @@ const unique = (items: readonly string[]): string[] => [...new Set(items)];
 function checkFilters(filters: readonly string[], what: string): void {
   const bad = filters.filter((f) => !isRegistryRepositoryFilter(f));
   if (bad.length) {
-    throw new RegistrySettingsError(`${what}: ${bad.map((f) => JSON.stringify(f)).join(', ')} ${bad.length === 1 ? 'is not an ECR repository filter' : 'are not ECR repository filters'}: use 1 to 255 lowercase repository name characters with '*' wildcards, e.g. 'devcontainers/*'`);
+    throw new RegistrySettingsError(
+      `${what}: ${bad.map((f) => JSON.stringify(f)).join(', ')} ${bad.length === 1 ? 'is not an ECR repository filter' : 'are not ECR repository filters'}: use 1 to 255 lowercase repository name characters with '*' wildcards, e.g. 'devcontainers/*'`,
+    );
   }
 }
 
 function checkScanClaim(claim: ScanOnPushClaim, what: string): void {
-  if (!REGISTRY_SCAN_TYPES.includes(claim.scanType)) throw new RegistrySettingsError(`${what}: scan type ${JSON.stringify(claim.scanType)} is unknown: use ${REGISTRY_SCAN_TYPES.join(' or ')}`);
+  if (!REGISTRY_SCAN_TYPES.includes(claim.scanType))
+    throw new RegistrySettingsError(`${what}: scan type ${JSON.stringify(claim.scanType)} is unknown: use ${REGISTRY_SCAN_TYPES.join(' or ')}`);
   checkFilters(claim.filters, what);
 }
 
@@ -168,7 +171,8 @@ export function planScanOnPush(current: RegistryScanningConfiguration | undefine
   // Add what is not there yet.
   const continuous = new Set(rules.filter((r) => r.scanFrequency === CONTINUOUS_SCAN).flatMap((r) => r.repositoryFilters.map((f) => f.filter)));
   const covered = wanted.filter((f) => continuous.has(f) && !onPush?.repositoryFilters.some((p) => p.filter === f));
-  if (covered.length) notes.push(`${covered.join(', ')}: already in the account's ${CONTINUOUS_SCAN} rule (scanned on push and continuously), not added to ${SCAN_ON_PUSH}`);
+  if (covered.length)
+    notes.push(`${covered.join(', ')}: already in the account's ${CONTINUOUS_SCAN} rule (scanned on push and continuously), not added to ${SCAN_ON_PUSH}`);
   const added = wanted.filter((f) => !covered.includes(f) && !onPush?.repositoryFilters.some((p) => p.filter === f));
   if (added.length) {
     if (!onPush) {
@@ -197,9 +201,13 @@ export function planScanOnPush(current: RegistryScanningConfiguration | undefine
   let to = from;
   if (change.add?.scanType === 'ENHANCED' && from === 'BASIC') {
     to = 'ENHANCED';
-    notes.push('scan type BASIC -> ENHANCED, as this namespace asks: Amazon Inspector now scans every filter of the account, and removing this namespace does not downgrade it');
+    notes.push(
+      'scan type BASIC -> ENHANCED, as this namespace asks: Amazon Inspector now scans every filter of the account, and removing this namespace does not downgrade it',
+    );
   } else if (change.add?.scanType === 'BASIC' && from === 'ENHANCED') {
-    notes.push('the account scans with ENHANCED (Amazon Inspector): kept, never downgraded to the BASIC this namespace asks; its repositories are scanned on push by Inspector');
+    notes.push(
+      'the account scans with ENHANCED (Amazon Inspector): kept, never downgraded to the BASIC this namespace asks; its repositories are scanned on push by Inspector',
+    );
   }
   const configuration: RegistryScanningConfiguration = { scanType: to, rules: result };
   const changed = to !== from || added.length > 0 || removed.length > 0;
@@ -238,9 +246,14 @@ export interface SigningPlan {
 
 function checkSigningClaim(claim: SigningClaim, what: string): void {
   if (typeof claim.signingProfileArn !== 'string' || !/^arn:[^:]+:signer:[^:]*:\d{12}:\/signing-profiles\/\w{2,}$/.test(claim.signingProfileArn)) {
-    throw new RegistrySettingsError(`${what}: ${JSON.stringify(claim.signingProfileArn)} is not an AWS Signer signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`);
+    throw new RegistrySettingsError(
+      `${what}: ${JSON.stringify(claim.signingProfileArn)} is not an AWS Signer signing profile ARN (arn:aws:signer:<region>:<account>:/signing-profiles/<name>)`,
+    );
   }
-  if (claim.filters.length === 0) throw new RegistrySettingsError(`${what}: no repository filters: a signing rule without filters would sign every repository of the account; name 1 to ${SIGNING_LIMITS.filtersPerRule}`);
+  if (claim.filters.length === 0)
+    throw new RegistrySettingsError(
+      `${what}: no repository filters: a signing rule without filters would sign every repository of the account; name 1 to ${SIGNING_LIMITS.filtersPerRule}`,
+    );
   checkFilters(claim.filters, what);
 }
 
@@ -260,7 +273,11 @@ export function planSigning(current: SigningConfiguration | undefined, change: C
   if (change.add) checkSigningClaim(change.add, 'the signing filters to add');
   if (change.remove) checkSigningClaim(change.remove, 'the signing filters to remove');
   const before = current?.rules ?? [];
-  const rules = before.map((r) => ({ signingProfileArn: r.signingProfileArn, repositoryFilters: [...(r.repositoryFilters ?? [])], signsAll: (r.repositoryFilters ?? []).length === 0 }));
+  const rules = before.map((r) => ({
+    signingProfileArn: r.signingProfileArn,
+    repositoryFilters: [...(r.repositoryFilters ?? [])],
+    signsAll: (r.repositoryFilters ?? []).length === 0,
+  }));
   const notes: string[] = [];
   const wanted = unique(change.add?.filters ?? []);
 
@@ -311,7 +328,9 @@ export function planSigning(current: SigningConfiguration | undefined, change: C
   const result = rules.filter((r) => r.signsAll || r.repositoryFilters.length > 0);
   // ECR takes 1 to 100 filters in a rule, or none at all (sign everything): a rule that signs everything is written without.
   const configuration: SigningConfiguration = {
-    rules: result.map((r) => (r.signsAll ? { signingProfileArn: r.signingProfileArn } : { signingProfileArn: r.signingProfileArn, repositoryFilters: r.repositoryFilters })),
+    rules: result.map((r) =>
+      r.signsAll ? { signingProfileArn: r.signingProfileArn } : { signingProfileArn: r.signingProfileArn, repositoryFilters: r.repositoryFilters },
+    ),
   };
   const changed = added.length > 0 || removed.length > 0;
   const action = !changed ? 'none' : result.length === 0 ? 'delete' : 'put';

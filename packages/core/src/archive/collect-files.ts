@@ -63,7 +63,9 @@ export async function collectFiles(dir: string, options: CollectFilesOptions = {
   try {
     rootStats = await stat(dir);
   } catch (e) {
-    throw new UnsafeArchiveError([{ file: dir, message: `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)}): check the path` }], { cause: e });
+    throw new UnsafeArchiveError([{ file: dir, message: `cannot read the folder (${(e as NodeJS.ErrnoException).code ?? String(e)}): check the path` }], {
+      cause: e,
+    });
   }
   if (!rootStats.isDirectory()) {
     throw new UnsafeArchiveError([{ file: dir, message: 'is not a folder: pass the folder that holds the configuration' }]);
@@ -98,7 +100,12 @@ export async function collectFiles(dir: string, options: CollectFilesOptions = {
       message: `the configuration holds ${walk.pending.length} files, over the limit of ${maxEntries} (maxEntries): leave generated files and dependencies out (add them to .gitignore)`,
     });
   }
-  walk.problems.push(...pathClashProblems(walk.pending.map((f) => ({ path: f.rel })), 'in the folder'));
+  walk.problems.push(
+    ...pathClashProblems(
+      walk.pending.map((f) => ({ path: f.rel })),
+      'in the folder',
+    ),
+  );
   if (walk.problems.length > 0) throw new UnsafeArchiveError(walk.problems);
 
   for (const f of walk.pending) {
@@ -152,7 +159,10 @@ async function walkFolder(walk: Walk, abs: string, rel: string, levels: readonly
     }
 
     if (!info.isFile()) {
-      walk.problems.push({ file: childRel, message: `is a ${specialKind(info)}: only regular files, folders and symlinks to files inside the folder can be packed; remove it or add it to .gitignore` });
+      walk.problems.push({
+        file: childRel,
+        message: `is a ${specialKind(info)}: only regular files, folders and symlinks to files inside the folder can be packed; remove it or add it to .gitignore`,
+      });
       continue;
     }
     walk.total += info.size;

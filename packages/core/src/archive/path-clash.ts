@@ -57,7 +57,8 @@ export function pathClashProblems(entries: Iterable<ArchiveEntryPath>, where: st
     kinds.set(path, kind);
   }
   const problems: ConfigProblem[] = [];
-  for (const [path, kind] of kinds) if (kind.file && kind.folder) problems.push({ file: displayPath(path), message: `is both a file and a folder ${where}: rename one of them` });
+  for (const [path, kind] of kinds)
+    if (kind.file && kind.folder) problems.push({ file: displayPath(path), message: `is both a file and a folder ${where}: rename one of them` });
 
   // Whatever is inside a path sorts right after it.
   const exact = [...kinds.keys()].map((path) => ({ path, key: path.split('/').join(SEPARATOR) })).sort(byKey);

@@ -189,7 +189,8 @@ function endRecord(bytes: Uint8Array, view: DataView): number {
     signatures++;
     if (i + 22 + view.getUint16(i + 20, true) === bytes.length) candidates.push(i);
   }
-  if (candidates.length === 0) throw signatures === 0 ? corrupt('no end-of-central-directory record') : ambiguous('there are bytes after the end-of-central-directory record');
+  if (candidates.length === 0)
+    throw signatures === 0 ? corrupt('no end-of-central-directory record') : ambiguous('there are bytes after the end-of-central-directory record');
   if (candidates.length > 1) throw ambiguous('the zip comment holds a second end-of-central-directory record');
   return candidates[0];
 }
@@ -203,7 +204,13 @@ function centralDirectory(bytes: Uint8Array, limits: ResolvedArchiveLimits): { e
   const count = view.getUint16(eocd + 10, true);
   const size = view.getUint32(eocd + 12, true);
   const offset = view.getUint32(eocd + 16, true);
-  if (count === 0xffff || countOnDisk === 0xffff || size === 0xffffffff || offset === 0xffffffff || (eocd >= 20 && view.getUint32(eocd - 20, true) === ZIP64_LOCATOR_SIGNATURE)) {
+  if (
+    count === 0xffff ||
+    countOnDisk === 0xffff ||
+    size === 0xffffffff ||
+    offset === 0xffffffff ||
+    (eocd >= 20 && view.getUint32(eocd - 20, true) === ZIP64_LOCATOR_SIGNATURE)
+  ) {
     throw corrupt('ZIP64 archives are not supported (a configuration is far smaller)');
   }
   if (disk !== 0 || directoryDisk !== 0 || countOnDisk !== count) throw corrupt('multi-part (split) zips are not supported');
@@ -218,7 +225,9 @@ function centralDirectory(bytes: Uint8Array, limits: ResolvedArchiveLimits): { e
     const i = entries.length;
     if (i >= count) {
       // More entries than the (16-bit) count says: other readers see them all.
-      throw i >= limits.maxEntries ? tooManyEntries(i + 1, limits) : ambiguous(`the central directory holds more entries than the ${count} its end record counts`);
+      throw i >= limits.maxEntries
+        ? tooManyEntries(i + 1, limits)
+        : ambiguous(`the central directory holds more entries than the ${count} its end record counts`);
     }
     if (p + 46 > end || view.getUint32(p, true) !== CENTRAL_SIGNATURE) throw corrupt(`central directory entry ${i + 1} is damaged`);
     const nameLength = view.getUint16(p + 28, true);
@@ -252,7 +261,10 @@ function centralDirectory(bytes: Uint8Array, limits: ResolvedArchiveLimits): { e
 
 function tooManyEntries(count: number, limits: ResolvedArchiveLimits): UnsafeArchiveError {
   return new UnsafeArchiveError([
-    { file: '.', message: `the zip holds ${count} or more entries, over the limit of ${limits.maxEntries} (maxEntries): leave generated files and dependencies out` },
+    {
+      file: '.',
+      message: `the zip holds ${count} or more entries, over the limit of ${limits.maxEntries} (maxEntries): leave generated files and dependencies out`,
+    },
   ]);
 }
 
@@ -284,7 +296,11 @@ function checkExtraFields(extra: Uint8Array, nameBytes: Uint8Array, name: string
     const data = extra.subarray(p + 4, p + 4 + length);
     if (id === ZIP64_EXTRA) throw corrupt('ZIP64 archives are not supported (a configuration is far smaller)');
     if (id === UNICODE_PATH_EXTRA) {
-      const same = data.length >= 5 && data[0] === 1 && new DataView(data.buffer, data.byteOffset, 5).getUint32(1, true) === crc32(nameBytes) && Buffer.from(data.subarray(5)).equals(Buffer.from(nameBytes));
+      const same =
+        data.length >= 5 &&
+        data[0] === 1 &&
+        new DataView(data.buffer, data.byteOffset, 5).getUint32(1, true) === crc32(nameBytes) &&
+        Buffer.from(data.subarray(5)).equals(Buffer.from(nameBytes));
       if (!same) throw ambiguous(`${displayPath(name)} carries a Unicode path field with another name`);
       unicodePath = true;
     }
@@ -314,7 +330,8 @@ function locateEntries(bytes: Uint8Array, entries: readonly CentralEntry[], dire
     if (dataStart > directoryStart) throw corrupt(`the local header of ${label} runs into the central directory`);
     const localName = bytes.subarray(at + 30, at + 30 + nameLength);
     if (!Buffer.from(localName).equals(Buffer.from(entry.nameBytes))) throw ambiguous(`the local header of ${label} names another file`);
-    if (flags !== entry.flags || method !== entry.method) throw ambiguous(`the local header of ${label} has other flags or another compression method than the central directory`);
+    if (flags !== entry.flags || method !== entry.method)
+      throw ambiguous(`the local header of ${label} has other flags or another compression method than the central directory`);
     const deferred = (flags & FLAG_DATA_DESCRIPTOR) !== 0;
     const agrees = (local: number, central: number) => local === central || (deferred && local === 0);
     if (!agrees(crc, entry.crc) || !agrees(compressedSize, entry.compressedSize) || !agrees(size, entry.size)) {
@@ -342,13 +359,16 @@ function locateEntries(bytes: Uint8Array, entries: readonly CentralEntry[], dire
   for (const item of byOffset) {
     const at = item.entry.localHeaderOffset;
     if (at < expected) {
-      throw ambiguous(`${displayPath(item.entry.name)} overlaps ${previous ? displayPath(previous.entry.name) : 'another entry'} (overlapping entries are a zip-bomb technique)`);
+      throw ambiguous(
+        `${displayPath(item.entry.name)} overlaps ${previous ? displayPath(previous.entry.name) : 'another entry'} (overlapping entries are a zip-bomb technique)`,
+      );
     }
     if (at > expected) throw ambiguous(`${at - expected} bytes before ${displayPath(item.entry.name)} belong to no entry (they may hide other files)`);
     expected = item.end;
     previous = item;
   }
-  if (expected !== directoryStart) throw ambiguous(`${directoryStart - expected} bytes before the central directory belong to no entry (they may hide other files)`);
+  if (expected !== directoryStart)
+    throw ambiguous(`${directoryStart - expected} bytes before the central directory belong to no entry (they may hide other files)`);
   return located;
 }
 
@@ -386,9 +406,15 @@ function inflateEntry(bytes: Uint8Array, located: LocatedEntry, keep: boolean): 
       for (let p = 0; p < raw.length; p += INFLATE_STEP) inflater.push(raw.subarray(p, p + INFLATE_STEP), p + INFLATE_STEP >= raw.length);
     } catch (e) {
       if (e instanceof OverflowSignal) {
-        throw new UnsafeArchiveError([
-          { file: label, message: `inflates to more than the ${formatSize(entry.size)} the zip directory declares (a zip bomb, or a damaged zip): refused, pack the configuration again` },
-        ], { cause: e });
+        throw new UnsafeArchiveError(
+          [
+            {
+              file: label,
+              message: `inflates to more than the ${formatSize(entry.size)} the zip directory declares (a zip bomb, or a damaged zip): refused, pack the configuration again`,
+            },
+          ],
+          { cause: e },
+        );
       }
       throw corrupt(`${label} does not inflate`, e);
     }

@@ -26,7 +26,13 @@ export function writeZip(content: ArchiveContent): Uint8Array {
     .map((path) => ({ path, problem: pathProblem(path) }))
     .filter((p): p is { path: string; problem: string } => p.problem !== undefined)
     .map((p) => ({ file: displayPath(p.path), message: p.problem }));
-  if (problems.length === 0) problems.push(...pathClashProblems([...content.files.keys()].map((path) => ({ path })), 'in the configuration'));
+  if (problems.length === 0)
+    problems.push(
+      ...pathClashProblems(
+        [...content.files.keys()].map((path) => ({ path })),
+        'in the configuration',
+      ),
+    );
   if (problems.length > 0) throw new UnsafeArchiveError(problems);
 
   const entries: Zippable = {};

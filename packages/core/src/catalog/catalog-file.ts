@@ -40,12 +40,30 @@ import {
 import { CatalogError } from './catalog-error';
 import { checkIds } from './catalog-ids';
 import { RETENTION_LIMITS } from '../image/retention';
-import { BLOCK_AT_VALUES, VULNERABILITY_ID_PATTERN, VULNERABILITY_POLICY_LIMITS, isAllowanceExpiry, type VulnerabilityAllowance, type VulnerabilityPolicy } from '../supply-chain/vulnerability-gate';
+import {
+  BLOCK_AT_VALUES,
+  VULNERABILITY_ID_PATTERN,
+  VULNERABILITY_POLICY_LIMITS,
+  isAllowanceExpiry,
+  type VulnerabilityAllowance,
+  type VulnerabilityPolicy,
+} from '../supply-chain/vulnerability-gate';
 import { arrayValue, asObject, booleanValue, checkKeys, enumList, enumValue, stringValue, uniqueStrings, wholeNumber } from './private/checked-values';
 
 /** The keys of a catalogue file, an image entry and a feature entry. */
 export const CATALOG_FILE_KEYS = ['namespace', 'images', 'features'] as const;
-export const CATALOG_IMAGE_KEYS = ['id', 'platforms', 'computeSize', 'dependsOn', 'releaseTags', 'keepDateTags', 'refresh', 'usesFeatures', 'vulnerabilities', 'approval'] as const;
+export const CATALOG_IMAGE_KEYS = [
+  'id',
+  'platforms',
+  'computeSize',
+  'dependsOn',
+  'releaseTags',
+  'keepDateTags',
+  'refresh',
+  'usesFeatures',
+  'vulnerabilities',
+  'approval',
+] as const;
 export const CATALOG_FEATURE_KEYS = ['id', 'computeSize', 'approval'] as const;
 
 /**
@@ -80,9 +98,18 @@ export function parseCatalogText(text: string, path: string): CatalogFile {
   const top = asObject(raw, `catalogue file ${path}`);
   checkKeys(top, CATALOG_FILE_KEYS, `catalogue file ${path}`);
   const images = top.images === undefined ? [] : arrayValue(top.images, `'images' in ${path}`).map((e, i) => imageEntry(e, `images[${i}] in ${path}`));
-  const features = top.features === undefined ? [] : arrayValue(top.features, `'features' in ${path}`).map((e, i) => featureEntry(e, `features[${i}] in ${path}`));
-  checkIds('image', images.map((e) => e.id), `the catalogue file ${path}`);
-  checkIds('feature', features.map((e) => e.id), `the catalogue file ${path}`);
+  const features =
+    top.features === undefined ? [] : arrayValue(top.features, `'features' in ${path}`).map((e, i) => featureEntry(e, `features[${i}] in ${path}`));
+  checkIds(
+    'image',
+    images.map((e) => e.id),
+    `the catalogue file ${path}`,
+  );
+  checkIds(
+    'feature',
+    features.map((e) => e.id),
+    `the catalogue file ${path}`,
+  );
   return {
     ...(top.namespace !== undefined && { namespace: stringValue(top.namespace, `'namespace' in ${path}`) }),
     images,
@@ -128,7 +155,9 @@ function vulnerabilityPolicy(raw: unknown, where: string): Partial<Vulnerability
   checkKeys(o, ['blockAt', 'allow'], where);
   const allowList = o.allow === undefined ? undefined : arrayValue(o.allow, `'allow' of ${where}`);
   if (allowList && allowList.length > MAX_VULNERABILITY_ALLOWANCES) {
-    throw new CatalogError(`'allow' of ${where} lists ${allowList.length} findings, over the limit of ${MAX_VULNERABILITY_ALLOWANCES}: fix the image rather than allowing so many`);
+    throw new CatalogError(
+      `'allow' of ${where} lists ${allowList.length} findings, over the limit of ${MAX_VULNERABILITY_ALLOWANCES}: fix the image rather than allowing so many`,
+    );
   }
   const allow = allowList?.map((entry, i): VulnerabilityAllowance => {
     const at = `allow[${i}] of ${where}`;
@@ -138,9 +167,11 @@ function vulnerabilityPolicy(raw: unknown, where: string): Partial<Vulnerability
       if (a[key] === undefined) throw new CatalogError(`${at} has no '${key}': each allowance needs an id, a reason and an expiry date (YYYY-MM-DD)`);
     }
     const id = stringValue(a.id, `'id' of ${at}`);
-    if (!VULNERABILITY_ID_PATTERN.test(id)) throw new CatalogError(`'id' of ${at} is ${JSON.stringify(id)}: give the id the scanner reports, e.g. CVE-2024-12345`);
+    if (!VULNERABILITY_ID_PATTERN.test(id))
+      throw new CatalogError(`'id' of ${at} is ${JSON.stringify(id)}: give the id the scanner reports, e.g. CVE-2024-12345`);
     const reason = stringValue(a.reason, `'reason' of ${at}`).trim();
-    if (reason === '' || reason.length > MAX_REASON_LENGTH) throw new CatalogError(`'reason' of ${at} must say in 1 to ${MAX_REASON_LENGTH} characters why the finding is acceptable`);
+    if (reason === '' || reason.length > MAX_REASON_LENGTH)
+      throw new CatalogError(`'reason' of ${at} must say in 1 to ${MAX_REASON_LENGTH} characters why the finding is acceptable`);
     const expires = stringValue(a.expires, `'expires' of ${at}`);
     if (!isAllowanceExpiry(expires)) {
       throw new CatalogError(`'expires' of ${at} is ${JSON.stringify(expires)}: write the last day the allowance holds as YYYY-MM-DD`);

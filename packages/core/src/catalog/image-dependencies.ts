@@ -81,7 +81,9 @@ export function buildOrder<T extends DependentImage>(images: readonly T[], where
     if (state.get(image.id) === 'done') return;
     if (state.get(image.id) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(image.id)), image.id];
-      throw new CatalogError(`dependsOn has a cycle: ${cycle.join(' -> ')} in ${where}; an image cannot (indirectly) be built on itself: remove one of these dependsOn`);
+      throw new CatalogError(
+        `dependsOn has a cycle: ${cycle.join(' -> ')} in ${where}; an image cannot (indirectly) be built on itself: remove one of these dependsOn`,
+      );
     }
     state.set(image.id, 'visiting');
     for (const dep of image.dependsOn ?? []) visit(byId.get(dep)!, [...path, image.id]);

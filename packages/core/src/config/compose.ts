@@ -76,7 +76,10 @@ export function parseComposeEnvFile(text: string): Record<string, string> {
     if (value.startsWith("'")) value = value.slice(1, value.indexOf("'", 1) < 0 ? undefined : value.indexOf("'", 1));
     else if (value.startsWith('"')) {
       const end = value.indexOf('"', 1);
-      value = value.slice(1, end < 0 ? undefined : end).replace(/\\n/g, '\n').replace(/\\"/g, '"');
+      value = value
+        .slice(1, end < 0 ? undefined : end)
+        .replace(/\\n/g, '\n')
+        .replace(/\\"/g, '"');
     } else value = value.replace(/\s+#.*$/, '').trim();
     env[m[1]] = value;
   }
@@ -116,12 +119,14 @@ export function interpolateCompose(text: string, env: Readonly<Record<string, st
       case '+':
         return set ? nested(arg ?? '') : '';
       default:
-        if (value === undefined || value === '') problem ??= `uses \${${name}}, which has no value when the build starts: give it a default (\${${name}:-…}) or set it in .env`;
+        if (value === undefined || value === '')
+          problem ??= `uses \${${name}}, which has no value when the build starts: give it a default (\${${name}:-…}) or set it in .env`;
         return value ?? '';
     }
   });
   if (problem) return { problem };
-  if (value.length > MAX_DOCKERFILE_VALUE_LENGTH) return { problem: `interpolates to more than ${MAX_DOCKERFILE_VALUE_LENGTH} characters (MAX_DOCKERFILE_VALUE_LENGTH)` };
+  if (value.length > MAX_DOCKERFILE_VALUE_LENGTH)
+    return { problem: `interpolates to more than ${MAX_DOCKERFILE_VALUE_LENGTH} characters (MAX_DOCKERFILE_VALUE_LENGTH)` };
   return { value };
 }
 
@@ -162,10 +167,18 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * `env`. Every problem is added to `problems`, with the file and line.
  * @returns undefined when the service cannot be read (see `problems`)
  */
-export function composeService(files: readonly ComposeFile[], service: string, env: Readonly<Record<string, string>>, problems: ConfigProblem[]): ComposeService | undefined {
+export function composeService(
+  files: readonly ComposeFile[],
+  service: string,
+  env: Readonly<Record<string, string>>,
+  problems: ConfigProblem[],
+): ComposeService | undefined {
   if (files.length === 0) return undefined;
   if (files.length > MAX_COMPOSE_FILES) {
-    problems.push({ file: files[0].path, message: `is one of ${files.length} compose files; the factory reads at most ${MAX_COMPOSE_FILES} (MAX_COMPOSE_FILES)` });
+    problems.push({
+      file: files[0].path,
+      message: `is one of ${files.length} compose files; the factory reads at most ${MAX_COMPOSE_FILES} (MAX_COMPOSE_FILES)`,
+    });
     return undefined;
   }
   const before = problems.length;
@@ -179,21 +192,35 @@ export function composeService(files: readonly ComposeFile[], service: string, e
     if (!entries) continue;
     found = true;
     const ext = entries.get('extends');
-    if (ext) problems.push({ file: ext.file, ...(ext.line !== undefined && { line: ext.line }), message: `service ${service} uses extends, which the factory does not read: write the service out in full (or in a second compose file, which is merged)` });
+    if (ext)
+      problems.push({
+        file: ext.file,
+        ...(ext.line !== undefined && { line: ext.line }),
+        message: `service ${service} uses extends, which the factory does not read: write the service out in full (or in a second compose file, which is merged)`,
+      });
     image = entries.get('image') ?? image;
     const b = entries.get('build');
     if (b) {
       const fields = typeof b.value === 'string' ? { context: b.value } : isObject(b.value) ? b.value : undefined;
       if (!fields) {
-        problems.push({ file: b.file, ...(b.line !== undefined && { line: b.line }), message: `the build of service ${service} must be a context path or a mapping (context, dockerfile, args, target)` });
+        problems.push({
+          file: b.file,
+          ...(b.line !== undefined && { line: b.line }),
+          message: `the build of service ${service} must be a context path or a mapping (context, dockerfile, args, target)`,
+        });
         continue;
       }
-      const located = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, { value: v, file: b.file, ...(b.line !== undefined && { line: b.line }) }]));
+      const located = Object.fromEntries(
+        Object.entries(fields).map(([k, v]) => [k, { value: v, file: b.file, ...(b.line !== undefined && { line: b.line }) }]),
+      );
       build = { fields: { ...build?.fields, ...located }, at: b };
     }
   }
   if (!found) {
-    problems.push({ file: files[0].path, message: `"service": "${service}" is not a service of ${files.map((f) => f.path).join(', ')} (${all.size ? `its services: ${[...all].join(', ')}` : 'it has no services'}): name the service the dev container runs in` });
+    problems.push({
+      file: files[0].path,
+      message: `"service": "${service}" is not a service of ${files.map((f) => f.path).join(', ')} (${all.size ? `its services: ${[...all].join(', ')}` : 'it has no services'}): name the service the dev container runs in`,
+    });
     return undefined;
   }
   const where = (l: Located) => ({ file: l.file, ...(l.line !== undefined && { line: l.line }) });
@@ -215,13 +242,19 @@ export function composeService(files: readonly ComposeFile[], service: string, e
     const contextText = f.context ? text(f.context, 'the build context') : '.';
     const context = contextText === undefined ? undefined : resolveInside(project, contextText);
     if (contextText !== undefined && context === undefined) {
-      problems.push({ ...where(build.at), message: `the build context "${contextText}" of service ${service} points outside the configuration folder: only this folder is uploaded, so use a context inside it` });
+      problems.push({
+        ...where(build.at),
+        message: `the build context "${contextText}" of service ${service} points outside the configuration folder: only this folder is uploaded, so use a context inside it`,
+      });
     }
     const inline = f.dockerfile_inline ? text(f.dockerfile_inline, 'build.dockerfile_inline') : undefined;
     const dockerfileText = f.dockerfile ? text(f.dockerfile, 'build.dockerfile') : 'Dockerfile';
     const dockerfile = context === undefined || dockerfileText === undefined || inline !== undefined ? undefined : resolveInside(context, dockerfileText);
     if (context !== undefined && dockerfileText !== undefined && inline === undefined && dockerfile === undefined) {
-      problems.push({ ...where(build.at), message: `the Dockerfile "${dockerfileText}" of service ${service} points outside the configuration folder: only this folder is uploaded` });
+      problems.push({
+        ...where(build.at),
+        message: `the Dockerfile "${dockerfileText}" of service ${service} points outside the configuration folder: only this folder is uploaded`,
+      });
     }
     const args: Record<string, string> = {};
     const rawArgs = f.args?.value;

@@ -233,7 +233,11 @@ export function dockerfileInputs(text: string, file: string, options: Dockerfile
     try {
       const out = expand(written, globals, missing, budget);
       if (missing.length) {
-        problems.push({ file, line, message: `${what} ${written} uses $${missing[0]}, which has no value when the build starts: give the ARG a default or set it in build.args of devcontainer.json` });
+        problems.push({
+          file,
+          line,
+          message: `${what} ${written} uses $${missing[0]}, which has no value when the build starts: give the ARG a default or set it in build.args of devcontainer.json`,
+        });
         return undefined;
       }
       return out;
@@ -297,14 +301,17 @@ export function dockerfileInputs(text: string, file: string, options: Dockerfile
     const named = stages.findIndex((st) => st.name === options.target!.toLowerCase());
     if (named < 0) {
       const names = stages.map((st) => st.name).filter((n): n is string => n !== undefined);
-      problems.push({ file, message: `build.target "${options.target}" names no stage of ${file}: ${names.length ? `its stages are ${names.join(', ')}` : 'its stages have no names (FROM image AS name)'}` });
+      problems.push({
+        file,
+        message: `build.target "${options.target}" names no stage of ${file}: ${names.length ? `its stages are ${names.join(', ')}` : 'its stages have no names (FROM image AS name)'}`,
+      });
       return inputs;
     }
     target = named;
   }
   // The stages the target needs, each once: BuildKit builds no other.
   const needed = new Set<number>();
-  for (const pending = [target]; pending.length; ) {
+  for (const pending = [target]; pending.length;) {
     const at = pending.pop()!;
     if (needed.has(at)) continue;
     needed.add(at);

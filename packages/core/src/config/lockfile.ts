@@ -89,7 +89,8 @@ export function parseLockfile(text: string, path: string, problems: ConfigProble
   const features = new Map<string, LockedFeature>();
   for (const [reference, entry] of entries) {
     const line = keyLine(text, reference);
-    const fail = (message: string) => problems.push({ file: path, ...(line !== undefined && { line }), message: `the entry of "${reference}" ${message}: ${regenerate}` });
+    const fail = (message: string) =>
+      problems.push({ file: path, ...(line !== undefined && { line }), message: `the entry of "${reference}" ${message}: ${regenerate}` });
     if (!isObject(entry)) {
       fail('is not an object');
       continue;
@@ -98,7 +99,9 @@ export function parseLockfile(text: string, path: string, problems: ConfigProble
     const at = typeof resolved === 'string' ? resolved.lastIndexOf('@') : -1;
     const parsed = typeof resolved === 'string' ? parseImageReference(resolved) : undefined;
     if (typeof resolved !== 'string' || at < 0 || !parsed?.digest) {
-      fail(`has no "resolved" <registry>/<path>@sha256:… (got ${JSON.stringify(resolved)}); a feature from a tarball URL is pinned by its URL and has no place here`);
+      fail(
+        `has no "resolved" <registry>/<path>@sha256:… (got ${JSON.stringify(resolved)}); a feature from a tarball URL is pinned by its URL and has no place here`,
+      );
       continue;
     }
     if (integrity !== undefined && (typeof integrity !== 'string' || !isDigest(integrity) || integrity !== parsed.digest)) {

@@ -57,14 +57,19 @@ export async function readPublishedFeature(registry: Registry, repository: strin
   if (parsed.kind !== 'image') throw new FeatureArtifactError(`${where} is an image index, not a devcontainer feature`);
   const layer = parsed.manifest.layers.find((l) => l.mediaType === DEVCONTAINER_ARTIFACT.featureLayerMediaType);
   if (!layer) {
-    throw new FeatureArtifactError(`${where} has no '${DEVCONTAINER_ARTIFACT.featureLayerMediaType}' layer: it is not a devcontainer feature (was something else pushed to this repository?)`);
+    throw new FeatureArtifactError(
+      `${where} has no '${DEVCONTAINER_ARTIFACT.featureLayerMediaType}' layer: it is not a devcontainer feature (was something else pushed to this repository?)`,
+    );
   }
   const content = featureContentFromTar(await registry.getBlob(repository, layer.digest), `the layer of ${where}`);
   return { digest: stored.digest, content, metadata: metadataOf(parsed.manifest.annotations, content) };
 }
 
 function metadataOf(annotations: Readonly<Record<string, string>> | undefined, content: FeatureContent): FeatureMetadata | undefined {
-  const candidates = [annotations?.[DEVCONTAINER_ARTIFACT.metadataAnnotation], content.get(FEATURE_METADATA_FILE) && Buffer.from(content.get(FEATURE_METADATA_FILE)!.data).toString('utf8')];
+  const candidates = [
+    annotations?.[DEVCONTAINER_ARTIFACT.metadataAnnotation],
+    content.get(FEATURE_METADATA_FILE) && Buffer.from(content.get(FEATURE_METADATA_FILE)!.data).toString('utf8'),
+  ];
   for (const text of candidates) {
     if (text === undefined) continue;
     const { value } = parseJsonc(text);

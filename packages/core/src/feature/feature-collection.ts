@@ -119,7 +119,13 @@ export async function publishFeatureCollection(props: PublishFeatureCollectionPr
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociManifest,
     config: { mediaType: DEVCONTAINER_ARTIFACT.configMediaType, ...config },
-    layers: [{ mediaType: DEVCONTAINER_ARTIFACT.collectionLayerMediaType, ...layer, annotations: { [DEVCONTAINER_ARTIFACT.titleAnnotation]: DEVCONTAINER_ARTIFACT.collectionFileName } }],
+    layers: [
+      {
+        mediaType: DEVCONTAINER_ARTIFACT.collectionLayerMediaType,
+        ...layer,
+        annotations: { [DEVCONTAINER_ARTIFACT.titleAnnotation]: DEVCONTAINER_ARTIFACT.collectionFileName },
+      },
+    ],
   };
   const digest = await registry.putManifest(repository, 'latest', MEDIA_TYPES.ociManifest, Buffer.from(JSON.stringify(manifest)));
   return { pushed: true, digest, features: listed };

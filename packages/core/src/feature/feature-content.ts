@@ -48,7 +48,8 @@ export function featureContentFromTar(bytes: Uint8Array, where = 'the feature ta
     if (problem) throw new FeatureArtifactError(`${where} holds an unsafe path '${displayPath(entry.path)}': ${problem}`);
     if (entry.type === 'directory') folders.push(path);
     if (entry.type === 'directory' || entry.type === 'other') continue;
-    if (content.has(path)) throw new FeatureArtifactError(`${where} holds '${path}' more than once: tar tools keep the last, so it is refused; package the feature again`);
+    if (content.has(path))
+      throw new FeatureArtifactError(`${where} holds '${path}' more than once: tar tools keep the last, so it is refused; package the feature again`);
     content.set(path, {
       data: entry.data,
       executable: (entry.mode & 0o111) !== 0,

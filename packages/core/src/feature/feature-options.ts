@@ -146,7 +146,12 @@ interface Declared {
 export function checkFeatureOptions(feature: string, definition: unknown, given: unknown): FeatureOptionProblem[] {
   const where = `feature ${feature}`;
   if (!isObject(definition)) {
-    return [{ severity: 'warning', message: `${where}: its definition (devcontainer-feature.json) is not a JSON object, so the options given to it were not checked` }];
+    return [
+      {
+        severity: 'warning',
+        message: `${where}: its definition (devcontainer-feature.json) is not a JSON object, so the options given to it were not checked`,
+      },
+    ];
   }
   const options = isObject(definition.options) ? definition.options : {};
   const declared = new Map<string, Declared>(Object.keys(options).map((id) => [id, declaredOption(id, options[id])]));
@@ -222,7 +227,10 @@ function checkShorthand({ where, declared, problems }: Context, given: unknown, 
   const version = declared.get('version');
   if (given === false) {
     const how = hasVersion ? 'with option "version" set to "false"' : 'with its defaults';
-    problems.push({ severity: 'warning', message: `${where}: false does not leave the feature out: the devcontainer CLI installs it all the same, ${how}; remove the entry to leave the feature out` });
+    problems.push({
+      severity: 'warning',
+      message: `${where}: false does not leave the feature out: the devcontainer CLI installs it all the same, ${how}; remove the entry to leave the feature out`,
+    });
     return;
   }
   if (!hasVersion) {
@@ -248,7 +256,10 @@ function checkShorthand({ where, declared, problems }: Context, given: unknown, 
 /** An array where options belong: the CLI merges its items in as options "0", "1", …, all of which become the variable `_`. */
 function checkArrayValue(context: Context, given: readonly unknown[]): void {
   if (given.some((item) => rendered(item).kind === 'object')) {
-    context.problems.push({ severity: 'error', message: `${context.where}: the value is an array holding an object, on which the devcontainer CLI fails (${OBJECT_FAILURE}): write the options as an object, e.g. { "version": "…" }` });
+    context.problems.push({
+      severity: 'error',
+      message: `${context.where}: the value is an array holding an object, on which the devcontainer CLI fails (${OBJECT_FAILURE}): write the options as an object, e.g. { "version": "…" }`,
+    });
     return;
   }
   context.problems.push({
@@ -262,7 +273,8 @@ function checkOptionObject(context: Context, given: Record<string, unknown>): vo
   const allIds = Object.keys(given);
   const ids = allIds.slice(0, MAX_CHECKED_FEATURE_OPTIONS);
   const declaredByVariable = new Map<string, Declared>();
-  for (const option of declared.values()) if (!declaredByVariable.has(featureOptionVariable(option.id))) declaredByVariable.set(featureOptionVariable(option.id), option);
+  for (const option of declared.values())
+    if (!declaredByVariable.has(featureOptionVariable(option.id))) declaredByVariable.set(featureOptionVariable(option.id), option);
   for (const id of ids) {
     const value = given[id];
     const label = `option ${quote(id)}`;
@@ -294,7 +306,10 @@ function checkOptionObject(context: Context, given: Record<string, unknown>): vo
   }
   checkSameVariable(context, ids);
   if (allIds.length > ids.length) {
-    problems.push({ severity: 'warning', message: `${where}: ${allIds.length} options are given; only the first ${MAX_CHECKED_FEATURE_OPTIONS} (the limit) were checked` });
+    problems.push({
+      severity: 'warning',
+      message: `${where}: ${allIds.length} options are given; only the first ${MAX_CHECKED_FEATURE_OPTIONS} (the limit) were checked`,
+    });
   }
 }
 
@@ -321,12 +336,16 @@ function checkSameVariable({ where, declared, problems }: Context, ids: readonly
  * text the CLI writes for it, its type, its `enum`, and what the shell makes of the text.
  */
 function checkValue({ where, problems }: Context, label: string, option: string | undefined, target: Declared | undefined, value: unknown): void {
-  const push = (severity: FeatureOptionProblem['severity'], message: string) => problems.push({ severity, ...(option === undefined ? {} : { option }), message: `${where}: ${label} ${message}` });
+  const push = (severity: FeatureOptionProblem['severity'], message: string) =>
+    problems.push({ severity, ...(option === undefined ? {} : { option }), message: `${where}: ${label} ${message}` });
   const type = target?.type;
   const instead = type === 'boolean' ? 'write true or false' : type === 'string' ? 'write a string, in quotes' : 'remove it';
   const text = rendered(value);
   if (text.kind === 'object') {
-    push('error', `is given ${Array.isArray(value) ? 'an array holding an object' : 'an object'}, on which the devcontainer CLI fails (${OBJECT_FAILURE}) when it writes the options for install.sh: ${instead}`);
+    push(
+      'error',
+      `is given ${Array.isArray(value) ? 'an array holding an object' : 'an object'}, on which the devcontainer CLI fails (${OBJECT_FAILURE}) when it writes the options for install.sh: ${instead}`,
+    );
     return;
   }
   if (text.kind === 'too-deep') {
@@ -336,12 +355,15 @@ function checkValue({ where, problems }: Context, label: string, option: string 
   const passes = `the devcontainer CLI passes the text ${shownText(text.text)}`;
   const fallback = target?.hasDefault ? ` instead of the default, ${shown(target.default)}` : '';
   if (type === 'boolean' && typeof value !== 'boolean') {
-    if (value === 'true' || value === 'false') push('warning', `is a boolean option but is given the string ${shownText(value)}; ${passes} either way, so it works: write ${value}, without quotes`);
-    else if (value === null) push('warning', `is a boolean option but is given null; ${passes}${fallback}: write true or false, or leave the option out for its default`);
+    if (value === 'true' || value === 'false')
+      push('warning', `is a boolean option but is given the string ${shownText(value)}; ${passes} either way, so it works: write ${value}, without quotes`);
+    else if (value === null)
+      push('warning', `is a boolean option but is given null; ${passes}${fallback}: write true or false, or leave the option out for its default`);
     else push('warning', `is a boolean option but is given ${describe(value)}; ${passes}, which is neither true nor false: write true or false`);
   } else if (type === 'string' && typeof value !== 'string') {
     if (value === null) push('warning', `is a string option but is given null; ${passes}${fallback}: write a string, or leave the option out for its default`);
-    else if (Array.isArray(value)) push('warning', `is a string option but is given an array; ${passes} (its items joined with commas): write one string, e.g. ${shownText(text.text)}`);
+    else if (Array.isArray(value))
+      push('warning', `is a string option but is given an array; ${passes} (its items joined with commas): write one string, e.g. ${shownText(text.text)}`);
     else {
       const zeros = typeof value === 'number' && !Number.isInteger(value) ? ' (a JSON number keeps no trailing zeros: 3.10 is passed as "3.1")' : '';
       push('warning', `is a string option but is given ${describe(value)}; ${passes}${zeros}: write ${shownText(text.text)}, in quotes`);
@@ -429,7 +451,12 @@ function editDistance(a: string, b: string): number {
 
 /** `(its options: a, b)`, `(it has no options)`, at most {@link MAX_LISTED_OPTION_NAMES} names. */
 function optionList(declared: ReadonlyMap<string, Declared>): string {
-  return declared.size === 0 ? '(it has no options)' : `(its options: ${listed([...declared.keys()].slice(0, MAX_LISTED_OPTION_NAMES + 1).map((id) => truncated(id)), declared.size)})`;
+  return declared.size === 0
+    ? '(it has no options)'
+    : `(its options: ${listed(
+        [...declared.keys()].slice(0, MAX_LISTED_OPTION_NAMES + 1).map((id) => truncated(id)),
+        declared.size,
+      )})`;
 }
 
 /** Names joined with commas, cut after {@link MAX_LISTED_OPTION_NAMES} with a count of the rest. */

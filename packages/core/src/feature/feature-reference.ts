@@ -82,8 +82,12 @@ function parse(ref: string): { reference?: FeatureReference; problem?: string } 
     if (!isTag(tag)) return { problem: `':${tag}' is not a valid tag: use letters, digits, '_', '.' and '-', e.g. ':1'` };
   }
   // As Docker reads it: a host has a '.' or a ':port', or is localhost; else the reference would name Docker Hub.
-  if (!isRegistryHost(registry) || !namesRegistryHost(rest)) return { problem: `'${registry}' is not a registry host: the reference starts with the registry, e.g. ghcr.io or 123456789012.dkr.ecr.eu-west-1.amazonaws.com` };
+  if (!isRegistryHost(registry) || !namesRegistryHost(rest))
+    return {
+      problem: `'${registry}' is not a registry host: the reference starts with the registry, e.g. ghcr.io or 123456789012.dkr.ecr.eu-west-1.amazonaws.com`,
+    };
   const bad = path.find((s) => !isPathComponent(s));
-  if (bad !== undefined) return { problem: `'${bad}' is not a valid repository path segment: use lowercase letters, digits and single '.', '_' or '-' separators` };
+  if (bad !== undefined)
+    return { problem: `'${bad}' is not a valid repository path segment: use lowercase letters, digits and single '.', '_' or '-' separators` };
   return { reference: { registry, path: path.join('/'), id: path[path.length - 1], tag, digest } };
 }

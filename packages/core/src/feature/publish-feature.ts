@@ -59,7 +59,9 @@ export interface PackagedFeature {
  * `devcontainer features package` into `<workDir>/package`.
  * @throws InvalidConfigurationError when the feature is not valid (nothing is written)
  */
-export async function packageFeature(props: Pick<PublishFeatureProps, 'id' | 'upload' | 'devcontainer'> & { readonly workDir: string }): Promise<PackagedFeature> {
+export async function packageFeature(
+  props: Pick<PublishFeatureProps, 'id' | 'upload' | 'devcontainer'> & { readonly workDir: string },
+): Promise<PackagedFeature> {
   const metadata = readFeatureMetadata(props.upload.files, { expectedId: props.id });
   const layout = featureCollectionLayout(props.id, props.upload);
   const collectionDir = join(props.workDir, 'collection');

@@ -114,7 +114,9 @@ export async function completeFeaturePublish(props: CompleteFeaturePublishProps)
     const expected = [...plan.tags].sort();
     const actual = [...result.publishedTags].sort();
     if (expected.join(',') !== actual.join(',')) {
-      throw new FeatureTagMismatchError(`the devcontainer CLI tagged ${repository}:${plan.version} as ${actual.join(', ')}, but the factory's rule gives ${expected.join(', ')}`);
+      throw new FeatureTagMismatchError(
+        `the devcontainer CLI tagged ${repository}:${plan.version} as ${actual.join(', ')}, but the factory's rule gives ${expected.join(', ')}`,
+      );
     }
     await verifyFeatureTags(registry, repository, result.digest, plan.tags);
     digest = result.digest;

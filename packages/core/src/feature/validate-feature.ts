@@ -95,7 +95,10 @@ const SCENARIO_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 export function validateFeatureFiles(files: FileSet, options: ValidateFeatureOptions = {}): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (!files.has(FEATURE_INSTALL_SCRIPT) && files.has(FEATURE_METADATA_FILE)) {
-    problems.push({ file: FEATURE_INSTALL_SCRIPT, message: `missing: a feature needs ${FEATURE_INSTALL_SCRIPT} beside ${FEATURE_METADATA_FILE}; the devcontainer CLI runs it as root to install the feature` });
+    problems.push({
+      file: FEATURE_INSTALL_SCRIPT,
+      message: `missing: a feature needs ${FEATURE_INSTALL_SCRIPT} beside ${FEATURE_METADATA_FILE}; the devcontainer CLI runs it as root to install the feature`,
+    });
   }
   const metadata = files.get(FEATURE_METADATA_FILE);
   if (!metadata) {
@@ -184,7 +187,14 @@ class Located {
 function parseLocated(file: string, text: string, problems: ConfigProblem[]): { value: Record<string, unknown>; doc: Located } | undefined {
   const parsed = parseJsonc(text);
   if (!parsed.value) {
-    problems.push(...parsed.problems.map((p) => ({ file, line: p.line, column: p.column, message: `${p.message}: fix the JSON syntax (comments and trailing commas are allowed)` })));
+    problems.push(
+      ...parsed.problems.map((p) => ({
+        file,
+        line: p.line,
+        column: p.column,
+        message: `${p.message}: fix the JSON syntax (comments and trailing commas are allowed)`,
+      })),
+    );
     return undefined;
   }
   return { value: parsed.value, doc: new Located(file, text, parseTree(text, [], { allowTrailingComma: true, disallowComments: false })!) };
@@ -198,7 +208,11 @@ function metadataProblems(text: string, options: ValidateFeatureOptions): Config
 
   checkId(json.id, doc, options.expectedId);
   checkVersion(json.version, doc);
-  if (json.name === undefined) doc.at(undefined, `"name" is missing: the devcontainer CLI refuses to package a feature without one; add a display name, e.g. "name": "${titleOf(options.expectedId ?? (typeof json.id === 'string' ? json.id : 'My feature'))}"`);
+  if (json.name === undefined)
+    doc.at(
+      undefined,
+      `"name" is missing: the devcontainer CLI refuses to package a feature without one; add a display name, e.g. "name": "${titleOf(options.expectedId ?? (typeof json.id === 'string' ? json.id : 'My feature'))}"`,
+    );
   for (const [key, kind] of Object.entries(PROPERTY_KINDS)) {
     if (json[key] !== undefined) checkKind(json[key], kind, `"${key}"`, doc.node([key]), doc);
   }
@@ -294,7 +308,12 @@ function checkKind(value: unknown, kind: Kind, what: string, node: Node | undefi
                   ? typeof value === 'string' || strings(value)
                   : typeof value === 'string' || strings(value) || (isObject(value) && Object.values(value).every((v) => typeof v === 'string' || strings(v)));
   if (!ok) {
-    const expected = kind === 'command' ? 'a command: a string, an array of strings, or an object of those' : kind.startsWith('a') || kind.startsWith('o') ? `an ${kind}` : `a ${kind}`;
+    const expected =
+      kind === 'command'
+        ? 'a command: a string, an array of strings, or an object of those'
+        : kind.startsWith('a') || kind.startsWith('o')
+          ? `an ${kind}`
+          : `a ${kind}`;
     doc.at(node, `${what} must be ${expected}, not ${describe(value)}`);
   }
   return ok;
@@ -307,16 +326,25 @@ function checkOptions(options: unknown, doc: Located): void {
   // The ids come from the syntax tree, not the parsed object: a parser may turn a "__proto__" key into the object's prototype rather than an entry.
   const entries: [string, unknown][] =
     optionsNode?.type === 'object'
-      ? [...doc.propertiesOf(optionsNode)].map(([id, valueNode]) => [id, Object.hasOwn(options as object, id) ? (options as Record<string, unknown>)[id] : getNodeValue(valueNode)])
+      ? [...doc.propertiesOf(optionsNode)].map(([id, valueNode]) => [
+          id,
+          Object.hasOwn(options as object, id) ? (options as Record<string, unknown>)[id] : getNodeValue(valueNode),
+        ])
       : Object.entries(options as Record<string, unknown>);
   for (const [optionId, option] of entries) {
     const where = `option "${optionId}"`;
     const node = doc.node(['options', optionId]);
     if (RESERVED_OPTION_IDS.has(optionId)) {
-      doc.at(doc.keyOf(node), `${where}: "${optionId}" is a name every JavaScript object already has, and tools that read the options would mistake it; rename the option`);
+      doc.at(
+        doc.keyOf(node),
+        `${where}: "${optionId}" is a name every JavaScript object already has, and tools that read the options would mistake it; rename the option`,
+      );
       continue;
     } else if (!OPTION_ID.test(optionId)) {
-      doc.at(doc.keyOf(node), `${where}: an option id becomes an environment variable of install.sh; use letters, digits, '_' and '-', starting with a letter or '_'`);
+      doc.at(
+        doc.keyOf(node),
+        `${where}: an option id becomes an environment variable of install.sh; use letters, digits, '_' and '-', starting with a letter or '_'`,
+      );
     } else {
       // As the devcontainer CLI names it (getSafeId): "_a" and "__a" both become _A, "a-b" and "a_b" both A_B.
       const env = featureOptionVariable(optionId);
@@ -341,16 +369,23 @@ function checkOptions(options: unknown, doc: Located): void {
 function checkOption(option: Record<string, unknown>, optionId: string, where: string, doc: Located): void {
   const node = (key?: string) => doc.node(key ? ['options', optionId, key] : ['options', optionId]);
   for (const key of Object.keys(option)) {
-    if (!OPTION_PROPERTIES.includes(key)) doc.at(doc.keyOf(node(key)), `${where}: unknown property "${key}"; an option has ${OPTION_PROPERTIES.map((p) => `"${p}"`).join(', ')}`);
+    if (!OPTION_PROPERTIES.includes(key))
+      doc.at(doc.keyOf(node(key)), `${where}: unknown property "${key}"; an option has ${OPTION_PROPERTIES.map((p) => `"${p}"`).join(', ')}`);
   }
   const type = option.type;
   if (type !== 'string' && type !== 'boolean') {
-    doc.at(node(type === undefined ? undefined : 'type'), `${where}: "type" must be "string" or "boolean"${type === undefined ? ' (it is missing)' : `, not ${describe(type)}`}`);
+    doc.at(
+      node(type === undefined ? undefined : 'type'),
+      `${where}: "type" must be "string" or "boolean"${type === undefined ? ' (it is missing)' : `, not ${describe(type)}`}`,
+    );
     return;
   }
   if (option.description !== undefined) checkKind(option.description, 'string', `${where}: "description"`, node('description'), doc);
   if (option.default === undefined) {
-    doc.at(node(), `${where}: "default" is missing: give the value used when a devcontainer.json does not set the option${type === 'boolean' ? ' (true or false)' : ''}`);
+    doc.at(
+      node(),
+      `${where}: "default" is missing: give the value used when a devcontainer.json does not set the option${type === 'boolean' ? ' (true or false)' : ''}`,
+    );
   } else if (typeof option.default !== type) {
     doc.at(node('default'), `${where}: "default" must be a ${type}, as "type" says, not ${describe(option.default)}`);
   }
@@ -366,10 +401,14 @@ function checkOption(option: Record<string, unknown>, optionId: string, where: s
   for (const key of ['enum', 'proposals'] as const) {
     if (option[key] === undefined) continue;
     if (!checkKind(option[key], 'array of strings', `${where}: "${key}"`, node(key), doc)) continue;
-    if (key === 'enum' && (option.enum as string[]).length === 0) doc.at(node('enum'), `${where}: "enum" is empty, so no value would be allowed: list the allowed values`);
+    if (key === 'enum' && (option.enum as string[]).length === 0)
+      doc.at(node('enum'), `${where}: "enum" is empty, so no value would be allowed: list the allowed values`);
   }
   if (Array.isArray(option.enum) && typeof option.default === 'string' && option.enum.length > 0 && !option.enum.includes(option.default)) {
-    doc.at(node('default'), `${where}: "default" '${option.default}' is not one of "enum" (${option.enum.map((v) => JSON.stringify(v)).join(', ')}): add it to "enum" or change the default`);
+    doc.at(
+      node('default'),
+      `${where}: "default" '${option.default}' is not one of "enum" (${option.enum.map((v) => JSON.stringify(v)).join(', ')}): add it to "enum" or change the default`,
+    );
   }
 }
 
@@ -390,7 +429,10 @@ function checkDependsOn(dependsOn: unknown, doc: Located): void {
     if (problem) doc.at(doc.keyOf(node), `"dependsOn" key '${ref}': ${problem}`);
     if (typeof value === 'string') continue;
     if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string' || typeof v === 'boolean')) {
-      doc.at(node, `"dependsOn" '${ref}': the value must be the options to install it with, an object of strings and booleans like { "version": "latest" } (or {}), not ${describe(value)}`);
+      doc.at(
+        node,
+        `"dependsOn" '${ref}': the value must be the options to install it with, an object of strings and booleans like { "version": "latest" } (or {}), not ${describe(value)}`,
+      );
     }
   }
 }
@@ -413,16 +455,25 @@ function testProblems(files: FileSet): ConfigProblem[] {
   for (const [name, scenario] of Object.entries(scenarios)) {
     const node = doc.node([name]);
     if (!SCENARIO_NAME.test(name)) {
-      doc.at(doc.keyOf(node), `scenario '${name}': its name is also the name of its script, ${FEATURE_TEST_DIR}/<name>.sh; use letters, digits, '_', '-' and '.'`);
+      doc.at(
+        doc.keyOf(node),
+        `scenario '${name}': its name is also the name of its script, ${FEATURE_TEST_DIR}/<name>.sh; use letters, digits, '_', '-' and '.'`,
+      );
       continue;
     }
     if (!isObject(scenario)) {
-      doc.at(node, `scenario '${name}' must be a devcontainer configuration object, e.g. { "image": "…", "features": { "<id>": {} } }, not ${describe(scenario)}`);
+      doc.at(
+        node,
+        `scenario '${name}' must be a devcontainer configuration object, e.g. { "image": "…", "features": { "<id>": {} } }, not ${describe(scenario)}`,
+      );
     } else if (scenario.image === undefined && scenario.build === undefined && scenario.dockerComposeFile === undefined) {
       doc.at(node, `scenario '${name}' names no "image" (or "build"): say which container to install the feature into`);
     }
     if (!files.has(`${FEATURE_TEST_DIR}/${name}.sh`)) {
-      doc.at(doc.keyOf(node), `scenario '${name}' has no script: add ${FEATURE_TEST_DIR}/${name}.sh, which 'devcontainer features test' runs inside that container`);
+      doc.at(
+        doc.keyOf(node),
+        `scenario '${name}' has no script: add ${FEATURE_TEST_DIR}/${name}.sh, which 'devcontainer features test' runs inside that container`,
+      );
     }
   }
   return [...problems, ...doc.problems];

@@ -40,7 +40,10 @@ export class FeatureVersionConflictError extends FactoryError {
   readonly differences: readonly string[];
   /** A version that is not yet published, to suggest. */
   readonly suggestedVersion: string;
-  constructor(props: { registry: string; repository: string; version: string; differences: readonly string[]; suggestedVersion: string }, options?: { cause?: unknown }) {
+  constructor(
+    props: { registry: string; repository: string; version: string; differences: readonly string[]; suggestedVersion: string },
+    options?: { cause?: unknown },
+  ) {
     const shown = props.differences.slice(0, 20);
     super(
       [
@@ -79,7 +82,13 @@ export async function checkFeatureVersion(props: CheckFeatureVersionProps): Prom
   const differences = featureContentDifferences(published.content, props.packaged);
   if (differences.length === 0) return { status: 'unchanged', version: props.version, digest: published.digest };
   const tags = await props.registry.listTags(repository);
-  throw new FeatureVersionConflictError({ registry: props.registry.host, repository, version: props.version, differences, suggestedVersion: nextPatch(v, tags) });
+  throw new FeatureVersionConflictError({
+    registry: props.registry.host,
+    repository,
+    version: props.version,
+    differences,
+    suggestedVersion: nextPatch(v, tags),
+  });
 }
 
 /**

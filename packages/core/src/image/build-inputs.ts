@@ -127,7 +127,11 @@ const MAX_BUILD_FILE_ROUNDS = 3;
  * The files {@link configurationInputs} reads, read with `readMany` (which returns those
  * of the paths it is given that exist, as text) round by round until nothing new is named.
  */
-export function readConfigurationFiles(config: Record<string, unknown>, configPath: string, readMany: (paths: ReadonlySet<string>) => ReadonlyMap<string, string>): Map<string, string> {
+export function readConfigurationFiles(
+  config: Record<string, unknown>,
+  configPath: string,
+  readMany: (paths: ReadonlySet<string>) => ReadonlyMap<string, string>,
+): Map<string, string> {
   const files = new Map<string, string>();
   const asked = new Set<string>();
   for (let round = 0; round < MAX_BUILD_FILE_ROUNDS; round++) {
@@ -160,7 +164,11 @@ export function configurationInputs(files: ConfigurationFiles, values: FactoryVa
   const substitute = (text: string, file: string, line: number | undefined, what: string): string | undefined => {
     const { text: out, unknown } = substituteFactoryVariables(text, values);
     if (unknown.length) {
-      problems.push({ file, ...(line !== undefined && { line }), message: `${what} "${text}" uses \${localEnv:${unknown[0]}}: only \${localEnv:DCF_REGISTRY} and \${localEnv:DCF_NAMESPACE} have a value the factory knows` });
+      problems.push({
+        file,
+        ...(line !== undefined && { line }),
+        message: `${what} "${text}" uses \${localEnv:${unknown[0]}}: only \${localEnv:DCF_REGISTRY} and \${localEnv:DCF_NAMESPACE} have a value the factory knows`,
+      });
       return undefined;
     }
     return out;
@@ -170,7 +178,11 @@ export function configurationInputs(files: ConfigurationFiles, values: FactoryVa
     if (reference === undefined) return undefined;
     const parsed = parseImageReference(reference);
     if (!parsed) {
-      problems.push({ file: input.file, ...(input.line !== undefined && { line: input.line }), message: `${what} "${reference}" is not an image reference the factory can resolve: use registry/name[:tag][@sha256:digest]` });
+      problems.push({
+        file: input.file,
+        ...(input.line !== undefined && { line: input.line }),
+        message: `${what} "${reference}" is not an image reference the factory can resolve: use registry/name[:tag][@sha256:digest]`,
+      });
       return undefined;
     }
     const added: ConfigurationInput = { ...input, reference, pinned: parsed.digest !== undefined || input.locked !== undefined };
@@ -179,7 +191,10 @@ export function configurationInputs(files: ConfigurationFiles, values: FactoryVa
   };
   const addDockerfile = (text: string, file: string, buildArgs: Readonly<Record<string, string>>, target: string | undefined) => {
     for (const from of dockerfileInputs(text, file, { buildArgs, ...(target !== undefined && { target }) }, problems)) {
-      add({ kind: from.kind, written: from.written, reference: from.reference, file, line: from.line }, from.kind === 'frontend' ? 'the # syntax= frontend' : 'FROM');
+      add(
+        { kind: from.kind, written: from.written, reference: from.reference, file, line: from.line },
+        from.kind === 'frontend' ? 'the # syntax= frontend' : 'FROM',
+      );
     }
   };
 
@@ -203,17 +218,29 @@ export function configurationInputs(files: ConfigurationFiles, values: FactoryVa
   if (compose.length && typeof config.service === 'string') {
     const project = folderOf(compose[0]);
     const envText = files.buildFiles.get(project ? `${project}/.env` : '.env');
-    const service = composeService(composeFiles(compose, files.buildFiles), config.service, envText === undefined ? {} : parseComposeEnvFile(envText), problems);
+    const service = composeService(
+      composeFiles(compose, files.buildFiles),
+      config.service,
+      envText === undefined ? {} : parseComposeEnvFile(envText),
+      problems,
+    );
     if (service?.build) {
       const text = service.build.dockerfileInline ?? (service.build.dockerfile === undefined ? undefined : files.buildFiles.get(service.build.dockerfile));
       const file = service.build.dockerfileInline !== undefined ? service.build.file : service.build.dockerfile;
       if (text === undefined || file === undefined) {
-        problems.push({ file: service.build.file, line: service.build.line, message: `the build of service ${service.name} names the Dockerfile ${service.build.dockerfile ?? '(none)'}, which is not in the configuration: add it or fix build.dockerfile, which is relative to build.context` });
+        problems.push({
+          file: service.build.file,
+          line: service.build.line,
+          message: `the build of service ${service.name} names the Dockerfile ${service.build.dockerfile ?? '(none)'}, which is not in the configuration: add it or fix build.dockerfile, which is relative to build.context`,
+        });
       } else {
         addDockerfile(text, file, service.build.args, service.build.target);
       }
     } else if (service?.image) {
-      add({ kind: 'base', written: service.image.written, reference: service.image.reference, file: service.image.file, line: service.image.line }, `the image of service ${service.name}`);
+      add(
+        { kind: 'base', written: service.image.written, reference: service.image.reference, file: service.image.file, line: service.image.line },
+        `the image of service ${service.name}`,
+      );
     }
   }
 
@@ -223,7 +250,9 @@ export function configurationInputs(files: ConfigurationFiles, values: FactoryVa
   const unique = new Map<string, ConfigurationInput>();
   for (const input of inputs) if (!unique.has(`${input.kind} ${input.reference}`)) unique.set(`${input.kind} ${input.reference}`, input);
   if (unique.size > MAX_BUILD_INPUTS) {
-    throw new InvalidConfigurationError([{ file: configPath, message: `names ${unique.size} base images and features; the factory resolves at most ${MAX_BUILD_INPUTS} (MAX_BUILD_INPUTS)` }]);
+    throw new InvalidConfigurationError([
+      { file: configPath, message: `names ${unique.size} base images and features; the factory resolves at most ${MAX_BUILD_INPUTS} (MAX_BUILD_INPUTS)` },
+    ]);
   }
   return [...unique.values()].sort(compareInputs);
 }
@@ -255,7 +284,8 @@ function addFeatures(
   const fix = `run \`devcontainer upgrade --workspace-folder .\` to lock the features devcontainer.json names, or delete ${lockPath} to build with the features their tags name`;
   const used = new Set<string>();
   const pending: string[] = [];
-  const lockedAs = (written: string, reference: string) => (lockfile?.features.has(reference) ? reference : lockfile?.features.has(written) ? written : undefined);
+  const lockedAs = (written: string, reference: string) =>
+    lockfile?.features.has(reference) ? reference : lockfile?.features.has(written) ? written : undefined;
   for (const written of isObject(config.features) ? Object.keys(config.features) : []) {
     if (isLocalOrTarball(written)) continue;
     const line = lineOf('features', written);
@@ -267,12 +297,20 @@ function addFeatures(
     const key = lockedAs(written, reference.text);
     const entry = key === undefined ? undefined : lockfile.features.get(key)!;
     if (!entry) {
-      problems.push({ file: configPath, ...(line !== undefined && { line }), message: `the feature "${written}" is not in the lockfile ${lockPath}: the devcontainer CLI would install whatever its tag names when the build runs; ${fix}` });
+      problems.push({
+        file: configPath,
+        ...(line !== undefined && { line }),
+        message: `the feature "${written}" is not in the lockfile ${lockPath}: the devcontainer CLI would install whatever its tag names when the build runs; ${fix}`,
+      });
       continue;
     }
     used.add(key!);
     if (featureRepository(entry.resolved) !== featureRepository(reference.text)) {
-      problems.push({ file: lockPath, ...(entry.line !== undefined && { line: entry.line }), message: `locks "${key}" to ${entry.resolved}, another feature: ${fix}` });
+      problems.push({
+        file: lockPath,
+        ...(entry.line !== undefined && { line: entry.line }),
+        message: `locks "${key}" to ${entry.resolved}, another feature: ${fix}`,
+      });
       continue;
     }
     pending.push(...entry.dependsOn);
@@ -289,7 +327,11 @@ function addFeatures(
   }
   for (const [key, entry] of lockfile.features) {
     if (!used.has(key)) {
-      problems.push({ file: lockPath, ...(entry.line !== undefined && { line: entry.line }), message: `locks "${key}", which devcontainer.json does not use (nor does any feature it uses depend on it): ${fix}` });
+      problems.push({
+        file: lockPath,
+        ...(entry.line !== undefined && { line: entry.line }),
+        message: `locks "${key}", which devcontainer.json does not use (nor does any feature it uses depend on it): ${fix}`,
+      });
     }
   }
 }
@@ -329,9 +371,7 @@ export async function resolveBuildInputs(references: readonly BuildInputReferenc
     let digest: string | undefined;
     try {
       const registry = registryFor(parsed.host);
-      digest = registry.manifestDigest
-        ? await registry.manifestDigest(parsed.repository, tag)
-        : (await registry.getManifest(parsed.repository, tag))?.digest;
+      digest = registry.manifestDigest ? await registry.manifestDigest(parsed.repository, tag) : (await registry.getManifest(parsed.repository, tag))?.digest;
     } catch (cause) {
       throw new BuildInputError(`cannot resolve the ${what} (${parsed.host}/${parsed.repository}:${tag}): ${(cause as Error).message}`, { cause });
     }

@@ -47,11 +47,19 @@ export async function checkOciFeatureOptions(
     const digest = digests.get(`feature ${input.reference}`);
     const parsed = parseImageReference(input.reference);
     if (!digest || !parsed) return { problems: [], warnings: [] };
-    const definition = await definitionAt(registryFor(parsed.host), parsed.repository, digest, `${parsed.host}/${parsed.repository}@${digest}`, input.reference);
+    const definition = await definitionAt(
+      registryFor(parsed.host),
+      parsed.repository,
+      digest,
+      `${parsed.host}/${parsed.repository}@${digest}`,
+      input.reference,
+    );
     if (definition === undefined) {
       return {
         problems: [],
-        warnings: [`feature ${input.written}: its definition could not be read from ${parsed.host}/${parsed.repository}@${digest.slice(0, 19)}, so the options given to it were not checked`],
+        warnings: [
+          `feature ${input.written}: its definition could not be read from ${parsed.host}/${parsed.repository}@${digest.slice(0, 19)}, so the options given to it were not checked`,
+        ],
       };
     }
     const at = { file: input.file, ...(input.line !== undefined && { line: input.line }) };
@@ -75,6 +83,9 @@ async function definitionAt(registry: Registry, repository: string, digest: stri
     return featureDefinitionOfManifest(stored.body) ?? (await readPublishedFeature(registry, repository, digest))?.metadata;
   } catch (cause) {
     if (cause instanceof BuildInputError) throw cause;
-    throw new BuildInputError(`cannot read the definition of the feature ${reference} (${where}) to check the options given to it: ${(cause as Error).message}`, { cause });
+    throw new BuildInputError(
+      `cannot read the definition of the feature ${reference} (${where}) to check the options given to it: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }

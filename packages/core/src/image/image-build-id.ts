@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { BUILD_ID_LENGTH } from './release-tags';
 
-
 /** A base image the build is on, as it was when the build started. */
 export interface BaseImageDigest {
   /** Repository, e.g. `devcontainers/images/base`. */

@@ -26,9 +26,17 @@ export class ImageConfigurationError extends ReferrerError {}
  * gives the same referrer (a retried Manifest adds nothing).
  * @throws ImageConfigurationError for a zip over {@link MAX_SOURCE_ZIP_SIZE}, before anything is written
  */
-export async function storeImageConfiguration(registry: ReferrerRegistry, repository: string, index: Descriptor, zip: Uint8Array, buildId: string): Promise<Referrer> {
+export async function storeImageConfiguration(
+  registry: ReferrerRegistry,
+  repository: string,
+  index: Descriptor,
+  zip: Uint8Array,
+  buildId: string,
+): Promise<Referrer> {
   if (zip.length > MAX_SOURCE_ZIP_SIZE) {
-    throw new ImageConfigurationError(`the configuration of build ${buildId} is ${formatSize(zip.length)}, over the limit of ${formatSize(MAX_SOURCE_ZIP_SIZE)} for a configuration zip`);
+    throw new ImageConfigurationError(
+      `the configuration of build ${buildId} is ${formatSize(zip.length)}, over the limit of ${formatSize(MAX_SOURCE_ZIP_SIZE)} for a configuration zip`,
+    );
   }
   return attachArtifact(registry, repository, index, {
     artifactType: CONFIGURATION_ARTIFACT_TYPE,
@@ -57,7 +65,11 @@ export interface StoredConfiguration {
  * @param index the index as stored (its digest and bytes)
  * @throws ImageConfigurationError when a referrer's zip is over {@link MAX_SOURCE_ZIP_SIZE}, is not the bytes its digest names, or none is the configuration the index records
  */
-export async function readImageConfiguration(registry: Registry, repository: string, index: { readonly digest: string; readonly body: Buffer }): Promise<StoredConfiguration | undefined> {
+export async function readImageConfiguration(
+  registry: Registry,
+  repository: string,
+  index: { readonly digest: string; readonly body: Buffer },
+): Promise<StoredConfiguration | undefined> {
   const referrers = await listReferrers(registry, repository, index.digest, CONFIGURATION_ARTIFACT_TYPE);
   if (referrers.length === 0) return undefined;
   const recorded = indexInputRecord(index.body)?.configuration;

@@ -41,7 +41,9 @@ export function imageIndexBytes(manifests: readonly Descriptor[], annotations: R
   }));
   const keys = Object.keys(annotations).sort();
   const sorted = Object.fromEntries(keys.map((k) => [k, annotations[k]]));
-  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: ordered, ...(keys.length ? { annotations: sorted } : {}) }));
+  return Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: ordered, ...(keys.length ? { annotations: sorted } : {}) }),
+  );
 }
 
 /** Reads `<build>-<arch>` and checks that it is a single-platform image of `platform`; returns its descriptor. */

@@ -48,7 +48,10 @@ export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 's
   const configPath = DEVCONTAINER_JSON_PATHS.find((p) => byPath.has(p));
   if (!configPath) {
     throw new InvalidConfigurationError([
-      { file: DEVCONTAINER_JSON_PATHS[0], message: `is missing: the zip must hold ${DEVCONTAINER_JSON_PATHS.join(' or ')} at its root (dcf push packs the folder that contains .devcontainer/)` },
+      {
+        file: DEVCONTAINER_JSON_PATHS[0],
+        message: `is missing: the zip must hold ${DEVCONTAINER_JSON_PATHS.join(' or ')} at its root (dcf push packs the folder that contains .devcontainer/)`,
+      },
     ]);
   }
   const decoder = new TextDecoder('utf-8');
@@ -71,7 +74,11 @@ export function readImageSource(zip: Uint8Array, limits: Omit<ReadZipOptions, 's
   }
   // More passes for the files it builds from: their paths are known only now, and a compose
   // service's Dockerfile only once the compose files are read.
-  const buildFiles = readConfigurationFiles(parsed.value, configPath, (wanted) => new Map([...readSelected(zip, limits, wanted)].map(([path, bytes]) => [path, decoder.decode(bytes)])));
+  const buildFiles = readConfigurationFiles(
+    parsed.value,
+    configPath,
+    (wanted) => new Map([...readSelected(zip, limits, wanted)].map(([path, bytes]) => [path, decoder.decode(bytes)])),
+  );
   return { configPath, ...(version !== undefined ? { version } : {}), hasTests: byPath.has(IMAGE_TEST_SCRIPT), config: parsed.value, configText, buildFiles };
 }
 
@@ -82,7 +89,15 @@ function readSelected(zip: Uint8Array, limits: Omit<ReadZipOptions, 'select'>, w
   } catch (cause) {
     if (!(cause instanceof UnsafeArchiveError)) throw cause;
     const problems = cause.problems.map((p) =>
-      p.file !== '.' ? p : { ...p, file: SOURCE_ZIP, message: !p.message.startsWith('not a readable zip') ? p.message : `is ${p.message}${p.message.includes('dcf pack') ? '' : ': upload it again with dcf push'}` },
+      p.file !== '.'
+        ? p
+        : {
+            ...p,
+            file: SOURCE_ZIP,
+            message: !p.message.startsWith('not a readable zip')
+              ? p.message
+              : `is ${p.message}${p.message.includes('dcf pack') ? '' : ': upload it again with dcf push'}`,
+          },
     );
     // The same error, renamed for the pipeline: keep what caused it, not a second copy of its problems.
     throw new UnsafeArchiveError(problems, { cause: cause.cause });

@@ -68,7 +68,9 @@ export async function promoteBuild(registry: Registry, staging: string, release:
   }
   const actualIndexDigest = sha256Digest(index.body);
   if (actualIndexDigest !== index.digest) {
-    throw new PromotionError(`${registry.host}/${staging}:${buildId}: the index's bytes hash to ${actualIndexDigest}, but the registry gives its digest as ${index.digest}; refused, nothing was promoted`);
+    throw new PromotionError(
+      `${registry.host}/${staging}:${buildId}: the index's bytes hash to ${actualIndexDigest}, but the registry gives its digest as ${index.digest}; refused, nothing was promoted`,
+    );
   }
   const parsed = parseManifest(index, `${staging}:${buildId}`);
   if (parsed.kind !== 'index') throw new PromotionError(`${registry.host}/${staging}:${buildId} is a single image manifest, not the image index of a build`);
@@ -76,7 +78,9 @@ export async function promoteBuild(registry: Registry, staging: string, release:
   const blobs: Record<BlobCopy, number> = { present: 0, mounted: 0, copied: 0 };
   if (promoted?.digest === index.digest) {
     // The index went over before its referrers: bring over what a run that stopped between them left behind.
-    const referrers = (await missingReferrers(registry, staging, release, index.digest)) ? await copyIndexReferrers(registry, staging, release, buildId, index.digest) : 0;
+    const referrers = (await missingReferrers(registry, staging, release, index.digest))
+      ? await copyIndexReferrers(registry, staging, release, buildId, index.digest)
+      : 0;
     return { digest: index.digest, alreadyPromoted: true, manifests: [], blobs, referrers };
   }
 
@@ -87,7 +91,8 @@ export async function promoteBuild(registry: Registry, staging: string, release:
     if (!stored) throw new PromotionError(`${registry.host}/${childWhere(staging, child)}, an image of the index ${buildId}, does not exist in staging`);
     checkManifestBytes(registry.host, staging, buildId, child, stored);
     const image = parseManifest(stored, childWhere(staging, child));
-    if (image.kind !== 'image') throw new PromotionError(`${registry.host}/${childWhere(staging, child)} is an index inside the index ${buildId}: a build's index holds images only`);
+    if (image.kind !== 'image')
+      throw new PromotionError(`${registry.host}/${childWhere(staging, child)} is an index inside the index ${buildId}: a build's index holds images only`);
     images.push({ child, stored, blobs: [image.manifest.config, ...image.manifest.layers] });
   }
   // Every blob, before any manifest refers to it in the release repository.
@@ -96,7 +101,10 @@ export async function promoteBuild(registry: Registry, staging: string, release:
       try {
         blobs[await copyBlob(staging, release, blob.digest, blob.size)]++;
       } catch (cause) {
-        throw new PromotionError(`cannot bring ${blob.digest} of ${childWhere(staging, child)} into ${release}: ${(cause as Error).message}; no tag of ${release} was moved`, { cause });
+        throw new PromotionError(
+          `cannot bring ${blob.digest} of ${childWhere(staging, child)} into ${release}: ${(cause as Error).message}; no tag of ${release} was moved`,
+          { cause },
+        );
       }
     }
   }
@@ -113,7 +121,8 @@ export async function promoteBuild(registry: Registry, staging: string, release:
     }
   }
   const digest = await registry.putManifest(release, buildId, index.mediaType, index.body);
-  if (digest !== index.digest) throw new PromotionError(`${registry.host}/${release}:${buildId} was stored as ${digest}, not as the staging index ${index.digest}`);
+  if (digest !== index.digest)
+    throw new PromotionError(`${registry.host}/${release}:${buildId} was stored as ${digest}, not as the staging index ${index.digest}`);
   referrers += await copyIndexReferrers(registry, staging, release, buildId, index.digest);
   return { digest, alreadyPromoted: false, manifests, blobs, referrers };
 }
@@ -123,7 +132,10 @@ async function copyIndexReferrers(registry: Registry, staging: string, release: 
   try {
     return await copyReferrers(registry, staging, release, digest);
   } catch (cause) {
-    throw new PromotionError(`cannot bring the artifacts (configuration) of the index ${buildId} (${digest}) into ${release}: ${(cause as Error).message}; promote again to complete it`, { cause });
+    throw new PromotionError(
+      `cannot bring the artifacts (configuration) of the index ${buildId} (${digest}) into ${release}: ${(cause as Error).message}; promote again to complete it`,
+      { cause },
+    );
   }
 }
 

@@ -199,8 +199,6 @@ export class ReleaseIncompleteError extends ReleaseError {
   }
 }
 
-
-
 /**
  * Works out a release without writing anything: resolves the `<buildId>` index,
  * computes the tags from the rules and the versions already released, and reads
@@ -223,7 +221,9 @@ export async function planRelease(registry: Registry, repository: string, option
   const staged = options.staging ? await registry.getManifest(options.staging, buildId) : undefined;
   const index = staged ?? (await registry.getManifest(repository, buildId));
   if (!index) {
-    const where = options.staging ? `neither ${registry.host}/${options.staging}:${buildId} (staging) nor ${repository}:${buildId} exists` : `${registry.host}/${repository}:${buildId} does not exist`;
+    const where = options.staging
+      ? `neither ${registry.host}/${options.staging}:${buildId} (staging) nor ${repository}:${buildId} exists`
+      : `${registry.host}/${repository}:${buildId} does not exist`;
     throw new ReleaseError(`${where}: assemble the image index of build ${buildId} before releasing it`);
   }
   const known = registry.tagDigests ? await registry.tagDigests(repository) : undefined;
@@ -283,7 +283,9 @@ function untaggedError(options: ReleaseOptions, plan: ReleasePlan): ReleaseRules
         : names.length === 0
           ? ': add a release tag rule in the catalogue'
           : ': a newer version is released, so neither latest nor the date tag moves back; add the semver rule in the catalogue to tag back-ports';
-  return new ReleaseRulesError(`the release tag rules (${names.join(', ') || 'none'}) give build ${options.buildId} no tag${why}; nothing was promoted and no tag moved`);
+  return new ReleaseRulesError(
+    `the release tag rules (${names.join(', ') || 'none'}) give build ${options.buildId} no tag${why}; nothing was promoted and no tag moved`,
+  );
 }
 
 /** True when the build is a refresh of the released one: both record the same configuration. */

@@ -165,7 +165,6 @@ interface PlanCache {
 
 const newCache = (): PlanCache => ({ manifests: new Map(), created: new Map(), released: new Map() });
 
-
 /** A tag whose digest does not change once written: `X.Y.Z` (never moves) and build tags (content of one build). */
 function isStableTag(tag: string): boolean {
   return isSemver(tag) || buildIdOfTag(tag) !== undefined;
@@ -236,7 +235,11 @@ interface Decision {
 function decideRelease(tags: ReadonlyMap<string, string>, options: ReleaseRetentionOptions): Decision {
   const keepDates = options.keepDateTags ?? DEFAULT_KEEP_DATE_TAGS;
   const classes = classifyReleaseTags(tags.keys());
-  const dates = [...classes].filter(([, c]) => c === 'date').map(([t]) => t).sort().reverse();
+  const dates = [...classes]
+    .filter(([, c]) => c === 'date')
+    .map(([t]) => t)
+    .sort()
+    .reverse();
   const keptDates = new Set(dates.slice(0, keepDates));
   const keptTag = (t: string) => {
     const c = classes.get(t);
@@ -264,7 +267,13 @@ function decideRelease(tags: ReadonlyMap<string, string>, options: ReleaseRetent
   return { kept, unkept };
 }
 
-async function decideStaging(registry: Registry, repository: string, tags: ReadonlyMap<string, string>, options: StagingRetentionOptions, cache: PlanCache): Promise<Decision> {
+async function decideStaging(
+  registry: Registry,
+  repository: string,
+  tags: ReadonlyMap<string, string>,
+  options: StagingRetentionOptions,
+  cache: PlanCache,
+): Promise<Decision> {
   const maxAgeDays = options.maxAgeDays ?? DEFAULT_STAGING_MAX_AGE_DAYS;
   const builds = new Map<string, string[]>();
   for (const tag of tags.keys()) {
@@ -313,11 +322,20 @@ async function decideStaging(registry: Registry, repository: string, tags: Reado
  * the digest of the staging `<build>`, or, when staging has no `<build>` index any more
  * (a run that stopped midway), the release index references every staged per-arch image.
  */
-async function isReleasedBuild(registry: Registry, releaseRepository: string, build: string, tags: ReadonlyMap<string, string>, cache: PlanCache): Promise<boolean> {
+async function isReleasedBuild(
+  registry: Registry,
+  releaseRepository: string,
+  build: string,
+  tags: ReadonlyMap<string, string>,
+  cache: PlanCache,
+): Promise<boolean> {
   if (!cache.released.has(build)) {
     const stored = await registry.getManifest(releaseRepository, build);
     const parsed = stored ? tryParse(stored, `${releaseRepository}:${build}`) : null;
-    cache.released.set(build, stored ? { digest: stored.digest, children: new Set(parsed?.kind === 'index' ? parsed.index.manifests.map((m) => m.digest) : []) } : null);
+    cache.released.set(
+      build,
+      stored ? { digest: stored.digest, children: new Set(parsed?.kind === 'index' ? parsed.index.manifests.map((m) => m.digest) : []) } : null,
+    );
   }
   const released = cache.released.get(build);
   if (!released) return false;
@@ -328,7 +346,13 @@ async function isReleasedBuild(registry: Registry, releaseRepository: string, bu
 }
 
 /** The `created` time of a build's image config: from `<build>-<arch>`, else from the index's first image. */
-async function createdOf(registry: Registry, repository: string, build: string, tags: ReadonlyMap<string, string>, cache: PlanCache): Promise<Date | undefined> {
+async function createdOf(
+  registry: Registry,
+  repository: string,
+  build: string,
+  tags: ReadonlyMap<string, string>,
+  cache: PlanCache,
+): Promise<Date | undefined> {
   const candidates = BUILD_ARCHES.map((a) => tags.get(archTag(build, a))).filter((d): d is string => d !== undefined);
   const index = tags.get(build);
   if (index) {
@@ -357,7 +381,13 @@ async function createdOf(registry: Registry, repository: string, build: string, 
 }
 
 /** The plan for a tag listing: the rules, then every manifest a kept index references (transitively) is kept too. */
-async function planFor(registry: Registry, repository: string, options: RetentionOptions, tags: ReadonlyMap<string, string>, cache: PlanCache): Promise<RetentionPlan> {
+async function planFor(
+  registry: Registry,
+  repository: string,
+  options: RetentionOptions,
+  tags: ReadonlyMap<string, string>,
+  cache: PlanCache,
+): Promise<RetentionPlan> {
   const decision = options.kind === 'release' ? decideRelease(tags, options) : await decideStaging(registry, repository, tags, options, cache);
   const tagsOf = byDigest(tags);
   await mapLimit([...tagsOf.keys()], CONCURRENCY, (d) => manifestOf(registry, repository, d, cache));
@@ -386,7 +416,10 @@ async function planFor(registry: Registry, repository: string, options: Retentio
     if (keptSubjects.length) kept.set(digest, `artifacts (SBOM, configuration) of kept image ${keptSubjects.map(short).join(', ')}`);
     else {
       kept.delete(digest);
-      decision.unkept.set(digest, `artifacts (SBOM, configuration) of ${(subjects as string[]).map(short).join(', ')}, which ${subjects.length > 1 ? 'are' : 'is'} not kept`);
+      decision.unkept.set(
+        digest,
+        `artifacts (SBOM, configuration) of ${(subjects as string[]).map(short).join(', ')}, which ${subjects.length > 1 ? 'are' : 'is'} not kept`,
+      );
     }
   }
   const keep: RetentionEntry[] = [];
@@ -473,7 +506,12 @@ function batchesOf(entries: readonly RetentionEntry[], size: number): RetentionE
  * deadline it stops before it, and says what is left.
  * @throws RetentionIncompleteError when a delete fails, naming what was deleted and what was not
  */
-export async function applyRetention(registry: Registry, repository: string, planOrOptions: RetentionPlan | RetentionOptions, pace: RetentionApplyOptions = {}): Promise<RetentionResult> {
+export async function applyRetention(
+  registry: Registry,
+  repository: string,
+  planOrOptions: RetentionPlan | RetentionOptions,
+  pace: RetentionApplyOptions = {},
+): Promise<RetentionResult> {
   const given = isPlan(planOrOptions) ? planOrOptions : undefined;
   const options = given ? given.options : (planOrOptions as RetentionOptions);
   checkOptions(options);
@@ -527,7 +565,10 @@ export async function applyRetention(registry: Registry, repository: string, pla
       if (deleteMany && go.length > 1) {
         let failures: ReadonlyMap<string, string>;
         try {
-          failures = await deleteMany(repository, go.map((e) => e.digest));
+          failures = await deleteMany(
+            repository,
+            go.map((e) => e.digest),
+          );
         } catch (cause) {
           return { at: 0, cause, go };
         }

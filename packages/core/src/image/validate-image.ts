@@ -100,10 +100,19 @@ export function checkImageFiles(files: FileSet): ImageFilesCheck {
 }
 
 /** The checks of the configuration's own shape, and the parsed devcontainer.json when it parses. */
-function imageFileProblems(files: FileSet): { problems: ConfigProblem[]; warnings: ConfigProblem[]; config?: { config: Record<string, unknown>; configPath: string; text: string } } {
+function imageFileProblems(files: FileSet): {
+  problems: ConfigProblem[];
+  warnings: ConfigProblem[];
+  config?: { config: Record<string, unknown>; configPath: string; text: string };
+} {
   const fail = (problems: ConfigProblem[]) => ({ problems, warnings: [] });
   if (files.size === 0) {
-    return fail([{ file: DEVCONTAINER_JSON_PATHS[0], message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)` }]);
+    return fail([
+      {
+        file: DEVCONTAINER_JSON_PATHS[0],
+        message: `the configuration is empty: add ${DEVCONTAINER_JSON_PATHS[0]} (dcf init image <dir> writes a starting point)`,
+      },
+    ]);
   }
   const configPath = DEVCONTAINER_JSON_PATHS.find((p) => files.has(p));
   if (!configPath) return fail([missingConfigProblem(files)]);
@@ -176,7 +185,13 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
       const portable = portableReference('the image', image);
       if (portable.problem) problems.push(at(['image'], portable.problem));
       // Other substitutions (`${localWorkspaceFolderBasename}`, …) are the devcontainer CLI's to resolve.
-      else if (!portable.text.includes('${') && !IMAGE_REFERENCE.test(portable.text)) problems.push(at(['image'], `"${image}" is not a valid image reference: use [registry/]name[:tag][@sha256:digest] with a lowercase name, e.g. "mcr.microsoft.com/devcontainers/base:bookworm"`));
+      else if (!portable.text.includes('${') && !IMAGE_REFERENCE.test(portable.text))
+        problems.push(
+          at(
+            ['image'],
+            `"${image}" is not a valid image reference: use [registry/]name[:tag][@sha256:digest] with a lowercase name, e.g. "mcr.microsoft.com/devcontainers/base:bookworm"`,
+          ),
+        );
     }
   }
 
@@ -185,7 +200,12 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
   if (build !== undefined && !isObject(build)) {
     problems.push(at(['build'], '"build" must be an object such as { "dockerfile": "Dockerfile" }'));
   }
-  const dockerfileKey: JSONPath | undefined = isObject(build) && 'dockerfile' in build ? ['build', 'dockerfile'] : legacyDockerfile !== undefined ? ['dockerFile' in config ? 'dockerFile' : 'dockerfile'] : undefined;
+  const dockerfileKey: JSONPath | undefined =
+    isObject(build) && 'dockerfile' in build
+      ? ['build', 'dockerfile']
+      : legacyDockerfile !== undefined
+        ? ['dockerFile' in config ? 'dockerFile' : 'dockerfile']
+        : undefined;
   if (dockerfileKey) {
     sources.push('build.dockerfile');
     const dockerfile = isObject(build) && 'dockerfile' in build ? build.dockerfile : legacyDockerfile;
@@ -194,9 +214,16 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
     } else {
       const resolved = resolveInside(configDir, dockerfile);
       if (resolved === undefined) {
-        problems.push(at(dockerfileKey, `"${dockerfile}" points outside the configuration folder: only this folder is uploaded, so move the Dockerfile inside it`));
+        problems.push(
+          at(dockerfileKey, `"${dockerfile}" points outside the configuration folder: only this folder is uploaded, so move the Dockerfile inside it`),
+        );
       } else if (!files.has(resolved)) {
-        problems.push(at(dockerfileKey, `the Dockerfile "${dockerfile}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
+        problems.push(
+          at(
+            dockerfileKey,
+            `the Dockerfile "${dockerfile}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`,
+          ),
+        );
       }
     }
     const context = isObject(build) && 'context' in build ? build.context : config.context;
@@ -207,7 +234,12 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
       } else {
         const resolved = resolveInside(configDir, context);
         if (resolved === undefined) {
-          problems.push(at(contextKey, `the build context "${context}" points outside the configuration folder: only this folder is uploaded, so use a context inside it (".." from .devcontainer is the root)`));
+          problems.push(
+            at(
+              contextKey,
+              `the build context "${context}" points outside the configuration folder: only this folder is uploaded, so use a context inside it (".." from .devcontainer is the root)`,
+            ),
+          );
         } else if (!folderExists(files, resolved)) {
           problems.push(at(contextKey, `the build context "${context}" (${resolved}) holds no files: fix the path, which is relative to devcontainer.json`));
         }
@@ -228,8 +260,12 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
       list.forEach((file: string, i: number) => {
         const key: JSONPath = typeof compose === 'string' ? ['dockerComposeFile'] : ['dockerComposeFile', i];
         const resolved = resolveInside(configDir, file);
-        if (resolved === undefined) problems.push(at(key, `"${file}" points outside the configuration folder: only this folder is uploaded, so move the compose file inside it`));
-        else if (!files.has(resolved)) problems.push(at(key, `the compose file "${file}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`));
+        if (resolved === undefined)
+          problems.push(at(key, `"${file}" points outside the configuration folder: only this folder is uploaded, so move the compose file inside it`));
+        else if (!files.has(resolved))
+          problems.push(
+            at(key, `the compose file "${file}" does not exist (looked for ${resolved}): add it or fix the path, which is relative to devcontainer.json`),
+          );
       });
     }
     if (typeof config.service !== 'string' || config.service === '') {
@@ -238,7 +274,12 @@ function checkSource(config: Record<string, unknown>, configDir: string, files: 
   }
 
   if (sources.length === 0) {
-    problems.push(at([], 'no image source: set "image" (e.g. "mcr.microsoft.com/devcontainers/base:bookworm"), "build": { "dockerfile": "Dockerfile" } or "dockerComposeFile"'));
+    problems.push(
+      at(
+        [],
+        'no image source: set "image" (e.g. "mcr.microsoft.com/devcontainers/base:bookworm"), "build": { "dockerfile": "Dockerfile" } or "dockerComposeFile"',
+      ),
+    );
   } else if (sources.length > 1) {
     problems.push(at([sources[1] === 'build.dockerfile' ? 'build' : sources[1]], `more than one image source (${sources.join(', ')}): keep only one`));
   }
@@ -248,7 +289,9 @@ function checkFeatures(config: Record<string, unknown>, configDir: string, files
   if (!('features' in config)) return;
   const features = config.features;
   if (!isObject(features)) {
-    problems.push(at(['features'], '"features" must be an object that maps feature references to their options, e.g. { "ghcr.io/devcontainers/features/node:1": {} }'));
+    problems.push(
+      at(['features'], '"features" must be an object that maps feature references to their options, e.g. { "ghcr.io/devcontainers/features/node:1": {} }'),
+    );
     return;
   }
   for (const [ref, options] of Object.entries(features)) {
@@ -268,7 +311,13 @@ function checkFeatures(config: Record<string, unknown>, configDir: string, files
  * configuration (`checkFeatureOptions`): what the devcontainer CLI fails on is a problem,
  * what it tolerates a warning. OCI features' definitions are not in the folder.
  */
-function checkLocalFeatureOptions(ref: string, options: unknown, configDir: string, files: FileSet, report: (severity: 'error' | 'warning', message: string) => void): void {
+function checkLocalFeatureOptions(
+  ref: string,
+  options: unknown,
+  configDir: string,
+  files: FileSet,
+  report: (severity: 'error' | 'warning', message: string) => void,
+): void {
   if (!ref.startsWith('./') && !ref.startsWith('../')) return;
   const folder = resolveInside(configDir, ref);
   const bytes = folder === undefined ? undefined : files.get(`${folder}/devcontainer-feature.json`);
@@ -282,7 +331,8 @@ function featureReferenceProblem(ref: string, configDir: string, files: FileSet)
   if (ref.startsWith('./') || ref.startsWith('../')) {
     const folder = resolveInside(configDir, ref);
     if (folder === undefined) return `the local feature "${ref}" points outside the configuration folder: move it inside .devcontainer/`;
-    if (!files.has(`${folder}/devcontainer-feature.json`)) return `the local feature "${ref}" has no ${folder}/devcontainer-feature.json: add it or fix the path, which is relative to devcontainer.json`;
+    if (!files.has(`${folder}/devcontainer-feature.json`))
+      return `the local feature "${ref}" has no ${folder}/devcontainer-feature.json: add it or fix the path, which is relative to devcontainer.json`;
     return undefined;
   }
   const portable = portableReference('the feature', ref);
@@ -334,13 +384,21 @@ function checkFactoryCustomization(config: Record<string, unknown>, at: At, prob
       : version.startsWith('v')
         ? `: drop the "v" ("${version.slice(1)}")`
         : '';
-    problems.push(at([...path, 'version'], `"${version}" is not a semantic version: use MAJOR.MINOR.PATCH such as "1.2.3" (optionally with a pre-release, "1.2.3-rc.1")${hint}`));
+    problems.push(
+      at(
+        [...path, 'version'],
+        `"${version}" is not a semantic version: use MAJOR.MINOR.PATCH such as "1.2.3" (optionally with a pre-release, "1.2.3-rc.1")${hint}`,
+      ),
+    );
   }
 }
 
 function checkTestProject(files: FileSet, problems: ConfigProblem[]): void {
   const folder = IMAGE_TEST_SCRIPT.slice(0, IMAGE_TEST_SCRIPT.indexOf('/'));
   if (!files.has(IMAGE_TEST_SCRIPT) && folderExists(files, folder)) {
-    problems.push({ file: IMAGE_TEST_SCRIPT, message: `${folder}/ has no test.sh: add ${IMAGE_TEST_SCRIPT}, which the Test stage runs inside the image, or remove the folder` });
+    problems.push({
+      file: IMAGE_TEST_SCRIPT,
+      message: `${folder}/ has no test.sh: add ${IMAGE_TEST_SCRIPT}, which the Test stage runs inside the image, or remove the folder`,
+    });
   }
 }

@@ -18,7 +18,6 @@ export interface ImageReference {
   readonly digest?: string;
 }
 
-
 /** Parses an image (or feature) reference; undefined when it is not one. */
 export function parseImageReference(ref: string): ImageReference | undefined {
   if (ref.length > 1024 || /\s/.test(ref)) return undefined;

@@ -2,10 +2,7 @@ import type { Descriptor } from './descriptor';
 import { MEDIA_TYPES, RegistryError, StoredManifest } from './registry';
 
 /** Media types of image configs that a runnable image manifest points to. */
-export const IMAGE_CONFIG_MEDIA_TYPES: readonly string[] = [
-  'application/vnd.oci.image.config.v1+json',
-  'application/vnd.docker.container.image.v1+json',
-];
+export const IMAGE_CONFIG_MEDIA_TYPES: readonly string[] = ['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'];
 
 const IMAGE_MANIFEST_TYPES: readonly string[] = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest];
 const INDEX_TYPES: readonly string[] = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifestList];
@@ -70,5 +67,9 @@ export function parseManifest(stored: StoredManifest, where: string): ParsedMani
   if (typeof json.config !== 'object' || json.config === null || !Array.isArray(json.layers)) {
     throw new RegistryError(`${where}: '${mediaType}' is neither an image manifest (config + layers) nor an index (manifests)`);
   }
-  return { kind: 'image', mediaType: IMAGE_MANIFEST_TYPES.includes(mediaType) ? mediaType : MEDIA_TYPES.ociManifest, manifest: json as unknown as ImageManifest };
+  return {
+    kind: 'image',
+    mediaType: IMAGE_MANIFEST_TYPES.includes(mediaType) ? mediaType : MEDIA_TYPES.ociManifest,
+    manifest: json as unknown as ImageManifest,
+  };
 }

@@ -152,7 +152,11 @@ export class BlobMismatchError extends RegistryError {
   readonly actualDigest?: string;
   /** How many bytes the registry has (or sent). */
   readonly actualSize: number;
-  constructor(message: string, fields: { repository: string; digest: string; expectedSize: number; actualDigest?: string; actualSize: number }, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    fields: { repository: string; digest: string; expectedSize: number; actualDigest?: string; actualSize: number },
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.repository = fields.repository;
     this.digest = fields.digest;
@@ -348,7 +352,7 @@ export class OciRegistry implements Registry {
       throw new RegistryError(`registry host '${props.host}' is invalid: give host[:port] without a scheme or path, e.g. localhost:5000`);
     }
     this.host = props.host;
-    this.baseUrl = `${props.insecure ?? isLoopback(props.host) ? 'http' : 'https'}://${props.host}`;
+    this.baseUrl = `${(props.insecure ?? isLoopback(props.host)) ? 'http' : 'https'}://${props.host}`;
     try {
       this.origin = new URL(this.baseUrl).origin;
     } catch (cause) {
@@ -403,7 +407,9 @@ export class OciRegistry implements Registry {
     const digest = sha256Digest(body);
     const claimed = res.headers.get('docker-content-digest');
     if ((isDigest(reference) && reference !== digest) || (claimed && claimed !== digest)) {
-      throw new RegistryError(`${this.host}/${repository}:${reference}: the manifest bytes hash to ${digest}, but the registry calls them ${claimed ?? reference}`);
+      throw new RegistryError(
+        `${this.host}/${repository}:${reference}: the manifest bytes hash to ${digest}, but the registry calls them ${claimed ?? reference}`,
+      );
     }
     checkManifestShape(body, res.url);
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim() || MEDIA_TYPES.ociManifest;
@@ -418,7 +424,13 @@ export class OciRegistry implements Registry {
    */
   async referrers(repository: string, digest: string): Promise<Descriptor[] | undefined> {
     if (!isDigest(digest)) throw new RegistryError(`cannot list referrers of ${JSON.stringify(digest)}: not a digest`);
-    const res = await this.send(`/v2/${repository}/referrers/${digest}`, { headers: { Accept: MEDIA_TYPES.ociIndex }, repository, action: 'pull', idempotent: true, ...this.limits('manifest') });
+    const res = await this.send(`/v2/${repository}/referrers/${digest}`, {
+      headers: { Accept: MEDIA_TYPES.ociIndex },
+      repository,
+      action: 'pull',
+      idempotent: true,
+      ...this.limits('manifest'),
+    });
     if (res.status === 404) return undefined;
     this.expect(res, [200], `GET referrers of ${repository}@${digest}`);
     const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
@@ -453,7 +465,13 @@ export class OciRegistry implements Registry {
   }
 
   async getBlob(repository: string, digest: string): Promise<Buffer> {
-    const res = await this.send(`/v2/${repository}/blobs/${digest}`, { repository, action: 'pull', idempotent: true, crossOriginRedirects: true, ...this.limits('blob') });
+    const res = await this.send(`/v2/${repository}/blobs/${digest}`, {
+      repository,
+      action: 'pull',
+      idempotent: true,
+      crossOriginRedirects: true,
+      ...this.limits('blob'),
+    });
     if (res.status === 404) throw new RegistryHttpError(`blob ${digest} is not in ${this.host}/${repository}`, 404, 'BLOB_UNKNOWN');
     this.expect(res, [200], `GET blob ${repository}@${digest}`);
     const bytes = res.body;
@@ -467,8 +485,12 @@ export class OciRegistry implements Registry {
     const tags: string[] = [];
     const first = new URL(`/v2/${repository}/tags/list?n=${this.tagsPageSize}`, this.baseUrl);
     const pages = new PageLimit(this.maxTagPages, {
-      repeated: (href, read) => new RegistryPaginationError(`the tags of ${this.host}/${repository} do not end: the Link header of page ${read} points back to ${href}, a page already read`),
-      tooMany: (href, max) => new RegistryPaginationError(`the tags of ${this.host}/${repository} run past ${max} pages (maxTagPages); the next page would be ${href}`),
+      repeated: (href, read) =>
+        new RegistryPaginationError(
+          `the tags of ${this.host}/${repository} do not end: the Link header of page ${read} points back to ${href}, a page already read`,
+        ),
+      tooMany: (href, max) =>
+        new RegistryPaginationError(`the tags of ${this.host}/${repository} run past ${max} pages (maxTagPages); the next page would be ${href}`),
     });
     let next: URL | undefined = first;
     while (next) {
@@ -509,7 +531,13 @@ export class OciRegistry implements Registry {
     await withRetry(
       async () => {
         if (await this.hasBlob(repository, digest)) return;
-        const start = await this.send(`/v2/${repository}/blobs/uploads/`, { method: 'POST', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
+        const start = await this.send(`/v2/${repository}/blobs/uploads/`, {
+          method: 'POST',
+          repository,
+          action: 'pull,push',
+          idempotent: true,
+          ...this.limits('json'),
+        });
         this.expect(start, [202], `start blob upload to ${repository}`);
         const url = this.uploadLocation(start, repository);
         url.searchParams.set('digest', digest);
@@ -672,7 +700,13 @@ export class OciRegistry implements Registry {
    */
   async deleteManifest(repository: string, digest: string): Promise<void> {
     if (!isDigest(digest)) throw new RegistryError(`cannot delete ${repository}:${digest}: deletes go by digest (sha256:…), never by tag`);
-    const res = await this.send(`/v2/${repository}/manifests/${digest}`, { method: 'DELETE', repository, action: 'pull,push', idempotent: true, ...this.limits('json') });
+    const res = await this.send(`/v2/${repository}/manifests/${digest}`, {
+      method: 'DELETE',
+      repository,
+      action: 'pull,push',
+      idempotent: true,
+      ...this.limits('json'),
+    });
     if (res.status === 404) return;
     if (res.status === 405) {
       const { code } = registryErrorCode(res.body);
@@ -700,7 +734,9 @@ export class OciRegistry implements Registry {
     try {
       next = new URL(link, current);
     } catch (cause) {
-      throw new RegistryResponseError(`the tags/list Link header of ${current} is not a URL: ${JSON.stringify(link.slice(0, EXCERPT_CHARS))}`, current, { cause });
+      throw new RegistryResponseError(`the tags/list Link header of ${current} is not a URL: ${JSON.stringify(link.slice(0, EXCERPT_CHARS))}`, current, {
+        cause,
+      });
     }
     if (next.origin !== this.origin || next.pathname !== first.pathname) {
       throw new RegistryOriginError(
@@ -745,7 +781,11 @@ export class OciRegistry implements Registry {
         }
         if (res.status === 429 || res.status >= 500) {
           const { code, message } = registryErrorCode(res.body);
-          throw new RegistryHttpError(`${options.method ?? 'GET'} ${url} failed: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`, res.status, code);
+          throw new RegistryHttpError(
+            `${options.method ?? 'GET'} ${url} failed: HTTP ${res.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`,
+            res.status,
+            code,
+          );
         }
         return res;
       },
@@ -783,8 +823,11 @@ export class OciRegistry implements Registry {
           current = this.redirectTarget(current, location, hop, options);
           continue;
         }
-        const body = await readBody(res, res.ok ? options.maxBytes : ERROR_BODY_BYTES, res.ok ? 'throw' : 'truncate', (size) =>
-          new RegistryResponseError(`the answer to ${method} ${current.href} ${size}: more than the ${options.maxBytes} bytes allowed`, current.href),
+        const body = await readBody(
+          res,
+          res.ok ? options.maxBytes : ERROR_BODY_BYTES,
+          res.ok ? 'throw' : 'truncate',
+          (size) => new RegistryResponseError(`the answer to ${method} ${current.href} ${size}: more than the ${options.maxBytes} bytes allowed`, current.href),
         );
         return { status: res.status, headers: res.headers, body, url: current.href };
       }
@@ -813,14 +856,19 @@ export class OciRegistry implements Registry {
     try {
       next = new URL(location, current);
     } catch (cause) {
-      throw new RegistryResponseError(`${current.href} redirects to ${JSON.stringify(location.slice(0, EXCERPT_CHARS))}, which is not a URL`, current.href, { cause });
+      throw new RegistryResponseError(`${current.href} redirects to ${JSON.stringify(location.slice(0, EXCERPT_CHARS))}, which is not a URL`, current.href, {
+        cause,
+      });
     }
     if (hop >= MAX_REDIRECTS) throw new RegistryResponseError(`${this.host} redirected ${current.pathname} more than ${MAX_REDIRECTS} times`, current.href);
     if (next.protocol !== 'https:' && !(next.protocol === 'http:' && current.protocol === 'http:')) {
       throw new RegistryOriginError(`${current.href} redirects to ${next.origin}: a redirect may not leave HTTPS`, next.href);
     }
     if (next.origin !== this.origin && !options.crossOriginRedirects) {
-      throw new RegistryOriginError(`${current.href} redirects to ${next.origin}${next.pathname}, another origin than the registry ${this.origin}; refusing to follow it`, next.href);
+      throw new RegistryOriginError(
+        `${current.href} redirects to ${next.origin}${next.pathname}, another origin than the registry ${this.origin}; refusing to follow it`,
+        next.href,
+      );
     }
     return next;
   }
@@ -835,7 +883,10 @@ export class OciRegistry implements Registry {
     if (!challenge) return false;
     if (challenge.scheme === 'basic') {
       if (this.basic || this.username === undefined) {
-        throw new RegistryHttpError(`${this.host} asks for a username and password: ${this.basic ? 'the ones given were refused' : 'pass username and password'}`, 401);
+        throw new RegistryHttpError(
+          `${this.host} asks for a username and password: ${this.basic ? 'the ones given were refused' : 'pass username and password'}`,
+          401,
+        );
       }
       this.basic = true;
       return true;
@@ -848,7 +899,11 @@ export class OciRegistry implements Registry {
       try {
         tokenUrl = new URL(realm);
       } catch (cause) {
-        throw new RegistryResponseError(`${this.host} sent a Bearer challenge whose realm is not a URL: ${JSON.stringify(realm.slice(0, EXCERPT_CHARS))}`, res.url, { cause });
+        throw new RegistryResponseError(
+          `${this.host} sent a Bearer challenge whose realm is not a URL: ${JSON.stringify(realm.slice(0, EXCERPT_CHARS))}`,
+          res.url,
+          { cause },
+        );
       }
       const problem = tokenRealmProblem(new URL(this.baseUrl), tokenUrl);
       if (problem) throw new RegistryOriginError(`${this.host} asks for a token from ${realm}: refused, ${problem}`, tokenUrl.href);
@@ -871,8 +926,15 @@ export class OciRegistry implements Registry {
     try {
       const res = await this.fetchFn(tokenUrl.toString(), { headers, redirect: 'manual', signal: controller.signal });
       status = res.status;
-      body = await readBody(res, res.ok ? this.maxJsonBytes : ERROR_BODY_BYTES, res.ok ? 'throw' : 'truncate', (size) =>
-        new RegistryResponseError(`the answer of the token service ${realm} ${size}: more than the ${this.maxJsonBytes} bytes allowed (maxJsonBytes)`, tokenUrl.href),
+      body = await readBody(
+        res,
+        res.ok ? this.maxJsonBytes : ERROR_BODY_BYTES,
+        res.ok ? 'throw' : 'truncate',
+        (size) =>
+          new RegistryResponseError(
+            `the answer of the token service ${realm} ${size}: more than the ${this.maxJsonBytes} bytes allowed (maxJsonBytes)`,
+            tokenUrl.href,
+          ),
       );
     } catch (cause) {
       if (controller.signal.aborted) {
@@ -894,7 +956,10 @@ export class OciRegistry implements Registry {
     const json = parseJson(body, `the token answer of ${this.host}`, realm);
     const token = isObject(json) ? (json.token ?? json.access_token) : undefined;
     if (typeof token !== 'string' || !/^[\x21-\x7e]+$/.test(token)) {
-      throw new RegistryResponseError(`the token service ${realm} of ${this.host} answered without a token (a string in 'token' or 'access_token'); it sent ${excerpt(body)}`, realm);
+      throw new RegistryResponseError(
+        `the token service ${realm} of ${this.host} answered without a token (a string in 'token' or 'access_token'); it sent ${excerpt(body)}`,
+        realm,
+      );
     }
     return token;
   }

@@ -61,7 +61,10 @@ async function fallbackReferrers(registry: Registry, repository: string, subject
   const index = await registry.getManifest(repository, referrersTag(subject));
   if (!index) return [];
   const parsed = parseManifest(index, `${repository}:${referrersTag(subject)}`);
-  if (parsed.kind !== 'index') throw new ReferrerError(`${registry.host}/${repository}:${referrersTag(subject)} is not an index: the referrers fallback tag of ${subject} holds something else`);
+  if (parsed.kind !== 'index')
+    throw new ReferrerError(
+      `${registry.host}/${repository}:${referrersTag(subject)} is not an index: the referrers fallback tag of ${subject} holds something else`,
+    );
   return parsed.index.manifests as Referrer[];
 }
 
@@ -71,7 +74,9 @@ async function writeReferrersIndex(registry: Registry, repository: string, subje
   const kept = (await fallbackReferrers(registry, repository, subject)).filter((r) => !digests.has(r.digest));
   const manifests = [...kept, ...add];
   if (manifests.length > MAX_REFERRERS) {
-    throw new ReferrerError(`${registry.host}/${repository}@${subject} would have ${manifests.length} referrers, over the limit of ${MAX_REFERRERS}: delete old artifacts of the image`);
+    throw new ReferrerError(
+      `${registry.host}/${repository}@${subject} would have ${manifests.length} referrers, over the limit of ${MAX_REFERRERS}: delete old artifacts of the image`,
+    );
   }
   const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests }));
   await registry.putManifest(repository, referrersTag(subject), MEDIA_TYPES.ociIndex, body);
@@ -106,7 +111,13 @@ export async function attachArtifact(registry: ReferrerRegistry, repository: str
   };
   const body = Buffer.from(JSON.stringify(manifest));
   const digest = await registry.putManifest(repository, undefined, MEDIA_TYPES.ociManifest, body);
-  const referrer: Referrer = { mediaType: MEDIA_TYPES.ociManifest, digest, size: body.length, artifactType: content.artifactType, ...(manifest.annotations && { annotations }) };
+  const referrer: Referrer = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest,
+    size: body.length,
+    artifactType: content.artifactType,
+    ...(manifest.annotations && { annotations }),
+  };
   await writeReferrersIndex(registry, repository, subject.digest, [referrer]);
   return referrer;
 }
@@ -115,11 +126,17 @@ export async function attachArtifact(registry: ReferrerRegistry, repository: str
  * The bytes of a referrer's one layer (an SBOM's JSON, a configuration zip), read back and checked.
  * @param maxBytes the largest layer read; a larger one is refused before it is downloaded
  */
-export async function readArtifact(registry: Registry, repository: string, referrer: Descriptor, maxBytes = MAX_ARTIFACT_BYTES): Promise<{ bytes: Buffer; mediaType: string }> {
+export async function readArtifact(
+  registry: Registry,
+  repository: string,
+  referrer: Descriptor,
+  maxBytes = MAX_ARTIFACT_BYTES,
+): Promise<{ bytes: Buffer; mediaType: string }> {
   const stored = await registry.getManifest(repository, referrer.digest);
   if (!stored) throw new ReferrerError(`${registry.host}/${repository}@${referrer.digest} is listed as a referrer but does not exist`);
   const parsed = parseManifest(stored, `${repository}@${referrer.digest}`);
-  if (parsed.kind !== 'image' || parsed.manifest.layers.length !== 1) throw new ReferrerError(`${registry.host}/${repository}@${referrer.digest} is not an artifact manifest with one layer`);
+  if (parsed.kind !== 'image' || parsed.manifest.layers.length !== 1)
+    throw new ReferrerError(`${registry.host}/${repository}@${referrer.digest} is not an artifact manifest with one layer`);
   const layer = parsed.manifest.layers[0];
   if (layer.size > maxBytes) throw new ReferrerError(`the artifact ${referrer.digest} is ${layer.size} bytes, over the limit of ${maxBytes}`);
   const bytes = await registry.getBlob(repository, layer.digest);

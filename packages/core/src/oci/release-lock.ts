@@ -52,7 +52,6 @@ export const RELEASE_LOCK_TABLE_KEYS = {
   timeToLive: 'ttl',
 } as const;
 
-
 /** Runs `work` holding the lock of `host/repository`, and gives the lock up afterwards, also when `work` throws. */
 export async function withRepositoryLock<T>(lock: ReleaseLock, host: string, repository: string, work: () => Promise<T>): Promise<T> {
   const held = await lock.acquire(host, repository);

@@ -78,7 +78,9 @@ function runIn(scratch: string, cli: DevcontainerCli, args: readonly string[], o
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (cause) => reject(new DevcontainerCliError(`cannot run '${shown}': ${cause.message} (is @devcontainers/cli installed?)`, null, '', { cause })));
+    child.on('error', (cause) =>
+      reject(new DevcontainerCliError(`cannot run '${shown}': ${cause.message} (is @devcontainers/cli installed?)`, null, '', { cause })),
+    );
     child.on('close', (code) => {
       if (code === 0) return resolve(stdout);
       const output = `${stderr}\n${stdout}`.trim().split('\n').slice(-30).join('\n');

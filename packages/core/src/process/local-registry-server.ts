@@ -140,7 +140,14 @@ interface StartAttempt {
   readonly signal?: AbortSignal;
 }
 
-async function startOnce({ binary, dir, storage, timeoutMs, detached, signal }: StartAttempt): Promise<{ child: ChildProcess; port: number } | { error: string }> {
+async function startOnce({
+  binary,
+  dir,
+  storage,
+  timeoutMs,
+  detached,
+  signal,
+}: StartAttempt): Promise<{ child: ChildProcess; port: number } | { error: string }> {
   const port = await freePort();
   const configPath = join(dir, `config-${port}.yml`);
   await writeFile(configPath, registryConfig(storage, port));
@@ -183,7 +190,14 @@ export async function startLocalRegistryServer(props: LocalRegistryServerProps =
   const errors: string[] = [];
   // A free port can be taken between choosing and binding it: try a few.
   for (let attempt = 0; attempt < 3 && !props.signal?.aborted; attempt++) {
-    const started = await startOnce({ binary, dir, storage: storageDir, timeoutMs: props.startTimeoutMs ?? 15_000, detached: props.detached === true, signal: props.signal });
+    const started = await startOnce({
+      binary,
+      dir,
+      storage: storageDir,
+      timeoutMs: props.startTimeoutMs ?? 15_000,
+      detached: props.detached === true,
+      signal: props.signal,
+    });
     if ('error' in started) {
       errors.push(started.error);
       continue;

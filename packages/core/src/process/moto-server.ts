@@ -28,7 +28,9 @@ export const MOTO_START_TIMEOUT_MS = 30_000;
  */
 export async function startMotoServer(neededBy = 'these tests'): Promise<MotoServer> {
   if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status !== 0) {
-    throw new MotoServerError(`moto_server (moto 5, the AWS emulator ${neededBy} run on) is not on the PATH: install it with \`pipx install 'moto[server]'\` (or \`pip install 'moto[server]'\`), then run again`);
+    throw new MotoServerError(
+      `moto_server (moto 5, the AWS emulator ${neededBy} run on) is not on the PATH: install it with \`pipx install 'moto[server]'\` (or \`pip install 'moto[server]'\`), then run again`,
+    );
   }
   const port = await freePort();
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });

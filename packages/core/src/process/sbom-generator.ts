@@ -60,7 +60,20 @@ export interface SbomGenerator {
 
 /** Trivy's arguments: CycloneDX of the packages of `rootfs`, with no network and no vulnerability database. */
 export function trivyRootfsArguments(rootfs: string, output: string, cacheDir: string): string[] {
-  return ['rootfs', '--format', 'cyclonedx', '--offline-scan', '--skip-db-update', '--skip-java-db-update', '--quiet', '--cache-dir', cacheDir, '--output', output, rootfs];
+  return [
+    'rootfs',
+    '--format',
+    'cyclonedx',
+    '--offline-scan',
+    '--skip-db-update',
+    '--skip-java-db-update',
+    '--quiet',
+    '--cache-dir',
+    cacheDir,
+    '--output',
+    output,
+    rootfs,
+  ];
 }
 
 /** The generator that runs the Trivy binary at `binary` ({@link trivyRootfsArguments}), bounded by {@link SBOM_GENERATOR_TIMEOUT_MS}. */
@@ -69,11 +82,18 @@ export function trivyGenerator(binary: string, name: string): SbomGenerator {
     name,
     generate: (rootfs, output, cacheDir) =>
       new Promise<void>((resolve, reject) => {
-        execFile(binary, trivyRootfsArguments(rootfs, output, cacheDir), { timeout: SBOM_GENERATOR_TIMEOUT_MS, maxBuffer: GENERATOR_OUTPUT_BYTES }, (error, _stdout, stderr) => {
-          if (!error) return resolve();
-          const why = error.killed ? `did not finish within ${SBOM_GENERATOR_TIMEOUT_MS / 1000} s` : `failed: ${stderr.trim().split('\n').slice(-5).join('\n') || error.message}`;
-          reject(new SbomGeneratorError(`the SBOM generator ${name} ${why}`, { cause: error }));
-        });
+        execFile(
+          binary,
+          trivyRootfsArguments(rootfs, output, cacheDir),
+          { timeout: SBOM_GENERATOR_TIMEOUT_MS, maxBuffer: GENERATOR_OUTPUT_BYTES },
+          (error, _stdout, stderr) => {
+            if (!error) return resolve();
+            const why = error.killed
+              ? `did not finish within ${SBOM_GENERATOR_TIMEOUT_MS / 1000} s`
+              : `failed: ${stderr.trim().split('\n').slice(-5).join('\n') || error.message}`;
+            reject(new SbomGeneratorError(`the SBOM generator ${name} ${why}`, { cause: error }));
+          },
+        );
       }),
   };
 }

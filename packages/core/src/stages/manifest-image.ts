@@ -53,10 +53,18 @@ export async function manifestImage(registry: ReferrerRegistry, input: ManifestI
     );
   }
   if (input.configuration.length > MAX_SOURCE_ZIP_SIZE) {
-    throw new ManifestConfigurationError(`the configuration of build ${buildId} is ${formatSize(input.configuration.length)}, over the limit of ${formatSize(MAX_SOURCE_ZIP_SIZE)}; nothing was put`);
+    throw new ManifestConfigurationError(
+      `the configuration of build ${buildId} is ${formatSize(input.configuration.length)}, over the limit of ${formatSize(MAX_SOURCE_ZIP_SIZE)}; nothing was put`,
+    );
   }
   const index = await assembleIndex(registry, repository, buildId, input.platforms, { [INPUTS_ANNOTATION]: formatInputRecord(input.record) });
-  const configuration = await storeImageConfiguration(registry, repository, { mediaType: index.mediaType, digest: index.digest, size: index.body.length }, input.configuration, buildId);
+  const configuration = await storeImageConfiguration(
+    registry,
+    repository,
+    { mediaType: index.mediaType, digest: index.digest, size: index.body.length },
+    input.configuration,
+    buildId,
+  );
   return { index, configuration };
 }
 

@@ -10,14 +10,7 @@ import { OciRegistry } from '../oci/oci-registry';
 import { RegistryError, type Registry } from '../oci/registry';
 import { isReleased } from '../image/release';
 import { InvalidConfigurationError } from '../config-files';
-import {
-  configurationInputs,
-  indexInputRecord,
-  inputChanges,
-  resolveBuildInputs,
-  type InputRecord,
-  type ResolvedInput,
-} from '../image/build-inputs';
+import { configurationInputs, indexInputRecord, inputChanges, resolveBuildInputs, type InputRecord, type ResolvedInput } from '../image/build-inputs';
 import { checkOciFeatureOptions } from '../image/feature-option-check';
 import { imageBuildId, type BaseImageDigest } from '../image/image-build-id';
 import { BASE_IMAGE_TAG, NO_VERSION, PREPARE_VARIABLES } from '../wire/image-jobs';
@@ -115,7 +108,8 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
   const record: InputRecord = { configuration: `sha256:${createHash('sha256').update(input.zip).digest('hex')}`, inputs };
   const previous = released ? undefined : await releasedRecord(registry, input.repository);
   const changes = previous ? inputChanges(previous, record) : [];
-  const dockerHub = released || input.dockerHubCachePrefix ? [] : inputs.filter((i) => i.kind === 'base' && isDockerHubReference(i.reference)).map((i) => i.reference);
+  const dockerHub =
+    released || input.dockerHubCachePrefix ? [] : inputs.filter((i) => i.kind === 'base' && isDockerHubReference(i.reference)).map((i) => i.reference);
   const warnings = dockerHub.length ? [dockerHubBaseWarning(dockerHub)] : [];
   if (!released) {
     // Only a build to come installs the features: a released one is not checked again.

@@ -62,7 +62,12 @@ export async function storeImageSbom(props: StoreImageSbomProps): Promise<ImageS
   const output = join(props.workDir, 'os.cdx.json');
   await generator.generate(props.rootfs, output, join(props.workDir, 'trivy-cache'));
   const os = parseGeneratedSbom(await readFile(output), generator.name);
-  const bytes = composeImageSbom({ subject: { host: registry.host, repository, buildId: props.buildId, platform: props.platform, digest: image.digest }, inputs: props.inputs, os, now });
+  const bytes = composeImageSbom({
+    subject: { host: registry.host, repository, buildId: props.buildId, platform: props.platform, digest: image.digest },
+    inputs: props.inputs,
+    os,
+    now,
+  });
   const referrer = await attachArtifact(registry, repository, image, {
     artifactType: SBOM_ARTIFACT_TYPE,
     mediaType: SBOM_ARTIFACT_TYPE,

@@ -32,7 +32,12 @@ export interface CycloneDxBom {
   readonly specVersion: string;
   readonly serialNumber?: string;
   readonly version?: number;
-  readonly metadata?: { readonly timestamp?: string; readonly tools?: { readonly components?: readonly CycloneDxComponent[] }; readonly component?: CycloneDxComponent; readonly [key: string]: unknown };
+  readonly metadata?: {
+    readonly timestamp?: string;
+    readonly tools?: { readonly components?: readonly CycloneDxComponent[] };
+    readonly component?: CycloneDxComponent;
+    readonly [key: string]: unknown;
+  };
   readonly components?: readonly CycloneDxComponent[];
   readonly [key: string]: unknown;
 }
@@ -48,7 +53,8 @@ export class SbomError extends FactoryError {}
  * {@link SbomError} naming the field and what it held, before the SBOM is composed or stored.
  */
 export function parseGeneratedSbom(bytes: Uint8Array, generator: string): CycloneDxBom {
-  if (bytes.length > MAX_GENERATED_SBOM_BYTES) throw new SbomError(`${generator} wrote ${bytes.length} bytes, over the limit of ${MAX_GENERATED_SBOM_BYTES} for an SBOM`);
+  if (bytes.length > MAX_GENERATED_SBOM_BYTES)
+    throw new SbomError(`${generator} wrote ${bytes.length} bytes, over the limit of ${MAX_GENERATED_SBOM_BYTES} for an SBOM`);
   let bom: unknown;
   try {
     bom = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -56,10 +62,14 @@ export function parseGeneratedSbom(bytes: Uint8Array, generator: string): Cyclon
     throw new SbomError(`${generator} did not write JSON: ${(cause as Error).message}`, { cause });
   }
   if (!isJsonObject(bom) || bom.bomFormat !== 'CycloneDX') {
-    throw new SbomError(`${generator} did not write a CycloneDX document: ${isJsonObject(bom) ? `its bomFormat is ${describeValue(bom.bomFormat)}` : `it wrote ${describeValue(bom)}`}`);
+    throw new SbomError(
+      `${generator} did not write a CycloneDX document: ${isJsonObject(bom) ? `its bomFormat is ${describeValue(bom.bomFormat)}` : `it wrote ${describeValue(bom)}`}`,
+    );
   }
   const fail = (path: string, found: unknown, expected: string): never => {
-    throw new SbomError(`${generator} wrote a CycloneDX document the factory cannot use: ${path} is ${describeValue(found)}, not ${expected}; no SBOM was stored`);
+    throw new SbomError(
+      `${generator} wrote a CycloneDX document the factory cannot use: ${path} is ${describeValue(found)}, not ${expected}; no SBOM was stored`,
+    );
   };
   const components = (v: unknown, path: string): void => {
     if (v === undefined) return;

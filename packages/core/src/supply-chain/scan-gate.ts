@@ -66,11 +66,19 @@ export interface ScanGateOptions {
 /** The per-platform images of an index (attestations and other `unknown` platforms left out). */
 export function platformImages(plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'digest'>, where: string): { platform: string; digest: string }[] {
   const parsed = parseManifest({ mediaType: plan.mediaType, body: plan.body, digest: plan.digest }, where);
-  const images: readonly Descriptor[] = parsed.kind === 'index' ? parsed.index.manifests : [{ mediaType: parsed.mediaType, digest: plan.digest, size: plan.body.length }];
-  return images
-    .filter((d) => d.platform === undefined || (d.platform.os !== 'unknown' && d.platform.architecture !== 'unknown'))
-    // arm64's v8 is its default variant: named as the catalogue names the platform.
-    .map((d) => ({ platform: d.platform ? formatPlatform(d.platform.architecture === 'arm64' && d.platform.variant === 'v8' ? { os: d.platform.os, architecture: 'arm64' } : d.platform) : 'single-platform', digest: d.digest }));
+  const images: readonly Descriptor[] =
+    parsed.kind === 'index' ? parsed.index.manifests : [{ mediaType: parsed.mediaType, digest: plan.digest, size: plan.body.length }];
+  return (
+    images
+      .filter((d) => d.platform === undefined || (d.platform.os !== 'unknown' && d.platform.architecture !== 'unknown'))
+      // arm64's v8 is its default variant: named as the catalogue names the platform.
+      .map((d) => ({
+        platform: d.platform
+          ? formatPlatform(d.platform.architecture === 'arm64' && d.platform.variant === 'v8' ? { os: d.platform.os, architecture: 'arm64' } : d.platform)
+          : 'single-platform',
+        digest: d.digest,
+      }))
+  );
 }
 
 /**
@@ -80,7 +88,12 @@ export function platformImages(plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'd
  * `DescribeImageScanFindings` throws {@link ScanFindingsShapeError}, naming the image,
  * platform, page and field.
  */
-export async function readScanFindings(source: ScanFindingsSource, repository: string, image: { platform: string; digest: string }, options: ScanGateOptions): Promise<ScanFindingsResponse> {
+export async function readScanFindings(
+  source: ScanFindingsSource,
+  repository: string,
+  image: { platform: string; digest: string },
+  options: ScanGateOptions,
+): Promise<ScanFindingsResponse> {
   const maxWait = (options.maxWaitSeconds ?? SCAN_GATE_LIMITS.maxWaitSeconds) * 1000;
   const poll = (options.pollSeconds ?? SCAN_GATE_LIMITS.pollSeconds) * 1000;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -117,7 +130,8 @@ export async function readScanFindings(source: ScanFindingsSource, repository: s
   }
   /** The findings of page `n` of a completed scan, which must be there. */
   const findingsOn = (page: ScanFindingsPage | undefined, n: number): NonNullable<ScanFindingsResponse['imageScanFindings']> => {
-    if (page === undefined) throw new ScanUnavailableError(`the scan of ${where} by ${source.name} went away while its findings were read (page ${n} has none): retry the Release`);
+    if (page === undefined)
+      throw new ScanUnavailableError(`the scan of ${where} by ${source.name} went away while its findings were read (page ${n} has none): retry the Release`);
     // A completed scan with no findings still says so (`imageScanFindings: { findings: [] }`): without it, the gate cannot tell none from unread.
     if (page.imageScanFindings === undefined) throw new ScanFindingsShapeError(pageOf(n), 'imageScanFindings', 'an object', undefined);
     return page.imageScanFindings;
@@ -131,7 +145,7 @@ export async function readScanFindings(source: ScanFindingsSource, repository: s
   const enhancedFindings = [...(firstFindings.enhancedFindings ?? [])];
   pages.visit('');
   let n = 1;
-  for (let token = first.nextToken; token; ) {
+  for (let token = first.nextToken; token;) {
     pages.visit(token);
     n++;
     const page = await read(n, token);
@@ -157,7 +171,13 @@ export interface GateOutcome {
  * {@link ScanFindingsShapeError} when its findings are not in the documented shape.
  * Each is thrown before Release writes anything.
  */
-export async function runScanGate(source: ScanFindingsSource, repository: string, imageId: string, plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'digest'>, options: ScanGateOptions): Promise<GateOutcome> {
+export async function runScanGate(
+  source: ScanFindingsSource,
+  repository: string,
+  imageId: string,
+  plan: Pick<ReleasePlan, 'body' | 'mediaType' | 'digest'>,
+  options: ScanGateOptions,
+): Promise<GateOutcome> {
   const verdicts: PlatformVerdict[] = [];
   for (const image of platformImages(plan, `${repository}@${plan.digest}`)) {
     const response = await readScanFindings(source, repository, image, options);

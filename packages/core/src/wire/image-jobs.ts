@@ -116,7 +116,8 @@ export function parseManifestParameters(params: Record<string, unknown>): Manife
   if (platforms.length === 0) throw new JobParametersError('UserParameters.platforms must name at least one platform');
   const sourceArtifact = stringParameter(params, 'sourceArtifact');
   const inputsArtifact = stringParameter(params, 'inputsArtifact');
-  if (sourceArtifact === inputsArtifact) throw new JobParametersError(`UserParameters.sourceArtifact and inputsArtifact both name the artifact ${sourceArtifact}: redeploy the pipeline stack`);
+  if (sourceArtifact === inputsArtifact)
+    throw new JobParametersError(`UserParameters.sourceArtifact and inputsArtifact both name the artifact ${sourceArtifact}: redeploy the pipeline stack`);
   return { ...common(params), buildId: stringParameter(params, 'buildId'), platforms, sourceArtifact, inputsArtifact };
 }
 
@@ -151,7 +152,8 @@ export interface ReleaseGateSettings {
 export function formatReleaseGateSettings(settings: ReleaseGateSettings, imageId: string): string {
   const problems = vulnerabilityPolicyProblems(settings.policy);
   const limit = SCAN_GATE_LIMITS.maxWaitLimitSeconds;
-  if (!Number.isSafeInteger(settings.maxWaitSeconds) || settings.maxWaitSeconds < 0 || settings.maxWaitSeconds > limit) problems.push(`the wait is ${settings.maxWaitSeconds} s: use 0 to ${limit} s`);
+  if (!Number.isSafeInteger(settings.maxWaitSeconds) || settings.maxWaitSeconds < 0 || settings.maxWaitSeconds > limit)
+    problems.push(`the wait is ${settings.maxWaitSeconds} s: use 0 to ${limit} s`);
   if (problems.length) throw new JobParametersError(`the vulnerability policy of image '${imageId}': ${problems.join('; ')}`);
   const text = JSON.stringify({ b: settings.policy.blockAt, w: settings.maxWaitSeconds, a: settings.policy.allow.map((a) => [a.id, a.expires, a.reason]) });
   const bytes = Buffer.byteLength(text);
@@ -173,14 +175,17 @@ export function parseReleaseGateSettings(text: string | undefined): ReleaseGateS
     throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} is not JSON: redeploy the image pipeline`, { cause });
   }
   const blockAt = raw.b;
-  if (typeof blockAt !== 'string' || !(BLOCK_AT_VALUES as readonly string[]).includes(blockAt)) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
+  if (typeof blockAt !== 'string' || !(BLOCK_AT_VALUES as readonly string[]).includes(blockAt))
+    throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid blockAt: redeploy the image pipeline`);
   const limit = SCAN_GATE_LIMITS.maxWaitLimitSeconds;
-  if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > limit) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to ${limit} s): redeploy the image pipeline`);
+  if (typeof raw.w !== 'number' || !Number.isSafeInteger(raw.w) || raw.w < 0 || raw.w > limit)
+    throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid wait (0 to ${limit} s): redeploy the image pipeline`);
   if (!Array.isArray(raw.a) || !raw.a.every((e) => Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string'))) {
     throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} has no valid allow list: redeploy the image pipeline`);
   }
   const allow = (raw.a as [string, string, string][]).map(([id, expires, reason]) => ({ id, expires, reason }));
   const problems = vulnerabilityPolicyProblems({ blockAt, allow });
-  if (problems.length) throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} holds a policy the gate cannot apply (${problems.join('; ')}): redeploy the image pipeline`);
+  if (problems.length)
+    throw new JobParametersError(`${RELEASE_GATE_ENVIRONMENT} holds a policy the gate cannot apply (${problems.join('; ')}): redeploy the image pipeline`);
   return { policy: { blockAt: blockAt as VulnerabilityPolicy['blockAt'], allow }, maxWaitSeconds: raw.w };
 }

@@ -93,8 +93,10 @@ function checkedRecord(file: Uint8Array, fail: (problem: string, cause?: unknown
   const inputs: ResolvedInput[] = record.inputs.map((entry: unknown, i: number) => {
     const e = entry as { kind?: unknown; reference?: unknown; digest?: unknown };
     if (typeof e !== 'object' || e === null) return fail(`input ${i + 1} is not an object`);
-    if (typeof e.kind !== 'string' || !(KINDS as readonly string[]).includes(e.kind)) return fail(`input ${i + 1} is of kind ${JSON.stringify(e.kind)}, not ${KINDS.join(', ')}`);
-    if (typeof e.reference !== 'string' || !parseImageReference(e.reference)) return fail(`input ${i + 1} has no image reference (${JSON.stringify(e.reference)})`);
+    if (typeof e.kind !== 'string' || !(KINDS as readonly string[]).includes(e.kind))
+      return fail(`input ${i + 1} is of kind ${JSON.stringify(e.kind)}, not ${KINDS.join(', ')}`);
+    if (typeof e.reference !== 'string' || !parseImageReference(e.reference))
+      return fail(`input ${i + 1} has no image reference (${JSON.stringify(e.reference)})`);
     if (typeof e.digest !== 'string' || !isDigest(e.digest)) return fail(`input ${i + 1} (${e.reference}) has no sha256 digest`);
     return { kind: e.kind as BuildInputKind, reference: e.reference, digest: e.digest };
   });

@@ -48,7 +48,9 @@ export class JobParametersError extends FactoryError {}
 export function jobOf(event: unknown): CodePipelineJob {
   const job = (event as Partial<CodePipelineJobEvent> | undefined)?.['CodePipeline.job'];
   if (!job || typeof job.id !== 'string' || !job.data) {
-    throw new JobParametersError("the event is not a CodePipeline job (no 'CodePipeline.job' with an id): invoke this function from a CodePipeline Lambda action");
+    throw new JobParametersError(
+      "the event is not a CodePipeline job (no 'CodePipeline.job' with an id): invoke this function from a CodePipeline Lambda action",
+    );
   }
   return job;
 }
@@ -64,7 +66,7 @@ export function userParameters(job: CodePipelineJob): Record<string, unknown> {
     throw new JobParametersError(`the action's UserParameters are not JSON (${text.slice(0, 200)}): redeploy the pipeline stack`, { cause });
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new JobParametersError('the action\'s UserParameters must be a JSON object: redeploy the pipeline stack');
+    throw new JobParametersError("the action's UserParameters must be a JSON object: redeploy the pipeline stack");
   }
   return value as Record<string, unknown>;
 }
@@ -95,7 +97,9 @@ export function namedInputArtifact(job: CodePipelineJob, name: string): JobArtif
   const inputs = job.data.inputArtifacts ?? [];
   const artifact = inputs.find((a) => a.name === name);
   if (!artifact || artifact.location?.type !== 'S3') {
-    throw new JobParametersError(`the action has no S3 input artifact ${name} (it has ${inputs.map((a) => a.name).join(', ') || 'none'}): redeploy the pipeline stack`);
+    throw new JobParametersError(
+      `the action has no S3 input artifact ${name} (it has ${inputs.map((a) => a.name).join(', ') || 'none'}): redeploy the pipeline stack`,
+    );
   }
   return artifact;
 }

@@ -4,7 +4,15 @@
  * resource types, the properties the `RegistrySettings` construct writes and the
  * handler reads (one encode/decode pair each), and their physical ids.
  */
-import { RegistrySettingsError, REGISTRY_SCAN_TYPES, REGISTRY_SCANNING_LIMITS, SIGNING_LIMITS, type RegistryScanType, type ScanOnPushClaim, type SigningClaim } from '../account/registry-settings-merge';
+import {
+  RegistrySettingsError,
+  REGISTRY_SCAN_TYPES,
+  REGISTRY_SCANNING_LIMITS,
+  SIGNING_LIMITS,
+  type RegistryScanType,
+  type ScanOnPushClaim,
+  type SigningClaim,
+} from '../account/registry-settings-merge';
 
 /** The custom resource types, as templates (and the deploy rehearsal) name them. */
 export const REGISTRY_SETTINGS_RESOURCE_TYPES = {
@@ -44,13 +52,16 @@ export function signingResourceProperties(claim: SigningClaim): SigningResourceP
 }
 
 const record = (properties: unknown, where: string): Record<string, unknown> => {
-  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) throw new RegistrySettingsPropertiesError(`${where}: the properties are not an object`);
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
+    throw new RegistrySettingsPropertiesError(`${where}: the properties are not an object`);
   return properties as Record<string, unknown>;
 };
 
 const filtersOf = (value: unknown, name: string, where: string, max: number): string[] => {
-  if (!Array.isArray(value) || value.length === 0 || value.some((f) => typeof f !== 'string')) throw new RegistrySettingsPropertiesError(`${where}: ${name} must be a list of 1 to ${max} repository filters, not ${JSON.stringify(value)}`);
-  if (value.length > max) throw new RegistrySettingsPropertiesError(`${where}: ${name} has ${value.length} repository filters, and ECR allows ${max} in a rule`);
+  if (!Array.isArray(value) || value.length === 0 || value.some((f) => typeof f !== 'string'))
+    throw new RegistrySettingsPropertiesError(`${where}: ${name} must be a list of 1 to ${max} repository filters, not ${JSON.stringify(value)}`);
+  if (value.length > max)
+    throw new RegistrySettingsPropertiesError(`${where}: ${name} has ${value.length} repository filters, and ECR allows ${max} in a rule`);
   return value as string[];
 };
 
@@ -58,14 +69,19 @@ const filtersOf = (value: unknown, name: string, where: string, max: number): st
 export function scanOnPushClaimOf(properties: unknown, where: string): ScanOnPushClaim {
   const p = record(properties, where);
   const scanType = p.ScanType;
-  if (typeof scanType !== 'string' || !REGISTRY_SCAN_TYPES.includes(scanType as RegistryScanType)) throw new RegistrySettingsPropertiesError(`${where}: ScanType must be ${REGISTRY_SCAN_TYPES.join(' or ')}, not ${JSON.stringify(scanType)}`);
-  return { scanType: scanType as RegistryScanType, filters: filtersOf(p.ScanOnPushFilters, 'ScanOnPushFilters', where, REGISTRY_SCANNING_LIMITS.filtersPerRule) };
+  if (typeof scanType !== 'string' || !REGISTRY_SCAN_TYPES.includes(scanType as RegistryScanType))
+    throw new RegistrySettingsPropertiesError(`${where}: ScanType must be ${REGISTRY_SCAN_TYPES.join(' or ')}, not ${JSON.stringify(scanType)}`);
+  return {
+    scanType: scanType as RegistryScanType,
+    filters: filtersOf(p.ScanOnPushFilters, 'ScanOnPushFilters', where, REGISTRY_SCANNING_LIMITS.filtersPerRule),
+  };
 }
 
 /** The claim of a `Custom::EcrSigningConfiguration`'s properties, as CloudFormation passes them (the handler's side). */
 export function signingClaimOf(properties: unknown, where: string): SigningClaim {
   const p = record(properties, where);
-  if (typeof p.SigningProfileArn !== 'string' || p.SigningProfileArn === '') throw new RegistrySettingsPropertiesError(`${where}: SigningProfileArn must be a signing profile ARN, not ${JSON.stringify(p.SigningProfileArn)}`);
+  if (typeof p.SigningProfileArn !== 'string' || p.SigningProfileArn === '')
+    throw new RegistrySettingsPropertiesError(`${where}: SigningProfileArn must be a signing profile ARN, not ${JSON.stringify(p.SigningProfileArn)}`);
   return { signingProfileArn: p.SigningProfileArn, filters: filtersOf(p.RepositoryFilters, 'RepositoryFilters', where, SIGNING_LIMITS.filtersPerRule) };
 }
 

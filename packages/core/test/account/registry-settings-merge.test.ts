@@ -21,7 +21,10 @@ import {
 // filters and, when it goes, takes away only those.
 
 const onPush = (...filters: string[]) => ({ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD' })) });
-const continuous = (...filters: string[]) => ({ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD' })) });
+const continuous = (...filters: string[]) => ({
+  scanFrequency: 'CONTINUOUS_SCAN',
+  repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD' })),
+});
 const basic = (...rules: RegistryScanningConfiguration['rules']): RegistryScanningConfiguration => ({ scanType: 'BASIC', rules });
 const enhanced = (...rules: RegistryScanningConfiguration['rules']): RegistryScanningConfiguration => ({ scanType: 'ENHANCED', rules });
 const acme = { scanType: 'BASIC' as const, filters: ['acme/*'] };
@@ -86,7 +89,10 @@ describe('planScanOnPush', () => {
   });
 
   test('GIVEN an update that keeps a filter THEN it is neither removed nor added again', () => {
-    const plan = planScanOnPush(basic(onPush('acme/*', 'acme/x')), { add: { scanType: 'BASIC', filters: ['acme/*'] }, remove: { scanType: 'BASIC', filters: ['acme/*', 'acme/x'] } });
+    const plan = planScanOnPush(basic(onPush('acme/*', 'acme/x')), {
+      add: { scanType: 'BASIC', filters: ['acme/*'] },
+      remove: { scanType: 'BASIC', filters: ['acme/*', 'acme/x'] },
+    });
     expect(plan.configuration).toEqual(basic(onPush('acme/*')));
     expect(plan).toMatchObject({ added: [], removed: ['acme/x'] });
   });
@@ -109,12 +115,16 @@ describe('planScanOnPush', () => {
     expect(planScanOnPush(account, { add: { scanType: 'BASIC', filters: ['acme/*'] } }).configuration.rules[0].repositoryFilters).toHaveLength(100);
     const attempt = () => planScanOnPush(account, { add: { scanType: 'BASIC', filters: ['acme/*', 'acme2/*'] } });
     expect(attempt).toThrow(RegistrySettingsLimitError);
-    expect(attempt).toThrow(/SCAN_ON_PUSH scanning rule would hold 101 repository filters, and ECR allows 100: it has 99 .* this adds 2 \(acme\/\*, acme2\/\*\)\. Nothing was changed/);
+    expect(attempt).toThrow(
+      /SCAN_ON_PUSH scanning rule would hold 101 repository filters, and ECR allows 100: it has 99 .* this adds 2 \(acme\/\*, acme2\/\*\)\. Nothing was changed/,
+    );
   });
 
   test('GIVEN two rules, neither SCAN_ON_PUSH THEN a limit error: ECR allows 2 rules', () => {
     const account = enhanced(continuous('prod/*'), { scanFrequency: 'MANUAL', repositoryFilters: [{ filter: 'x', filterType: 'WILDCARD' }] });
-    expect(() => planScanOnPush(account, { add: acme })).toThrow(/has 2 rules already \(CONTINUOUS_SCAN, MANUAL\), none of them SCAN_ON_PUSH, and ECR allows 2/);
+    expect(() => planScanOnPush(account, { add: acme })).toThrow(
+      /has 2 rules already \(CONTINUOUS_SCAN, MANUAL\), none of them SCAN_ON_PUSH, and ECR allows 2/,
+    );
   });
 
   test.each([
@@ -135,7 +145,10 @@ describe('planScanOnPush', () => {
 
 const PROFILE = 'arn:aws:signer:eu-west-1:111111111111:/signing-profiles/acme_profile';
 const OTHER = 'arn:aws:signer:eu-west-1:111111111111:/signing-profiles/other_profile';
-const rule = (signingProfileArn: string, ...filters: string[]) => ({ signingProfileArn, repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD_MATCH' })) });
+const rule = (signingProfileArn: string, ...filters: string[]) => ({
+  signingProfileArn,
+  repositoryFilters: filters.map((filter) => ({ filter, filterType: 'WILDCARD_MATCH' })),
+});
 const acmeSigning = { signingProfileArn: PROFILE, filters: ['acme/images/*', 'acme/features/*'] };
 
 describe('planSigning', () => {
@@ -155,7 +168,9 @@ describe('planSigning', () => {
   });
 
   test('GIVEN a rule of the same profile THEN our filters join it', () => {
-    expect(planSigning({ rules: [rule(PROFILE, 'tools/*')] }, { add: acmeSigning }).configuration.rules).toEqual([rule(PROFILE, 'tools/*', 'acme/images/*', 'acme/features/*')]);
+    expect(planSigning({ rules: [rule(PROFILE, 'tools/*')] }, { add: acmeSigning }).configuration.rules).toEqual([
+      rule(PROFILE, 'tools/*', 'acme/images/*', 'acme/features/*'),
+    ]);
   });
 
   test('GIVEN a rule of the same profile that signs everything (no filters) THEN it is not narrowed', () => {
@@ -166,12 +181,21 @@ describe('planSigning', () => {
 
   test('GIVEN a delete THEN only our filters go; a rule left without filters is dropped, never left to sign everything', () => {
     const account: SigningConfiguration = { rules: [rule(OTHER, 'tools/*'), rule(PROFILE, 'acme/images/*', 'acme/features/*')] };
-    expect(planSigning(account, { remove: acmeSigning })).toMatchObject({ action: 'put', configuration: { rules: [rule(OTHER, 'tools/*')] }, removed: ['acme/images/*', 'acme/features/*'] });
-    expect(planSigning({ rules: [rule(PROFILE, 'tools/*', 'acme/images/*')] }, { remove: acmeSigning }).configuration.rules).toEqual([rule(PROFILE, 'tools/*')]);
+    expect(planSigning(account, { remove: acmeSigning })).toMatchObject({
+      action: 'put',
+      configuration: { rules: [rule(OTHER, 'tools/*')] },
+      removed: ['acme/images/*', 'acme/features/*'],
+    });
+    expect(planSigning({ rules: [rule(PROFILE, 'tools/*', 'acme/images/*')] }, { remove: acmeSigning }).configuration.rules).toEqual([
+      rule(PROFILE, 'tools/*'),
+    ]);
   });
 
   test('GIVEN the last rule is ours WHEN deleted THEN the plan deletes the configuration; a retried delete does nothing', () => {
-    expect(planSigning({ rules: [rule(PROFILE, 'acme/images/*', 'acme/features/*')] }, { remove: acmeSigning })).toMatchObject({ action: 'delete', configuration: { rules: [] } });
+    expect(planSigning({ rules: [rule(PROFILE, 'acme/images/*', 'acme/features/*')] }, { remove: acmeSigning })).toMatchObject({
+      action: 'delete',
+      configuration: { rules: [] },
+    });
     expect(planSigning(undefined, { remove: acmeSigning })).toMatchObject({ action: 'none' });
   });
 
@@ -182,7 +206,9 @@ describe('planSigning', () => {
   });
 
   test('GIVEN 10 rules THEN a new profile is a limit error; 100 filters in a rule too', () => {
-    const ten: SigningConfiguration = { rules: Array.from({ length: 10 }, (_, i) => rule(`arn:aws:signer:eu-west-1:111111111111:/signing-profiles/p${i}x`, `t${i}/*`)) };
+    const ten: SigningConfiguration = {
+      rules: Array.from({ length: 10 }, (_, i) => rule(`arn:aws:signer:eu-west-1:111111111111:/signing-profiles/p${i}x`, `t${i}/*`)),
+    };
     expect(() => planSigning(ten, { add: acmeSigning })).toThrow(/signing configuration has 10 rules already, and ECR allows 10/);
     const full: SigningConfiguration = { rules: [rule(PROFILE, ...Array.from({ length: 99 }, (_, i) => `t${i}/*`))] };
     expect(() => planSigning(full, { add: acmeSigning })).toThrow(RegistrySettingsLimitError);
@@ -191,7 +217,9 @@ describe('planSigning', () => {
 
   test('GIVEN a claim without filters or with a bad profile THEN a clear error', () => {
     expect(() => planSigning(undefined, { add: { signingProfileArn: PROFILE, filters: [] } })).toThrow(/would sign every repository of the account/);
-    expect(() => planSigning(undefined, { add: { signingProfileArn: 'profile', filters: ['acme/*'] } })).toThrow(/"profile" is not an AWS Signer signing profile ARN/);
+    expect(() => planSigning(undefined, { add: { signingProfileArn: 'profile', filters: ['acme/*'] } })).toThrow(
+      /"profile" is not an AWS Signer signing profile ARN/,
+    );
   });
 });
 

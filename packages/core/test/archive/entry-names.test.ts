@@ -19,7 +19,6 @@ const file = (name: string, data = 'x'): CraftedEntry => ({ name, data, mode: 0o
 const NFC = 'caf\u00e9.md';
 const NFD = 'cafe\u0301.md';
 
-
 const nfcMessage = (a: string, b: string, spellings: string) =>
   `${a}: clashes with ${b}: the two are one name written in two Unicode forms (${spellings}), ` +
   'and macOS file systems (APFS, HFS+) store them as one file, so one would overwrite the other; rename one, or write both in one form (NFC)';
@@ -47,14 +46,38 @@ describe('readZip (and so Prepare) refuses names that are one file somewhere, or
 
   test.each<[string, () => Uint8Array, string]>([
     ['café.md in NFC and in NFD', () => craftZip([config, file(NFC), file(NFD)]), nfcMessage(NFD, NFC, 'cafe\\u{301}.md and caf\\u{E9}.md')],
-    ['a folder in NFC and in NFD', () => craftZip([config, file(`docs/${NFC}/a`), file(`docs/${NFD}/b`)]), nfcMessage(`docs/${NFD}`, `docs/${NFC}`, `docs/cafe\\u{301}.md and docs/caf\\u{E9}.md`)],
+    [
+      'a folder in NFC and in NFD',
+      () => craftZip([config, file(`docs/${NFC}/a`), file(`docs/${NFD}/b`)]),
+      nfcMessage(`docs/${NFD}`, `docs/${NFC}`, `docs/cafe\\u{301}.md and docs/caf\\u{E9}.md`),
+    ],
     ['README.md and readme.md', () => craftZip([config, file('README.md'), file('readme.md')]), caseMessage('README.md', 'readme.md')],
     ['folders that differ in case, each with its own file', () => craftZip([config, file('Docs/a.md'), file('docs/b.md')]), caseMessage('Docs', 'docs')],
-    ['a file and a folder that differ in case, with a name sorted between them', () => craftZip([config, file('LICENSE'), file('license-notes'), file('license/x')]), caseMessage('LICENSE', 'license')],
-    ['a 4,000-byte name', () => craftZip([config, file('a'.repeat(4000))]), `${'a'.repeat(80)}…${'a'.repeat(19)} (4000 bytes): unsafe entry: the path is 4000 bytes long, over the limit of 1024 bytes (MAX_ARCHIVE_PATH_BYTES): the build extracts it under folders of its own, where a longer path fails (ENAMETOOLONG); use fewer or shorter folder names`],
-    ['a 256-byte name in a short path', () => craftZip([config, file(`docs/${'n'.repeat(256)}`)]), `docs/${'n'.repeat(75)}…${'n'.repeat(19)} (261 bytes): unsafe entry: the name '${'n'.repeat(80)}…${'n'.repeat(19)}' is 256 bytes long, over the limit of 255 bytes per file or folder name (MAX_ARCHIVE_NAME_BYTES): file systems cannot create it (ENAMETOOLONG); rename it`],
-    ['a 128-character name of 2-byte characters (256 bytes)', () => craftZip([config, file('é'.repeat(128))]), "is 256 bytes long, over the limit of 255 bytes per file or folder name"],
-    ['a path of 1,025 bytes in short names', () => craftZip([config, file(longPath(1025))]), 'unsafe entry: the path is 1025 bytes long, over the limit of 1024 bytes (MAX_ARCHIVE_PATH_BYTES)'],
+    [
+      'a file and a folder that differ in case, with a name sorted between them',
+      () => craftZip([config, file('LICENSE'), file('license-notes'), file('license/x')]),
+      caseMessage('LICENSE', 'license'),
+    ],
+    [
+      'a 4,000-byte name',
+      () => craftZip([config, file('a'.repeat(4000))]),
+      `${'a'.repeat(80)}…${'a'.repeat(19)} (4000 bytes): unsafe entry: the path is 4000 bytes long, over the limit of 1024 bytes (MAX_ARCHIVE_PATH_BYTES): the build extracts it under folders of its own, where a longer path fails (ENAMETOOLONG); use fewer or shorter folder names`,
+    ],
+    [
+      'a 256-byte name in a short path',
+      () => craftZip([config, file(`docs/${'n'.repeat(256)}`)]),
+      `docs/${'n'.repeat(75)}…${'n'.repeat(19)} (261 bytes): unsafe entry: the name '${'n'.repeat(80)}…${'n'.repeat(19)}' is 256 bytes long, over the limit of 255 bytes per file or folder name (MAX_ARCHIVE_NAME_BYTES): file systems cannot create it (ENAMETOOLONG); rename it`,
+    ],
+    [
+      'a 128-character name of 2-byte characters (256 bytes)',
+      () => craftZip([config, file('é'.repeat(128))]),
+      'is 256 bytes long, over the limit of 255 bytes per file or folder name',
+    ],
+    [
+      'a path of 1,025 bytes in short names',
+      () => craftZip([config, file(longPath(1025))]),
+      'unsafe entry: the path is 1025 bytes long, over the limit of 1024 bytes (MAX_ARCHIVE_PATH_BYTES)',
+    ],
   ])('%s', (_name, zip, message) => {
     expect(refusal(() => readImageSource(zip()))).toContain(message);
   });
@@ -129,13 +152,35 @@ describe('featureContentFromTar applies the same rules to feature tarballs', () 
   }
 
   test.each<[string, CraftedTarEntry[], string]>([
-    ['NFC and NFD', [{ path: `./${NFC}`, data: 'a' }, { path: `./${NFD}`, data: 'b' }], `the feature tarball holds '${NFD}', which clashes with ${NFC}: the two are one name written in two Unicode forms (cafe\\u{301}.md and caf\\u{E9}.md)`],
-    ['Install.sh beside install.sh', [{ ...install, path: './Install.sh' }], "the feature tarball holds 'Install.sh', which clashes with install.sh: the names differ only in case"],
-    ['a file that is also a folder', [{ path: './install.sh/x', data: 'x' }], "the feature tarball holds 'install.sh', which is a file, but install.sh/x is inside it as in a folder: rename one of them; package the feature again"],
-    ['a file that is also a folder entry', [{ path: './install.sh/', type: '5' }], "the feature tarball holds 'install.sh', which is both a file and a folder in the tarball"],
+    [
+      'NFC and NFD',
+      [
+        { path: `./${NFC}`, data: 'a' },
+        { path: `./${NFD}`, data: 'b' },
+      ],
+      `the feature tarball holds '${NFD}', which clashes with ${NFC}: the two are one name written in two Unicode forms (cafe\\u{301}.md and caf\\u{E9}.md)`,
+    ],
+    [
+      'Install.sh beside install.sh',
+      [{ ...install, path: './Install.sh' }],
+      "the feature tarball holds 'Install.sh', which clashes with install.sh: the names differ only in case",
+    ],
+    [
+      'a file that is also a folder',
+      [{ path: './install.sh/x', data: 'x' }],
+      "the feature tarball holds 'install.sh', which is a file, but install.sh/x is inside it as in a folder: rename one of them; package the feature again",
+    ],
+    [
+      'a file that is also a folder entry',
+      [{ path: './install.sh/', type: '5' }],
+      "the feature tarball holds 'install.sh', which is both a file and a folder in the tarball",
+    ],
     [
       'a 300-byte name (pax path)',
-      [{ path: './PaxHeaders/long', type: 'x', data: paxRecord('path', `./${'n'.repeat(300)}`) }, { path: './placeholder', data: 'x' }],
+      [
+        { path: './PaxHeaders/long', type: 'x', data: paxRecord('path', `./${'n'.repeat(300)}`) },
+        { path: './placeholder', data: 'x' },
+      ],
       'is 300 bytes long, over the limit of 255 bytes per file or folder name (MAX_ARCHIVE_NAME_BYTES)',
     ],
   ])('%s', (_name, extra, message) => {

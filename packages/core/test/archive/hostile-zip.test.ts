@@ -12,7 +12,6 @@ const CONFIG = '.devcontainer/devcontainer.json';
 const config: CraftedEntry = { name: CONFIG, data: '{ "image": "debian:12" }', mode: 0o100644 };
 const file = (name: string, data = 'x'): CraftedEntry => ({ name, data, mode: 0o100644 });
 
-
 /** `n` tiny stored entries after the configuration. */
 function manyEntries(n: number, extra: CraftedEntry[] = []): CraftedEntry[] {
   const entries: CraftedEntry[] = [config];
@@ -49,18 +48,42 @@ describe('readImageSource refuses what readZip refuses', () => {
     ],
     ['an end record that counts fewer entries', () => craftZip([config, file('a'), file('b')], { count: 2 }), /more entries than the 2 its end record counts/],
     ['an end record that counts more entries', () => craftZip([config], { count: 2 }), /the end record counts 2 entries but the central directory holds 1/],
-    ['a local name that differs from the central one', () => craftZip([config, { ...file('safe.txt'), local: { name: '../evil.txt' } }]), /the local header of safe\.txt names another file/],
+    [
+      'a local name that differs from the central one',
+      () => craftZip([config, { ...file('safe.txt'), local: { name: '../evil.txt' } }]),
+      /the local header of safe\.txt names another file/,
+    ],
     ['local sizes that differ', () => craftZip([{ ...config, local: { size: 3 } }]), /declares other sizes or another CRC than the central directory/],
     ['a local method that differs', () => craftZip([{ ...config, local: { method: 0 } }]), /another compression method than the central directory/],
     ['local flags that differ', () => craftZip([{ ...config, local: { flags: 0 } }]), /other flags/],
-    ['overlapping entries (one local entry, two central ones)', () => craftZip([config, file('a'), { ...file('a'), sharesLocalOf: 1 }]), /a overlaps a \(overlapping entries are a zip-bomb technique\)/],
-    ['overlapping entries with other names', () => craftZip([config, file('a'), { ...file('b'), sharesLocalOf: 1 }]), /the local header of b names another file/],
-    ['bytes hidden between the entries and the directory', () => craftZip([config], { beforeDirectory: new Uint8Array(64) }), /64 bytes before the central directory belong to no entry/],
+    [
+      'overlapping entries (one local entry, two central ones)',
+      () => craftZip([config, file('a'), { ...file('a'), sharesLocalOf: 1 }]),
+      /a overlaps a \(overlapping entries are a zip-bomb technique\)/,
+    ],
+    [
+      'overlapping entries with other names',
+      () => craftZip([config, file('a'), { ...file('b'), sharesLocalOf: 1 }]),
+      /the local header of b names another file/,
+    ],
+    [
+      'bytes hidden between the entries and the directory',
+      () => craftZip([config], { beforeDirectory: new Uint8Array(64) }),
+      /64 bytes before the central directory belong to no entry/,
+    ],
     ['bytes hidden after an entry', () => craftZip([{ ...config, after: new Uint8Array(30) }, file('b')]), /30 bytes before b belong to no entry/],
-    ['bytes between the directory and the end record', () => craftZip([config], { beforeEnd: new Uint8Array(8) }), /8 bytes lie between the central directory and the end record/],
+    [
+      'bytes between the directory and the end record',
+      () => craftZip([config], { beforeEnd: new Uint8Array(8) }),
+      /8 bytes lie between the central directory and the end record/,
+    ],
     ['bytes after the end record', () => craftZip([config], { trailing: new Uint8Array(100) }), /bytes after the end-of-central-directory record/],
     ['a file that is also a folder', () => craftZip([config, file('a'), file('a/b')]), /a: is a file, but a\/b is inside it as in a folder/],
-    ['a file that is also a folder entry', () => craftZip([config, file('a'), { name: 'a/', data: '', method: 0 }]), /a: is both a file and a folder in the zip/],
+    [
+      'a file that is also a folder entry',
+      () => craftZip([config, file('a'), { name: 'a/', data: '', method: 0 }]),
+      /a: is both a file and a folder in the zip/,
+    ],
     ['a ZIP64 extra field', () => craftZip([{ ...config, extra: new Uint8Array([1, 0, 0, 0]) }]), /ZIP64 archives are not supported/],
     [
       'a Unicode path field naming another file',
@@ -76,9 +99,17 @@ describe('readImageSource refuses what readZip refuses', () => {
       },
       /a\.txt carries a Unicode path field with another name/,
     ],
-    ['a non-ASCII name without the UTF-8 flag', () => craftZip([config, { ...file('café.txt'), flags: 0 }]), /café\.txt has a non-ASCII name without the UTF-8 flag/],
+    [
+      'a non-ASCII name without the UTF-8 flag',
+      () => craftZip([config, { ...file('café.txt'), flags: 0 }]),
+      /café\.txt has a non-ASCII name without the UTF-8 flag/,
+    ],
     ['a name that is not UTF-8', () => craftZip([config, { ...file('x'), name: new Uint8Array([0x61, 0xff]) }]), /is not UTF-8/],
-    ['a deflate bomb, declared honestly', () => craftZip([{ ...config, compressed: bomb.compressed, size: bomb.size }]), /the zip expands to 200\.\d MiB, over the limit of 50\.0 MiB/],
+    [
+      'a deflate bomb, declared honestly',
+      () => craftZip([{ ...config, compressed: bomb.compressed, size: bomb.size }]),
+      /the zip expands to 200\.\d MiB, over the limit of 50\.0 MiB/,
+    ],
     [
       'a deflate bomb that declares a small size',
       () => craftZip([{ ...config, compressed: bomb.compressed, size: 1000, crc: 0 }]),
@@ -112,7 +143,9 @@ describe('readImageSource refuses what readZip refuses', () => {
 
   test('its limits are options', () => {
     expect(refusal(() => readImageSource(craftZip(manyEntries(5)), { maxEntries: 3 }))).toMatch(/over the limit of 3 \(maxEntries\)/);
-    expect(refusal(() => readImageSource(craftZip([config, file('big', 'y'.repeat(2000))]), { maxEntrySize: 1000 }))).toMatch(/big: expands to 2\.0 KiB, over the limit of 1000 B per file \(maxEntrySize\)/);
+    expect(refusal(() => readImageSource(craftZip([config, file('big', 'y'.repeat(2000))]), { maxEntrySize: 1000 }))).toMatch(
+      /big: expands to 2\.0 KiB, over the limit of 1000 B per file \(maxEntrySize\)/,
+    );
     expect(() => readImageSource(craftZip([config]), { maxEntries: 0 })).toThrow(/maxEntries must be a positive number/);
   });
 });
@@ -134,7 +167,11 @@ describe('readZip still reads what honest tools write', () => {
     ['zip writing to a pipe (data descriptors)', ['sh', '-c', "zip -qr - . -x 'café.md' > ../pipe.zip"], 'pipe.zip', ascii],
     [
       'python zipfile (UTF-8 flag on non-ASCII names)',
-      ['python3', '-c', "import zipfile,os\nwith zipfile.ZipFile('../py.zip','w',zipfile.ZIP_DEFLATED) as z:\n  [z.write(os.path.join(r,f)[2:]) for r,_,fs in os.walk('.') for f in fs]"],
+      [
+        'python3',
+        '-c',
+        "import zipfile,os\nwith zipfile.ZipFile('../py.zip','w',zipfile.ZIP_DEFLATED) as z:\n  [z.write(os.path.join(r,f)[2:]) for r,_,fs in os.walk('.') for f in fs]",
+      ],
       'py.zip',
       ['.devcontainer/devcontainer.json', 'café.md', 'empty.txt'],
     ],

@@ -76,7 +76,11 @@ describe('writeZip', () => {
       writeFileSync(join(root, 'c.zip'), writeZip(content({ 'test/test.sh': 'echo ok\n', 'a.txt': 'a' }, ['test/test.sh'])));
       execFileSync('unzip', ['-q', 'c.zip', '-d', 'out'], { cwd: root });
       expect(readFileSync(join(root, 'out/test/test.sh'), 'utf8')).toBe('echo ok\n');
-      expect(execFileSync('stat', ['-c', '%a', join(root, 'out/test/test.sh')]).toString().trim()).toBe('755');
+      expect(
+        execFileSync('stat', ['-c', '%a', join(root, 'out/test/test.sh')])
+          .toString()
+          .trim(),
+      ).toBe('755');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -120,11 +124,27 @@ describe('readZip', () => {
   });
 
   test.each([
-    ['a parent path (zip-slip)', { '../../etc/cron.d/x': bytes('x') }, "../../etc/cron.d/x: unsafe entry: the path contains '..': it would leave the root of the configuration"],
+    [
+      'a parent path (zip-slip)',
+      { '../../etc/cron.d/x': bytes('x') },
+      "../../etc/cron.d/x: unsafe entry: the path contains '..': it would leave the root of the configuration",
+    ],
     ['a nested parent path', { 'a/../../x': bytes('x') }, "a/../../x: unsafe entry: the path contains '..': it would leave the root of the configuration"],
-    ['an absolute path', { '/etc/passwd': bytes('x') }, '/etc/passwd: unsafe entry: the path is absolute: paths must be relative to the root of the configuration'],
-    ['a Windows path', { 'C:\\x': bytes('x') }, "C:\\x: unsafe entry: the path contains a backslash: use '/' between folders and rename files whose names contain '\\'"],
-    ['a symlink entry', { link: [bytes('/etc/passwd'), unixAttrs(0o120777)] }, 'link: is a symlink: zip only regular files (replace the link with a copy of what it points to)'],
+    [
+      'an absolute path',
+      { '/etc/passwd': bytes('x') },
+      '/etc/passwd: unsafe entry: the path is absolute: paths must be relative to the root of the configuration',
+    ],
+    [
+      'a Windows path',
+      { 'C:\\x': bytes('x') },
+      "C:\\x: unsafe entry: the path contains a backslash: use '/' between folders and rename files whose names contain '\\'",
+    ],
+    [
+      'a symlink entry',
+      { link: [bytes('/etc/passwd'), unixAttrs(0o120777)] },
+      'link: is a symlink: zip only regular files (replace the link with a copy of what it points to)',
+    ],
     ['a device entry', { dev: [bytes(''), unixAttrs(0o020644)] }, 'dev: is a special file (not a regular file): remove it from the zip'],
   ] as [string, Zippable, string][])('refuses %s', (_name, entries, message) => {
     expect(problemsOf(() => readZip(rawZip(entries)))).toEqual([message]);
@@ -132,7 +152,12 @@ describe('readZip', () => {
 
   test('refuses duplicate entries', () => {
     const zip = rawZip({ 'a.txt': bytes('1'), 'b.txt': bytes('2') });
-    const patched = Buffer.from(Buffer.from(zip).toString('latin1').replace(/b\.txt/g, 'a.txt'), 'latin1');
+    const patched = Buffer.from(
+      Buffer.from(zip)
+        .toString('latin1')
+        .replace(/b\.txt/g, 'a.txt'),
+      'latin1',
+    );
 
     expect(problemsOf(() => readZip(patched))).toEqual(['a.txt: appears more than once in the zip: keep one entry per path']);
   });

@@ -37,7 +37,10 @@ describe('readCatalogFile', () => {
     );
     expect(readCatalogFile(path)).toEqual({
       namespace: 'team',
-      images: [{ id: 'base' }, { id: 'python', platforms: ['linux/arm64'], computeSize: 'xlarge', dependsOn: ['base'], releaseTags: ['latest', 'date'], keepDateTags: 5 }],
+      images: [
+        { id: 'base' },
+        { id: 'python', platforms: ['linux/arm64'], computeSize: 'xlarge', dependsOn: ['base'], releaseTags: ['latest', 'date'], keepDateTags: 5 },
+      ],
       features: [{ id: 'hello' }, { id: 'world', computeSize: 'large' }],
     });
   });
@@ -74,7 +77,11 @@ describe('readCatalogFile', () => {
     ['an unknown refresh', 'images: [{id: a, refresh: monthly}]', `'refresh' of image 'a' is "monthly": use one of daily, weekly, off`],
     ['a refresh that is not a string', 'images: [{id: a, refresh: 7}]', `'refresh' of image 'a' is 7: use one of daily, weekly, off`],
     ['usesFeatures that is not a list', 'images: [{id: a, usesFeatures: hello}]', `'usesFeatures' of image 'a' must be a list, got "hello"`],
-    ['a usesFeatures entry that is not a string', 'images: [{id: a, usesFeatures: [{id: hello}]}]', `'usesFeatures' of image 'a' must be a string, got {"id":"hello"}`],
+    [
+      'a usesFeatures entry that is not a string',
+      'images: [{id: a, usesFeatures: [{id: hello}]}]',
+      `'usesFeatures' of image 'a' must be a string, got {"id":"hello"}`,
+    ],
     ['a feature used twice', 'images: [{id: a, usesFeatures: [hello, hello]}]', `'usesFeatures' of image 'a' lists 'hello' twice`],
   ])('GIVEN %s WHEN read THEN the CatalogError is exactly the rule', (_what, text, message) => {
     const path = file(text);
@@ -94,17 +101,33 @@ describe('readCatalogFile', () => {
     ['a duplicate image', 'images: [a, {id: a}]', /duplicate image id 'a' in the catalogue file .*: list each image once/],
     ['a duplicate feature', 'features: [hello, hello]', /duplicate feature id 'hello' in the catalogue file/],
     ['an unknown top-level key', 'imagez: [a]', /unknown key 'imagez' in catalogue file .*: allowed keys are namespace, images, features/],
-    ['an unknown image key', 'images: [{id: a, platform: [linux/amd64]}]', /unknown key 'platform' in images\[0\] in .*: allowed keys are id, platforms, computeSize, dependsOn, releaseTags, keepDateTags, refresh, usesFeatures/],
+    [
+      'an unknown image key',
+      'images: [{id: a, platform: [linux/amd64]}]',
+      /unknown key 'platform' in images\[0\] in .*: allowed keys are id, platforms, computeSize, dependsOn, releaseTags, keepDateTags, refresh, usesFeatures/,
+    ],
     ['an unknown feature key', 'features: [{id: hello, version: 1}]', /unknown key 'version' in features\[0\] in .*: allowed keys are id, computeSize/],
     ['an entry without an id', 'images: [{computeSize: small}]', /images\[0\] in .* has no 'id'/],
     ['an entry that is a number', 'features: [7]', /features\[0\] in .* must be a feature id or a mapping with an 'id', got 7/],
     ['an unknown platform', 'images: [{id: a, platforms: [linux/s390x]}]', /'platforms' of image 'a' is "linux\/s390x": use one of linux\/amd64, linux\/arm64/],
     ['a platform listed twice', 'images: [{id: a, platforms: [linux/amd64, linux/amd64]}]', /'platforms' of image 'a' lists 'linux\/amd64' twice/],
     ['keepDateTags of 0', 'images: [{id: a, keepDateTags: 0}]', /'keepDateTags' of image 'a' must be a whole number from 1 to 10000, got 0/],
-    ['keepDateTags that is not a whole number', 'images: [{id: a, keepDateTags: "ten"}]', /'keepDateTags' of image 'a' must be a whole number from 1 to 10000, got "ten"/],
-    ['an empty release tag list', 'images: [{id: a, releaseTags: []}]', /'releaseTags' of image 'a' must not be empty: use one or more of latest, semver, date/],
+    [
+      'keepDateTags that is not a whole number',
+      'images: [{id: a, keepDateTags: "ten"}]',
+      /'keepDateTags' of image 'a' must be a whole number from 1 to 10000, got "ten"/,
+    ],
+    [
+      'an empty release tag list',
+      'images: [{id: a, releaseTags: []}]',
+      /'releaseTags' of image 'a' must not be empty: use one or more of latest, semver, date/,
+    ],
     ['an unknown release tag rule', 'images: [{id: a, releaseTags: [nightly]}]', /'releaseTags' of image 'a' is "nightly": use one of latest, semver, date/],
-    ['an image compute size for a feature', 'features: [{id: hello, computeSize: xlarge}]', /'computeSize' of feature 'hello' is "xlarge": use one of small, medium, large/],
+    [
+      'an image compute size for a feature',
+      'features: [{id: hello, computeSize: xlarge}]',
+      /'computeSize' of feature 'hello' is "xlarge": use one of small, medium, large/,
+    ],
     ['dependsOn that is not a list', 'images: [{id: a, dependsOn: base}]', /'dependsOn' of image 'a' must be a list, got "base"/],
     ['a namespace that is not a string', 'namespace: [a]', /'namespace' in .* must be a string/],
     ['features that are not a list', 'features: hello', /'features' in .* must be a list, got "hello"/],

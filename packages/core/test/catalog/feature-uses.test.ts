@@ -2,11 +2,14 @@ import { CatalogError, DEFAULT_REFRESH, REFRESH_SCHEDULES, checkFeatureUses } fr
 
 describe('checkFeatureUses', () => {
   test('GIVEN images that use catalogue features, or none WHEN checked THEN it passes', () => {
-    expect(() => checkFeatureUses([{ id: 'app', usesFeatures: ['hello', 'world'] }, { id: 'base' }, { id: 'bare', usesFeatures: [] }], ['hello', 'world'], 'here')).not.toThrow();
+    expect(() =>
+      checkFeatureUses([{ id: 'app', usesFeatures: ['hello', 'world'] }, { id: 'base' }, { id: 'bare', usesFeatures: [] }], ['hello', 'world'], 'here'),
+    ).not.toThrow();
   });
 
   test('GIVEN an unknown feature WHEN checked THEN the CatalogError names the image, the feature, the fix and the known features', () => {
-    const check = () => checkFeatureUses([{ id: 'base' }, { id: 'app', usesFeatures: ['hello', 'missing'] }], ['hello', 'world'], '-c features=… or the catalogue file c.yaml');
+    const check = () =>
+      checkFeatureUses([{ id: 'base' }, { id: 'app', usesFeatures: ['hello', 'missing'] }], ['hello', 'world'], '-c features=… or the catalogue file c.yaml');
     expect(check).toThrow(CatalogError);
     expect(check).toThrow(
       "image 'app' usesFeatures unknown feature 'missing', which is not a feature of -c features=… or the catalogue file c.yaml: add it to features or remove it from usesFeatures (known: hello, world)",

@@ -17,11 +17,17 @@ describe('buildOrder', () => {
   test('GIVEN a cycle WHEN ordered THEN the error shows its path and where the catalogue is', () => {
     const images = [{ id: 'x' }, { id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['c'] }, { id: 'c', dependsOn: ['a'] }];
     expect(() => buildOrder(images, 'the catalogue file c.yaml')).toThrow(CatalogError);
-    expect(() => buildOrder(images, 'the catalogue file c.yaml')).toThrow('dependsOn has a cycle: a -> b -> c -> a in the catalogue file c.yaml; an image cannot (indirectly) be built on itself');
+    expect(() => buildOrder(images, 'the catalogue file c.yaml')).toThrow(
+      'dependsOn has a cycle: a -> b -> c -> a in the catalogue file c.yaml; an image cannot (indirectly) be built on itself',
+    );
   });
 
   test('GIVEN a cycle entered from outside WHEN ordered THEN the path starts where the cycle does', () => {
-    const images = [{ id: 'app', dependsOn: ['a'] }, { id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['a'] }];
+    const images = [
+      { id: 'app', dependsOn: ['a'] },
+      { id: 'a', dependsOn: ['b'] },
+      { id: 'b', dependsOn: ['a'] },
+    ];
     expect(() => buildOrder(images)).toThrow(/has a cycle: a -> b -> a in the catalogue;/);
   });
 });

@@ -76,7 +76,10 @@ describe('Prepare reads a Dockerfile within bounds', () => {
 
   test('GIVEN values up to the limit THEN they are read', () => {
     const notes = 'n'.repeat(MAX_DOCKERFILE_VALUE_LENGTH);
-    const refs = buildInputReferences(configuration(`ARG NOTES=${notes}\nARG COPY=$NOTES\nARG REGISTRY=docker.io\nFROM \${REGISTRY}/library/debian:\${TAG:-12} AS base\nFROM base\n`), VALUES);
+    const refs = buildInputReferences(
+      configuration(`ARG NOTES=${notes}\nARG COPY=$NOTES\nARG REGISTRY=docker.io\nFROM \${REGISTRY}/library/debian:\${TAG:-12} AS base\nFROM base\n`),
+      VALUES,
+    );
     expect(refs).toEqual([{ kind: 'base', reference: 'docker.io/library/debian:12' }]);
   });
 });
@@ -97,7 +100,12 @@ describe('dcf validate reads the Dockerfile as Prepare does', () => {
         [DOCKERFILE, new TextEncoder().encode('ARG BASE\nFROM $BASE/images/base:latest\n')],
       ]);
     expect(validateImageFiles(files())).toEqual([
-      { file: DOCKERFILE, line: 2, message: 'FROM $BASE/images/base:latest uses $BASE, which has no value when the build starts: give the ARG a default or set it in build.args of devcontainer.json' },
+      {
+        file: DOCKERFILE,
+        line: 2,
+        message:
+          'FROM $BASE/images/base:latest uses $BASE, which has no value when the build starts: give the ARG a default or set it in build.args of devcontainer.json',
+      },
     ]);
     expect(validateImageFiles(files({ BASE: '${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}' }))).toEqual([]);
   });
@@ -120,15 +128,31 @@ describe('in a process with a small heap', () => {
       "  console.log(JSON.stringify({ outcome: 'refused', name: e.name, message: e.message }));",
       '}',
     ].join('\n');
-    buildSync({ stdin: { contents, resolveDir: __dirname, loader: 'ts' }, bundle: true, platform: 'node', target: 'node20', outfile: child, logLevel: 'error', mainFields: ['module', 'main'] });
+    buildSync({
+      stdin: { contents, resolveDir: __dirname, loader: 'ts' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      outfile: child,
+      logLevel: 'error',
+      mainFields: ['module', 'main'],
+    });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('GIVEN the 30-level doubling Dockerfile THEN Prepare refuses it under --max-old-space-size=64 instead of running out of memory', () => {
     const input = join(dir, 'Dockerfile');
     writeFileSync(input, growingArgs(30, 2));
-    const out = execFileSync(process.execPath, ['--max-old-space-size=64', child, input], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    const out = execFileSync(process.execPath, ['--max-old-space-size=64', child, input], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 30_000,
+    });
     const result = JSON.parse(out.trim()) as { outcome: string; name: string; message: string };
-    expect(result).toEqual({ outcome: 'refused', name: 'InvalidConfigurationError', message: expect.stringContaining(`${DOCKERFILE}:14: ${lengthMessage('ARG V13')}`) });
+    expect(result).toEqual({
+      outcome: 'refused',
+      name: 'InvalidConfigurationError',
+      message: expect.stringContaining(`${DOCKERFILE}:14: ${lengthMessage('ARG V13')}`),
+    });
   }, 60_000);
 });

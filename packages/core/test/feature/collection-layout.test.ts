@@ -27,7 +27,10 @@ describe('featureCollectionLayout', () => {
 
   test('makes install.sh and the test scripts executable whatever mode the upload carried', () => {
     // GIVEN
-    const upload = { ...featureUpload('hello', '1.0.0', { extra: { 'test/test.sh': 't', 'lib/tool': 'x', 'README.md': '#' } }), executables: new Set(['lib/tool']) };
+    const upload = {
+      ...featureUpload('hello', '1.0.0', { extra: { 'test/test.sh': 't', 'lib/tool': 'x', 'README.md': '#' } }),
+      executables: new Set(['lib/tool']),
+    };
 
     // WHEN
     const layout = featureCollectionLayout('hello', upload);

@@ -56,7 +56,9 @@ describe('featureContentFromTar', () => {
 
   test('refuses bytes that are not a tar', () => {
     expect(() => featureContentFromTar(new Uint8Array(1024).fill(7), 'the layer')).toThrow(FeatureArtifactError);
-    expect(() => featureContentFromTar(new Uint8Array(1024).fill(7), 'the layer')).toThrow(/the layer cannot be read: the tar header at byte 0 has a wrong checksum/);
+    expect(() => featureContentFromTar(new Uint8Array(1024).fill(7), 'the layer')).toThrow(
+      /the layer cannot be read: the tar header at byte 0 has a wrong checksum/,
+    );
   });
 
   test('refuses a tar cut short', async () => {
@@ -82,6 +84,11 @@ describe('featureContentDifferences', () => {
     next.set('devcontainer-feature.json', { ...base.get('devcontainer-feature.json')!, executable: true });
 
     // THEN
-    expect(featureContentDifferences(base, next)).toEqual(['devcontainer-feature.json: now executable', 'install.sh: content changed', 'lib/a.sh: removed', 'lib/b.sh: added']);
+    expect(featureContentDifferences(base, next)).toEqual([
+      'devcontainer-feature.json: now executable',
+      'install.sh: content changed',
+      'lib/a.sh: removed',
+      'lib/b.sh: added',
+    ]);
   });
 });

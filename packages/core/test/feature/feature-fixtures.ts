@@ -3,7 +3,11 @@ import type { ArchiveContent } from '../../src';
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** An uploaded feature: `devcontainer-feature.json` and `install.sh`, and any extra files. */
-export function featureUpload(id: string, version: string, options: { install?: string; extra?: Record<string, string>; metadata?: Record<string, unknown> } = {}): ArchiveContent {
+export function featureUpload(
+  id: string,
+  version: string,
+  options: { install?: string; extra?: Record<string, string>; metadata?: Record<string, unknown> } = {},
+): ArchiveContent {
   const files = new Map<string, Uint8Array>([
     ['devcontainer-feature.json', enc(JSON.stringify({ id, version, name: `The ${id} feature`, ...options.metadata }, null, 2))],
     ['install.sh', enc(`#!/bin/sh\nset -e\n${options.install ?? `echo ${id}`}\n`)],

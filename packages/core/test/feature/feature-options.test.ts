@@ -30,8 +30,17 @@ const PYTHON = {
   version: '1.6.3',
   name: 'Python',
   options: {
-    version: { type: 'string', proposals: ['latest', 'os-provided', 'none', '3.12', '3.11', '3.10'], default: 'os-provided', description: 'Select a Python version to install.' },
-    installTools: { type: 'boolean', default: true, description: 'Flag indicating whether or not to install the tools specified via the toolsToInstall option.' },
+    version: {
+      type: 'string',
+      proposals: ['latest', 'os-provided', 'none', '3.12', '3.11', '3.10'],
+      default: 'os-provided',
+      description: 'Select a Python version to install.',
+    },
+    installTools: {
+      type: 'boolean',
+      default: true,
+      description: 'Flag indicating whether or not to install the tools specified via the toolsToInstall option.',
+    },
     optimize: { type: 'boolean', default: false },
     toolsToInstall: { type: 'string', default: 'flake8,autopep8,black,yapf,mypy,pydocstyle,pycodestyle,bandit,pipenv,virtualenv,pytest,pylint' },
   },
@@ -59,7 +68,12 @@ const COMMON_UTILS = {
   },
 };
 /** No "version" option: the string shorthand means nothing to it. */
-const HELLO = { id: 'hello', version: '1.0.2', name: 'Hello, World!', options: { greeting: { type: 'string', proposals: ['hey', 'hello', 'hi', 'howdy'], default: 'hey' } } };
+const HELLO = {
+  id: 'hello',
+  version: '1.0.2',
+  name: 'Hello, World!',
+  options: { greeting: { type: 'string', proposals: ['hey', 'hello', 'hi', 'howdy'], default: 'hey' } },
+};
 /** A third-party definition whose option ids the CLI maps to the same variables. */
 const CLASHING = {
   id: 'legacy-tool',
@@ -76,8 +90,16 @@ const CLASHING = {
 
 const REF = 'ghcr.io/devcontainers/features/python:1';
 const check = (given: unknown, definition: unknown = PYTHON, feature = REF) => checkFeatureOptions(feature, definition, given);
-const warning = (option: string | undefined, message: string): FeatureOptionProblem => ({ severity: 'warning', ...(option === undefined ? {} : { option }), message: `feature ${REF}: ${message}` });
-const error = (option: string | undefined, message: string): FeatureOptionProblem => ({ severity: 'error', ...(option === undefined ? {} : { option }), message: `feature ${REF}: ${message}` });
+const warning = (option: string | undefined, message: string): FeatureOptionProblem => ({
+  severity: 'warning',
+  ...(option === undefined ? {} : { option }),
+  message: `feature ${REF}: ${message}`,
+});
+const error = (option: string | undefined, message: string): FeatureOptionProblem => ({
+  severity: 'error',
+  ...(option === undefined ? {} : { option }),
+  message: `feature ${REF}: ${message}`,
+});
 
 describe('featureOptionVariable', () => {
   test.each([
@@ -124,7 +146,7 @@ describe('checkFeatureOptions: what the CLI installs as meant passes', () => {
     ['the string shorthand for "version"', '3.12', PYTHON],
     ['true for a feature without a "version" option', true, HELLO],
     ['a value with a devcontainer variable, which the CLI substitutes first', { username: '${localEnv:USER}', userUid: '${localEnv:UID:1000}' }, COMMON_UTILS],
-    ["a value with a single quote, which double quotes keep", { greeting: "it's me" }, HELLO],
+    ['a value with a single quote, which double quotes keep', { greeting: "it's me" }, HELLO],
     ['no value (the feature is not in devcontainer.json)', undefined, PYTHON],
   ])('%s', (_name, given, definition) => {
     expect(check(given, definition)).toEqual([]);
@@ -133,7 +155,13 @@ describe('checkFeatureOptions: what the CLI installs as meant passes', () => {
 
 describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
   test('an unknown option names the options there are and the one meant', () => {
-    expect(checkFeatureOptions('ghcr.io/x/python:1', { options: { version: PYTHON.options.version, installTools: PYTHON.options.installTools } }, { verzion: '3.12' })).toEqual([
+    expect(
+      checkFeatureOptions(
+        'ghcr.io/x/python:1',
+        { options: { version: PYTHON.options.version, installTools: PYTHON.options.installTools } },
+        { verzion: '3.12' },
+      ),
+    ).toEqual([
       {
         severity: 'warning',
         option: 'verzion',
@@ -145,10 +173,16 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
 
   test('an unknown option that looks like none of them is to be removed; a feature without options says so', () => {
     expect(check({ pipx: true })).toEqual([
-      warning('pipx', 'option "pipx" is not an option of this feature (its options: version, installTools, optimize, toolsToInstall); the devcontainer CLI only passes it to install.sh as the variable PIPX, which the feature does not declare: remove it'),
+      warning(
+        'pipx',
+        'option "pipx" is not an option of this feature (its options: version, installTools, optimize, toolsToInstall); the devcontainer CLI only passes it to install.sh as the variable PIPX, which the feature does not declare: remove it',
+      ),
     ]);
     expect(check({ pipx: true }, { id: 'bare', version: '1.0.0' })).toEqual([
-      warning('pipx', 'option "pipx" is not an option of this feature (it has no options); the devcontainer CLI only passes it to install.sh as the variable PIPX, which the feature does not declare: remove it'),
+      warning(
+        'pipx',
+        'option "pipx" is not an option of this feature (it has no options); the devcontainer CLI only passes it to install.sh as the variable PIPX, which the feature does not declare: remove it',
+      ),
     ]);
   });
 
@@ -162,15 +196,27 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
 
   test('booleans written as strings work, and are warned about once each', () => {
     expect(check({ installTools: 'true', optimize: 'false' })).toEqual([
-      warning('installTools', 'option "installTools" is a boolean option but is given the string "true"; the devcontainer CLI passes the text "true" either way, so it works: write true, without quotes'),
-      warning('optimize', 'option "optimize" is a boolean option but is given the string "false"; the devcontainer CLI passes the text "false" either way, so it works: write false, without quotes'),
+      warning(
+        'installTools',
+        'option "installTools" is a boolean option but is given the string "true"; the devcontainer CLI passes the text "true" either way, so it works: write true, without quotes',
+      ),
+      warning(
+        'optimize',
+        'option "optimize" is a boolean option but is given the string "false"; the devcontainer CLI passes the text "false" either way, so it works: write false, without quotes',
+      ),
     ]);
   });
 
   test('a boolean option given another text or a number gets neither true nor false', () => {
     expect(check({ installTools: 'yes', optimize: 1 })).toEqual([
-      warning('installTools', 'option "installTools" is a boolean option but is given the string "yes"; the devcontainer CLI passes the text "yes", which is neither true nor false: write true or false'),
-      warning('optimize', 'option "optimize" is a boolean option but is given the number 1; the devcontainer CLI passes the text "1", which is neither true nor false: write true or false'),
+      warning(
+        'installTools',
+        'option "installTools" is a boolean option but is given the string "yes"; the devcontainer CLI passes the text "yes", which is neither true nor false: write true or false',
+      ),
+      warning(
+        'optimize',
+        'option "optimize" is a boolean option but is given the number 1; the devcontainer CLI passes the text "1", which is neither true nor false: write true or false',
+      ),
     ]);
   });
 
@@ -188,13 +234,19 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
     const given = parseJsonc('{ "version": 3.10 }').value;
 
     expect(check(given)).toEqual([
-      warning('version', 'option "version" is a string option but is given the number 3.1; the devcontainer CLI passes the text "3.1" (a JSON number keeps no trailing zeros: 3.10 is passed as "3.1"): write "3.1", in quotes'),
+      warning(
+        'version',
+        'option "version" is a string option but is given the number 3.1; the devcontainer CLI passes the text "3.1" (a JSON number keeps no trailing zeros: 3.10 is passed as "3.1"): write "3.1", in quotes',
+      ),
     ]);
   });
 
   test('a boolean where a string is expected is also checked against the enum, as the text the CLI passes', () => {
     expect(check({ dockerDashComposeVersion: false }, DOCKER_IN_DOCKER)).toEqual([
-      warning('dockerDashComposeVersion', 'option "dockerDashComposeVersion" is a string option but is given the boolean false; the devcontainer CLI passes the text "false": write "false", in quotes'),
+      warning(
+        'dockerDashComposeVersion',
+        'option "dockerDashComposeVersion" is a string option but is given the boolean false; the devcontainer CLI passes the text "false": write "false", in quotes',
+      ),
       warning(
         'dockerDashComposeVersion',
         'option "dockerDashComposeVersion" is "false", which is not one of the values the option allows ("none", "v1", "v2"); the devcontainer CLI passes it on all the same, and install.sh may fail or ignore it: write one of them',
@@ -204,29 +256,50 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
 
   test('null for an option is the text "null", not the default', () => {
     expect(check({ installTools: null, version: null })).toEqual([
-      warning('installTools', 'option "installTools" is a boolean option but is given null; the devcontainer CLI passes the text "null" instead of the default, true: write true or false, or leave the option out for its default'),
-      warning('version', 'option "version" is a string option but is given null; the devcontainer CLI passes the text "null" instead of the default, "os-provided": write a string, or leave the option out for its default'),
+      warning(
+        'installTools',
+        'option "installTools" is a boolean option but is given null; the devcontainer CLI passes the text "null" instead of the default, true: write true or false, or leave the option out for its default',
+      ),
+      warning(
+        'version',
+        'option "version" is a string option but is given null; the devcontainer CLI passes the text "null" instead of the default, "os-provided": write a string, or leave the option out for its default',
+      ),
     ]);
   });
 
   test('an array for a string option is passed with its items joined by commas', () => {
     expect(check({ toolsToInstall: ['black', 'mypy', null] })).toEqual([
-      warning('toolsToInstall', 'option "toolsToInstall" is a string option but is given an array; the devcontainer CLI passes the text "black,mypy," (its items joined with commas): write one string, e.g. "black,mypy,"'),
+      warning(
+        'toolsToInstall',
+        'option "toolsToInstall" is a string option but is given an array; the devcontainer CLI passes the text "black,mypy," (its items joined with commas): write one string, e.g. "black,mypy,"',
+      ),
     ]);
   });
 
   test('an id that is not the option but becomes its variable sets it, and is told the right name', () => {
     expect(check({ InstallTools: 'false' })).toEqual([
-      warning('InstallTools', 'option "InstallTools" is not an option of this feature, but it becomes the same environment variable, INSTALLTOOLS, as option "installTools", so the devcontainer CLI lets it set that option: write "installTools"'),
-      warning('InstallTools', 'option "InstallTools" (that is, "installTools") is a boolean option but is given the string "false"; the devcontainer CLI passes the text "false" either way, so it works: write false, without quotes'),
+      warning(
+        'InstallTools',
+        'option "InstallTools" is not an option of this feature, but it becomes the same environment variable, INSTALLTOOLS, as option "installTools", so the devcontainer CLI lets it set that option: write "installTools"',
+      ),
+      warning(
+        'InstallTools',
+        'option "InstallTools" (that is, "installTools") is a boolean option but is given the string "false"; the devcontainer CLI passes the text "false" either way, so it works: write false, without quotes',
+      ),
     ]);
   });
 
   test('two given ids of one variable: install.sh sees the one the CLI writes last', () => {
     // The CLI writes { ...defaults, ...given }: "installTools" in the definition's place, then "InstallTools".
     expect(check({ InstallTools: false, installTools: true })).toEqual([
-      expect.objectContaining({ option: 'InstallTools', message: expect.stringContaining('is not an option of this feature, but it becomes the same environment variable, INSTALLTOOLS') }),
-      warning('InstallTools', 'options "InstallTools" and "installTools" both become the environment variable INSTALLTOOLS; the devcontainer CLI writes a line for each and install.sh sees only the last, "InstallTools": give only one of them'),
+      expect.objectContaining({
+        option: 'InstallTools',
+        message: expect.stringContaining('is not an option of this feature, but it becomes the same environment variable, INSTALLTOOLS'),
+      }),
+      warning(
+        'InstallTools',
+        'options "InstallTools" and "installTools" both become the environment variable INSTALLTOOLS; the devcontainer CLI writes a line for each and install.sh sees only the last, "InstallTools": give only one of them',
+      ),
     ]);
   });
 
@@ -241,17 +314,31 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
 
   test('the string shorthand is checked as option "version"', () => {
     expect(check(3.1)).toEqual([
-      warning(undefined, 'option "version" (set by the shorthand value) is a string option but is given the number 3.1; the devcontainer CLI passes the text "3.1" (a JSON number keeps no trailing zeros: 3.10 is passed as "3.1"): write "3.1", in quotes'),
+      warning(
+        undefined,
+        'option "version" (set by the shorthand value) is a string option but is given the number 3.1; the devcontainer CLI passes the text "3.1" (a JSON number keeps no trailing zeros: 3.10 is passed as "3.1"): write "3.1", in quotes',
+      ),
     ]);
   });
 
   test('false does not leave a feature out, and true sets "version" where there is one', () => {
-    expect(check(false, HELLO)).toEqual([warning(undefined, 'false does not leave the feature out: the devcontainer CLI installs it all the same, with its defaults; remove the entry to leave the feature out')]);
+    expect(check(false, HELLO)).toEqual([
+      warning(
+        undefined,
+        'false does not leave the feature out: the devcontainer CLI installs it all the same, with its defaults; remove the entry to leave the feature out',
+      ),
+    ]);
     expect(check(false)).toEqual([
-      warning(undefined, 'false does not leave the feature out: the devcontainer CLI installs it all the same, with option "version" set to "false"; remove the entry to leave the feature out'),
+      warning(
+        undefined,
+        'false does not leave the feature out: the devcontainer CLI installs it all the same, with option "version" set to "false"; remove the entry to leave the feature out',
+      ),
     ]);
     expect(check(true)).toEqual([
-      warning(undefined, 'true is shorthand for { "version": true }, so the devcontainer CLI passes VERSION="true" to install.sh: write {} to install the feature with its default version ("os-provided")'),
+      warning(
+        undefined,
+        'true is shorthand for { "version": true }, so the devcontainer CLI passes VERSION="true" to install.sh: write {} to install the feature with its default version ("os-provided")',
+      ),
     ]);
   });
 
@@ -277,25 +364,43 @@ describe('checkFeatureOptions: tolerated by the CLI, so a warning', () => {
 describe('checkFeatureOptions: the CLI fails, so an error', () => {
   test('null for the whole feature fails while the CLI orders the features', () => {
     expect(check(null)).toEqual([
-      error(undefined, 'the value is null, on which the devcontainer CLI fails ("Cannot convert undefined or null to object") while it orders the features: write {} to install the feature with its defaults'),
+      error(
+        undefined,
+        'the value is null, on which the devcontainer CLI fails ("Cannot convert undefined or null to object") while it orders the features: write {} to install the feature with its defaults',
+      ),
     ]);
   });
 
   test('an object for an option fails when the CLI writes the options, whatever the option', () => {
     expect(check({ installTools: { enabled: true }, version: {}, extra: {} })).toEqual([
-      error('installTools', 'option "installTools" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write true or false'),
-      error('version', 'option "version" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write a string, in quotes'),
+      error(
+        'installTools',
+        'option "installTools" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write true or false',
+      ),
+      error(
+        'version',
+        'option "version" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write a string, in quotes',
+      ),
       expect.objectContaining({ severity: 'warning', option: 'extra', message: expect.stringContaining('option "extra" is not an option of this feature') }),
-      error('extra', 'option "extra" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: remove it'),
+      error(
+        'extra',
+        'option "extra" is given an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: remove it',
+      ),
     ]);
   });
 
   test('an object inside an array fails too, as an option or as the whole value', () => {
     expect(check({ toolsToInstall: ['black', { name: 'mypy' }] })).toEqual([
-      error('toolsToInstall', 'option "toolsToInstall" is given an array holding an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write a string, in quotes'),
+      error(
+        'toolsToInstall',
+        'option "toolsToInstall" is given an array holding an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value") when it writes the options for install.sh: write a string, in quotes',
+      ),
     ]);
     expect(check([{ version: '3.12' }])).toEqual([
-      error(undefined, 'the value is an array holding an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value"): write the options as an object, e.g. { "version": "…" }'),
+      error(
+        undefined,
+        'the value is an array holding an object, on which the devcontainer CLI fails ("Cannot convert object to primitive value"): write the options as an object, e.g. { "version": "…" }',
+      ),
     ]);
   });
 
@@ -381,7 +486,9 @@ describe('checkFeatureOptions: limits', () => {
   });
 
   test('a definition that is not an object is not checked, and says so', () => {
-    expect(check({ version: '3.12' }, 'python')).toEqual([warning(undefined, 'its definition (devcontainer-feature.json) is not a JSON object, so the options given to it were not checked')]);
+    expect(check({ version: '3.12' }, 'python')).toEqual([
+      warning(undefined, 'its definition (devcontainer-feature.json) is not a JSON object, so the options given to it were not checked'),
+    ]);
   });
 });
 
@@ -395,7 +502,7 @@ describe('optionTextInEnvFile', () => {
     ['a\\', 'unterminated'],
     ['"', 'unterminated'],
     ['a" "b"', 'unterminated'],
-    ["a\" 'b", 'unterminated'],
+    ['a" \'b', 'unterminated'],
     ['a"b"c', 'interpreted'],
     ['a" #', 'interpreted'],
     ['a\\"b', 'interpreted'],
@@ -420,7 +527,11 @@ describe('optionTextInEnvFile', () => {
         writeFileSync(file, `GREETING="${text}"\nOTHER="x"`);
         let seen: string | undefined;
         try {
-          seen = execFileSync('/bin/sh', ['-c', 'set -e; set -a; . "$1"; set +a; printf %s "$GREETING"', 'sh', file], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' }, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+          seen = execFileSync('/bin/sh', ['-c', 'set -e; set -a; . "$1"; set +a; printf %s "$GREETING"', 'sh', file], {
+            cwd: dir,
+            env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent' },
+            stdio: ['ignore', 'pipe', 'ignore'],
+          }).toString();
         } catch {
           seen = undefined;
         }
@@ -443,7 +554,13 @@ describe('featureDefinitionOfManifest', () => {
   };
 
   /** The manifest as `devcontainer features publish` (0.89) writes it: its fields in its order, the definition as `JSON.stringify` in the annotation. */
-  function publishedManifest(definition: unknown, annotations: Record<string, string> = { [DEVCONTAINER_ARTIFACT.metadataAnnotation]: JSON.stringify(definition), 'com.github.package.type': 'devcontainer_feature' }): Buffer {
+  function publishedManifest(
+    definition: unknown,
+    annotations: Record<string, string> = {
+      [DEVCONTAINER_ARTIFACT.metadataAnnotation]: JSON.stringify(definition),
+      'com.github.package.type': 'devcontainer_feature',
+    },
+  ): Buffer {
     return Buffer.from(
       JSON.stringify({
         schemaVersion: 2,

@@ -78,7 +78,9 @@ describe('featureVersionProblem', () => {
 
   test('GIVEN 1.2.3+build.1 WHEN checked THEN it says + is not allowed in a registry tag, builds are not ordered, and to write 1.2.3', () => {
     const problem = featureVersionProblem('1.2.3+build.1')!;
-    expect(problem).toMatch(/^'1\.2\.3\+build\.1' is not a version the factory publishes: build metadata \('\+build\.1'\) cannot be published: '\+' is not allowed in a registry tag \(\[a-zA-Z0-9_\]\[a-zA-Z0-9\._-\]\{0,127\}\)/);
+    expect(problem).toMatch(
+      /^'1\.2\.3\+build\.1' is not a version the factory publishes: build metadata \('\+build\.1'\) cannot be published: '\+' is not allowed in a registry tag \(\[a-zA-Z0-9_\]\[a-zA-Z0-9\._-\]\{0,127\}\)/,
+    );
     expect(problem).toMatch(/the devcontainer CLI could move '1' and '1\.2' and then fail to push the version's own tag/);
     expect(problem).toMatch(/semver orders 1\.2\.3\+a and 1\.2\.3\+b as one version/);
     expect(problem).toMatch(/Write "1\.2\.3", and bump PATCH for each new build$/);

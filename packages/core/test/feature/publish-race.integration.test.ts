@@ -1,7 +1,15 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DevcontainerCli, FeatureVersionConflictError, FileReleaseLock, publishFeature, readPublishedFeature, repositoryName, type FeaturePublishResult } from '../../src';
+import {
+  DevcontainerCli,
+  FeatureVersionConflictError,
+  FileReleaseLock,
+  publishFeature,
+  readPublishedFeature,
+  repositoryName,
+  type FeaturePublishResult,
+} from '../../src';
 import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
 import { featureUpload } from './feature-fixtures';
 
@@ -48,7 +56,9 @@ test(`GIVEN two publishes of 1.0.0 with different content at the same time, ${RO
     const winner = outcomes.indexOf(published[0]);
     const loser = outcomes[1 - winner] as { ok: false; error: Error };
     expect(loser.error).toBeInstanceOf(FeatureVersionConflictError);
-    expect(loser.error.message).toMatch(new RegExp(`race/features/${id}:1\\.0\\.0 is already published with different content[\\s\\S]*install\\.sh: content changed`));
+    expect(loser.error.message).toMatch(
+      new RegExp(`race/features/${id}:1\\.0\\.0 is already published with different content[\\s\\S]*install\\.sh: content changed`),
+    );
     const repository = repositoryName(NS, 'feature', id);
     const digest = published[0].result.digest;
     expect(await tagSnapshot(live.registry, repository)).toEqual({ '1': digest, '1.0': digest, '1.0.0': digest, latest: digest });

@@ -41,7 +41,7 @@ describe('option ids', () => {
   test.each(['1st', 'with space', 'dollar$', 'ünïcode', ''])('"%s" does not match the option-id rule', (id) => {
     const found = problems(`{ ${HEAD}, "options": { ${JSON.stringify(id)}: { "type": "string", "default": "x" } } }`);
 
-    expect(found).toEqual([expect.stringContaining("an option id becomes an environment variable of install.sh")]);
+    expect(found).toEqual([expect.stringContaining('an option id becomes an environment variable of install.sh')]);
   });
 });
 

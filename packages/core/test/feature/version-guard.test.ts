@@ -35,13 +35,17 @@ async function refusal(version: string, tags: readonly string[]): Promise<string
 describe('checkFeatureVersion: versions the CLI accepts and the factory refuses', () => {
   test('GIVEN "version": "v1.2.3" WHEN guarded THEN it is refused: the tag v1.2.3 would be a second name for 1.2.3; write 1.2.3', async () => {
     const message = await refusal('v1.2.3', []);
-    expect(message).toMatch(/^"version" 'v1\.2\.3' is not a version the factory publishes: the devcontainer CLI would publish it as the tag 'v1\.2\.3', a second name for 1\.2\.3/);
+    expect(message).toMatch(
+      /^"version" 'v1\.2\.3' is not a version the factory publishes: the devcontainer CLI would publish it as the tag 'v1\.2\.3', a second name for 1\.2\.3/,
+    );
     expect(message).toMatch(/Write "1\.2\.3"$/);
   });
 
   test('GIVEN "version": "1.2.3+build.1" WHEN guarded THEN it is refused: + is not allowed in a registry tag; write 1.2.3', async () => {
     const message = await refusal('1.2.3+build.1', []);
-    expect(message).toMatch(/^"version" '1\.2\.3\+build\.1' is not a version the factory publishes: build metadata \('\+build\.1'\) cannot be published: '\+' is not allowed in a registry tag/);
+    expect(message).toMatch(
+      /^"version" '1\.2\.3\+build\.1' is not a version the factory publishes: build metadata \('\+build\.1'\) cannot be published: '\+' is not allowed in a registry tag/,
+    );
     expect(message).toMatch(/Write "1\.2\.3", and bump PATCH for each new build$/);
   });
 
@@ -59,7 +63,9 @@ describe('checkFeatureVersion: versions the CLI accepts and the factory refuses'
 
   test('GIVEN 1.1.0 published WHEN 1.1.0-rc.1 is guarded THEN it is refused, saying no other tag would move here, and suggests the next patch', async () => {
     const message = await refusal('1.1.0-rc.1', ['1.1.0', '1.1', '1', 'latest']);
-    expect(message).toMatch(/^"version" '1\.1\.0-rc\.1' is a pre-release, and the factory publishes feature releases only \(devcontainer features publish would move no other tag to it here/);
+    expect(message).toMatch(
+      /^"version" '1\.1\.0-rc\.1' is a pre-release, and the factory publishes feature releases only \(devcontainer features publish would move no other tag to it here/,
+    );
     expect(message).toMatch(/e\.g\. "1\.1\.1"$/);
   });
 

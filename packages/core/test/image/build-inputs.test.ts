@@ -68,14 +68,32 @@ describe('buildInputReferences', () => {
 
   test('GIVEN compose files THEN only the image of the dev container service is an input, not the other services', () => {
     const compose = 'services:\n  app:\n    image: debian:12\n  db:\n    image: ${localEnv:DCF_REGISTRY}/acme/images/db:1\n  built:\n    build: .\n';
-    const refs = buildInputReferences(configuration({ dockerComposeFile: ['compose.yaml'], service: 'app' }, { '.devcontainer/compose.yaml': compose }), VALUES);
+    const refs = buildInputReferences(
+      configuration({ dockerComposeFile: ['compose.yaml'], service: 'app' }, { '.devcontainer/compose.yaml': compose }),
+      VALUES,
+    );
     expect(refs.map((r) => r.reference)).toEqual(['debian:12']);
   });
 
   test.each([
-    ['another ${localEnv:…} in image', { image: '${localEnv:HOME}/x:1' }, {}, /"image" "\$\{localEnv:HOME\}\/x:1" uses \$\{localEnv:HOME\}: only \$\{localEnv:DCF_REGISTRY\} and \$\{localEnv:DCF_NAMESPACE\} have a value/],
-    ['a FROM whose ARG has no value', { build: { dockerfile: 'Dockerfile' } }, { '.devcontainer/Dockerfile': 'ARG BASE\nFROM $BASE\n' }, /Dockerfile:2: FROM \$BASE uses \$BASE, which has no value when the build starts: give the ARG a default or set it in build.args/],
-    ['a feature that is not a reference', { features: { 'ghcr.io/Bad Name:1': {} } }, {}, /the feature "ghcr.io\/Bad Name:1" is not an image reference the factory can resolve/],
+    [
+      'another ${localEnv:…} in image',
+      { image: '${localEnv:HOME}/x:1' },
+      {},
+      /"image" "\$\{localEnv:HOME\}\/x:1" uses \$\{localEnv:HOME\}: only \$\{localEnv:DCF_REGISTRY\} and \$\{localEnv:DCF_NAMESPACE\} have a value/,
+    ],
+    [
+      'a FROM whose ARG has no value',
+      { build: { dockerfile: 'Dockerfile' } },
+      { '.devcontainer/Dockerfile': 'ARG BASE\nFROM $BASE\n' },
+      /Dockerfile:2: FROM \$BASE uses \$BASE, which has no value when the build starts: give the ARG a default or set it in build.args/,
+    ],
+    [
+      'a feature that is not a reference',
+      { features: { 'ghcr.io/Bad Name:1': {} } },
+      {},
+      /the feature "ghcr.io\/Bad Name:1" is not an image reference the factory can resolve/,
+    ],
   ])('GIVEN %s THEN InvalidConfigurationError says what to fix', (_what, config, files, message) => {
     let error: unknown;
     try {
@@ -170,7 +188,10 @@ describe('resolveBuildInputs against a real registry', () => {
   test('GIVEN an OCI registry THEN a tag is resolved with one HEAD of its manifest (Docker Hub does not count HEADs as pulls), no GET', async () => {
     const image = await pushTestImage(local.host, 'acme/images/head', 'latest', 'amd64', { content: 'head' });
     const methods: string[] = [];
-    const recording = new OciRegistry({ host: local.host, fetch: (input, init) => (methods.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`), fetch(input, init)) });
+    const recording = new OciRegistry({
+      host: local.host,
+      fetch: (input, init) => (methods.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`), fetch(input, init)),
+    });
 
     const [input] = await resolveBuildInputs([{ kind: 'base', reference: `${local.host}/acme/images/head:latest` }], () => recording);
 
@@ -189,6 +210,8 @@ describe('resolveBuildInputs against a real registry', () => {
     const down = [{ kind: 'base' as const, reference: 'localhost:1/acme/images/base:latest' }];
     const error = await resolveBuildInputs(down, (host) => new OciRegistry({ host, retry: { retries: 0 } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BuildInputError);
-    expect((error as Error).message).toMatch(/^cannot resolve the base image localhost:1\/acme\/images\/base:latest \(localhost:1\/acme\/images\/base:latest\): cannot reach the registry/);
+    expect((error as Error).message).toMatch(
+      /^cannot resolve the base image localhost:1\/acme\/images\/base:latest \(localhost:1\/acme\/images\/base:latest\): cannot reach the registry/,
+    );
   });
 });

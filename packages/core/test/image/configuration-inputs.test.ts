@@ -49,7 +49,8 @@ function refusalOf(files: Files): readonly ConfigProblem[] {
 }
 
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-const brief = (inputs: readonly ConfigurationInput[]) => inputs.map((i) => `${i.kind} ${i.reference}${i.locked ? ` locked ${i.locked.slice(7, 8)}` : ''} ${i.file}:${i.line ?? '-'}`);
+const brief = (inputs: readonly ConfigurationInput[]) =>
+  inputs.map((i) => `${i.kind} ${i.reference}${i.locked ? ` locked ${i.locked.slice(7, 8)}` : ''} ${i.file}:${i.line ?? '-'}`);
 
 describe('a configuration with a lockfile', () => {
   const config = json({
@@ -58,13 +59,22 @@ describe('a configuration with a lockfile', () => {
     features: { [`${NODE}:1`]: { version: 'lts' }, [`${PYTHON}:1`]: {} },
   });
   const lock = (features: Record<string, unknown>) => json({ features });
-  const entry = (repository: string, c: string, version: string, dependsOn?: string[]) => ({ version, resolved: `${repository}@${D(c)}`, integrity: D(c), ...(dependsOn && { dependsOn }) });
+  const entry = (repository: string, c: string, version: string, dependsOn?: string[]) => ({
+    version,
+    resolved: `${repository}@${D(c)}`,
+    integrity: D(c),
+    ...(dependsOn && { dependsOn }),
+  });
 
   test('GIVEN every feature locked, one with a dependency THEN the locked digests are the inputs, the dependency too, and no tag is resolved', async () => {
     // GIVEN
     const files = {
       '.devcontainer/devcontainer.json': config,
-      '.devcontainer/devcontainer-lock.json': lock({ [`${NODE}:1`]: entry(NODE, 'a', '1.6.2', [`${UTILS}:2`]), [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1'), [`${UTILS}:2`]: entry(UTILS, 'c', '2.5.4') }),
+      '.devcontainer/devcontainer-lock.json': lock({
+        [`${NODE}:1`]: entry(NODE, 'a', '1.6.2', [`${UTILS}:2`]),
+        [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1'),
+        [`${UTILS}:2`]: entry(UTILS, 'c', '2.5.4'),
+      }),
     };
 
     // WHEN
@@ -79,14 +89,20 @@ describe('a configuration with a lockfile', () => {
     ]);
     expect(inputs.map((i) => i.pinned)).toEqual([false, true, true, true]);
     const asked: string[] = [];
-    const registry = { host: 'x', getManifest: async (repository: string, tag: string) => (asked.push(`${repository}:${tag}`), { digest: D('f'), body: Buffer.from('{}'), mediaType: '' }) } as unknown as Registry;
+    const registry = {
+      host: 'x',
+      getManifest: async (repository: string, tag: string) => (asked.push(`${repository}:${tag}`), { digest: D('f'), body: Buffer.from('{}'), mediaType: '' }),
+    } as unknown as Registry;
     const resolved = await resolveBuildInputs(inputs, () => registry);
     expect(resolved.map((r) => r.digest)).toEqual([D('f'), D('c'), D('a'), D('b')]);
     expect(asked).toEqual(['devcontainers/base:bookworm']);
   });
 
   test('GIVEN the dotted .devcontainer.json THEN the CLI reads .devcontainer-lock.json beside it, and so does the factory', () => {
-    const inputs = inputsOf({ '.devcontainer.json': config, '.devcontainer-lock.json': lock({ [`${NODE}:1`]: entry(NODE, 'a', '1.6.2'), [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1') }) });
+    const inputs = inputsOf({
+      '.devcontainer.json': config,
+      '.devcontainer-lock.json': lock({ [`${NODE}:1`]: entry(NODE, 'a', '1.6.2'), [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1') }),
+    });
     expect(inputs.filter((i) => i.kind === 'feature').map((i) => i.locked)).toEqual([D('a'), D('b')]);
   });
 
@@ -102,17 +118,37 @@ describe('a configuration with a lockfile', () => {
     [
       'a feature it does not lock',
       lock({ [`${NODE}:1`]: entry(NODE, 'a', '1.6.2') }),
-      [{ file: '.devcontainer/devcontainer.json', line: 8, message: expect.stringMatching(new RegExp(`^the feature "${PYTHON}:1" is not in the lockfile \\.devcontainer/devcontainer-lock\\.json: .*devcontainer upgrade`)) }],
+      [
+        {
+          file: '.devcontainer/devcontainer.json',
+          line: 8,
+          message: expect.stringMatching(
+            new RegExp(`^the feature "${PYTHON}:1" is not in the lockfile \\.devcontainer/devcontainer-lock\\.json: .*devcontainer upgrade`),
+          ),
+        },
+      ],
     ],
     [
       'an entry nothing uses',
       lock({ [`${NODE}:1`]: entry(NODE, 'a', '1.6.2'), [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1'), [`${UTILS}:2`]: entry(UTILS, 'c', '2.5.4') }),
-      [{ file: '.devcontainer/devcontainer-lock.json', line: 13, message: expect.stringContaining(`locks "${UTILS}:2", which devcontainer.json does not use`) }],
+      [
+        {
+          file: '.devcontainer/devcontainer-lock.json',
+          line: 13,
+          message: expect.stringContaining(`locks "${UTILS}:2", which devcontainer.json does not use`),
+        },
+      ],
     ],
     [
       'an entry of another feature',
       lock({ [`${NODE}:1`]: entry(PYTHON, 'a', '1.6.2'), [`${PYTHON}:1`]: entry(PYTHON, 'b', '1.7.1') }),
-      [{ file: '.devcontainer/devcontainer-lock.json', line: 3, message: expect.stringContaining(`locks "${NODE}:1" to ${PYTHON}@${D('a')}, another feature`) }],
+      [
+        {
+          file: '.devcontainer/devcontainer-lock.json',
+          line: 3,
+          message: expect.stringContaining(`locks "${NODE}:1" to ${PYTHON}@${D('a')}, another feature`),
+        },
+      ],
     ],
     [
       'an integrity that is not the resolved digest',
@@ -122,7 +158,11 @@ describe('a configuration with a lockfile', () => {
         { file: '.devcontainer/devcontainer.json', line: 5, message: expect.stringContaining(`the feature "${NODE}:1" is not in the lockfile`) },
       ],
     ],
-    ['a file that is not JSON', '{ "features": ', [{ file: '.devcontainer/devcontainer-lock.json', message: expect.stringMatching(/^is not JSON .*: run `devcontainer upgrade/) }]],
+    [
+      'a file that is not JSON',
+      '{ "features": ',
+      [{ file: '.devcontainer/devcontainer-lock.json', message: expect.stringMatching(/^is not JSON .*: run `devcontainer upgrade/) }],
+    ],
   ])('GIVEN a lockfile with %s THEN Prepare and validate refuse it, naming the file, line and the fix', (_name, lockfile, expected) => {
     expect(refusalOf({ '.devcontainer/devcontainer.json': config, '.devcontainer/devcontainer-lock.json': lockfile })).toEqual(expected);
   });
@@ -130,7 +170,13 @@ describe('a configuration with a lockfile', () => {
 
 describe('a Docker Compose configuration', () => {
   const devcontainer = (extra: Record<string, unknown> = {}) =>
-    json({ name: 'Anaconda and Postgres', dockerComposeFile: 'docker-compose.yml', service: 'app', workspaceFolder: '/workspaces/${localWorkspaceFolderBasename}', ...extra });
+    json({
+      name: 'Anaconda and Postgres',
+      dockerComposeFile: 'docker-compose.yml',
+      service: 'app',
+      workspaceFolder: '/workspaces/${localWorkspaceFolderBasename}',
+      ...extra,
+    });
   const compose = [
     'services:',
     '  app:',
@@ -151,7 +197,11 @@ describe('a Docker Compose configuration', () => {
   const dockerfile = ['ARG VARIANT=2', 'FROM mcr.microsoft.com/devcontainers/anaconda:1-${VARIANT}', 'RUN conda install -y numpy', ''].join('\n');
 
   test('GIVEN the dev container service is built THEN its Dockerfile base is the input, with the compose args; the postgres sidecar is not', () => {
-    const inputs = inputsOf({ '.devcontainer/devcontainer.json': devcontainer(), '.devcontainer/docker-compose.yml': compose, '.devcontainer/Dockerfile': dockerfile });
+    const inputs = inputsOf({
+      '.devcontainer/devcontainer.json': devcontainer(),
+      '.devcontainer/docker-compose.yml': compose,
+      '.devcontainer/Dockerfile': dockerfile,
+    });
     expect(brief(inputs)).toEqual(['base mcr.microsoft.com/devcontainers/anaconda:1-3 .devcontainer/Dockerfile:2']);
   });
 
@@ -165,7 +215,11 @@ describe('a Docker Compose configuration', () => {
   });
 
   test('GIVEN a service that no compose file defines THEN Prepare and validate refuse it, listing the services', () => {
-    const problems = refusalOf({ '.devcontainer/devcontainer.json': devcontainer({ service: 'web' }), '.devcontainer/docker-compose.yml': compose, '.devcontainer/Dockerfile': dockerfile });
+    const problems = refusalOf({
+      '.devcontainer/devcontainer.json': devcontainer({ service: 'web' }),
+      '.devcontainer/docker-compose.yml': compose,
+      '.devcontainer/Dockerfile': dockerfile,
+    });
     expect(problems.map((p) => p.message).join('\n')).toMatch(/web.*app, db|web.*db, app/);
   });
 });
@@ -174,13 +228,25 @@ describe('a Dockerfile', () => {
   const devcontainer = (build: Record<string, unknown>) => json({ name: 'Web', build: { dockerfile: 'Dockerfile', ...build } });
 
   test('GIVEN build.target THEN only the stages the target needs are inputs, not the stages after it', () => {
-    const dockerfile = ['FROM debian:bookworm AS base', 'RUN apt-get update', 'FROM base AS dev', 'RUN apt-get install -y git', 'FROM nginx:1 AS prod', 'COPY --from=dev /srv /usr/share/nginx/html', ''].join('\n');
-    expect(brief(inputsOf({ '.devcontainer/devcontainer.json': devcontainer({ target: 'dev' }), '.devcontainer/Dockerfile': dockerfile }))).toEqual(['base debian:bookworm .devcontainer/Dockerfile:1']);
+    const dockerfile = [
+      'FROM debian:bookworm AS base',
+      'RUN apt-get update',
+      'FROM base AS dev',
+      'RUN apt-get install -y git',
+      'FROM nginx:1 AS prod',
+      'COPY --from=dev /srv /usr/share/nginx/html',
+      '',
+    ].join('\n');
+    expect(brief(inputsOf({ '.devcontainer/devcontainer.json': devcontainer({ target: 'dev' }), '.devcontainer/Dockerfile': dockerfile }))).toEqual([
+      'base debian:bookworm .devcontainer/Dockerfile:1',
+    ]);
   });
 
   test('GIVEN a heredoc whose body has a line that starts with FROM THEN it is not an instruction', () => {
     const dockerfile = ['FROM debian:bookworm', 'RUN <<EOF', 'cat > /etc/motd', 'FROM base:notanimage:1', 'EOF', ''].join('\n');
-    expect(brief(inputsOf({ '.devcontainer/devcontainer.json': devcontainer({}), '.devcontainer/Dockerfile': dockerfile }))).toEqual(['base debian:bookworm .devcontainer/Dockerfile:1']);
+    expect(brief(inputsOf({ '.devcontainer/devcontainer.json': devcontainer({}), '.devcontainer/Dockerfile': dockerfile }))).toEqual([
+      'base debian:bookworm .devcontainer/Dockerfile:1',
+    ]);
   });
 
   test('GIVEN a # syntax= directive THEN the frontend BuildKit pulls is an input too', () => {
@@ -193,13 +259,19 @@ describe('a Dockerfile', () => {
 
   test('GIVEN FROM $X with ARG X and no value THEN Prepare and validate refuse it at the same line', () => {
     const problems = refusalOf({ '.devcontainer/devcontainer.json': devcontainer({}), '.devcontainer/Dockerfile': ['ARG BASE', 'FROM $BASE', ''].join('\n') });
-    expect(problems).toEqual([{ file: '.devcontainer/Dockerfile', line: 2, message: expect.stringContaining('FROM $BASE uses $BASE, which has no value when the build starts') }]);
+    expect(problems).toEqual([
+      { file: '.devcontainer/Dockerfile', line: 2, message: expect.stringContaining('FROM $BASE uses $BASE, which has no value when the build starts') },
+    ]);
   });
 });
 
 describe('a template that was never applied', () => {
   test('GIVEN ${templateOption:…} in image THEN Prepare and validate refuse it with one message and line', () => {
-    const problems = refusalOf({ '.devcontainer/devcontainer.json': json({ name: 'Go', image: 'mcr.microsoft.com/devcontainers/go:${templateOption:imageVariant}' }) });
-    expect(problems).toEqual([{ file: '.devcontainer/devcontainer.json', line: 3, message: expect.stringContaining('is not an image reference the factory can resolve') }]);
+    const problems = refusalOf({
+      '.devcontainer/devcontainer.json': json({ name: 'Go', image: 'mcr.microsoft.com/devcontainers/go:${templateOption:imageVariant}' }),
+    });
+    expect(problems).toEqual([
+      { file: '.devcontainer/devcontainer.json', line: 3, message: expect.stringContaining('is not an image reference the factory can resolve') },
+    ]);
   });
 });

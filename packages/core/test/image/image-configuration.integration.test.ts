@@ -38,7 +38,11 @@ const zipOf = (text: string) => Buffer.from(`PK\u0003\u0004 configuration ${text
 /** A record of the most inputs a build may have, each with a digest. */
 const recordOf = (zip: Uint8Array): InputRecord => ({
   configuration: sha256(zip),
-  inputs: Array.from({ length: MAX_BUILD_INPUTS }, (_, i) => ({ kind: i % 2 ? ('feature' as const) : ('base' as const), reference: `ghcr.io/example/input-${i}:1`, digest: `sha256:${i.toString(16).padStart(64, 'c')}` })),
+  inputs: Array.from({ length: MAX_BUILD_INPUTS }, (_, i) => ({
+    kind: i % 2 ? ('feature' as const) : ('base' as const),
+    reference: `ghcr.io/example/input-${i}:1`,
+    digest: `sha256:${i.toString(16).padStart(64, 'c')}`,
+  })),
 });
 
 async function stagedBuild(text = `build ${round + 1}`) {
@@ -60,7 +64,11 @@ test('GIVEN a build WHEN Manifest runs THEN the index records 64 inputs and its 
   expect(index.digest).toBe(result.index.digest);
   expect(JSON.parse(index.body.toString()).annotations[INPUTS_ANNOTATION].split(' ')).toHaveLength(MAX_BUILD_INPUTS + 1);
   const stored = await readImageConfiguration(local.registry, staging, index);
-  expect(stored).toMatchObject({ digest: sha256(zip), recorded: true, referrer: { digest: result.configuration.digest, artifactType: CONFIGURATION_ARTIFACT_TYPE } });
+  expect(stored).toMatchObject({
+    digest: sha256(zip),
+    recorded: true,
+    referrer: { digest: result.configuration.digest, artifactType: CONFIGURATION_ARTIFACT_TYPE },
+  });
   expect(stored!.bytes).toEqual(zip);
   // The artifact manifest names the index as its subject, as an independent client sees it.
   const { stdout } = await exec('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${local.host}/${staging}@${result.configuration.digest}`]);
@@ -82,7 +90,9 @@ test('GIVEN Manifest run twice on the same build THEN it puts the same index and
 
 test('GIVEN a zip that is not the one Prepare recorded THEN Manifest refuses it and puts nothing', async () => {
   const { staging, buildId, record } = await stagedBuild();
-  await expect(manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zipOf('another upload') })).rejects.toThrow(ManifestConfigurationError);
+  await expect(
+    manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zipOf('another upload') }),
+  ).rejects.toThrow(ManifestConfigurationError);
   expect(await local.registry.getManifest(staging, buildId)).toBeUndefined();
   expect((await local.registry.listTags(staging)).filter((t) => t.startsWith('sha256-'))).toEqual([]);
 });
@@ -96,16 +106,30 @@ test('GIVEN an index built before configurations were kept THEN it has none to r
 test('GIVEN a configuration referrer whose zip is not the one the index records THEN reading it refuses', async () => {
   const { staging, buildId, record } = await stagedBuild();
   const index = await assembleIndex(local.registry, staging, buildId, ['linux/amd64'], { [INPUTS_ANNOTATION]: `configuration@${record.configuration}` });
-  await storeImageConfiguration(local.registry, staging, { mediaType: index.mediaType, digest: index.digest, size: index.body.length }, zipOf('not the recorded one'), buildId);
+  await storeImageConfiguration(
+    local.registry,
+    staging,
+    { mediaType: index.mediaType, digest: index.digest, size: index.body.length },
+    zipOf('not the recorded one'),
+    buildId,
+  );
   await expect(readImageConfiguration(local.registry, staging, index)).rejects.toThrow(ImageConfigurationError);
-  await expect(readImageConfiguration(local.registry, staging, index)).rejects.toThrow(/records its configuration as sha256:[0-9a-f]{64}, but none of its 1 configuration referrer/);
+  await expect(readImageConfiguration(local.registry, staging, index)).rejects.toThrow(
+    /records its configuration as sha256:[0-9a-f]{64}, but none of its 1 configuration referrer/,
+  );
 });
 
 test('GIVEN a manifested build WHEN it is released THEN the released index carries the same configuration, and staging retention deletes it with the staged build', async () => {
   const { staging, release, buildId, zip, record } = await stagedBuild();
   const manifested = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
 
-  const result = await releaseImage(local.registry, release, { buildId, staging, version: '1.0.0', rules: { latest: true, semver: true, date: false }, now: new Date() });
+  const result = await releaseImage(local.registry, release, {
+    buildId,
+    staging,
+    version: '1.0.0',
+    rules: { latest: true, semver: true, date: false },
+    now: new Date(),
+  });
 
   expect(result.promotion?.referrers).toBe(1);
   const latest = (await local.registry.getManifest(release, 'latest'))!;

@@ -6,10 +6,18 @@ import { MemoryRegistry } from '../support/memory-registry';
 const REPO = 'devcontainers/images/node';
 
 /** Stores a config blob and a manifest pointing at it under `tag`. */
-async function image(registry: MemoryRegistry, tag: string, config: object, manifestType: string = MEDIA_TYPES.ociManifest, configType = 'application/vnd.oci.image.config.v1+json') {
+async function image(
+  registry: MemoryRegistry,
+  tag: string,
+  config: object,
+  manifestType: string = MEDIA_TYPES.ociManifest,
+  configType = 'application/vnd.oci.image.config.v1+json',
+) {
   const configBytes = Buffer.from(JSON.stringify(config));
   const digest = registry.putBlob(REPO, configBytes);
-  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: manifestType, config: { mediaType: configType, digest, size: configBytes.length }, layers: [] }));
+  const body = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: manifestType, config: { mediaType: configType, digest, size: configBytes.length }, layers: [] }),
+  );
   return registry.putManifest(REPO, tag, manifestType, body);
 }
 
@@ -34,13 +42,21 @@ describe('assembleIndex (per-arch manifests)', () => {
   test('GIVEN Docker v2 per-arch manifests WHEN assembled THEN the OCI index keeps their media type', async () => {
     // GIVEN
     const registry = new MemoryRegistry();
-    const amd64 = await image(registry, 'b1-amd64', { os: 'linux', architecture: 'amd64' }, MEDIA_TYPES.dockerManifest, 'application/vnd.docker.container.image.v1+json');
+    const amd64 = await image(
+      registry,
+      'b1-amd64',
+      { os: 'linux', architecture: 'amd64' },
+      MEDIA_TYPES.dockerManifest,
+      'application/vnd.docker.container.image.v1+json',
+    );
 
     // WHEN
     const index = await assembleIndex(registry, REPO, 'b1', ['linux/amd64']);
 
     // THEN
-    expect(index.manifests).toEqual([{ mediaType: MEDIA_TYPES.dockerManifest, digest: amd64, size: expect.any(Number), platform: { architecture: 'amd64', os: 'linux' } }]);
+    expect(index.manifests).toEqual([
+      { mediaType: MEDIA_TYPES.dockerManifest, digest: amd64, size: expect.any(Number), platform: { architecture: 'amd64', os: 'linux' } },
+    ]);
     expect(registry.snapshot(REPO).b1).toBe(index.digest);
   });
 
@@ -51,7 +67,9 @@ describe('assembleIndex (per-arch manifests)', () => {
 
     // WHEN / THEN
     await expect(assembleIndex(registry, REPO, 'b1', ['linux/amd64'])).rejects.toThrow(ImageIndexError);
-    await expect(assembleIndex(registry, REPO, 'b1', ['linux/amd64'])).rejects.toThrow(/b1-amd64 is not a container image: its config is 'application\/vnd.in-toto\+json'/);
+    await expect(assembleIndex(registry, REPO, 'b1', ['linux/amd64'])).rejects.toThrow(
+      /b1-amd64 is not a container image: its config is 'application\/vnd.in-toto\+json'/,
+    );
   });
 
   test('GIVEN an arm/v7 image under the arm64/v8 tag WHEN assembled THEN the mismatch is named', async () => {
@@ -60,7 +78,9 @@ describe('assembleIndex (per-arch manifests)', () => {
     await image(registry, 'b1-arm64', { os: 'linux', architecture: 'arm', variant: 'v7' });
 
     // WHEN / THEN
-    await expect(assembleIndex(registry, REPO, 'b1', ['linux/arm64/v8'])).rejects.toThrow(/b1-arm64 holds a linux\/arm\/v7 image, but that tag is for linux\/arm64\/v8/);
+    await expect(assembleIndex(registry, REPO, 'b1', ['linux/arm64/v8'])).rejects.toThrow(
+      /b1-arm64 holds a linux\/arm\/v7 image, but that tag is for linux\/arm64\/v8/,
+    );
   });
 });
 

@@ -53,7 +53,13 @@ describe('the copied path checks every byte', () => {
     expect(error).toBeInstanceOf(PromotionError);
     const cause = (error as PromotionError).cause;
     expect(cause).toBeInstanceOf(BlobMismatchError);
-    expect(cause).toMatchObject({ repository: staging, digest: layer.digest, expectedSize: layer.size, actualSize: layer.size, actualDigest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/) });
+    expect(cause).toMatchObject({
+      repository: staging,
+      digest: layer.digest,
+      expectedSize: layer.size,
+      actualSize: layer.size,
+      actualDigest: expect.stringMatching(/^sha256:[a-f0-9]{64}$/),
+    });
     const actual = (cause as BlobMismatchError).actualDigest!;
     expect(actual).not.toBe(layer.digest);
     expect((error as Error).message).toBe(
@@ -79,7 +85,9 @@ describe('the copied path checks every byte', () => {
 
     expect(error).toBeInstanceOf(BlobMismatchError);
     expect(error).toMatchObject({ repository: staging, digest: layer.digest, expectedSize: layer.size + delta, actualSize: layer.size });
-    expect((error as Error).message).toContain(`expected ${layer.size + delta} bytes hashing to ${layer.digest}, but the registry has ${layer.size} bytes of it`);
+    expect((error as Error).message).toContain(
+      `expected ${layer.size + delta} bytes hashing to ${layer.digest}, but the registry has ${layer.size} bytes of it`,
+    );
     expect(proxy.completedUploads).toEqual([]);
   });
 
@@ -114,16 +122,32 @@ class LyingRegistry extends MemoryRegistry {
 describe('manifests are checked against their digest and size when read', () => {
   const staging = 'ns/builds/x';
   const release = 'ns/images/x';
-  const image = (n: number) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(`c${n}`), size: 2 }, layers: [] }));
+  const image = (n: number) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(`c${n}`), size: 2 },
+        layers: [],
+      }),
+    );
 
   async function build(registry: MemoryRegistry, sizeOf: (body: Buffer) => number = (b) => b.length) {
     const children: Descriptor[] = [];
-    for (const [n, architecture] of [[1, 'amd64'], [2, 'arm64']] as const) {
+    for (const [n, architecture] of [
+      [1, 'amd64'],
+      [2, 'arm64'],
+    ] as const) {
       const body = image(n);
       const digest = await registry.putManifest(staging, `b-${architecture}`, MEDIA_TYPES.ociManifest, body);
       children.push({ mediaType: MEDIA_TYPES.ociManifest, digest, size: sizeOf(body), platform: { os: 'linux', architecture } });
     }
-    await registry.putManifest(staging, 'b', MEDIA_TYPES.ociIndex, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: children })));
+    await registry.putManifest(
+      staging,
+      'b',
+      MEDIA_TYPES.ociIndex,
+      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: children })),
+    );
     registry.puts.length = 0;
     return children;
   }
@@ -155,7 +179,9 @@ describe('manifests are checked against their digest and size when read', () => 
     const registry = new LyingRegistry((reference, stored) => (reference === 'b' && stored ? { ...stored, digest: sha256Digest('other') } : stored));
     await build(registry);
 
-    await expect(promoteBuild(registry, staging, release, 'b')).rejects.toThrow(/the index's bytes hash to sha256:[a-f0-9]{64}, but the registry gives its digest as sha256:[a-f0-9]{64}; refused, nothing was promoted/);
+    await expect(promoteBuild(registry, staging, release, 'b')).rejects.toThrow(
+      /the index's bytes hash to sha256:[a-f0-9]{64}, but the registry gives its digest as sha256:[a-f0-9]{64}; refused, nothing was promoted/,
+    );
     expect(registry.puts).toEqual([]);
   });
 });

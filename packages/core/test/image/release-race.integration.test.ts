@@ -42,7 +42,11 @@ async function builds(repository: string, ids: readonly string[]): Promise<Recor
 }
 
 type Outcome = { ok: true; result: ReleaseResult } | { ok: false; error: Error };
-const settle = (p: Promise<ReleaseResult>): Promise<Outcome> => p.then((result) => ({ ok: true as const, result }), (error: Error) => ({ ok: false as const, error }));
+const settle = (p: Promise<ReleaseResult>): Promise<Outcome> =>
+  p.then(
+    (result) => ({ ok: true as const, result }),
+    (error: Error) => ({ ok: false as const, error }),
+  );
 
 describe('two releases at once, in one process', () => {
   test(`GIVEN two builds released as 1.0.0 at the same time, ${ROUNDS} rounds, THEN each round exactly one succeeds, the other fails with VersionConflictError, and 1.0.0, 1.0, 1 and latest point at the winner`, async () => {
@@ -53,7 +57,9 @@ describe('two releases at once, in one process', () => {
       const digest = await builds(repository, ['a', 'b']);
 
       // WHEN
-      const [a, b] = await Promise.all(['a', 'b'].map((buildId) => settle(releaseImage(local.registry, repository, { buildId, version: '1.0.0', rules: RULES, now: new Date(), lock }))));
+      const [a, b] = await Promise.all(
+        ['a', 'b'].map((buildId) => settle(releaseImage(local.registry, repository, { buildId, version: '1.0.0', rules: RULES, now: new Date(), lock }))),
+      );
 
       // THEN
       expect([a, b].filter((o) => o.ok)).toHaveLength(1);
@@ -65,7 +71,12 @@ describe('two releases at once, in one process', () => {
       expect(failed.error.message).toBe(
         `1.0.0 is already released as ${digest[winner]}; this build is ${digest[loser]}. A released version never moves: bump the version in customizations['devcontainer-factory'].version`,
       );
-      expect(await tagSnapshot(local.registry, repository)).toMatchObject({ '1.0.0': digest[winner], '1.0': digest[winner], '1': digest[winner], latest: digest[winner] });
+      expect(await tagSnapshot(local.registry, repository)).toMatchObject({
+        '1.0.0': digest[winner],
+        '1.0': digest[winner],
+        '1': digest[winner],
+        latest: digest[winner],
+      });
     }
     expect(tally.a + tally.b).toBe(ROUNDS);
     expect(await readdir(join(work, 'locks'))).toEqual([]);
@@ -106,10 +117,21 @@ describe('two releases at once, in two processes', () => {
   let child: string;
   beforeAll(async () => {
     child = join(work, 'release-child.js');
-    await build({ entryPoints: [join(__dirname, '../support/release-child.ts')], bundle: true, platform: 'node', target: 'node20', outfile: child, logLevel: 'silent' });
+    await build({
+      entryPoints: [join(__dirname, '../support/release-child.ts')],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      outfile: child,
+      logLevel: 'silent',
+    });
   });
 
-  async function runChild(repository: string, buildId: string, startAt: number): Promise<{ ok: boolean; name?: string; message?: string; result?: ReleaseResult }> {
+  async function runChild(
+    repository: string,
+    buildId: string,
+    startAt: number,
+  ): Promise<{ ok: boolean; name?: string; message?: string; result?: ReleaseResult }> {
     // No lock directory: the children use the default lock, as two `dcf local run` processes would.
     const { stdout } = await execFileAsync(process.execPath, [child, local.host, repository, buildId, '1.0.0', String(startAt)], { timeout: 60_000 }).catch(
       (e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }),
@@ -131,7 +153,11 @@ describe('two releases at once, in two processes', () => {
       expect([a.ok, b.ok].filter(Boolean)).toHaveLength(1);
       const winner = a.ok ? 'a' : 'b';
       const loser = a.ok ? b : a;
-      expect(loser).toMatchObject({ ok: false, name: 'VersionConflictError', message: expect.stringContaining(`1.0.0 is already released as ${digest[winner]}`) });
+      expect(loser).toMatchObject({
+        ok: false,
+        name: 'VersionConflictError',
+        message: expect.stringContaining(`1.0.0 is already released as ${digest[winner]}`),
+      });
       expect(await tagSnapshot(local.registry, repository)).toMatchObject({ '1.0.0': digest[winner], latest: digest[winner] });
     }
   });
@@ -162,7 +188,9 @@ describe('a release that fails midway', () => {
       await expect(failing).rejects.toThrow(ReleaseIncompleteError);
       await expect(failing).rejects.toMatchObject({ moved: ['1.0.0', '1.0'], notMoved: ['1', 'latest'], digest: digest.m, cause: expect.anything() });
       await expect(failing).rejects.toThrow(
-        new RegExp(`the release of ${proxy.host}/${repository} \\(${digest.m}\\) failed while tagging 1: moved 1\\.0\\.0, 1\\.0; not moved: 1, latest\\. Run the release again: it moves the tags that are left`),
+        new RegExp(
+          `the release of ${proxy.host}/${repository} \\(${digest.m}\\) failed while tagging 1: moved 1\\.0\\.0, 1\\.0; not moved: 1, latest\\. Run the release again: it moves the tags that are left`,
+        ),
       );
       const after = await tagSnapshot(local.registry, repository);
       expect(after).toMatchObject({ '1.0.0': digest.m, '1.0': digest.m });

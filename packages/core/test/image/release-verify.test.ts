@@ -59,5 +59,11 @@ test('GIVEN a registry that cannot read the tags back WHEN released THEN the rel
   const result = await releaseImage(registry, REPO, { buildId: 'b1', version: '1.0.0', rules: RULES, now: NOW });
 
   // THEN
-  expect(result).toEqual({ digest, tags: ['1.0.0', '1.0', '1', 'latest'], moved: ['1.0.0', '1.0', '1', 'latest'], unchanged: [], unverified: ['1.0.0', '1.0', '1', 'latest'] });
+  expect(result).toEqual({
+    digest,
+    tags: ['1.0.0', '1.0', '1', 'latest'],
+    moved: ['1.0.0', '1.0', '1', 'latest'],
+    unchanged: [],
+    unverified: ['1.0.0', '1.0', '1', 'latest'],
+  });
 });

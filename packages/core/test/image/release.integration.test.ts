@@ -72,7 +72,9 @@ describe('assembleIndex and resolvePlatform on a real registry', () => {
     expect(await resolvePlatform(registry, repository, 'b1', 'linux/amd64')).toBe(images.amd64);
     expect(await resolvePlatform(registry, repository, 'b1', 'linux/arm64')).toBe(images.arm64);
     expect(await resolvePlatform(registry, repository, 'b1', 'linux/arm64/v8')).toBe(images.arm64);
-    await expect(resolvePlatform(registry, repository, 'b1', 'linux/s390x')).rejects.toThrow(/has no image for linux\/s390x; it offers linux\/amd64, linux\/arm64\/v8/);
+    await expect(resolvePlatform(registry, repository, 'b1', 'linux/s390x')).rejects.toThrow(
+      /has no image for linux\/s390x; it offers linux\/amd64, linux\/arm64\/v8/,
+    );
 
     const ref = `docker://${local.host}/${repository}:b1`;
     const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', ref));
@@ -100,7 +102,9 @@ describe('assembleIndex and resolvePlatform on a real registry', () => {
   test('GIVEN a per-arch tag that holds an index (attestations left on) WHEN the index is assembled THEN it fails saying so and puts no <build> tag', async () => {
     // GIVEN
     const amd64 = await pushTestImage(local.host, repository, 'b3-amd64', 'amd64');
-    const withAttestations = imageIndexBytes([{ mediaType: MEDIA_TYPES.ociManifest, digest: amd64.digest, size: amd64.size, platform: { os: 'linux', architecture: 'arm64' } }]);
+    const withAttestations = imageIndexBytes([
+      { mediaType: MEDIA_TYPES.ociManifest, digest: amd64.digest, size: amd64.size, platform: { os: 'linux', architecture: 'arm64' } },
+    ]);
     await registry.putManifest(repository, 'b3-arm64', MEDIA_TYPES.ociIndex, withAttestations);
 
     // WHEN
@@ -118,9 +122,7 @@ describe('assembleIndex and resolvePlatform on a real registry', () => {
     await pushTestImage(local.host, repository, 'b4-arm64', 'arm64', { configArch: 'amd64' });
 
     // WHEN / THEN
-    await expect(assembleIndex(registry, repository, 'b4', PLATFORMS)).rejects.toThrow(
-      /b4-arm64 holds a linux\/amd64 image, but that tag is for linux\/arm64/,
-    );
+    await expect(assembleIndex(registry, repository, 'b4', PLATFORMS)).rejects.toThrow(/b4-arm64 holds a linux\/amd64 image, but that tag is for linux\/arm64/);
     expect(await registry.getManifest(repository, 'b4')).toBeUndefined();
   });
 
@@ -154,12 +156,19 @@ describe('releases on a real registry', () => {
     const again = await releaseImage(registry, repository, { buildId: 'r1', version: '1.2.3', rules: RULES, now: day(1) });
 
     // THEN
-    expect(first).toEqual({ digest: builds.r1, tags: ['1.2.3', '1.2', '1', 'latest', '20250501'], moved: ['1.2.3', '1.2', '1', 'latest', '20250501'], unchanged: [] });
+    expect(first).toEqual({
+      digest: builds.r1,
+      tags: ['1.2.3', '1.2', '1', 'latest', '20250501'],
+      moved: ['1.2.3', '1.2', '1', 'latest', '20250501'],
+      unchanged: [],
+    });
     expect(again).toEqual({ ...first, moved: [], unchanged: first.tags });
     const tags = await tagSnapshot(repository);
     for (const tag of first.tags) expect(tags[tag]).toBe(builds.r1);
     expect(await isReleased(registry, repository, 'r1')).toBe(true);
-    const arm = JSON.parse(await skopeo('inspect', '--tls-verify=false', '--override-os', 'linux', '--override-arch', 'arm64', `docker://${local.host}/${repository}:latest`));
+    const arm = JSON.parse(
+      await skopeo('inspect', '--tls-verify=false', '--override-os', 'linux', '--override-arch', 'arm64', `docker://${local.host}/${repository}:latest`),
+    );
     expect(arm.Architecture).toBe('arm64');
   });
 
@@ -171,7 +180,12 @@ describe('releases on a real registry', () => {
     const result = await releaseImage(registry, repository, { buildId: 'r2', version: '1.2.4', rules: RULES, now: day(2) });
 
     // THEN
-    expect(result).toEqual({ digest: builds.r2, tags: ['1.2.4', '1.2', '1', 'latest', '20250502'], moved: ['1.2.4', '1.2', '1', 'latest', '20250502'], unchanged: [] });
+    expect(result).toEqual({
+      digest: builds.r2,
+      tags: ['1.2.4', '1.2', '1', 'latest', '20250502'],
+      moved: ['1.2.4', '1.2', '1', 'latest', '20250502'],
+      unchanged: [],
+    });
     const tags = await tagSnapshot(repository);
     expect(tags).toMatchObject({ '1.2.3': builds.r1, '1.2.4': builds.r2, '1.2': builds.r2, '1': builds.r2, latest: builds.r2, '20250501': builds.r1 });
     expect(await isReleased(registry, repository, 'r2')).toBe(true);

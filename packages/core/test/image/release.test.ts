@@ -136,7 +136,9 @@ describe('planRelease / releaseImage', () => {
 describe('the date tag of a release', () => {
   test('GIVEN an invalid release time WHEN the date rule applies THEN ReleaseError is thrown before anything is read', async () => {
     const registry = new MemoryRegistry();
-    await expect(planRelease(registry, REPO, { buildId: 'b1', rules: ALL, now: new Date('not a date') })).rejects.toThrow(new ReleaseError('the release time is not a valid date'));
+    await expect(planRelease(registry, REPO, { buildId: 'b1', rules: ALL, now: new Date('not a date') })).rejects.toThrow(
+      new ReleaseError('the release time is not a valid date'),
+    );
   });
 });
 

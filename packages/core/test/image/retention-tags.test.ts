@@ -39,7 +39,14 @@ describe('retention of a build whose id is only digits', () => {
     const registry = new MemoryRegistry(true);
     const repository = 'devcontainers/images/digits';
     const manifest = (n: number) =>
-      Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 }, layers: [] }));
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPES.ociManifest,
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 },
+          layers: [],
+        }),
+      );
     const digits = await registry.putManifest(repository, '4095867312098765', MEDIA_TYPES.ociManifest, manifest(1));
     const letters = await registry.putManifest(repository, '40958673120987ab', MEDIA_TYPES.ociManifest, manifest(2));
     await registry.putManifest(repository, 'latest', MEDIA_TYPES.ociManifest, manifest(3));

@@ -49,7 +49,13 @@ async function assemble(repository: string, id: string, amd64From?: string): Pro
 
 async function release(repository: string, id: string, version: string | undefined, now: Date, amd64From?: string): Promise<string> {
   const digest = await assemble(repository, id, amd64From);
-  await releaseImage(local.registry, repository, { buildId: id, ...(version ? { version } : {}), rules: { latest: true, semver: true, date: true }, now, lock });
+  await releaseImage(local.registry, repository, {
+    buildId: id,
+    ...(version ? { version } : {}),
+    rules: { latest: true, semver: true, date: true },
+    now,
+    lock,
+  });
   return digest;
 }
 
@@ -61,7 +67,8 @@ async function expectKeptIntact(registry: Registry, repository: string, plan: Re
     expect(stored?.digest).toBe(entry.digest);
     const parsed = parseManifest(stored!, entry.digest);
     if (parsed.kind !== 'index') continue;
-    for (const child of parsed.index.manifests) expect([entry.digest, (await registry.getManifest(repository, child.digest))?.digest]).toEqual([entry.digest, child.digest]);
+    for (const child of parsed.index.manifests)
+      expect([entry.digest, (await registry.getManifest(repository, child.digest))?.digest]).toEqual([entry.digest, child.digest]);
   }
 }
 
@@ -195,7 +202,13 @@ describe('a release repository where an 8-digit tag is a major version', () => {
 
 /** Pushes a per-arch image whose config says when it was created. */
 async function pushStaged(repository: string, tag: string, arch: 'amd64' | 'arm64', created: Date | undefined, content: string) {
-  const config = { architecture: arch, os: 'linux', ...(arch === 'arm64' ? { variant: 'v8' } : {}), ...(created ? { created: created.toISOString() } : {}), rootfs: { type: 'layers', diff_ids: [] } };
+  const config = {
+    architecture: arch,
+    os: 'linux',
+    ...(arch === 'arm64' ? { variant: 'v8' } : {}),
+    ...(created ? { created: created.toISOString() } : {}),
+    rootfs: { type: 'layers', diff_ids: [] },
+  };
   return local.registry.pushImage(repository, tag, { config, layers: [{ bytes: Buffer.from(`layer ${content}`) }] });
 }
 
@@ -252,7 +265,9 @@ describe('a staging repository', () => {
     expect(reasons[ids.old]).toBe(`build ${ids.old} was created 2026-02-09, more than 14 days ago`);
     expect(reasons[`${ids.orphan}-arm64`]).toBe(`build ${ids.orphan} was created 2026-01-30, more than 14 days ago`);
     const keptTags = plan.keep.flatMap((e) => e.tags).sort();
-    expect(keptTags).toEqual([ids.fresh, `${ids.fresh}-amd64`, ids.otherDigest, `${ids.otherDigest}-amd64`, `${ids.noAge}-amd64`, 'buildcache-arm64', `${ids.old}-arm64`].sort());
+    expect(keptTags).toEqual(
+      [ids.fresh, `${ids.fresh}-amd64`, ids.otherDigest, `${ids.otherDigest}-amd64`, `${ids.noAge}-amd64`, 'buildcache-arm64', `${ids.old}-arm64`].sort(),
+    );
     expect(plan.keep.find((e) => e.tags.includes('buildcache-arm64'))!.reason).toBe('buildcache-arm64: not a build tag');
     expect(plan.keep.find((e) => e.tags.includes(`${ids.noAge}-amd64`))!.reason).toMatch(/age unknown/);
 
@@ -281,7 +296,8 @@ function failingDeletes(inner: OciRegistry, failAt: number): Registry & { delete
     listTags: inner.listTags.bind(inner),
     async deleteManifest(repository: string, digest: string) {
       wrapper.deletes++;
-      if (wrapper.deletes === failAt) throw new RegistryHttpError(`DELETE manifest ${repository}@${digest} failed: HTTP 500 UNKNOWN: injected failure`, 500, 'UNKNOWN');
+      if (wrapper.deletes === failAt)
+        throw new RegistryHttpError(`DELETE manifest ${repository}@${digest} failed: HTTP 500 UNKNOWN: injected failure`, 500, 'UNKNOWN');
       await inner.deleteManifest(repository, digest);
     },
   };
@@ -350,7 +366,9 @@ describe('OciRegistry.deleteManifest', () => {
     const registry = new OciRegistry({ host, retry: { retries: 0 } });
     const failing = registry.deleteManifest('devcontainers/images/x', `sha256:${'1'.repeat(64)}`);
     await expect(failing).rejects.toMatchObject({ status: 405, code: 'UNSUPPORTED' });
-    await expect(failing).rejects.toThrow(/HTTP 405 UNSUPPORTED: deletes are switched off on that registry \(for the CNCF distribution registry: storage\.delete\.enabled: true/);
+    await expect(failing).rejects.toThrow(
+      /HTTP 405 UNSUPPORTED: deletes are switched off on that registry \(for the CNCF distribution registry: storage\.delete\.enabled: true/,
+    );
   });
 
   test('GIVEN a tag instead of a digest WHEN deleted THEN it refuses without a request', async () => {

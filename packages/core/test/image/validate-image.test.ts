@@ -26,9 +26,16 @@ describe('validateImageFiles', () => {
   });
 
   test('accepts a Dockerfile build with a context, the root .devcontainer.json and a compose source', () => {
-    expect(problems({ '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'Dockerfile', context: '..' } }), '.devcontainer/Dockerfile': 'FROM x' })).toEqual([]);
+    expect(
+      problems({ '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'Dockerfile', context: '..' } }), '.devcontainer/Dockerfile': 'FROM x' }),
+    ).toEqual([]);
     expect(problems({ '.devcontainer.json': json({ build: { dockerfile: 'docker/Dockerfile' } }), 'docker/Dockerfile': 'FROM x' })).toEqual([]);
-    expect(problems({ '.devcontainer/devcontainer.json': json({ dockerComposeFile: ['compose.yml'], service: 'app' }), '.devcontainer/compose.yml': 'services:\n  app:\n    image: debian:12\n' })).toEqual([]);
+    expect(
+      problems({
+        '.devcontainer/devcontainer.json': json({ dockerComposeFile: ['compose.yml'], service: 'app' }),
+        '.devcontainer/compose.yml': 'services:\n  app:\n    image: debian:12\n',
+      }),
+    ).toEqual([]);
   });
 
   test('reports JSON syntax errors with line and column', () => {
@@ -84,8 +91,16 @@ describe('validateImageFiles', () => {
     });
 
     test.each([
-      ['a feature', { image: 'a', features: { '${localEnv:MY_REGISTRY}/devcontainers/features/hello:1': {} } }, 'the feature "${localEnv:MY_REGISTRY}/devcontainers/features/hello:1" uses ${localEnv:MY_REGISTRY}'],
-      ['the image', { image: '${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest' }, 'the image "${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest" uses ${localEnv:USER}'],
+      [
+        'a feature',
+        { image: 'a', features: { '${localEnv:MY_REGISTRY}/devcontainers/features/hello:1': {} } },
+        'the feature "${localEnv:MY_REGISTRY}/devcontainers/features/hello:1" uses ${localEnv:MY_REGISTRY}',
+      ],
+      [
+        'the image',
+        { image: '${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest' },
+        'the image "${localEnv:DCF_REGISTRY}/${localEnv:USER}/images/base:latest" uses ${localEnv:USER}',
+      ],
     ])('refuses any other ${localEnv:…} in %s: only the factory variables are set where it builds', (_, config, start) => {
       expect(problems({ '.devcontainer.json': json(config) })).toEqual([
         expect.stringContaining(
@@ -95,37 +110,108 @@ describe('validateImageFiles', () => {
     });
 
     test('the lowercase hint keeps the variable names as they are and lower-cases the rest', () => {
-      const hint = (ref: string) => problems({ '.devcontainer.json': json({ image: 'a', features: { [ref]: {} } }) })[0].match(/\(names are lowercase: "(.*)"\)$/)?.[1];
-      expect(hint('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/Hello:1')).toBe('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/hello:1');
+      const hint = (ref: string) =>
+        problems({ '.devcontainer.json': json({ image: 'a', features: { [ref]: {} } }) })[0].match(/\(names are lowercase: "(.*)"\)$/)?.[1];
+      expect(hint('${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/Hello:1')).toBe(
+        '${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/features/hello:1',
+      );
       expect(hint('Ghcr.io/Devcontainers/features/node:1')).toBe('ghcr.io/devcontainers/features/node:1');
     });
   });
 
   test.each([
-    ['no devcontainer.json', { 'README.md': '' }, '.devcontainer/devcontainer.json: missing: add .devcontainer/devcontainer.json or .devcontainer.json (dcf init image <dir> writes a starting point)'],
+    [
+      'no devcontainer.json',
+      { 'README.md': '' },
+      '.devcontainer/devcontainer.json: missing: add .devcontainer/devcontainer.json or .devcontainer.json (dcf init image <dir> writes a starting point)',
+    ],
     [
       'a devcontainer.json in a sub-folder only',
       { '.devcontainer/python/devcontainer.json': '{}' },
       '.devcontainer/devcontainer.json: missing: add .devcontainer/devcontainer.json or .devcontainer.json; found .devcontainer/python/devcontainer.json: the factory builds the configuration at the root of the folder, so move it to .devcontainer/devcontainer.json',
     ],
-    ['a feature folder', { 'devcontainer-feature.json': '{}' }, expect.stringContaining('this folder holds a feature (devcontainer-feature.json): push it with --kind feature')],
-    ['an empty configuration', {}, '.devcontainer/devcontainer.json: the configuration is empty: add .devcontainer/devcontainer.json (dcf init image <dir> writes a starting point)'],
-    ['a top-level array', { '.devcontainer.json': '[]' }, '.devcontainer.json:1:1: the top level must be a JSON object ({ … }): fix the JSON syntax here (comments and trailing commas are allowed)'],
+    [
+      'a feature folder',
+      { 'devcontainer-feature.json': '{}' },
+      expect.stringContaining('this folder holds a feature (devcontainer-feature.json): push it with --kind feature'),
+    ],
+    [
+      'an empty configuration',
+      {},
+      '.devcontainer/devcontainer.json: the configuration is empty: add .devcontainer/devcontainer.json (dcf init image <dir> writes a starting point)',
+    ],
+    [
+      'a top-level array',
+      { '.devcontainer.json': '[]' },
+      '.devcontainer.json:1:1: the top level must be a JSON object ({ … }): fix the JSON syntax here (comments and trailing commas are allowed)',
+    ],
     ['no image source', { '.devcontainer.json': '{ "name": "x" }' }, expect.stringContaining('.devcontainer.json:1:1: no image source: set "image"')],
-    ['two image sources', { '.devcontainer.json': json({ image: 'a', build: { dockerfile: 'D' } }), D: '' }, expect.stringContaining('more than one image source (image, build.dockerfile): keep only one')],
-    ['a missing Dockerfile', { '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'Dockerfile' } }) }, expect.stringContaining('the Dockerfile "Dockerfile" does not exist (looked for .devcontainer/Dockerfile)')],
-    ['a Dockerfile outside the folder', { '.devcontainer/devcontainer.json': json({ build: { dockerfile: '../../Dockerfile' } }) }, expect.stringContaining('"../../Dockerfile" points outside the configuration folder')],
-    ['a build context outside the folder', { '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'D', context: '../..' } }), '.devcontainer/D': '' }, expect.stringContaining('the build context "../.." points outside the configuration folder')],
+    [
+      'two image sources',
+      { '.devcontainer.json': json({ image: 'a', build: { dockerfile: 'D' } }), D: '' },
+      expect.stringContaining('more than one image source (image, build.dockerfile): keep only one'),
+    ],
+    [
+      'a missing Dockerfile',
+      { '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'Dockerfile' } }) },
+      expect.stringContaining('the Dockerfile "Dockerfile" does not exist (looked for .devcontainer/Dockerfile)'),
+    ],
+    [
+      'a Dockerfile outside the folder',
+      { '.devcontainer/devcontainer.json': json({ build: { dockerfile: '../../Dockerfile' } }) },
+      expect.stringContaining('"../../Dockerfile" points outside the configuration folder'),
+    ],
+    [
+      'a build context outside the folder',
+      { '.devcontainer/devcontainer.json': json({ build: { dockerfile: 'D', context: '../..' } }), '.devcontainer/D': '' },
+      expect.stringContaining('the build context "../.." points outside the configuration folder'),
+    ],
     ['a build without a dockerfile', { '.devcontainer.json': json({ build: { context: '.' } }) }, expect.stringContaining('"build" has no "dockerfile"')],
-    ['a missing compose file', { '.devcontainer.json': json({ dockerComposeFile: 'compose.yml', service: 'app' }) }, expect.stringContaining('the compose file "compose.yml" does not exist')],
-    ['a compose source without a service', { '.devcontainer.json': json({ dockerComposeFile: 'compose.yml' }), 'compose.yml': '' }, expect.stringContaining('"service" is required with "dockerComposeFile"')],
-    ['features that are not an object', { '.devcontainer.json': json({ image: 'a', features: ['x'] }) }, expect.stringContaining('"features" must be an object')],
-    ['a local feature without devcontainer-feature.json', { '.devcontainer.json': json({ image: 'a', features: { './mine': {} } }) }, expect.stringContaining('the local feature "./mine" has no mine/devcontainer-feature.json')],
-    ['a feature over plain http', { '.devcontainer.json': json({ image: 'a', features: { 'http://example.com/f.tgz': {} } }) }, expect.stringContaining('is fetched over plain http: use an https:// URL')],
-    ['feature options of the wrong type', { '.devcontainer.json': json({ image: 'a', features: { 'ghcr.io/a/b:1': 3 } }) }, expect.stringContaining('the options of "ghcr.io/a/b:1" must be an object')],
-    ['a version with build metadata', { '.devcontainer.json': json({ image: 'a', customizations: { 'devcontainer-factory': { version: '1.0.0+abc' } } }) }, expect.stringContaining('build metadata (+…) cannot be part of a registry tag')],
-    ['a numeric version', { '.devcontainer.json': json({ image: 'a', customizations: { 'devcontainer-factory': { version: 1 } } }) }, expect.stringContaining('the version must be a string such as "1.0.0", not 1')],
-    ['a test project without test.sh', { '.devcontainer.json': json({ image: 'a' }), 'test-project/README.md': '' }, 'test-project/test.sh: test-project/ has no test.sh: add test-project/test.sh, which the Test stage runs inside the image, or remove the folder'],
+    [
+      'a missing compose file',
+      { '.devcontainer.json': json({ dockerComposeFile: 'compose.yml', service: 'app' }) },
+      expect.stringContaining('the compose file "compose.yml" does not exist'),
+    ],
+    [
+      'a compose source without a service',
+      { '.devcontainer.json': json({ dockerComposeFile: 'compose.yml' }), 'compose.yml': '' },
+      expect.stringContaining('"service" is required with "dockerComposeFile"'),
+    ],
+    [
+      'features that are not an object',
+      { '.devcontainer.json': json({ image: 'a', features: ['x'] }) },
+      expect.stringContaining('"features" must be an object'),
+    ],
+    [
+      'a local feature without devcontainer-feature.json',
+      { '.devcontainer.json': json({ image: 'a', features: { './mine': {} } }) },
+      expect.stringContaining('the local feature "./mine" has no mine/devcontainer-feature.json'),
+    ],
+    [
+      'a feature over plain http',
+      { '.devcontainer.json': json({ image: 'a', features: { 'http://example.com/f.tgz': {} } }) },
+      expect.stringContaining('is fetched over plain http: use an https:// URL'),
+    ],
+    [
+      'feature options of the wrong type',
+      { '.devcontainer.json': json({ image: 'a', features: { 'ghcr.io/a/b:1': 3 } }) },
+      expect.stringContaining('the options of "ghcr.io/a/b:1" must be an object'),
+    ],
+    [
+      'a version with build metadata',
+      { '.devcontainer.json': json({ image: 'a', customizations: { 'devcontainer-factory': { version: '1.0.0+abc' } } }) },
+      expect.stringContaining('build metadata (+…) cannot be part of a registry tag'),
+    ],
+    [
+      'a numeric version',
+      { '.devcontainer.json': json({ image: 'a', customizations: { 'devcontainer-factory': { version: 1 } } }) },
+      expect.stringContaining('the version must be a string such as "1.0.0", not 1'),
+    ],
+    [
+      'a test project without test.sh',
+      { '.devcontainer.json': json({ image: 'a' }), 'test-project/README.md': '' },
+      'test-project/test.sh: test-project/ has no test.sh: add test-project/test.sh, which the Test stage runs inside the image, or remove the folder',
+    ],
     ['text that is not UTF-8', { '.devcontainer.json': '' }, '.devcontainer.json: is not valid UTF-8 text: save it as UTF-8'],
   ] as [string, Record<string, string>, unknown][])('reports %s', (name, entries, expected) => {
     const set = name === 'text that is not UTF-8' ? new Map([['.devcontainer.json', new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])]]) : files(entries);

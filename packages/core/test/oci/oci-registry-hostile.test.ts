@@ -92,7 +92,11 @@ async function stream(res: ServerResponse, limit: number): Promise<number> {
   let written = 0;
   while (written < limit && !res.destroyed) {
     written += chunk.length;
-    if (!res.write(chunk)) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+    if (!res.write(chunk))
+      await new Promise((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
   }
   res.end();
   return written;
@@ -161,7 +165,9 @@ describe('OciRegistry sends credentials only where it should', () => {
 
       // THEN
       expect(error).toBeInstanceOf(RegistryOriginError);
-      expect(error.message).toMatch(/Link header of .* points to http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list, not to http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list; refusing/);
+      expect(error.message).toMatch(
+        /Link header of .* points to http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list, not to http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list; refusing/,
+      );
       expect(other.requests).toEqual([]);
     } finally {
       await other.stop();
@@ -271,7 +277,12 @@ describe('OciRegistry deadlines', () => {
 
   test.each([
     ['a manifest', (c: OciRegistry) => c.getManifest('x/y', 'latest'), { timeoutMs: 600 }, /GET \/v2\/x\/y\/manifests\/latest .* within 600 ms \(timeoutMs\)/],
-    ['a blob', (c: OciRegistry) => c.getBlob('x/y', `sha256:${'a'.repeat(64)}`), { blobTimeoutMs: 600 }, /GET \/v2\/x\/y\/blobs\/sha256:a+ .* within 600 ms \(blobTimeoutMs\)/],
+    [
+      'a blob',
+      (c: OciRegistry) => c.getBlob('x/y', `sha256:${'a'.repeat(64)}`),
+      { blobTimeoutMs: 600 },
+      /GET \/v2\/x\/y\/blobs\/sha256:a+ .* within 600 ms \(blobTimeoutMs\)/,
+    ],
   ])('GIVEN a registry that trickles %s one byte per 100 ms WHEN it is read THEN the deadline covers the body', async (_what, read, props, message) => {
     // GIVEN: 100 bytes at most, 10 s in all
     const registry = await startHostile(async (_req, res) => {
@@ -387,11 +398,26 @@ describe('OciRegistry checks the shape of answers', () => {
   const manifest = (c: OciRegistry) => c.getManifest('x/y', 'latest');
   const token = (c: OciRegistry) => c.listTags('x/y');
   test.each([
-    ['tags as a string', tags, '{"name":"x/y","tags":"1.0.0"}', /tags list from http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list\?n=1000 is not .* sent "\{\\"name\\":\\"x\/y\\",\\"tags\\":\\"1\.0\.0\\"\}"/],
+    [
+      'tags as a string',
+      tags,
+      '{"name":"x/y","tags":"1.0.0"}',
+      /tags list from http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list\?n=1000 is not .* sent "\{\\"name\\":\\"x\/y\\",\\"tags\\":\\"1\.0\.0\\"\}"/,
+    ],
     ['tags that are numbers', tags, '{"tags":[1,2]}', /tags list from .* is not \{"tags"/],
     ['a tag that no registry allows', tags, '{"tags":["../../etc"]}', /tags list from .* is not \{"tags"/],
-    ['tags as an HTML page', tags, '<html><body>Sign in</body></html>', /the tags list from http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list\?n=1000 is not JSON; the registry sent "<html><body>Sign in/],
-    ['a manifest as an HTML page', manifest, `<html>${'x'.repeat(1000)}</html>`, /the manifest from .*manifests\/latest is not JSON; the registry sent "<html>x+"…/],
+    [
+      'tags as an HTML page',
+      tags,
+      '<html><body>Sign in</body></html>',
+      /the tags list from http:\/\/localhost:\d+\/v2\/x\/y\/tags\/list\?n=1000 is not JSON; the registry sent "<html><body>Sign in/,
+    ],
+    [
+      'a manifest as an HTML page',
+      manifest,
+      `<html>${'x'.repeat(1000)}</html>`,
+      /the manifest from .*manifests\/latest is not JSON; the registry sent "<html>x+"…/,
+    ],
     ['a manifest that is a list', manifest, '[]', /the manifest from .* is not a JSON object/],
     ['a manifest whose mediaType is a number', manifest, '{"schemaVersion":2,"mediaType":5,"manifests":[]}', /has a 'mediaType' that is not a string/],
     ['a manifest without config, layers or manifests', manifest, '{"schemaVersion":2}', /has neither 'manifests'/],
@@ -413,7 +439,11 @@ describe('OciRegistry checks the shape of answers', () => {
 
   test.each([
     ['a token that is a number', '{"token":5}', /answered without a token .* sent "\{\\"token\\":5\}"/],
-    ['an HTML page', '<html>login</html>', /the token answer of localhost:\d+ from http:\/\/localhost:\d+\/token is not JSON; the registry sent "<html>login<\/html>"/],
+    [
+      'an HTML page',
+      '<html>login</html>',
+      /the token answer of localhost:\d+ from http:\/\/localhost:\d+\/token is not JSON; the registry sent "<html>login<\/html>"/,
+    ],
     ['no token', '{}', /answered without a token/],
   ])('GIVEN a token service that sends %s WHEN a token is needed THEN a RegistryResponseError says what it sent', async (_what, body, message) => {
     // GIVEN
@@ -514,7 +544,9 @@ describe('OciRegistry retries dropped connections', () => {
 
     try {
       // WHEN
-      const error = await failure(new OciRegistry({ host: registry.host, retry: { ...noWait, retries: 2 } } satisfies OciRegistryProps).getManifest('x/y', 'latest'));
+      const error = await failure(
+        new OciRegistry({ host: registry.host, retry: { ...noWait, retries: 2 } } satisfies OciRegistryProps).getManifest('x/y', 'latest'),
+      );
 
       // THEN
       expect(error).toBeInstanceOf(RegistryConnectionError);

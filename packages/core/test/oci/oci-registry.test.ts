@@ -222,7 +222,10 @@ describe('parseWwwAuthenticate', () => {
       'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/node:pull"',
       { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/node:pull' } },
     ],
-    ['Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"', { scheme: 'basic', params: { realm: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/', service: 'ecr.amazonaws.com' } }],
+    [
+      'Basic realm="https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/",service="ecr.amazonaws.com"',
+      { scheme: 'basic', params: { realm: 'https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/', service: 'ecr.amazonaws.com' } },
+    ],
     ['Bearer realm=https://r.example/token, scope="a \\"b\\""', { scheme: 'bearer', params: { realm: 'https://r.example/token', scope: 'a "b"' } }],
   ])('GIVEN %s WHEN parsed THEN the scheme and parameters come back', (header, expected) => {
     expect(parseWwwAuthenticate(header)).toEqual(expected);

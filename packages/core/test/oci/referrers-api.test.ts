@@ -24,7 +24,11 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 beforeEach(() => answers.clear());
 
 test('GIVEN a registry with the referrers API THEN OciRegistry lists what it answers', async () => {
-  answers.set(`/v2/ns/images/python/referrers/${SUBJECT}`, { status: 200, type: MEDIA_TYPES.ociIndex, body: JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [SBOM, SIGNATURE] }) });
+  answers.set(`/v2/ns/images/python/referrers/${SUBJECT}`, {
+    status: 200,
+    type: MEDIA_TYPES.ociIndex,
+    body: JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [SBOM, SIGNATURE] }),
+  });
   const registry = new OciRegistry({ host });
   expect(await registry.referrers('ns/images/python', SUBJECT)).toEqual([SBOM, SIGNATURE]);
   // No fallback tag there: listReferrers takes the API's, filtered by artifact type.
@@ -37,11 +41,12 @@ test('GIVEN a registry without the API (404) THEN referrers is undefined and lis
   expect(await listReferrers(registry, 'ns/images/python', SUBJECT)).toEqual([]);
 });
 
-test('GIVEN both THEN each referrer is listed once, the fallback tag\'s first', async () => {
+test("GIVEN both THEN each referrer is listed once, the fallback tag's first", async () => {
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [SBOM] }));
   const registry: Registry = {
     host: 'fake',
-    getManifest: async (_r: string, ref: string) => (ref === `sha256-${'a'.repeat(64)}` ? { digest: 'sha256:x', mediaType: MEDIA_TYPES.ociIndex, body: index } : undefined),
+    getManifest: async (_r: string, ref: string) =>
+      ref === `sha256-${'a'.repeat(64)}` ? { digest: 'sha256:x', mediaType: MEDIA_TYPES.ociIndex, body: index } : undefined,
     referrers: async () => [SIGNATURE, SBOM],
   } as unknown as Registry;
   expect((await listReferrers(registry, 'ns/images/python', SUBJECT)).map((r) => r.digest)).toEqual([SBOM.digest, SIGNATURE.digest]);

@@ -61,14 +61,22 @@ test('GIVEN a second SBOM for the same image THEN both are listed, and another a
   const { staging, subject } = await stagedBuild();
   await attachArtifact(local.registry, staging, subject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('one') });
   await attachArtifact(local.registry, staging, subject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('two') });
-  await attachArtifact(local.registry, staging, subject, { artifactType: 'application/vnd.example.signature', mediaType: 'application/octet-stream', bytes: Buffer.from('sig') });
+  await attachArtifact(local.registry, staging, subject, {
+    artifactType: 'application/vnd.example.signature',
+    mediaType: 'application/octet-stream',
+    bytes: Buffer.from('sig'),
+  });
   expect(await listReferrers(local.registry, staging, subject.digest, SBOM_ARTIFACT_TYPE)).toHaveLength(2);
   expect(await listReferrers(local.registry, staging, subject.digest)).toHaveLength(3);
 });
 
 test('GIVEN a staged build with an SBOM WHEN it is promoted THEN the release repository lists and serves the same SBOM', async () => {
   const { staging, release, buildId, subject } = await stagedBuild();
-  const referrer = await attachArtifact(local.registry, staging, subject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('promoted') });
+  const referrer = await attachArtifact(local.registry, staging, subject, {
+    artifactType: SBOM_ARTIFACT_TYPE,
+    mediaType: SBOM_ARTIFACT_TYPE,
+    bytes: sbom('promoted'),
+  });
 
   const result = await promoteBuild(local.registry, staging, release, buildId);
 
@@ -91,7 +99,9 @@ test('GIVEN a released build with an SBOM THEN staging retention deletes the bui
 
   const releasePlan = await planRetention(local.registry, release, { kind: 'release', now: new Date() });
   expect(releasePlan.delete).toEqual([]);
-  expect(releasePlan.keep.find((e) => e.tags.includes(referrersTag(subject.digest)))?.reason).toMatch(/^artifacts \(SBOM, configuration\) of kept image sha256:/);
+  expect(releasePlan.keep.find((e) => e.tags.includes(referrersTag(subject.digest)))?.reason).toMatch(
+    /^artifacts \(SBOM, configuration\) of kept image sha256:/,
+  );
 
   const stagingResult = await applyRetention(local.registry, staging, { kind: 'staging', releaseRepository: release, now: new Date() });
   expect(stagingResult.deleted.flatMap((e) => e.tags).sort()).toEqual([buildId, `${buildId}-amd64`, referrersTag(subject.digest)].sort());
@@ -108,9 +118,18 @@ test('GIVEN a build whose date tag is beyond the kept ones THEN release retentio
   const newerId = 'c'.repeat(16);
   const newer = await pushTestImage(local.host, staging, `${newerId}-amd64`, 'amd64', { content: 'newer build' });
   await assembleIndex(local.registry, staging, newerId, ['linux/amd64']);
-  const newerSubject = { mediaType: MEDIA_TYPES.ociManifest, digest: newer.digest, size: (await local.registry.getManifest(staging, newer.digest))!.body.length };
+  const newerSubject = {
+    mediaType: MEDIA_TYPES.ociManifest,
+    digest: newer.digest,
+    size: (await local.registry.getManifest(staging, newer.digest))!.body.length,
+  };
   await attachArtifact(local.registry, staging, newerSubject, { artifactType: SBOM_ARTIFACT_TYPE, mediaType: SBOM_ARTIFACT_TYPE, bytes: sbom('newer') });
-  await releaseImage(local.registry, release, { buildId: newerId, staging, rules: { latest: false, semver: false, date: true }, now: new Date('2026-02-01T00:00:00Z') });
+  await releaseImage(local.registry, release, {
+    buildId: newerId,
+    staging,
+    rules: { latest: false, semver: false, date: true },
+    now: new Date('2026-02-01T00:00:00Z'),
+  });
 
   const result = await applyRetention(local.registry, release, { kind: 'release', keepDateTags: 1, now: new Date() });
 

@@ -76,7 +76,9 @@ describe('FileReleaseLock', () => {
     // THEN
     await expect(waiting).rejects.toThrow(ReleaseLockTimeoutError);
     await expect(waiting).rejects.toThrow(
-      new RegExp(`localhost:5000/ns/images/python is locked by another writer \\(pid ${process.pid} on ${hostname()} since .*\\) for more than 0 s \\(lock file ${lock.fileOf('localhost:5000', 'ns/images/python')}\\)`),
+      new RegExp(
+        `localhost:5000/ns/images/python is locked by another writer \\(pid ${process.pid} on ${hostname()} since .*\\) for more than 0 s \\(lock file ${lock.fileOf('localhost:5000', 'ns/images/python')}\\)`,
+      ),
     );
     await held.release();
   });
@@ -104,7 +106,9 @@ describe('FileReleaseLock', () => {
     await writeFile(file, JSON.stringify({ pid: 1, host: 'elsewhere.invalid', since: '2026-01-01T00:00:00.000Z', token: 'other', repository: 'x' }));
 
     // WHEN / THEN
-    await expect(new FileReleaseLock({ dir, timeoutMs: 100, staleMs: 60_000 }).acquire('localhost:5000', 'ns/images/python')).rejects.toThrow(/pid 1 on elsewhere\.invalid/);
+    await expect(new FileReleaseLock({ dir, timeoutMs: 100, staleMs: 60_000 }).acquire('localhost:5000', 'ns/images/python')).rejects.toThrow(
+      /pid 1 on elsewhere\.invalid/,
+    );
     await sleep(30);
     const held = await new FileReleaseLock({ dir, timeoutMs: 1_000, staleMs: 10 }).acquire('localhost:5000', 'ns/images/python');
     await held.release();

@@ -87,7 +87,15 @@ describe('isTransientNetworkError', () => {
     ['a refused connection (nothing listens)', fetchFailed(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), false],
     ['an unknown host', fetchFailed(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' })), false],
     ['an HTTP 503 answer', { status: 503 }, false],
-    ['a cause chain that loops', (() => { const e: { cause?: unknown } = {}; e.cause = e; return e; })(), false],
+    [
+      'a cause chain that loops',
+      (() => {
+        const e: { cause?: unknown } = {};
+        e.cause = e;
+        return e;
+      })(),
+      false,
+    ],
   ])('GIVEN %s WHEN classified THEN transient is %s', (_what, error, expected) => {
     expect(isTransientNetworkError(error)).toBe(expected);
   });

@@ -14,7 +14,9 @@ test('the CLI depends on exactly the pinned plugins version, and the lockfile re
   for (const arch of ['amd64', 'arm64'] as const) {
     // THEN
     expect(cli.optionalDependencies[sbomPluginsPackage(arch)]).toBe(SBOM_PLUGINS_VERSION);
-    const entry = new RegExp(`'${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION.replace(/\./g, '\\.')}':\\n\\s+resolution: \\{integrity: (sha512-[^}]+)\\}`).exec(lock);
+    const entry = new RegExp(
+      `'${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION.replace(/\./g, '\\.')}':\\n\\s+resolution: \\{integrity: (sha512-[^}]+)\\}`,
+    ).exec(lock);
     expect(entry?.[1]).toBe(SBOM_PLUGINS_INTEGRITY[arch]);
   }
 });
@@ -27,9 +29,22 @@ test('integritySha512Hex gives the hex digest sha512sum prints, and refuses what
   // THEN
   expect(integritySha512Hex(integrity)).toBe(createHash('sha512').update(bytes).digest('hex'));
   expect(() => integritySha512Hex('sha1-abc')).toThrow(SbomGeneratorError);
-  expect(() => integritySha512Hex(`sha512-${'A'.repeat(10)}`)).toThrow("is not an npm sha512 integrity string");
+  expect(() => integritySha512Hex(`sha512-${'A'.repeat(10)}`)).toThrow('is not an npm sha512 integrity string');
 });
 
 test('Trivy runs offline on the root file system, with no vulnerability database', () => {
-  expect(trivyRootfsArguments('/r', '/o.json', '/c')).toEqual(['rootfs', '--format', 'cyclonedx', '--offline-scan', '--skip-db-update', '--skip-java-db-update', '--quiet', '--cache-dir', '/c', '--output', '/o.json', '/r']);
+  expect(trivyRootfsArguments('/r', '/o.json', '/c')).toEqual([
+    'rootfs',
+    '--format',
+    'cyclonedx',
+    '--offline-scan',
+    '--skip-db-update',
+    '--skip-java-db-update',
+    '--quiet',
+    '--cache-dir',
+    '/c',
+    '--output',
+    '/o.json',
+    '/r',
+  ]);
 });

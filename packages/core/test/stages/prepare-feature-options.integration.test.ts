@@ -39,7 +39,8 @@ let locks: string;
 beforeAll(async () => {
   locks = await mkdtemp(join(tmpdir(), 'dcf-prepare-options-'));
   const upload = featureUpload('color', '1.0.0', { metadata: { options: COLOR_OPTIONS } });
-  published = (await publishFeature({ registry: live.registry, namespace: NS, id: 'color', upload, devcontainer, lock: new FileReleaseLock({ dir: locks }) })).digest;
+  published = (await publishFeature({ registry: live.registry, namespace: NS, id: 'color', upload, devcontainer, lock: new FileReleaseLock({ dir: locks }) }))
+    .digest;
 });
 afterAll(async () => {
   await rm(locks, { recursive: true, force: true });
@@ -67,7 +68,13 @@ const elsewhere = (host: string): Registry => ({
   listTags: async () => [],
 });
 const prepare = (zip: Uint8Array) =>
-  prepareImage(live.registry, { zip, repository: IMAGE, namespace: NS, registryFor: (host) => (host === live.host ? live.registry : elsewhere(host)), dockerHubCachePrefix: 'acme/docker-hub' });
+  prepareImage(live.registry, {
+    zip,
+    repository: IMAGE,
+    namespace: NS,
+    registryFor: (host) => (host === live.host ? live.registry : elsewhere(host)),
+    dockerHubCachePrefix: 'acme/docker-hub',
+  });
 
 test('GIVEN options the definition allows THEN Prepare says nothing of them', async () => {
   const prepared = await prepare(configZip({ favorite: 'gold', install: true }));
@@ -81,13 +88,15 @@ test('GIVEN an enum miss and a misspelt option THEN Prepare builds, and its summ
 
   const feature = 'feature ${localEnv:DCF_REGISTRY}/acme/features/color:1';
   expect(prepared.warnings).toEqual([
-    expect.stringMatching(new RegExp(`^${escape(feature)}: option "favorite" is "blue", which is not one of the values the option allows \\("red", "gold", "green"\\)`)),
+    expect.stringMatching(
+      new RegExp(`^${escape(feature)}: option "favorite" is "blue", which is not one of the values the option allows \\("red", "gold", "green"\\)`),
+    ),
     expect.stringMatching(new RegExp(`^${escape(feature)}: .*"instal".*"install"`)),
   ]);
   expect(prepareSummary(prepared)).toContain(`; warning: ${prepared.warnings[0]}`);
 });
 
-test('GIVEN an object as an option value, on which the CLI fails THEN Prepare refuses the configuration at the feature\'s line, and says so before any build', async () => {
+test("GIVEN an object as an option value, on which the CLI fails THEN Prepare refuses the configuration at the feature's line, and says so before any build", async () => {
   const error = await prepare(configZip({ favorite: { color: 'red' } })).catch((e: Error) => e);
 
   expect(error).toBeInstanceOf(InvalidConfigurationError);
@@ -135,7 +144,11 @@ test('GIVEN a reference to something that is not a feature THEN Prepare fails na
   const error = await prepare(configZip({ favorite: 'red' }, feature)).catch((e: Error) => e);
 
   expect(error).toBeInstanceOf(BuildInputError);
-  expect((error as Error).message).toMatch(new RegExp(`^cannot read the definition of the feature ${escape(feature)} \\(.*\\) to check the options given to it: .* has no 'application/vnd\\.devcontainers\\.layer\\.v1\\+tar' layer`));
+  expect((error as Error).message).toMatch(
+    new RegExp(
+      `^cannot read the definition of the feature ${escape(feature)} \\(.*\\) to check the options given to it: .* has no 'application/vnd\\.devcontainers\\.layer\\.v1\\+tar' layer`,
+    ),
+  );
 });
 
 test('GIVEN a released build THEN Prepare reads no feature definition: nothing is installed again', async () => {
@@ -150,7 +163,13 @@ test('GIVEN a released build THEN Prepare reads no feature definition: nothing i
   });
 
   // WHEN
-  const prepared = await prepareImage(counting, { zip, repository: IMAGE, namespace: NS, registryFor: (host) => (host === live.host ? counting : elsewhere(host)), dockerHubCachePrefix: 'acme/docker-hub' });
+  const prepared = await prepareImage(counting, {
+    zip,
+    repository: IMAGE,
+    namespace: NS,
+    registryFor: (host) => (host === live.host ? counting : elsewhere(host)),
+    dockerHubCachePrefix: 'acme/docker-hub',
+  });
 
   // THEN
   expect(prepared.released).toBe(true);

@@ -29,10 +29,12 @@ function registryOf(host: string, digest: string, asked: string[] = []): Registr
   };
 }
 
-const zipOf = (files: Record<string, string>) => zipSync(Object.fromEntries(Object.entries(files).map(([p, t]) => [p, strToU8(t)])), { mtime: new Date('2020-01-01T00:00:00Z') });
+const zipOf = (files: Record<string, string>) =>
+  zipSync(Object.fromEntries(Object.entries(files).map(([p, t]) => [p, strToU8(t)])), { mtime: new Date('2020-01-01T00:00:00Z') });
 const DOCKERFILE_CONFIG = zipOf({
   '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "Dockerfile" } }',
-  '.devcontainer/Dockerfile': 'FROM python:3.12 AS build\nFROM docker.io/library/node:20 AS node\nFROM mcr.microsoft.com/devcontainers/base:bookworm\nCOPY --from=build /usr/local /opt/python\nCOPY --from=node /usr/local /opt/node\n',
+  '.devcontainer/Dockerfile':
+    'FROM python:3.12 AS build\nFROM docker.io/library/node:20 AS node\nFROM mcr.microsoft.com/devcontainers/base:bookworm\nCOPY --from=build /usr/local /opt/python\nCOPY --from=node /usr/local /opt/node\n',
 });
 
 describe('Prepare with base images from Docker Hub', () => {
@@ -42,10 +44,19 @@ describe('Prepare with base images from Docker Hub', () => {
     const registryFor = (host: string) => registryOf(host, host === DOCKER_HUB_REGISTRY ? D('d') : D('e'), asked);
 
     // WHEN
-    const prepared = await prepareImage(registryOf(FACTORY, D('f')), { zip: DOCKERFILE_CONFIG, repository: 'acme/images/python', namespace: 'acme', registryFor });
+    const prepared = await prepareImage(registryOf(FACTORY, D('f')), {
+      zip: DOCKERFILE_CONFIG,
+      repository: 'acme/images/python',
+      namespace: 'acme',
+      registryFor,
+    });
 
     // THEN Prepare still resolves them (a HEAD, which Docker Hub does not count as a pull)
-    expect(asked.sort()).toEqual(['mcr.microsoft.com/devcontainers/base:bookworm', 'registry-1.docker.io/library/node:20', 'registry-1.docker.io/library/python:3.12']);
+    expect(asked.sort()).toEqual([
+      'mcr.microsoft.com/devcontainers/base:bookworm',
+      'registry-1.docker.io/library/node:20',
+      'registry-1.docker.io/library/python:3.12',
+    ]);
     expect(prepared.warnings).toEqual([
       "base images docker.io/library/node:20, python:3.12 are on Docker Hub, which Build pulls anonymously (Docker Hub limits anonymous pulls per address and CodeBuild's addresses are shared, so builds fail at random with 429 Too Many Requests): give the pipeline a Docker Hub pull-through cache (dockerHubCachePrefix), or build on the image's copy in another registry, e.g. public.ecr.aws/docker/library/node:20",
     ]);
@@ -79,7 +90,9 @@ describe('Prepare with base images from Docker Hub', () => {
 
     // THEN
     expect(prepared.warnings).toHaveLength(1);
-    expect(prepared.warnings[0]).toMatch(/^base image someone\/tools:1 is on Docker Hub, which Build pulls anonymously .*: give the pipeline a Docker Hub pull-through cache \(dockerHubCachePrefix\), or build on the image's copy in another registry$/);
+    expect(prepared.warnings[0]).toMatch(
+      /^base image someone\/tools:1 is on Docker Hub, which Build pulls anonymously .*: give the pipeline a Docker Hub pull-through cache \(dockerHubCachePrefix\), or build on the image's copy in another registry$/,
+    );
   });
 });
 

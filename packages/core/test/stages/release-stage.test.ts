@@ -26,7 +26,15 @@ async function staged(buildId: string): Promise<string> {
   return live.registry.putManifest(STAGING, buildId, MEDIA_TYPES.ociIndex, body);
 }
 
-const stage = (buildId: string, more: Partial<ReleaseStageInput> = {}): ReleaseStageInput => ({ repository: REPO, staging: STAGING, buildId, rules: ['latest', 'semver', 'date'], now: NOW, gateOff: GATE_OFF, ...more });
+const stage = (buildId: string, more: Partial<ReleaseStageInput> = {}): ReleaseStageInput => ({
+  repository: REPO,
+  staging: STAGING,
+  buildId,
+  rules: ['latest', 'semver', 'date'],
+  now: NOW,
+  gateOff: GATE_OFF,
+  ...more,
+});
 
 describe('runReleaseStage', () => {
   test('GIVEN a tested build THEN it is promoted and tagged, and the outputs and summary say so', async () => {
@@ -37,22 +45,34 @@ describe('runReleaseStage', () => {
     expect(result.tags).toEqual(['1.2.3', '1.2', '1', 'latest', '20250501']);
     expect(await tagSnapshot(live.registry, REPO)).toMatchObject({ '1.2.3': digest, latest: digest, b1: digest });
     expect(outputVariables).toEqual({ Digest: digest, Tags: '1.2.3,1.2,1,latest,20250501', Moved: '1.2.3,1.2,1,latest,20250501' });
-    expect(summary).toBe(
-      `${REPO}:b1 (${digest}) ${detail}`,
-    );
+    expect(summary).toBe(`${REPO}:b1 (${digest}) ${detail}`);
     expect(detail).toBe(
       `promoted from ${STAGING} (blobs: 0 mounted, 0 copied, 0 present), released as 1.2.3,1.2,1,latest,20250501; moved 1.2.3, 1.2, 1, latest, 20250501; ${GATE_OFF}`,
     );
   });
 
   test.each<[string, Partial<ReleaseStageInput>, RegExp]>([
-    ['only the semver rule and no version', { rules: ['semver'] }, /rules \(semver\) give build b2 no tag: the 'semver' rule needs a version: set customizations\['devcontainer-factory'\]\.version/],
+    [
+      'only the semver rule and no version',
+      { rules: ['semver'] },
+      /rules \(semver\) give build b2 no tag: the 'semver' rule needs a version: set customizations\['devcontainer-factory'\]\.version/,
+    ],
     ['no rule at all', { rules: [] }, /rules \(none\) give build b2 no tag: add a release tag rule in the catalogue/],
-    ['only latest, for a back-port below the newest release', { rules: ['latest'], version: '1.0.0' }, /rules \(latest\) give build b2 no tag: a newer version is released, so neither latest nor the date tag moves back/],
+    [
+      'only latest, for a back-port below the newest release',
+      { rules: ['latest'], version: '1.0.0' },
+      /rules \(latest\) give build b2 no tag: a newer version is released, so neither latest nor the date tag moves back/,
+    ],
   ])('GIVEN %s THEN the stage fails before anything is promoted or tagged', async (_name, more, message) => {
     // GIVEN a newer release in the repository, and a tested build in staging
     await staged('b1');
-    await releaseImage(live.registry, REPO, { buildId: 'b1', staging: STAGING, version: '2.0.0', rules: releaseRulesOf(['latest', 'semver', 'date']), now: NOW });
+    await releaseImage(live.registry, REPO, {
+      buildId: 'b1',
+      staging: STAGING,
+      version: '2.0.0',
+      rules: releaseRulesOf(['latest', 'semver', 'date']),
+      now: NOW,
+    });
     await staged('b2');
     const before = await tagSnapshot(live.registry, REPO);
 
@@ -70,7 +90,11 @@ describe('runReleaseStage', () => {
   test('the rule names map to the rules, and the promotion is said in a few words', () => {
     expect(releaseRulesOf(['date'])).toEqual({ latest: false, semver: false, date: true });
     expect(promotionSummary(undefined, STAGING)).toBe('already in the release repository');
-    expect(promotionSummary({ digest: 'sha256:x', alreadyPromoted: true, manifests: [], blobs: { mounted: 0, copied: 0, present: 0 }, referrers: 0 }, STAGING)).toBe(`promoted from ${STAGING} before`);
-    expect(promotionSummary({ digest: 'sha256:x', alreadyPromoted: false, manifests: [], blobs: { mounted: 3, copied: 1, present: 2 }, referrers: 1 }, STAGING)).toBe(`promoted from ${STAGING} (blobs: 3 mounted, 1 copied, 2 present; 1 referrer)`);
+    expect(
+      promotionSummary({ digest: 'sha256:x', alreadyPromoted: true, manifests: [], blobs: { mounted: 0, copied: 0, present: 0 }, referrers: 0 }, STAGING),
+    ).toBe(`promoted from ${STAGING} before`);
+    expect(
+      promotionSummary({ digest: 'sha256:x', alreadyPromoted: false, manifests: [], blobs: { mounted: 3, copied: 1, present: 2 }, referrers: 1 }, STAGING),
+    ).toBe(`promoted from ${STAGING} (blobs: 3 mounted, 1 copied, 2 present; 1 referrer)`);
   });
 });

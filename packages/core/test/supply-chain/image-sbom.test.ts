@@ -44,11 +44,26 @@ async function stagedImage(): Promise<{ repository: string; image: Descriptor }>
 }
 
 const store = (repository: string, image: Descriptor, output: string) =>
-  storeImageSbom({ registry: local.registry, repository, buildId: `b${round}`, platform: 'linux/amd64', image, inputs: INPUTS, generator: writing(output), rootfs: '/nonexistent', workDir, now: NOW });
+  storeImageSbom({
+    registry: local.registry,
+    repository,
+    buildId: `b${round}`,
+    platform: 'linux/amd64',
+    image,
+    inputs: INPUTS,
+    generator: writing(output),
+    rootfs: '/nonexistent',
+    workDir,
+    now: NOW,
+  });
 
 test('GIVEN a CycloneDX document in shape THEN its SBOM is stored as the one referrer of the image', async () => {
   const { repository, image } = await stagedImage();
-  const result = await store(repository, image, bom({ components: [{ type: 'library', name: 'zlib', properties: [{ name: 'aquasecurity:trivy:PkgType', value: 'debian' }] }] }));
+  const result = await store(
+    repository,
+    image,
+    bom({ components: [{ type: 'library', name: 'zlib', properties: [{ name: 'aquasecurity:trivy:PkgType', value: 'debian' }] }] }),
+  );
   expect([result.packages, result.bases]).toEqual([1, 1]);
   expect((await listReferrers(local.registry, repository, image.digest, SBOM_ARTIFACT_TYPE)).map((r) => r.digest)).toEqual([result.referrer.digest]);
 });
@@ -56,16 +71,36 @@ test('GIVEN a CycloneDX document in shape THEN its SBOM is stored as the one ref
 describe('a document the factory cannot use is refused with SbomError, and no referrer is stored', () => {
   test.each([
     ['a null component', bom({ components: [{ type: 'library', name: 'zlib' }, null] }), 'components[1] is null, not a component object'],
-    ['a string component', bom({ components: ['pkg:deb/debian/zlib@1.2.13'] }), 'components[0] is a string ("pkg:deb/debian/zlib@1.2.13"), not a component object'],
+    [
+      'a string component',
+      bom({ components: ['pkg:deb/debian/zlib@1.2.13'] }),
+      'components[0] is a string ("pkg:deb/debian/zlib@1.2.13"), not a component object',
+    ],
     ['a number component', bom({ components: [7] }), 'components[0] is a number (7), not a component object'],
     ['a list component', bom({ components: [[]] }), 'components[0] is a list ([]), not a component object'],
-    ['components as one object', bom({ components: { type: 'library', name: 'zlib' } }), 'components is an object ({"type":"library","name":"zlib"}), not a list of components'],
+    [
+      'components as one object',
+      bom({ components: { type: 'library', name: 'zlib' } }),
+      'components is an object ({"type":"library","name":"zlib"}), not a list of components',
+    ],
     ['components as null', bom({ components: null }), 'components is null, not a list of components'],
     ['a component without a type', bom({ components: [{ name: 'zlib' }] }), 'components[0].type is missing, not a string'],
     ['a component whose name is a number', bom({ components: [{ type: 'library', name: 1 }] }), 'components[0].name is a number (1), not a string'],
-    ['properties as a string', bom({ components: [{ type: 'library', name: 'zlib', properties: 'x' }] }), 'components[0].properties is a string ("x"), not a list of properties'],
-    ['a null property', bom({ components: [{ type: 'library', name: 'zlib', properties: [null] }] }), 'components[0].properties[0] is null, not a property object'],
-    ['a property value that is a number', bom({ components: [{ type: 'library', name: 'zlib', properties: [{ name: 'n', value: 1 }] }] }), 'components[0].properties[0].value is a number (1), not a string'],
+    [
+      'properties as a string',
+      bom({ components: [{ type: 'library', name: 'zlib', properties: 'x' }] }),
+      'components[0].properties is a string ("x"), not a list of properties',
+    ],
+    [
+      'a null property',
+      bom({ components: [{ type: 'library', name: 'zlib', properties: [null] }] }),
+      'components[0].properties[0] is null, not a property object',
+    ],
+    [
+      'a property value that is a number',
+      bom({ components: [{ type: 'library', name: 'zlib', properties: [{ name: 'n', value: 1 }] }] }),
+      'components[0].properties[0].value is a number (1), not a string',
+    ],
     ['metadata as a string', bom({ metadata: 'trivy' }), 'metadata is a string ("trivy"), not an object'],
     ['tools as a string', bom({ metadata: { tools: 'trivy' } }), 'metadata.tools is a string ("trivy"), not an object or a list'],
     ['a null tool component', bom({ metadata: { tools: { components: [null] } } }), 'metadata.tools.components[0] is null, not a component object'],
@@ -90,7 +125,14 @@ describe('a document the factory cannot use is refused with SbomError, and no re
 
 test('GIVEN CycloneDX 1.4 tools (a list) THEN they are accepted and not read', () => {
   const parsed = parseGeneratedSbom(Buffer.from(bom({ metadata: { tools: [{ vendor: 'aquasecurity', name: 'trivy' }] }, components: [] })), 'g');
-  expect(() => composeImageSbom({ subject: { host: 'localhost:5000', repository: 'r/x', buildId: 'b', platform: 'linux/amd64', digest: `sha256:${'a'.repeat(64)}` }, inputs: [], os: parsed, now: NOW })).not.toThrow();
+  expect(() =>
+    composeImageSbom({
+      subject: { host: 'localhost:5000', repository: 'r/x', buildId: 'b', platform: 'linux/amd64', digest: `sha256:${'a'.repeat(64)}` },
+      inputs: [],
+      os: parsed,
+      now: NOW,
+    }),
+  ).not.toThrow();
 });
 
 test('property: GIVEN random JSON in the fields the SBOM step reads THEN it is parsed and composed, or refused with SbomError, never a TypeError', () => {

@@ -93,7 +93,9 @@ test('GIVEN the same findings and an unexpired allowance WHEN the build is relea
   const b = await stagedBuild();
   const result = await release(b, allowing('2026-12-31'), recordedSource(b.findings));
   expect(result.tags).toEqual(['1.2.3', '1.2', '1', 'latest']);
-  expect(result.gate?.summary).toBe('linux/amd64: 0 blocking, 1 allowed (CVE-2024-45490), 3 below CRITICAL; linux/arm64: 0 blocking, 0 allowed, 0 below CRITICAL');
+  expect(result.gate?.summary).toBe(
+    'linux/amd64: 0 blocking, 1 allowed (CVE-2024-45490), 3 below CRITICAL; linux/arm64: 0 blocking, 0 allowed, 0 below CRITICAL',
+  );
   const tags = await tagSnapshot(local.registry, b.repository);
   expect(tags['latest']).toBe(result.digest);
 });
@@ -154,7 +156,9 @@ describe('findings the gate cannot judge refuse the release, and nothing is prom
   test('GIVEN findings with a null entry WHEN the build is released THEN ScanFindingsShapeError names the image, platform, page and entry', async () => {
     const { refused, amd64, staging } = await refusedWith({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [null] } });
     expect(refused).toBeInstanceOf(ScanFindingsShapeError);
-    expect(refused.message).toContain(`scan findings of ${staging}@${amd64} (linux/amd64) from recorded ECR findings, page 1: imageScanFindings.findings[0] is null, not an object`);
+    expect(refused.message).toContain(
+      `scan findings of ${staging}@${amd64} (linux/amd64) from recorded ECR findings, page 1: imageScanFindings.findings[0] is null, not an object`,
+    );
     expect(refused.message).toContain('nothing was promoted and no tag moved');
   });
 
@@ -165,7 +169,10 @@ describe('findings the gate cannot judge refuse the release, and nothing is prom
   });
 
   test('GIVEN a finding whose severity ECR does not write ("CRITICAL ") WHEN the build is released THEN the gate refuses it as UNKNOWN', async () => {
-    const { refused } = await refusedWith({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'CRITICAL ' }] } });
+    const { refused } = await refusedWith({
+      imageScanStatus: { status: 'COMPLETE' },
+      imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'CRITICAL ' }] },
+    });
     expect(refused).toBeInstanceOf(VulnerabilityGateError);
     expect(refused.message).toContain('linux/amd64: 1 finding(s)');
     expect(refused.message).toContain('UNKNOWN severity "CRITICAL " CVE-2024-0001');

@@ -73,7 +73,9 @@ describe('readScanFindings checks every page', () => {
     const source = pagedSource({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [] }, nextToken: 'page-2' }, undefined);
     const read = readScanFindings(source, REPOSITORY, IMAGE, options);
     await expect(read).rejects.toThrow(ScanUnavailableError);
-    await expect(readScanFindings(source, REPOSITORY, IMAGE, options)).rejects.toThrow('went away while its findings were read (page 2 has none): retry the Release');
+    await expect(readScanFindings(source, REPOSITORY, IMAGE, options)).rejects.toThrow(
+      'went away while its findings were read (page 2 has none): retry the Release',
+    );
   });
 
   test('GIVEN pages in the documented shape THEN their findings are merged and judged', async () => {
@@ -101,12 +103,54 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const STRINGS = [...KNOWN_SEVERITIES, 'critical', 'CRITICAL ', ' HIGH', 'UNKNOWN', 'SEVERE', '', 'ACTIVE', 'SUPPRESSED', 'CLOSED', 'active', 'Closed', 'COMPLETE', 'IN_PROGRESS', 'CVE-2024-1', 'constructor', '0'];
-const KEYS = ['imageScanStatus', 'status', 'description', 'imageScanFindings', 'findings', 'enhancedFindings', 'name', 'severity', 'uri', 'attributes', 'key', 'value', 'title', 'packageVulnerabilityDetails', 'vulnerabilityId', 'sourceUrl', 'vulnerablePackages', 'version', 'nextToken', 'constructor', 'toString', 'length', '0'];
+const STRINGS = [
+  ...KNOWN_SEVERITIES,
+  'critical',
+  'CRITICAL ',
+  ' HIGH',
+  'UNKNOWN',
+  'SEVERE',
+  '',
+  'ACTIVE',
+  'SUPPRESSED',
+  'CLOSED',
+  'active',
+  'Closed',
+  'COMPLETE',
+  'IN_PROGRESS',
+  'CVE-2024-1',
+  'constructor',
+  '0',
+];
+const KEYS = [
+  'imageScanStatus',
+  'status',
+  'description',
+  'imageScanFindings',
+  'findings',
+  'enhancedFindings',
+  'name',
+  'severity',
+  'uri',
+  'attributes',
+  'key',
+  'value',
+  'title',
+  'packageVulnerabilityDetails',
+  'vulnerabilityId',
+  'sourceUrl',
+  'vulnerablePackages',
+  'version',
+  'nextToken',
+  'constructor',
+  'toString',
+  'length',
+  '0',
+];
 
 function randomJson(r: () => number, depth = 0): unknown {
   const pick = Math.floor(r() * (depth >= 3 ? 5 : 8));
-  const of = <T,>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const of = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
   switch (pick) {
     case 0:
       return null;
@@ -128,7 +172,11 @@ function randomJson(r: () => number, depth = 0): unknown {
 
 /** Every place in a JSON value: the containers and the key or index of each child. */
 function places(value: unknown, out: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = []) {
-  const children: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : value && typeof value === 'object' ? Object.entries(value) : [];
+  const children: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((v, i) => [i, v])
+    : value && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
   for (const [key, child] of children) {
     out.push({ parent: value as Record<string, unknown> | unknown[], key });
     places(child, out);
@@ -162,7 +210,12 @@ function expected(response: ScanFindingsResponse) {
   return { total: severities.length, blockingAtCritical: severities.filter((s) => s === 'CRITICAL' || s === 'UNKNOWN').length };
 }
 
-const POLICIES: VulnerabilityPolicy[] = [DEFAULT_VULNERABILITY_POLICY, { blockAt: 'LOW', allow: [] }, { blockAt: 'none', allow: [] }, { blockAt: 'CRITICAL', allow: [{ id: 'CVE-2023-4863', reason: 'r', expires: '2027-01-01' }] }];
+const POLICIES: VulnerabilityPolicy[] = [
+  DEFAULT_VULNERABILITY_POLICY,
+  { blockAt: 'LOW', allow: [] },
+  { blockAt: 'none', allow: [] },
+  { blockAt: 'CRITICAL', allow: [{ id: 'CVE-2023-4863', reason: 'r', expires: '2027-01-01' }] },
+];
 const CASES = 3000;
 
 describe('property: whatever JSON a scanner answers, the gate returns a verdict or throws its named error', () => {
@@ -183,7 +236,8 @@ describe('property: whatever JSON a scanner answers, the gate returns a verdict 
       }
       const total = Object.values(verdict.counts).reduce((a, b) => a + (b ?? 0), 0);
       expect({ case: i, total }).toEqual({ case: i, total: expected(response).total });
-      if (policy === DEFAULT_VULNERABILITY_POLICY) expect({ case: i, blocking: verdict.blocking.length }).toEqual({ case: i, blocking: expected(response).blockingAtCritical });
+      if (policy === DEFAULT_VULNERABILITY_POLICY)
+        expect({ case: i, blocking: verdict.blocking.length }).toEqual({ case: i, blocking: expected(response).blockingAtCritical });
     }
     // Both outcomes were exercised.
     expect(refused).toBeGreaterThan(CASES / 10);
@@ -198,9 +252,16 @@ describe('property: whatever JSON a scanner answers, the gate returns a verdict 
     }
   });
 
-  test('GIVEN random pages from a source THEN runScanGate resolves or throws one of the gate\'s named errors, never a TypeError', async () => {
+  test("GIVEN random pages from a source THEN runScanGate resolves or throws one of the gate's named errors, never a TypeError", async () => {
     const r = random(42);
-    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 }, layers: [] }));
+    const body = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'c'.repeat(64)}`, size: 2 },
+        layers: [],
+      }),
+    );
     const plan = { mediaType: MEDIA_TYPES.ociManifest, body, digest: sha256Digest(body) };
     const outcomes = new Set<string>();
     for (let i = 0; i < 1000; i++) {
@@ -212,7 +273,8 @@ describe('property: whatever JSON a scanner answers, the gate returns a verdict 
         await runScanGate(source, REPOSITORY, 'python', plan, { ...options, policy: POLICIES[i % POLICIES.length] });
         outcomes.add('released');
       } catch (e) {
-        if (!(e instanceof ScanFindingsShapeError || e instanceof ScanUnavailableError || e instanceof VulnerabilityGateError)) throw new Error(`case ${i} threw ${String(e)}`);
+        if (!(e instanceof ScanFindingsShapeError || e instanceof ScanUnavailableError || e instanceof VulnerabilityGateError))
+          throw new Error(`case ${i} threw ${String(e)}`);
         expect(e).toBeInstanceOf(FactoryError);
         outcomes.add(e.name);
       }

@@ -1,4 +1,9 @@
-import { RegistryBinaryMissingError, startLocalRegistryServer, type LocalRegistryServer, type LocalRegistryServerProps } from '../../src/process/local-registry-server';
+import {
+  RegistryBinaryMissingError,
+  startLocalRegistryServer,
+  type LocalRegistryServer,
+  type LocalRegistryServerProps,
+} from '../../src/process/local-registry-server';
 
 export { DOCKER_REGISTRY_BINARY } from '../../src/process/local-registry-server';
 

@@ -34,21 +34,24 @@ export async function startTamperingProxy(target: string): Promise<TamperingProx
     if (req.method === 'PUT' && url.pathname.includes('/blobs/uploads/') && url.searchParams.has('digest')) completed.push(url.searchParams.get('digest')!);
     const blob = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname)?.[1];
     const tamper = req.method === 'GET' && blob !== undefined && corrupted.has(blob);
-    const upstream = request({ host: targetHost, port: Number(targetPort), method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers }, (answer) => {
-      if (!tamper || (answer.statusCode !== 200 && answer.statusCode !== 206)) {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () => {
-        const body = Buffer.concat(chunks);
-        if (body.length > 0) body[0] ^= 0xff;
-        res.writeHead(answer.statusCode!, answer.headers);
-        res.end(body);
-      });
-    });
+    const upstream = request(
+      { host: targetHost, port: Number(targetPort), method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers },
+      (answer) => {
+        if (!tamper || (answer.statusCode !== 200 && answer.statusCode !== 206)) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (c: Buffer) => chunks.push(c));
+        answer.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (body.length > 0) body[0] ^= 0xff;
+          res.writeHead(answer.statusCode!, answer.headers);
+          res.end(body);
+        });
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });

@@ -1,5 +1,15 @@
 import { zipSync, strToU8 } from 'fflate';
-import { INPUTS_ARTIFACT_FILE, InputsArtifactError, MAX_BUILD_INPUTS, formatInputRecord, inputsArtifactBytes, parseInputsArtifact, parseInputsFile, readZip, type InputRecord } from '../../src';
+import {
+  INPUTS_ARTIFACT_FILE,
+  InputsArtifactError,
+  MAX_BUILD_INPUTS,
+  formatInputRecord,
+  inputsArtifactBytes,
+  parseInputsArtifact,
+  parseInputsFile,
+  readZip,
+  type InputRecord,
+} from '../../src';
 
 // The input record travels from Prepare to Manifest and Build as an output artifact: at the most
 // inputs a build may have, it is far beyond the 1,000 characters of an action configuration value.
@@ -33,16 +43,33 @@ test.each([
   ['a zip without inputs.json', zipSync({ 'other.json': strToU8('{}') }), /holds no inputs\.json/],
   ['inputs.json that is not JSON', zipWith('configuration@'), /inputs\.json is not JSON/],
   ['no configuration digest', zipWith(JSON.stringify({ configuration: 'sha256:abc', inputs: [] })), /configuration is not a sha256 digest/],
-  ['an input of another kind', zipWith(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'tool', reference: 'a/b:1', digest: digest(2) }] })), /input 1 is of kind "tool"/],
-  ['an input without digest', zipWith(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'base', reference: 'ghcr.io/a/b:1' }] })), /input 1 \(ghcr\.io\/a\/b:1\) has no sha256 digest/],
-  ['more inputs than a build may have', zipWith(JSON.stringify({ configuration: digest(1), inputs: Array.from({ length: MAX_BUILD_INPUTS + 1 }, () => ({ kind: 'base', reference: 'ghcr.io/a/b:1', digest: digest(2) })) })), /lists 65 inputs/],
+  [
+    'an input of another kind',
+    zipWith(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'tool', reference: 'a/b:1', digest: digest(2) }] })),
+    /input 1 is of kind "tool"/,
+  ],
+  [
+    'an input without digest',
+    zipWith(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'base', reference: 'ghcr.io/a/b:1' }] })),
+    /input 1 \(ghcr\.io\/a\/b:1\) has no sha256 digest/,
+  ],
+  [
+    'more inputs than a build may have',
+    zipWith(
+      JSON.stringify({
+        configuration: digest(1),
+        inputs: Array.from({ length: MAX_BUILD_INPUTS + 1 }, () => ({ kind: 'base', reference: 'ghcr.io/a/b:1', digest: digest(2) })),
+      }),
+    ),
+    /lists 65 inputs/,
+  ],
 ])('GIVEN %s THEN it is refused, naming the artifact', (_what, bytes, message) => {
   expect(() => parseInputsArtifact(bytes, where)).toThrow(InputsArtifactError);
   expect(() => parseInputsArtifact(bytes, where)).toThrow(message);
   expect(() => parseInputsArtifact(bytes, where)).toThrow(where);
 });
 
-describe('inputs.json as CodeBuild unpacks it (a Build action\'s secondary input)', () => {
+describe("inputs.json as CodeBuild unpacks it (a Build action's secondary input)", () => {
   // Where CodeBuild unpacks a secondary input ($CODEBUILD_SRC_DIR_Inputs).
   const file = '/codebuild/output/src123/src/s3/01/inputs.json';
   const unpacked = (bytes: Uint8Array) => readZip(bytes).files.get(INPUTS_ARTIFACT_FILE)!;
@@ -55,8 +82,21 @@ describe('inputs.json as CodeBuild unpacks it (a Build action\'s secondary input
     ['the zip itself, not its file', inputsArtifactBytes(fullRecord), /inputs\.json is not JSON/],
     ['the one-line record of the index annotation', Buffer.from(formatInputRecord(fullRecord)), /inputs\.json is not JSON/],
     ['a list', Buffer.from('[]'), /inputs\.json is not a JSON object/],
-    ['an input whose reference is not one', Buffer.from(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'base', reference: 'Not A Reference', digest: digest(2) }] })), /input 1 has no image reference/],
-    ['more inputs than a build may have', Buffer.from(JSON.stringify({ configuration: digest(1), inputs: Array.from({ length: MAX_BUILD_INPUTS + 1 }, () => ({ kind: 'base', reference: 'ghcr.io/a/b:1', digest: digest(2) })) })), /lists 65 inputs/],
+    [
+      'an input whose reference is not one',
+      Buffer.from(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'base', reference: 'Not A Reference', digest: digest(2) }] })),
+      /input 1 has no image reference/,
+    ],
+    [
+      'more inputs than a build may have',
+      Buffer.from(
+        JSON.stringify({
+          configuration: digest(1),
+          inputs: Array.from({ length: MAX_BUILD_INPUTS + 1 }, () => ({ kind: 'base', reference: 'ghcr.io/a/b:1', digest: digest(2) })),
+        }),
+      ),
+      /lists 65 inputs/,
+    ],
     ['over 1 MiB', Buffer.alloc(1024 * 1024 + 1, 0x20), /over the limit of 1048576/],
   ])('GIVEN %s THEN it is refused, naming the file', (_what, bytes, message) => {
     expect(() => parseInputsFile(bytes, file)).toThrow(InputsArtifactError);

@@ -68,22 +68,18 @@ const LAYOUT = 'node "$FEATURE_TOOL" layout --src "$CODEBUILD_SRC_DIR" --id "$FE
  * exists, the scenarios when `test/scenarios.json` does).
  */
 export function featureTestSpecObject(o: FeatureSpecOptions): BuildSpecObject {
-  return spec(
-    o,
-    registryLogin(true),
+  return spec(o, registryLogin(true), [
+    'node "$FEATURE_TOOL" validate --src "$CODEBUILD_SRC_DIR" --id "$FEATURE_ID"',
+    `TEST_ARGS="$(${LAYOUT})"`,
     [
-      'node "$FEATURE_TOOL" validate --src "$CODEBUILD_SRC_DIR" --id "$FEATURE_ID"',
-      `TEST_ARGS="$(${LAYOUT})"`,
-      [
-        'if [ -n "$TEST_ARGS" ]; then',
-        '  echo "devcontainer $TEST_ARGS"',
-        '  devcontainer $TEST_ARGS',
-        'else',
-        '  echo "The upload has no test/ folder: validation passed, no feature tests to run"',
-        'fi',
-      ].join('\n'),
-    ],
-  );
+      'if [ -n "$TEST_ARGS" ]; then',
+      '  echo "devcontainer $TEST_ARGS"',
+      '  devcontainer $TEST_ARGS',
+      'else',
+      '  echo "The upload has no test/ folder: validation passed, no feature tests to run"',
+      'fi',
+    ].join('\n'),
+  ]);
 }
 
 /**

@@ -23,7 +23,11 @@ export function testStage(ctx: StageContext): { stage: codepipeline.StageProps; 
   ctx.warehouse.grantPull(role, ...pullable);
   acknowledgeRegistryLogin(role);
   for (const name of pullable) {
-    acknowledgeResourceWildcard(role, ctx.warehouse.repositoryArn(name), 'pull only: test scenarios may start from any factory image and a feature may depend on any factory feature of the namespace');
+    acknowledgeResourceWildcard(
+      role,
+      ctx.warehouse.repositoryArn(name),
+      'pull only: test scenarios may start from any factory image and a feature may depend on any factory feature of the namespace',
+    );
   }
   const project = stageProject(ctx, {
     id: 'Test',
@@ -32,7 +36,11 @@ export function testStage(ctx: StageContext): { stage: codepipeline.StageProps; 
     buildSpec: featureTestSpec,
     privileged: true,
   });
-  acknowledgeNag(project, 'CB3', "devcontainer features test builds and runs test containers with Docker, which needs privileged mode; the project's role can only pull");
+  acknowledgeNag(
+    project,
+    'CB3',
+    "devcontainer features test builds and runs test containers with Docker, which needs privileged mode; the project's role can only pull",
+  );
   return {
     stage: { stageName: 'Test', actions: [new actions.CodeBuildAction({ actionName: 'Test', project, input: ctx.source })] },
     role,

@@ -21,7 +21,10 @@ export const BUILD_TIMEOUT = Duration.minutes(60);
  * image tool; it cannot write the release repository. Each action takes the
  * configuration as its primary source and Prepare's input record as a secondary one.
  */
-export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
+export function buildStage(
+  ctx: StageContext,
+  prepare: PrepareOutputs,
+): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'BuildRole', {
     assumedBy: codeBuildInAccount(ctx.scope),
     description: `devcontainer-factory: Build of ${ctx.repository}; pushes <build>-<arch> and the registry caches to ${ctx.stagingRepository}`,
@@ -38,7 +41,8 @@ export function buildStage(ctx: StageContext, prepare: PrepareOutputs): { stage:
   const { stage, projects } = platformStage(ctx, prepare, {
     stageName: 'Build',
     role,
-    description: (platform, hw) => `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware, into ${ctx.stagingRepository}`,
+    description: (platform, hw) =>
+      `devcontainer-factory: builds ${ctx.repository} for ${platform} on native ${hw.arch} hardware, into ${ctx.stagingRepository}`,
     buildSpec: (platform) =>
       imageBuildSpec({
         platform,

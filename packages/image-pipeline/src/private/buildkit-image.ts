@@ -31,7 +31,10 @@ export function buildkitImage(scope: IConstruct, given: string | undefined, cach
   const shape = literalShape(image);
   if (Token.isUnresolved(image) && !(isImageReference(shape) && hasRegistryHost(shape))) {
     // A reference made entirely at deploy time (an SSM parameter, say): nothing of it can be read here.
-    Annotations.of(scope).addWarningV2(BUILDKIT_NOT_PINNED_WARNING, `the BuildKit image of Build is resolved at deploy time, so nothing checks that it names its registry and a digest: make sure it does`);
+    Annotations.of(scope).addWarningV2(
+      BUILDKIT_NOT_PINNED_WARNING,
+      `the BuildKit image of Build is resolved at deploy time, so nothing checks that it names its registry and a digest: make sure it does`,
+    );
     return image;
   }
   if (!(isImageReference(shape) && hasRegistryHost(shape))) {

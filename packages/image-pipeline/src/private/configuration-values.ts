@@ -60,7 +60,10 @@ export function environmentVariablesValue(variables: Readonly<Record<string, str
 export function environmentVariablesProblem(action: string, variables: Readonly<Record<string, string>>): string | undefined {
   const where = `the ${action} action's EnvironmentVariables`;
   const deployTime = Object.keys(variables).filter((name) => Token.isUnresolved(variables[name]));
-  if (deployTime.length) throw new ImagePipelinePropsError(`${where}: ${deployTime.join(', ')} ${deployTime.length > 1 ? 'are' : 'is'} resolved at deploy time, so the value's length is not known at synth: put it in the project's buildspec instead`);
+  if (deployTime.length)
+    throw new ImagePipelinePropsError(
+      `${where}: ${deployTime.join(', ')} ${deployTime.length > 1 ? 'are' : 'is'} resolved at deploy time, so the value's length is not known at synth: put it in the project's buildspec instead`,
+    );
   const length = resolvedValueLength(environmentVariablesValue(variables), where);
   if (length <= MAX_CONFIGURATION_VALUE_LENGTH) return undefined;
   return `${where} take up to ${length} characters once its variables are resolved; CodePipeline allows ${MAX_CONFIGURATION_VALUE_LENGTH} in a configuration value`;

@@ -47,7 +47,11 @@ export interface PlatformStageProps {
  * hardware, run in parallel under one role; each gets the build id from Prepare,
  * and the stage is skipped when Prepare finds the build id released.
  */
-export function platformStage(ctx: StageContext, prepare: PrepareOutputs, props: PlatformStageProps): { stage: codepipeline.StageProps; projects: codebuild.PipelineProject[] } {
+export function platformStage(
+  ctx: StageContext,
+  prepare: PrepareOutputs,
+  props: PlatformStageProps,
+): { stage: codepipeline.StageProps; projects: codebuild.PipelineProject[] } {
   const { role, stageName } = props;
   acknowledgeRegistryLogin(role);
   // The projects get a view of the role that takes none of CDK's default grants.

@@ -40,7 +40,12 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
     rolePath: releaseWriterRolePath(ctx.warehouse.namespace, 'image'),
     ...(ctx.releaseReservedConcurrency !== undefined && { reservedConcurrentExecutions: ctx.releaseReservedConcurrency }),
     ...(ctx.vulnerabilityGate && {
-      environment: { [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings({ policy: ctx.vulnerabilityGate.policy, maxWaitSeconds: ctx.vulnerabilityGate.maxWaitSeconds }, ctx.repository) },
+      environment: {
+        [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings(
+          { policy: ctx.vulnerabilityGate.policy, maxWaitSeconds: ctx.vulnerabilityGate.maxWaitSeconds },
+          ctx.repository,
+        ),
+      },
     }),
   });
   ctx.warehouse.grantPush(job.role, ctx.repository);
@@ -51,7 +56,12 @@ export function releaseStage(ctx: StageContext, prepare: PrepareOutputs): { stag
     if (ctx.vulnerabilityGate.enhancedScanning) {
       // ECR answers DescribeImageScanFindings of an enhanced scan from Amazon Inspector, with the caller's permission.
       job.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['inspector2:ListFindings'], resources: ['*'] }));
-      acknowledgeNag(job.role, 'IAM5', 'inspector2:ListFindings supports no resource-level permissions; the gate reads the findings of its staging images only', 'Resource::*');
+      acknowledgeNag(
+        job.role,
+        'IAM5',
+        'inspector2:ListFindings supports no resource-level permissions; the gate reads the findings of its staging images only',
+        'Resource::*',
+      );
     }
   }
 

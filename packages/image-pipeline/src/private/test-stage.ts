@@ -16,7 +16,10 @@ export const TEST_TIMEOUT = Duration.minutes(30);
  * image and its tests. Their shared role can pull from staging and nothing else:
  * Test never pushes.
  */
-export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
+export function testStage(
+  ctx: StageContext,
+  prepare: PrepareOutputs,
+): { stage: codepipeline.StageProps; role: iam.Role; projects: codebuild.PipelineProject[] } {
   const role = new iam.Role(ctx.scope, 'TestRole', {
     assumedBy: codeBuildInAccount(ctx.scope),
     description: `devcontainer-factory: Test of ${ctx.repository}; pulls <build> from ${ctx.stagingRepository}, cannot push`,
@@ -27,7 +30,15 @@ export function testStage(ctx: StageContext, prepare: PrepareOutputs): { stage: 
     stageName: 'Test',
     role,
     description: (_platform, hw) => `devcontainer-factory: tests ${ctx.repository} on native ${hw.arch} hardware`,
-    buildSpec: (platform) => imageTestSpec({ platform, registryHost: ctx.warehouse.registryHost, repository: ctx.stagingRepository, namespace: ctx.warehouse.namespace, devcontainerCliVersion: ctx.devcontainerCliVersion, devcontainerCliIntegrity: ctx.devcontainerCliIntegrity }),
+    buildSpec: (platform) =>
+      imageTestSpec({
+        platform,
+        registryHost: ctx.warehouse.registryHost,
+        repository: ctx.stagingRepository,
+        namespace: ctx.warehouse.namespace,
+        devcontainerCliVersion: ctx.devcontainerCliVersion,
+        devcontainerCliIntegrity: ctx.devcontainerCliIntegrity,
+      }),
     timeout: TEST_TIMEOUT,
     privilegedReason: 'the test runs the image with Docker and starts it as a dev container, which needs privileged mode',
   });

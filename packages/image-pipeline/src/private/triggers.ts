@@ -15,7 +15,12 @@ import { ImagePipelinePropsError } from '../image-pipeline-props-error';
  * Release), so that an image is rebuilt on its new base; with `eventRole`, the role
  * every rule of the pipeline starts it with.
  */
-export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.IPipeline, baseRepositories: readonly string[], eventRole: iam.IRole): events.Rule {
+export function baseImageReleasedRule(
+  scope: Construct,
+  pipeline: codepipeline.IPipeline,
+  baseRepositories: readonly string[],
+  eventRole: iam.IRole,
+): events.Rule {
   return new events.Rule(scope, 'BaseImageReleased', {
     // The description stays the same length whatever the number of bases (CloudFormation allows 512 characters);
     // the event pattern names them.
@@ -35,7 +40,12 @@ export function baseImageReleasedRule(scope: Construct, pipeline: codepipeline.I
  * configuration may name any of them. One rule for all the image's features, started
  * with `eventRole` as the other rules of the pipeline.
  */
-export function featurePublishedRule(scope: Construct, pipeline: codepipeline.IPipeline, featureRepositories: readonly string[], eventRole: iam.IRole): events.Rule {
+export function featurePublishedRule(
+  scope: Construct,
+  pipeline: codepipeline.IPipeline,
+  featureRepositories: readonly string[],
+  eventRole: iam.IRole,
+): events.Rule {
   return new events.Rule(scope, 'FeaturePublished', {
     // As for the base images: the same length whatever the number of features, within CloudFormation's 512 characters.
     description: `Starts the image pipeline when a tag of one of the ${featureRepositories.length} factory feature${featureRepositories.length === 1 ? '' : 's'} it uses is pushed`,
@@ -87,7 +97,12 @@ export function refreshScheduleName(pipelineName: string): string {
  * picked up; Prepare skips the build in seconds when no input moved. Its role may
  * only start this pipeline and can be assumed only by this schedule.
  */
-export function refreshSchedule(scope: Construct, pipeline: codepipeline.IPipeline, pipelineName: string, refresh: Exclude<RefreshSchedule, 'off'>): scheduler.Schedule {
+export function refreshSchedule(
+  scope: Construct,
+  pipeline: codepipeline.IPipeline,
+  pipelineName: string,
+  refresh: Exclude<RefreshSchedule, 'off'>,
+): scheduler.Schedule {
   const scheduleName = refreshScheduleName(pipelineName);
   const stack = Stack.of(scope);
   // The schedule's ARN is known from its name; taking it from the schedule would make the role and the schedule depend on each other.
@@ -125,6 +140,7 @@ export function checkUsesFeatures(imageId: string, usesFeatures: readonly string
     }
   });
   const duplicates = [...new Set(ids.filter((f, i) => ids.indexOf(f) !== i))];
-  if (duplicates.length) throw new ImagePipelinePropsError(`usesFeatures of image '${imageId}' names ${duplicates.map((f) => `'${f}'`).join(', ')} more than once: name each once`);
+  if (duplicates.length)
+    throw new ImagePipelinePropsError(`usesFeatures of image '${imageId}' names ${duplicates.map((f) => `'${f}'`).join(', ')} more than once: name each once`);
   return ids;
 }

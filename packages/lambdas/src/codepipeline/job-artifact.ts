@@ -43,7 +43,8 @@ function credentialsOf(job: CodePipelineJob, doing: string): ArtifactCredentials
   return credentials;
 }
 
-const whereOf = (artifact: JobArtifact) => `s3://${artifact.location.s3Location.bucketName}/${artifact.location.s3Location.objectKey} (artifact ${artifact.name})`;
+const whereOf = (artifact: JobArtifact) =>
+  `s3://${artifact.location.s3Location.bucketName}/${artifact.location.s3Location.objectKey} (artifact ${artifact.name})`;
 
 /** What to read with {@link readInputArtifact}. */
 export interface ReadArtifactOptions {
@@ -63,7 +64,11 @@ export interface ReadArtifactOptions {
  * The bytes of one of the job's input artifacts (for an S3 source action's: the
  * uploaded zip, unchanged).
  */
-export async function readInputArtifact(job: CodePipelineJob, s3ClientFor: S3ClientFactory = artifactS3Client, options: ReadArtifactOptions = {}): Promise<Uint8Array> {
+export async function readInputArtifact(
+  job: CodePipelineJob,
+  s3ClientFor: S3ClientFactory = artifactS3Client,
+  options: ReadArtifactOptions = {},
+): Promise<Uint8Array> {
   const artifact = options.name === undefined ? singleInputArtifact(job) : namedInputArtifact(job, options.name);
   const maxSize = options.maxSize ?? MAX_SOURCE_ZIP_SIZE;
   const credentials = credentialsOf(job, 'read its input artifacts');
@@ -80,7 +85,8 @@ export async function readInputArtifact(job: CodePipelineJob, s3ClientFor: S3Cli
   }
   if (!res.Body) throw new ArtifactReadError(`${where} has no body`);
   const bytes = await res.Body.transformToByteArray();
-  if (bytes.length > maxSize) throw new ArtifactReadError(`${where} is ${mib(bytes.length)}, over the limit of ${mib(maxSize)}: make the configuration smaller`);
+  if (bytes.length > maxSize)
+    throw new ArtifactReadError(`${where} is ${mib(bytes.length)}, over the limit of ${mib(maxSize)}: make the configuration smaller`);
   return bytes;
 }
 
@@ -89,12 +95,18 @@ export async function readInputArtifact(job: CodePipelineJob, s3ClientFor: S3Cli
  * encrypted with the artifact store's KMS key when the job names one.
  * @returns where it was written, for messages
  */
-export async function writeOutputArtifact(job: CodePipelineJob, bytes: Uint8Array, s3ClientFor: S3ClientFactory = artifactS3Client, contentType = 'application/zip'): Promise<string> {
+export async function writeOutputArtifact(
+  job: CodePipelineJob,
+  bytes: Uint8Array,
+  s3ClientFor: S3ClientFactory = artifactS3Client,
+  contentType = 'application/zip',
+): Promise<string> {
   const artifact = singleOutputArtifact(job);
   const credentials = credentialsOf(job, 'write its output artifact');
   const { bucketName, objectKey } = artifact.location.s3Location;
   const key = job.data.encryptionKey;
-  if (key && key.type !== 'KMS') throw new JobParametersError(`the job's artifact store is encrypted with a key of type ${key.type}; the handler writes artifacts with KMS keys only`);
+  if (key && key.type !== 'KMS')
+    throw new JobParametersError(`the job's artifact store is encrypted with a key of type ${key.type}; the handler writes artifacts with KMS keys only`);
   try {
     await s3ClientFor(credentials).send(
       new PutObjectCommand({

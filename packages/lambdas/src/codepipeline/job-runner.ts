@@ -23,7 +23,8 @@ export interface JsonLogOptions {
   readonly now?: () => Date;
 }
 
-const isFields = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Error);
+const isFields = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Error);
 
 /**
  * A log that writes one JSON object per line, as Powertools Logger does: `level`
@@ -130,7 +131,12 @@ export async function runJob(event: unknown, options: RunJobOptions, work: (job:
   }
 
   if (outcome.status === 'succeeded') {
-    log.log(`job ${jobId} succeeded: ${outcome.result.summary}`, { jobId, status: 'succeeded', summary: outcome.result.summary, outputVariables: outcome.result.outputVariables });
+    log.log(`job ${jobId} succeeded: ${outcome.result.summary}`, {
+      jobId,
+      status: 'succeeded',
+      summary: outcome.result.summary,
+      outputVariables: outcome.result.outputVariables,
+    });
     const command = new PutJobSuccessResultCommand({
       jobId,
       outputVariables: { ...outcome.result.outputVariables },

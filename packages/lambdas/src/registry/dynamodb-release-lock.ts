@@ -6,7 +6,16 @@
  */
 import { ConditionalCheckFailedException, DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { RELEASE_LOCK_TABLE_ENVIRONMENT, RELEASE_LOCK_TABLE_KEYS, RegistryError, ReleaseLockTimeoutError, withRetry, type HeldReleaseLock, type ReleaseLock, type RetryOptions } from '@devcontainer-factory/core';
+import {
+  RELEASE_LOCK_TABLE_ENVIRONMENT,
+  RELEASE_LOCK_TABLE_KEYS,
+  RegistryError,
+  ReleaseLockTimeoutError,
+  withRetry,
+  type HeldReleaseLock,
+  type ReleaseLock,
+  type RetryOptions,
+} from '@devcontainer-factory/core';
 
 /** Bounds of the lock. */
 export const DYNAMODB_RELEASE_LOCK_LIMITS = {
@@ -116,7 +125,9 @@ export class DynamoDbReleaseLock implements ReleaseLock {
           throw new RegistryError(`taking the release lock of ${key} in DynamoDB table ${tableName} failed: ${describe(error)}`, { cause: error });
         }
         const item = (error as ConditionalCheckFailedException).Item;
-        current = item ? `${item.holder?.S ?? 'unknown holder'} since ${item.since?.S ?? '?'}, until ${item.expiresAt?.N ? new Date(Number(item.expiresAt.N)).toISOString() : '?'}` : 'unknown holder';
+        current = item
+          ? `${item.holder?.S ?? 'unknown holder'} since ${item.since?.S ?? '?'}, until ${item.expiresAt?.N ? new Date(Number(item.expiresAt.N)).toISOString() : '?'}`
+          : 'unknown holder';
       }
       if (Math.max(now() - started, waited) + pollMs > timeoutMs) {
         throw new ReleaseLockTimeoutError(key, `DynamoDB table ${tableName}`, current, timeoutMs, {
@@ -171,7 +182,12 @@ export const LEASE_MARGIN_MS = 60_000;
  * ({@link RELEASE_LOCK_TABLE_ENVIRONMENT}); undefined when it names none. Its lease is
  * the invocation's remaining time and {@link LEASE_MARGIN_MS}.
  */
-export function releaseLockOf(environment: Readonly<Record<string, string | undefined>>, client: () => DynamoDBClient, invocation?: LockInvocation, props: Partial<DynamoDbReleaseLockProps> = {}): ReleaseLock | undefined {
+export function releaseLockOf(
+  environment: Readonly<Record<string, string | undefined>>,
+  client: () => DynamoDBClient,
+  invocation?: LockInvocation,
+  props: Partial<DynamoDbReleaseLockProps> = {},
+): ReleaseLock | undefined {
   const tableName = environment[RELEASE_LOCK_TABLE_ENVIRONMENT]?.trim();
   if (!tableName) return undefined;
   return new DynamoDbReleaseLock({

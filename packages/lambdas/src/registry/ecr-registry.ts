@@ -8,7 +8,20 @@ import {
   ListImagesCommand,
   PutImageCommand,
 } from '@aws-sdk/client-ecr';
-import { isDigest, sha256Digest, MANIFEST_MEDIA_TYPES, PageLimit, OciRegistry, type BlobCopy, Registry, RegistryError, StoredManifest, RetryOptions, isThrottlingError, withRetry } from '@devcontainer-factory/core';
+import {
+  isDigest,
+  sha256Digest,
+  MANIFEST_MEDIA_TYPES,
+  PageLimit,
+  OciRegistry,
+  type BlobCopy,
+  Registry,
+  RegistryError,
+  StoredManifest,
+  RetryOptions,
+  isThrottlingError,
+  withRetry,
+} from '@devcontainer-factory/core';
 
 export interface EcrRegistryProps {
   /** The ECR client (region and credentials come from it). */
@@ -144,7 +157,9 @@ export class EcrRegistry implements Registry {
   async putManifest(repository: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string> {
     const text = body.toString('utf8');
     if (!Buffer.from(text, 'utf8').equals(body)) {
-      throw new RegistryError(`the manifest for ${repository}:${tag ?? '(untagged)'} is not valid UTF-8: ECR's PutImage takes it as a string, which would change its digest`);
+      throw new RegistryError(
+        `the manifest for ${repository}:${tag ?? '(untagged)'} is not valid UTF-8: ECR's PutImage takes it as a string, which would change its digest`,
+      );
     }
     const digest = sha256Digest(body);
     try {
@@ -289,7 +304,10 @@ export class EcrRegistry implements Registry {
     let res;
     try {
       res = await withRetry(
-        () => this.client.send(new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: digests.map((imageDigest) => ({ imageDigest })) })),
+        () =>
+          this.client.send(
+            new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: digests.map((imageDigest) => ({ imageDigest })) }),
+          ),
         this.retry,
       );
     } catch (error) {
@@ -302,7 +320,8 @@ export class EcrRegistry implements Registry {
       const hint = f.failureCode === 'ImageReferencedByManifestList' ? ' (an image index still references it: delete the index first)' : '';
       const reason = `${f.failureCode}${f.failureReason ? `: ${f.failureReason}` : ''}${hint}`;
       // A failure that names no image of the request cannot be placed: nothing of the batch counts as deleted for sure.
-      if (!digest || !digests.includes(digest)) throw new RegistryError(`ECR BatchDeleteImage of ${repository} failed for an image it does not name: ${reason}`);
+      if (!digest || !digests.includes(digest))
+        throw new RegistryError(`ECR BatchDeleteImage of ${repository} failed for an image it does not name: ${reason}`);
       failures.set(digest, reason);
     }
     return failures;

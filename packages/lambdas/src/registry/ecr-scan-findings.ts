@@ -25,7 +25,13 @@ export class EcrScanFindings implements ScanFindingsSource {
       const res = await withRetry(
         () =>
           this.client.send(
-            new DescribeImageScanFindingsCommand({ registryId: this.registryId, repositoryName: repository, imageId: { imageDigest: digest }, maxResults: PAGE_SIZE, nextToken }),
+            new DescribeImageScanFindingsCommand({
+              registryId: this.registryId,
+              repositoryName: repository,
+              imageId: { imageDigest: digest },
+              maxResults: PAGE_SIZE,
+              nextToken,
+            }),
           ),
         this.retry,
       );

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CREATE_FAILED_PHYSICAL_ID, CustomResourceResponseError, MAX_REASON_LENGTH, customResourceHandler, type CustomResourceRequest } from '../../src/handlers/private/custom-resource';
+import {
+  CREATE_FAILED_PHYSICAL_ID,
+  CustomResourceResponseError,
+  MAX_REASON_LENGTH,
+  customResourceHandler,
+  type CustomResourceRequest,
+} from '../../src/handlers/private/custom-resource';
 import { noWait, quietLog } from './job-fixtures';
 
 // The custom resource protocol against a real HTTP endpoint standing in for the pre-signed
@@ -50,7 +56,14 @@ test('GIVEN the work succeeds THEN one PUT with SUCCESS, its physical id and dat
     {
       method: 'PUT',
       contentType: '',
-      body: { Status: 'SUCCESS', PhysicalResourceId: 'thing/1', Data: { ScanType: 'BASIC' }, StackId: expect.stringContaining(':stack/acme-warehouse/'), RequestId: 'request-1', LogicalResourceId: 'Thing' },
+      body: {
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'thing/1',
+        Data: { ScanType: 'BASIC' },
+        StackId: expect.stringContaining(':stack/acme-warehouse/'),
+        RequestId: 'request-1',
+        LogicalResourceId: 'Thing',
+      },
     },
   ]);
 });
@@ -72,7 +85,11 @@ test('GIVEN an update fails THEN FAILED keeps the physical id, so CloudFormation
 test('GIVEN the work runs into the time-out margin THEN FAILED says so before the function is stopped', async () => {
   const never = () => new Promise<never>(() => undefined);
   await customResourceHandler(never, { ...options, marginMs: 950 })(request('Delete'), { getRemainingTimeInMillis: () => 1000 });
-  expect(received[0].body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'thing/1', Reason: expect.stringMatching(/did not finish within the function's time-out/) });
+  expect(received[0].body).toMatchObject({
+    Status: 'FAILED',
+    PhysicalResourceId: 'thing/1',
+    Reason: expect.stringMatching(/did not finish within the function's time-out/),
+  });
 });
 
 test('GIVEN a very long error THEN the reason is cut to fit CloudFormation’s response size', async () => {
@@ -90,5 +107,7 @@ test('GIVEN the endpoint refuses the answer THEN the invocation fails (Lambda re
   statuses = [403];
   await expect(customResourceHandler(async () => ({ PhysicalResourceId: 'thing/1' }), options)(request('Create'))).rejects.toThrow(CustomResourceResponseError);
   statuses = [403];
-  await expect(customResourceHandler(async () => ({ PhysicalResourceId: 'thing/1' }), options)(request('Create'))).rejects.toThrow(/the SUCCESS response to CloudFormation for Thing \(request request-1\) could not be delivered: HTTP 403/);
+  await expect(customResourceHandler(async () => ({ PhysicalResourceId: 'thing/1' }), options)(request('Create'))).rejects.toThrow(
+    /the SUCCESS response to CloudFormation for Thing \(request request-1\) could not be delivered: HTTP 403/,
+  );
 });

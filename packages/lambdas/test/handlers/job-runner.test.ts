@@ -48,11 +48,7 @@ test('a failure message is cut to the 5000 characters CodePipeline accepts', asy
 
 test('a throttled PutJobSuccessResult is retried until it goes through', async () => {
   // GIVEN CodePipeline throttles twice
-  codepipeline
-    .on(PutJobSuccessResultCommand)
-    .rejectsOnce(sdkError('ThrottlingException'))
-    .rejectsOnce(sdkError('ThrottlingException'))
-    .resolves({});
+  codepipeline.on(PutJobSuccessResultCommand).rejectsOnce(sdkError('ThrottlingException')).rejectsOnce(sdkError('ThrottlingException')).resolves({});
   // WHEN
   const outcome = await runJob(jobEvent({}), options, async () => ({ outputVariables: {}, summary: 'ok' }));
   // THEN
@@ -91,18 +87,32 @@ describe('the default log', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
-    const parse = (chunks: string[]) => chunks.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const parse = (chunks: string[]) =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
     return { stdout: parse(written.stdout), stderr: parse(written.stderr) };
   }
   const { log: _quiet, ...withDefaultLog } = options;
 
   test('a success is one JSON line on stdout with level, message, timestamp, the job id and the output variables', async () => {
     codepipeline.on(PutJobSuccessResultCommand).resolves({});
-    const { stdout, stderr } = await linesOf(() => runJob(jobEvent({}), withDefaultLog, async () => ({ outputVariables: { BuildId: 'abc' }, summary: 'done' })));
+    const { stdout, stderr } = await linesOf(() =>
+      runJob(jobEvent({}), withDefaultLog, async () => ({ outputVariables: { BuildId: 'abc' }, summary: 'done' })),
+    );
     expect(stderr).toEqual([]);
     expect(stdout).toHaveLength(1);
     expect(stdout[0]).toEqual(
-      expect.objectContaining({ level: 'INFO', message: 'job job-1 succeeded: done', jobId: 'job-1', accountId: '123456789012', status: 'succeeded', outputVariables: { BuildId: 'abc' } }),
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'job job-1 succeeded: done',
+        jobId: 'job-1',
+        accountId: '123456789012',
+        status: 'succeeded',
+        outputVariables: { BuildId: 'abc' },
+      }),
     );
     expect(new Date(String(stdout[0].timestamp)).toISOString()).toBe(stdout[0].timestamp);
   });
@@ -115,7 +125,9 @@ describe('the default log', () => {
       }),
     );
     expect(stdout).toEqual([]);
-    expect(stderr).toEqual([expect.objectContaining({ level: 'ERROR', message: 'job job-2 failed: release refused (caused by: 1.2.3 is taken)', jobId: 'job-2', status: 'failed' })]);
+    expect(stderr).toEqual([
+      expect.objectContaining({ level: 'ERROR', message: 'job job-2 failed: release refused (caused by: 1.2.3 is taken)', jobId: 'job-2', status: 'failed' }),
+    ]);
   });
 
   test('an event that is not a job is logged as JSON too, without a job id', async () => {
@@ -141,7 +153,13 @@ describe('jsonLog', () => {
     log.log('multi\nline');
     expect(out).toHaveLength(2);
     expect(out.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
-    expect(JSON.parse(out[0])).toEqual({ level: 'INFO', message: 'deleted 3 of repo', timestamp: '2025-03-10T12:00:00.000Z', jobId: 'job-9', repository: 'ns/images/python' });
+    expect(JSON.parse(out[0])).toEqual({
+      level: 'INFO',
+      message: 'deleted 3 of repo',
+      timestamp: '2025-03-10T12:00:00.000Z',
+      jobId: 'job-9',
+      repository: 'ns/images/python',
+    });
     expect(JSON.parse(out[1]).message).toBe('multi\nline');
   });
 
@@ -150,6 +168,12 @@ describe('jsonLog', () => {
     log.error('report failed', new RangeError('too big'));
     expect(out).toEqual([]);
     const line = JSON.parse(err[0]);
-    expect(line).toEqual(expect.objectContaining({ level: 'ERROR', jobId: 'job-9', error: expect.objectContaining({ name: 'RangeError', message: 'too big', stack: expect.stringContaining('RangeError') }) }));
+    expect(line).toEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        jobId: 'job-9',
+        error: expect.objectContaining({ name: 'RangeError', message: 'too big', stack: expect.stringContaining('RangeError') }),
+      }),
+    );
   });
 });

@@ -1,10 +1,30 @@
 import { CodePipelineClient, PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CONFIGURATION_ARTIFACT_TYPE, INPUTS_ANNOTATION, MAX_BUILD_INPUTS, formatInputRecord, inputsArtifactBytes, referrersTag, type InputRecord } from '@devcontainer-factory/core';
+import {
+  CONFIGURATION_ARTIFACT_TYPE,
+  INPUTS_ANNOTATION,
+  MAX_BUILD_INPUTS,
+  formatInputRecord,
+  inputsArtifactBytes,
+  referrersTag,
+  type InputRecord,
+} from '@devcontainer-factory/core';
 import { runManifestJob } from '../../src/handlers/manifest';
 import { MemoryEcr } from '../support/memory-ecr';
-import { INPUTS_ARTIFACT, REGISTRY_HOST, SOURCE_ARTIFACT, configZip, digestOf, imageManifest, jobEvent, noWait, quietLog, s3Body, sdkError } from './job-fixtures';
+import {
+  INPUTS_ARTIFACT,
+  REGISTRY_HOST,
+  SOURCE_ARTIFACT,
+  configZip,
+  digestOf,
+  imageManifest,
+  jobEvent,
+  noWait,
+  quietLog,
+  s3Body,
+  sdkError,
+} from './job-fixtures';
 
 // Manifest reads the build's input record from Prepare's output artifact and the uploaded
 // zip from the source artifact (with the job's credentials), puts the index annotated with
@@ -22,9 +42,20 @@ const zip = configZip('{ "image": "mcr.microsoft.com/devcontainers/base:ubuntu" 
 /** Prepare's record of the build: the zip and the most inputs a build may have, each with its digest. */
 const record: InputRecord = {
   configuration: digestOf(zip),
-  inputs: Array.from({ length: MAX_BUILD_INPUTS }, (_, i) => ({ kind: 'feature' as const, reference: `ghcr.io/devcontainers/features/feature-number-${i}:1`, digest: `sha256:${String(i).padStart(64, 'b')}` })),
+  inputs: Array.from({ length: MAX_BUILD_INPUTS }, (_, i) => ({
+    kind: 'feature' as const,
+    reference: `ghcr.io/devcontainers/features/feature-number-${i}:1`,
+    digest: `sha256:${String(i).padStart(64, 'b')}`,
+  })),
 };
-const params = { registryHost: REGISTRY_HOST, repository: STAGING, buildId: BUILD, platforms: ['linux/amd64', 'linux/arm64'], sourceArtifact: 'Source', inputsArtifact: 'Inputs' };
+const params = {
+  registryHost: REGISTRY_HOST,
+  repository: STAGING,
+  buildId: BUILD,
+  platforms: ['linux/amd64', 'linux/arm64'],
+  sourceArtifact: 'Source',
+  inputsArtifact: 'Inputs',
+};
 const event = (options: { id?: string } = {}) => jobEvent(params, { ...options, inputs: [SOURCE_ARTIFACT, INPUTS_ARTIFACT], outputs: [] });
 let ecr: MemoryEcr;
 let clients: Parameters<typeof runManifestJob>[1];
@@ -45,7 +76,10 @@ beforeEach(() => {
   s3.reset();
   codepipeline.onAnyCommand().resolves({});
   ecr = new MemoryEcr(REGISTRY_HOST);
-  for (const [arch, image] of [['amd64', amd64], ['arm64', arm64]] as const) {
+  for (const [arch, image] of [
+    ['amd64', amd64],
+    ['arm64', arm64],
+  ] as const) {
     ecr.put(STAGING, image.manifest, 'application/vnd.oci.image.manifest.v1+json', `${BUILD}-${arch}`);
     ecr.putBlob(STAGING, image.config);
   }
@@ -61,15 +95,30 @@ test('GIVEN 64 inputs with digests THEN it puts the index <build> annotated with
   expect(index.mediaType).toBe(INDEX_TYPE);
   const body = JSON.parse(index.body);
   expect(body.manifests).toEqual([
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(amd64.manifest), size: amd64.manifest.length, platform: { architecture: 'amd64', os: 'linux' } },
-    { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(arm64.manifest), size: arm64.manifest.length, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digestOf(amd64.manifest),
+      size: amd64.manifest.length,
+      platform: { architecture: 'amd64', os: 'linux' },
+    },
+    {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digestOf(arm64.manifest),
+      size: arm64.manifest.length,
+      platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+    },
   ]);
   expect(body.annotations[INPUTS_ANNOTATION]).toBe(formatInputRecord(record));
   expect(body.annotations[INPUTS_ANNOTATION].length).toBeGreaterThan(1000);
   const success = codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input;
   expect(success.outputVariables).toEqual({ IndexDigest: index.digest });
   // Both artifacts were read with the job's credentials' client, from where the job says they are.
-  expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key).sort()).toEqual([INPUTS_ARTIFACT.location.s3Location.objectKey, SOURCE_ARTIFACT.location.s3Location.objectKey].sort());
+  expect(
+    s3
+      .commandCalls(GetObjectCommand)
+      .map((c) => c.args[0].input.Key)
+      .sort(),
+  ).toEqual([INPUTS_ARTIFACT.location.s3Location.objectKey, SOURCE_ARTIFACT.location.s3Location.objectKey].sort());
 });
 
 test('THEN the uploaded zip is kept beside the index as its configuration referrer, listed by the fallback tag', async () => {
@@ -90,7 +139,9 @@ test('THEN the uploaded zip is kept beside the index as its configuration referr
     subject: { mediaType: INDEX_TYPE, digest: index.digest, size: index.body.length },
     layers: [{ mediaType: CONFIGURATION_ARTIFACT_TYPE, digest: digestOf(zip), size: zip.length }],
   });
-  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.executionDetails?.summary).toMatch(new RegExp(`its configuration is kept beside it \\(referrer ${fallback.manifests[0].digest}\\)`));
+  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.executionDetails?.summary).toMatch(
+    new RegExp(`its configuration is kept beside it \\(referrer ${fallback.manifests[0].digest}\\)`),
+  );
 });
 
 test('running the action twice puts the same index and the same one referrer', async () => {
@@ -110,7 +161,7 @@ test('a source artifact that is not the zip Prepare recorded fails the action be
   expect(ecr.uploads).toEqual([]);
 });
 
-test('an inputs artifact that is not Prepare\'s record fails the action, naming the artifact', async () => {
+test("an inputs artifact that is not Prepare's record fails the action, naming the artifact", async () => {
   artifacts(zip, Buffer.from(formatInputRecord(record)));
   await runManifestJob(event(), clients);
   expect(failureMessage()).toMatch(/s3:\/\/artifacts\/pipeline\/Inputs\/def \(artifact Inputs\) is not the input record Prepare writes/);

@@ -33,10 +33,22 @@ const bomb = deflateBomb(300 * 1024 * 1024);
 
 test.each<[string, () => Uint8Array, RegExp]>([
   ['a zip-slip entry', () => craftZip([config, { name: '../../escape.txt', data: 'x' }]), /\.\.\/\.\.\/escape\.txt: unsafe entry/],
-  ['70,001 entries without ZIP64', () => craftZip(withEntries(69_999, { name: '../../escape.txt', data: 'x' })), /\(source zip\): is not a readable zip: the central directory holds more entries than the 4465/],
+  [
+    '70,001 entries without ZIP64',
+    () => craftZip(withEntries(69_999, { name: '../../escape.txt', data: 'x' })),
+    /\(source zip\): is not a readable zip: the central directory holds more entries than the 4465/,
+  ],
   ['a duplicate devcontainer.json', () => craftZip([config, { ...config, data: '{ "image": "evil" }' }]), /devcontainer\.json: appears more than once/],
-  ['a central name that is not the local one', () => craftZip([config, { name: 'a.txt', data: 'a', local: { name: '../a.txt' } }]), /the local header of a\.txt names another file/],
-  ['a deflate bomb that lies about its size', () => craftZip([{ ...config, compressed: bomb.compressed, size: 50 * 1024 * 1024, crc: 0 }]), /inflates to more than the 50\.0 MiB the zip directory declares/],
+  [
+    'a central name that is not the local one',
+    () => craftZip([config, { name: 'a.txt', data: 'a', local: { name: '../a.txt' } }]),
+    /the local header of a\.txt names another file/,
+  ],
+  [
+    'a deflate bomb that lies about its size',
+    () => craftZip([{ ...config, compressed: bomb.compressed, size: 50 * 1024 * 1024, crc: 0 }]),
+    /inflates to more than the 50\.0 MiB the zip directory declares/,
+  ],
   ['a devcontainer.json nested 100,000 deep', () => craftZip([{ ...config, data: `${'['.repeat(100_000)}` }]), /nested more than 64 levels deep/],
 ])('Prepare fails the job, with no build id, for %s', async (_name, zip, message) => {
   s3.on(GetObjectCommand).resolves(s3Body(zip()));

@@ -6,7 +6,20 @@ import { runManifestJob } from '../../src/handlers/manifest';
 import { runPrepareJob } from '../../src/handlers/prepare';
 import { MemoryEcr } from '../support/memory-ecr';
 import { MOTO_CLIENT_CONFIG, startMotoServer, type MotoServer } from '../support/moto-server';
-import { ARTIFACT_BUCKET, ARTIFACT_KEY, INPUTS_ARTIFACT, REGISTRY_HOST, REPOSITORY, SOURCE_ARTIFACT, configZip, digestOf, imageManifest, jobEvent, noWait, quietLog } from './job-fixtures';
+import {
+  ARTIFACT_BUCKET,
+  ARTIFACT_KEY,
+  INPUTS_ARTIFACT,
+  REGISTRY_HOST,
+  REPOSITORY,
+  SOURCE_ARTIFACT,
+  configZip,
+  digestOf,
+  imageManifest,
+  jobEvent,
+  noWait,
+  quietLog,
+} from './job-fixtures';
 
 // Prepare and Manifest in the order the pipeline runs them, at the most inputs a build may
 // have, with their artifacts in a real S3 API (moto_server): Prepare writes the build's
@@ -55,7 +68,13 @@ function fullConfiguration(ecr: MemoryEcr): Uint8Array {
       return [`${REGISTRY_HOST}/${repository}@${ecr.put(repository, manifest, 'application/vnd.oci.image.manifest.v1+json')}`, { version: '1.2' }];
     }),
   );
-  return configZip(JSON.stringify({ image: `mcr.microsoft.com/devcontainers/base@sha256:${'a'.repeat(64)}`, features, customizations: { 'devcontainer-factory': { version: '1.0.0' } } }));
+  return configZip(
+    JSON.stringify({
+      image: `mcr.microsoft.com/devcontainers/base@sha256:${'a'.repeat(64)}`,
+      features,
+      customizations: { 'devcontainer-factory': { version: '1.0.0' } },
+    }),
+  );
 }
 
 test('GIVEN a configuration with 64 inputs WHEN Prepare then Manifest run THEN the record goes through the inputs artifact, and the index records every input and keeps the zip', async () => {
@@ -95,7 +114,14 @@ test('GIVEN a configuration with 64 inputs WHEN Prepare then Manifest run THEN t
     ecr.put(STAGING, image.manifest, 'application/vnd.oci.image.manifest.v1+json', `${buildId}-${arch}`);
     ecr.putBlob(STAGING, image.config);
   }
-  const manifestParams = { registryHost: REGISTRY_HOST, repository: STAGING, buildId, platforms: ['linux/amd64', 'linux/arm64'], sourceArtifact: 'Source', inputsArtifact: 'Inputs' };
+  const manifestParams = {
+    registryHost: REGISTRY_HOST,
+    repository: STAGING,
+    buildId,
+    platforms: ['linux/amd64', 'linux/arm64'],
+    sourceArtifact: 'Source',
+    inputsArtifact: 'Inputs',
+  };
   // Manifest's UserParameters hold no record: with a 64-character host, far below CodePipeline's 1,000 characters of a configuration value.
   expect(JSON.stringify({ ...manifestParams, registryHost: 'x'.repeat(64) }).length).toBeLessThan(300);
   const manifested = await runManifestJob(jobEvent(manifestParams, { inputs: [SOURCE_ARTIFACT, INPUTS_ARTIFACT], outputs: [] }), clients);

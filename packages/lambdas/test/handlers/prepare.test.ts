@@ -5,7 +5,20 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { strToU8, zipSync } from 'fflate';
 import { imageBuildId, parseInputsArtifact } from '@devcontainer-factory/core';
 import { runPrepareJob } from '../../src/handlers/prepare';
-import { ARTIFACT_KEY, INPUTS_ARTIFACT, REGISTRY_HOST, REPOSITORY, UPSTREAM_MANIFEST, configZip, digestOf, jobEvent, noWait, prepareClients, s3Body, sdkError } from './job-fixtures';
+import {
+  ARTIFACT_KEY,
+  INPUTS_ARTIFACT,
+  REGISTRY_HOST,
+  REPOSITORY,
+  UPSTREAM_MANIFEST,
+  configZip,
+  digestOf,
+  jobEvent,
+  noWait,
+  prepareClients,
+  s3Body,
+  sdkError,
+} from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);
 const ecr = mockClient(ECRClient);
@@ -15,7 +28,9 @@ const BASE = 'devcontainers/images/base';
 const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, baseRepositories: [] as string[], namespace: 'devcontainers' };
 /** The one input of `zip`: its `image`, as the fake upstream registry resolves it. */
 const UBUNTU = { kind: 'base', reference: 'mcr.microsoft.com/devcontainers/base:ubuntu', digest: digestOf(UPSTREAM_MANIFEST) };
-const zip = configZip('{\n  // comments are fine\n  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",\n  "customizations": { "devcontainer-factory": { "version": "1.2.3" } },\n}\n');
+const zip = configZip(
+  '{\n  // comments are fine\n  "image": "mcr.microsoft.com/devcontainers/base:ubuntu",\n  "customizations": { "devcontainer-factory": { "version": "1.2.3" } },\n}\n',
+);
 
 beforeEach(() => {
   codepipeline.reset();
@@ -51,13 +66,19 @@ test('a new upload gets the content-hash build id, its version, and Released=fal
   expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toEqual({ Bucket: 'artifacts', Key: 'pipeline/Source/abc.zip' });
 });
 
-test('the input record goes to the action\'s output artifact, with the job\'s credentials, encrypted with the artifact store\'s key', async () => {
+test("the input record goes to the action's output artifact, with the job's credentials, encrypted with the artifact store's key", async () => {
   await runPrepareJob(jobEvent(params), clients);
   successVariables();
   const put = s3.commandCalls(PutObjectCommand);
   expect(put).toHaveLength(1);
   const input = put[0].args[0].input;
-  expect(input).toMatchObject({ Bucket: 'artifacts', Key: INPUTS_ARTIFACT.location.s3Location.objectKey, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ARTIFACT_KEY, ContentType: 'application/zip' });
+  expect(input).toMatchObject({
+    Bucket: 'artifacts',
+    Key: INPUTS_ARTIFACT.location.s3Location.objectKey,
+    ServerSideEncryption: 'aws:kms',
+    SSEKMSKeyId: ARTIFACT_KEY,
+    ContentType: 'application/zip',
+  });
   expect(parseInputsArtifact(input.Body as Uint8Array, 'the artifact')).toEqual({ configuration: digestOf(zip), inputs: [UBUNTU] });
 });
 
@@ -85,9 +106,15 @@ test('a build whose index already carries a release tag is Released=true', async
   // GIVEN <build> exists and 'latest' points at the same digest
   const buildId = imageBuildId(zip, [], [UBUNTU]);
   const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [] });
-  ecr
-    .on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: buildId }] })
-    .resolves({ images: [{ imageId: { imageTag: buildId, imageDigest: digestOf(index) }, imageManifest: index, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }] });
+  ecr.on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: buildId }] }).resolves({
+    images: [
+      {
+        imageId: { imageTag: buildId, imageDigest: digestOf(index) },
+        imageManifest: index,
+        imageManifestMediaType: 'application/vnd.oci.image.index.v1+json',
+      },
+    ],
+  });
   ecr.on(ListImagesCommand).resolves({
     imageIds: [
       { imageTag: buildId, imageDigest: digestOf(index) },
@@ -145,7 +172,9 @@ test('a version that is not semver fails the action and says how to write one', 
 test('a zip without devcontainer.json fails the action and says where the file belongs', async () => {
   s3.on(GetObjectCommand).resolves(s3Body(zipSync({ 'README.md': strToU8('# python') })));
   await runPrepareJob(jobEvent(params), clients);
-  expect(failureMessage()).toMatch(/\.devcontainer\/devcontainer\.json: is missing: the zip must hold \.devcontainer\/devcontainer\.json or \.devcontainer\.json at its root/);
+  expect(failureMessage()).toMatch(
+    /\.devcontainer\/devcontainer\.json: is missing: the zip must hold \.devcontainer\/devcontainer\.json or \.devcontainer\.json at its root/,
+  );
 });
 
 test('an artifact that is not a zip fails the action', async () => {
@@ -166,7 +195,12 @@ test('ECR throttling is retried with backoff and the job still succeeds', async 
   // THEN
   expect(successVariables()).toMatchObject({ Released: 'false' });
   // <build> three times (two throttled), then latest, whose index records the inputs of the last release.
-  expect(ecr.commandCalls(BatchGetImageCommand).map((c) => c.args[0].input.imageIds?.[0].imageTag)).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/), expect.any(String), expect.any(String), 'latest']);
+  expect(ecr.commandCalls(BatchGetImageCommand).map((c) => c.args[0].input.imageIds?.[0].imageTag)).toEqual([
+    expect.stringMatching(/^[0-9a-f]{16}$/),
+    expect.any(String),
+    expect.any(String),
+    'latest',
+  ]);
 });
 
 test('ECR throttling that never ends fails the action after the retries', async () => {

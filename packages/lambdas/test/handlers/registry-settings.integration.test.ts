@@ -1,4 +1,9 @@
-import { ECRClient, GetRegistryScanningConfigurationCommand, PutRegistryScanningConfigurationCommand, type RegistryScanningConfiguration } from '@aws-sdk/client-ecr';
+import {
+  ECRClient,
+  GetRegistryScanningConfigurationCommand,
+  PutRegistryScanningConfigurationCommand,
+  type RegistryScanningConfiguration,
+} from '@aws-sdk/client-ecr';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { customResourceHandler, type CustomResourceRequest } from '../../src/handlers/private/custom-resource';
@@ -31,7 +36,11 @@ beforeEach(async () => {
 const STACK = (name: string) => `arn:aws:cloudformation:eu-west-1:123456789012:stack/${name}/0b9f3f40-0000-11ef-8000-0a1b2c3d4e5f`;
 const filters = (...names: string[]) => names.map((filter) => ({ filter, filterType: 'WILDCARD' as const }));
 
-function event(requestType: RegistrySettingsEvent['RequestType'], properties: { ScanType: string; ScanOnPushFilters: string[] }, more: Partial<RegistrySettingsEvent> = {}): RegistrySettingsEvent {
+function event(
+  requestType: RegistrySettingsEvent['RequestType'],
+  properties: { ScanType: string; ScanOnPushFilters: string[] },
+  more: Partial<RegistrySettingsEvent> = {},
+): RegistrySettingsEvent {
   return {
     RequestType: requestType,
     ResourceType: 'Custom::EcrRegistryScanning',
@@ -43,16 +52,22 @@ function event(requestType: RegistrySettingsEvent['RequestType'], properties: { 
   };
 }
 const run = (e: RegistrySettingsEvent) => onRegistrySettingsEvent(e, { ecr, log });
-const account = async (): Promise<RegistryScanningConfiguration | undefined> => (await ecr.send(new GetRegistryScanningConfigurationCommand({}))).scanningConfiguration;
+const account = async (): Promise<RegistryScanningConfiguration | undefined> =>
+  (await ecr.send(new GetRegistryScanningConfigurationCommand({}))).scanningConfiguration;
 const acme = { ScanType: 'BASIC', ScanOnPushFilters: ['acme/*'] };
 
 test('GIVEN an account on ENHANCED with its own continuous rule WHEN the namespace is created THEN it stays ENHANCED, its rule kept, and ours added on push', async () => {
   // GIVEN
-  await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'ENHANCED', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: filters('prod/*') }] }));
+  await ecr.send(
+    new PutRegistryScanningConfigurationCommand({ scanType: 'ENHANCED', rules: [{ scanFrequency: 'CONTINUOUS_SCAN', repositoryFilters: filters('prod/*') }] }),
+  );
   // WHEN
   const result = await run(event('Create', acme));
   // THEN
-  expect(result).toEqual({ PhysicalResourceId: 'ecr-registry-scanning/acme-warehouse/WarehouseRegistrySettingsScanning0A1B2C3D', Data: { ScanType: 'ENHANCED' } });
+  expect(result).toEqual({
+    PhysicalResourceId: 'ecr-registry-scanning/acme-warehouse/WarehouseRegistrySettingsScanning0A1B2C3D',
+    Data: { ScanType: 'ENHANCED' },
+  });
   expect(await account()).toEqual({
     scanType: 'ENHANCED',
     rules: [
@@ -75,8 +90,17 @@ test("GIVEN a second namespace WHEN both are created, one updated and one delete
   expect((await account())?.rules).toEqual([{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('tools/*', 'acme/builds/*', 'acme/images/*') }]);
 
   // WHEN tools' stack is deleted: acme's filters stay
-  await run(event('Delete', { ScanType: 'BASIC', ScanOnPushFilters: ['tools/*'] }, { ...tools, PhysicalResourceId: 'ecr-registry-scanning/tools-warehouse/ToolsScanning' }));
-  expect(await account()).toEqual({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('acme/builds/*', 'acme/images/*') }] });
+  await run(
+    event(
+      'Delete',
+      { ScanType: 'BASIC', ScanOnPushFilters: ['tools/*'] },
+      { ...tools, PhysicalResourceId: 'ecr-registry-scanning/tools-warehouse/ToolsScanning' },
+    ),
+  );
+  expect(await account()).toEqual({
+    scanType: 'BASIC',
+    rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('acme/builds/*', 'acme/images/*') }],
+  });
 });
 
 test('GIVEN a create that CloudFormation retries THEN the second attempt finds the filter and writes nothing', async () => {
@@ -97,7 +121,9 @@ test('GIVEN the last namespace WHEN its stack is deleted (twice) THEN the accoun
 });
 
 test('GIVEN a namespace that asks ENHANCED of a BASIC account THEN the account is upgraded, and the other namespace keeps its filter', async () => {
-  await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('tools/*') }] }));
+  await ecr.send(
+    new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('tools/*') }] }),
+  );
   const result = await run(event('Create', { ScanType: 'ENHANCED', ScanOnPushFilters: ['acme/*'] }));
   expect(result.Data).toEqual({ ScanType: 'ENHANCED' });
   expect(await account()).toEqual({ scanType: 'ENHANCED', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('tools/*', 'acme/*') }] });
@@ -105,7 +131,9 @@ test('GIVEN a namespace that asks ENHANCED of a BASIC account THEN the account i
 
 test('GIVEN a delete after a create that failed (no id of ours) THEN the account’s filters are left alone', async () => {
   // The filter is the account's own: the failed create never added it.
-  await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('acme/*') }] }));
+  await ecr.send(
+    new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('acme/*') }] }),
+  );
   await run(event('Delete', acme, { PhysicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED' }));
   expect((await account())?.rules).toEqual([{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters('acme/*') }]);
 });
@@ -113,7 +141,9 @@ test('GIVEN a delete after a create that failed (no id of ours) THEN the account
 test('GIVEN a create that breaks ECR’s limit THEN CloudFormation is told why, nothing is written, and its rollback delete leaves the account’s filters alone', async () => {
   // GIVEN a SCAN_ON_PUSH rule with 100 filters, acme/* among them (the account's own)
   const full = ['acme/*', ...Array.from({ length: 99 }, (_, i) => `team${i}/*`)];
-  await ecr.send(new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters(...full) }] }));
+  await ecr.send(
+    new PutRegistryScanningConfigurationCommand({ scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: filters(...full) }] }),
+  );
   const answers: { Status: string; Reason?: string; PhysicalResourceId: string }[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -126,7 +156,11 @@ test('GIVEN a create that breaks ECR’s limit THEN CloudFormation is told why, 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const handler = customResourceHandler((e: CustomResourceRequest) => run(e), { log });
-    const cfn = (e: RegistrySettingsEvent): CustomResourceRequest => ({ ...e, RequestId: `r${answers.length}`, ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+    const cfn = (e: RegistrySettingsEvent): CustomResourceRequest => ({
+      ...e,
+      RequestId: `r${answers.length}`,
+      ResponseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    });
     // WHEN CloudFormation creates the resource, and rolls it back
     await handler(cfn(event('Create', { ScanType: 'BASIC', ScanOnPushFilters: ['acme/*', 'acme2/*'] })));
     await handler(cfn(event('Delete', { ScanType: 'BASIC', ScanOnPushFilters: ['acme/*', 'acme2/*'] }, { PhysicalResourceId: answers[0].PhysicalResourceId })));
@@ -134,7 +168,10 @@ test('GIVEN a create that breaks ECR’s limit THEN CloudFormation is told why, 
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
   // THEN
-  expect(answers[0]).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^RegistrySettingsLimitError: .*would hold 101 repository filters, and ECR allows 100/) });
+  expect(answers[0]).toMatchObject({
+    Status: 'FAILED',
+    Reason: expect.stringMatching(/^RegistrySettingsLimitError: .*would hold 101 repository filters, and ECR allows 100/),
+  });
   expect(answers[1]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: answers[0].PhysicalResourceId });
   expect((await account())?.rules?.[0].repositoryFilters).toEqual(filters(...full));
 });

@@ -11,7 +11,13 @@ import {
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 import { RegistrySettingsLimitError, RegistrySettingsPropertiesError } from '@devcontainer-factory/core';
-import { MAX_MERGE_ATTEMPTS, RegistrySettingsCallError, RegistrySettingsConflictError, onRegistrySettingsEvent, type RegistrySettingsEvent } from '../../src/handlers/registry-settings';
+import {
+  MAX_MERGE_ATTEMPTS,
+  RegistrySettingsCallError,
+  RegistrySettingsConflictError,
+  onRegistrySettingsEvent,
+  type RegistrySettingsEvent,
+} from '../../src/handlers/registry-settings';
 import { noWait, quietLog } from './job-fixtures';
 
 // Signing (which moto does not emulate), and the failures: throttling, refusals, limits,
@@ -26,7 +32,11 @@ const SIGNING_ID = 'ecr-signing-configuration/acme-warehouse/Signing';
 const ACME = { SigningProfileArn: PROFILE, RepositoryFilters: ['acme/images/*', 'acme/features/*', 'acme/features'] };
 const wildcard = (...names: string[]) => names.map((filter) => ({ filter, filterType: 'WILDCARD_MATCH' as const }));
 
-const signing = (requestType: RegistrySettingsEvent['RequestType'], properties: Record<string, unknown> = ACME, more: Partial<RegistrySettingsEvent> = {}): RegistrySettingsEvent => ({
+const signing = (
+  requestType: RegistrySettingsEvent['RequestType'],
+  properties: Record<string, unknown> = ACME,
+  more: Partial<RegistrySettingsEvent> = {},
+): RegistrySettingsEvent => ({
   RequestType: requestType,
   ResourceType: 'Custom::EcrSigningConfiguration',
   LogicalResourceId: 'Signing',
@@ -48,7 +58,8 @@ const scanning = (requestType: RegistrySettingsEvent['RequestType'], more: Parti
 /** An ECR signing configuration in memory, behind the mock. */
 let stored: SigningConfiguration | undefined;
 const notFound = () => new SigningConfigurationNotFoundException({ message: 'The signing configuration for the registry does not exist', $metadata: {} });
-const serviceError = (name: string, message: string, httpStatusCode = 400) => new ECRServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode } });
+const serviceError = (name: string, message: string, httpStatusCode = 400) =>
+  new ECRServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode } });
 
 beforeEach(() => {
   ecr.reset();
@@ -79,7 +90,10 @@ describe('Custom::EcrSigningConfiguration', () => {
     stored = { rules: [{ signingProfileArn: OTHER, repositoryFilters: wildcard('tools/*') }] };
     await onRegistrySettingsEvent(signing('Create'), clients);
     expect(stored.rules).toHaveLength(2);
-    await onRegistrySettingsEvent(signing('Update', { SigningProfileArn: PROFILE, RepositoryFilters: ['acme/images/*'] }, { OldResourceProperties: ACME }), clients);
+    await onRegistrySettingsEvent(
+      signing('Update', { SigningProfileArn: PROFILE, RepositoryFilters: ['acme/images/*'] }, { OldResourceProperties: ACME }),
+      clients,
+    );
     expect(stored.rules).toEqual([
       { signingProfileArn: OTHER, repositoryFilters: wildcard('tools/*') },
       { signingProfileArn: PROFILE, repositoryFilters: wildcard('acme/images/*') },
@@ -120,20 +134,29 @@ describe('Custom::EcrRegistryScanning failures', () => {
       .on(GetRegistryScanningConfigurationCommand)
       .rejectsOnce(serviceError('ThrottlingException', 'Rate exceeded'))
       .rejectsOnce(serviceError('ThrottlingException', 'Rate exceeded'))
-      .resolves({ scanningConfiguration: { scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'acme/*', filterType: 'WILDCARD' }] }] } });
+      .resolves({
+        scanningConfiguration: {
+          scanType: 'BASIC',
+          rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'acme/*', filterType: 'WILDCARD' }] }],
+        },
+      });
     await expect(onRegistrySettingsEvent(scanning('Create'), clients)).resolves.toMatchObject({ Data: { ScanType: 'BASIC' } });
     expect(ecr.commandCalls(GetRegistryScanningConfigurationCommand)).toHaveLength(3);
   });
 
   test('GIVEN ECR keeps throttling THEN the retries are bounded and the error names the call', async () => {
     ecr.on(GetRegistryScanningConfigurationCommand).rejects(serviceError('ThrottlingException', 'Rate exceeded'));
-    await expect(onRegistrySettingsEvent(scanning('Create'), clients)).rejects.toThrow(/ECR GetRegistryScanningConfiguration failed: ThrottlingException: Rate exceeded/);
+    await expect(onRegistrySettingsEvent(scanning('Create'), clients)).rejects.toThrow(
+      /ECR GetRegistryScanningConfiguration failed: ThrottlingException: Rate exceeded/,
+    );
     expect(ecr.commandCalls(GetRegistryScanningConfigurationCommand)).toHaveLength(3);
   });
 
   test('GIVEN the role may not put the configuration THEN the error says so and keeps the cause', async () => {
     ecr.on(GetRegistryScanningConfigurationCommand).resolves({ scanningConfiguration: { scanType: 'BASIC', rules: [] } });
-    ecr.on(PutRegistryScanningConfigurationCommand).rejects(serviceError('AccessDeniedException', 'not authorized to perform: ecr:PutRegistryScanningConfiguration'));
+    ecr
+      .on(PutRegistryScanningConfigurationCommand)
+      .rejects(serviceError('AccessDeniedException', 'not authorized to perform: ecr:PutRegistryScanningConfiguration'));
     const error = await onRegistrySettingsEvent(scanning('Create'), clients).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RegistrySettingsCallError);
     expect((error as Error).message).toMatch(/PutRegistryScanningConfiguration failed: AccessDeniedException: .*permissions boundary or an SCP/);
@@ -142,26 +165,62 @@ describe('Custom::EcrRegistryScanning failures', () => {
 
   test('GIVEN another writer replaces the configuration right after each of our writes THEN the merge is tried a bounded number of times, then a conflict error', async () => {
     // Every read shows the other writer's configuration, without our filter.
-    ecr.on(GetRegistryScanningConfigurationCommand).resolves({ scanningConfiguration: { scanType: 'BASIC', rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'tools/*', filterType: 'WILDCARD' }] }] } });
+    ecr.on(GetRegistryScanningConfigurationCommand).resolves({
+      scanningConfiguration: {
+        scanType: 'BASIC',
+        rules: [{ scanFrequency: 'SCAN_ON_PUSH', repositoryFilters: [{ filter: 'tools/*', filterType: 'WILDCARD' }] }],
+      },
+    });
     ecr.on(PutRegistryScanningConfigurationCommand).resolves({});
     await expect(onRegistrySettingsEvent(scanning('Create'), clients)).rejects.toThrow(RegistrySettingsConflictError);
     expect(ecr.commandCalls(PutRegistryScanningConfigurationCommand)).toHaveLength(MAX_MERGE_ATTEMPTS);
     // Each write kept the other writer's filter.
-    expect(ecr.commandCalls(PutRegistryScanningConfigurationCommand)[0].args[0].input.rules?.[0].repositoryFilters?.map((f) => f.filter)).toEqual(['tools/*', 'acme/*']);
+    expect(ecr.commandCalls(PutRegistryScanningConfigurationCommand)[0].args[0].input.rules?.[0].repositoryFilters?.map((f) => f.filter)).toEqual([
+      'tools/*',
+      'acme/*',
+    ]);
   });
 
   test('GIVEN another writer replaced the configuration once THEN the second merge holds', async () => {
-    const theirs = { scanningConfiguration: { scanType: 'BASIC' as const, rules: [{ scanFrequency: 'SCAN_ON_PUSH' as const, repositoryFilters: [{ filter: 'tools/*', filterType: 'WILDCARD' as const }] }] } };
-    const both = { scanningConfiguration: { ...theirs.scanningConfiguration, rules: [{ scanFrequency: 'SCAN_ON_PUSH' as const, repositoryFilters: [{ filter: 'tools/*', filterType: 'WILDCARD' as const }, { filter: 'acme/*', filterType: 'WILDCARD' as const }] }] } };
+    const theirs = {
+      scanningConfiguration: {
+        scanType: 'BASIC' as const,
+        rules: [{ scanFrequency: 'SCAN_ON_PUSH' as const, repositoryFilters: [{ filter: 'tools/*', filterType: 'WILDCARD' as const }] }],
+      },
+    };
+    const both = {
+      scanningConfiguration: {
+        ...theirs.scanningConfiguration,
+        rules: [
+          {
+            scanFrequency: 'SCAN_ON_PUSH' as const,
+            repositoryFilters: [
+              { filter: 'tools/*', filterType: 'WILDCARD' as const },
+              { filter: 'acme/*', filterType: 'WILDCARD' as const },
+            ],
+          },
+        ],
+      },
+    };
     ecr.on(GetRegistryScanningConfigurationCommand).resolvesOnce(theirs).resolvesOnce(theirs).resolves(both);
     ecr.on(PutRegistryScanningConfigurationCommand).resolves({});
-    await expect(onRegistrySettingsEvent(scanning('Create'), clients)).resolves.toMatchObject({ PhysicalResourceId: 'ecr-registry-scanning/acme-warehouse/Scanning' });
+    await expect(onRegistrySettingsEvent(scanning('Create'), clients)).resolves.toMatchObject({
+      PhysicalResourceId: 'ecr-registry-scanning/acme-warehouse/Scanning',
+    });
     expect(ecr.commandCalls(PutRegistryScanningConfigurationCommand)).toHaveLength(2);
   });
 
   test.each([
-    ['an unknown resource type', scanning('Create', { ResourceType: 'Custom::Other' }), /Custom::Other Scanning: this handler serves Custom::EcrRegistryScanning and Custom::EcrSigningConfiguration only/],
-    ['bad properties', scanning('Create', { ResourceProperties: { ScanType: 'BASIC', ScanOnPushFilters: [] } }), /Scanning \(properties\): ScanOnPushFilters must be a list of 1 to 100/],
+    [
+      'an unknown resource type',
+      scanning('Create', { ResourceType: 'Custom::Other' }),
+      /Custom::Other Scanning: this handler serves Custom::EcrRegistryScanning and Custom::EcrSigningConfiguration only/,
+    ],
+    [
+      'bad properties',
+      scanning('Create', { ResourceProperties: { ScanType: 'BASIC', ScanOnPushFilters: [] } }),
+      /Scanning \(properties\): ScanOnPushFilters must be a list of 1 to 100/,
+    ],
     ['an update without the previous properties', scanning('Update'), /an update without OldResourceProperties/],
   ])('GIVEN %s THEN a properties error and no ECR call', async (_what, event, message) => {
     await expect(onRegistrySettingsEvent(event, clients)).rejects.toThrow(RegistrySettingsPropertiesError);

@@ -37,9 +37,21 @@ const clients = {
   retry: noWait,
   log: quietLog,
 };
-const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, stagingRepository: STAGING, buildId: BUILD, version: '1.2.3', rules: ['latest', 'semver'] };
-const env = (policy: VulnerabilityPolicy, maxWaitSeconds = 600) => ({ [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings({ policy, maxWaitSeconds }, 'python') });
-const allowing = (expires: string): VulnerabilityPolicy => ({ ...DEFAULT_VULNERABILITY_POLICY, allow: [{ id: 'CVE-2024-45490', reason: 'expat never parses untrusted XML here', expires }] });
+const params = {
+  registryHost: REGISTRY_HOST,
+  repository: REPOSITORY,
+  stagingRepository: STAGING,
+  buildId: BUILD,
+  version: '1.2.3',
+  rules: ['latest', 'semver'],
+};
+const env = (policy: VulnerabilityPolicy, maxWaitSeconds = 600) => ({
+  [RELEASE_GATE_ENVIRONMENT]: formatReleaseGateSettings({ policy, maxWaitSeconds }, 'python'),
+});
+const allowing = (expires: string): VulnerabilityPolicy => ({
+  ...DEFAULT_VULNERABILITY_POLICY,
+  allow: [{ id: 'CVE-2024-45490', reason: 'expat never parses untrusted XML here', expires }],
+});
 
 beforeEach(() => {
   codepipeline.reset();
@@ -52,12 +64,16 @@ beforeEach(() => {
   // Any other tag or digest is not there, as ECR answers (the referrers fallback tags among them).
   ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: BUILD }] }).resolves({
-    images: [{ imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }],
+    images: [
+      { imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' },
+    ],
   });
   ecr.on(ListImagesCommand).resolves({ imageIds: [{ imageTag: BUILD, imageDigest: digestOf(INDEX) }] });
   ecr.on(PutImageCommand).callsFake((input) => ({ image: { imageId: { imageDigest: input.imageDigest, imageTag: input.imageTag } } }));
   ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves(recorded);
-  ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: ARM64 } }).resolves({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [] } });
+  ecr
+    .on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: ARM64 } })
+    .resolves({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [] } });
 });
 
 const failure = () => codepipeline.commandCalls(PutJobFailureResultCommand)[0]?.args[0].input.failureDetails?.message;
@@ -97,21 +113,40 @@ test('GIVEN a scan ECR has not started WHEN Release runs THEN it waits up to the
 });
 
 test.each([
-  ['a null finding', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [null] } }, 'imageScanFindings.findings[0] is null, not an object'],
-  ['findings as one object', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: { name: 'CVE-2024-45490', severity: 'CRITICAL' } } }, 'imageScanFindings.findings is an object ({"name":"CVE-2024-45490","severity":"CRITICAL"}), not a list'],
-  ['a severity that is a number', { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-45490', severity: 9.8 }] } }, 'imageScanFindings.findings[0].severity is a number (9.8), not a string'],
-])('GIVEN ECR answering with %s WHEN Release runs THEN the job fails naming the image, platform, page and field, and nothing is put', async (_, answer, field) => {
-  ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves(answer as object);
-  await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
+  [
+    'a null finding',
+    { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [null] } },
+    'imageScanFindings.findings[0] is null, not an object',
+  ],
+  [
+    'findings as one object',
+    { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: { name: 'CVE-2024-45490', severity: 'CRITICAL' } } },
+    'imageScanFindings.findings is an object ({"name":"CVE-2024-45490","severity":"CRITICAL"}), not a list',
+  ],
+  [
+    'a severity that is a number',
+    { imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-45490', severity: 9.8 }] } },
+    'imageScanFindings.findings[0].severity is a number (9.8), not a string',
+  ],
+])(
+  'GIVEN ECR answering with %s WHEN Release runs THEN the job fails naming the image, platform, page and field, and nothing is put',
+  async (_, answer, field) => {
+    ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves(answer as object);
+    await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
 
-  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(0);
-  expect(failure()).toContain(`the vulnerability gate cannot judge the scan findings of ${STAGING}@${AMD64} (linux/amd64) from ECR image scanning, page 1: ${field}`);
-  expect(failure()).toContain('nothing was promoted and no tag moved');
-  expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
-});
+    expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(0);
+    expect(failure()).toContain(
+      `the vulnerability gate cannot judge the scan findings of ${STAGING}@${AMD64} (linux/amd64) from ECR image scanning, page 1: ${field}`,
+    );
+    expect(failure()).toContain('nothing was promoted and no tag moved');
+    expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
+  },
+);
 
 test('GIVEN ECR answering with a severity it does not document WHEN Release runs THEN the gate refuses it as UNKNOWN and nothing is put', async () => {
-  ecr.on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } }).resolves({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'SEVERE' as 'HIGH' }] } });
+  ecr
+    .on(DescribeImageScanFindingsCommand, { repositoryName: STAGING, imageId: { imageDigest: AMD64 } })
+    .resolves({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [{ name: 'CVE-2024-0001', severity: 'SEVERE' as 'HIGH' }] } });
   await runReleaseJob(jobEvent(params), clients, env(DEFAULT_VULNERABILITY_POLICY));
   expect(failure()).toContain('UNKNOWN severity "SEVERE" CVE-2024-0001');
   expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);

@@ -19,7 +19,14 @@ const clients = {
   log: quietLog,
 };
 const STAGING = 'devcontainers/builds/python';
-const params = { registryHost: REGISTRY_HOST, repository: REPOSITORY, stagingRepository: STAGING, buildId: BUILD, version: '1.2.3', rules: ['latest', 'semver', 'date'] };
+const params = {
+  registryHost: REGISTRY_HOST,
+  repository: REPOSITORY,
+  stagingRepository: STAGING,
+  buildId: BUILD,
+  version: '1.2.3',
+  rules: ['latest', 'semver', 'date'],
+};
 
 function tags(entries: Record<string, string>) {
   ecr.on(ListImagesCommand).resolves({ imageIds: Object.entries(entries).map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })) });
@@ -32,7 +39,9 @@ beforeEach(() => {
   // Any other tag or digest is not there, as ECR answers (the referrers fallback tags among them).
   ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   ecr.on(BatchGetImageCommand, { imageIds: [{ imageTag: BUILD }] }).resolves({
-    images: [{ imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' }],
+    images: [
+      { imageId: { imageTag: BUILD, imageDigest: digestOf(INDEX) }, imageManifest: INDEX, imageManifestMediaType: 'application/vnd.oci.image.index.v1+json' },
+    ],
   });
   ecr.on(PutImageCommand).callsFake((input) => ({ image: { imageId: { imageDigest: input.imageDigest, imageTag: input.imageTag } } }));
   tags({ [BUILD]: digestOf(INDEX) });
@@ -42,7 +51,9 @@ const putTags = () => ecr.commandCalls(PutImageCommand).map((c) => c.args[0].inp
 
 test('GIVEN the tested build only in staging, WHEN it is released, THEN it is promoted (index <build> put into the release repository first), then tagged, and the summary says so', async () => {
   // GIVEN: the release repository has no <build> yet
-  ecr.on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] }).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+  ecr
+    .on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] })
+    .resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   tags({});
   // WHEN
   await runReleaseJob(jobEvent(params, { withInput: false }), clients);
@@ -50,7 +61,9 @@ test('GIVEN the tested build only in staging, WHEN it is released, THEN it is pr
   const puts = ecr.commandCalls(PutImageCommand).map((c) => [c.args[0].input.repositoryName, c.args[0].input.imageTag]);
   expect(puts).toEqual([[REPOSITORY, BUILD], ...['1.2.3', '1.2', '1', 'latest', '20250304'].map((t) => [REPOSITORY, t])]);
   expect(ecr.commandCalls(PutImageCommand).some((c) => c.args[0].input.repositoryName === STAGING)).toBe(false);
-  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.executionDetails?.summary).toMatch(/promoted from devcontainers\/builds\/python/);
+  expect(codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input.executionDetails?.summary).toMatch(
+    /promoted from devcontainers\/builds\/python/,
+  );
 });
 
 test('a first release puts X.Y.Z, X.Y, X, latest and the date tag on the index, and outputs them', async () => {
@@ -110,7 +123,10 @@ test('a build that was never assembled fails the action before any tag moves', a
 });
 
 test('ECR throttling on ListImages is retried and the release completes', async () => {
-  ecr.on(ListImagesCommand).rejectsOnce(sdkError('ThrottlingException')).resolves({ imageIds: [{ imageTag: BUILD, imageDigest: digestOf(INDEX) }] });
+  ecr
+    .on(ListImagesCommand)
+    .rejectsOnce(sdkError('ThrottlingException'))
+    .resolves({ imageIds: [{ imageTag: BUILD, imageDigest: digestOf(INDEX) }] });
   await runReleaseJob(jobEvent(params, { withInput: false }), clients);
   expect(ecr.commandCalls(ListImagesCommand)).toHaveLength(2);
   expect(putTags()).toEqual(['1.2.3', '1.2', '1', 'latest', '20250304']);
@@ -135,10 +151,17 @@ describe('the release lock shared with Retention', () => {
     const order: string[] = [];
     dynamo.on(PutItemCommand).callsFake((input) => void order.push(`lock ${input.Item.lock.S}`));
     dynamo.on(DeleteItemCommand).callsFake((input) => void order.push(`unlock ${input.Key.lock.S}`));
-    ecr.on(PutImageCommand).callsFake((input) => (order.push(`put ${input.imageTag}`), { image: { imageId: { imageDigest: input.imageDigest, imageTag: input.imageTag } } }));
+    ecr
+      .on(PutImageCommand)
+      .callsFake((input) => (order.push(`put ${input.imageTag}`), { image: { imageId: { imageDigest: input.imageDigest, imageTag: input.imageTag } } }));
 
     // WHEN
-    await runReleaseJob(jobEvent(params, { withInput: false }), clients, { [RELEASE_LOCK_TABLE_ENVIRONMENT]: 'python-locks' }, { getRemainingTimeInMillis: () => 600_000, functionName: 'release', awsRequestId: 'r1' });
+    await runReleaseJob(
+      jobEvent(params, { withInput: false }),
+      clients,
+      { [RELEASE_LOCK_TABLE_ENVIRONMENT]: 'python-locks' },
+      { getRemainingTimeInMillis: () => 600_000, functionName: 'release', awsRequestId: 'r1' },
+    );
 
     // THEN
     const key = `${REGISTRY_HOST}/${REPOSITORY}`;
@@ -156,7 +179,9 @@ describe('the release lock shared with Retention', () => {
 
 test('rules that give the build no tag fail the action before anything is promoted or tagged, and say what to set', async () => {
   // GIVEN the build only in staging, the semver rule alone, and no version
-  ecr.on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] }).resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
+  ecr
+    .on(BatchGetImageCommand, { repositoryName: REPOSITORY, imageIds: [{ imageTag: BUILD }] })
+    .resolves({ images: [], failures: [{ failureCode: 'ImageNotFound' }] });
   tags({});
 
   // WHEN

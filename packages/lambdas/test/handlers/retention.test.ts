@@ -28,7 +28,16 @@ function image(created: Date, arch: string) {
   return manifest;
 }
 const index = (children: string[]) =>
-  JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: children.map((m) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: digestOf(m), size: m.length, platform: { os: 'linux', architecture: 'amd64' } })) });
+  JSON.stringify({
+    schemaVersion: 2,
+    mediaType: INDEX_TYPE,
+    manifests: children.map((m) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: digestOf(m),
+      size: m.length,
+      platform: { os: 'linux', architecture: 'amd64' },
+    })),
+  });
 function put(repo: string, body: string, ...tags: string[]) {
   const r = (store.repos[repo] ??= { tags: {}, manifests: {} });
   r.manifests[digestOf(body)] = body;
@@ -37,7 +46,13 @@ function put(repo: string, body: string, ...tags: string[]) {
 }
 
 const log = { log: (line: string) => void events.push(`log ${line}`), error: (line: string) => void events.push(`error ${line}`) };
-const clients = { ecr: new ECRClient({ region: 'eu-west-1' }), retry: noWait, now: () => NOW, log, fetch: (async (url: string) => new Response(store.configs[String(url).slice('https://layers/'.length)])) as unknown as typeof fetch };
+const clients = {
+  ecr: new ECRClient({ region: 'eu-west-1' }),
+  retry: noWait,
+  now: () => NOW,
+  log,
+  fetch: (async (url: string) => new Response(store.configs[String(url).slice('https://layers/'.length)])) as unknown as typeof fetch,
+};
 const digests: Record<string, string> = {};
 
 beforeEach(() => {
@@ -56,7 +71,9 @@ beforeEach(() => {
   put(STAGING, index([m1]), b1);
   digests.m2 = put(STAGING, image(new Date('2025-03-09T00:00:00Z'), 'amd64'), `${b2}-amd64`);
 
-  ecr.on(ListImagesCommand).callsFake((input) => ({ imageIds: Object.entries(store.repos[input.repositoryName]?.tags ?? {}).map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })) }));
+  ecr.on(ListImagesCommand).callsFake((input) => ({
+    imageIds: Object.entries(store.repos[input.repositoryName]?.tags ?? {}).map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })),
+  }));
   ecr.on(BatchGetImageCommand).callsFake((input) => {
     const repo = store.repos[input.repositoryName];
     const id = input.imageIds[0];

@@ -7,7 +7,11 @@ const dynamo = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'eu-west-1' });
 const HOST = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const held = (holder: string) =>
-  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: { holder: { S: holder }, since: { S: '2026-12-01T00:00:00.000Z' }, expiresAt: { N: String(Date.UTC(2026, 11, 1, 0, 16)) } } });
+  new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    Item: { holder: { S: holder }, since: { S: '2026-12-01T00:00:00.000Z' }, expiresAt: { N: String(Date.UTC(2026, 11, 1, 0, 16)) } },
+  });
 
 beforeEach(() => dynamo.reset());
 
@@ -39,14 +43,25 @@ describe('DynamoDbReleaseLock', () => {
     // GIVEN
     dynamo.on(PutItemCommand).rejects(held('retention request 42'));
     let clock = 0;
-    const lock = new DynamoDbReleaseLock({ client, tableName: 'locks', timeoutMs: 5000, pollMs: 1000, now: () => clock, sleep: async (ms) => void (clock += ms) });
+    const lock = new DynamoDbReleaseLock({
+      client,
+      tableName: 'locks',
+      timeoutMs: 5000,
+      pollMs: 1000,
+      now: () => clock,
+      sleep: async (ms) => void (clock += ms),
+    });
 
     // WHEN
     const error = await lock.acquire(HOST, 'devcontainers/images/python').catch((e: unknown) => e);
 
     // THEN
     expect(error).toBeInstanceOf(ReleaseLockTimeoutError);
-    expect((error as Error).message).toMatch(new RegExp(`^${HOST}/devcontainers/images/python is locked by another writer \\(retention request 42 since 2026-12-01T00:00:00.000Z, until 2026-12-01T00:16:00.000Z\\) for more than 5 s \\(DynamoDB table locks\\)`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^${HOST}/devcontainers/images/python is locked by another writer \\(retention request 42 since 2026-12-01T00:00:00.000Z, until 2026-12-01T00:16:00.000Z\\) for more than 5 s \\(DynamoDB table locks\\)`,
+      ),
+    );
     expect(dynamo.commandCalls(PutItemCommand).length).toBeGreaterThan(2);
   });
 
@@ -79,7 +94,12 @@ describe('releaseLockOf', () => {
 
   test("GIVEN a table and an invocation THEN the lease is the invocation's remaining time and the margin, and the holder names the request", async () => {
     dynamo.on(PutItemCommand).resolves({});
-    const lock = releaseLockOf({ [RELEASE_LOCK_TABLE_ENVIRONMENT]: 'locks' }, () => client, { getRemainingTimeInMillis: () => 120_000, functionName: 'release-fn', awsRequestId: 'abc' }, { now: () => 0 });
+    const lock = releaseLockOf(
+      { [RELEASE_LOCK_TABLE_ENVIRONMENT]: 'locks' },
+      () => client,
+      { getRemainingTimeInMillis: () => 120_000, functionName: 'release-fn', awsRequestId: 'abc' },
+      { now: () => 0 },
+    );
     await lock!.acquire(HOST, 'r');
     const item = dynamo.commandCalls(PutItemCommand)[0].args[0].input.Item!;
     expect(item.expiresAt).toEqual({ N: String(120_000 + LEASE_MARGIN_MS) });

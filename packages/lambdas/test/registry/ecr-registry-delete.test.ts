@@ -10,7 +10,12 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const metadata = { httpStatusCode: 400, attempts: 1, totalRetryDelay: 0 };
 
 function makeRegistry() {
-  return new EcrRegistry({ client: new ECRClient({ region: 'eu-west-1' }), registryId: '123456789012', host: HOST, retry: { sleep: async () => undefined, random: () => 0.5 } });
+  return new EcrRegistry({
+    client: new ECRClient({ region: 'eu-west-1' }),
+    registryId: '123456789012',
+    host: HOST,
+    retry: { sleep: async () => undefined, random: () => 0.5 },
+  });
 }
 
 beforeEach(() => ecr.reset());
@@ -32,7 +37,10 @@ describe('EcrRegistry.deleteManifest', () => {
   test('GIVEN an image that is gone already (ImageNotFound) or no repository WHEN deleted THEN it succeeds', async () => {
     ecr
       .on(BatchDeleteImageCommand)
-      .resolvesOnce({ imageIds: [], failures: [{ imageId: { imageDigest: DIGEST }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }] })
+      .resolvesOnce({
+        imageIds: [],
+        failures: [{ imageId: { imageDigest: DIGEST }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }],
+      })
       .rejectsOnce(new RepositoryNotFoundException({ message: 'no such repository', $metadata: metadata }));
     const registry = makeRegistry();
     await expect(registry.deleteManifest(REPO, DIGEST)).resolves.toBeUndefined();
@@ -43,7 +51,9 @@ describe('EcrRegistry.deleteManifest', () => {
   test('GIVEN an image an index still references WHEN deleted THEN the failure is reported with its code and says to delete the index first', async () => {
     ecr.on(BatchDeleteImageCommand).resolves({
       imageIds: [],
-      failures: [{ imageId: { imageDigest: DIGEST }, failureCode: 'ImageReferencedByManifestList', failureReason: 'Requested image referenced by a manifest list' }],
+      failures: [
+        { imageId: { imageDigest: DIGEST }, failureCode: 'ImageReferencedByManifestList', failureReason: 'Requested image referenced by a manifest list' },
+      ],
     });
     const failing = makeRegistry().deleteManifest(REPO, DIGEST);
     await expect(failing).rejects.toThrow(RegistryError);
@@ -61,7 +71,12 @@ describe('EcrRegistry.deleteManifest', () => {
     expect(ecr.commandCalls(BatchDeleteImageCommand)).toHaveLength(2);
 
     ecr.reset();
-    const denied = new ECRServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: 'not authorized to perform ecr:BatchDeleteImage' });
+    const denied = new ECRServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: metadata,
+      message: 'not authorized to perform ecr:BatchDeleteImage',
+    });
     ecr.on(BatchDeleteImageCommand).rejects(denied);
     const failing = makeRegistry().deleteManifest(REPO, DIGEST);
     await expect(failing).rejects.toThrow(/ECR BatchDeleteImage of devcontainers\/images\/python@sha256:a+b.* failed: AccessDeniedException: not authorized/);

@@ -65,7 +65,9 @@ describe('EcrRegistry.getManifest', () => {
   test('GIVEN a digest reference WHEN read THEN ECR is asked by imageDigest', async () => {
     // GIVEN
     const digest = sha256Digest(MANIFEST);
-    ecr.on(BatchGetImageCommand).resolves({ images: [{ imageId: { imageDigest: digest }, imageManifest: MANIFEST, imageManifestMediaType: MEDIA_TYPES.ociIndex }] });
+    ecr
+      .on(BatchGetImageCommand)
+      .resolves({ images: [{ imageId: { imageDigest: digest }, imageManifest: MANIFEST, imageManifestMediaType: MEDIA_TYPES.ociIndex }] });
     const { registry } = makeRegistry();
 
     // WHEN
@@ -82,9 +84,9 @@ describe('EcrRegistry.getManifest', () => {
       images: [],
       failures: [{ imageId: { imageTag: 'gone' }, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' }],
     });
-    ecr.on(BatchGetImageCommand, { repositoryName: 'devcontainers/images/none' }).rejects(
-      new RepositoryNotFoundException({ $metadata: metadata, message: 'The repository does not exist' }),
-    );
+    ecr
+      .on(BatchGetImageCommand, { repositoryName: 'devcontainers/images/none' })
+      .rejects(new RepositoryNotFoundException({ $metadata: metadata, message: 'The repository does not exist' }));
 
     // WHEN / THEN
     expect(await registry.getManifest(REPO, 'gone')).toBeUndefined();
@@ -127,7 +129,12 @@ describe('EcrRegistry.getManifest', () => {
 
   test('GIVEN access is denied WHEN a manifest is read THEN a RegistryError keeps the SDK error as cause and nothing is retried', async () => {
     // GIVEN
-    const denied = new ECRServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: metadata, message: 'not authorized to perform ecr:BatchGetImage' });
+    const denied = new ECRServiceException({
+      name: 'AccessDeniedException',
+      $fault: 'client',
+      $metadata: metadata,
+      message: 'not authorized to perform ecr:BatchGetImage',
+    });
     ecr.on(BatchGetImageCommand).rejects(denied);
     const { registry } = makeRegistry();
 
@@ -143,7 +150,9 @@ describe('EcrRegistry.getManifest', () => {
 
   test('GIVEN a KMS failure for the image WHEN read THEN it fails with the failure code instead of reporting a missing image', async () => {
     // GIVEN
-    ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ imageId: { imageTag: 'latest' }, failureCode: 'KmsError', failureReason: 'key disabled' }] });
+    ecr
+      .on(BatchGetImageCommand)
+      .resolves({ images: [], failures: [{ imageId: { imageTag: 'latest' }, failureCode: 'KmsError', failureReason: 'key disabled' }] });
     const { registry } = makeRegistry();
 
     // WHEN / THEN
@@ -204,7 +213,9 @@ describe('EcrRegistry.putManifest', () => {
     const putting = registry.putManifest(REPO, 'latest', MEDIA_TYPES.ociIndex, Buffer.from(MANIFEST));
 
     // THEN
-    await expect(putting).rejects.toThrow(/the tag is immutable in this repository: a factory release repository never moves an X\.Y\.Z, and 'latest', X\.Y, X and date tags need a repository whose other tags are mutable/);
+    await expect(putting).rejects.toThrow(
+      /the tag is immutable in this repository: a factory release repository never moves an X\.Y\.Z, and 'latest', X\.Y, X and date tags need a repository whose other tags are mutable/,
+    );
     await expect(putting).rejects.toMatchObject({ cause: immutable });
   });
 
@@ -223,7 +234,9 @@ describe('EcrRegistry.getBlob', () => {
     // GIVEN
     const config = Buffer.from('{"architecture":"arm64","os":"linux"}');
     const digest = sha256Digest(config);
-    ecr.on(GetDownloadUrlForLayerCommand).resolves({ downloadUrl: 'https://prod-eu-west-1-starport-layer-bucket.s3.amazonaws.com/blob?sig=1', layerDigest: digest });
+    ecr
+      .on(GetDownloadUrlForLayerCommand)
+      .resolves({ downloadUrl: 'https://prod-eu-west-1-starport-layer-bucket.s3.amazonaws.com/blob?sig=1', layerDigest: digest });
     const fetched: string[] = [];
     const { registry } = makeRegistry(async (url) => {
       fetched.push(String(url));
@@ -285,7 +298,13 @@ describe('EcrRegistry.listTags / tagDigests', () => {
     const d2 = `sha256:${'2'.repeat(64)}`;
     ecr
       .on(ListImagesCommand)
-      .resolvesOnce({ imageIds: [{ imageDigest: d1, imageTag: '1.2.3' }, { imageDigest: d1, imageTag: 'latest' }], nextToken: 'page-2' })
+      .resolvesOnce({
+        imageIds: [
+          { imageDigest: d1, imageTag: '1.2.3' },
+          { imageDigest: d1, imageTag: 'latest' },
+        ],
+        nextToken: 'page-2',
+      })
       .resolvesOnce({ imageIds: [{ imageDigest: d2, imageTag: 'abc-amd64' }] });
     const { registry } = makeRegistry();
 
@@ -313,19 +332,30 @@ describe('EcrRegistry.listTags / tagDigests', () => {
   // Each mock ends its pages after 50 calls, so that the old, unbounded loop stops too (and fails the test).
   test.each([
     ['a nextToken that repeats', (call: number) => (call < 50 ? 'same-token' : undefined), {}, /does not end: page 2 gives a nextToken already used/, 2],
-    ['a new nextToken on every page', (call: number) => (call < 50 ? `token-${call}` : undefined), { maxListPages: 3 }, /runs past 3 pages \(maxListPages\)/, 3],
-  ])('GIVEN ECR answers with %s WHEN tags are listed THEN it stops with a RegistryError instead of paging on', async (_what, tokenOf, props, message, calls) => {
-    // GIVEN
-    let call = 0;
-    ecr.on(ListImagesCommand).callsFake(async () => ({ imageIds: [{ imageDigest: `sha256:${'1'.repeat(64)}`, imageTag: `t${call}` }], nextToken: tokenOf(++call) }));
-    const registry = new EcrRegistry({ client: new ECRClient({ region: 'eu-west-1' }), host: HOST, ...props });
+    [
+      'a new nextToken on every page',
+      (call: number) => (call < 50 ? `token-${call}` : undefined),
+      { maxListPages: 3 },
+      /runs past 3 pages \(maxListPages\)/,
+      3,
+    ],
+  ])(
+    'GIVEN ECR answers with %s WHEN tags are listed THEN it stops with a RegistryError instead of paging on',
+    async (_what, tokenOf, props, message, calls) => {
+      // GIVEN
+      let call = 0;
+      ecr
+        .on(ListImagesCommand)
+        .callsFake(async () => ({ imageIds: [{ imageDigest: `sha256:${'1'.repeat(64)}`, imageTag: `t${call}` }], nextToken: tokenOf(++call) }));
+      const registry = new EcrRegistry({ client: new ECRClient({ region: 'eu-west-1' }), host: HOST, ...props });
 
-    // WHEN
-    const error = await registry.listTags(REPO).catch((e: unknown) => e);
+      // WHEN
+      const error = await registry.listTags(REPO).catch((e: unknown) => e);
 
-    // THEN
-    expect(error).toBeInstanceOf(RegistryError);
-    expect((error as Error).message).toMatch(message);
-    expect(ecr.commandCalls(ListImagesCommand)).toHaveLength(calls);
-  });
+      // THEN
+      expect(error).toBeInstanceOf(RegistryError);
+      expect((error as Error).message).toMatch(message);
+      expect(ecr.commandCalls(ListImagesCommand)).toHaveLength(calls);
+    },
+  );
 });

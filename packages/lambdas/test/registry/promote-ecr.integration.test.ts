@@ -1,6 +1,15 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
-import { OciRegistry, PromotionError, VersionConflictError, assembleIndex, parseManifest, promoteBuild, releaseImage, type Registry } from '@devcontainer-factory/core';
+import {
+  OciRegistry,
+  PromotionError,
+  VersionConflictError,
+  assembleIndex,
+  parseManifest,
+  promoteBuild,
+  releaseImage,
+  type Registry,
+} from '@devcontainer-factory/core';
 import { EcrRegistry } from '../../src/registry/ecr-registry';
 import { startFaultyProxy } from '../../../core/test/support/faulty-proxy';
 import { pushTestImage } from '../../../core/test/support/test-image';

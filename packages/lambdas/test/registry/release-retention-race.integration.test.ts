@@ -2,7 +2,15 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileReleaseLock, RELEASE_LOCK_TABLE_KEYS, applyRetention, assembleIndex, releaseImage, type ReleaseLock, type Registry } from '@devcontainer-factory/core';
+import {
+  FileReleaseLock,
+  RELEASE_LOCK_TABLE_KEYS,
+  applyRetention,
+  assembleIndex,
+  releaseImage,
+  type ReleaseLock,
+  type Registry,
+} from '@devcontainer-factory/core';
 import { DynamoDbReleaseLock } from '../../src/registry/dynamodb-release-lock';
 import { MOTO_CLIENT_CONFIG, startMotoServer, type MotoServer } from '../support/moto-server';
 import { pushTestImage } from '../../../core/test/support/test-image';
@@ -97,7 +105,14 @@ async function race(releaseLock: ReleaseLock, retentionLock: ReleaseLock) {
       },
     },
   });
-  const releaseRun = releaseImage(releasing, release, { buildId, staging, rules: { latest: true, semver: true, date: true }, version: '1.0.0', now: new Date('2026-12-01T00:00:00Z'), lock: releaseLock }).finally(() => released.fire());
+  const releaseRun = releaseImage(releasing, release, {
+    buildId,
+    staging,
+    rules: { latest: true, semver: true, date: true },
+    version: '1.0.0',
+    now: new Date('2026-12-01T00:00:00Z'),
+    lock: releaseLock,
+  }).finally(() => released.fire());
   const retentionRun = (async () => {
     if (!(await promoted.wait(30_000))) throw new Error('the release never promoted');
     return applyRetention(retaining, release, { kind: 'release', keepDateTags: 10, now: new Date('2026-12-01T00:00:00Z'), lock: retentionLock });
@@ -109,7 +124,10 @@ async function race(releaseLock: ReleaseLock, retentionLock: ReleaseLock) {
 }
 
 test('GIVEN Release and Retention each with a lock file of its own function WHEN Retention deletes during the release THEN tags the release reported are gone (the hazard the shared lock removes)', async () => {
-  const { result, retention, after } = await race(new FileReleaseLock({ dir: await mkdtemp(join(work, 'release-')) }), new FileReleaseLock({ dir: await mkdtemp(join(work, 'retention-')) }));
+  const { result, retention, after } = await race(
+    new FileReleaseLock({ dir: await mkdtemp(join(work, 'release-')) }),
+    new FileReleaseLock({ dir: await mkdtemp(join(work, 'retention-')) }),
+  );
   expect(result.tags).toEqual(['1.0.0', '1.0', '1', 'latest', '20261201']);
   expect(retention.deleted.map((e) => e.digest)).toContain(result.digest);
   expect([...after.values()]).toEqual(result.tags.map(() => undefined));

@@ -82,7 +82,15 @@ describe('retention of a release repository of 3,000 tags', () => {
     const options = { kind: 'release', keepDateTags: 10, now: NOW, lock: countingLock() } as const;
     const plan = await planRetention(registry, REPOSITORY, options);
     const victim = plan.delete.find((e) => e.kind === 'image')!;
-    ecr.put(REPOSITORY, JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: victim.digest, size: 1 }] }), 'application/vnd.oci.image.index.v1+json');
+    ecr.put(
+      REPOSITORY,
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: victim.digest, size: 1 }],
+      }),
+      'application/vnd.oci.image.index.v1+json',
+    );
 
     // WHEN
     const error = await applyRetention(registry, REPOSITORY, plan).then(

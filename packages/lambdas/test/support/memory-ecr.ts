@@ -1,5 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BatchDeleteImageCommand, BatchGetImageCommand, ECRClient, GetAuthorizationTokenCommand, GetDownloadUrlForLayerCommand, ListImagesCommand, PutImageCommand, type ImageFailure } from '@aws-sdk/client-ecr';
+import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
+  ECRClient,
+  GetAuthorizationTokenCommand,
+  GetDownloadUrlForLayerCommand,
+  ListImagesCommand,
+  PutImageCommand,
+  type ImageFailure,
+} from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 
 const digestOf = (body: string | Uint8Array) => `sha256:${createHash('sha256').update(body).digest('hex')}`;
@@ -58,7 +67,10 @@ export class MemoryEcr {
     if (blob && (method === 'HEAD' || method === 'GET')) {
       const bytes = this.blobs.get(`${blob[1]}@${blob[2]}`);
       if (!bytes) return new Response(null, { status: 404 });
-      return new Response(method === 'HEAD' ? null : bytes, { status: 200, headers: { 'content-length': String(bytes.length), 'docker-content-digest': blob[2] } });
+      return new Response(method === 'HEAD' ? null : bytes, {
+        status: 200,
+        headers: { 'content-length': String(bytes.length), 'docker-content-digest': blob[2] },
+      });
     }
     return new Response('{"errors":[{"code":"UNSUPPORTED"}]}', { status: 404 });
   }) as typeof fetch;
@@ -96,7 +108,10 @@ export class MemoryEcr {
       const start = input.nextToken ? Number(input.nextToken) : 0;
       const size = Math.min(input.maxResults ?? 100, 1000);
       const page = all.slice(start, start + size);
-      return { imageIds: page.map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })), ...(start + size < all.length ? { nextToken: String(start + size) } : {}) };
+      return {
+        imageIds: page.map(([imageTag, imageDigest]) => ({ imageTag, imageDigest })),
+        ...(start + size < all.length ? { nextToken: String(start + size) } : {}),
+      };
     });
     mock.on(BatchGetImageCommand).callsFake(async (input) => {
       await hook('BatchGetImageCommand');
@@ -106,7 +121,12 @@ export class MemoryEcr {
       for (const id of input.imageIds ?? []) {
         const digest = id.imageDigest ?? repo?.tags.get(id.imageTag!);
         const m = digest ? repo?.manifests.get(digest) : undefined;
-        if (m) images.push({ imageId: { imageDigest: digest, ...(id.imageTag && { imageTag: id.imageTag }) }, imageManifest: m.body, imageManifestMediaType: m.mediaType });
+        if (m)
+          images.push({
+            imageId: { imageDigest: digest, ...(id.imageTag && { imageTag: id.imageTag }) },
+            imageManifest: m.body,
+            imageManifestMediaType: m.mediaType,
+          });
         else failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
       }
       return { images, failures };
@@ -118,7 +138,8 @@ export class MemoryEcr {
     });
     mock.on(GetDownloadUrlForLayerCommand).callsFake(async (input) => {
       await hook('GetDownloadUrlForLayerCommand');
-      if (!this.blobs.has(`${input.repositoryName}@${input.layerDigest}`)) throw Object.assign(new Error(`The image layer ${input.layerDigest} does not exist`), { name: 'LayerNotFoundException' });
+      if (!this.blobs.has(`${input.repositoryName}@${input.layerDigest}`))
+        throw Object.assign(new Error(`The image layer ${input.layerDigest} does not exist`), { name: 'LayerNotFoundException' });
       return { downloadUrl: `${LAYER_ORIGIN}/${input.repositoryName}?digest=${input.layerDigest}`, layerDigest: input.layerDigest };
     });
     mock.on(GetAuthorizationTokenCommand).callsFake(async () => {

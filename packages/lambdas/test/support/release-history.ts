@@ -19,9 +19,18 @@ export function releaseHistory(ecr: MemoryEcr, repository: string, releases: num
   for (let n = 0; n < releases; n++) {
     const build = buildOf(n);
     const config = `sha256:${n.toString(16).padStart(64, '0')}`;
-    const image = JSON.stringify({ schemaVersion: 2, mediaType: IMAGE, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 }, layers: [] });
+    const image = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: IMAGE,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: config, size: 2 },
+      layers: [],
+    });
     const imageDigest = ecr.put(repository, image, IMAGE, `${build}-amd64`);
-    const index = JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: [{ mediaType: IMAGE, digest: imageDigest, size: image.length, platform: { os: 'linux', architecture: 'amd64' } }] });
+    const index = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: INDEX,
+      manifests: [{ mediaType: IMAGE, digest: imageDigest, size: image.length, platform: { os: 'linux', architecture: 'amd64' } }],
+    });
     ecr.put(repository, index, INDEX, build);
     ecr.put(repository, index, INDEX, dateOf(n));
     if (n % versionEvery === 0) {

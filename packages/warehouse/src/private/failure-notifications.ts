@@ -33,7 +33,10 @@ export function allowFailurePublishers(scope: IConstruct, topic: sns.ITopic): vo
       resources: [topic.topicArn],
       conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(topic).account }, ArnLike: { 'aws:SourceArn': sourceArn } },
     });
-  const added = [topic.addToResourcePolicy(statement('events.amazonaws.com', arns.rules)), topic.addToResourcePolicy(statement('cloudwatch.amazonaws.com', arns.alarms))];
+  const added = [
+    topic.addToResourcePolicy(statement('events.amazonaws.com', arns.rules)),
+    topic.addToResourcePolicy(statement('cloudwatch.amazonaws.com', arns.alarms)),
+  ];
   if (added.every((r) => r.statementAdded)) return;
   Annotations.of(scope).addWarningV2(
     'devcontainer-factory:failure-topic-policy',
@@ -87,7 +90,9 @@ export function checkNotify(scope: IConstruct, endpoints: readonly string[]): re
 export function subscribeToFailures(topic: sns.ITopic, endpoints: readonly string[]): void {
   for (const endpoint of endpoints) {
     topic.addSubscription(
-      notificationProtocol(endpoint) === 'email' ? new subscriptions.EmailSubscription(endpoint) : new subscriptions.UrlSubscription(endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      notificationProtocol(endpoint) === 'email'
+        ? new subscriptions.EmailSubscription(endpoint)
+        : new subscriptions.UrlSubscription(endpoint, { protocol: sns.SubscriptionProtocol.HTTPS }),
     );
   }
 }

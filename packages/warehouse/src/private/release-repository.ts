@@ -49,7 +49,13 @@ export const IMMUTABLE_RELEASE_TAG_FILTERS: readonly ecr.CfnRepositoryCreationTe
  */
 export function releaseRepositoryPolicy(scope: IConstruct, writerRolePath: string): string {
   const stack = Stack.of(scope);
-  const writers = stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${writerRolePath.replace(/^\//, '')}*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const writers = stack.formatArn({
+    service: 'iam',
+    region: '',
+    resource: 'role',
+    resourceName: `${writerRolePath.replace(/^\//, '')}*`,
+    arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+  });
   const document = new iam.PolicyDocument({
     statements: [
       new iam.PolicyStatement({

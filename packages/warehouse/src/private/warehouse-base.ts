@@ -2,7 +2,15 @@ import { Annotations, ArnFormat, Aws, Resource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { type ArtifactKind, artifactPrefix, featureCollectionRepositoryName, parameterPrefix, repositoryName, sourceKey, stagingRepositoryName } from '@devcontainer-factory/core';
+import {
+  type ArtifactKind,
+  artifactPrefix,
+  featureCollectionRepositoryName,
+  parameterPrefix,
+  repositoryName,
+  sourceKey,
+  stagingRepositoryName,
+} from '@devcontainer-factory/core';
 import type { IWarehouse } from '../warehouse-interface';
 import {
   ECR_AUTH_ACTIONS,
@@ -144,7 +152,7 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
     Annotations.of(this).addWarningV2(
       'devcontainer-factory:source-bucket-writers',
       `${method}: the source bucket ${this.sourceBucket.node.path} is not a bucket of this app, so its policy cannot be told here to let ${arn} write: ` +
-        "grant it on the Warehouse that owns the bucket (in the factory app: -c pushers=…); a bucket of your own whose policy keeps uploads to some principals must name it itself",
+        'grant it on the Warehouse that owns the bucket (in the factory app: -c pushers=…); a bucket of your own whose policy keeps uploads to some principals must name it itself',
     );
   }
 
@@ -155,4 +163,3 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
     return this.grantRepositories(grantee, actions, ...repositoryNames);
   }
 }
-

@@ -2,7 +2,8 @@
 import { CatalogError } from '../catalog-error';
 
 export function asObject(raw: unknown, where: string): Record<string, unknown> {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new CatalogError(`${where} must be an object (a mapping), got ${JSON.stringify(raw)}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new CatalogError(`${where} must be an object (a mapping), got ${JSON.stringify(raw)}`);
   return raw as Record<string, unknown>;
 }
 
@@ -24,7 +25,8 @@ export function booleanValue(v: unknown, where: string, fix: string): boolean {
 }
 
 export function wholeNumber(v: unknown, min: number, max: number, where: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new CatalogError(`${where} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new CatalogError(`${where} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return v;
 }
 

@@ -58,7 +58,10 @@ function paxRecords(data: Uint8Array): Record<string, string> {
     if (space < 0) break;
     const length = Number(buffer.subarray(i, space).toString('ascii'));
     if (!Number.isInteger(length) || length <= space - i) throw new TarFormatError('a pax header record has no valid length');
-    const record = buffer.subarray(space + 1, i + length).toString('utf8').replace(/\n$/, '');
+    const record = buffer
+      .subarray(space + 1, i + length)
+      .toString('utf8')
+      .replace(/\n$/, '');
     const eq = record.indexOf('=');
     if (eq > 0) records[record.slice(0, eq)] = record.slice(eq + 1);
     i += length;
@@ -103,7 +106,9 @@ export function readTar(input: Uint8Array, limits: ArchiveLimits = {}): TarEntry
   const resolved = resolveArchiveLimits(limits);
   const bytes = isGzip(input) ? gunzipBounded(input, resolved) : input;
   if (bytes.length > tarBudget(resolved)) {
-    throw new TarFormatError(`the archive is ${formatSize(bytes.length)}, over the limit of ${formatSize(resolved.maxSize)} of content (maxSize): leave large files out`);
+    throw new TarFormatError(
+      `the archive is ${formatSize(bytes.length)}, over the limit of ${formatSize(resolved.maxSize)} of content (maxSize): leave large files out`,
+    );
   }
   let total = 0;
   const entries: TarEntry[] = [];
@@ -127,10 +132,14 @@ export function readTar(input: Uint8Array, limits: ArchiveLimits = {}): TarEntry
     const typeflag = String.fromCharCode(header[156] || 48);
     if (pax.size !== undefined && Number(pax.size) !== size) {
       // tar uses the pax size, this reader the header's: they would see different entries.
-      throw new TarFormatError(`the tar entry at byte ${offset} has a pax size (${pax.size}) that differs from its header's (${size}): refused, pack the feature again`);
+      throw new TarFormatError(
+        `the tar entry at byte ${offset} has a pax size (${pax.size}) that differs from its header's (${size}): refused, pack the feature again`,
+      );
     }
     if (size > resolved.maxEntrySize) {
-      throw new TarFormatError(`the tar entry at byte ${offset} is ${formatSize(size)}, over the limit of ${formatSize(resolved.maxEntrySize)} per file (maxEntrySize): leave large files out`);
+      throw new TarFormatError(
+        `the tar entry at byte ${offset} is ${formatSize(size)}, over the limit of ${formatSize(resolved.maxEntrySize)} per file (maxEntrySize): leave large files out`,
+      );
     }
     const dataStart = offset + BLOCK;
     if (dataStart + size > bytes.length) throw new TarFormatError(`the tar entry at byte ${offset} is cut short`);
@@ -156,11 +165,20 @@ export function readTar(input: Uint8Array, limits: ArchiveLimits = {}): TarEntry
     const linkName = pax.linkpath ?? longLink ?? text(header, 157, 100);
     const type = typeflag === '0' || typeflag === '7' ? 'file' : typeflag === '5' ? 'directory' : typeflag === '2' ? 'symlink' : 'other';
     if (entries.length >= resolved.maxEntries) {
-      throw new TarFormatError(`the archive holds more than ${resolved.maxEntries} entries, over the limit (maxEntries): leave generated files and dependencies out`);
+      throw new TarFormatError(
+        `the archive holds more than ${resolved.maxEntries} entries, over the limit (maxEntries): leave generated files and dependencies out`,
+      );
     }
     total += type === 'file' ? size : 0;
-    if (total > resolved.maxSize) throw new TarFormatError(`the archive's files add up to more than ${formatSize(resolved.maxSize)} (maxSize): leave large files out`);
-    entries.push({ path, type, mode: octal(header, 100, 8, 'mode') & 0o7777, data: type === 'file' ? data : new Uint8Array(), ...(type === 'symlink' ? { linkName } : {}) });
+    if (total > resolved.maxSize)
+      throw new TarFormatError(`the archive's files add up to more than ${formatSize(resolved.maxSize)} (maxSize): leave large files out`);
+    entries.push({
+      path,
+      type,
+      mode: octal(header, 100, 8, 'mode') & 0o7777,
+      data: type === 'file' ? data : new Uint8Array(),
+      ...(type === 'symlink' ? { linkName } : {}),
+    });
     pax = {};
     longName = undefined;
     longLink = undefined;

@@ -21,6 +21,12 @@ export function abbreviateValue(value: unknown, max = 60): string {
 export function describeValue(value: unknown, max = 60): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
-  const what = Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? `a ${typeof value}` : `a value of type ${typeof value}`;
+  const what = Array.isArray(value)
+    ? 'a list'
+    : typeof value === 'object'
+      ? 'an object'
+      : typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string'
+        ? `a ${typeof value}`
+        : `a value of type ${typeof value}`;
   return `${what} (${abbreviateValue(value, max)})`;
 }

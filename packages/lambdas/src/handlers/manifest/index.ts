@@ -8,7 +8,16 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
-import { MAX_INPUTS_ARTIFACT_SIZE, manifestImage, manifestOutputVariables, manifestSummary, namedInputArtifact, parseInputsArtifact, parseManifestParameters, userParameters } from '@devcontainer-factory/core';
+import {
+  MAX_INPUTS_ARTIFACT_SIZE,
+  manifestImage,
+  manifestOutputVariables,
+  manifestSummary,
+  namedInputArtifact,
+  parseInputsArtifact,
+  parseManifestParameters,
+  userParameters,
+} from '@devcontainer-factory/core';
 import { readInputArtifact } from '../../codepipeline/job-artifact';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { ImageJobClients } from '../private/image-job-clients';
@@ -19,10 +28,19 @@ export async function runManifestJob(event: unknown, clients: ImageJobClients): 
     const params = parseManifestParameters(userParameters(job));
     const inputs = namedInputArtifact(job, params.inputsArtifact);
     const where = `s3://${inputs.location.s3Location.bucketName}/${inputs.location.s3Location.objectKey} (artifact ${inputs.name})`;
-    const record = parseInputsArtifact(await readInputArtifact(job, clients.s3ClientFor, { name: params.inputsArtifact, maxSize: MAX_INPUTS_ARTIFACT_SIZE }), where);
+    const record = parseInputsArtifact(
+      await readInputArtifact(job, clients.s3ClientFor, { name: params.inputsArtifact, maxSize: MAX_INPUTS_ARTIFACT_SIZE }),
+      where,
+    );
     const configuration = await readInputArtifact(job, clients.s3ClientFor, { name: params.sourceArtifact });
     const registry = new EcrRegistry({ client: clients.ecr, host: params.registryHost, retry: clients.retry, fetch: clients.fetch });
-    const result = await manifestImage(registry, { repository: params.repository, buildId: params.buildId, platforms: params.platforms, record, configuration });
+    const result = await manifestImage(registry, {
+      repository: params.repository,
+      buildId: params.buildId,
+      platforms: params.platforms,
+      record,
+      configuration,
+    });
     return { outputVariables: manifestOutputVariables(result), summary: manifestSummary(params.repository, params.buildId, result) };
   });
 }

@@ -10,7 +10,15 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { readInputArtifact, writeOutputArtifact } from '../../codepipeline/job-artifact';
-import { inputsArtifactBytes, userParameters, parsePrepareParameters, prepareImage, prepareOutputVariables, prepareSummary, OciRegistry } from '@devcontainer-factory/core';
+import {
+  inputsArtifactBytes,
+  userParameters,
+  parsePrepareParameters,
+  prepareImage,
+  prepareOutputVariables,
+  prepareSummary,
+  OciRegistry,
+} from '@devcontainer-factory/core';
 import { runJob, type JobOutcome } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
 import type { ImageJobClients } from '../private/image-job-clients';

@@ -97,7 +97,10 @@ export async function sendCustomResourceResponse(url: string, response: CustomRe
       { ...options.retry, isRetryable: (e) => isThrottlingError(e) || isTransientNetworkError(e) },
     );
   } catch (error) {
-    throw new CustomResourceResponseError(`the ${response.Status} response to CloudFormation for ${response.LogicalResourceId} (request ${response.RequestId}) could not be delivered: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new CustomResourceResponseError(
+      `the ${response.Status} response to CloudFormation for ${response.LogicalResourceId} (request ${response.RequestId}) could not be delivered: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -110,16 +113,34 @@ export function customResourceHandler<E extends CustomResourceRequest>(work: (ev
   const log = options.log ?? { log: (line: string) => console.log(line), error: (line: string) => console.error(line) };
   return async (event: E, context?: CustomResourceInvocation): Promise<void> => {
     const base = { StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId };
-    const failed = (reason: string): CustomResourceResponse => ({ ...base, Status: 'FAILED', Reason: reason, PhysicalResourceId: event.PhysicalResourceId ?? CREATE_FAILED_PHYSICAL_ID });
+    const failed = (reason: string): CustomResourceResponse => ({
+      ...base,
+      Status: 'FAILED',
+      Reason: reason,
+      PhysicalResourceId: event.PhysicalResourceId ?? CREATE_FAILED_PHYSICAL_ID,
+    });
     let timer: NodeJS.Timeout | undefined;
     const deadline = context
       ? new Promise<CustomResourceResponse>((resolve) => {
           const ms = Math.max(0, context.getRemainingTimeInMillis() - (options.marginMs ?? RESPONSE_MARGIN_MS));
-          timer = setTimeout(() => resolve(failed(`the ${event.RequestType} did not finish within the function's time-out (it may still be retried, or finish later): see the function's log`)), ms);
+          timer = setTimeout(
+            () =>
+              resolve(
+                failed(
+                  `the ${event.RequestType} did not finish within the function's time-out (it may still be retried, or finish later): see the function's log`,
+                ),
+              ),
+            ms,
+          );
         })
       : undefined;
     const done = work(event).then(
-      (result): CustomResourceResponse => ({ ...base, Status: 'SUCCESS', PhysicalResourceId: result.PhysicalResourceId, ...(result.Data && { Data: result.Data }) }),
+      (result): CustomResourceResponse => ({
+        ...base,
+        Status: 'SUCCESS',
+        PhysicalResourceId: result.PhysicalResourceId,
+        ...(result.Data && { Data: result.Data }),
+      }),
       (error: unknown): CustomResourceResponse => failed(error instanceof Error ? `${error.name}: ${error.message}` : String(error)),
     );
     try {

@@ -55,7 +55,8 @@ export interface AccountSettingsOptions {
 
 /** What the caller may do about a refused call, by the SDK's error name. */
 const HINTS: Readonly<Record<string, string>> = {
-  AccessDeniedException: "the custom resource's role lacks the permission: it is granted by the RegistrySettings construct, so check for a permissions boundary or an SCP that denies it",
+  AccessDeniedException:
+    "the custom resource's role lacks the permission: it is granted by the RegistrySettings construct, so check for a permissions boundary or an SCP that denies it",
   ValidationException: 'ECR refused the merged configuration as invalid',
 };
 
@@ -74,7 +75,10 @@ async function readScanning(options: AccountSettingsOptions): Promise<RegistrySc
   const c = answer.scanningConfiguration;
   return {
     scanType: c?.scanType ?? 'BASIC',
-    rules: (c?.rules ?? []).map((r) => ({ scanFrequency: String(r.scanFrequency), repositoryFilters: (r.repositoryFilters ?? []).map((f) => ({ filter: String(f.filter), filterType: String(f.filterType) })) })),
+    rules: (c?.rules ?? []).map((r) => ({
+      scanFrequency: String(r.scanFrequency),
+      repositoryFilters: (r.repositoryFilters ?? []).map((f) => ({ filter: String(f.filter), filterType: String(f.filterType) })),
+    })),
   };
 }
 
@@ -89,7 +93,10 @@ export async function applyScanOnPush(change: ClaimChange<ScanOnPushClaim>, opti
       options.ecr.send(
         new PutRegistryScanningConfigurationCommand({
           scanType: scanType as ScanType,
-          rules: rules.map((r) => ({ scanFrequency: r.scanFrequency as ScanFrequency, repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter, filterType: 'WILDCARD' })) })),
+          rules: rules.map((r) => ({
+            scanFrequency: r.scanFrequency as ScanFrequency,
+            repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter, filterType: 'WILDCARD' })),
+          })),
         }),
       ),
     );
@@ -108,7 +115,8 @@ export async function applyScanOnPush(change: ClaimChange<ScanOnPushClaim>, opti
 
 /** The error name ECR gives an account without a signing configuration. */
 const NO_SIGNING_CONFIGURATION = 'SigningConfigurationNotFoundException';
-const isMissing = (error: unknown) => error instanceof RegistrySettingsCallError && (error.cause as { name?: string } | undefined)?.name === NO_SIGNING_CONFIGURATION;
+const isMissing = (error: unknown) =>
+  error instanceof RegistrySettingsCallError && (error.cause as { name?: string } | undefined)?.name === NO_SIGNING_CONFIGURATION;
 
 async function readSigning(options: AccountSettingsOptions): Promise<SigningConfiguration | undefined> {
   try {
@@ -143,7 +151,9 @@ async function writeSigning(plan: SigningPlan, options: AccountSettingsOptions):
           rules: plan.configuration.rules.map((r) => ({
             signingProfileArn: r.signingProfileArn,
             // A rule without filters signs every repository: ECR takes 1 to 100 filters, or none.
-            ...(r.repositoryFilters?.length && { repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter, filterType: 'WILDCARD_MATCH' as const })) }),
+            ...(r.repositoryFilters?.length && {
+              repositoryFilters: r.repositoryFilters.map((f) => ({ filter: f.filter, filterType: 'WILDCARD_MATCH' as const })),
+            }),
           })),
         },
       }),

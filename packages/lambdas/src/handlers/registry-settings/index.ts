@@ -62,7 +62,8 @@ export async function onRegistrySettingsEvent(event: RegistrySettingsEvent, clie
     throw new RegistrySettingsPropertiesError(`${where}: this handler serves ${Object.values(REGISTRY_SETTINGS_RESOURCE_TYPES).join(' and ')} only`);
   }
   const log = clients.log ?? jsonLog({ resource: event.LogicalResourceId, requestType: event.RequestType });
-  const physicalId = event.RequestType === 'Create' ? registrySettingPhysicalId(kind, event.StackId, event.LogicalResourceId) : (event.PhysicalResourceId ?? '');
+  const physicalId =
+    event.RequestType === 'Create' ? registrySettingPhysicalId(kind, event.StackId, event.LogicalResourceId) : (event.PhysicalResourceId ?? '');
   if (event.RequestType === 'Delete' && !isRegistrySettingPhysicalId(kind, physicalId)) {
     // The rollback of a create that failed: it answered with another id, and there is nothing of it to take out.
     log.log(`${where}: delete of ${JSON.stringify(physicalId)}, which no create of this handler returned: nothing to remove`);
@@ -71,16 +72,26 @@ export async function onRegistrySettingsEvent(event: RegistrySettingsEvent, clie
   const options = { ecr: clients.ecr, retry: clients.retry, log: (line: string) => log.log(line) };
   const current = event.RequestType === 'Delete' ? undefined : event.ResourceProperties;
   const previous = event.RequestType === 'Create' ? undefined : event.RequestType === 'Update' ? event.OldResourceProperties : event.ResourceProperties;
-  if (event.RequestType === 'Update' && previous === undefined) throw new RegistrySettingsPropertiesError(`${where}: an update without OldResourceProperties: cannot tell which filters the previous deploy added`);
+  if (event.RequestType === 'Update' && previous === undefined)
+    throw new RegistrySettingsPropertiesError(`${where}: an update without OldResourceProperties: cannot tell which filters the previous deploy added`);
   try {
     if (kind === 'scanning') {
       const plan = await applyScanOnPush(
-        { ...(current && { add: scanOnPushClaimOf(current, `${where} (properties)`) }), ...(previous && { remove: scanOnPushClaimOf(previous, `${where} (previous properties)`) }) },
+        {
+          ...(current && { add: scanOnPushClaimOf(current, `${where} (properties)`) }),
+          ...(previous && { remove: scanOnPushClaimOf(previous, `${where} (previous properties)`) }),
+        },
         options,
       );
       return { PhysicalResourceId: physicalId, Data: { ScanType: plan.scanType.to } };
     }
-    await applySigning({ ...(current && { add: signingClaimOf(current, `${where} (properties)`) }), ...(previous && { remove: signingClaimOf(previous, `${where} (previous properties)`) }) }, options);
+    await applySigning(
+      {
+        ...(current && { add: signingClaimOf(current, `${where} (properties)`) }),
+        ...(previous && { remove: signingClaimOf(previous, `${where} (previous properties)`) }),
+      },
+      options,
+    );
     return { PhysicalResourceId: physicalId };
   } catch (error) {
     log.error(`${where}: ${event.RequestType} failed: ${error instanceof Error ? error.message : String(error)}`);

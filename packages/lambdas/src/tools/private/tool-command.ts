@@ -51,7 +51,8 @@ export async function runTool(tool: ToolDefinition, argv: readonly string[], io:
     if (!run) throw new ToolUsageError(command ? `unknown command '${command}'\n${tool.usage}` : tool.usage);
     let flags: Flags;
     try {
-      flags = parseArgs({ args: [...rest], options: Object.fromEntries(tool.flags.map((o) => [o, { type: 'string' as const }])), strict: true }).values as Flags;
+      flags = parseArgs({ args: [...rest], options: Object.fromEntries(tool.flags.map((o) => [o, { type: 'string' as const }])), strict: true })
+        .values as Flags;
     } catch (cause) {
       throw new ToolUsageError(`${(cause as Error).message}\n${tool.usage}`, { cause });
     }
