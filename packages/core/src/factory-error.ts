@@ -17,3 +17,22 @@ export class FactoryError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The constructor of a props error class (`ImagePipelinePropsError`, …). */
+export type PropsErrorClass<E extends Error> = new (message: string, options?: { cause?: unknown }) => E;
+
+/**
+ * A props error named after the construct it was thrown for, `Team/Python: <message>`,
+ * the path added once. Constructors throw their props errors without a path and pass
+ * what they catch through this, so every package names the construct the same way;
+ * any other error passes unchanged.
+ */
+export function atConstructPath<E extends Error>(path: string, error: unknown, ErrorClass: PropsErrorClass<E>): unknown {
+  if (!(error instanceof ErrorClass) || error.message.startsWith(`${path}: `)) return error;
+  return new ErrorClass(`${path}: ${error.message}`, { cause: error });
+}
+
+/** A props error of the construct at `path`: `Team/Python: <message>`, as {@link atConstructPath} names it. */
+export function propsError<E extends Error>(path: string, ErrorClass: PropsErrorClass<E>, message: string): E {
+  return new ErrorClass(`${path}: ${message}`);
+}

@@ -1,5 +1,5 @@
 import * as core from '../src';
-import { CatalogError, FactoryError } from '../src';
+import { CatalogError, FactoryError, atConstructPath, propsError } from '../src';
 
 // Every error the package exports is a FactoryError: it keeps the error it wraps as
 // `cause` and is named after its class, so logs and `dcf --verbose` show both.
@@ -97,4 +97,22 @@ test('a subclass declared elsewhere is named after itself without setting name',
   expect(error.name).toBe('LocalThingError');
   expect(error).toBeInstanceOf(CatalogError);
   expect(error.cause).toBe('why');
+});
+
+describe('props errors at a construct path', () => {
+  class DemoPropsError extends FactoryError {}
+
+  test('the path is added once, and the error it came from is its cause', () => {
+    const first = atConstructPath('Team/Python', new DemoPropsError('platforms must not be empty'), DemoPropsError) as DemoPropsError;
+    expect(first).toBeInstanceOf(DemoPropsError);
+    expect(first.message).toBe('Team/Python: platforms must not be empty');
+    expect((first.cause as Error).message).toBe('platforms must not be empty');
+    expect(atConstructPath('Team/Python', first, DemoPropsError)).toBe(first);
+    expect(propsError('Team/Python', DemoPropsError, 'grantApprove: no approval').message).toBe('Team/Python: grantApprove: no approval');
+  });
+
+  test('other errors pass unchanged', () => {
+    const other = new RangeError('not a props error');
+    expect(atConstructPath('Team/Python', other, DemoPropsError)).toBe(other);
+  });
 });

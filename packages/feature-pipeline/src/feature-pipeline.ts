@@ -6,7 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { pipelineName, validateId } from '@devcontainer-factory/core';
+import { pipelineName, validateId, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import {
   addUploadPipeline,
@@ -98,7 +98,7 @@ export class FeaturePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
-    const fail = (message: string) => new FeaturePipelinePropsError(`${this.node.path}: ${message}`);
+    const fail = (message: string) => propsError(this.node.path, FeaturePipelinePropsError, `${message}`);
     if (!props) throw fail('props are missing: pass at least featureId, and a warehouse or your own sourceBucket');
     const featureId = validateId(props.featureId, 'feature id');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -170,7 +170,7 @@ export class FeaturePipeline extends Construct {
    */
   public grantApprove(grantee: iam.IGrantable): iam.Grant {
     if (this.approvalPipelineName === undefined)
-      throw new FeaturePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+      throw propsError(this.node.path, FeaturePipelinePropsError, `grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
   }
 }

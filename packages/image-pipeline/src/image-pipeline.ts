@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -9,37 +9,17 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import {
   DEFAULT_STAGING_MAX_AGE_DAYS,
+  atConstructPath,
   RELEASE_LOCK_TABLE_ENVIRONMENT,
-  SCAN_GATE_LIMITS,
-  resolveVulnerabilityPolicy,
-  vulnerabilityPolicyProblems,
-  isPullThroughCachePrefix,
   pipelineName,
-  validateId,
   type RefreshSchedule,
   type Severity,
   type VulnerabilityAllowance,
+  propsError,
 } from '@devcontainer-factory/core';
-import {
-  addUploadPipeline,
-  devcontainerCliPinProblem,
-  pipelineLogGroup,
-  pipelineResourceProblem,
-  type PipelineResourceProps,
-} from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
-import {
-  COMPUTE_SIZES,
-  DEFAULT_COMPUTE_SIZE,
-  DEFAULT_DEVCONTAINER_CLI_VERSION,
-  DEFAULT_PLATFORMS,
-  DEFAULT_RELEASE_TAGS,
-  PLATFORMS,
-  RELEASE_TAG_RULES,
-  type ComputeSize,
-  type Platform,
-  type ReleaseTagRule,
-} from './image-pipeline-options';
+import { type ComputeSize, type Platform, type ReleaseTagRule } from './image-pipeline-options';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { ImageRetention } from './image-retention';
 import { acknowledgeInvoke } from './private/acknowledge';
@@ -49,9 +29,10 @@ import { buildkitImage } from './private/buildkit-image';
 import { manifestStage } from './private/manifest-stage';
 import { prepareStage } from './private/prepare-stage';
 import { releaseStage } from './private/release-stage';
-import type { ResolvedVulnerabilityGate, StageContext } from './private/stage-context';
+import type { StageContext } from './private/stage-context';
+import { resolveImagePipelineProps } from './private/resolve-props';
 import { testStage } from './private/test-stage';
-import { baseImageReleasedRule, checkRefresh, checkUsesFeatures, featurePublishedRule, refreshSchedule } from './private/triggers';
+import { baseImageReleasedRule, featurePublishedRule, refreshSchedule } from './private/triggers';
 
 export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps {
   /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>` (or `repository`). */
@@ -237,64 +218,6 @@ export interface ImagePipelineRetention {
   readonly dryRun?: boolean;
 }
 
-function checkList<T extends string>(prop: string, values: readonly T[], allowed: readonly string[]): T[] {
-  if (values.length === 0) throw new ImagePipelinePropsError(`${prop} must not be empty: name at least one of ${allowed.join(', ')}`);
-  const unknown = values.filter((v) => !allowed.includes(v));
-  if (unknown.length)
-    throw new ImagePipelinePropsError(
-      `${prop} has unknown value${unknown.length > 1 ? 's' : ''} ${unknown.map((v) => `'${v}'`).join(', ')}: use ${allowed.join(', ')}`,
-    );
-  const duplicates = values.filter((v, i) => values.indexOf(v) !== i);
-  if (duplicates.length)
-    throw new ImagePipelinePropsError(`${prop} names ${[...new Set(duplicates)].map((v) => `'${v}'`).join(', ')} more than once: name each once`);
-  return [...values];
-}
-
-/** A props error of this package, named after the construct it was thrown for (once). */
-function atPath(scope: Construct, error: unknown): unknown {
-  if (!(error instanceof ImagePipelinePropsError) || error.message.startsWith(`${scope.node.path}: `)) return error;
-  return new ImagePipelinePropsError(`${scope.node.path}: ${error.message}`, { cause: error });
-}
-
-/** The gate's settings, checked, or undefined for no gate; see {@link ImagePipelineProps.vulnerabilityGate}. */
-function resolveGate(props: VulnerabilityGateProps | false | undefined, scannedStaging: boolean): { vulnerabilityGate: ResolvedVulnerabilityGate } | undefined {
-  if (props === false || (props === undefined && !scannedStaging)) return undefined;
-  const gate = props ?? {};
-  const problems = vulnerabilityPolicyProblems(gate);
-  if (problems.length) throw new ImagePipelinePropsError(problems.map((p) => `vulnerabilityGate.${p}`).join('; '));
-  const maxWaitSeconds = gate.maxWait?.toSeconds() ?? SCAN_GATE_LIMITS.maxWaitSeconds;
-  if (!Number.isInteger(maxWaitSeconds) || maxWaitSeconds < 0 || maxWaitSeconds > SCAN_GATE_LIMITS.maxWaitLimitSeconds) {
-    throw new ImagePipelinePropsError(
-      `vulnerabilityGate.maxWait is ${maxWaitSeconds} s: use 0 to ${SCAN_GATE_LIMITS.maxWaitLimitSeconds / 60} minutes (the Release Lambda runs 15)`,
-    );
-  }
-  return {
-    vulnerabilityGate: {
-      policy: resolveVulnerabilityPolicy(gate),
-      maxWaitSeconds,
-      enhancedScanning: gate.enhancedScanning ?? false,
-    },
-  };
-}
-
-function checkReservedConcurrency(value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (Token.isUnresolved(value) || !Number.isSafeInteger(value) || value < 1) {
-    throw new ImagePipelinePropsError(
-      `releaseReservedConcurrency must be a whole number of at least 1 known at synthesis, not ${Token.isUnresolved(value) ? 'a token' : value}: use 1 for one Release at a time, or leave it out`,
-    );
-  }
-  return value;
-}
-
-function checkCachePrefix(prefix: string, prop: string): void {
-  if (!isPullThroughCachePrefix(prefix)) {
-    throw new ImagePipelinePropsError(
-      `${prop} '${prefix}' is not an ECR pull-through cache prefix: use 2 to 30 lowercase characters in '/'-separated components, e.g. 'devcontainers/ecr-public'`,
-    );
-  }
-}
-
 /**
  * The pipeline of one devcontainer image (CodePipeline V2), started by an upload of
  * `<ns>/images/<id>.zip` (and by a push of a base image's `latest` or of a tag of a
@@ -351,25 +274,16 @@ export class ImagePipeline extends Construct {
   constructor(scope: Construct, id: string, props: ImagePipelineProps) {
     super(scope, id);
     if (!props)
-      throw new ImagePipelinePropsError(`${this.node.path}: props are missing: pass at least imageId, and a warehouse or your own sourceBucket and repository`);
+      throw propsError(
+        this.node.path,
+        ImagePipelinePropsError,
+        `props are missing: pass at least imageId, and a warehouse or your own sourceBucket and repository`,
+      );
     try {
-      const imageId = validateId(props.imageId, 'image id');
-      const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-      if (!props.warehouse && props.stagingRepository && !props.repository) {
-        throw new ImagePipelinePropsError(
-          'stagingRepository is given without repository: pass the release repository too (Release promotes from staging into it)',
-        );
-      }
-      if (!props.warehouse && props.sourceBucket && !props.repository) {
-        throw new ImagePipelinePropsError(
-          `repository is missing: with your own sourceBucket, pass the ECR repository Release writes, e.g. new ecr.Repository(this, 'Repository', { repositoryName: '${props.namespace ?? 'devcontainers'}/images/${imageId}' })`,
-        );
-      }
-      const resourceProblem = pipelineResourceProblem(props);
-      if (resourceProblem) throw new ImagePipelinePropsError(resourceProblem);
+      const settings = resolveImagePipelineProps(props);
+      const { imageId, removalPolicy, platforms, dependsOn, usesFeatures, refresh } = settings;
       // Without a warehouse there is no creation template to make `<ns>/builds/<id>` on first push.
-      this.createdStagingRepository =
-        props.warehouse || props.stagingRepository || !props.repository ? undefined : this.newStagingRepository(props, removalPolicy);
+      this.createdStagingRepository = settings.createsStagingRepository ? this.newStagingRepository(props, removalPolicy) : undefined;
       const stagingRepository = props.stagingRepository ?? this.createdStagingRepository;
       const warehouse = pipelineWarehouse(this, {
         warehouse: props.warehouse,
@@ -385,33 +299,8 @@ export class ImagePipeline extends Construct {
         error: (message) => new ImagePipelinePropsError(message),
       });
       this.warehouse = warehouse;
-      const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);
-      const releaseTags = checkList('releaseTags', props.releaseTags ?? [...DEFAULT_RELEASE_TAGS], RELEASE_TAG_RULES);
-      const computeSize = props.computeSize ?? DEFAULT_COMPUTE_SIZE;
-      if (!COMPUTE_SIZES.includes(computeSize)) {
-        throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);
-      }
-      const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_DEVCONTAINER_CLI_VERSION;
-      const cliProblem = devcontainerCliPinProblem(devcontainerCliVersion, props.devcontainerCliIntegrity);
-      if (cliProblem) throw new ImagePipelinePropsError(cliProblem);
-      const cachePrefix = props.ecrPublicCachePrefix;
-      if (cachePrefix !== undefined) checkCachePrefix(cachePrefix, 'ecrPublicCachePrefix');
-      const dockerHubCachePrefix = props.dockerHubCachePrefix;
-      if (dockerHubCachePrefix !== undefined) checkCachePrefix(dockerHubCachePrefix, 'dockerHubCachePrefix');
-      if (dockerHubCachePrefix !== undefined && dockerHubCachePrefix === cachePrefix)
-        throw new ImagePipelinePropsError(`dockerHubCachePrefix '${dockerHubCachePrefix}' is the ECR Public cache's prefix: give the Docker Hub cache's own`);
-      const pullThroughPrefixes = [...new Set([...(props.pullThroughCachePrefixes ?? []), ...(dockerHubCachePrefix ? [dockerHubCachePrefix] : [])])].filter(
-        (p) => p !== cachePrefix,
-      );
-      for (const prefix of pullThroughPrefixes) checkCachePrefix(prefix, 'pullThroughCachePrefixes');
+      const cachePrefix = settings.ecrPublicCachePrefix;
       const buildkit = buildkitImage(this, props.buildkitImage, cachePrefix ? `${warehouse.registryHost}/${cachePrefix}` : undefined);
-      const dependsOn = (props.dependsOn ?? []).map((base) => validateId(base, `dependsOn of image '${imageId}': image id`));
-      if (dependsOn.includes(imageId)) throw new ImagePipelinePropsError(`image '${imageId}' cannot depend on itself: remove it from dependsOn`);
-      if (new Set(dependsOn).size !== dependsOn.length)
-        throw new ImagePipelinePropsError(`dependsOn of image '${imageId}' names an image more than once: name each once`);
-      const refresh = checkRefresh(props.refresh);
-      const usesFeatures = checkUsesFeatures(imageId, props.usesFeatures);
-      const releaseReservedConcurrency = checkReservedConcurrency(props.releaseReservedConcurrency);
 
       this.repositoryName = props.repository?.repositoryName ?? warehouse.repositoryName('image', imageId);
       this.stagingRepositoryName = stagingRepository?.repositoryName ?? warehouse.stagingRepositoryName(imageId);
@@ -429,17 +318,17 @@ export class ImagePipeline extends Construct {
         baseRepositories: dependsOn.map((base) => warehouse.repositoryName('image', base)),
         featureRepositories: usesFeatures.map((feature) => warehouse.repositoryName('feature', feature)),
         platforms,
-        computeSize,
-        releaseTags,
-        devcontainerCliVersion,
-        ...(props.devcontainerCliIntegrity !== undefined && { devcontainerCliIntegrity: props.devcontainerCliIntegrity }),
+        computeSize: settings.computeSize,
+        releaseTags: settings.releaseTags,
+        devcontainerCliVersion: settings.devcontainerCliVersion,
+        ...(settings.devcontainerCliIntegrity !== undefined && { devcontainerCliIntegrity: settings.devcontainerCliIntegrity }),
         buildkitImage: buildkit,
-        ...(dockerHubCachePrefix !== undefined && { dockerHubCachePrefix }),
+        ...(settings.dockerHubCachePrefix !== undefined && { dockerHubCachePrefix: settings.dockerHubCachePrefix }),
         logGroup: this.logGroup,
         source,
-        pullThroughPrefixes: [...(cachePrefix ? [cachePrefix] : []), ...pullThroughPrefixes],
-        ...(resolveGate(props.vulnerabilityGate, this.createdStagingRepository !== undefined) ?? {}),
-        ...(releaseReservedConcurrency !== undefined && { releaseReservedConcurrency }),
+        pullThroughPrefixes: [...(cachePrefix ? [cachePrefix] : []), ...settings.pullThroughPrefixes],
+        ...(settings.vulnerabilityGate && { vulnerabilityGate: settings.vulnerabilityGate }),
+        ...(settings.releaseReservedConcurrency !== undefined && { releaseReservedConcurrency: settings.releaseReservedConcurrency }),
       };
 
       const prepare = prepareStage(ctx);
@@ -499,7 +388,7 @@ export class ImagePipeline extends Construct {
         release.job.function.addEnvironment(RELEASE_LOCK_TABLE_ENVIRONMENT, this.retention.lockTable.tableName);
       }
     } catch (error) {
-      throw atPath(this, error);
+      throw atConstructPath(this.node.path, error, ImagePipelinePropsError);
     }
   }
 
@@ -511,7 +400,7 @@ export class ImagePipeline extends Construct {
    */
   public grantApprove(grantee: iam.IGrantable): iam.Grant {
     if (this.approvalPipelineName === undefined)
-      throw new ImagePipelinePropsError(`${this.node.path}: grantApprove: the pipeline has no approval to approve: pass approval: true`);
+      throw propsError(this.node.path, ImagePipelinePropsError, `grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
   }
 

@@ -14,6 +14,7 @@ import {
   repositoryName,
   stagingRepositoryName,
   validateNamespace,
+  propsError,
 } from '@devcontainer-factory/core';
 import { FailureTopic } from './failure-topic';
 import { acknowledgeResourceWildcard } from './nag';
@@ -446,8 +447,10 @@ class WarehouseOfResources extends WarehouseBase {
     this.namespace = validateNamespace(attrs.namespace);
     const s3Key = attrs.s3Key ?? attrs.sourceBucket.encryptionKey;
     if (!s3Key) {
-      throw new WarehousePropsError(
-        `${this.node.path}: the source bucket has no encryptionKey that the pipelines could decrypt with: pass s3Key (the KMS key of the source and artifact buckets' objects)`,
+      throw propsError(
+        this.node.path,
+        WarehousePropsError,
+        `the source bucket has no encryptionKey that the pipelines could decrypt with: pass s3Key (the KMS key of the source and artifact buckets' objects)`,
       );
     }
     this.sourceBucket = attrs.sourceBucket;

@@ -1,3 +1,4 @@
+import { propsError } from '@devcontainer-factory/core';
 import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import { approvalStage as approvalStageOf, grantApprove, type ApprovalProps } from '@devcontainer-factory/pipeline-parts';
 import { FeaturePipelinePropsError } from '../feature-pipeline-props-error';
@@ -16,6 +17,6 @@ export function approvalStage(ctx: StageContext, props: ApprovalProps): codepipe
     props,
     failureTopic: ctx.warehouse.failureTopic,
     additionalInformation: `Publish the feature ${ctx.featureId} to ${ctx.repository}: the version passed Test; approving publishes it and moves its X.Y, X and latest tags.`,
-    error: (message) => new FeaturePipelinePropsError(`${ctx.scope.node.path}: ${message}`),
+    error: (message) => propsError(ctx.scope.node.path, FeaturePipelinePropsError, `${message}`),
   });
 }

@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IConstruct } from 'constructs';
-import { notificationEndpointsProblem, notificationProtocol } from '@devcontainer-factory/core';
+import { notificationEndpointsProblem, notificationProtocol, propsError } from '@devcontainer-factory/core';
 import { WarehousePropsError } from '../warehouse-props-error';
 import { KMS_TOPIC_PUBLISH_ACTIONS } from './actions';
 
@@ -82,7 +82,7 @@ export function allowPublishersOnKey(key: kms.Key): void {
  */
 export function checkNotify(scope: IConstruct, endpoints: readonly string[]): readonly string[] {
   const problem = notificationEndpointsProblem(endpoints.filter((e) => !Token.isUnresolved(e)));
-  if (problem) throw new WarehousePropsError(`${scope.node.path}: notify: ${problem}`);
+  if (problem) throw propsError(scope.node.path, WarehousePropsError, `notify: ${problem}`);
   return [...endpoints];
 }
 

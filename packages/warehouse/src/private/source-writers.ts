@@ -1,3 +1,4 @@
+import { propsError } from '@devcontainer-factory/core';
 import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -89,16 +90,20 @@ export function writerArnOf(scope: IConstruct, grantee: iam.IGrantable, method: 
   const principal = grantee.grantPrincipal as iam.IPrincipal & { roleArn?: unknown; userArn?: unknown };
   const arn = typeof principal.roleArn === 'string' ? principal.roleArn : typeof principal.userArn === 'string' ? principal.userArn : undefined;
   if (arn === undefined) {
-    throw new WarehousePropsError(
-      `${scope.node.path}: ${method}: ${principal.toString()} is not an IAM role or user, so the source bucket's policy has no aws:PrincipalArn to let through and the grant no policy to add to: ` +
+    throw propsError(
+      scope.node.path,
+      WarehousePropsError,
+      `${method}: ${principal.toString()} is not an IAM role or user, so the source bucket's policy has no aws:PrincipalArn to let through and the grant no policy to add to: ` +
         "pass a role or a user, e.g. iam.Role.fromRoleArn(this, 'Pusher', 'arn:aws:iam::123456789012:role/platform-ci') or iam.User.fromUserArn(this, 'Pusher', 'arn:aws:iam::123456789012:user/alice')",
     );
   }
   const account = Token.isUnresolved(arn) ? undefined : IAM_PRINCIPAL_ARN.exec(arn)?.[1];
   const own = Stack.of(scope).account;
   if (account !== undefined && !Token.isUnresolved(own) && account !== own) {
-    throw new WarehousePropsError(
-      `${scope.node.path}: ${method}: ${arn} is of account ${account}, the warehouse of account ${own}: only roles and users of the warehouse's account can be granted to push (the source bucket's and the S3 key's policies would have to allow another account's)`,
+    throw propsError(
+      scope.node.path,
+      WarehousePropsError,
+      `${method}: ${arn} is of account ${account}, the warehouse of account ${own}: only roles and users of the warehouse's account can be granted to push (the source bucket's and the S3 key's policies would have to allow another account's)`,
     );
   }
   return arn;
