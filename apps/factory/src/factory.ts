@@ -1,6 +1,6 @@
 import { Annotations, App, type AppProps, type Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stackNames } from '@devcontainer-factory/core';
+import { stackNames, type CatalogImageEntry, type ImageSettings } from '@devcontainer-factory/core';
 import { WarehouseStack } from '@devcontainer-factory/warehouse';
 import { ImagePipelineStack } from '@devcontainer-factory/image-pipeline';
 import { FeaturePipelineStack } from '@devcontainer-factory/feature-pipeline';
@@ -58,14 +58,9 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
       description: `devcontainer-factory ${catalog.namespace}: builds, tests and releases the image '${image.id}'`,
       namespace: catalog.namespace,
       imageId: image.id,
-      platforms: image.platforms,
-      computeSize: image.computeSize,
-      dependsOn: image.dependsOn,
-      releaseTags: image.releaseTags,
-      refresh: image.refresh,
+      ...imageSettings(image),
       // A person approves before Release, told on the failure topic; approvers are granted ImagePipeline.grantApprove.
       approval: image.approval,
-      usesFeatures: image.usesFeatures,
       ecrPublicCachePrefix: catalog.ecrPublicCachePrefix,
       pullThroughCachePrefixes: catalog.upstreamCaches?.map((c) => c.prefix),
       // Build sends docker.io pulls through the Docker Hub cache (BuildKit's mirror); without one, Prepare warns of Docker Hub bases.
@@ -108,4 +103,10 @@ export function addFactory(app: App, catalog: Catalog, stackProps: StackProps = 
 
 function deployAfter(stack: Stack, warehouse: WarehouseStack): void {
   stack.addStackDependency(warehouse, 'reads the warehouse SSM parameters at deploy time');
+}
+
+/** The settings a catalogue entry and the image pipeline share ({@link ImageSettings}), as the entry gives them. */
+function imageSettings(image: CatalogImageEntry): ImageSettings {
+  const { platforms, computeSize, dependsOn, releaseTags, refresh, usesFeatures } = image;
+  return { platforms, computeSize, dependsOn, releaseTags, refresh, usesFeatures };
 }

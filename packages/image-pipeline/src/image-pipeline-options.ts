@@ -3,19 +3,18 @@
  * defaults, in one place.
  */
 import {
-  CATALOG_PLATFORMS,
+  PLATFORMS,
   COMPUTE_SIZES,
   DEVCONTAINER_CLI_VERSION,
   RELEASE_TAG_RULES,
-  type CatalogPlatform,
+  type PlatformName,
   type ComputeSize,
   type ReleaseTagRule,
+  type ImageSettings,
+  type RefreshSchedule,
 } from '@devcontainer-factory/core';
 
-// The domain rules are defined once, in @devcontainer-factory/core; this package re-exports them under its own names.
-
-/** A platform the factory builds, each on native CodeBuild hardware (`CatalogPlatform` of core). */
-export type Platform = CatalogPlatform;
+// The domain rules are defined once, in @devcontainer-factory/core; this package re-exports them under the same names.
 
 /**
  * Which release tags an image gets (see the README's "Tags"), and the CodeBuild
@@ -24,15 +23,11 @@ export type Platform = CatalogPlatform;
  * xlarge = 36 vCPU / 72 GiB, 2xlarge = 72 vCPU / 144 GiB (ARM sizes above large
  * are not in every region).
  */
-export type { ComputeSize, ReleaseTagRule };
+export type { ComputeSize, ImageSettings, PlatformName, ReleaseTagRule, RefreshSchedule };
 
-/** Every platform, in the order the pipeline lists them. */
-export const PLATFORMS: readonly Platform[] = CATALOG_PLATFORMS;
-/** Every release tag rule, and every compute size (both from core). */
-export { COMPUTE_SIZES, RELEASE_TAG_RULES };
+/** Every platform (each on native CodeBuild hardware, built by default), every release tag rule and every compute size, from core. */
+export { COMPUTE_SIZES, PLATFORMS, RELEASE_TAG_RULES };
 
-/** Both platforms. */
-export const DEFAULT_PLATFORMS: readonly Platform[] = PLATFORMS;
 /** Every rule: `latest`, the semver set when the configuration has a version, and a date tag. */
 export const DEFAULT_RELEASE_TAGS: readonly ReleaseTagRule[] = RELEASE_TAG_RULES;
 /** 4 vCPU / 8 GiB: a typical devcontainer image (a language runtime plus a few features) builds in 5–15 minutes. */

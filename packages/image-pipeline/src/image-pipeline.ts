@@ -12,14 +12,14 @@ import {
   atConstructPath,
   RELEASE_LOCK_TABLE_ENVIRONMENT,
   pipelineName,
-  type RefreshSchedule,
+  type ImageSettings,
   type Severity,
   type VulnerabilityAllowance,
   propsError,
 } from '@devcontainer-factory/core';
 import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
-import { type ComputeSize, type Platform, type ReleaseTagRule } from './image-pipeline-options';
+import { type PlatformName } from './image-pipeline-options';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { ImageRetention } from './image-retention';
 import { acknowledgeInvoke } from './private/acknowledge';
@@ -34,7 +34,7 @@ import { resolveImagePipelineProps } from './private/resolve-props';
 import { testStage } from './private/test-stage';
 import { baseImageReleasedRule, featurePublishedRule, refreshSchedule } from './private/triggers';
 
-export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps {
+export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps, ImageSettings {
   /** The image id: its source is `<ns>/images/<id>.zip`, its repository `<ns>/images/<id>` (or `repository`). */
   readonly imageId: string;
   /**
@@ -67,28 +67,6 @@ export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps
    * `retention` after push, removed by `removalPolicy`)
    */
   readonly stagingRepository?: ecr.IRepository;
-  /**
-   * Platforms to build and test, each on native CodeBuild hardware.
-   * @default ['linux/amd64', 'linux/arm64']
-   */
-  readonly platforms?: Platform[];
-  /**
-   * CodeBuild compute of the Build and Test projects.
-   * @default 'medium' (4 vCPU, 8 GiB)
-   */
-  readonly computeSize?: ComputeSize;
-  /**
-   * Ids of factory images of the same namespace that this image is built on. Their
-   * `latest` digests enter the build id, and a push of their `latest` starts this
-   * pipeline.
-   * @default - none
-   */
-  readonly dependsOn?: string[];
-  /**
-   * Release tags to apply after Test passes.
-   * @default ['latest', 'semver', 'date']
-   */
-  readonly releaseTags?: ReleaseTagRule[];
   /**
    * The exact `@devcontainers/cli` version Build and Test install.
    * @default '0.89.0'
@@ -142,23 +120,6 @@ export interface ImagePipelineProps extends PipelineResourceProps, ApprovalProps
    * @default - daily, keeping 10 date tags and staging builds for 14 days
    */
   readonly retention?: ImagePipelineRetention | false;
-  /**
-   * How often an EventBridge Scheduler schedule (UTC) starts the pipeline, so that
-   * moved upstream base images and features are picked up: `daily` (`rate(1 day)`),
-   * `weekly` (`rate(7 days)`) or `off` for no schedule. Each start falls at a random
-   * point of a 4-hour flexible window, so the pipelines of one deploy do not all start
-   * at once. A start in which no input moved is skipped by Prepare in seconds. The
-   * schedule is named `<pipeline>-refresh` (shortened with a hash beyond Scheduler's 64
-   * characters).
-   * @default 'weekly'
-   */
-  readonly refresh?: RefreshSchedule;
-  /**
-   * Ids of factory features of the same namespace that the image's configuration
-   * uses: a push of any tag of `<ns>/features/<id>` starts this pipeline.
-   * @default - none
-   */
-  readonly usesFeatures?: string[];
   /**
    * The vulnerability gate of Release: before it promotes a build, Release reads the
    * scan findings of each platform's image in staging (waiting for the scan on push,
@@ -241,7 +202,7 @@ export class ImagePipeline extends Construct {
   /** `<ns>/builds/<id>`: the staging repository Build pushes to, Manifest assembles in and Test pulls from. */
   public readonly stagingRepositoryName: string;
   /** The platforms built and tested. */
-  public readonly platforms: readonly Platform[];
+  public readonly platforms: readonly PlatformName[];
   /** The rule that starts the pipeline on an upload of its source key. */
   public readonly sourceRule: events.Rule;
   /** The rule that starts the pipeline on a push of a base image's `latest`; absent without `dependsOn`. */

@@ -6,7 +6,7 @@
 import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  CATALOG_PLATFORMS,
+  PLATFORMS,
   CatalogError,
   DEFAULT_NAMESPACE,
   RELEASE_TAG_RULES,
@@ -164,7 +164,7 @@ export function readLocalCatalog(path: string, namespace?: string): LocalCatalog
       dir: folder('image', i.id),
       dependsOn: i.dependsOn ?? [],
       releaseTags: i.releaseTags ?? RELEASE_TAG_RULES,
-      platforms: i.platforms ?? CATALOG_PLATFORMS,
+      platforms: i.platforms ?? PLATFORMS,
       ...(i.keepDateTags !== undefined && { keepDateTags: i.keepDateTags }),
       vulnerabilities: resolveVulnerabilityPolicy(i.vulnerabilities),
       ...(i.approval && { approval: true }),

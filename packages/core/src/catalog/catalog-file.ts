@@ -29,7 +29,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RELEASE_TAG_RULES } from '../wire/image-jobs';
 import {
-  CATALOG_PLATFORMS,
+  PLATFORMS,
   COMPUTE_SIZES,
   FEATURE_COMPUTE_SIZES,
   REFRESH_SCHEDULES,
@@ -134,7 +134,7 @@ function imageEntry(raw: unknown, where: string): CatalogImageEntry {
   const of = (key: string) => `'${key}' of image '${o.id}'`;
   return {
     id: o.id,
-    ...(o.platforms !== undefined && { platforms: enumList(o.platforms, CATALOG_PLATFORMS, of('platforms')) }),
+    ...(o.platforms !== undefined && { platforms: enumList(o.platforms, PLATFORMS, of('platforms')) }),
     ...(o.computeSize !== undefined && { computeSize: enumValue(o.computeSize, COMPUTE_SIZES, of('computeSize')) }),
     ...(o.dependsOn !== undefined && { dependsOn: arrayValue(o.dependsOn, of('dependsOn')).map((d) => stringValue(d, of('dependsOn'))) }),
     ...(o.releaseTags !== undefined && { releaseTags: enumList(o.releaseTags, RELEASE_TAG_RULES, of('releaseTags')) }),

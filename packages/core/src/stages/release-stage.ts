@@ -3,7 +3,7 @@
  * and what the stage reports (its output variables and summary). The Release Lambda
  * and `dcf local` both call it, so a release the cloud refuses is refused locally too.
  */
-import { RELEASE_VARIABLES, type ReleaseTagRuleName } from '../wire/image-jobs';
+import { RELEASE_VARIABLES, type ReleaseTagRule } from '../wire/image-jobs';
 import type { PromotionResult } from '../image/promote';
 import { releaseImage, type ReleaseOptions, type ReleaseResult, type ReleaseRules } from '../image/release';
 import type { ReleaseLock } from '../oci/release-lock';
@@ -21,7 +21,7 @@ export interface ReleaseStageInput {
    */
   readonly version?: string;
   /** The catalogue's release tag rules of the image. */
-  readonly rules: readonly ReleaseTagRuleName[];
+  readonly rules: readonly ReleaseTagRule[];
   readonly now: Date;
   /** @default - as {@link ReleaseOptions.lock} */
   readonly lock?: ReleaseLock;
@@ -46,7 +46,7 @@ export interface ReleaseStageOutput {
 }
 
 /** The release rules the catalogue's rule names ask for. */
-export function releaseRulesOf(names: readonly ReleaseTagRuleName[]): ReleaseRules {
+export function releaseRulesOf(names: readonly ReleaseTagRule[]): ReleaseRules {
   return { latest: names.includes('latest'), semver: names.includes('semver'), date: names.includes('date') };
 }
 

@@ -48,7 +48,7 @@ export const BASE_IMAGE_TAG = 'latest';
 
 /** The release tag rules an image can have. */
 export const RELEASE_TAG_RULES = ['latest', 'semver', 'date'] as const;
-export type ReleaseTagRuleName = (typeof RELEASE_TAG_RULES)[number];
+export type ReleaseTagRule = (typeof RELEASE_TAG_RULES)[number];
 
 /** UserParameters of the Prepare action. */
 export interface PrepareParameters {
@@ -94,7 +94,7 @@ export interface ReleaseParameters {
   /** `#{Prepare.Version}`: a semantic version or {@link NO_VERSION}. */
   readonly version: string;
   /** Which tags to apply. */
-  readonly rules: readonly ReleaseTagRuleName[];
+  readonly rules: readonly ReleaseTagRule[];
 }
 
 function common(params: Record<string, unknown>) {
@@ -132,7 +132,7 @@ export function parseReleaseParameters(params: Record<string, unknown>): Release
     stagingRepository: stringParameter(params, 'stagingRepository'),
     buildId: stringParameter(params, 'buildId'),
     version: stringParameter(params, 'version'),
-    rules: rules as ReleaseTagRuleName[],
+    rules: rules as ReleaseTagRule[],
   };
 }
 

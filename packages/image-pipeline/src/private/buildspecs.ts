@@ -34,12 +34,12 @@ import {
   toolVariables,
   type BuildSpecObject,
 } from '@devcontainer-factory/pipeline-parts';
-import type { Platform } from '../image-pipeline-options';
+import type { PlatformName } from '../image-pipeline-options';
 import { platformHardware } from './platform-hardware';
 
 /** What both buildspecs need. */
 export interface ImageSpecOptions {
-  readonly platform: Platform;
+  readonly platform: PlatformName;
   /** `<account>.dkr.ecr.<region>.amazonaws.com`; may be a token. */
   readonly registryHost: string;
   /** The repository the stage works in, `<ns>/builds/<id>`. */
@@ -73,7 +73,7 @@ export interface ImageBuildSpecOptions extends ImageSpecOptions {
 }
 
 /** The tag that holds a platform's registry cache: `buildcache-amd64`. */
-export function cacheTag(platform: Platform): string {
+export function cacheTag(platform: PlatformName): string {
   return `buildcache-${platformHardware(platform).arch}`;
 }
 

@@ -1,9 +1,9 @@
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
-import type { ComputeSize, Platform } from '../image-pipeline-options';
+import type { ComputeSize, PlatformName } from '../image-pipeline-options';
 
 /** How one platform is built and tested natively: which CodeBuild image, what `uname -m` says. */
 export interface PlatformHardware {
-  readonly platform: Platform;
+  readonly platform: PlatformName;
   /** The per-arch tag suffix and the Go architecture name: `amd64`, `arm64`. */
   readonly arch: 'amd64' | 'arm64';
   /** What `uname -m` prints inside a container of this platform. */
@@ -14,7 +14,7 @@ export interface PlatformHardware {
   readonly buildImage: codebuild.IBuildImage;
 }
 
-const HARDWARE: Readonly<Record<Platform, PlatformHardware>> = {
+const HARDWARE: Readonly<Record<PlatformName, PlatformHardware>> = {
   'linux/amd64': {
     platform: 'linux/amd64',
     arch: 'amd64',
@@ -31,7 +31,7 @@ const HARDWARE: Readonly<Record<Platform, PlatformHardware>> = {
   },
 };
 
-export function platformHardware(platform: Platform): PlatformHardware {
+export function platformHardware(platform: PlatformName): PlatformHardware {
   return HARDWARE[platform];
 }
 

@@ -5,7 +5,7 @@ import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { PROJECT_CONCURRENT_BUILD_LIMIT, PROJECT_QUEUED_TIMEOUT, artifactReaderRole } from '@devcontainer-factory/pipeline-parts';
 import { acknowledgeNag, acknowledgeRegistryLogin } from '@devcontainer-factory/warehouse';
-import type { Platform } from '../image-pipeline-options';
+import type { PlatformName } from '../image-pipeline-options';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
 import { environmentVariablesProblem } from './configuration-values';
 import { computeType, platformHardware, type PlatformHardware } from './platform-hardware';
@@ -18,9 +18,9 @@ export interface PlatformStageProps {
   /** The role every project of the stage shares, with its ECR grants already given; it gets read of the pipeline's artifacts and the log group here, and nothing from CDK's defaults. */
   readonly role: iam.Role;
   /** The project description of one platform. */
-  readonly description: (platform: Platform, hw: PlatformHardware) => string;
+  readonly description: (platform: PlatformName, hw: PlatformHardware) => string;
   /** The buildspec of one platform. */
-  readonly buildSpec: (platform: Platform) => codebuild.BuildSpec;
+  readonly buildSpec: (platform: PlatformName) => codebuild.BuildSpec;
   /** Longest run before CodeBuild stops it. */
   readonly timeout: Duration;
   /** Why the projects run privileged, for the cdk-nag acknowledgement. */

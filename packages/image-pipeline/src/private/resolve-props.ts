@@ -19,12 +19,11 @@ import {
   COMPUTE_SIZES,
   DEFAULT_COMPUTE_SIZE,
   DEFAULT_DEVCONTAINER_CLI_VERSION,
-  DEFAULT_PLATFORMS,
   DEFAULT_RELEASE_TAGS,
   PLATFORMS,
   RELEASE_TAG_RULES,
   type ComputeSize,
-  type Platform,
+  type PlatformName,
   type ReleaseTagRule,
 } from '../image-pipeline-options';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
@@ -37,7 +36,7 @@ export interface ResolvedImagePipelineProps {
   readonly removalPolicy: RemovalPolicy;
   /** True when the pipeline creates `<ns>/builds/<id>` itself: no warehouse (whose creation template would) and no `stagingRepository`, but a `repository`. */
   readonly createsStagingRepository: boolean;
-  readonly platforms: Platform[];
+  readonly platforms: PlatformName[];
   readonly releaseTags: ReleaseTagRule[];
   readonly computeSize: ComputeSize;
   readonly devcontainerCliVersion: string;
@@ -71,7 +70,7 @@ export function resolveImagePipelineProps(props: ImagePipelineProps): ResolvedIm
   const resourceProblem = pipelineResourceProblem(props);
   if (resourceProblem) throw new ImagePipelinePropsError(resourceProblem);
   const createsStagingRepository = !props.warehouse && !props.stagingRepository && props.repository !== undefined;
-  const platforms = checkList('platforms', props.platforms ?? [...DEFAULT_PLATFORMS], PLATFORMS);
+  const platforms = checkList('platforms', props.platforms ?? [...PLATFORMS], PLATFORMS);
   const releaseTags = checkList('releaseTags', props.releaseTags ?? [...DEFAULT_RELEASE_TAGS], RELEASE_TAG_RULES);
   const computeSize = props.computeSize ?? DEFAULT_COMPUTE_SIZE;
   if (!COMPUTE_SIZES.includes(computeSize)) throw new ImagePipelinePropsError(`computeSize '${computeSize}' is unknown: use ${COMPUTE_SIZES.join(', ')}`);

@@ -3,7 +3,7 @@ import type * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { IWarehouse } from '@devcontainer-factory/warehouse';
-import type { ComputeSize, Platform, ReleaseTagRule } from '../image-pipeline-options';
+import type { ComputeSize, PlatformName, ReleaseTagRule } from '../image-pipeline-options';
 
 /** What every stage of one image pipeline is built from: validated props and shared resources. */
 export interface StageContext {
@@ -21,7 +21,7 @@ export interface StageContext {
   readonly featureRepositories: readonly string[];
   /** Repository prefixes of the pull-through cache rules Build may pull through (`ecrPublicCachePrefix`, `pullThroughCachePrefixes`). */
   readonly pullThroughPrefixes: readonly string[];
-  readonly platforms: readonly Platform[];
+  readonly platforms: readonly PlatformName[];
   readonly computeSize: ComputeSize;
   readonly releaseTags: readonly ReleaseTagRule[];
   readonly devcontainerCliVersion: string;
