@@ -134,6 +134,12 @@ describe('the house plan of core', () => {
     expect(planViolations(modules)).toEqual([]);
   });
 
+  test('each folder is an entry point of the package of its own (`@devcontainer-factory/core/<folder>`), besides the whole', () => {
+    const exported = Object.keys((JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { exports: Record<string, unknown> }).exports);
+    const folders = LAYERS.flat().filter((f) => f !== '.');
+    expect(exported.sort()).toEqual(['.', './package.json', ...folders.map((f) => `./${f}`)].sort());
+  });
+
   test('no modules import each other, even through others', () => {
     expect(importCycles(modules)).toEqual([]);
   });
