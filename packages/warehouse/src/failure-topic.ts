@@ -2,8 +2,9 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DEFAULT_NAMESPACE } from '@devcontainer-factory/core';
+import { DEFAULT_NAMESPACE, atConstructPath } from '@devcontainer-factory/core';
 import { allowFailurePublishers, allowPublishersOnKey, checkNotify, subscribeToFailures } from './private/failure-notifications';
+import { WarehousePropsError } from './warehouse-props-error';
 
 export interface FailureTopicProps {
   /**
@@ -46,7 +47,7 @@ export class FailureTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: FailureTopicProps = {}) {
     super(scope, id);
-    const notify = checkNotify(this, props.notify ?? []);
+    const notify = checkNotifyAt(this, props.notify ?? []);
     const ns = props.namespace ?? DEFAULT_NAMESPACE;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.encryptionKey = new kms.Key(this, 'Key', {
@@ -64,5 +65,13 @@ export class FailureTopic extends Construct {
     this.topic.applyRemovalPolicy(removalPolicy);
     allowFailurePublishers(this, this.topic);
     subscribeToFailures(this.topic, notify);
+  }
+}
+
+function checkNotifyAt(scope: Construct, endpoints: readonly string[]): readonly string[] {
+  try {
+    return checkNotify(endpoints);
+  } catch (error) {
+    throw atConstructPath(scope.node.path, error, WarehousePropsError);
   }
 }

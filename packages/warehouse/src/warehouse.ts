@@ -8,7 +8,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
   type ArtifactKind,
-  DEFAULT_NAMESPACE,
+  atConstructPath,
   featureCollectionRepositoryName,
   parameterNames,
   repositoryName,
@@ -21,7 +21,8 @@ import { acknowledgeResourceWildcard } from './nag';
 import { RegistrySettings, type UpstreamCacheRule } from './registry-settings';
 import { releaseWriterRolePath } from './release-writers';
 import { KMS_ECR_GRANT_ACTIONS, KMS_ECR_KEY_ACTIONS } from './private/actions';
-import { allowFailurePublishers, checkNotify, subscribeToFailures } from './private/failure-notifications';
+import { allowFailurePublishers, subscribeToFailures } from './private/failure-notifications';
+import { resolveWarehouseProps, type ResolvedWarehouseProps } from './private/resolve-props';
 import { IMMUTABLE_RELEASE_TAG_FILTERS, RELEASE_TAG_MUTABILITY, releaseRepositoryPolicy } from './private/release-repository';
 import { secureBucketProps, stagingLifecyclePolicy, untaggedOnlyLifecyclePolicy } from './private/secure-defaults';
 import { keepSourceToWriters } from './private/source-writers';
@@ -190,15 +191,22 @@ export class Warehouse extends WarehouseBase {
 
   constructor(scope: Construct, id: string, props: WarehouseProps = {}) {
     super(scope, id);
-    this.namespace = validateNamespace(props.namespace ?? DEFAULT_NAMESPACE);
+    let settings: ResolvedWarehouseProps;
+    try {
+      settings = resolveWarehouseProps(props);
+    } catch (error) {
+      throw atConstructPath(this.node.path, error, WarehousePropsError);
+    }
+    this.namespace = settings.namespace;
     const ns = this.namespace;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const sourceVersionDays = wholeDays('sourceVersionRetention', props.sourceVersionRetention ?? Duration.days(30));
-    const artifactDays = wholeDays('artifactRetention', props.artifactRetention ?? Duration.days(7));
-    const logDays = wholeDays('accessLogRetention', props.accessLogRetention ?? Duration.days(365));
-    const untaggedDays = wholeDays('untaggedImageRetention', props.untaggedImageRetention ?? Duration.days(14));
-    const stagingDays = wholeDays('stagingRetention', props.stagingRetention ?? Duration.days(14));
-    const notify = checkNotify(this, props.notify ?? []);
+    const { removalPolicy, notify } = settings;
+    const {
+      sourceVersions: sourceVersionDays,
+      artifacts: artifactDays,
+      accessLogs: logDays,
+      untaggedImages: untaggedDays,
+      staging: stagingDays,
+    } = settings.days;
 
     this.s3Key = new kms.Key(this, 'S3Key', {
       description: `devcontainer-factory ${ns}: encrypts the source and artifact buckets`,
@@ -559,12 +567,4 @@ class ImportedWarehouse extends WarehouseBase {
     if (!this.cache.has(key)) this.cache.set(key, make());
     return this.cache.get(key) as T;
   }
-}
-
-function wholeDays(prop: string, d: Duration): number {
-  const days = d.toDays({ integral: false });
-  if (!Number.isInteger(days) || days < 1) {
-    throw new WarehousePropsError(`${prop} must be a whole number of days, at least 1 (got ${d.toHumanString()})`);
-  }
-  return days;
 }

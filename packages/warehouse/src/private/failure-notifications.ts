@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IConstruct } from 'constructs';
-import { notificationEndpointsProblem, notificationProtocol, propsError } from '@devcontainer-factory/core';
+import { notificationEndpointsProblem, notificationProtocol } from '@devcontainer-factory/core';
 import { WarehousePropsError } from '../warehouse-props-error';
 import { KMS_TOPIC_PUBLISH_ACTIONS } from './actions';
 
@@ -78,11 +78,11 @@ export function allowPublishersOnKey(key: kms.Key): void {
 
 /**
  * The endpoints to subscribe, checked: each an email address or an `https://` URL, none
- * twice (a token is taken as it is). Throws {@link WarehousePropsError} naming `scope`.
+ * twice (a token is taken as it is). Throws {@link WarehousePropsError} (with no construct path: the constructor adds it).
  */
-export function checkNotify(scope: IConstruct, endpoints: readonly string[]): readonly string[] {
+export function checkNotify(endpoints: readonly string[]): readonly string[] {
   const problem = notificationEndpointsProblem(endpoints.filter((e) => !Token.isUnresolved(e)));
-  if (problem) throw propsError(scope.node.path, WarehousePropsError, `notify: ${problem}`);
+  if (problem) throw new WarehousePropsError(`notify: ${problem}`);
   return [...endpoints];
 }
 
