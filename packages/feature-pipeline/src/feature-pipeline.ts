@@ -1,31 +1,20 @@
 import { join } from 'node:path';
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { pipelineName, validateId, propsError } from '@devcontainer-factory/core';
+import { atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
-import {
-  addUploadPipeline,
-  devcontainerCliPinProblem,
-  pipelineLogGroup,
-  pipelineResourceProblem,
-  type PipelineResourceProps,
-} from '@devcontainer-factory/pipeline-parts';
+import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
-import {
-  DEFAULT_FEATURE_COMPUTE_SIZE,
-  DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION,
-  FEATURE_COMPUTE_SIZES,
-  type FeatureComputeSize,
-} from './feature-pipeline-options';
+import { type FeatureComputeSize } from './feature-pipeline-options';
 import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
 import { publishStage } from './private/publish-stage';
 import type { StageContext } from './private/stage-context';
+import { resolveFeaturePipelineProps, type ResolvedFeaturePipelineProps } from './private/resolve-props';
 import { testStage } from './private/test-stage';
 
 export interface FeaturePipelineProps extends PipelineResourceProps, ApprovalProps {
@@ -98,12 +87,15 @@ export class FeaturePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: FeaturePipelineProps) {
     super(scope, id);
-    const fail = (message: string) => propsError(this.node.path, FeaturePipelinePropsError, `${message}`);
-    if (!props) throw fail('props are missing: pass at least featureId, and a warehouse or your own sourceBucket');
-    const featureId = validateId(props.featureId, 'feature id');
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const resourceProblem = pipelineResourceProblem(props);
-    if (resourceProblem) throw fail(resourceProblem);
+    if (!props)
+      throw propsError(this.node.path, FeaturePipelinePropsError, 'props are missing: pass at least featureId, and a warehouse or your own sourceBucket');
+    let settings: ResolvedFeaturePipelineProps;
+    try {
+      settings = resolveFeaturePipelineProps(props);
+    } catch (error) {
+      throw atConstructPath(this.node.path, error, FeaturePipelinePropsError);
+    }
+    const { featureId, removalPolicy, computeSize, devcontainerCliVersion } = settings;
     const warehouse = pipelineWarehouse(this, {
       warehouse: props.warehouse,
       namespace: props.namespace,
@@ -116,13 +108,6 @@ export class FeaturePipeline extends Construct {
     });
     this.warehouse = warehouse;
     const name = props.pipelineName ?? pipelineName(warehouse.namespace, 'feature', featureId);
-    const computeSize = props.computeSize ?? DEFAULT_FEATURE_COMPUTE_SIZE;
-    if (!FEATURE_COMPUTE_SIZES.includes(computeSize)) {
-      throw fail(`computeSize '${computeSize}' is unknown: use ${FEATURE_COMPUTE_SIZES.join(', ')}`);
-    }
-    const devcontainerCliVersion = props.devcontainerCliVersion ?? DEFAULT_FEATURE_DEVCONTAINER_CLI_VERSION;
-    const cliProblem = devcontainerCliPinProblem(devcontainerCliVersion, props.devcontainerCliIntegrity);
-    if (cliProblem) throw fail(cliProblem);
 
     this.repositoryName = warehouse.repositoryName('feature', featureId);
     this.logGroup = pipelineLogGroup(this, props, removalPolicy);
