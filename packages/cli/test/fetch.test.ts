@@ -15,8 +15,8 @@ import {
 } from '@devcontainer-factory/core';
 import { ExitCode } from '../src';
 import { Workspace } from './support/harness';
-import { useLocalRegistry } from '../../core/test/support/use-local-registry';
-import { pushTestImage } from '../../core/test/support/test-image';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 jest.setTimeout(60_000);
 const NS = 'team-fetch';

@@ -18,8 +18,8 @@ import {
 import { ExitCode } from '../src';
 import { resetMocks, ssmMock } from './support/factory-mocks';
 import { Workspace } from './support/harness';
-import { useLocalRegistry } from '../../core/test/support/use-local-registry';
-import { hostArch, pushTestImage } from '../../core/test/support/test-image';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
+import { hostArch, pushTestImage } from '@devcontainer-factory/testing';
 
 jest.setTimeout(60_000);
 const NS = 'team-sbom';

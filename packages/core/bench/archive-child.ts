@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { UnsafeArchiveError } from '../src/archive/archive-content';
 import { readImageSource } from '../src/image/image-source';
 import { featureContentFromTar } from '../src/feature/feature-content';
-import { craftZip, deflateBomb, gzipBomb, type CraftedEntry } from '../test/support/crafted-zip';
+import { craftZip, deflateBomb, gzipBomb, type CraftedEntry } from '@devcontainer-factory/testing';
 
 const MiB = 1024 * 1024;
 const config: CraftedEntry = { name: '.devcontainer/devcontainer.json', data: '{ "image": "debian:12" }', mode: 0o100644 };

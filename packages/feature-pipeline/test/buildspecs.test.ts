@@ -1,3 +1,4 @@
+import { startLocalRegistry } from '@devcontainer-factory/testing';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,9 +173,8 @@ describe('the Publish buildspec, against a real registry with the real devcontai
   let registry: OciRegistry;
 
   beforeAll(async () => {
-    // The core package's test support: Debian's docker-registry on a free port.
-    const support = (await import(join(__dirname, '../../core/test/support/local-registry'))) as { startLocalRegistry(): Promise<LocalRegistry> };
-    local = await support.startLocalRegistry();
+    // The workspace's test support: Debian's docker-registry on a free port.
+    local = await startLocalRegistry();
     registry = new OciRegistry({ host: local.host });
   });
 

@@ -31,8 +31,8 @@ import {
   runBuildSpec,
 } from '@devcontainer-factory/pipeline-parts';
 import { type ImageBuildSpecOptions, type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
-import { pushTestImage } from '../../core/test/support/test-image';
-import { useLocalRegistry } from '../../core/test/support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // The Build and Test buildspecs run for real: every phase in bash, as CodeBuild runs
 // them (runBuildSpec of pipeline-parts: one shell, the first failing command fails its

@@ -18,7 +18,7 @@ import {
   type ImageIdentifier,
 } from '@aws-sdk/client-ecr';
 import { MEDIA_TYPES, OciRegistry, RegistryHttpError, sha256Digest } from '@devcontainer-factory/core';
-import { startLocalRegistry, type LocalRegistry } from '../../../../packages/core/test/support/local-registry';
+import { startLocalRegistry, type LocalRegistry } from '@devcontainer-factory/testing';
 import { EcrFront, type EcrAuthorizer, type EcrEvent, type EcrFrontProps } from '../../rehearsal/ecr-front';
 
 const ACCOUNT = '111111111111';

@@ -15,8 +15,8 @@ import {
 } from '@devcontainer-factory/core';
 import { ContainerEngine } from '../../src/local/container-engine';
 import { findSbomGenerator, generateLocalSbom } from '../../src/local/local-sbom';
-import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
-import { pushTestImage } from '../../../core/test/support/test-image';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // The SBOM stage on real images: a Debian root made with debootstrap (a real dpkg
 // database) and a busybox image (no package database), each built into staging,

@@ -5,7 +5,7 @@ import { MAX_ARCHIVE_NAME_BYTES, MAX_ARCHIVE_PATH_BYTES, UnsafeArchiveError, col
 import { readImageSource } from '../../src/image/image-source';
 import { FeatureArtifactError, featureContentFromTar } from '../../src/feature/feature-content';
 import { craftTar, paxRecord, type CraftedTarEntry } from '../support/crafted-tar';
-import { craftZip, type CraftedEntry } from '../support/crafted-zip';
+import { craftZip, type CraftedEntry } from '@devcontainer-factory/testing';
 import { refusal } from '../support/archive-refusal';
 
 // Entry names that are one file on some file system (NFC and NFD spellings on macOS, case on

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { UnsafeArchiveError, collectFiles, readZip, writeZip } from '../../src/archive';
 import { readImageSource } from '../../src/image/image-source';
-import { craftZip, crcOf, deflateBomb, type CraftedEntry } from '../support/crafted-zip';
+import { craftZip, crcOf, deflateBomb, type CraftedEntry } from '@devcontainer-factory/testing';
 import { refusal } from '../support/archive-refusal';
 
 const CONFIG = '.devcontainer/devcontainer.json';

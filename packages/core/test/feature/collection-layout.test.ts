@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { featureCollectionLayout, featureTestArguments, UnsafeArchiveError, writeFeatureCollection } from '../../src';
-import { featureUpload } from './feature-fixtures';
+import { featureUpload } from '@devcontainer-factory/testing';
 
 describe('featureCollectionLayout', () => {
   test('puts the feature in src/<id> and its tests in test/<id>', () => {

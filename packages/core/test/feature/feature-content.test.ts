@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FeatureArtifactError, FeatureContent, featureContentDifferences, featureContentFromArchive, featureContentFromTar } from '../../src';
-import { featureUpload } from './feature-fixtures';
+import { featureUpload } from '@devcontainer-factory/testing';
 
 const exec = promisify(execFile);
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { FeatureArtifactError, featureContentFromTar } from '../../src';
 import { craftTar, paxRecord, type CraftedTarEntry } from '../support/crafted-tar';
-import { gzipBomb } from '../support/crafted-zip';
+import { gzipBomb } from '@devcontainer-factory/testing';
 
 const metadata: CraftedTarEntry = { path: './devcontainer-feature.json', data: '{"id":"hello","version":"1.0.0"}' };
 const install: CraftedTarEntry = { path: './install.sh', data: '#!/bin/sh\n', mode: 0o755 };

@@ -10,8 +10,8 @@ import {
   repositoryName,
   type FeaturePublishResult,
 } from '../../src';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
-import { featureUpload } from './feature-fixtures';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
+import { featureUpload } from '@devcontainer-factory/testing';
 
 // Two publishes of one feature version at once, with different content, on a real
 // registry and the real devcontainer CLI: exactly one is published, the other is

@@ -11,8 +11,8 @@ import {
 } from '../../src/image/build-inputs';
 import { parseImageReference } from '../../src/oci/image-reference';
 import { OciRegistry } from '../../src';
-import { pushTestImage } from '../support/test-image';
-import { useLocalRegistry } from '../support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 const VALUES = { registry: 'localhost:5000', namespace: 'acme' };
 const D = (c: string) => `sha256:${c.repeat(64)}`;

@@ -20,8 +20,8 @@ import {
   type InputRecord,
   type OciRegistry,
 } from '../../src';
-import { useLocalRegistry } from '../support/use-local-registry';
-import { pushTestImage } from '../support/test-image';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // The configuration zip a build was made from, kept beside its image index as an OCI
 // referrer, on the CNCF distribution registry (no referrers API: the fallback tag

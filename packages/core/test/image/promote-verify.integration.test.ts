@@ -2,8 +2,8 @@ import { MEDIA_TYPES, assembleIndex, promoteBuild, PromotionError, sha256Digest,
 import { BlobMismatchError, OciRegistry } from '../../src/oci/oci-registry';
 import { MemoryRegistry } from '../support/memory-registry';
 import { startTamperingProxy, type TamperingProxy } from '../support/tampering-proxy';
-import { pushTestImage } from '../support/test-image';
-import { useLocalRegistry } from '../support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // What promotion trusts, and where it checks. The copied path (a registry that does not
 // mount) goes through the client, which checks every byte against the descriptor; the

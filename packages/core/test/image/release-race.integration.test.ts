@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FileReleaseLock, OciRegistry, ReleaseIncompleteError, VersionConflictError, assembleIndex, releaseImage, type ReleaseResult } from '../../src';
-import { startFaultyProxy, type FaultyProxy } from '../support/faulty-proxy';
-import { pushTestImage } from '../support/test-image';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
+import { startFaultyProxy, type FaultyProxy } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
 
 // "An existing X.Y.Z never moves" and "latest only moves forward" with two writers
 // at once, on a real CNCF distribution registry: in one process, in two processes

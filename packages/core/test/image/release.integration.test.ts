@@ -11,8 +11,8 @@ import {
   releaseImage,
   resolvePlatform,
 } from '../../src';
-import { tagSnapshot as snapshotOf, useLocalRegistry } from '../support/use-local-registry';
-import { pushTestImage } from '../support/test-image';
+import { tagSnapshot as snapshotOf, useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // A real CNCF distribution registry, real images pushed over HTTP, and skopeo as an
 // independent client: the registry logic of the Manifest and Release stages end to end.

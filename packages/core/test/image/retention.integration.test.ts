@@ -17,8 +17,8 @@ import {
   type Registry,
   type RetentionPlan,
 } from '../../src';
-import { pushTestImage } from '../support/test-image';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
 
 // Retention on a real CNCF distribution registry (deletes enabled): plan, apply,
 // apply again; a staging repository; a registry that fails midway.

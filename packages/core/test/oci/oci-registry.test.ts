@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OciRegistry, RegistryError, RegistryHttpError } from '../../src';
 import { parseWwwAuthenticate } from '../../src/oci/private/www-authenticate';
-import { hostArch, pushTestImage } from '../support/test-image';
-import { useLocalRegistry } from '../support/use-local-registry';
+import { hostArch, pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // The client's authentication and retries, through a small HTTP front that asks for
 // credentials as ECR (Basic) or Docker Hub (Bearer tokens) do, in front of a real registry.

@@ -13,8 +13,8 @@ import {
   readArtifact,
   referrersTag,
 } from '../../src';
-import { useLocalRegistry } from '../support/use-local-registry';
-import { pushTestImage } from '../support/test-image';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // SBOMs as OCI 1.1 referrers on the CNCF distribution registry, which has no referrers
 // API: the artifact manifest names the image as its subject, and the fallback tag

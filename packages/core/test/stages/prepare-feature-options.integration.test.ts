@@ -14,9 +14,9 @@ import {
   type DevcontainerCli,
   type Registry,
 } from '../../src';
-import { featureUpload } from '../feature/feature-fixtures';
-import { pushTestImage } from '../support/test-image';
-import { useLocalRegistry } from '../support/use-local-registry';
+import { featureUpload } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // Prepare checks the options devcontainer.json gives an OCI feature against the
 // definition of the artifact the build will install: a feature published by the real

@@ -1,7 +1,7 @@
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { ReleaseRulesError, releaseImage } from '../../src/image/release';
 import { promotionSummary, releaseRulesOf, runReleaseStage, type ReleaseStageInput } from '../../src/stages/release-stage';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
 
 // The Release stage as the Lambda and `dcf local` both run it: the refusal of rules that
 // give a build no tag holds for both, before anything is promoted or tagged. Against a

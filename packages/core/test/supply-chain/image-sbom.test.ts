@@ -13,8 +13,8 @@ import {
   type Descriptor,
   type SbomGenerator,
 } from '../../src';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
-import { pushTestImage } from '../support/test-image';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // The SBOM step refuses a generator's document it cannot use before it writes anything:
 // storeImageSbom on a real CNCF distribution registry, with a generator that writes

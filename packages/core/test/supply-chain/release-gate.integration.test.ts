@@ -12,8 +12,8 @@ import {
   type ScanFindingsSource,
   type VulnerabilityPolicy,
 } from '../../src';
-import { tagSnapshot, useLocalRegistry } from '../support/use-local-registry';
-import { pushTestImage } from '../support/test-image';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
 
 // The vulnerability gate inside Release, on a real CNCF distribution registry: the build
 // is staged in <ns>/builds/<id>, its per-arch images have recorded ECR findings, and

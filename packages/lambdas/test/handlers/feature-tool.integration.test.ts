@@ -16,9 +16,9 @@ import {
   readPublishedFeature,
   repositoryName,
 } from '@devcontainer-factory/core';
-import { tagSnapshot, useLocalRegistry } from '../../../core/test/support/use-local-registry';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
 import { runFeatureTool } from '../../src/tools/feature-tool/feature-tool';
-import { featureUpload } from '../../../core/test/feature/feature-fixtures';
+import { featureUpload } from '@devcontainer-factory/testing';
 
 // A real CNCF distribution registry and the real @devcontainers/cli: publish, tags,
 // the version guard and the collection metadata, end to end.

@@ -7,8 +7,8 @@ import {
   prepareImage,
   prepareOutputVariables,
 } from '@devcontainer-factory/core';
-import { pushTestImage } from '../../../core/test/support/test-image';
-import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 import { configZip } from './job-fixtures';
 
 // The image pipeline's Lambda stages in the order the pipeline runs them, against a

@@ -17,8 +17,8 @@ import {
   type InputRecord,
 } from '@devcontainer-factory/core';
 import { runImageTool } from '../../src/tools/image-tool/image-tool';
-import { hostArch, pushTestImage } from '../../../core/test/support/test-image';
-import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
+import { hostArch, pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 jest.setTimeout(60_000);
 const local = useLocalRegistry();

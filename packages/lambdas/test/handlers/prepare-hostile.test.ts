@@ -3,7 +3,7 @@ import { BatchGetImageCommand, ECRClient, ListImagesCommand } from '@aws-sdk/cli
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runPrepareJob } from '../../src/handlers/prepare';
-import { craftZip, deflateBomb, type CraftedEntry } from '../../../core/test/support/crafted-zip';
+import { craftZip, deflateBomb, type CraftedEntry } from '@devcontainer-factory/testing';
 import { REGISTRY_HOST, REPOSITORY, jobEvent, prepareClients, s3Body } from './job-fixtures';
 
 const codepipeline = mockClient(CodePipelineClient);

@@ -11,9 +11,9 @@ import {
   type Registry,
 } from '@devcontainer-factory/core';
 import { EcrRegistry } from '../../src/registry/ecr-registry';
-import { startFaultyProxy } from '../../../core/test/support/faulty-proxy';
-import { pushTestImage } from '../../../core/test/support/test-image';
-import { tagSnapshot, useLocalRegistry } from '../../../core/test/support/use-local-registry';
+import { startFaultyProxy } from '@devcontainer-factory/testing';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { tagSnapshot, useLocalRegistry } from '@devcontainer-factory/testing';
 
 // Staging → promotion on a real CNCF distribution registry: Build, Manifest and Test
 // work in <ns>/builds/<id>; Release brings the tested build into <ns>/images/<id>.

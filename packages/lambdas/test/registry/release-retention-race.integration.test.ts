@@ -13,8 +13,8 @@ import {
 } from '@devcontainer-factory/core';
 import { DynamoDbReleaseLock } from '../../src/registry/dynamodb-release-lock';
 import { MOTO_CLIENT_CONFIG, startMotoServer, type MotoServer } from '../support/moto-server';
-import { pushTestImage } from '../../../core/test/support/test-image';
-import { useLocalRegistry } from '../../../core/test/support/use-local-registry';
+import { pushTestImage } from '@devcontainer-factory/testing';
+import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // Release and Retention as the cloud runs them: each in a function of its own, so
 // each with its own lock object, on one real registry. Retention plans while a

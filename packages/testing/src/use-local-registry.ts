@@ -1,4 +1,4 @@
-import { OciRegistry, type Registry } from '../../src';
+import { OciRegistry, type Registry } from '@devcontainer-factory/core';
 import { startLocalRegistry, type LocalRegistry } from './local-registry';
 
 /** The registry of a test file; its fields can be read once `beforeAll` has run (in tests and hooks). */

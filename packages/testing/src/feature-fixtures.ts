@@ -1,4 +1,4 @@
-import type { ArchiveContent } from '../../src';
+import type { ArchiveContent } from '@devcontainer-factory/core';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OciRegistry, PushedImage } from '../../src';
+import { OciRegistry, PushedImage } from '@devcontainer-factory/core';
 import { TarEntry, tarLayer } from './tar-layer';
 
 /** Where busybox-static puts its binary. */

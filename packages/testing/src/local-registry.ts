@@ -1,11 +1,6 @@
-import {
-  RegistryBinaryMissingError,
-  startLocalRegistryServer,
-  type LocalRegistryServer,
-  type LocalRegistryServerProps,
-} from '../../src/process/local-registry-server';
+import { RegistryBinaryMissingError, startLocalRegistryServer, type LocalRegistryServer, type LocalRegistryServerProps } from '@devcontainer-factory/core';
 
-export { DOCKER_REGISTRY_BINARY } from '../../src/process/local-registry-server';
+export { DOCKER_REGISTRY_BINARY } from '@devcontainer-factory/core';
 
 /** A running local OCI registry (plain HTTP, no auth, deletes enabled); `host` is `localhost:<port>`. */
 export type LocalRegistry = LocalRegistryServer;
