@@ -11,7 +11,7 @@
  */
 import { parseJsonc } from '../config/devcontainer-json';
 import { parseManifest } from '../oci/manifest';
-import type { Registry } from '../oci/registry';
+import type { Registry, StoredManifest } from '../oci/registry';
 import { featureContentFromTar, FeatureArtifactError, type FeatureContent } from './feature-content';
 import { FEATURE_METADATA_FILE, type FeatureMetadata } from './validate-feature';
 
@@ -50,9 +50,16 @@ export interface PublishedFeature {
  * @throws FeatureArtifactError when the manifest is not a devcontainer feature
  */
 export async function readPublishedFeature(registry: Registry, repository: string, reference: string): Promise<PublishedFeature | undefined> {
-  const where = `${registry.host}/${repository}:${reference}`;
   const stored = await registry.getManifest(repository, reference);
-  if (!stored) return undefined;
+  return stored && publishedFeatureOf(registry, repository, stored, `${registry.host}/${repository}:${reference}`);
+}
+
+/**
+ * The feature a manifest already read from `repository` holds (its layer is read).
+ * @param where how messages name the manifest
+ * @throws FeatureArtifactError when the manifest is not a devcontainer feature
+ */
+export async function publishedFeatureOf(registry: Registry, repository: string, stored: StoredManifest, where: string): Promise<PublishedFeature> {
   const parsed = parseManifest(stored, where);
   if (parsed.kind !== 'image') throw new FeatureArtifactError(`${where} is an image index, not a devcontainer feature`);
   const layer = parsed.manifest.layers.find((l) => l.mediaType === DEVCONTAINER_ARTIFACT.featureLayerMediaType);

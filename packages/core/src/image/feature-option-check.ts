@@ -6,7 +6,7 @@
  */
 import { mapLimit } from '../concurrency';
 import type { ConfigProblem } from '../config-files';
-import { readPublishedFeature } from '../feature/feature-artifact';
+import { publishedFeatureOf } from '../feature/feature-artifact';
 import { checkFeatureOptions, featureDefinitionOfManifest } from '../feature/feature-options';
 import { parseImageReference } from '../oci/image-reference';
 import type { Registry } from '../oci/registry';
@@ -80,7 +80,9 @@ async function definitionAt(registry: Registry, repository: string, digest: stri
         `the feature ${reference} resolves to ${where}, which does not exist: the build could not install it; publish it again, or fix the reference (or the lockfile) in the configuration`,
       );
     }
-    return featureDefinitionOfManifest(stored.body) ?? (await readPublishedFeature(registry, repository, digest))?.metadata;
+    return (
+      featureDefinitionOfManifest(stored.body) ?? (await publishedFeatureOf(registry, repository, stored, `${registry.host}/${repository}:${digest}`)).metadata
+    );
   } catch (cause) {
     if (cause instanceof BuildInputError) throw cause;
     throw new BuildInputError(

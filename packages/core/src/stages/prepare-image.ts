@@ -94,7 +94,6 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
     bases.push({ repository, digest: manifest.digest });
   }
   const named = configurationInputs(source, { registry: registry.host, namespace: input.namespace } satisfies FactoryVariableValues);
-  const references = named.map(({ kind, reference, locked }) => ({ kind, reference, ...(locked !== undefined && { locked }) }));
   const others = new Map<string, Registry>();
   const registryFor = (host: string): Registry => {
     if (host === registry.host) return registry;
@@ -102,7 +101,7 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
     if (!client) others.set(host, (client = input.registryFor?.(host) ?? new OciRegistry({ host })));
     return client;
   };
-  const inputs = await resolveBuildInputs(references, registryFor);
+  const inputs = await resolveBuildInputs(named, registryFor);
   const buildId = imageBuildId(input.zip, bases, inputs);
   const released = await isReleased(registry, input.repository, buildId);
   const record: InputRecord = { configuration: `sha256:${createHash('sha256').update(input.zip).digest('hex')}`, inputs };

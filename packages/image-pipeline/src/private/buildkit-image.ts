@@ -6,9 +6,10 @@
  */
 import { Annotations, Token, Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { namesRegistryHost } from '@devcontainer-factory/core';
 import { BUILDKIT_IMAGE_PATH, BUILDKIT_VERSION, DEFAULT_BUILDKIT_IMAGE } from '../image-pipeline-options';
 import { ImagePipelinePropsError } from '../image-pipeline-props-error';
-import { hasRegistryHost, isImageReference, referencePin } from './image-reference';
+import { isImageReference, referencePin } from './image-reference';
 
 /** The id of the warning for a BuildKit image pinned by tag only (acknowledge it with `Annotations.of(scope).acknowledgeWarning`). */
 export const BUILDKIT_NOT_PINNED_WARNING = 'devcontainer-factory:buildkit-image-not-pinned';
@@ -29,7 +30,7 @@ function literalShape(reference: string): string {
 export function buildkitImage(scope: IConstruct, given: string | undefined, cache: string | undefined): string {
   const image = given ?? (cache ? `${cache}/${BUILDKIT_IMAGE_PATH}` : DEFAULT_BUILDKIT_IMAGE);
   const shape = literalShape(image);
-  if (Token.isUnresolved(image) && !(isImageReference(shape) && hasRegistryHost(shape))) {
+  if (Token.isUnresolved(image) && !(isImageReference(shape) && namesRegistryHost(shape))) {
     // A reference made entirely at deploy time (an SSM parameter, say): nothing of it can be read here.
     Annotations.of(scope).addWarningV2(
       BUILDKIT_NOT_PINNED_WARNING,
@@ -37,7 +38,7 @@ export function buildkitImage(scope: IConstruct, given: string | undefined, cach
     );
     return image;
   }
-  if (!(isImageReference(shape) && hasRegistryHost(shape))) {
+  if (!(isImageReference(shape) && namesRegistryHost(shape))) {
     throw new ImagePipelinePropsError(
       `buildkitImage '${image}' is not an image reference with a registry host: use registry/name:tag[@sha256:digest] in lowercase, e.g. ${DEFAULT_BUILDKIT_IMAGE} (a name without a host would be pulled anonymously from Docker Hub)`,
     );

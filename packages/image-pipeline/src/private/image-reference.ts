@@ -2,20 +2,11 @@
  * Image references in the construct's props, read by core's one reference grammar
  * (`parseImageReference`), as Docker parses them: `[host[:port]/]name[/name…][:tag][@sha256:digest]`.
  */
-import { namesRegistryHost, parseImageReference } from '@devcontainer-factory/core';
+import { parseImageReference } from '@devcontainer-factory/core';
 
 /** Whether a string is a container image reference as Docker parses it. */
 export function isImageReference(value: string): boolean {
   return parseImageReference(value) !== undefined;
-}
-
-/**
- * Whether a reference names its registry host (`public.ecr.aws/…`, `<account>.dkr.ecr…/…`,
- * `localhost:5000/…`), as Docker reads the first component: one with a `.` or `:`, or
- * `localhost`. Without one, Docker pulls from Docker Hub.
- */
-export function hasRegistryHost(reference: string): boolean {
-  return namesRegistryHost(reference);
 }
 
 /** How a reference pins what it names: by `@sha256:` digest, by tag only, or not at all (Docker then pulls `:latest`). */
