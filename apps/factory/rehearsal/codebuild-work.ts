@@ -99,7 +99,7 @@ export function imageBuildWork(gatewayHost: string, accountRegistryHost: string,
       );
     let record: InputRecord;
     try {
-      record = parseInputsArtifact(zip, `the ${artifact} artifact`);
+      record = parseInputsArtifact(zip, `the ${artifact} artifact`).record;
     } catch (error) {
       throw new ActionFailedError((error as Error).message);
     }

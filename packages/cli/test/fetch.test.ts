@@ -5,6 +5,7 @@ import {
   INPUTS_ANNOTATION,
   MEDIA_TYPES,
   assembleIndex,
+  encodeInputRecord,
   manifestImage,
   releaseImage,
   repositoryName,
@@ -47,7 +48,7 @@ async function releaseWithConfiguration(id: string, zip: Buffer, version: string
     repository: staging,
     buildId: BUILD,
     platforms: ['linux/amd64'],
-    record: { configuration: sha256Digest(zip), inputs: [] },
+    inputs: encodeInputRecord({ configuration: sha256Digest(zip), inputs: [] }),
     configuration: zip,
   });
   const released = await releaseImage(local.registry, repositoryName(NS, 'image', id), {
@@ -72,7 +73,9 @@ beforeAll(async () => {
   // An image whose kept zip is not the one its index records (damaged, or written by something else).
   const tampered = repositoryName(NS, 'image', 'tampered');
   await pushTestImage(local.host, tampered, `${OLD_BUILD}-amd64`, 'amd64', { content: 'tampered' });
-  const recorded = await assembleIndex(local.registry, tampered, OLD_BUILD, ['linux/amd64'], { [INPUTS_ANNOTATION]: `configuration@${sha256Digest(ZIP)}` });
+  const recorded = await assembleIndex(local.registry, tampered, OLD_BUILD, ['linux/amd64'], {
+    [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: sha256Digest(ZIP), inputs: [] }).text,
+  });
   await local.registry.putManifest(tampered, 'latest', MEDIA_TYPES.ociIndex, recorded.body);
   await storeImageConfiguration(
     local.registry,

@@ -12,6 +12,7 @@ import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   archTag,
+  encodeInputRecord,
   formatSize,
   manifestImage,
   prepareImage,
@@ -152,7 +153,7 @@ export async function runLocalImage(props: LocalImageProps): Promise<LocalImageR
           repository: staging,
           buildId: prepared.buildId,
           platforms: [props.platform],
-          record: prepared.record,
+          inputs: encodeInputRecord(prepared.record),
           configuration: zip,
         });
         const { index, configuration } = manifested;

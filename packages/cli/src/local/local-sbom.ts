@@ -68,7 +68,7 @@ export async function generateLocalSbom(props: LocalSbomProps): Promise<LocalSbo
   const wanted = parsePlatform(props.platform);
   const image = parsed.kind === 'index' ? parsed.index.manifests.find((d) => d.platform && platformMatches(wanted, d.platform)) : undefined;
   if (!image) throw new LocalStageError(`${registry.host}/${repository}:${buildId} has no ${props.platform} image`);
-  const inputs = indexInputRecord(index.body)?.inputs ?? [];
+  const inputs = indexInputRecord(index.body, `${registry.host}/${repository}:${buildId}`)?.inputs ?? [];
 
   const dir = await mkdtemp(join(tmpdir(), 'dcf-sbom-'));
   const container = (await engine.buildah('from', '--quiet', '--pull-always', '--tls-verify=false', `${registry.host}/${repository}@${image.digest}`)).trim();

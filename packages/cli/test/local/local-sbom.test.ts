@@ -7,7 +7,7 @@ import {
   INPUTS_ANNOTATION,
   SBOM_ARTIFACT_TYPE,
   assembleIndex,
-  formatInputRecord,
+  encodeInputRecord,
   listReferrers,
   promoteBuild,
   readArtifact,
@@ -62,7 +62,8 @@ async function debianBuild(staging: string, buildId: string) {
   await engine.buildah('push', '--quiet', '--tls-verify=false', ref);
   const base = { kind: 'base' as const, reference: 'docker.io/library/debian:bookworm', digest: `sha256:${'b'.repeat(64)}` };
   await assembleIndex(local.registry, staging, buildId, ['linux/amd64'], {
-    [INPUTS_ANNOTATION]: formatInputRecord({ configuration: CONFIGURATION, inputs: [base, { kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }),
+    [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: CONFIGURATION, inputs: [base, { kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] })
+      .text,
   });
 }
 
@@ -115,7 +116,7 @@ test('GIVEN a busybox image (no package database) WHEN its SBOM is made THEN it 
   const staging = 'devcontainers/builds/tiny';
   const pushed = await pushTestImage(local.host, staging, 't1-amd64', 'amd64');
   await assembleIndex(local.registry, staging, 't1', ['linux/amd64'], {
-    [INPUTS_ANNOTATION]: formatInputRecord({ configuration: CONFIGURATION, inputs: [{ kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }),
+    [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: CONFIGURATION, inputs: [{ kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }).text,
   });
 
   const result = await generateLocalSbom({

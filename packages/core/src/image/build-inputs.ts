@@ -18,7 +18,7 @@ import { dockerfileInputs } from '../config/dockerfile';
 import { substituteFactoryVariables, type FactoryVariableValues } from '../config/factory-variables';
 import { InvalidConfigurationError, folderOf, resolveInside, type ConfigProblem } from '../config-files';
 import { lockfilePath, parseLockfile, type FeatureLockfile } from '../config/lockfile';
-import { DIGEST_SOURCE, isDigest } from '../oci/names';
+import { isDigest } from '../oci/names';
 import { parseImageReference } from '../oci/image-reference';
 import { RegistryError, type Registry } from '../oci/registry';
 
@@ -55,8 +55,6 @@ export interface ResolvedInput {
 
 /** Most inputs one configuration may have (bases and features together). */
 export const MAX_BUILD_INPUTS = 64;
-/** The index annotation that records a build's inputs (see {@link formatInputRecord}). */
-export const INPUTS_ANNOTATION = 'dev.devcontainer-factory.inputs';
 
 /** Thrown when an input cannot be resolved (missing, registry down, no access): nothing is built. */
 export class BuildInputError extends RegistryError {}
@@ -389,42 +387,6 @@ export interface InputRecord {
   /** `sha256:…` of the configuration zip. */
   readonly configuration: string;
   readonly inputs: readonly ResolvedInput[];
-}
-
-/**
- * The record as one line without quotes, as the index annotation {@link INPUTS_ANNOTATION}
- * holds it: `configuration@sha256:… base:<ref>@sha256:… feature:<ref>@sha256:…`.
- */
-export function formatInputRecord(record: InputRecord): string {
-  return [`configuration@${record.configuration}`, ...record.inputs.map((i) => `${i.kind}:${i.reference}@${i.digest}`)].join(' ');
-}
-
-const RECORD_CONFIGURATION = new RegExp(`^configuration@(${DIGEST_SOURCE})$`);
-const RECORD_INPUT = new RegExp(`^(base|frontend|feature):(.+)@(${DIGEST_SOURCE})$`);
-
-/** Reads {@link formatInputRecord}'s line; undefined when it is not one. */
-export function parseInputRecord(text: string | undefined): InputRecord | undefined {
-  if (!text) return undefined;
-  const [first, ...rest] = text.trim().split(/\s+/);
-  const configuration = RECORD_CONFIGURATION.exec(first)?.[1];
-  if (!configuration) return undefined;
-  const inputs: ResolvedInput[] = [];
-  for (const entry of rest) {
-    const m = RECORD_INPUT.exec(entry);
-    if (!m) return undefined;
-    inputs.push({ kind: m[1] as BuildInputKind, reference: m[2], digest: m[3] });
-  }
-  return { configuration, inputs };
-}
-
-/** The input record an image index carries ({@link INPUTS_ANNOTATION}); undefined when it has none. */
-export function indexInputRecord(body: Buffer): InputRecord | undefined {
-  try {
-    const text = (JSON.parse(body.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[INPUTS_ANNOTATION];
-    return parseInputRecord(typeof text === 'string' ? text : undefined);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Why a build differs from the one released before, one line per change ("base … moved to sha256:…"). */

@@ -5,7 +5,7 @@
  * into the release repository, and `dcf fetch` reads it back. The source bucket's object
  * versions expire; the referrer lives as long as the release it belongs to.
  */
-import { indexInputRecord } from './build-inputs';
+import { indexInputRecord } from './input-record';
 import { MAX_SOURCE_ZIP_SIZE, formatSize } from '../archive/archive-content';
 import { sha256Digest } from '../oci/digest';
 import type { Descriptor } from '../oci/manifest';
@@ -58,7 +58,7 @@ export interface StoredConfiguration {
 
 /**
  * The configuration zip an image index was built from, read back and checked: the
- * referrer whose zip is the one the index's input record names (`configuration@sha256:…`,
+ * referrer whose zip is the one the index's input record names (its `configuration`,
  * Prepare's digest of the upload), else, for an index that records none, the newest
  * configuration referrer. Undefined when the index has no configuration referrer (it was
  * built before the factory kept configurations).
@@ -72,8 +72,8 @@ export async function readImageConfiguration(
 ): Promise<StoredConfiguration | undefined> {
   const referrers = await listReferrers(registry, repository, index.digest, CONFIGURATION_ARTIFACT_TYPE);
   if (referrers.length === 0) return undefined;
-  const recorded = indexInputRecord(index.body)?.configuration;
   const where = `${registry.host}/${repository}@${index.digest}`;
+  const recorded = indexInputRecord(index.body, where)?.configuration;
   // Newest first: a record names one zip; without a record the newest referrer is the answer.
   for (const referrer of [...referrers].reverse()) {
     let read: { bytes: Buffer };

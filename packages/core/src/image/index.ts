@@ -1,5 +1,6 @@
 export * from './image-source';
 export * from './build-inputs';
+export * from './input-record';
 export * from './image-build-id';
 export * from './image-configuration';
 export * from './validate-image';

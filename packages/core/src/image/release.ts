@@ -1,6 +1,6 @@
 import { archTag, dateTag } from './release-tags';
 import { formatSemver, isSemver, parseSemver, semverProblem, semverTags } from '../semver';
-import { indexInputRecord } from './build-inputs';
+import { indexInputRecord } from './input-record';
 import { SUPPORTED_PLATFORMS } from '../oci/platform';
 import { promoteBuild, type PromotionResult } from './promote';
 import { Registry, RegistryError, type StoredManifest } from '../oci/registry';
@@ -290,10 +290,10 @@ function untaggedError(options: ReleaseOptions, plan: ReleasePlan): ReleaseRules
 
 /** True when the build is a refresh of the released one: both record the same configuration. */
 async function isRefresh(registry: Registry, repository: string, releasedDigest: string, build: StoredManifest): Promise<boolean> {
-  const mine = indexInputRecord(build.body)?.configuration;
+  const mine = indexInputRecord(build.body, `${registry.host}/${repository}@${build.digest}`)?.configuration;
   if (!mine) return false;
   const released = await registry.getManifest(repository, releasedDigest);
-  return released !== undefined && indexInputRecord(released.body)?.configuration === mine;
+  return released !== undefined && indexInputRecord(released.body, `${registry.host}/${repository}@${releasedDigest}`)?.configuration === mine;
 }
 
 /**

@@ -10,7 +10,7 @@ import { assembleIndex, type AssembledIndex } from '../image/image-index';
 import { storeImageConfiguration } from '../image/image-configuration';
 import type { Referrer, ReferrerRegistry } from '../oci/referrers';
 import { RegistryError } from '../oci/registry';
-import { INPUTS_ANNOTATION, formatInputRecord, type InputRecord } from '../image/build-inputs';
+import { INPUTS_ANNOTATION, type EncodedInputRecord } from '../image/input-record';
 import { MANIFEST_VARIABLES } from '../wire/image-jobs';
 
 export interface ManifestImageInput {
@@ -19,8 +19,8 @@ export interface ManifestImageInput {
   readonly buildId: string;
   /** The platforms built, e.g. `['linux/amd64', 'linux/arm64']`. */
   readonly platforms: readonly string[];
-  /** The build's input record, as Prepare resolved it: put on the index. */
-  readonly record: InputRecord;
+  /** The build's input record, as Prepare encoded it: put on the index as it is, its text unchanged. */
+  readonly inputs: EncodedInputRecord;
   /** The uploaded configuration zip, exactly as Prepare read it: its digest must be the record's `configuration`. */
   readonly configuration: Uint8Array;
 }
@@ -36,8 +36,8 @@ export interface ManifestedImage {
 export class ManifestConfigurationError extends RegistryError {}
 
 /**
- * Puts the index `<build>` (see {@link assembleIndex}) with the input record as its
- * annotation, then the configuration zip as the index's referrer. Every check runs
+ * Puts the index `<build>` (see {@link assembleIndex}) with the input record's text as
+ * its annotation (the text Prepare wrote, not a re-encoding), then the configuration zip as the index's referrer. Every check runs
  * before the first write: the zip must be the one the record names (the upload Prepare
  * hashed into the build id) and no larger than {@link MAX_SOURCE_ZIP_SIZE}. Running it
  * again puts the same bytes (the same index digest, the same referrer).
@@ -47,9 +47,10 @@ export class ManifestConfigurationError extends RegistryError {}
 export async function manifestImage(registry: ReferrerRegistry, input: ManifestImageInput): Promise<ManifestedImage> {
   const { repository, buildId } = input;
   const digest = sha256Digest(input.configuration);
-  if (digest !== input.record.configuration) {
+  const { record, text } = input.inputs;
+  if (digest !== record.configuration) {
     throw new ManifestConfigurationError(
-      `the configuration given for build ${buildId} is ${digest}, but Prepare recorded ${input.record.configuration}: the source artifact is not the upload the build was prepared from; nothing was put`,
+      `the configuration given for build ${buildId} is ${digest}, but Prepare recorded ${record.configuration}: the source artifact is not the upload the build was prepared from; nothing was put`,
     );
   }
   if (input.configuration.length > MAX_SOURCE_ZIP_SIZE) {
@@ -57,7 +58,7 @@ export async function manifestImage(registry: ReferrerRegistry, input: ManifestI
       `the configuration of build ${buildId} is ${formatSize(input.configuration.length)}, over the limit of ${formatSize(MAX_SOURCE_ZIP_SIZE)}; nothing was put`,
     );
   }
-  const index = await assembleIndex(registry, repository, buildId, input.platforms, { [INPUTS_ANNOTATION]: formatInputRecord(input.record) });
+  const index = await assembleIndex(registry, repository, buildId, input.platforms, { [INPUTS_ANNOTATION]: text });
   const configuration = await storeImageConfiguration(
     registry,
     repository,

@@ -10,7 +10,8 @@ import { OciRegistry } from '../oci/oci-registry';
 import { RegistryError, type Registry } from '../oci/registry';
 import { isReleased } from '../image/release';
 import { InvalidConfigurationError } from '../config-files';
-import { configurationInputs, indexInputRecord, inputChanges, resolveBuildInputs, type InputRecord, type ResolvedInput } from '../image/build-inputs';
+import { configurationInputs, inputChanges, resolveBuildInputs, type InputRecord, type ResolvedInput } from '../image/build-inputs';
+import { InputRecordError, indexInputRecord } from '../image/input-record';
 import { checkOciFeatureOptions } from '../image/feature-option-check';
 import { imageBuildId, type BaseImageDigest } from '../image/image-build-id';
 import { BASE_IMAGE_TAG, NO_VERSION, PREPARE_VARIABLES } from '../wire/image-jobs';
@@ -105,11 +106,12 @@ export async function prepareImage(registry: Registry, input: PrepareImageInput)
   const buildId = imageBuildId(input.zip, bases, inputs);
   const released = await isReleased(registry, input.repository, buildId);
   const record: InputRecord = { configuration: `sha256:${createHash('sha256').update(input.zip).digest('hex')}`, inputs };
-  const previous = released ? undefined : await releasedRecord(registry, input.repository);
+  const warnings: string[] = [];
+  const previous = released ? undefined : await releasedRecord(registry, input.repository, warnings);
   const changes = previous ? inputChanges(previous, record) : [];
   const dockerHub =
     released || input.dockerHubCachePrefix ? [] : inputs.filter((i) => i.kind === 'base' && isDockerHubReference(i.reference)).map((i) => i.reference);
-  const warnings = dockerHub.length ? [dockerHubBaseWarning(dockerHub)] : [];
+  if (dockerHub.length) warnings.push(dockerHubBaseWarning(dockerHub));
   if (!released) {
     // Only a build to come installs the features: a released one is not checked again.
     const options = await checkOciFeatureOptions(source, named, inputs, registryFor);
@@ -134,10 +136,21 @@ export function dockerHubBaseWarning(references: readonly string[]): string {
   );
 }
 
-/** The input record on the index `latest` points at; undefined when there is none (or it records nothing). */
-async function releasedRecord(registry: Registry, repository: string): Promise<InputRecord | undefined> {
+/**
+ * The input record on the index `latest` points at; undefined when there is none (or it
+ * records nothing). It only says what moved, so a record that cannot be read is a warning
+ * in `warnings`, not a refusal.
+ */
+async function releasedRecord(registry: Registry, repository: string, warnings: string[]): Promise<InputRecord | undefined> {
   const latest = await registry.getManifest(repository, 'latest');
-  return latest ? indexInputRecord(latest.body) : undefined;
+  if (!latest) return undefined;
+  try {
+    return indexInputRecord(latest.body, `${registry.host}/${repository}:latest`);
+  } catch (cause) {
+    if (!(cause instanceof InputRecordError)) throw cause;
+    warnings.push(`${(cause as Error).message}; what moved since that release is not reported`);
+    return undefined;
+  }
 }
 
 /** One line for people: why Prepare builds (or does not), then its warnings. */

@@ -1,14 +1,6 @@
 import { dockerfileBases } from '../../src/config/dockerfile';
 import { InvalidConfigurationError } from '../../src/config-files';
-import {
-  BuildInputError,
-  buildInputReferences,
-  formatInputRecord,
-  inputChanges,
-  parseInputRecord,
-  resolveBuildInputs,
-  type ConfigurationFiles,
-} from '../../src/image/build-inputs';
+import { BuildInputError, buildInputReferences, inputChanges, resolveBuildInputs, type ConfigurationFiles } from '../../src/image/build-inputs';
 import { parseImageReference } from '../../src/oci/image-reference';
 import { OciRegistry } from '../../src';
 import { pushTestImage } from '@devcontainer-factory/testing';
@@ -140,12 +132,6 @@ describe('parseImageReference', () => {
 
 describe('input records', () => {
   const record = { configuration: D('c'), inputs: [{ kind: 'base' as const, reference: 'localhost:5000/acme/images/base:latest', digest: D('1') }] };
-
-  test('GIVEN a record THEN it reads back from its one-line form', () => {
-    expect(parseInputRecord(formatInputRecord(record))).toEqual(record);
-    expect(formatInputRecord(record)).not.toMatch(/["\\]/);
-    expect(parseInputRecord('garbage')).toBeUndefined();
-  });
 
   test('GIVEN a moved base, a new feature, a dropped input and a changed configuration THEN one line each', () => {
     const current = {

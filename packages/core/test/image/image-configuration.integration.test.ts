@@ -8,6 +8,8 @@ import {
   ManifestConfigurationError,
   MAX_BUILD_INPUTS,
   applyRetention,
+  encodeInputRecord,
+  indexInputRecord,
   assembleIndex,
   listReferrers,
   manifestImage,
@@ -52,17 +54,19 @@ async function stagedBuild(text = `build ${round + 1}`) {
   const buildId = round.toString(16).padStart(16, 'c');
   await pushTestImage(local.host, staging, `${buildId}-amd64`, 'amd64', { content: text });
   const zip = zipOf(text);
-  return { staging, release, buildId, zip, record: recordOf(zip) };
+  return { staging, release, buildId, zip, inputs: encodeInputRecord(recordOf(zip)) };
 }
 
 test('GIVEN a build WHEN Manifest runs THEN the index records 64 inputs and its configuration zip reads back byte for byte, also for skopeo', async () => {
-  const { staging, buildId, zip, record } = await stagedBuild();
+  const { staging, buildId, zip, inputs } = await stagedBuild();
 
-  const result = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
+  const result = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zip });
 
   const index = (await local.registry.getManifest(staging, buildId))!;
   expect(index.digest).toBe(result.index.digest);
-  expect(JSON.parse(index.body.toString()).annotations[INPUTS_ANNOTATION].split(' ')).toHaveLength(MAX_BUILD_INPUTS + 1);
+  // The text Prepare wrote, put as it is: not a re-encoding of it.
+  expect(JSON.parse(index.body.toString()).annotations[INPUTS_ANNOTATION]).toBe(inputs.text);
+  expect(indexInputRecord(index.body, 'the index')?.inputs).toHaveLength(MAX_BUILD_INPUTS);
   const stored = await readImageConfiguration(local.registry, staging, index);
   expect(stored).toMatchObject({
     digest: sha256(zip),
@@ -80,18 +84,18 @@ test('GIVEN a build WHEN Manifest runs THEN the index records 64 inputs and its 
 });
 
 test('GIVEN Manifest run twice on the same build THEN it puts the same index and the same one referrer', async () => {
-  const { staging, buildId, zip, record } = await stagedBuild();
-  const first = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
-  const second = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
+  const { staging, buildId, zip, inputs } = await stagedBuild();
+  const first = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zip });
+  const second = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zip });
   expect(second.index.digest).toBe(first.index.digest);
   expect(second.configuration.digest).toBe(first.configuration.digest);
   expect(await listReferrers(local.registry, staging, first.index.digest, CONFIGURATION_ARTIFACT_TYPE)).toHaveLength(1);
 });
 
 test('GIVEN a zip that is not the one Prepare recorded THEN Manifest refuses it and puts nothing', async () => {
-  const { staging, buildId, record } = await stagedBuild();
+  const { staging, buildId, inputs } = await stagedBuild();
   await expect(
-    manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zipOf('another upload') }),
+    manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zipOf('another upload') }),
   ).rejects.toThrow(ManifestConfigurationError);
   expect(await local.registry.getManifest(staging, buildId)).toBeUndefined();
   expect((await local.registry.listTags(staging)).filter((t) => t.startsWith('sha256-'))).toEqual([]);
@@ -104,8 +108,10 @@ test('GIVEN an index built before configurations were kept THEN it has none to r
 });
 
 test('GIVEN a configuration referrer whose zip is not the one the index records THEN reading it refuses', async () => {
-  const { staging, buildId, record } = await stagedBuild();
-  const index = await assembleIndex(local.registry, staging, buildId, ['linux/amd64'], { [INPUTS_ANNOTATION]: `configuration@${record.configuration}` });
+  const { staging, buildId, inputs } = await stagedBuild();
+  const index = await assembleIndex(local.registry, staging, buildId, ['linux/amd64'], {
+    [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: inputs.record.configuration, inputs: [] }).text,
+  });
   await storeImageConfiguration(
     local.registry,
     staging,
@@ -120,8 +126,8 @@ test('GIVEN a configuration referrer whose zip is not the one the index records 
 });
 
 test('GIVEN a manifested build WHEN it is released THEN the released index carries the same configuration, and staging retention deletes it with the staged build', async () => {
-  const { staging, release, buildId, zip, record } = await stagedBuild();
-  const manifested = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
+  const { staging, release, buildId, zip, inputs } = await stagedBuild();
+  const manifested = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zip });
 
   const result = await releaseImage(local.registry, release, {
     buildId,
@@ -149,8 +155,8 @@ test('GIVEN a manifested build WHEN it is released THEN the released index carri
 });
 
 test('GIVEN a promotion that stopped after the index, before its configuration THEN promoting again brings the configuration over', async () => {
-  const { staging, release, buildId, zip, record } = await stagedBuild();
-  const manifested = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], record, configuration: zip });
+  const { staging, release, buildId, zip, inputs } = await stagedBuild();
+  const manifested = await manifestImage(local.registry, { repository: staging, buildId, platforms: ['linux/amd64'], inputs, configuration: zip });
   // A registry that fails the write of the index's fallback tag in the release repository once.
   let failed = false;
   const flaky = Object.create(local.registry) as OciRegistry;

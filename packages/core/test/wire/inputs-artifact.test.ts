@@ -3,7 +3,7 @@ import {
   INPUTS_ARTIFACT_FILE,
   InputsArtifactError,
   MAX_BUILD_INPUTS,
-  formatInputRecord,
+  encodeInputRecord,
   inputsArtifactBytes,
   parseInputsArtifact,
   parseInputsFile,
@@ -27,9 +27,12 @@ const where = 's3://artifacts/devcontainers-image-p/Inputs/abc123';
 const zipWith = (text: string) => zipSync({ [INPUTS_ARTIFACT_FILE]: strToU8(text) });
 
 test('GIVEN the most inputs a build may have, each with its digest THEN the record reads back as it was written, though its line is far over 1,000 characters', () => {
-  expect(formatInputRecord(fullRecord).length).toBeGreaterThan(10 * 1000);
   const bytes = inputsArtifactBytes(fullRecord);
-  expect(parseInputsArtifact(bytes, where)).toEqual(fullRecord);
+  const read = parseInputsArtifact(bytes, where);
+  expect(read.text.length).toBeGreaterThan(10 * 1000);
+  expect(read.record).toEqual(fullRecord);
+  // The file holds the record's one encoding, which Manifest puts on the index as it is.
+  expect(read.text).toBe(encodeInputRecord(fullRecord).text);
   // One file, readable by anyone who unzips the artifact (CodeBuild does).
   expect([...readZip(bytes).files.keys()]).toEqual([INPUTS_ARTIFACT_FILE]);
 });
@@ -41,7 +44,7 @@ test('THEN the same record gives the same bytes', () => {
 test.each([
   ['not a zip', Buffer.from('configuration@sha256:…'), /is not the input record Prepare writes/],
   ['a zip without inputs.json', zipSync({ 'other.json': strToU8('{}') }), /holds no inputs\.json/],
-  ['inputs.json that is not JSON', zipWith('configuration@'), /inputs\.json is not JSON/],
+  ['inputs.json that is not JSON', zipWith('configuration@'), /its inputs\.json: it is not JSON/],
   ['no configuration digest', zipWith(JSON.stringify({ configuration: 'sha256:abc', inputs: [] })), /configuration is not a sha256 digest/],
   [
     'an input of another kind',
@@ -75,13 +78,12 @@ describe("inputs.json as CodeBuild unpacks it (a Build action's secondary input)
   const unpacked = (bytes: Uint8Array) => readZip(bytes).files.get(INPUTS_ARTIFACT_FILE)!;
 
   test('GIVEN the file of an artifact with the most inputs a build may have THEN it reads back as the record that was written', () => {
-    expect(parseInputsFile(unpacked(inputsArtifactBytes(fullRecord)), file)).toEqual(fullRecord);
+    expect(parseInputsFile(unpacked(inputsArtifactBytes(fullRecord)), file).record).toEqual(fullRecord);
   });
 
   test.each([
-    ['the zip itself, not its file', inputsArtifactBytes(fullRecord), /inputs\.json is not JSON/],
-    ['the one-line record of the index annotation', Buffer.from(formatInputRecord(fullRecord)), /inputs\.json is not JSON/],
-    ['a list', Buffer.from('[]'), /inputs\.json is not a JSON object/],
+    ['the zip itself, not its file', inputsArtifactBytes(fullRecord), /: it is not JSON/],
+    ['a list', Buffer.from('[]'), /: it is not a JSON object/],
     [
       'an input whose reference is not one',
       Buffer.from(JSON.stringify({ configuration: digest(1), inputs: [{ kind: 'base', reference: 'Not A Reference', digest: digest(2) }] })),
@@ -97,7 +99,7 @@ describe("inputs.json as CodeBuild unpacks it (a Build action's secondary input)
       ),
       /lists 65 inputs/,
     ],
-    ['over 1 MiB', Buffer.alloc(1024 * 1024 + 1, 0x20), /over the limit of 1048576/],
+    ['over 128 KiB', Buffer.alloc(128 * 1024 + 1, 0x20), /over the limit of 131072 \(MAX_INPUT_RECORD_SIZE\)/],
   ])('GIVEN %s THEN it is refused, naming the file', (_what, bytes, message) => {
     expect(() => parseInputsFile(bytes, file)).toThrow(InputsArtifactError);
     expect(() => parseInputsFile(bytes, file)).toThrow(message);

@@ -1,6 +1,6 @@
 import {
   assembleIndex,
-  formatInputRecord,
+  encodeInputRecord,
   releaseImage,
   imageBuildId,
   INPUTS_ANNOTATION,
@@ -46,7 +46,7 @@ test('an upload is built once: after its release, Prepare on the same bytes says
   await pushTestImage(live.host, IMAGE, `${first.buildId}-amd64`, 'amd64');
   await pushTestImage(live.host, IMAGE, `${first.buildId}-arm64`, 'arm64');
   const index = await assembleIndex(live.registry, IMAGE, first.buildId, ['linux/amd64', 'linux/arm64'], {
-    [INPUTS_ANNOTATION]: formatInputRecord(first.record),
+    [INPUTS_ANNOTATION]: encodeInputRecord(first.record).text,
   });
   const release = await releaseImage(live.registry, IMAGE, { buildId: first.buildId, version: '2.0.0', rules: RULES, now: new Date('2025-01-02T03:04:05Z') });
   expect(release.digest).toBe(index.digest);

@@ -11,7 +11,7 @@ import {
   MAX_BUILD_INPUTS,
   MEDIA_TYPES,
   assembleIndex,
-  formatInputRecord,
+  encodeInputRecord,
   inputsArtifactBytes,
   readZip,
   type InputRecord,
@@ -101,11 +101,11 @@ test('sbom refuses a bad digest or build id (exit 2) and a missing or malformed 
     code: 1,
     err: expect.stringContaining(`cannot read the build's input record ${missing} (ENOENT): Build reads it from Prepare's output artifact`),
   });
-  // The one-line record of the index annotation (what BUILD_INPUTS used to carry) is not the artifact's file.
-  const line = await inputsFile(formatInputRecord({ configuration: d('c'), inputs: [] }));
+  // The one-line form BUILD_INPUTS used to carry is not a record.
+  const line = await inputsFile(`configuration@${d('c')}`);
   expect(await sbom({ inputs: line })).toMatchObject({
     code: 1,
-    err: expect.stringContaining(`${line} is not the input record Prepare writes (its inputs.json): inputs.json is not JSON`),
+    err: expect.stringContaining(`${line} is not the input record Prepare writes (its inputs.json): it is not JSON`),
   });
   expect(await sbom({})).toMatchObject({
     code: 1,
@@ -163,7 +163,7 @@ test(`docker-hub-bases reads a record of ${MAX_BUILD_INPUTS} inputs, far past wh
         : { kind: 'base' as const, reference: `someone/base-image-number-${i}:1.2.3`, digest: `sha256:${String(i).padStart(64, 'b')}` },
     ),
   };
-  expect(formatInputRecord(record).length).toBeGreaterThan(5000);
+  expect(encodeInputRecord(record).text.length).toBeGreaterThan(5000);
 
   // WHEN
   const r = await tool(['docker-hub-bases', '--mirror', mirror, '--inputs', await inputsFile(record)]);

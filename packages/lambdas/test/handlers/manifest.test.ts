@@ -5,9 +5,11 @@ import {
   CONFIGURATION_ARTIFACT_TYPE,
   INPUTS_ANNOTATION,
   MAX_BUILD_INPUTS,
-  formatInputRecord,
+  INPUTS_ARTIFACT_FILE,
+  encodeInputRecord,
   inputsArtifactBytes,
   referrersTag,
+  writeZip,
   type InputRecord,
 } from '@devcontainer-factory/core';
 import { runManifestJob } from '../../src/handlers/manifest';
@@ -108,7 +110,7 @@ test('GIVEN 64 inputs with digests THEN it puts the index <build> annotated with
       platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
     },
   ]);
-  expect(body.annotations[INPUTS_ANNOTATION]).toBe(formatInputRecord(record));
+  expect(body.annotations[INPUTS_ANNOTATION]).toBe(encodeInputRecord(record).text);
   expect(body.annotations[INPUTS_ANNOTATION].length).toBeGreaterThan(1000);
   const success = codepipeline.commandCalls(PutJobSuccessResultCommand)[0].args[0].input;
   expect(success.outputVariables).toEqual({ IndexDigest: index.digest });
@@ -153,6 +155,16 @@ test('running the action twice puts the same index and the same one referrer', a
   expect(codepipeline.commandCalls(PutJobSuccessResultCommand)).toHaveLength(2);
 });
 
+test('GIVEN a record with a field this Manifest does not know (a newer Prepare wrote it) THEN the index carries the text Prepare wrote, byte for byte', async () => {
+  // GIVEN
+  const text = JSON.stringify({ resolvedBy: 'prepare 9.0', ...JSON.parse(encodeInputRecord(record).text) });
+  artifacts(zip, writeZip({ files: new Map([[INPUTS_ARTIFACT_FILE, Buffer.from(text)]]), executables: new Set() }));
+  // WHEN
+  await runManifestJob(event(), clients);
+  // THEN Manifest checked the record and passed it through: it did not decode and write it again
+  expect(JSON.parse(ecr.manifest(STAGING, BUILD)!.body).annotations[INPUTS_ANNOTATION]).toBe(text);
+});
+
 test('a source artifact that is not the zip Prepare recorded fails the action before anything is put', async () => {
   artifacts(configZip('{ "image": "another" }'), inputsArtifactBytes(record));
   await runManifestJob(event(), clients);
@@ -162,7 +174,7 @@ test('a source artifact that is not the zip Prepare recorded fails the action be
 });
 
 test("an inputs artifact that is not Prepare's record fails the action, naming the artifact", async () => {
-  artifacts(zip, Buffer.from(formatInputRecord(record)));
+  artifacts(zip, Buffer.from(encodeInputRecord(record).text));
   await runManifestJob(event(), clients);
   expect(failureMessage()).toMatch(/s3:\/\/artifacts\/pipeline\/Inputs\/def \(artifact Inputs\) is not the input record Prepare writes/);
   expect(ecr.manifest(STAGING, BUILD)).toBeUndefined();

@@ -1,7 +1,7 @@
 import { CodePipelineClient, PutJobSuccessResultCommand } from '@aws-sdk/client-codepipeline';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CONFIGURATION_ARTIFACT_TYPE, INPUTS_ANNOTATION, MAX_BUILD_INPUTS, parseInputRecord, referrersTag } from '@devcontainer-factory/core';
+import { CONFIGURATION_ARTIFACT_TYPE, MAX_BUILD_INPUTS, indexInputRecord, referrersTag } from '@devcontainer-factory/core';
 import { runManifestJob } from '../../src/handlers/manifest';
 import { runPrepareJob } from '../../src/handlers/prepare';
 import { MemoryEcr } from '../support/memory-ecr';
@@ -129,7 +129,7 @@ test('GIVEN a configuration with 64 inputs WHEN Prepare then Manifest run THEN t
   // THEN the index records every input with its digest
   expect(manifested.status).toBe('succeeded');
   const index = ecr.manifest(STAGING, buildId)!;
-  const record = parseInputRecord(JSON.parse(index.body).annotations[INPUTS_ANNOTATION])!;
+  const record = indexInputRecord(Buffer.from(index.body), 'the index')!;
   expect(record.configuration).toBe(digestOf(zip));
   expect(record.inputs).toHaveLength(MAX_BUILD_INPUTS);
   expect(record.inputs.every((i) => /^sha256:[0-9a-f]{64}$/.test(i.digest))).toBe(true);

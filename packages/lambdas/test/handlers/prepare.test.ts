@@ -79,7 +79,7 @@ test("the input record goes to the action's output artifact, with the job's cred
     SSEKMSKeyId: ARTIFACT_KEY,
     ContentType: 'application/zip',
   });
-  expect(parseInputsArtifact(input.Body as Uint8Array, 'the artifact')).toEqual({ configuration: digestOf(zip), inputs: [UBUNTU] });
+  expect(parseInputsArtifact(input.Body as Uint8Array, 'the artifact').record).toEqual({ configuration: digestOf(zip), inputs: [UBUNTU] });
 });
 
 test('an action without its output artifact fails and says to redeploy', async () => {

@@ -28,7 +28,7 @@ export async function runManifestJob(event: unknown, clients: ImageJobClients): 
     const params = parseManifestParameters(userParameters(job));
     const inputs = namedInputArtifact(job, params.inputsArtifact);
     const where = `s3://${inputs.location.s3Location.bucketName}/${inputs.location.s3Location.objectKey} (artifact ${inputs.name})`;
-    const record = parseInputsArtifact(
+    const recorded = parseInputsArtifact(
       await readInputArtifact(job, clients.s3ClientFor, { name: params.inputsArtifact, maxSize: MAX_INPUTS_ARTIFACT_SIZE }),
       where,
     );
@@ -38,7 +38,7 @@ export async function runManifestJob(event: unknown, clients: ImageJobClients): 
       repository: params.repository,
       buildId: params.buildId,
       platforms: params.platforms,
-      record,
+      inputs: recorded,
       configuration,
     });
     return { outputVariables: manifestOutputVariables(result), summary: manifestSummary(params.repository, params.buildId, result) };

@@ -33,7 +33,7 @@ import {
   isDigest,
   DOCKER_HUB_REGISTRY,
   FactoryError,
-  MAX_INPUTS_ARTIFACT_SIZE,
+  MAX_INPUT_RECORD_SIZE,
   dockerHubMirrorReference,
   parseImageReference,
   parseInputsFile,
@@ -124,8 +124,8 @@ async function buildInputs(file: string): Promise<InputRecord> {
   try {
     // Refused before it is read whole: the file comes from the artifact bucket, not from this tool.
     const { size } = await stat(file);
-    if (size > MAX_INPUTS_ARTIFACT_SIZE)
-      throw new ImageToolError(`${file} is ${size} bytes, over the limit of ${MAX_INPUTS_ARTIFACT_SIZE} bytes of a build's input record`);
+    if (size > MAX_INPUT_RECORD_SIZE)
+      throw new ImageToolError(`${file} is ${size} bytes, over the limit of ${MAX_INPUT_RECORD_SIZE} bytes of a build's input record (MAX_INPUT_RECORD_SIZE)`);
     bytes = await readFile(file);
   } catch (cause) {
     if (cause instanceof ImageToolError) throw cause;
@@ -134,7 +134,7 @@ async function buildInputs(file: string): Promise<InputRecord> {
       { cause },
     );
   }
-  return parseInputsFile(bytes, file);
+  return parseInputsFile(bytes, file).record;
 }
 
 async function dockerHubBases(flags: Flags, io: ToolIo): Promise<number> {
