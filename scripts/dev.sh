@@ -65,6 +65,8 @@ run_tests() {
   pnpm --filter @devcontainer-factory/cli run --silent bench || status=$?
   say "README examples: pack every package, install the tarballs into a fresh CDK app, compile and synth each README's first example"
   node scripts/examples-check.mjs || status=$?
+  say "README examples again, on the oldest aws-cdk-lib and constructs the peer ranges admit"
+  node scripts/examples-check.mjs --peers minimum || status=$?
   # One closing line over every jest run (cached runs replay their output too).
   sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
     /^Tests:/ { for (i = 2; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }

@@ -7,6 +7,9 @@
 // compiles them with tsc (strict) and runs each with `node`, then checks that each synthesized
 // a cloud assembly with at least one template that has resources. Builds nothing itself.
 // Exits non-zero naming the README and the step that failed. --keep keeps the temp folder.
+// --peers minimum installs the lowest aws-cdk-lib and constructs the construct packages' peer
+// ranges admit (the floor of `^X.Y.Z`, the same in every construct package) instead of the
+// workspace's pins, so the declared minimum is the tested one.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +20,12 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES = ['warehouse', 'image-pipeline', 'feature-pipeline'];
 const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
 const keep = process.argv.includes('--keep');
+const peersArg = process.argv.indexOf('--peers');
+const peers = peersArg < 0 ? 'pinned' : process.argv[peersArg + 1];
+if (!['pinned', 'minimum'].includes(peers)) {
+  console.error(`examples-check: --peers must be pinned or minimum, got ${JSON.stringify(peers)}`);
+  process.exit(2);
+}
 
 const bold = (s) => (process.stderr.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s) => console.error(bold(`--> ${s}`));
@@ -95,6 +104,21 @@ function publishablePackages() {
   return found;
 }
 
+/** The floor of `dep`'s peer range (`^X.Y.Z` → `X.Y.Z`), which every construct package must declare alike. */
+function peerFloor(packages, dep) {
+  const ranges = new Map();
+  for (const p of packages) {
+    const range = readJson(join(p.path, 'package.json')).peerDependencies?.[dep];
+    if (range) ranges.set(p.name, range);
+  }
+  const distinct = [...new Set(ranges.values())];
+  if (distinct.length !== 1)
+    throw new CheckError(`the construct packages must declare one ${dep} peer range, they declare ${JSON.stringify(Object.fromEntries(ranges))}`);
+  const floor = /^\^(\d+\.\d+\.\d+)$/.exec(distinct[0])?.[1];
+  if (!floor) throw new CheckError(`the ${dep} peer range ${distinct[0]} is not ^X.Y.Z, so it has no one floor to test`);
+  return floor;
+}
+
 /** The first ```ts fenced block of a README, unchanged. */
 function firstTsBlock(readme) {
   const match = /^```ts[ \t]*\r?\n([\s\S]*?)^```[ \t]*$/m.exec(readFileSync(readme, 'utf8'));
@@ -111,10 +135,14 @@ function findFiles(dir, suffix) {
 
 /** Checks an example's cloud assembly; returns its stacks and resource count. */
 function checkAssembly(outdir) {
-  if (!existsSync(join(outdir, 'manifest.json'))) throw new CheckError(`no manifest.json in ${outdir}: nothing was synthesized (does the example call \`new App()\`?)`);
+  if (!existsSync(join(outdir, 'manifest.json')))
+    throw new CheckError(`no manifest.json in ${outdir}: nothing was synthesized (does the example call \`new App()\`?)`);
   const templates = findFiles(outdir, '.template.json');
   if (templates.length === 0) throw new CheckError(`no *.template.json in ${outdir}: the app has no stack`);
-  const stacks = templates.map((t) => ({ name: relative(outdir, t).replace(/\.template\.json$/, ''), resources: Object.keys(readJson(t).Resources ?? {}).length }));
+  const stacks = templates.map((t) => ({
+    name: relative(outdir, t).replace(/\.template\.json$/, ''),
+    resources: Object.keys(readJson(t).Resources ?? {}).length,
+  }));
   if (!stacks.some((s) => s.resources > 0)) throw new CheckError(`every template in ${outdir} has empty Resources`);
   return stacks;
 }
@@ -122,8 +150,9 @@ function checkAssembly(outdir) {
 async function main() {
   const started = Date.now();
   const root = readJson(join(REPO, 'package.json'));
-  const pin = (dep) => root.devDependencies?.[dep] ?? root.dependencies?.[dep] ?? fail(`the root package.json pins no ${dep}`);
   const packages = publishablePackages();
+  const pinned = (dep) => root.devDependencies?.[dep] ?? root.dependencies?.[dep] ?? fail(`the root package.json pins no ${dep}`);
+  const pin = peers === 'pinned' ? pinned : (dep) => peerFloor(packages, dep);
 
   const work = mkdtempSync(join(tmpdir(), 'dcf-examples-check-'));
   workDir = work;
@@ -164,7 +193,10 @@ async function main() {
     writeFileSync(
       join(app, 'tsconfig.json'),
       `${JSON.stringify(
-        { compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', moduleResolution: 'node10', types: ['node'], outDir: 'out' }, files: EXAMPLES.map((e) => `${e}.ts`) },
+        {
+          compilerOptions: { strict: true, module: 'commonjs', target: 'ES2022', moduleResolution: 'node10', types: ['node'], outDir: 'out' },
+          files: EXAMPLES.map((e) => `${e}.ts`),
+        },
         null,
         2,
       )}\n`,
@@ -237,7 +269,9 @@ async function main() {
     console.error(`\nexamples-check: ${failures.length} of ${EXAMPLES.length} README examples failed (${seconds} s)`);
     return 1;
   }
-  console.log(`examples-check: OK, ${EXAMPLES.length} README examples compiled and synthesized outside the workspace (${seconds} s)`);
+  console.log(
+    `examples-check: OK, ${EXAMPLES.length} README examples compiled and synthesized outside the workspace with aws-cdk-lib ${pin('aws-cdk-lib')} and constructs ${pin('constructs')} (${peers === 'minimum' ? "the peer ranges' minimum" : "the workspace's pins"}, ${seconds} s)`,
+  );
   return 0;
 }
 

@@ -8,4 +8,5 @@ export * from './registry-settings';
 export * from './release-writers';
 export * from './warehouse-stack';
 export * from './nag';
+export * from './cdk-requirements';
 export { artifactPrefix } from './private/warehouse-base';

@@ -5,10 +5,14 @@
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { refuseCdkNag2, requireAwsCdkLib } from './cdk-requirements';
 import type { IWarehouse } from './warehouse-interface';
 
 /** Acknowledges one AwsSolutions rule (or one finding of it) on a construct and everything under it, with the reason. */
 export function acknowledgeNag(scope: IConstruct, rule: string, reason: string, finding?: string): void {
+  // Before Validations sees an id it may refuse, and once per stack: the CDK and cdk-nag these acknowledgements need.
+  requireAwsCdkLib();
+  refuseCdkNag2(scope);
   Validations.of(scope).acknowledge({ id: `AwsSolutions::AwsSolutions-${rule}${finding ? `[${finding}]` : ''}`, reason });
 }
 

@@ -3,6 +3,7 @@
 // tsbuildinfo in what is published.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MIN_AWS_CDK_LIB, MIN_CDK_NAG, MIN_CONSTRUCTS } from '../src/cdk-requirements';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -13,6 +14,7 @@ interface PackageJson {
   exports?: Record<string, unknown>;
   files?: string[];
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 }
@@ -96,7 +98,11 @@ describe('workspace package metadata', () => {
     expect(new Set(engines.values())).toEqual(new Set(['>=20']));
   });
 
-  describe.each(['aws-cdk-lib', 'constructs'])('peer dependency %s', (peer) => {
+  describe.each([
+    ['aws-cdk-lib', MIN_AWS_CDK_LIB],
+    ['constructs', MIN_CONSTRUCTS],
+    ['cdk-nag', MIN_CDK_NAG],
+  ])('peer dependency %s', (peer, minimum) => {
     const withPeer = packages.filter(({ pkg }) => pkg.peerDependencies?.[peer]);
 
     test('GIVEN the construct packages THEN each one has it as a peer', () => {
@@ -109,12 +115,22 @@ describe('workspace package metadata', () => {
     });
 
     test.each(withPeer.map(({ pkg }) => [pkg.name, pkg.peerDependencies![peer]]))(
+      `GIVEN %s THEN its range %s starts at the minimum the constructs check for (${minimum}), which examples-check installs`,
+      (_name, range) => {
+        expect(range).toBe(`^${minimum}`);
+      },
+    );
+
+    test.each(withPeer.map(({ pkg }) => [pkg.name, pkg.peerDependencies![peer]]))(
       'GIVEN %s THEN its range %s admits the installed version the workspace tests with',
       (_name, range) => {
         expect(satisfiesCaret(installed(peer), range)).toBe(true);
       },
     );
+  });
 
+  describe.each(['aws-cdk-lib', 'constructs'])('peer dependency %s and cdk-nag', (peer) => {
+    const withPeer = packages.filter(({ pkg }) => pkg.peerDependencies?.[peer]);
     test.each(withPeer.map(({ pkg }) => [pkg.name, pkg.peerDependencies![peer]]))(
       'GIVEN %s THEN its range %s starts no lower than what cdk-nag 3 needs',
       (_name, range) => {
@@ -122,6 +138,13 @@ describe('workspace package metadata', () => {
         expect(compare(caretFloor(range), caretFloor(cdkNagPeers[peer]))).toBeGreaterThanOrEqual(0);
       },
     );
+  });
+
+  test('GIVEN the construct packages THEN cdk-nag is an optional peer: an app without cdk-nag installs them without a warning', () => {
+    const withNag = packages.filter(({ pkg }) => pkg.peerDependencies?.['cdk-nag']);
+    expect(withNag.length).toBe(4);
+    for (const { pkg } of withNag)
+      expect({ name: pkg.name, meta: pkg.peerDependenciesMeta?.['cdk-nag'] }).toEqual({ name: pkg.name, meta: { optional: true } });
   });
 
   test.each(publishable.map(({ pkg }) => [pkg.name, pkg]))('GIVEN %s THEN every condition object in exports lists types first', (_name, pkg) => {
