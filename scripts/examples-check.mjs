@@ -119,6 +119,30 @@ function peerFloor(packages, dep) {
   return floor;
 }
 
+/**
+ * Unpacks a tarball and checks what a user gets: README.md, LICENSE and CHANGELOG.md, and
+ * every source or declaration map's `sources` inside the package (a map that points at a
+ * file the package does not ship sends "go to definition" nowhere).
+ */
+async function checkTarball(tarball, into) {
+  mkdirSync(into, { recursive: true });
+  const { code, output } = await run('tar', ['-xzf', tarball, '-C', into]);
+  if (code !== 0) throw new CheckError(`cannot unpack ${tarball}:\n${output}`);
+  const root = join(into, 'package');
+  for (const file of ['README.md', 'LICENSE', 'CHANGELOG.md']) {
+    if (!existsSync(join(root, file))) throw new CheckError(`${relative(REPO, tarball)} has no ${file}: add it to the package's files`);
+  }
+  const files = readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  const maps = files.filter((e) => e.name.endsWith('.map')).map((e) => join(e.parentPath ?? e.path, e.name));
+  for (const map of maps) {
+    for (const source of readJson(map).sources ?? []) {
+      const target = join(dirname(map), source);
+      if (!existsSync(target)) throw new CheckError(`${relative(root, map)} in ${tarball} points at ${source}, which the package does not ship`);
+    }
+  }
+  return { files: files.length, maps: maps.length };
+}
+
 /** The first ```ts fenced block of a README, unchanged. */
 function firstTsBlock(readme) {
   const match = /^```ts[ \t]*\r?\n([\s\S]*?)^```[ \t]*$/m.exec(readFileSync(readme, 'utf8'));
@@ -168,7 +192,8 @@ async function main() {
       const filename = JSON.parse(output.slice(output.indexOf('{'))).filename;
       if (!filename || !existsSync(filename)) throw new CheckError(`pnpm pack in packages/${p.dir} wrote no tarball:\n${output}`);
       tarballs[p.name] = `file:${filename}`;
-      console.log(`  ${p.name.padEnd(40)} ${relative(work, filename)}`);
+      const shipped = await checkTarball(filename, join(work, 'unpacked', p.dir));
+      console.log(`  ${p.name.padEnd(40)} ${relative(work, filename)} (${shipped.files} files, ${shipped.maps} maps, every map's sources inside)`);
     }
 
     // Fresh app outside the workspace: the tarballs, and aws-cdk-lib and constructs as pinned by the workspace.

@@ -2,7 +2,8 @@
 # Can a release be cut, and does every package install from what was published?
 #   bash scripts/release-check.sh
 # In a scratch copy of the repository (the work tree is never touched): `changeset version`,
-# build, publish every public package to a throwaway verdaccio on localhost (third-party
+# build, publish every public package with `changeset publish` (the release workflow's command,
+# authenticated by a token) to a throwaway verdaccio on localhost (third-party
 # packages are proxied from registry.npmjs.org), then install the packages into an empty
 # npm project and load each one, and run `dcf --version`. Exits non-zero on any failure.
 set -euo pipefail
@@ -81,8 +82,19 @@ TOKEN=$(curl -fsS -X PUT -H 'content-type: application/json' \
 export NPM_CONFIG_USERCONFIG="$WORK/npmrc"
 printf '//localhost:%s/:_authToken=%s\n' "$PORT" "$TOKEN" >"$NPM_CONFIG_USERCONFIG"
 
-say "Publishing to $REGISTRY"
-pnpm -r publish --registry "$REGISTRY" --no-git-checks >"$WORK/publish.log" 2>&1 || { cat "$WORK/publish.log" >&2; fail "pnpm -r publish failed"; }
+# The command the release workflow runs (`pnpm changeset publish`), with the same auth shape: a
+# token in the user's npmrc, as NODE_AUTH_TOKEN is there. Provenance is left out: it needs the
+# OIDC token of a CI run, which only GitHub Actions has.
+say "Publishing to $REGISTRY (pnpm changeset publish, as the release workflow does)"
+git init -q && git add -A && git -c user.email=release-check@localhost -c user.name=release-check commit -qm "release-check" \
+  || fail "could not make the copy a git repository (changeset publish tags each release)"
+npm_config_registry="$REGISTRY" pnpm changeset publish >"$WORK/publish.log" 2>&1 || { cat "$WORK/publish.log" >&2; fail "pnpm changeset publish failed"; }
+for p in "${PACKAGES[@]}"; do
+  v=$(node -p "require('./packages/$p/package.json').version")
+  git rev-parse -q --verify "refs/tags/@devcontainer-factory/$p@$v" >/dev/null || { cat "$WORK/publish.log" >&2; fail "changeset publish made no tag @devcontainer-factory/$p@$v: it did not publish $p"; }
+  tarball=$(npm view --registry "$REGISTRY" "@devcontainer-factory/$p@$v" dist.tarball 2>/dev/null) || fail "@devcontainer-factory/$p@$v is not on $REGISTRY after changeset publish"
+  curl -fsS "$tarball" | tar -tz | grep -qx 'package/CHANGELOG.md' || fail "@devcontainer-factory/$p@$v was published without its CHANGELOG.md"
+done
 
 say "Installing what was published into an empty npm project"
 mkdir -p "$WORK/consumer"

@@ -15,6 +15,9 @@ interface PackageJson {
   files?: string[];
   peerDependencies?: Record<string, string>;
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  repository?: { type: string; url: string; directory?: string };
+  homepage?: string;
+  bugs?: { url: string };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 }
@@ -154,6 +157,38 @@ describe('workspace package metadata', () => {
     expect(conditions.length).toBeGreaterThan(0);
     for (const c of conditions) expect(Object.keys(c)[0]).toBe('types');
   });
+
+  const rootPkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as PackageJson;
+  test.each(publishable.map(({ dir, pkg }) => [pkg.name, dir, pkg]))(
+    'GIVEN %s THEN it names its repository folder, homepage and issues (npm provenance refuses a package without repository), and ships LICENSE and CHANGELOG.md',
+    (_name, dir, pkg) => {
+      const p = pkg as PackageJson;
+      const folder = (dir as string).slice(ROOT.length + 1);
+      expect(rootPkg.repository?.url).toMatch(/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/);
+      const web = rootPkg.repository!.url.replace(/^git\+/, '').replace(/\.git$/, '');
+      expect(p.repository).toEqual({ type: 'git', url: rootPkg.repository!.url, directory: folder });
+      expect(p.homepage).toBe(`${web}/tree/main/${folder}#readme`);
+      expect(p.bugs).toEqual({ url: `${web}/issues` });
+      expect(p.files).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'LICENSE']));
+      expect(readFileSync(join(dir as string, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+      expect(readFileSync(join(dir as string, 'CHANGELOG.md'), 'utf8')).toMatch(new RegExp(`^# ${p.name}\n`));
+    },
+  );
+
+  test('GIVEN .changeset/README.md THEN it names every package that is published', () => {
+    const text = readFileSync(join(ROOT, '.changeset/README.md'), 'utf8');
+    const missing = publishable
+      .map(({ pkg }) => pkg.name.slice('@devcontainer-factory/'.length))
+      .filter((short) => !text.includes(`\`${short}\``) && !text.includes(`/${short}\``));
+    expect(missing).toEqual([]);
+  });
+
+  test.each(publishable.map(({ pkg }) => [pkg.name, pkg]))(
+    'GIVEN %s THEN it ships src beside dist, as its source and declaration maps point into ../src',
+    (_name, pkg) => {
+      expect((pkg as PackageJson).files).toEqual(expect.arrayContaining(['dist', 'src']));
+    },
+  );
 
   test.each(publishable.map(({ pkg }) => [pkg.name, pkg]))('GIVEN %s THEN files excludes tsbuildinfo', (_name, pkg) => {
     const files = (pkg as PackageJson).files ?? [];
