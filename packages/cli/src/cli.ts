@@ -141,7 +141,8 @@ function report(e: unknown, env: CliEnvironment, app: App, argv: readonly string
   }
   if (verbose) {
     env.stderr.write(`${errorDetails(e)}\n`);
-  } else if (exitCode === ExitCode.Internal || exitCode === ExitCode.Aws) {
+  } else if (!json && (exitCode === ExitCode.Internal || exitCode === ExitCode.Aws)) {
+    // With --json the error object is the whole report; a hint for people would be noise on stderr.
     env.stderr.write('(run with --verbose for details)\n');
   }
   return exitCode;

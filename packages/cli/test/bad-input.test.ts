@@ -325,6 +325,12 @@ describe('dcf push stops before any write when the factory is not there', () => 
     expect(stderr).toContain("error: AWS denied access while reading the factory's SSM parameters");
     expect(stderr).toContain('(run with --verbose for details)');
     expect(s3Writes()).toBe(0);
+
+    // With --json the error object on stdout is the whole report: stderr stays empty.
+    const json = await ws.run(['push', 'python', '--json']);
+    expect(json.code).toBe(ExitCode.Aws);
+    expect(JSON.parse(json.stdout).error.message).toContain("AWS denied access while reading the factory's SSM parameters");
+    expect(json.stderr).toBe('');
   });
 
   test('--wait without a pipeline for the id says what to add to the catalog', async () => {

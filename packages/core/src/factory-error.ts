@@ -24,12 +24,19 @@ export type PropsErrorClass<E extends Error> = new (message: string, options?: {
 /**
  * A props error named after the construct it was thrown for, `Team/Python: <message>`,
  * the path added once. Constructors throw their props errors without a path and pass
- * what they catch through this, so every package names the construct the same way;
- * any other error passes unchanged.
+ * what they catch through this, so every package names the construct the same way.
+ * Errors of the classes in `inputErrors` (core's checks of a prop, e.g. `InvalidNameError`
+ * of an id) become `ErrorClass` with the path too; any other error passes unchanged.
  */
-export function atConstructPath<E extends Error>(path: string, error: unknown, ErrorClass: PropsErrorClass<E>): unknown {
-  if (!(error instanceof ErrorClass) || error.message.startsWith(`${path}: `)) return error;
-  return new ErrorClass(`${path}: ${error.message}`, { cause: error });
+export function atConstructPath<E extends Error>(
+  path: string,
+  error: unknown,
+  ErrorClass: PropsErrorClass<E>,
+  inputErrors: readonly (abstract new (...args: never[]) => Error)[] = [],
+): unknown {
+  const ours = error instanceof ErrorClass || inputErrors.some((c) => error instanceof c);
+  if (!ours || (error as Error).message.startsWith(`${path}: `)) return error;
+  return new ErrorClass(`${path}: ${(error as Error).message}`, { cause: error });
 }
 
 /** A props error of the construct at `path`: `Team/Python: <message>`, as {@link atConstructPath} names it. */

@@ -5,7 +5,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
+import { InvalidNameError, atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
 import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
@@ -93,7 +93,7 @@ export class FeaturePipeline extends Construct {
     try {
       settings = resolveFeaturePipelineProps(props);
     } catch (error) {
-      throw atConstructPath(this.node.path, error, FeaturePipelinePropsError);
+      throw atConstructPath(this.node.path, error, FeaturePipelinePropsError, [InvalidNameError]);
     }
     const { featureId, removalPolicy, computeSize, devcontainerCliVersion } = settings;
     const warehouse = pipelineWarehouse(this, {

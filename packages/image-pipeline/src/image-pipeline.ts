@@ -9,6 +9,7 @@ import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import {
   DEFAULT_STAGING_MAX_AGE_DAYS,
+  InvalidNameError,
   atConstructPath,
   RELEASE_LOCK_TABLE_ENVIRONMENT,
   pipelineName,
@@ -349,7 +350,7 @@ export class ImagePipeline extends Construct {
         release.job.function.addEnvironment(RELEASE_LOCK_TABLE_ENVIRONMENT, this.retention.lockTable.tableName);
       }
     } catch (error) {
-      throw atConstructPath(this.node.path, error, ImagePipelinePropsError);
+      throw atConstructPath(this.node.path, error, ImagePipelinePropsError, [InvalidNameError]);
     }
   }
 

@@ -4,7 +4,7 @@ import { App, Stack, Token, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { Warehouse } from '@devcontainer-factory/warehouse';
-import { ImagePipeline, ImagePipelineStack, type ImagePipelineProps } from '../src';
+import { ImagePipeline, ImagePipelinePropsError, ImagePipelineStack, type ImagePipelineProps } from '../src';
 import { cfnText, covers, isEcrWrite, roleStatements, roleStatementsOfPolicy } from './template-text';
 
 const logicalId = (c: IConstruct) => Stack.of(c).getLogicalId(c.node.defaultChild as CfnElement);
@@ -597,6 +597,9 @@ describe('ImagePipeline validation', () => {
     [{ buildkitImage: 'Moby/BuildKit' }, /buildkitImage 'Moby\/BuildKit' is not an image reference with a registry host: use .* in lowercase/],
   ])('rejects %j', (props, message) => {
     expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(message);
+    // Each as the construct's props error, named after the construct: core's id check included.
+    expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(ImagePipelinePropsError);
+    expect(attempt(props as Partial<ImagePipelineProps>)).toThrow(/^Default\/P: /);
   });
 });
 

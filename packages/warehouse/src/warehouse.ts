@@ -8,6 +8,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import {
   type ArtifactKind,
+  InvalidNameError,
   atConstructPath,
   featureCollectionRepositoryName,
   parameterNames,
@@ -195,7 +196,7 @@ export class Warehouse extends WarehouseBase {
     try {
       settings = resolveWarehouseProps(props);
     } catch (error) {
-      throw atConstructPath(this.node.path, error, WarehousePropsError);
+      throw atConstructPath(this.node.path, error, WarehousePropsError, [InvalidNameError]);
     }
     this.namespace = settings.namespace;
     const ns = this.namespace;
