@@ -93,7 +93,10 @@ for p in "${PACKAGES[@]}"; do
   v=$(node -p "require('./packages/$p/package.json').version")
   git rev-parse -q --verify "refs/tags/@devcontainer-factory/$p@$v" >/dev/null || { cat "$WORK/publish.log" >&2; fail "changeset publish made no tag @devcontainer-factory/$p@$v: it did not publish $p"; }
   tarball=$(npm view --registry "$REGISTRY" "@devcontainer-factory/$p@$v" dist.tarball 2>/dev/null) || fail "@devcontainer-factory/$p@$v is not on $REGISTRY after changeset publish"
-  curl -fsS "$tarball" | tar -tz | grep -qx 'package/CHANGELOG.md' || fail "@devcontainer-factory/$p@$v was published without its CHANGELOG.md"
+  listing=$(curl -fsS "$tarball" | tar -tz) || fail "cannot read the published tarball $tarball"
+  for f in CHANGELOG.md LICENSE README.md; do
+    grep -qx "package/$f" <<<"$listing" || fail "@devcontainer-factory/$p@$v was published without its $f"
+  done
 done
 
 say "Installing what was published into an empty npm project"

@@ -39,7 +39,8 @@ Examples:
 
 AWS: the standard SDK configuration applies (AWS_PROFILE or --profile, AWS_REGION or
 --region, AWS_ENDPOINT_URL_S3 …). The factory is found from the SSM parameters of the
-namespace (--namespace, DCF_NAMESPACE, default "devcontainers").
+namespace (--namespace, DCF_NAMESPACE, default "devcontainers") that its Warehouse writes;
+pipelines on a bucket and repositories of your own: --source-bucket and --registry-host.
 
 Exit codes: 0 ok, 1 validation failed, 2 usage error, 3 AWS or environment error,
 4 pipeline failed, 5 timed out waiting, 70 internal error.
@@ -66,6 +67,11 @@ export function buildProgram(app: App): Command {
     .addOption(new Option('-n, --namespace <namespace>', 'namespace of the factory (default: DCF_NAMESPACE, else "devcontainers")'))
     .option('--region <region>', "AWS region (default: the SDK's: AWS_REGION, then the profile's)")
     .option('--profile <profile>', 'AWS profile (default: the SDK\'s: AWS_PROFILE, then "default")')
+    .option(
+      '--source-bucket <name>',
+      "the factory's source bucket, for pipelines on a bucket of your own (default: DCF_SOURCE_BUCKET, else SSM /<ns>/factory/source-bucket-name)",
+    )
+    .option('--registry-host <host>', "the factory's ECR registry host (default: DCF_REGISTRY_HOST, else SSM /<ns>/factory/registry)")
     .option('--json', 'print data as JSON on stdout')
     .option('--verbose', 'print stack traces of errors')
     .helpOption('-h, --help', 'show help')

@@ -17,6 +17,8 @@ import { ExitCode } from '../src';
 import { IMAGE_FILES, Workspace, featureFiles } from './support/harness';
 
 const BUCKET = 'factory-source';
+/** A team's own source bucket, which no Warehouse's SSM parameter names. */
+const TEAM_BUCKET = 'team-sources';
 const REGISTRY = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
 const ssmMock = mockClient(SSMClient);
 const codePipelineMock = mockClient(CodePipelineClient);
@@ -28,7 +30,16 @@ const saved = { ...process.env };
 
 beforeAll(async () => {
   storage = mkdtempSync(join(tmpdir(), 'dcf-s3rver-'));
-  server = new S3rver({ address: 'localhost', port: 0, silent: true, directory: storage, configureBuckets: [{ name: BUCKET, configs: [] }] });
+  server = new S3rver({
+    address: 'localhost',
+    port: 0,
+    silent: true,
+    directory: storage,
+    configureBuckets: [
+      { name: BUCKET, configs: [] },
+      { name: TEAM_BUCKET, configs: [] },
+    ],
+  });
   const { port } = await server.run();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_S3: `http://localhost:${port}`,
@@ -133,3 +144,52 @@ test('draws a progress bar on a terminal, through a multipart upload of a large 
   expect(readZip(bytes, { maxSize: 20 * 1024 * 1024 }).files.get('data.bin')?.length).toBe(6 * 1024 * 1024);
   // Two 6 MiB zips built and uploaded in parts: well inside a minute, however busy the machine (not a timed test).
 }, 60_000);
+
+describe('pipelines on a bucket and repositories of their own (no Warehouse, so no SSM parameters)', () => {
+  const TEAM_REGISTRY = '210987654321.dkr.ecr.us-east-1.amazonaws.com';
+
+  test('GIVEN --source-bucket and --registry-host THEN push uploads there and reads no SSM parameter', async () => {
+    ws.write('python', IMAGE_FILES);
+
+    const pushed = await ws.run(['push', 'python', '--source-bucket', TEAM_BUCKET, '--registry-host', TEAM_REGISTRY]);
+
+    expect(pushed.code).toBe(ExitCode.Ok);
+    expect(pushed.stdout).toContain(`to s3://${TEAM_BUCKET}/devcontainers/images/python.zip`);
+    expect(pushed.stdout).toContain(`docker pull ${TEAM_REGISTRY}/devcontainers/images/python:1.2.3`);
+    expect(ssmMock.commandCalls(GetParametersCommand)).toHaveLength(0);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: TEAM_BUCKET, Key: 'devcontainers/images/python.zip' }))).ContentLength).toBeGreaterThan(0);
+  });
+
+  test('GIVEN DCF_SOURCE_BUCKET alone THEN the bucket is that one and only the registry is read from SSM', async () => {
+    ws.write('python', IMAGE_FILES);
+    process.env.DCF_SOURCE_BUCKET = TEAM_BUCKET;
+    try {
+      const pushed = await ws.run(['push', 'python']);
+      expect(pushed.code).toBe(ExitCode.Ok);
+      expect(pushed.stdout).toContain(`to s3://${TEAM_BUCKET}/devcontainers/images/python.zip`);
+      expect(ssmMock.commandCalls(GetParametersCommand).map((c) => c.args[0].input.Names)).toEqual([['/devcontainers/factory/registry']]);
+    } finally {
+      delete process.env.DCF_SOURCE_BUCKET;
+    }
+  });
+
+  test.each([
+    [['--source-bucket', 'Team_Sources'], "--source-bucket 'Team_Sources' is not an S3 bucket name"],
+    [['--registry-host', 'https://x'], "--registry-host 'https://x' is not a registry host"],
+  ])('GIVEN %j THEN push refuses it as a usage error and uploads nothing', async (flags, message) => {
+    ws.write('python', IMAGE_FILES);
+    const objects = async () => Promise.all([BUCKET, TEAM_BUCKET].map(async (Bucket) => (await s3.send(new ListObjectsV2Command({ Bucket }))).Contents ?? []));
+    const before = await objects();
+    const pushed = await ws.run(['push', 'python', ...flags]);
+    expect(pushed.code).toBe(ExitCode.Usage);
+    expect(pushed.stderr).toContain(message);
+    expect(await objects()).toEqual(before);
+  });
+
+  test('GIVEN a --source-bucket that does not exist THEN push says which flag named it', async () => {
+    ws.write('python', IMAGE_FILES);
+    const pushed = await ws.run(['push', 'python', '--source-bucket', 'no-such-team-bucket', '--registry-host', TEAM_REGISTRY]);
+    expect(pushed.code).toBe(ExitCode.Aws);
+    expect(pushed.stderr).toContain("the source bucket 'no-such-team-bucket' (--source-bucket, or DCF_SOURCE_BUCKET) does not exist");
+  });
+});

@@ -175,6 +175,14 @@ describe('workspace package metadata', () => {
     },
   );
 
+  test.each(publishable.map(({ dir, pkg }) => [pkg.name, dir]))(
+    'GIVEN the README of %s THEN it links to nothing outside the package: on npm a relative link out of it goes nowhere',
+    (_name, dir) => {
+      const links = [...readFileSync(join(dir as string, 'README.md'), 'utf8').matchAll(/\]\((\.\.\/[^)]*)\)/g)].map((m) => m[1]);
+      expect(links).toEqual([]);
+    },
+  );
+
   test('GIVEN .changeset/README.md THEN it names every package that is published', () => {
     const text = readFileSync(join(ROOT, '.changeset/README.md'), 'utf8');
     const missing = publishable

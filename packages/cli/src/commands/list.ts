@@ -40,7 +40,7 @@ export function listCommand(app: App): Command {
 
 async function list(session: Session, options: ListOptions): Promise<number> {
   const namespace = session.options.namespace;
-  await findFactory(session.aws, namespace);
+  await findFactory(session.aws, namespace, undefined, session.options);
   const ecr = await session.aws.ecr();
   const repositories = (await catalogRepositories(ecr, namespace)).filter((r) => !options.kind || r.kind === options.kind);
   const listed = await mapLimit(repositories, 4, async (r): Promise<ListedArtifact> => {

@@ -79,7 +79,7 @@ async function push(session: Session, dir: string, options: PushOptions): Promis
   const sha256 = createHash('sha256').update(zip).digest('hex');
 
   // Everything that can stop the push is checked before the first write.
-  const factory = await findFactory(session.aws, namespace, PUSH_DENIED_ADVICE);
+  const factory = await findFactory(session.aws, namespace, PUSH_DENIED_ADVICE, session.options);
   await assertSourceBucket(session.aws, factory, PUSH_DENIED_ADVICE);
   const pipeline = pipelineName(namespace, config.kind, config.id);
   const noPipeline =

@@ -145,7 +145,7 @@ function sourceChecker(session: Session): (t: Target) => Promise<SourceCheck> {
     const key = sourceKey(namespace, t.kind, t.id);
     let bucket: string;
     try {
-      bucket = (await (factory ??= findFactory(session.aws, namespace))).sourceBucket;
+      bucket = (await (factory ??= findFactory(session.aws, namespace, undefined, session.options))).sourceBucket;
     } catch (e) {
       return {
         unknown: `the source object ${key} could not be checked, so this may only be the pipeline's first run before any upload: ${e instanceof Error ? e.message : String(e)}`,

@@ -28,7 +28,7 @@ async function tags(session: Session, id: string, options: TagsOptions): Promise
   const problem = idProblem(id);
   if (problem) throw new DcfError(problem, ExitCode.Usage);
   const namespace = session.options.namespace;
-  const factory = await findFactory(session.aws, namespace);
+  const factory = await findFactory(session.aws, namespace, undefined, session.options);
   const ecr = await session.aws.ecr();
   const kinds: ArtifactKind[] = options.kind ? [options.kind] : ['image', 'feature'];
   for (const kind of kinds) {

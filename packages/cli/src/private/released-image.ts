@@ -74,7 +74,7 @@ export async function releaseRegistry(session: Session, registry: string | undef
 
 /** The factory's ECR registry, with the basic credentials of ECR's `GetAuthorizationToken`. */
 async function ecrRegistry(session: Session): Promise<OciRegistry> {
-  const factory = await findFactory(session.aws, session.options.namespace);
+  const factory = await findFactory(session.aws, session.options.namespace, undefined, session.options);
   const { GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
   const ecr = await session.aws.ecr();
   const doing = `getting a token to read ${factory.registry} (ecr:GetAuthorizationToken)`;

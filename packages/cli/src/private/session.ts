@@ -18,6 +18,10 @@ export interface GlobalOptions {
   readonly profile?: string;
   readonly json: boolean;
   readonly verbose: boolean;
+  /** The factory's source bucket, instead of its SSM parameter. @default DCF_SOURCE_BUCKET */
+  readonly sourceBucket?: string;
+  /** The factory's ECR registry host, instead of its SSM parameter. @default DCF_REGISTRY_HOST */
+  readonly registryHost?: string;
 }
 
 export interface Session {
@@ -39,6 +43,8 @@ export function globalOptionsOf(command: Command, env: CliEnvironment): GlobalOp
     profile: o.profile as string | undefined,
     json: Boolean(o.json),
     verbose: Boolean(o.verbose),
+    sourceBucket: (o.sourceBucket as string | undefined) ?? (env.env.DCF_SOURCE_BUCKET || undefined),
+    registryHost: (o.registryHost as string | undefined) ?? (env.env.DCF_REGISTRY_HOST || undefined),
   };
 }
 
