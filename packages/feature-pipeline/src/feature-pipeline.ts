@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { InvalidNameError, atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
@@ -38,6 +40,21 @@ export interface FeaturePipelineProps extends PipelineResourceProps, ApprovalPro
    * @default - the warehouse's namespace, else 'devcontainers'
    */
   readonly namespace?: string;
+  /**
+   * The feature's repository, of your own (its encryption, scanning, lifecycle and
+   * policy are yours): Publish pushes the feature there, and its grants go to this
+   * repository's ARN. `devcontainer features publish` puts a feature of the collection
+   * `<ns>/features` at `<ns>/features/<id>`, so its name must be that. Not with a
+   * warehouse, whose creation template makes it.
+   * @default - `<ns>/features/<id>`, which must exist or be created on push
+   */
+  readonly repository?: ecr.IRepository;
+  /**
+   * The collection's repository `<ns>/features`, of your own: Publish pushes the
+   * collection metadata (every feature of the namespace) there. Not with a warehouse.
+   * @default - `<ns>/features`, which must exist or be created on push
+   */
+  readonly collectionRepository?: ecr.IRepository;
   /**
    * The exact `@devcontainers/cli` version Test and Publish install.
    * @default '0.89.0' (the version the factory's publish tests run)
@@ -103,13 +120,30 @@ export class FeaturePipeline extends Construct {
       encryptionKey: props.encryptionKey,
       artifactBucket: props.artifactBucket,
       failureTopic: props.failureTopic,
+      repositories: [props.repository, props.collectionRepository].filter((r): r is ecr.IRepository => r !== undefined),
+      otherResources: { repository: props.repository, collectionRepository: props.collectionRepository },
       removalPolicy,
       error: (message) => new FeaturePipelinePropsError(message),
     });
+    // The devcontainer CLI's layout: the collection <ns>/features, each feature below it.
+    for (const [prop, repository, expected] of [
+      ['repository', props.repository, warehouse.repositoryName('feature', featureId)],
+      ['collectionRepository', props.collectionRepository, warehouse.featureCollectionRepositoryName],
+    ] as const) {
+      const given = repository && literalRepositoryName(repository);
+      if (given !== undefined && given !== expected) {
+        throw propsError(
+          this.node.path,
+          FeaturePipelinePropsError,
+          `${prop} is named '${given}', but devcontainer features publish puts ${prop === 'repository' ? `the feature '${featureId}'` : 'the collection'} of namespace '${warehouse.namespace}' at '${expected}': name it that, or set namespace to match it`,
+        );
+      }
+    }
     this.warehouse = warehouse;
     const name = props.pipelineName ?? pipelineName(warehouse.namespace, 'feature', featureId);
 
-    this.repositoryName = warehouse.repositoryName('feature', featureId);
+    // The team's repositories by their own names (a grant by it goes to their ARN), else the namespace's.
+    this.repositoryName = props.repository?.repositoryName ?? warehouse.repositoryName('feature', featureId);
     this.logGroup = pipelineLogGroup(this, props, removalPolicy);
     const source = new codepipeline.Artifact('Source');
     const ctx: StageContext = {
@@ -118,7 +152,7 @@ export class FeaturePipeline extends Construct {
       featureId,
       pipelineName: name,
       repository: this.repositoryName,
-      collectionRepository: warehouse.featureCollectionRepositoryName,
+      collectionRepository: props.collectionRepository?.repositoryName ?? warehouse.featureCollectionRepositoryName,
       computeSize,
       devcontainerCliVersion,
       ...(props.devcontainerCliIntegrity !== undefined && { devcontainerCliIntegrity: props.devcontainerCliIntegrity }),
@@ -158,4 +192,11 @@ export class FeaturePipeline extends Construct {
       throw propsError(this.node.path, FeaturePipelinePropsError, `grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
   }
+}
+
+/** The name a repository is given: an imported one's, or the `repositoryName` of a `new ecr.Repository`; undefined when it is generated. */
+function literalRepositoryName(repository: ecr.IRepository): string | undefined {
+  if (!Token.isUnresolved(repository.repositoryName)) return repository.repositoryName;
+  const name = (repository.node.defaultChild as { repositoryName?: unknown } | undefined)?.repositoryName;
+  return typeof name === 'string' && !Token.isUnresolved(name) ? name : undefined;
 }

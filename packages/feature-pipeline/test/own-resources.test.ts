@@ -1,5 +1,6 @@
 import { App, CfnOutput, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -107,3 +108,71 @@ test('GIVEN a FeaturePipeline in a plain Stack THEN its tree holds no CfnOutput 
   expect(() => team.app.synth()).not.toThrow();
   expect(Template.fromStack(team.stack).toJSON().Outputs).toBeUndefined();
 });
+
+describe("the team's own feature and collection repositories", () => {
+  const withRepositories = (names: { feature?: string; collection?: string } = {}) => {
+    const team = teamStack();
+    const repository = new ecr.Repository(team.stack, 'FeatureRepository', { repositoryName: names.feature ?? 'team/features/hello', imageScanOnPush: true });
+    const collectionRepository = new ecr.Repository(team.stack, 'CollectionRepository', { repositoryName: names.collection ?? 'team/features' });
+    return { ...team, repository, collectionRepository };
+  };
+
+  test('GIVEN both THEN Publish pushes to exactly their ARNs: the grants name the repositories, not a name pattern', () => {
+    const { stack, repository, collectionRepository } = withRepositories();
+    const featurePipeline = new FeaturePipeline(stack, 'Hello', {
+      featureId: 'hello',
+      namespace: 'team',
+      sourceBucket: teamSource(stack),
+      repository,
+      collectionRepository,
+    });
+    expect(stack.resolve(featurePipeline.repositoryName)).toEqual({ Ref: logicalId(repository) });
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    const publish = Object.entries(policies).find(([id]) => id.startsWith('HelloPublishRoleDefaultPolicy'))![1];
+    const pushes = (publish.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).filter((s) =>
+      ([] as string[]).concat(s.Action).includes('ecr:PutImage'),
+    );
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0].Resource).toEqual(
+      expect.arrayContaining([{ 'Fn::GetAtt': [logicalId(repository), 'Arn'] }, { 'Fn::GetAtt': [logicalId(collectionRepository), 'Arn'] }]),
+    );
+  });
+
+  test.each([
+    [
+      { feature: 'team/hello' },
+      /repository is named 'team\/hello', but devcontainer features publish puts the feature 'hello' of namespace 'team' at 'team\/features\/hello'/,
+    ],
+    [
+      { collection: 'team/collection' },
+      /collectionRepository is named 'team\/collection', but devcontainer features publish puts the collection of namespace 'team' at 'team\/features'/,
+    ],
+  ])('GIVEN a repository named %j THEN it is refused, naming the layout the CLI publishes to', (names, message) => {
+    const { stack, repository, collectionRepository } = withRepositories(names);
+    let n = 0;
+    const attempt = () =>
+      new FeaturePipeline(stack, `Hello${n++}`, { featureId: 'hello', namespace: 'team', sourceBucket: teamSource(stack), repository, collectionRepository });
+    expect(attempt).toThrow(FeaturePipelinePropsError);
+    expect(attempt).toThrow(message);
+  });
+
+  test('GIVEN a repository and a warehouse THEN it is refused: the warehouse makes the repositories', () => {
+    const { stack, repository } = withRepositories();
+    expect(() => new FeaturePipeline(stack, 'Hello', { featureId: 'hello', warehouse: Warehouse.fromNamespace(stack, 'W', 'team'), repository })).toThrow(
+      /both warehouse and repository are given/,
+    );
+  });
+
+  test('GIVEN a repository of another account THEN it is refused', () => {
+    const team = teamStack();
+    const repository = ecr.Repository.fromRepositoryArn(team.stack, 'Other', 'arn:aws:ecr:eu-west-1:210987654321:repository/team/features/hello');
+    expect(() => new FeaturePipeline(team.stack, 'Hello', { featureId: 'hello', namespace: 'team', sourceBucket: team.sourceBucket, repository })).toThrow(
+      /repository is in account 210987654321, and this stack deploys to account 123456789012/,
+    );
+  });
+});
+
+/** The team bucket of `stack` (made by teamStack). */
+function teamSource(stack: Stack): s3.IBucket {
+  return stack.node.findChild('Source') as s3.Bucket;
+}

@@ -381,3 +381,50 @@ describe('a reusable construct', () => {
     expect(cfnText(stack.resolve(repository.repositoryArn))).toBe(`<${logicalId(repository)}.Arn>`);
   });
 });
+
+describe('a resource of another account or region', () => {
+  test.each([
+    [
+      'repository',
+      (s: Stack) => ecr.Repository.fromRepositoryArn(s, 'Other', 'arn:aws:ecr:eu-west-1:210987654321:repository/team/images/python'),
+      /repository is in account 210987654321, and this stack deploys to account 123456789012/,
+    ],
+    [
+      'repository',
+      (s: Stack) => ecr.Repository.fromRepositoryArn(s, 'Other', 'arn:aws:ecr:us-east-1:123456789012:repository/team/images/python'),
+      /repository is in region us-east-1, and this stack deploys to region eu-west-1/,
+    ],
+  ])('GIVEN a %s of another environment THEN the pipeline refuses it at synth, saying why', (_what, make, message) => {
+    const team = teamStack();
+    const repository = make(team.stack);
+    let n = 0;
+    const attempt = () => new ImagePipeline(team.stack, `Python${n++}`, { imageId: 'python', namespace: 'team', sourceBucket: team.sourceBucket, repository });
+    expect(attempt).toThrow(ImagePipelinePropsError);
+    expect(attempt).toThrow(message);
+    expect(attempt).toThrow(/^Team\/Python\d*: .*Retention's registry host are this stack's/);
+  });
+
+  test('GIVEN an imported repository in a stack of no fixed account THEN a CloudFormation rule fails the deploy anywhere else, with the reason', () => {
+    const stack = new Stack(new App(), 'Agnostic');
+    const encryptionKey = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const sourceBucket = new s3.Bucket(stack, 'Source', { encryptionKey, versioned: true, enforceSSL: true });
+    const repository = ecr.Repository.fromRepositoryArn(stack, 'Repo', 'arn:aws:ecr:eu-west-1:210987654321:repository/team/images/python');
+    new ImagePipeline(stack, 'Python', { imageId: 'python', namespace: 'team', sourceBucket, repository });
+    const rules = Template.fromStack(stack).toJSON().Rules as Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }>;
+    const assertions = Object.values(rules ?? {}).flatMap((r) => r.Assertions);
+    expect(assertions).toEqual(
+      expect.arrayContaining([
+        {
+          Assert: { 'Fn::Equals': [{ Ref: 'AWS::AccountId' }, '210987654321'] },
+          AssertDescription: expect.stringContaining('repository is in account 210987654321'),
+        },
+        { Assert: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] }, AssertDescription: expect.stringContaining('repository is in region eu-west-1') },
+      ]),
+    );
+  });
+
+  test('GIVEN only resources of the stack itself THEN no rule is added', () => {
+    const { template } = pipelineIn();
+    expect(Object.keys(template.toJSON().Rules ?? {})).toEqual(['CheckBootstrapVersion']);
+  });
+});

@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnRule, Fn, Stack, Token, TokenComparison, type IResource, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -53,6 +53,7 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
     ...options.otherResources,
   };
   const given = Object.keys(resources).filter((name) => resources[name] !== undefined);
+  requireThisEnvironment(scope, { ...resources, ...Object.fromEntries((options.repositories ?? []).map((r, i) => [`repositories[${i}]`, r])) }, error);
   if (warehouse) {
     if (given.length) {
       throw error(`${path}: both warehouse and ${given.join(', ')} are given: pass either a warehouse or your own resources (sourceBucket, …), not both`);
@@ -92,4 +93,36 @@ export function pipelineWarehouse(scope: Construct, options: PipelineWarehouseOp
     repositories: options.repositories,
     failureTopic: options.failureTopic,
   });
+}
+
+/**
+ * Refuses a resource of another account or region: the pipeline's roles, its event rules
+ * (which see only this account's and region's events) and Retention (which is given this
+ * stack's registry host) all work in the stack's own environment, so such a resource
+ * would be a pipeline that never starts or cleans up the wrong registry. A difference
+ * known at synth throws; one known only at deploy (an imported ARN in an environment-
+ * agnostic stack) becomes a CloudFormation rule that fails the deploy with the reason.
+ */
+function requireThisEnvironment(scope: Construct, resources: Record<string, unknown>, error: (message: string) => Error): void {
+  const stack = Stack.of(scope);
+  for (const [name, value] of Object.entries(resources)) {
+    const env = (value as Partial<IResource> | undefined)?.env;
+    if (!env) continue;
+    for (const [part, theirs, ours, pseudo] of [
+      ['account', env.account, stack.account, Aws.ACCOUNT_ID],
+      ['region', env.region, stack.region, Aws.REGION],
+    ] as const) {
+      const why =
+        `${name} is in ${part} ${theirs}, and this stack deploys to ${Token.isUnresolved(ours) ? `another ${part}` : `${part} ${ours}`}: ` +
+        `a pipeline works with resources of its own account and region only (its roles, its event rules and Retention's registry host are this stack's); ` +
+        `deploy the pipeline in the resource's account and region, or pass one of this stack's`;
+      const comparison = Token.compareStrings(theirs, ours);
+      if (comparison === TokenComparison.DIFFERENT) throw error(`${scope.node.path}: ${why}`);
+      if (comparison === TokenComparison.ONE_UNRESOLVED && !Token.isUnresolved(theirs)) {
+        new CfnRule(scope, `${name.replace(/[^A-Za-z0-9]/g, '')}In${part === 'account' ? 'Account' : 'Region'}`, {
+          assertions: [{ assert: Fn.conditionEquals(pseudo, theirs), assertDescription: why }],
+        });
+      }
+    }
+  }
 }
