@@ -63,6 +63,8 @@ run_tests() {
   pnpm --filter @devcontainer-factory/lambdas run --silent bench || status=$?
   say "Benchmark: a refresh of the example catalogue in which nothing moved (dcf local run, twice more)"
   pnpm --filter @devcontainer-factory/cli run --silent bench || status=$?
+  say "API reference: each package's API.md is what its declarations give (node scripts/api-docs.mjs writes them)"
+  node scripts/api-docs.mjs --check || status=$?
   say "README examples: pack every package, install the tarballs into a fresh CDK app, compile and synth each README's first example"
   node scripts/examples-check.mjs || status=$?
   say "README examples again, on the oldest aws-cdk-lib and constructs the peer ranges admit"

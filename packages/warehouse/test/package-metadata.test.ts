@@ -183,6 +183,22 @@ describe('workspace package metadata', () => {
     },
   );
 
+  // The generated API.md (checked against the sources by scripts/api-docs.mjs) is the list of props; the README's table must name each.
+  test.each([
+    ['image-pipeline', 'ImagePipelineProps'],
+    ['feature-pipeline', 'FeaturePipelineProps'],
+    ['warehouse', 'WarehouseProps'],
+  ])('GIVEN the README of packages/%s THEN its table names every prop of %s', (dir, iface) => {
+    const api = readFileSync(join(ROOT, 'packages', dir, 'API.md'), 'utf8');
+    const section = new RegExp(`^### ${iface}\\n([\\s\\S]*?)(?=^### |(?![\\s\\S]))`, 'm').exec(api)?.[1] ?? '';
+    const props = [...section.matchAll(/^\| <a id="[^"]+"><\/a> `([A-Za-z0-9]+)\??`/gm)].map((m) => m[1]);
+    expect(props.length).toBeGreaterThan(5);
+    const rows = readFileSync(join(ROOT, 'packages', dir, 'README.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('| `'));
+    expect(props.filter((p) => !rows.some((r) => r.split('|')[1].includes(`\`${p}\``)))).toEqual([]);
+  });
+
   test('GIVEN .changeset/README.md THEN it names every package that is published', () => {
     const text = readFileSync(join(ROOT, '.changeset/README.md'), 'utf8');
     const missing = publishable
