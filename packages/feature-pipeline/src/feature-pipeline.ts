@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { InvalidNameError, atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
-import { pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { grantDcfReadReleases, grantDcfWatch, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { type FeatureComputeSize } from './feature-pipeline-options';
 import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
@@ -85,6 +85,8 @@ export interface FeaturePipelineProps extends PipelineResourceProps, ApprovalPro
  */
 export class FeaturePipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;
+  /** The feature id: its source is `<ns>/features/<id>.zip`. */
+  public readonly featureId: string;
   /** `<ns>/features/<id>`. */
   public readonly repositoryName: string;
   /** The rule that starts the pipeline on an upload of its source key. */
@@ -113,6 +115,7 @@ export class FeaturePipeline extends Construct {
       throw atConstructPath(this.node.path, error, FeaturePipelinePropsError, [InvalidNameError]);
     }
     const { featureId, removalPolicy, computeSize, devcontainerCliVersion } = settings;
+    this.featureId = featureId;
     const warehouse = pipelineWarehouse(this, {
       warehouse: props.warehouse,
       namespace: props.namespace,
@@ -180,6 +183,41 @@ export class FeaturePipeline extends Construct {
     this.pipeline = pipeline;
     this.sourceRule = sourceRule;
     this.failureRule = failureRule;
+  }
+
+  /**
+   * Let a role or user ship this feature's configuration and follow it, as `dcf push --wait`
+   * does: upload `<ns>/features/<id>.zip` (encrypted with the source bucket's key, and let
+   * through the warehouse's source bucket policy), plus {@link grantWatch}. Nothing of
+   * another feature, no delete.
+   */
+  public grantPushConfiguration(grantee: iam.IGrantable): iam.Grant {
+    return this.warehouse.grantWriteSource(grantee, 'feature', this.featureId).combine(this.grantWatch(grantee));
+  }
+
+  /**
+   * Let a role or user follow this pipeline as `dcf status` and `dcf push --wait` do: the
+   * warehouse's parameters, the list of pipelines, this pipeline's state, executions and
+   * action executions, and whether this feature's configuration was uploaded. No write.
+   */
+  public grantWatch(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfWatch(this.warehouse, grantee, {
+      sourceObjects: [this.warehouse.sourceBucket.arnForObjects(this.warehouse.sourceKey('feature', this.featureId))],
+      pipelines: [this.pipeline.pipelineArn],
+      what: `the pipeline of feature '${this.featureId}'`,
+    });
+  }
+
+  /**
+   * Let a role or user read this feature's releases as `dcf tags`, `dcf sbom` and
+   * `dcf fetch` do: the warehouse's parameters, the registry login and pulls of
+   * its repository only (no push, no staging).
+   */
+  public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfReadReleases(this.warehouse, grantee, {
+      repositories: [this.warehouse.repositoryArn(this.repositoryName)],
+      what: `the feature '${this.featureId}'`,
+    });
   }
 
   /**

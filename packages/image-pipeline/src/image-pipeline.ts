@@ -19,7 +19,14 @@ import {
   propsError,
 } from '@devcontainer-factory/core';
 import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
-import { acknowledgeNag, acknowledgeResourceWildcard, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
+import {
+  acknowledgeNag,
+  acknowledgeResourceWildcard,
+  grantDcfReadReleases,
+  grantDcfWatch,
+  pipelineWarehouse,
+  type IWarehouse,
+} from '@devcontainer-factory/warehouse';
 import { type PlatformName } from './image-pipeline-options';
 import { ImagePipelinePropsError } from './image-pipeline-props-error';
 import { ImageRetention } from './image-retention';
@@ -198,6 +205,8 @@ export interface ImagePipelineRetention {
  */
 export class ImagePipeline extends Construct {
   public readonly pipeline: codepipeline.Pipeline;
+  /** The image id: its source is `<ns>/images/<id>.zip`. */
+  public readonly imageId: string;
   /** `<ns>/images/<id>`: the release repository users pull from; only Release writes it. */
   public readonly repositoryName: string;
   /** `<ns>/builds/<id>`: the staging repository Build pushes to, Manifest assembles in and Test pulls from. */
@@ -244,6 +253,7 @@ export class ImagePipeline extends Construct {
     try {
       const settings = resolveImagePipelineProps(props);
       const { imageId, removalPolicy, platforms, dependsOn, usesFeatures, refresh } = settings;
+      this.imageId = imageId;
       // Without a warehouse there is no creation template to make `<ns>/builds/<id>` on first push.
       this.createdStagingRepository = settings.createsStagingRepository ? this.newStagingRepository(props, removalPolicy) : undefined;
       const stagingRepository = props.stagingRepository ?? this.createdStagingRepository;
@@ -364,6 +374,41 @@ export class ImagePipeline extends Construct {
     if (this.approvalPipelineName === undefined)
       throw propsError(this.node.path, ImagePipelinePropsError, `grantApprove: the pipeline has no approval to approve: pass approval: true`);
     return grantApprove(this, grantee, this.approvalPipelineName);
+  }
+
+  /**
+   * Let a role or user ship this image's configuration and follow it, as `dcf push --wait`
+   * does: upload `<ns>/images/<id>.zip` (encrypted with the source bucket's key, and let
+   * through the warehouse's source bucket policy), plus {@link grantWatch}. Nothing of
+   * another image, no delete.
+   */
+  public grantPushConfiguration(grantee: iam.IGrantable): iam.Grant {
+    return this.warehouse.grantWriteSource(grantee, 'image', this.imageId).combine(this.grantWatch(grantee));
+  }
+
+  /**
+   * Let a role or user follow this pipeline as `dcf status` and `dcf push --wait` do: the
+   * warehouse's parameters, the list of pipelines, this pipeline's state, executions and
+   * action executions, and whether this image's configuration was uploaded. No write.
+   */
+  public grantWatch(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfWatch(this.warehouse, grantee, {
+      sourceObjects: [this.warehouse.sourceBucket.arnForObjects(this.warehouse.sourceKey('image', this.imageId))],
+      pipelines: [this.pipeline.pipelineArn],
+      what: `the pipeline of image '${this.imageId}'`,
+    });
+  }
+
+  /**
+   * Let a role or user read this image's releases as `dcf tags`, `dcf sbom` and
+   * `dcf fetch` do: the warehouse's parameters, the registry login and pulls of
+   * its release repository only (no push, no staging).
+   */
+  public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfReadReleases(this.warehouse, grantee, {
+      repositories: [this.warehouse.repositoryArn(this.repositoryName)],
+      what: `the image '${this.imageId}'`,
+    });
   }
 
   /** The staging repository of a pipeline without a warehouse: builds expire by age, tagged or not. */

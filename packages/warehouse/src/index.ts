@@ -9,4 +9,5 @@ export * from './release-writers';
 export * from './warehouse-stack';
 export * from './nag';
 export * from './cdk-requirements';
+export * from './dcf-grants';
 export { artifactPrefix } from './private/warehouse-base';

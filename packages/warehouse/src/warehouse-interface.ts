@@ -63,8 +63,24 @@ export interface IWarehouse extends IResource {
    */
   grantPushConfigurations(grantee: iam.IGrantable): iam.Grant;
   /**
+   * Let a role or user follow the namespace's pipelines as `dcf status` and
+   * `dcf push --wait` do: read the parameters, list the pipelines, read the state and
+   * executions of the namespace's, and whether a configuration was uploaded
+   * (`s3:GetObject` on `<ns>/images/*.zip` and `<ns>/features/*.zip`, `s3:ListBucket`).
+   * No upload, no start, no pull.
+   */
+  grantWatch(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Let a role or user read what the namespace released, as `dcf list`, `dcf tags`,
+   * `dcf sbom` and `dcf fetch` do: read the parameters, log in to the registry, list its
+   * repositories, and pull `<ns>/images/*`, `<ns>/features/*` and `<ns>/features`
+   * (manifests, layers, SBOM and configuration referrers). No push, no staging.
+   */
+  grantReadReleases(grantee: iam.IGrantable): iam.Grant;
+  /**
    * Upload configurations of a kind (one id, or all with `*`): `s3:PutObject` on the key and
-   * encryption with the S3 key, for a role that writes configurations without `dcf`. Like
+   * `kms:GenerateDataKey`/`kms:Decrypt` on the S3 key through S3 only, for a role that
+   * writes configurations without `dcf`. Like
    * {@link grantPushConfigurations}, it lets the grantee (an IAM role or user) through the
    * source bucket's policy; unlike it, it reads nothing.
    */

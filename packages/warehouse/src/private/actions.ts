@@ -44,9 +44,6 @@ export const S3_WRITE_SOURCE_ACTIONS = ['s3:PutObject', 's3:AbortMultipartUpload
 /** Decrypt objects encrypted with the S3 key. */
 export const KMS_DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'] as const;
 
-/** Encrypt objects with the S3 key. */
-export const KMS_ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Decrypt', 'kms:DescribeKey'] as const;
-
 /**
  * What ECR's repository-creation role needs on the ECR key to create an encrypted
  * repository besides the grant itself: describe the key, retire the grant.

@@ -20,13 +20,14 @@ import {
   ECR_READ_MANIFEST_ACTIONS,
   ECR_RETAG_ACTIONS,
   KMS_DECRYPT_ACTIONS,
-  KMS_ENCRYPT_ACTIONS,
+  KMS_UPLOAD_ACTIONS,
   S3_READ_SOURCE_ACTIONS,
   S3_SOURCE_BUCKET_ACTIONS,
   S3_WRITE_SOURCE_ACTIONS,
   SSM_READ_ACTIONS,
 } from './actions';
-import { grantPushConfigurations } from './push-grant';
+import { grantDcfReadReleases, grantDcfWatch } from '../dcf-grants';
+import { grantPushConfigurations, pipelineArns } from './push-grant';
 import { allowSourceWriter, writerArnOf } from './source-writers';
 
 /** The key prefix of a pipeline's objects in its artifact bucket (core's rule, re-exported for the constructs). */
@@ -81,6 +82,24 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
     return grantPushConfigurations(this, grantee);
   }
 
+  public grantWatch(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfWatch(this, grantee, {
+      sourceObjects: (['image', 'feature'] as const).map((kind) => this.sourceBucket.arnForObjects(this.sourceKey(kind, '*'))),
+      pipelines: pipelineArns(this),
+      what: `the namespace ${this.namespace}`,
+    });
+  }
+
+  public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
+    return grantDcfReadReleases(this, grantee, {
+      repositories: [this.repositoryName('image', '*'), this.repositoryName('feature', '*'), this.featureCollectionRepositoryName].map((n) =>
+        this.repositoryArn(n),
+      ),
+      listRepositories: true,
+      what: `the namespace ${this.namespace}`,
+    });
+  }
+
   public grantWriteSource(grantee: iam.IGrantable, kind: ArtifactKind, id = '*'): iam.Grant {
     this.letThroughSourcePolicy(grantee, 'grantWriteSource');
     const grant = iam.Grant.addToPrincipal({
@@ -88,7 +107,14 @@ export abstract class WarehouseBase extends Resource implements IWarehouse {
       actions: [...S3_WRITE_SOURCE_ACTIONS],
       resourceArns: [this.sourceBucket.arnForObjects(this.sourceKey(kind, id))],
     });
-    this.s3Key.grant(grantee, ...KMS_ENCRYPT_ACTIONS);
+    // What an SSE-KMS upload needs of the key (a data key; Decrypt for a multipart upload), and only through S3.
+    const stack = Stack.of(this);
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...KMS_UPLOAD_ACTIONS],
+      resourceArns: [this.s3Key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${stack.region}.${stack.urlSuffix}` } },
+    });
     return grant;
   }
 
