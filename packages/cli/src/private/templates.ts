@@ -151,3 +151,91 @@ reportResults
 export function templateFiles(kind: ArtifactKind, id: string, base: ImageBase = imageBase()): TemplateFile[] {
   return kind === 'image' ? imageTemplate(id, base) : featureTemplate(id);
 }
+
+/** The base image a new catalogue builds everything on: busybox, which builds offline in `dcf local` and through the ECR Public cache in the cloud. */
+const CATALOG_BASE_ID = 'base';
+
+function baseImageFiles(): TemplateFile[] {
+  return [
+    {
+      path: '.devcontainer/devcontainer.json',
+      executable: false,
+      text: `// The base image of this catalogue: busybox on nothing, the smallest devcontainer image
+// that builds offline. Replace the Dockerfile's FROM with the base you want (through a
+// pull-through cache of the factory's registry, so the cloud builds pull nothing anonymously).
+{
+  "name": "${CATALOG_BASE_ID}",
+  "build": {
+    "dockerfile": "Dockerfile",
+    // The factory's registry and namespace: localhost:PORT and the catalogue's namespace in
+    // \`dcf local\`, the account's ECR registry in the cloud.
+    "args": { "FACTORY_REGISTRY": "\${localEnv:${FACTORY_VARIABLES.registry}}", "FACTORY_NAMESPACE": "\${localEnv:${FACTORY_VARIABLES.namespace}}" }
+  },
+  "remoteUser": "root",
+  "customizations": {
+    "devcontainer-factory": { "version": "1.0.0" }
+  }
+}
+`,
+    },
+    {
+      path: '.devcontainer/Dockerfile',
+      executable: false,
+      text: `# busybox from ECR Public (public.ecr.aws/docker/library/busybox), through the factory's
+# pull-through cache <namespace>/ecr-public/. Offline, \`dcf local\` serves Debian's
+# busybox-static there instead.
+ARG FACTORY_REGISTRY
+ARG FACTORY_NAMESPACE=devcontainers
+FROM \${FACTORY_REGISTRY}/\${FACTORY_NAMESPACE}/ecr-public/docker/library/busybox:latest
+# What a devcontainer base needs besides a shell: a user database with root (the
+# devcontainer CLI looks up the remote user's home when it installs features) and a
+# world-writable /tmp.
+RUN mkdir -p /etc /root /tmp /workspaces \\
+ && chmod 1777 /tmp \\
+ && echo "root:x:0:0:root:/root:/bin/sh" > /etc/passwd \\
+ && echo "root:x:0:" > /etc/group
+CMD ["/bin/sh"]
+`,
+    },
+    {
+      path: 'test-project/test.sh',
+      executable: true,
+      text: `#!/bin/sh
+# Runs inside the built image, in a copy of test-project/, once per architecture.
+set -eu
+test -x /bin/sh
+test "$(whoami)" = root
+test -d /tmp -a -w /tmp
+echo "${CATALOG_BASE_ID}: ok on $(uname -m)"
+`,
+    },
+  ];
+}
+
+/**
+ * A catalogue that builds on its own, anywhere: `catalog.yaml`, the base image
+ * `images/base` (busybox, see {@link baseImageFiles}) and the image `images/<image>` on it
+ * (`dependsOn: [base]`), for `dcf local run <dir>/catalog.yaml` and `nx deploy factory -c catalog=…`.
+ */
+export function catalogTemplateFiles(image: string): TemplateFile[] {
+  const catalog = `# A devcontainer-factory catalogue: \`dcf local run catalog.yaml\` builds, tests and releases
+# it into a local registry (offline); \`nx deploy factory -c catalog=<this file>\` makes its
+# pipelines in AWS. Each image's configuration is in images/<id>/, each feature's in features/<id>/.
+namespace: devcontainers
+images:
+  - id: ${CATALOG_BASE_ID}
+    releaseTags: [latest, semver, date]
+  - id: ${image}
+    dependsOn: [${CATALOG_BASE_ID}]
+    releaseTags: [latest, semver]
+features: []
+`;
+  const under =
+    (dir: string) =>
+    (f: TemplateFile): TemplateFile => ({ ...f, path: `${dir}/${f.path}` });
+  return [
+    { path: 'catalog.yaml', executable: false, text: catalog },
+    ...baseImageFiles().map(under(`images/${CATALOG_BASE_ID}`)),
+    ...imageTemplate(image, imageBase(CATALOG_BASE_ID)).map(under(`images/${image}`)),
+  ];
+}
