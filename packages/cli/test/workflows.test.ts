@@ -11,6 +11,7 @@ import { join } from 'node:path';
 const { parse } = require(require.resolve('yaml', { paths: [require.resolve('@devcontainer-factory/core')] })) as { parse: (text: string) => unknown };
 
 interface Step {
+  readonly name?: string;
   readonly uses?: string;
   readonly run?: string;
   readonly if?: string;
@@ -18,9 +19,10 @@ interface Step {
   readonly env?: Record<string, string>;
 }
 interface Workflow {
-  readonly on: Record<string, { branches?: string[] } | null>;
+  readonly name: string;
+  readonly on: Record<string, { branches?: string[]; workflows?: string[]; types?: string[] } | null>;
   readonly permissions?: Record<string, string>;
-  readonly jobs: Record<string, { readonly permissions?: Record<string, string>; readonly steps: readonly Step[] }>;
+  readonly jobs: Record<string, { readonly if?: string; readonly permissions?: Record<string, string>; readonly steps: readonly Step[] }>;
 }
 
 const root = join(__dirname, '..', '..', '..');
@@ -84,10 +86,23 @@ describe('ci.yml', () => {
 
 describe('release.yml', () => {
   const release = workflow('release.yml');
+  const ci = workflow('ci.yml');
 
-  test('runs on pushes to main only', () => {
-    expect(Object.keys(release.on)).toEqual(['push']);
-    expect(release.on.push?.branches).toEqual(['main']);
+  test('runs only after CI passed on a push to main, on the commit CI tested', () => {
+    expect(Object.keys(release.on)).toEqual(['workflow_run']);
+    expect(release.on.workflow_run).toEqual({ workflows: [ci.name], types: ['completed'], branches: ['main'] });
+    const [job] = Object.values(release.jobs);
+    expect(job.if).toContain("github.event.workflow_run.conclusion == 'success'");
+    expect(job.if).toContain("github.event.workflow_run.event == 'push'");
+    const [checkout] = uses(release, 'actions/checkout');
+    expect(checkout.with?.ref).toBe('${{ github.event.workflow_run.head_sha }}');
+  });
+
+  test('refuses to publish packages whose repository is not the one it runs in (npm provenance would)', () => {
+    const check = steps(release).find((s) => s.name === 'The packages name this repository');
+    expect(check?.run).toContain('${GITHUB_SERVER_URL}/${GITHUB_REPOSITORY}');
+    const all = steps(release);
+    expect(all.indexOf(check!)).toBeLessThan(all.findIndex((s) => s.uses?.startsWith('changesets/action@')));
   });
 
   test('opens the version pull request or publishes with changesets, with the npm token and provenance', () => {
