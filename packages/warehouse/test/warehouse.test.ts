@@ -134,8 +134,14 @@ describe('keys', () => {
 
   test('keys and buckets are retained when the stack is deleted', () => {
     const { template } = synth();
-    for (const type of ['AWS::KMS::Key', 'AWS::S3::Bucket']) {
-      for (const r of Object.values(template.findResources(type))) {
+    for (const [type, count] of [
+      ['AWS::KMS::Key', 3],
+      ['AWS::S3::Bucket', 3],
+    ] as const) {
+      const found = Object.values(template.findResources(type));
+      // A count first: a loop over no resources would pass.
+      expect({ type, count: found.length }).toEqual({ type, count });
+      for (const r of found) {
         expect(r.DeletionPolicy).toBe('Retain');
         expect(r.UpdateReplacePolicy).toBe('Retain');
       }
@@ -144,7 +150,9 @@ describe('keys', () => {
 
   test('removalPolicy DESTROY is honoured for the caller who asks for it', () => {
     const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY });
-    for (const r of Object.values(template.findResources('AWS::S3::Bucket'))) expect(r.DeletionPolicy).toBe('Delete');
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(3);
+    for (const r of buckets) expect(r.DeletionPolicy).toBe('Delete');
   });
 });
 
@@ -354,7 +362,9 @@ describe('parameters and outputs', () => {
       new Warehouse(stack, 'Warehouse');
       // THEN no bucket has an ACL, and the log bucket's policy lets S3 logging put each data bucket's logs under its prefix
       const template = Template.fromStack(stack);
-      for (const bucket of Object.values(template.findResources('AWS::S3::Bucket'))) expect(bucket.Properties.AccessControl).toBeUndefined();
+      const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+      expect(buckets).toHaveLength(3);
+      for (const bucket of buckets) expect(bucket.Properties.AccessControl).toBeUndefined();
       template.hasResourceProperties('AWS::S3::Bucket', {
         LoggingConfiguration: { DestinationBucketName: { Ref: Match.stringLikeRegexp('^WarehouseAccessLogBucket') }, LogFilePrefix: 'source/' },
       });

@@ -1,5 +1,6 @@
 import { MEDIA_TYPES } from '../../src/oci/registry';
 import { ReleaseError, VersionConflictError, isReleased, planRelease, releaseImage } from '../../src/image/release';
+import { INPUTS_ANNOTATION, encodeInputRecord } from '../../src/image/input-record';
 import { MemoryRegistry } from '../support/memory-registry';
 
 const REPO = 'devcontainers/images/python';
@@ -160,5 +161,64 @@ describe('isReleased', () => {
     expect(assembled).toBe(false);
     expect(await isReleased(registry, REPO, 'b1')).toBe(true);
     expect(await isReleased(registry, REPO, 'b2')).toBe(false);
+  });
+});
+
+// The pipeline's case: builds carry an input record (Manifest puts it on the index). A refresh is
+// a new build of the same configuration (a base or feature moved): X.Y.Z stays on the build first
+// released as it, and the rest of the rules move. Another configuration under the same version is refused.
+describe('a refresh of a released version', () => {
+  const CONFIG = `sha256:${'c'.repeat(64)}`;
+  const OTHER_CONFIG = `sha256:${'e'.repeat(64)}`;
+  const base = (n: string) => ({ kind: 'base' as const, reference: 'localhost:5000/devcontainers/images/base:latest', digest: `sha256:${n.repeat(64)}` });
+
+  /** An index under `<buildId>` that records `configuration` and a base at `baseDigest`, as Manifest puts it. */
+  async function recordedBuild(registry: MemoryRegistry, buildId: string, configuration: string | undefined, baseDigest = '1'): Promise<string> {
+    const annotations: Record<string, string> = { build: buildId };
+    if (configuration) annotations[INPUTS_ANNOTATION] = encodeInputRecord({ configuration, inputs: [base(baseDigest)] }).text;
+    const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [], annotations }));
+    return registry.putManifest(REPO, buildId, MEDIA_TYPES.ociIndex, body);
+  }
+
+  test('GIVEN 1.2.3 released WHEN a build of the same configuration on a moved base is released as 1.2.3 THEN 1.2.3 stays on its first build and 1.2, 1, latest and the date move to the refresh', async () => {
+    // GIVEN
+    const registry = new MemoryRegistry();
+    const first = await recordedBuild(registry, 'b1', CONFIG, '1');
+    const refresh = await recordedBuild(registry, 'b2', CONFIG, '2');
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '1.2.3', rules: ALL, now: NOW });
+
+    // WHEN
+    const result = await releaseImage(registry, REPO, { buildId: 'b2', version: '1.2.3', rules: ALL, now: new Date('2025-05-08T12:00:00Z') });
+
+    // THEN
+    expect(result).toMatchObject({ digest: refresh, pinned: '1.2.3' });
+    expect(result.tags).not.toContain('1.2.3');
+    expect(result.moved).toEqual(['1.2', '1', 'latest', '20250508']);
+    const tags = registry.snapshot(REPO);
+    expect(tags['1.2.3']).toBe(first);
+    for (const t of ['1.2', '1', 'latest', '20250508']) expect(tags[t]).toBe(refresh);
+    expect(tags['20250501']).toBe(first);
+  });
+
+  test('GIVEN 1.2.3 released WHEN a build of another configuration is released as 1.2.3 THEN VersionConflictError, and no tag moves', async () => {
+    const registry = new MemoryRegistry();
+    await recordedBuild(registry, 'b1', CONFIG);
+    await recordedBuild(registry, 'b2', OTHER_CONFIG);
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '1.2.3', rules: ALL, now: NOW });
+    const before = registry.snapshot(REPO);
+
+    await expect(releaseImage(registry, REPO, { buildId: 'b2', version: '1.2.3', rules: ALL, now: NOW })).rejects.toThrow(VersionConflictError);
+    expect(registry.snapshot(REPO)).toEqual(before);
+  });
+
+  test.each([
+    ['the released build records no inputs', undefined, CONFIG],
+    ['the new build records no inputs', CONFIG, undefined],
+  ])('GIVEN %s THEN the same version is refused: without both records a refresh cannot be told from another configuration', async (_what, released, next) => {
+    const registry = new MemoryRegistry();
+    await recordedBuild(registry, 'b1', released);
+    await recordedBuild(registry, 'b2', next, '2');
+    await releaseImage(registry, REPO, { buildId: 'b1', version: '1.2.3', rules: ALL, now: NOW });
+    await expect(releaseImage(registry, REPO, { buildId: 'b2', version: '1.2.3', rules: ALL, now: NOW })).rejects.toThrow(VersionConflictError);
   });
 });

@@ -59,3 +59,35 @@ describe('retention of a build whose id is only digits', () => {
     expect(plan.delete.every((e) => e.reason === 'not released under a kept tag (only build tags)')).toBe(true);
   });
 });
+
+describe('tags retention does not manage', () => {
+  // A team's own tag on an old build (a pin, a channel, a CVE waiver) is not one Release writes: retention keeps it and what it points at.
+  test.each(['team-pinned', 'stable', 'v2', '7.1', 'cve-2026-0001-waived'])(
+    'GIVEN an unreleased build that also carries the tag %s, and another that carries only build tags THEN the first is kept, naming the tag, and only the second is deleted',
+    async (tag) => {
+      // GIVEN
+      const registry = new MemoryRegistry(true);
+      const repository = 'devcontainers/images/pins';
+      const manifest = (n: number) =>
+        Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: MEDIA_TYPES.ociManifest,
+            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 },
+            layers: [],
+          }),
+        );
+      const pinned = await registry.putManifest(repository, '1111222233334444', MEDIA_TYPES.ociManifest, manifest(1));
+      await registry.putManifest(repository, tag, MEDIA_TYPES.ociManifest, manifest(1));
+      const unpinned = await registry.putManifest(repository, '5555666677778888', MEDIA_TYPES.ociManifest, manifest(2));
+      await registry.putManifest(repository, 'latest', MEDIA_TYPES.ociManifest, manifest(3));
+
+      // WHEN
+      const plan = await planRetention(registry, repository, { kind: 'release', now: new Date('2026-12-01T00:00:00Z') });
+
+      // THEN
+      expect(plan.delete.map((e) => e.digest)).toEqual([unpinned]);
+      expect(plan.keep.find((e) => e.digest === pinned)).toMatchObject({ reason: `${tag}: not a tag retention manages` });
+    },
+  );
+});

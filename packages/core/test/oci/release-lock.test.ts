@@ -65,6 +65,16 @@ describe('FileReleaseLock', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  test('GIVEN a held lock WHEN another repository is locked THEN it is granted before the wait could even time out once', async () => {
+    const lock = new FileReleaseLock({ dir, timeoutMs: 5_000, pollMs: 1_000 });
+    const held = await lock.acquire('localhost:5000', 'ns/images/python');
+    const started = Date.now();
+    const other = await within(1_000, lock.acquire('localhost:5000', 'ns/images/node'));
+    expect(other).not.toBe('timed out');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await Promise.all([held.release(), (other as Awaited<ReturnType<typeof lock.acquire>>).release()]);
+  });
+
   test('GIVEN a lock held by a live process WHEN the wait runs out THEN ReleaseLockTimeoutError names the repository, the holder and the lock file', async () => {
     // GIVEN
     const lock = new FileReleaseLock({ dir, timeoutMs: 150, pollMs: 10 });
@@ -120,9 +130,21 @@ describe('FileReleaseLock', () => {
     await expect(withRepositoryLock(lock, 'h', 'r', async () => 'again')).resolves.toBe('again');
   });
 
-  test('NO_RELEASE_LOCK never waits', async () => {
+  test('NO_RELEASE_LOCK never waits: two holders of one repository at once', async () => {
     const a = await NO_RELEASE_LOCK.acquire('h', 'r');
-    const b = await NO_RELEASE_LOCK.acquire('h', 'r');
-    await Promise.all([a.release(), b.release()]);
+    const b = await within(1_000, NO_RELEASE_LOCK.acquire('h', 'r'));
+    expect(b).not.toBe('timed out');
+    await Promise.all([a.release(), (b as typeof a).release()]);
   });
 });
+
+/** The promise's value, or 'timed out' after `ms`: a test of "does not wait" fails instead of hanging. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | 'timed out'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timed out'>((resolve) => (timer = setTimeout(() => resolve('timed out'), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -69,6 +69,29 @@ describe('readScanFindings checks every page', () => {
     expect(source.calls).toEqual([undefined]);
   });
 
+  // ECR's states in which a scan ends without findings the gate could judge: each refuses at once, none is read as a clean scan.
+  test.each(['FAILED', 'UNSUPPORTED_IMAGE', 'SCAN_ELIGIBILITY_EXPIRED', 'FINDINGS_UNAVAILABLE', 'LIMIT_EXCEEDED'])(
+    'GIVEN a scan that is %s (with an empty list of findings) THEN the gate refuses at once, naming the state: it is not a scan without findings',
+    async (status) => {
+      const source = pagedSource({ imageScanStatus: { status, description: 'as ECR says it' }, imageScanFindings: { findings: [] } });
+      const read = readScanFindings(source, REPOSITORY, IMAGE, options);
+      await expect(read).rejects.toThrow(ScanUnavailableError);
+      await expect(readScanFindings(source, REPOSITORY, IMAGE, options)).rejects.toThrow(
+        `the scan of ${REPOSITORY}@${IMAGE.digest} (linux/amd64) is ${status} (as ECR says it): the gate cannot judge an image without findings`,
+      );
+      // Refused on the first answer: no wait for a state that does not change.
+      expect(source.calls).toEqual([undefined, undefined]);
+    },
+  );
+
+  test.each(['COMPLETE', 'ACTIVE'])(
+    'GIVEN a scan that is %s with no findings THEN it is read as clean: the two states whose findings are final',
+    async (status) => {
+      const source = pagedSource({ imageScanStatus: { status }, imageScanFindings: { findings: [] } });
+      await expect(readScanFindings(source, REPOSITORY, IMAGE, options)).resolves.toMatchObject({ imageScanStatus: { status } });
+    },
+  );
+
   test('GIVEN a next page that is gone THEN the gate refuses with ScanUnavailableError instead of judging the first page alone', async () => {
     const source = pagedSource({ imageScanStatus: { status: 'COMPLETE' }, imageScanFindings: { findings: [] }, nextToken: 'page-2' }, undefined);
     const read = readScanFindings(source, REPOSITORY, IMAGE, options);
