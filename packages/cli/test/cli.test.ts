@@ -38,7 +38,7 @@ describe('dcf', () => {
     [['pus', 'x'], '(Did you mean push?)'],
     [['validate'], "error: missing required argument 'dir'"],
     [['validate', '.', '--bogus'], "error: unknown option '--bogus'"],
-    [['init', 'container', 'x'], "error: command-argument value 'container' is invalid for argument 'kind'. Allowed choices are image, feature."],
+    [['init', 'container', 'x'], "error: command-argument value 'container' is invalid for argument 'kind'. Allowed choices are image, feature, catalog."],
     [['push', '.', '--timeout', 'soon'], "'soon' is not a number of minutes"],
     [['pack', '.', '--max-size', 'huge'], "'huge' is not a size: use a number of bytes or a size such as 50MiB"],
   ])('a usage error (%j) exits 2 with a message and a pointer to --help', async (argv, message) => {
