@@ -29,6 +29,26 @@ setup_system() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# cfn-lint is on PyPI only (Debian's archive has no package): pipx installs it where it is missing.
+setup_cfn_lint() {
+  command -v cfn-lint >/dev/null 2>&1 && return 0
+  export PATH="$HOME/.local/bin:$PATH"
+  command -v cfn-lint >/dev/null 2>&1 && return 0
+  say "Installing cfn-lint with pipx (the tests lint the synthesized templates with it)"
+  if ! command -v pipx >/dev/null 2>&1; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "cfn-lint is missing, and so is pipx to install it: sudo apt-get install -y pipx, then run again (or pipx install cfn-lint yourself)." >&2
+      exit 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pipx >/dev/null
+  fi
+  pipx install --quiet cfn-lint >/dev/null \
+    || { echo "pipx could not install cfn-lint from PyPI: install it (pipx install cfn-lint) where PyPI is reachable, and run again." >&2; exit 1; }
+  command -v cfn-lint >/dev/null 2>&1 \
+    || { echo "pipx installed cfn-lint, but it is not on PATH: add $(pipx environment --value PIPX_BIN_DIR 2>/dev/null || echo "$HOME/.local/bin") to PATH." >&2; exit 1; }
+}
+
 setup_node() {
   if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
     say "Installing pnpm $PNPM_VERSION"
@@ -42,6 +62,7 @@ setup_node() {
 
 setup() {
   setup_system
+  setup_cfn_lint
   setup_node
 }
 

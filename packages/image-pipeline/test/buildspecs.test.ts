@@ -31,7 +31,7 @@ import {
   runBuildSpec,
 } from '@devcontainer-factory/pipeline-parts';
 import { type ImageBuildSpecOptions, type ImageSpecOptions, imageBuildSpecObject, imageTestSpecObject } from '../src/private/buildspecs';
-import { pushTestImage } from '@devcontainer-factory/testing';
+import { firstRunDownload, pushTestImage } from '@devcontainer-factory/testing';
 import { useLocalRegistry } from '@devcontainer-factory/testing';
 
 // The Build and Test buildspecs run for real: every phase in bash, as CodeBuild runs
@@ -139,7 +139,9 @@ async function pluginsTarball(arch: 'amd64' | 'arm64'): Promise<string> {
       .digest('hex');
   if ((await sha512().catch(() => '')) !== integritySha512Hex(SBOM_PLUGINS_INTEGRITY[arch])) {
     const partial = await mkdtemp(join(tmpdir(), 'dcf-sbom-plugins-'));
-    await exec('npm', ['pack', '--silent', '--pack-destination', partial, `${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION}`], { timeout: 240_000 });
+    await firstRunDownload(`npm's tarball of ${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION} for the buildspec test`, 'the npm registry', () =>
+      exec('npm', ['pack', '--silent', '--pack-destination', partial, `${sbomPluginsPackage(arch)}@${SBOM_PLUGINS_VERSION}`], { timeout: 240_000 }),
+    );
     await mkdir(PLUGINS_CACHE, { recursive: true });
     await rename(join(partial, name), file).catch(() => exec('mv', [join(partial, name), file]));
     await rm(partial, { recursive: true, force: true });

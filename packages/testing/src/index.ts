@@ -5,3 +5,4 @@ export * from './local-registry';
 export * from './tar-layer';
 export * from './test-image';
 export * from './use-local-registry';
+export * from './external-tools';

@@ -22,6 +22,10 @@ import {
 } from '@devcontainer-factory/core';
 import { readLocalCatalog } from '../../src/local/local-catalog';
 import { REPO_ROOT, dcfInRepo } from '../support/repo-run';
+import { hostArch } from '@devcontainer-factory/testing';
+
+/** The architecture of this machine: the one platform dcf local builds here (amd64 or arm64). */
+const ARCH = hostArch();
 
 // `dcf local run` on the example catalogue, end to end: the real docker-registry,
 // podman and buildah (vfs, chroot), the real devcontainer CLI. About 15 s.
@@ -101,7 +105,7 @@ describe('dcf local run on the example catalogue', () => {
     const baseRepo = repositoryName(NS, 'image', 'base');
     const index = await registry.getManifest(baseRepo, base.buildId);
     expect(index?.mediaType).toBe('application/vnd.oci.image.index.v1+json');
-    expect(JSON.parse(index!.body.toString()).manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64']);
+    expect(JSON.parse(index!.body.toString()).manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual([ARCH]);
     for (const tag of ['latest', '1.0.0', '1.0', '1']) expect((await registry.getManifest(baseRepo, tag))?.digest).toBe(index!.digest);
     expect((await registry.listTags(baseRepo)).filter((t) => /^\d{8}$/.test(t))).toHaveLength(1);
     expect(base.reference).toBe(`${first.registry}/${baseRepo}:latest`);
@@ -115,7 +119,7 @@ describe('dcf local run on the example catalogue', () => {
     expect((await registry.listTags(toolsRepo)).sort()).toEqual(
       [
         first.images[1].buildId,
-        `${first.images[1].buildId}-amd64`,
+        `${first.images[1].buildId}-${ARCH}`,
         '0',
         '0.1',
         '0.1.0',
@@ -129,13 +133,13 @@ describe('dcf local run on the example catalogue', () => {
   test('builds in the staging repository <ns>/builds/<id>, and Release promotes the tested index into <ns>/images/<id>: same digest, no release tag in staging', async () => {
     const base = first.images[0];
     const staging = stagingRepositoryName(NS, 'base');
-    const [amd64] = (JSON.parse((await registry.getManifest(staging, base.buildId))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
+    const [image] = (JSON.parse((await registry.getManifest(staging, base.buildId))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
     // The build, its per-arch image, and the referrers fallback tags of that image's SBOM and of the index's configuration.
     expect((await registry.listTags(staging)).sort()).toEqual(
-      [base.buildId, `${base.buildId}-amd64`, referrersTag(amd64.digest), referrersTag(base.digest)].sort(),
+      [base.buildId, `${base.buildId}-${ARCH}`, referrersTag(image.digest), referrersTag(base.digest)].sort(),
     );
     expect((await registry.getManifest(staging, base.buildId))?.digest).toBe(base.digest);
-    expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-amd64`);
+    expect(base.stages.find((s) => s.stage === 'build')!.detail).toContain(`${staging}:${base.buildId}-${ARCH}`);
     expect(base.stages.find((s) => s.stage === 'release')!.detail).toMatch(
       new RegExp(`^promoted from ${staging} \\(blobs: \\d+ mounted, 0 copied, \\d+ present; 2 referrers\\), released as [^;]*latest[^;]*; moved `),
     );
@@ -149,11 +153,12 @@ describe('dcf local run on the example catalogue', () => {
     expect(first.images.map((i) => i.id).sort()).toEqual(['base', 'greeter', 'tools']);
     for (const image of first.images) {
       const repository = repositoryName(NS, 'image', image.id);
-      const [amd64] = (JSON.parse((await registry.getManifest(repository, 'latest'))!.body.toString('utf8')) as { manifests: { digest: string }[] }).manifests;
-      const [referrer] = await listReferrers(registry, repository, amd64.digest, SBOM_ARTIFACT_TYPE);
+      const [perArch] = (JSON.parse((await registry.getManifest(repository, 'latest'))!.body.toString('utf8')) as { manifests: { digest: string }[] })
+        .manifests;
+      const [referrer] = await listReferrers(registry, repository, perArch.digest, SBOM_ARTIFACT_TYPE);
       expect(referrer).toBeDefined();
       const bom = JSON.parse((await readArtifact(registry, repository, referrer)).bytes.toString('utf8')) as CycloneDxBom;
-      expect(bom.metadata?.component?.hashes).toEqual([{ alg: 'SHA-256', content: amd64.digest.slice(7) }]);
+      expect(bom.metadata?.component?.hashes).toEqual([{ alg: 'SHA-256', content: perArch.digest.slice(7) }]);
       const inputs = (bom.components ?? []).flatMap(
         (c) => c.properties?.filter((p) => p.name === 'devcontainer-factory:input').map((p) => `${p.value} ${c.name}`) ?? [],
       );

@@ -16,7 +16,10 @@ import {
 import { ContainerEngine } from '../../src/local/container-engine';
 import { findSbomGenerator, generateLocalSbom } from '../../src/local/local-sbom';
 import { useLocalRegistry } from '@devcontainer-factory/testing';
-import { pushTestImage } from '@devcontainer-factory/testing';
+import { firstRunDownload, hostArch, pushTestImage } from '@devcontainer-factory/testing';
+
+/** This machine's architecture: the Debian root debootstrap makes here is of it. */
+const ARCH = hostArch();
 
 // The SBOM stage on real images: a Debian root made with debootstrap (a real dpkg
 // database) and a busybox image (no package database), each built into staging,
@@ -39,7 +42,9 @@ beforeAll(async () => {
     const partial = `${DEBIAN_ROOT}.partial`;
     await rm(partial, { recursive: true, force: true });
     await mkdir(join(DEBIAN_ROOT, '..'), { recursive: true });
-    await exec('debootstrap', ['--variant=minbase', 'bookworm', partial, 'http://deb.debian.org/debian'], { timeout: 480_000, maxBuffer: 64 * 1024 * 1024 });
+    await firstRunDownload("the Debian root of the SBOM test (debootstrap's bookworm minbase)", "Debian's mirror http://deb.debian.org/debian", () =>
+      exec('debootstrap', ['--variant=minbase', 'bookworm', partial, 'http://deb.debian.org/debian'], { timeout: 480_000, maxBuffer: 64 * 1024 * 1024 }),
+    );
     await rename(partial, DEBIAN_ROOT);
   }
 });
@@ -48,20 +53,20 @@ afterAll(async () => {
   await engine?.dispose();
 });
 
-/** Builds `<build>-amd64` from the Debian root into staging and indexes it with one base and one feature recorded. */
+/** Builds `<build>-<arch>` from the Debian root into staging and indexes it with one base and one feature recorded. */
 async function debianBuild(staging: string, buildId: string) {
-  const ref = `${local.host}/${staging}:${buildId}-amd64`;
+  const ref = `${local.host}/${staging}:${buildId}-${ARCH}`;
   const ctr = (await engine.buildah('from', 'scratch')).trim();
   try {
     await engine.buildah('copy', '--quiet', ctr, `${DEBIAN_ROOT}/`, '/');
-    await engine.buildah('config', '--os', 'linux', '--arch', 'amd64', ctr);
+    await engine.buildah('config', '--os', 'linux', '--arch', ARCH, ctr);
     await engine.buildah('commit', '--quiet', ctr, ref);
   } finally {
     await engine.buildah('rm', ctr).catch(() => undefined);
   }
   await engine.buildah('push', '--quiet', '--tls-verify=false', ref);
   const base = { kind: 'base' as const, reference: 'docker.io/library/debian:bookworm', digest: `sha256:${'b'.repeat(64)}` };
-  await assembleIndex(local.registry, staging, buildId, ['linux/amd64'], {
+  await assembleIndex(local.registry, staging, buildId, [`linux/${ARCH}`], {
     [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: CONFIGURATION, inputs: [base, { kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] })
       .text,
   });
@@ -86,7 +91,7 @@ test('GIVEN an image of a debootstrap Debian root WHEN its SBOM is made THEN it 
   const result = await generateLocalSbom({
     registry: local.registry,
     engine,
-    platform: 'linux/amd64',
+    platform: `linux/${ARCH}`,
     repository: staging,
     buildId: 'd1',
     generator: findSbomGenerator()!,
@@ -114,15 +119,15 @@ test('GIVEN an image of a debootstrap Debian root WHEN its SBOM is made THEN it 
 
 test('GIVEN a busybox image (no package database) WHEN its SBOM is made THEN it lists no packages but still the image and its inputs', async () => {
   const staging = 'devcontainers/builds/tiny';
-  const pushed = await pushTestImage(local.host, staging, 't1-amd64', 'amd64');
-  await assembleIndex(local.registry, staging, 't1', ['linux/amd64'], {
+  const pushed = await pushTestImage(local.host, staging, `t1-${ARCH}`, ARCH);
+  await assembleIndex(local.registry, staging, 't1', [`linux/${ARCH}`], {
     [INPUTS_ANNOTATION]: encodeInputRecord({ configuration: CONFIGURATION, inputs: [{ kind: 'feature', reference: FEATURE, digest: FEATURE_DIGEST }] }).text,
   });
 
   const result = await generateLocalSbom({
     registry: local.registry,
     engine,
-    platform: 'linux/amd64',
+    platform: `linux/${ARCH}`,
     repository: staging,
     buildId: 't1',
     generator: findSbomGenerator()!,
