@@ -84,6 +84,9 @@ run_tests() {
   pnpm --filter @devcontainer-factory/lambdas run --silent bench || status=$?
   say "Benchmark: a refresh of the example catalogue in which nothing moved (dcf local run, twice more)"
   pnpm --filter @devcontainer-factory/cli run --silent bench || status=$?
+  say "Mutation testing of core's rules (StrykerJS, incremental: unchanged mutants are taken from packages/core/stryker-incremental.json)"
+  pnpm --filter @devcontainer-factory/core run --silent mutation || status=$?
+  node packages/core/scripts/mutation-survivors.mjs --check || status=$?
   say "API reference: each package's API.md is what its declarations give (node scripts/api-docs.mjs writes them)"
   node scripts/api-docs.mjs --check || status=$?
   say "README examples: pack every package, install the tarballs into a fresh CDK app, compile and synth each README's first example"

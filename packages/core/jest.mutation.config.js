@@ -8,6 +8,9 @@ const { join, resolve } = require('node:path');
 
 const real = __dirname.includes(`${require('node:path').sep}.stryker-tmp${require('node:path').sep}`) ? resolve(__dirname, '..', '..') : __dirname;
 
+// The property tests read it to run fewer random cases per mutant.
+process.env.DCF_MUTATION_RUN = '1';
+
 module.exports = {
   ...require(join(real, '..', '..', 'jest.preset.js')),
   moduleNameMapper: {

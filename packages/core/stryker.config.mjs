@@ -32,7 +32,8 @@ export default {
   clearTextReporter: { allowColor: false, logTests: false, reportMutants: false, reportScoreTable: true },
   concurrency: 2,
   timeoutMS: 20000,
-  thresholds: { high: 90, low: 75, break: 0 },
+  // The floor is the score of the first run (54.57%, 2026-12-04): raise it as survivors are killed.
+  thresholds: { high: 90, low: 75, break: 54 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

@@ -24,6 +24,31 @@ test('GIVEN the same upload on the same inputs THEN the same id of 16 hex digits
   expect(imageBuildId(Buffer.from(ZIP), [...BASES].reverse(), [...INPUTS].reverse())).toBe(ID);
 });
 
+test('GIVEN three dependsOn bases in every order THEN one id: they are sorted by repository before they are hashed', () => {
+  const three = [...BASES, { repository: 'devcontainers/images/go', digest: D('7') }];
+  const orders = [
+    [0, 1, 2],
+    [0, 2, 1],
+    [1, 0, 2],
+    [1, 2, 0],
+    [2, 0, 1],
+    [2, 1, 0],
+  ].map((order) =>
+    imageBuildId(
+      ZIP,
+      order.map((i) => three[i]),
+      INPUTS,
+    ),
+  );
+  expect(new Set(orders).size).toBe(1);
+  // Sorted, not kept in the order given: the id is that of the sorted list hashed as it is.
+  const sorted = [...three].sort((a, b) => a.repository.localeCompare(b.repository));
+  const hash = createHash('sha256').update(ZIP);
+  for (const b of sorted) hash.update(`\n${b.repository}@${b.digest}`);
+  for (const line of INPUTS.map((i) => `${i.kind} ${i.reference}@${i.digest}`).sort()) hash.update(`\n${line}`);
+  expect(orders[0]).toBe(hash.digest('hex').slice(0, 16));
+});
+
 test('GIVEN no bases and no inputs THEN the id is the first 16 hex digits of the sha256 of the zip', () => {
   expect(imageBuildId(ZIP)).toBe(createHash('sha256').update(ZIP).digest('hex').slice(0, 16));
 });

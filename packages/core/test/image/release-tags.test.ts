@@ -38,7 +38,11 @@ describe('release tags', () => {
     expect(parseDateTag(tag)).toBeUndefined();
   });
 
-  test('an invalid time has no date tag', () => {
-    expect(() => dateTag(new Date('not a date'))).toThrow(RangeError);
+  test('an invalid time has no date tag, and the error says so', () => {
+    expect(() => dateTag(new Date('not a date'))).toThrow(new RangeError('the release time is not a valid date'));
+  });
+
+  test('the first day a date tag can name is 1970-01-01', () => {
+    expect(parseDateTag('19700101')).toEqual(new Date('1970-01-01T00:00:00Z'));
   });
 });
