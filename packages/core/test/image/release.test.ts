@@ -49,7 +49,8 @@ describe('planRelease / releaseImage', () => {
     await expect(conflict).rejects.toThrow(/^1\.2\.3 is already released as sha256:[a-f0-9]{64}; this build is sha256:[a-f0-9]{64}\. .*bump the version/);
     expect(plan.tags).toEqual(['1.3.0', '1.3', '1', 'latest', '20250501']);
     expect(plan.moved).toEqual(['1.3.0', '1.3', '1', 'latest', '20250501']);
-    expect(plan.previous).toEqual({ '1': first, latest: first, '20250501': first });
+    // Strict: a tag new to the repository has no previous digest, not an undefined one.
+    expect(plan.previous).toStrictEqual({ '1': first, latest: first, '20250501': first });
     expect(registry.puts.length).toBe(putsBefore);
   });
 
@@ -90,6 +91,23 @@ describe('planRelease / releaseImage', () => {
     // THEN
     expect(result).toEqual({ digest, tags: ['latest', '20250501'], moved: ['latest', '20250501'], unchanged: [] });
   });
+
+  test.each([
+    ['a registry that lists tags', false],
+    ['a registry that lists tags with their digests (ECR)', true],
+  ])(
+    'GIVEN %s and 2.0.0 released WHEN 1.9.0 is released THEN it takes 1.9.0, 1.9 and 1 (the newest of its major): latest and the date stay on 2.0.0',
+    async (_what, listsDigests) => {
+      const registry = new MemoryRegistry(listsDigests);
+      const newest = await build(registry, 'b1');
+      await build(registry, 'b2');
+      await releaseImage(registry, REPO, { buildId: 'b1', version: '2.0.0', rules: ALL, now: NOW });
+      const result = await releaseImage(registry, REPO, { buildId: 'b2', version: '1.9.0', rules: ALL, now: NOW });
+      expect(result.tags).toEqual(['1.9.0', '1.9', '1']);
+      expect(registry.snapshot(REPO).latest).toBe(newest);
+      expect(registry.snapshot(REPO)['20250501']).toBe(newest);
+    },
+  );
 
   test('GIVEN a newer release WHEN an older version is released with semver off THEN latest does not move back', async () => {
     // GIVEN
