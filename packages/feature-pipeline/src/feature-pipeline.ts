@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { InvalidNameError, atConstructPath, pipelineName, propsError } from '@devcontainer-factory/core';
 import { FEATURE_TOOL, bundleDir } from '@devcontainer-factory/lambdas';
 import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from '@devcontainer-factory/pipeline-parts';
-import { grantDcfReadReleases, grantDcfWatch, pipelineWarehouse, type IWarehouse } from '@devcontainer-factory/warehouse';
+import { grantDcfPipeline, pipelineWarehouse, type DcfPipelineTarget, type IWarehouse } from '@devcontainer-factory/warehouse';
 import { FeaturePipelinePropsError } from './feature-pipeline-props-error';
 import { type FeatureComputeSize } from './feature-pipeline-options';
 import { approvalStage, grantApprove, type ApprovalProps } from './private/approval-stage';
@@ -192,7 +192,7 @@ export class FeaturePipeline extends Construct {
    * another feature, no delete.
    */
   public grantPushConfiguration(grantee: iam.IGrantable): iam.Grant {
-    return this.warehouse.grantWriteSource(grantee, 'feature', this.featureId).combine(this.grantWatch(grantee));
+    return grantDcfPipeline('push', this.warehouse, grantee, this.dcfTarget());
   }
 
   /**
@@ -201,11 +201,7 @@ export class FeaturePipeline extends Construct {
    * action executions, and whether this feature's configuration was uploaded. No write.
    */
   public grantWatch(grantee: iam.IGrantable): iam.Grant {
-    return grantDcfWatch(this.warehouse, grantee, {
-      sourceObjects: [this.warehouse.sourceBucket.arnForObjects(this.warehouse.sourceKey('feature', this.featureId))],
-      pipelines: [this.pipeline.pipelineArn],
-      what: `the pipeline of feature '${this.featureId}'`,
-    });
+    return grantDcfPipeline('watch', this.warehouse, grantee, this.dcfTarget());
   }
 
   /**
@@ -214,10 +210,11 @@ export class FeaturePipeline extends Construct {
    * its repository only (no push, no staging).
    */
   public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
-    return grantDcfReadReleases(this.warehouse, grantee, {
-      repositories: [this.warehouse.repositoryArn(this.repositoryName)],
-      what: `the feature '${this.featureId}'`,
-    });
+    return grantDcfPipeline('read', this.warehouse, grantee, this.dcfTarget());
+  }
+
+  private dcfTarget(): DcfPipelineTarget {
+    return { kind: 'feature', id: this.featureId, pipelineArn: this.pipeline.pipelineArn, repositoryName: this.repositoryName };
   }
 
   /**

@@ -22,9 +22,9 @@ import { addUploadPipeline, pipelineLogGroup, type PipelineResourceProps } from 
 import {
   acknowledgeNag,
   acknowledgeResourceWildcard,
-  grantDcfReadReleases,
-  grantDcfWatch,
+  grantDcfPipeline,
   pipelineWarehouse,
+  type DcfPipelineTarget,
   type IWarehouse,
 } from '@devcontainer-factory/warehouse';
 import { type PlatformName } from './image-pipeline-options';
@@ -383,7 +383,7 @@ export class ImagePipeline extends Construct {
    * another image, no delete.
    */
   public grantPushConfiguration(grantee: iam.IGrantable): iam.Grant {
-    return this.warehouse.grantWriteSource(grantee, 'image', this.imageId).combine(this.grantWatch(grantee));
+    return grantDcfPipeline('push', this.warehouse, grantee, this.dcfTarget());
   }
 
   /**
@@ -392,11 +392,7 @@ export class ImagePipeline extends Construct {
    * action executions, and whether this image's configuration was uploaded. No write.
    */
   public grantWatch(grantee: iam.IGrantable): iam.Grant {
-    return grantDcfWatch(this.warehouse, grantee, {
-      sourceObjects: [this.warehouse.sourceBucket.arnForObjects(this.warehouse.sourceKey('image', this.imageId))],
-      pipelines: [this.pipeline.pipelineArn],
-      what: `the pipeline of image '${this.imageId}'`,
-    });
+    return grantDcfPipeline('watch', this.warehouse, grantee, this.dcfTarget());
   }
 
   /**
@@ -405,10 +401,11 @@ export class ImagePipeline extends Construct {
    * its release repository only (no push, no staging).
    */
   public grantReadReleases(grantee: iam.IGrantable): iam.Grant {
-    return grantDcfReadReleases(this.warehouse, grantee, {
-      repositories: [this.warehouse.repositoryArn(this.repositoryName)],
-      what: `the image '${this.imageId}'`,
-    });
+    return grantDcfPipeline('read', this.warehouse, grantee, this.dcfTarget());
+  }
+
+  private dcfTarget(): DcfPipelineTarget {
+    return { kind: 'image', id: this.imageId, pipelineArn: this.pipeline.pipelineArn, repositoryName: this.repositoryName };
   }
 
   /** The staging repository of a pipeline without a warehouse: builds expire by age, tagged or not. */

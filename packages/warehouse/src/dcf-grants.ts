@@ -9,7 +9,7 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { parameterPrefix } from '@devcontainer-factory/core';
+import { parameterPrefix, type ArtifactKind } from '@devcontainer-factory/core';
 import { acknowledgeNag, acknowledgeRegistryLogin, acknowledgeResourceWildcard, nagText } from './nag';
 import {
   CODEPIPELINE_LIST_ACTIONS,
@@ -123,4 +123,29 @@ export function grantDcfReadReleases(warehouse: IWarehouse, grantee: iam.IGranta
       );
   }
   return grant;
+}
+
+/** One pipeline as a `dcf` grant sees it: its kind and id, its pipeline's ARN and its release repository's name. */
+export interface DcfPipelineTarget {
+  readonly kind: ArtifactKind;
+  readonly id: string;
+  readonly pipelineArn: string;
+  readonly repositoryName: string;
+}
+
+/**
+ * The `dcf` grants of one pipeline, as `ImagePipeline` and `FeaturePipeline` give them:
+ * `push` (upload its configuration, through the source bucket's policy, and watch),
+ * `watch` ({@link grantDcfWatch} of its pipeline and source object) and `read`
+ * ({@link grantDcfReadReleases} of its release repository).
+ */
+export function grantDcfPipeline(role: 'push' | 'watch' | 'read', warehouse: IWarehouse, grantee: iam.IGrantable, target: DcfPipelineTarget): iam.Grant {
+  const what = `the ${target.kind} '${target.id}'`;
+  if (role === 'read') return grantDcfReadReleases(warehouse, grantee, { repositories: [warehouse.repositoryArn(target.repositoryName)], what });
+  const watch = grantDcfWatch(warehouse, grantee, {
+    sourceObjects: [warehouse.sourceBucket.arnForObjects(warehouse.sourceKey(target.kind, target.id))],
+    pipelines: [target.pipelineArn],
+    what: `the pipeline of ${what}`,
+  });
+  return role === 'watch' ? watch : warehouse.grantWriteSource(grantee, target.kind, target.id).combine(watch);
 }

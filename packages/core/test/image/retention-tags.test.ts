@@ -33,20 +33,22 @@ describe('classifyReleaseTags', () => {
   });
 });
 
+/** An image manifest whose config digest is made of `n`: a distinct manifest per `n`. */
+const manifest = (n: number) =>
+  Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 },
+      layers: [],
+    }),
+  );
+
 describe('retention of a build whose id is only digits', () => {
   test('GIVEN two unreleased builds, one id of digits and one with letters WHEN planned THEN both are deleted alike', async () => {
     // GIVEN
     const registry = new MemoryRegistry(true);
     const repository = 'devcontainers/images/digits';
-    const manifest = (n: number) =>
-      Buffer.from(
-        JSON.stringify({
-          schemaVersion: 2,
-          mediaType: MEDIA_TYPES.ociManifest,
-          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 },
-          layers: [],
-        }),
-      );
     const digits = await registry.putManifest(repository, '4095867312098765', MEDIA_TYPES.ociManifest, manifest(1));
     const letters = await registry.putManifest(repository, '40958673120987ab', MEDIA_TYPES.ociManifest, manifest(2));
     await registry.putManifest(repository, 'latest', MEDIA_TYPES.ociManifest, manifest(3));
@@ -68,15 +70,6 @@ describe('tags retention does not manage', () => {
       // GIVEN
       const registry = new MemoryRegistry(true);
       const repository = 'devcontainers/images/pins';
-      const manifest = (n: number) =>
-        Buffer.from(
-          JSON.stringify({
-            schemaVersion: 2,
-            mediaType: MEDIA_TYPES.ociManifest,
-            config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${String(n).repeat(64).slice(0, 64)}`, size: 2 },
-            layers: [],
-          }),
-        );
       const pinned = await registry.putManifest(repository, '1111222233334444', MEDIA_TYPES.ociManifest, manifest(1));
       await registry.putManifest(repository, tag, MEDIA_TYPES.ociManifest, manifest(1));
       const unpinned = await registry.putManifest(repository, '5555666677778888', MEDIA_TYPES.ociManifest, manifest(2));
